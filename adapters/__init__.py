@@ -1,0 +1,1 @@
+"""Kluis: adapters."""

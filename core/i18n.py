@@ -1,0 +1,84 @@
+"""Language negotiation and message catalogues. Dutch is the default; English is available via
+`?lang=en`, the `kluis_lang` cookie or `Accept-Language`.
+
+Packages register their own messages (`register({"key": {"nl": ..., "en": ...}})`); a key
+missing in a language falls back to Dutch, then to the key itself so a gap is visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+SUPPORTED = ("nl", "en")
+DEFAULT = "nl"
+LANG_COOKIE = "kluis_lang"
+
+_CATALOGUE: dict[str, dict[str, str]] = {}
+
+
+def register(messages: Mapping[str, Mapping[str, str]]) -> None:
+    for key, by_lang in messages.items():
+        _CATALOGUE.setdefault(key, {}).update(by_lang)
+
+
+def translate(lang: str, key: str, **params: object) -> str:
+    by_lang = _CATALOGUE.get(key)
+    if by_lang is None:
+        return key
+    text = by_lang.get(lang) or by_lang.get(DEFAULT) or key
+    return text.format(**params) if params else text
+
+
+def _parse_accept_language(header: str) -> list[tuple[float, str]]:
+    ranked: list[tuple[float, str]] = []
+    for part in header.split(","):
+        piece = part.strip()
+        if not piece:
+            continue
+        tag, _, params = piece.partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((quality, tag.strip().lower().split("-")[0]))
+    ranked.sort(key=lambda item: -item[0])
+    return ranked
+
+
+def negotiate(
+    query: str | None = None, cookie: str | None = None, accept_language: str | None = None
+) -> str:
+    """Pick the page language: explicit choice, then remembered choice, then the browser's."""
+    for explicit in (query, cookie):
+        if explicit and explicit.lower() in SUPPORTED:
+            return explicit.lower()
+    if accept_language:
+        for quality, tag in _parse_accept_language(accept_language):
+            if quality > 0 and tag in SUPPORTED:
+                return tag
+    return DEFAULT
+
+
+register(
+    {
+        "site.name": {"nl": "Kluis", "en": "Kluis"},
+        "site.tagline": {
+            "nl": "Inloggen en bewijzen zonder meer te delen dan nodig.",
+            "en": "Log in and prove things without sharing more than needed.",
+        },
+        "nav.skip": {"nl": "Naar de inhoud", "en": "Skip to content"},
+        "nav.language": {"nl": "Taal", "en": "Language"},
+        "home.title": {"nl": "Welkom bij Kluis", "en": "Welcome to Kluis"},
+        "home.body": {
+            "nl": "Kluis beheert je inlog, je bewijzen en je toestemmingen voor de platforms "
+            "in je buurt. Je deelt alleen wat je zelf kiest.",
+            "en": "Kluis manages your login, your attestations and your consents for the "
+            "platforms in your neighbourhood. You share only what you choose.",
+        },
+        "error.title": {"nl": "Er ging iets mis", "en": "Something went wrong"},
+        "error.request_id": {"nl": "Referentie", "en": "Reference"},
+        "error.back": {"nl": "Terug naar het begin", "en": "Back to the start"},
+    }
+)

@@ -1,0 +1,93 @@
+"""Server-rendered pages: one Jinja environment over every package's `templates/` folder,
+language negotiation, CSRF tokens, and the `render` helper the routers call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+
+from core import csrf, i18n
+from core.errors import Forbidden
+from core.logging import request_id_var
+
+
+class Templates:
+    def __init__(self, packages: Iterable[str], csrf_key: bytes, secure_cookies: bool) -> None:
+        loaders = [PackageLoader(pkg, "templates") for pkg in packages]
+        self.env = Environment(
+            loader=ChoiceLoader(loaders),
+            autoescape=select_autoescape(["html", "xml"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.csrf_key = csrf_key
+        self.secure_cookies = secure_cookies
+
+
+def page_language(request: Request) -> str:
+    return i18n.negotiate(
+        request.query_params.get("lang"),
+        request.cookies.get(i18n.LANG_COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    templates: Templates = request.app.state.templates
+    lang = page_language(request)
+    cookie_value = request.cookies.get(csrf.CSRF_COOKIE) or getattr(
+        request.state, "new_csrf_cookie", None
+    )
+    new_cookie = cookie_value is None
+    if cookie_value is None:
+        cookie_value = csrf.new_cookie_value()
+        request.state.new_csrf_cookie = cookie_value
+
+    def t(key: str, **params: object) -> str:
+        return i18n.translate(lang, key, **params)
+
+    html = templates.env.get_template(template).render(
+        request=request,
+        lang=lang,
+        other_lang="en" if lang == "nl" else "nl",
+        t=t,
+        csrf_field=csrf.CSRF_FIELD,
+        csrf_token=csrf.token_for(templates.csrf_key, cookie_value),
+        request_id=request_id_var.get(),
+        **(context or {}),
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Content-Language"] = lang
+    if new_cookie:
+        response.set_cookie(
+            csrf.CSRF_COOKIE,
+            cookie_value,
+            httponly=True,
+            samesite="lax",
+            secure=templates.secure_cookies,
+            path="/",
+        )
+    if request.query_params.get("lang") in i18n.SUPPORTED:
+        response.set_cookie(i18n.LANG_COOKIE, lang, samesite="lax", path="/", max_age=31536000)
+    return response
+
+
+def check_csrf(request: Request, form: Mapping[str, Any]) -> None:
+    """Raise `Forbidden` unless the form's CSRF token matches the browser's cookie."""
+    templates: Templates = request.app.state.templates
+    submitted = form.get(csrf.CSRF_FIELD)
+    if not csrf.is_valid(
+        templates.csrf_key,
+        request.cookies.get(csrf.CSRF_COOKIE),
+        submitted if isinstance(submitted, str) else None,
+    ):
+        raise Forbidden("The form has expired or did not come from this site. Please try again.")

@@ -1,0 +1,19 @@
+"""Kluis keys: signing keys (encrypted at rest, staged rotation, JWKS) and per-resident data
+keys for crypto-shredding."""
+
+from keys.crypto import derive_key
+from keys.errors import DecryptionFailed, NoActiveKey, SubjectKeyDestroyed, UnknownKey
+from keys.signing import Keyring, KeyState, KeyStatus
+from keys.subject import SubjectKeys
+
+__all__ = [
+    "DecryptionFailed",
+    "KeyState",
+    "KeyStatus",
+    "Keyring",
+    "NoActiveKey",
+    "SubjectKeyDestroyed",
+    "SubjectKeys",
+    "UnknownKey",
+    "derive_key",
+]

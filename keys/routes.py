@@ -1,0 +1,27 @@
+"""JWKS endpoint (RFC 7517): the public halves of every published, active and retired key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from core.db import db_session
+from keys.signing import Keyring
+
+router = APIRouter(tags=["keys"])
+
+# Relying parties may cache the JWKS this long; a rotation's publish delay must exceed it.
+JWKS_MAX_AGE_SECONDS = 300
+
+
+@router.get("/jwks.json", name="jwks")
+def jwks(request: Request, session: Annotated[Session, Depends(db_session)]) -> JSONResponse:
+    keyring: Keyring = request.app.state.keyring
+    return JSONResponse(
+        keyring.jwks(session),
+        media_type="application/jwk-set+json",
+        headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE_SECONDS}"},
+    )

@@ -1,0 +1,242 @@
+"""Signing keys: generation, encryption at rest, staged rotation, JWKS and JWT signing.
+
+Rotation without downtime (the "publish before use" rule): a new key is published in the JWKS
+at once but becomes the signing key only at `activates_at`, after relying parties have had time
+to refresh their cached JWKS. Its predecessor is then *retired*: still published, so tokens it
+signed keep verifying, until `retention` has passed (the longest lifetime of anything it
+signed); after that it is *removed* from the JWKS and its private half can be pruned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.db import utcnow
+from keys.crypto import derive_key, seal, unseal
+from keys.errors import NoActiveKey, UnknownKey
+from keys.models import SigningKey
+
+SUPPORTED_ALGS = ("RS256", "ES256")
+RSA_BITS = 3072
+
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+
+
+class KeyState(enum.StrEnum):
+    PUBLISHED = "published"
+    ACTIVE = "active"
+    RETIRED = "retired"
+    REMOVED = "removed"
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyStatus:
+    kid: str
+    alg: str
+    state: KeyState
+    created_at: dt.datetime
+    activates_at: dt.datetime
+    retired_at: dt.datetime | None
+    removes_at: dt.datetime | None
+    has_private_key: bool
+
+
+def _generate(alg: str) -> PrivateKey:
+    if alg == "RS256":
+        return rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
+    if alg == "ES256":
+        return ec.generate_private_key(ec.SECP256R1())
+    raise ValueError(f"unsupported signing algorithm {alg!r}; use one of {SUPPORTED_ALGS}")
+
+
+def _public_jwk(private: PrivateKey, kid: str, alg: str) -> dict[str, str]:
+    public = private.public_key()
+    if isinstance(public, rsa.RSAPublicKey):
+        raw: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(public))
+    else:
+        raw = json.loads(ECAlgorithm.to_jwk(public))
+    return {**raw, "kid": kid, "alg": alg, "use": "sig"}
+
+
+def derive_states(
+    keys: Sequence[SigningKey], now: dt.datetime, retention: dt.timedelta
+) -> list[KeyStatus]:
+    """The lifecycle state of each key of one algorithm, from timestamps alone."""
+    ordered = sorted(keys, key=lambda k: (k.activates_at, k.created_at))
+    started = [k for k in ordered if k.activates_at <= now]
+    statuses = []
+    for key in ordered:
+        successors = [
+            k
+            for k in started
+            if (k.activates_at, k.created_at) > (key.activates_at, key.created_at)
+        ]
+        retired_at = successors[0].activates_at if successors and key in started else None
+        if key.activates_at > now:
+            state = KeyState.PUBLISHED
+        elif retired_at is None:
+            state = KeyState.ACTIVE
+        elif now < retired_at + retention:
+            state = KeyState.RETIRED
+        else:
+            state = KeyState.REMOVED
+        statuses.append(
+            KeyStatus(
+                kid=key.kid,
+                alg=key.alg,
+                state=state,
+                created_at=key.created_at,
+                activates_at=key.activates_at,
+                retired_at=retired_at,
+                removes_at=retired_at + retention if retired_at else None,
+                has_private_key=key.private_key_enc is not None,
+            )
+        )
+    return statuses
+
+
+class Keyring:
+    """Signs with the active key of an algorithm and publishes the JWKS.
+
+    Decrypted private keys are cached per `kid` (a kid's key never changes); which key is
+    active is read from the database on every call, so all processes rotate together.
+    """
+
+    def __init__(self, secret: bytes, retention: dt.timedelta) -> None:
+        self._wrap_key = derive_key(secret, "kluis/keys/signing-key-wrap")
+        self.retention = retention
+        self._private_cache: dict[str, PrivateKey] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def create_key(
+        self, session: Session, alg: str, *, activates_at: dt.datetime | None = None
+    ) -> SigningKey:
+        private = _generate(alg)
+        kid = f"{alg.lower()}-{secrets.token_urlsafe(12)}"
+        pkcs8 = private.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        now = utcnow()
+        row = SigningKey(
+            kid=kid,
+            alg=alg,
+            public_jwk=_public_jwk(private, kid, alg),
+            private_key_enc=seal(self._wrap_key, pkcs8, kid.encode()),
+            created_at=now,
+            activates_at=activates_at or now,
+        )
+        session.add(row)
+        session.flush()
+        return row
+
+    def ensure_keys(self, session: Session, algs: Sequence[str] = SUPPORTED_ALGS) -> list[str]:
+        """Create an immediately active key for each algorithm that has none (first start)."""
+        created = []
+        for alg in algs:
+            exists = session.scalar(select(SigningKey.kid).where(SigningKey.alg == alg).limit(1))
+            if exists is None:
+                created.append(self.create_key(session, alg).kid)
+        return created
+
+    def rotate(self, session: Session, alg: str, publish_delay: dt.timedelta) -> SigningKey:
+        """Publish a new key now; it signs from `now + publish_delay` on."""
+        return self.create_key(session, alg, activates_at=utcnow() + publish_delay)
+
+    def statuses(
+        self, session: Session, alg: str | None = None, now: dt.datetime | None = None
+    ) -> list[KeyStatus]:
+        now = now or utcnow()
+        query = select(SigningKey)
+        if alg:
+            query = query.where(SigningKey.alg == alg)
+        rows = list(session.scalars(query))
+        result: list[KeyStatus] = []
+        for each in sorted({r.alg for r in rows}):
+            result.extend(derive_states([r for r in rows if r.alg == each], now, self.retention))
+        return result
+
+    def prune(self, session: Session, now: dt.datetime | None = None) -> list[str]:
+        """Destroy the private half of removed keys. Returns their kids."""
+        removed = [
+            s.kid
+            for s in self.statuses(session, now=now)
+            if s.state is KeyState.REMOVED and s.has_private_key
+        ]
+        if removed:
+            session.execute(
+                update(SigningKey).where(SigningKey.kid.in_(removed)).values(private_key_enc=None)
+            )
+            for kid in removed:
+                self._private_cache.pop(kid, None)
+        return removed
+
+    # -- use ---------------------------------------------------------------------------
+    def active_key(self, session: Session, alg: str, now: dt.datetime | None = None) -> str:
+        for status in self.statuses(session, alg, now):
+            if status.state is KeyState.ACTIVE and status.has_private_key:
+                return status.kid
+        raise NoActiveKey(alg)
+
+    def _private_key(self, session: Session, kid: str) -> PrivateKey:
+        cached = self._private_cache.get(kid)
+        if cached is not None:
+            return cached
+        row = session.get(SigningKey, kid)
+        if row is None or row.private_key_enc is None:
+            raise UnknownKey(kid)
+        der = unseal(self._wrap_key, row.private_key_enc, kid.encode())
+        private = serialization.load_der_private_key(der, password=None)
+        if not isinstance(private, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+            raise UnknownKey(kid)
+        self._private_cache[kid] = private
+        return private
+
+    def sign_jwt(
+        self,
+        session: Session,
+        payload: Mapping[str, Any],
+        alg: str = "RS256",
+        headers: Mapping[str, Any] | None = None,
+    ) -> str:
+        kid = self.active_key(session, alg)
+        return jwt.encode(
+            dict(payload),
+            self._private_key(session, kid),
+            algorithm=alg,
+            headers={**(headers or {}), "kid": kid},
+        )
+
+    def jwks(
+        self, session: Session, now: dt.datetime | None = None
+    ) -> dict[str, list[dict[str, str]]]:
+        """Public keys of every key that is published, active or retired."""
+        live = {s.kid for s in self.statuses(session, now=now) if s.state is not KeyState.REMOVED}
+        rows = session.scalars(select(SigningKey).where(SigningKey.kid.in_(live)))
+        return {"keys": [dict(r.public_jwk) for r in sorted(rows, key=lambda r: r.created_at)]}
+
+    def public_key(self, session: Session, kid: str, now: dt.datetime | None = None) -> PublicKey:
+        """A published key by kid (for verifying Kluis's own tokens); removed keys are unknown."""
+        for status in self.statuses(session, now=now):
+            if status.kid == kid and status.state is not KeyState.REMOVED:
+                row = session.get(SigningKey, kid)
+                assert row is not None
+                key = jwt.PyJWK(row.public_jwk).key
+                if isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+                    return key
+        raise UnknownKey(kid)

@@ -1,0 +1,143 @@
+"""The FastAPI app factory: wires every package's router, the error handlers (RFC 9457
+problems and OAuth errors turned into responses in one place), templates and middleware."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.db import Database, db_session
+from core.errors import OAuthError, Problem, TooManyRequests
+from core.logging import request_id_var
+from core.web import Templates, render
+from keys import derive_key
+from keys.routes import router as keys_router
+from service.middleware import RequestContextMiddleware
+from service.runtime import Runtime, build_runtime
+from service.settings import Settings
+
+log = logging.getLogger("kluis.app")
+TEMPLATE_PACKAGES = ("service",)
+PROBLEM_JSON = "application/problem+json"
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "json" not in accept
+
+
+def _problem_response(request: Request, problem: Problem) -> Response:
+    if _wants_html(request):
+        return render(
+            request,
+            "error.html",
+            {"title": problem.title_text, "detail": problem.detail},
+            status_code=problem.status_code,
+        )
+    headers = {}
+    if isinstance(problem, TooManyRequests):
+        headers["Retry-After"] = str(problem.retry_after)
+    return JSONResponse(
+        problem.to_dict(instance=f"urn:kluis:request:{request_id_var.get()}"),
+        status_code=problem.status_code,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> Response:
+        return _problem_response(request, exc)
+
+    @app.exception_handler(OAuthError)
+    async def _oauth(request: Request, exc: OAuthError) -> Response:
+        if exc.status >= 500:
+            log.error("oauth server error", extra={"error": exc.error})
+        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=exc.headers())
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        # Field locations and messages only: never echo the submitted values back.
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        problem = Problem(
+            "The request body or parameters are not valid.",
+            status=422,
+            title="Invalid request",
+            slug="invalid-input",
+            errors=errors,
+        )
+        return _problem_response(request, problem)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        problem = Problem(
+            str(exc.detail) if exc.detail else None,
+            status=exc.status_code,
+            title="Not found" if exc.status_code == 404 else "Request failed",
+            slug="not-found" if exc.status_code == 404 else f"http-{exc.status_code}",
+        )
+        return _problem_response(request, problem)
+
+
+def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
+    runtime = build_runtime(settings, database)
+    return create_app_from_runtime(runtime)
+
+
+def create_app_from_runtime(runtime: Runtime) -> FastAPI:
+    settings = runtime.settings
+    app = FastAPI(
+        title="Kluis",
+        version="0.1.0",
+        docs_url="/api/docs" if not settings.production else None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.state.db = runtime.db
+    app.state.keyring = runtime.keyring
+    app.state.subject_keys = runtime.subject_keys
+    app.state.oauth_paths = set()
+    app.state.templates = Templates(
+        TEMPLATE_PACKAGES,
+        csrf_key=derive_key(settings.secret_bytes, "kluis/web/csrf"),
+        secure_cookies=settings.issuer.startswith("https://"),
+    )
+    install_error_handlers(app)
+    app.add_middleware(
+        RequestContextMiddleware, hsts=settings.production, oauth_paths=app.state.oauth_paths
+    )
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz(session: Annotated[Session, Depends(db_session)]) -> JSONResponse:
+        try:
+            session.connection().exec_driver_sql("SELECT 1")
+        except Exception:
+            log.warning("database not reachable", exc_info=True)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ready", "database": runtime.db.dialect})
+
+    @app.get("/", include_in_schema=False)
+    def home(request: Request) -> Response:
+        return render(request, "home.html", {"issuer": settings.issuer})
+
+    app.include_router(keys_router)
+    return app

@@ -1,0 +1,113 @@
+"""The `kluis` command: the composition root for operators."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+
+import click
+import uvicorn
+
+from core.db import Database
+from core.logging import configure_logging
+from keys import Keyring, SubjectKeys
+from keys.cli import keys_cli
+from service import migrate
+from service.runtime import Runtime, build_runtime
+from service.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("kluis.cli")
+
+
+class CliRuntime:
+    """Builds settings and the runtime on first use, so `--help` needs no configuration."""
+
+    @functools.cached_property
+    def runtime(self) -> Runtime:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        return build_runtime(settings)
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    @property
+    def db(self) -> Database:
+        return self.runtime.db
+
+    @property
+    def keyring(self) -> Keyring:
+        return self.runtime.keyring
+
+    @property
+    def subject_keys(self) -> SubjectKeys:
+        return self.runtime.subject_keys
+
+
+@click.group()
+@click.version_option("0.1.0", prog_name="kluis")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Kluis: privacy-first identity and consent service."""
+    ctx.obj = CliRuntime()
+
+
+@cli.group("db")
+def db_cli() -> None:
+    """Database schema migrations."""
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_obj
+def db_upgrade(obj: CliRuntime, revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    migrate.upgrade(obj.settings.database_url, revision)
+    click.echo(f"database at {revision} ({obj.db.dialect})")
+
+
+@cli.command("serve")
+@click.pass_obj
+def serve(obj: CliRuntime) -> None:
+    """Start the web service (uvicorn) on KLUIS_HOST:KLUIS_PORT."""
+    from service.app import create_app_from_runtime
+
+    runtime = obj.runtime
+    settings = runtime.settings
+    with runtime.db.transaction() as session:
+        if settings.production:
+            runtime.keyring.active_key(session, "RS256")
+            runtime.keyring.active_key(session, "ES256")
+        else:
+            created = runtime.keyring.ensure_keys(session)
+            if created:
+                log.warning("development signing keys created", extra={"kids": created})
+    app = create_app_from_runtime(runtime)
+    click.echo(
+        "\n".join(
+            [
+                "",
+                f"  Kluis ({settings.mode}) is starting on {settings.issuer}",
+                f"  Open          {settings.issuer}/",
+                f"  Health        {settings.issuer}/healthz",
+                f"  Signing keys  {settings.issuer}/jwks.json",
+                f"  API docs      {settings.issuer}/api/docs",
+                "  Operator CLI  .venv/bin/kluis --help",
+                "",
+            ]
+        )
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+cli.add_command(keys_cli)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except SettingsError as exc:
+        click.echo(f"kluis: configuration error: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,106 @@
+"""Configuration: one pydantic-settings class, environment prefix `KLUIS_`.
+
+In development a missing secret is generated into the data directory (loudly); in production
+a missing or placeholder secret, or a non-https issuer, refuses to start with a clear message.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger("kluis.settings")
+
+MIN_SECRET_LENGTH = 32
+PLACEHOLDER_MARKERS = ("change", "placeholder", "example", "secret", "xxxx", "todo")
+SECRET_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used; the message says what to do."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KLUIS_", extra="ignore")
+
+    mode: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    issuer: str = Field(default="", description="Public base URL; default http://HOST:PORT")
+    data_dir: Path = Path("var")
+    database_url: str = Field(default="", description="Default: SQLite in the data dir")
+    secret_key: SecretStr | None = Field(default=None, description="Key-encryption secret")
+    log_level: str = "INFO"
+    key_retention_days: int = Field(
+        default=400, ge=1, description="How long a retired signing key stays published"
+    )
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if not self.issuer:
+            self.issuer = f"http://{self.host}:{self.port}"
+        self.issuer = self.issuer.rstrip("/")
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'kluis.sqlite3'}"
+        return self
+
+    @property
+    def production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def secret_bytes(self) -> bytes:
+        if self.secret_key is None:
+            raise SettingsError("no secret key loaded; call load_settings()")
+        return self.secret_key.get_secret_value().encode("utf-8")
+
+
+def looks_like_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return len(value) < MIN_SECRET_LENGTH or any(m in lowered for m in PLACEHOLDER_MARKERS)
+
+
+def _development_secret(data_dir: Path) -> str:
+    path = data_dir / SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    log.warning(
+        "development secret generated",
+        extra={"path": str(path), "hint": "set KLUIS_SECRET_KEY and KLUIS_MODE=production"},
+    )
+    return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment, apply the production checks, provision development secrets."""
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if settings.production:
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
+        if not secret:
+            raise SettingsError(
+                "KLUIS_SECRET_KEY is not set. In production Kluis needs a key-encryption "
+                "secret of at least 32 random characters, e.g. from `openssl rand -base64 48`."
+            )
+        if looks_like_placeholder(secret):
+            raise SettingsError(
+                "KLUIS_SECRET_KEY looks like a placeholder or is shorter than "
+                f"{MIN_SECRET_LENGTH} characters; generate one with `openssl rand -base64 48`."
+            )
+        if not settings.issuer.startswith("https://"):
+            raise SettingsError("KLUIS_ISSUER must be an https:// URL in production.")
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if settings.secret_key is None:
+            settings.secret_key = SecretStr(_development_secret(settings.data_dir))
+    return settings

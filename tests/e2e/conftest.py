@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.databases import drop_database, fresh_database_url
+from tests.support.server import LiveServer, run_server
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    url = fresh_database_url(tmp_path)
+    try:
+        with run_server(tmp_path / "data", url) as server:
+            yield server
+    finally:
+        drop_database(url)

@@ -1,0 +1,92 @@
+"""A real Kluis server (the installed `kluis` command under uvicorn) on a loopback port."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+KLUIS = str(Path(sys.executable).parent / "kluis")
+STARTUP_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    startup_seconds: float
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [KLUIS, *args], env=self.env, capture_output=True, text=True, check=check, timeout=60
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def server_env(data_dir: Path, database_url: str, port: int, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLUIS_")}
+    env.update(
+        {
+            "KLUIS_DATA_DIR": str(data_dir),
+            "KLUIS_DATABASE_URL": database_url,
+            "KLUIS_HOST": "127.0.0.1",
+            "KLUIS_PORT": str(port),
+            "KLUIS_ISSUER": f"http://127.0.0.1:{port}",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+@contextlib.contextmanager
+def run_server(data_dir: Path, database_url: str, **extra_env: str) -> Iterator[LiveServer]:
+    port = free_port()
+    env = server_env(data_dir, database_url, port, **extra_env)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    subprocess.run([KLUIS, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
+    log_path = data_dir / "server.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [KLUIS, "serve"], env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
+    url = env["KLUIS_ISSUER"]
+    try:
+        deadline = started + STARTUP_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"kluis serve exited early:\n{log_path.read_text()}")
+            try:
+                if httpx.get(url + "/healthz", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"kluis serve did not answer in time:\n{log_path.read_text()}")
+            time.sleep(0.1)
+        yield LiveServer(url, env, process, log_path, time.monotonic() - started)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -3,7 +3,10 @@ problems and OAuth errors turned into responses in one place), templates and mid
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +21,10 @@ from core.db import Database, db_session
 from core.errors import OAuthError, Problem, TooManyRequests
 from core.logging import request_id_var
 from core.web import Templates, render
+from identity.accounts.routes import router as accounts_router
+from identity.oidc import messages as _oidc_messages  # noqa: F401 (registers texts)
+from identity.oidc.routes import OAUTH_PATHS as OIDC_OAUTH_PATHS
+from identity.oidc.routes import router as oidc_router
 from keys import derive_key
 from keys.routes import router as keys_router
 from service.middleware import RequestContextMiddleware
@@ -25,7 +32,7 @@ from service.runtime import Runtime, build_runtime
 from service.settings import Settings
 
 log = logging.getLogger("kluis.app")
-TEMPLATE_PACKAGES = ("service",)
+TEMPLATE_PACKAGES = ("service", "identity")
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -91,6 +98,34 @@ def install_error_handlers(app: FastAPI) -> None:
         return _problem_response(request, problem)
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Background work of this process: the outbox worker (when enabled)."""
+    runtime: Runtime = app.state.runtime
+    stop = threading.Event()
+    worker = None
+    if runtime.settings.outbox_worker:
+        worker = threading.Thread(
+            target=_outbox_loop, args=(runtime, stop), name="kluis-outbox", daemon=True
+        )
+        worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if worker is not None:
+            worker.join(timeout=15)
+
+
+def _outbox_loop(runtime: Runtime, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            runtime.outbox.deliver_due()
+        except Exception:
+            log.exception("outbox worker failed; retrying")
+        stop.wait(runtime.settings.outbox_interval)
+
+
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     runtime = build_runtime(settings, database)
     return create_app_from_runtime(runtime)
@@ -99,6 +134,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 def create_app_from_runtime(runtime: Runtime) -> FastAPI:
     settings = runtime.settings
     app = FastAPI(
+        lifespan=_lifespan,
         title="Kluis",
         version="0.1.0",
         docs_url="/api/docs" if not settings.production else None,
@@ -110,7 +146,9 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
     app.state.db = runtime.db
     app.state.keyring = runtime.keyring
     app.state.subject_keys = runtime.subject_keys
-    app.state.oauth_paths = set()
+    app.state.oidc = runtime.oidc
+    app.state.accounts = runtime.accounts
+    app.state.oauth_paths = set(OIDC_OAUTH_PATHS)
     app.state.templates = Templates(
         TEMPLATE_PACKAGES,
         csrf_key=derive_key(settings.secret_bytes, "kluis/web/csrf"),
@@ -140,4 +178,6 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
         return render(request, "home.html", {"issuer": settings.issuer})
 
     app.include_router(keys_router)
+    app.include_router(oidc_router)
+    app.include_router(accounts_router)
     return app

@@ -11,6 +11,9 @@ import uvicorn
 
 from core.db import Database
 from core.logging import configure_logging
+from identity.accounts.cli import accounts_cli
+from identity.accounts.service import Accounts
+from identity.oidc.cli import clients_cli
 from keys import Keyring, SubjectKeys
 from keys.cli import keys_cli
 from service import migrate
@@ -45,6 +48,10 @@ class CliRuntime:
     def subject_keys(self) -> SubjectKeys:
         return self.runtime.subject_keys
 
+    @property
+    def accounts(self) -> Accounts:
+        return self.runtime.accounts
+
 
 @click.group()
 @click.version_option("0.1.0", prog_name="kluis")
@@ -60,7 +67,7 @@ def db_cli() -> None:
 
 
 @db_cli.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="heads", show_default=True)
 @click.pass_obj
 def db_upgrade(obj: CliRuntime, revision: str) -> None:
     """Apply migrations up to REVISION."""
@@ -103,6 +110,8 @@ def serve(obj: CliRuntime) -> None:
 
 
 cli.add_command(keys_cli)
+cli.add_command(clients_cli)
+cli.add_command(accounts_cli)
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ def alembic_config(database_url: str, connection: Connection | None = None) -> C
 
 
 def upgrade(
-    database_url: str, revision: str = "head", connection: Connection | None = None
+    database_url: str, revision: str = "heads", connection: Connection | None = None
 ) -> None:
     command.upgrade(alembic_config(database_url, connection), revision)
 

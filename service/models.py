@@ -1,7 +1,17 @@
 """Every package's tables, imported so `Base.metadata` is complete for Alembic."""
 
+from adapters import outbox as outbox_models
 from consent import models as consent_models
 from core.db import Base
+from identity.accounts import models as accounts_models
+from identity.oidc import models as oidc_models
 from keys import models as keys_models
 
-__all__ = ["Base", "consent_models", "keys_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "consent_models",
+    "keys_models",
+    "oidc_models",
+    "outbox_models",
+]

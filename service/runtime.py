@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any
 
+from sqlalchemy.orm import Session
+
+from adapters.mail import FileOutbox, Mailer, SmtpMailer
+from adapters.outbox import Outbox
 from core.db import Database
-from keys import Keyring, SubjectKeys
+from identity.accounts.service import Accounts, account_claims, get_account
+from identity.oidc.claims import ClaimRegistry
+from identity.oidc.logout import DELIVERY_KIND as BACKCHANNEL_LOGOUT
+from identity.oidc.logout import render_logout_token
+from identity.oidc.pairwise import SubjectIds
+from identity.oidc.provider import OidcConfig, Provider
+from keys import Keyring, SubjectKeys, derive_key
 from service.settings import Settings
+
+log = logging.getLogger("kluis.runtime")
 
 
 @dataclasses.dataclass
@@ -16,13 +31,66 @@ class Runtime:
     db: Database
     keyring: Keyring
     subject_keys: SubjectKeys
+    oidc: Provider
+    outbox: Outbox
+    mailer: Mailer
+    accounts: Accounts
+
+
+def build_mailer(settings: Settings) -> Mailer:
+    """SMTP when a relay is configured, else the development file outbox."""
+    if settings.smtp_host:
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+        return SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.mail_from,
+            username=settings.smtp_username,
+            password=password,
+            starttls=settings.smtp_starttls,
+        )
+    if settings.production:
+        log.error("KLUIS_SMTP_HOST is not set: mail is written to files and NOT delivered")
+    assert settings.mail_outbox_dir is not None  # filled in by Settings
+    return FileOutbox(settings.mail_outbox_dir, settings.mail_from)
+
+
+def build_provider(settings: Settings, keyring: Keyring, subject_keys: SubjectKeys) -> Provider:
+    config = OidcConfig(
+        issuer=settings.issuer,
+        auth_code_ttl=settings.auth_code_ttl,
+        access_token_ttl=settings.access_token_ttl,
+        id_token_ttl=settings.id_token_ttl,
+        refresh_token_ttl=settings.refresh_token_ttl,
+    )
+    registry = ClaimRegistry()
+
+    def account_source(session: Session, account_id: str) -> Mapping[str, Any]:
+        account = get_account(session, account_id)
+        return account_claims(session, subject_keys, account) if account else {}
+
+    registry.register_source(
+        ("email", "email_verified", "name", "preferred_username"), account_source
+    )
+    pairwise_key = derive_key(settings.secret_bytes, "kluis/oidc/pairwise-subject")
+    return Provider(config, keyring, subject_keys, SubjectIds(pairwise_key), registry)
 
 
 def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     secret = settings.secret_bytes
+    database = db or Database.from_url(settings.database_url)
+    keyring = Keyring(secret, retention=dt.timedelta(days=settings.key_retention_days))
+    subject_keys = SubjectKeys(secret)
+    provider = build_provider(settings, keyring, subject_keys)
+    outbox = Outbox(database, {BACKCHANNEL_LOGOUT: render_logout_token(provider)})
+    mailer = build_mailer(settings)
     return Runtime(
         settings=settings,
-        db=db or Database.from_url(settings.database_url),
-        keyring=Keyring(secret, retention=dt.timedelta(days=settings.key_retention_days)),
-        subject_keys=SubjectKeys(secret),
+        db=database,
+        keyring=keyring,
+        subject_keys=subject_keys,
+        oidc=provider,
+        outbox=outbox,
+        mailer=mailer,
+        accounts=Accounts.from_settings(settings, subject_keys, mailer),
     )

@@ -41,6 +41,30 @@ class Settings(BaseSettings):
         default=400, ge=1, description="How long a retired signing key stays published"
     )
 
+    # Mail (verification links, password resets). Without an SMTP host, mail is written to
+    # the outbox directory as .eml files (development and tests).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "Kluis <noreply@localhost>"
+    mail_outbox_dir: Path | None = Field(default=None, description="Default: DATA_DIR/outbox")
+
+    # Lifetimes (seconds) and limits of the OpenID provider.
+    session_ttl: int = Field(default=8 * 3600, ge=60)
+    auth_code_ttl: int = Field(default=60, ge=5, le=600)
+    access_token_ttl: int = Field(default=600, ge=30)
+    id_token_ttl: int = Field(default=600, ge=30)
+    refresh_token_ttl: int = Field(default=30 * 24 * 3600, ge=300)
+    login_max_failures: int = Field(default=5, ge=1, description="per account and window")
+    login_max_failures_per_ip: int = Field(default=20, ge=1, description="per IP and window")
+    login_failure_window: int = Field(default=900, ge=60, description="seconds")
+
+    # The outbox worker pushes back-channel logout tokens and security events to platforms.
+    outbox_worker: bool = True
+    outbox_interval: float = Field(default=2.0, gt=0, description="seconds between rounds")
+
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
         if not self.issuer:
@@ -48,6 +72,8 @@ class Settings(BaseSettings):
         self.issuer = self.issuer.rstrip("/")
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'kluis.sqlite3'}"
+        if self.mail_outbox_dir is None:
+            self.mail_outbox_dir = self.data_dir / "outbox"
         return self
 
     @property

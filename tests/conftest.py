@@ -19,7 +19,7 @@ from core.db import Database, make_engine
 from keys import Keyring, SubjectKeys
 from service import migrate
 from service.app import create_app_from_runtime
-from service.runtime import Runtime
+from service.runtime import Runtime, build_runtime
 from service.settings import Settings
 from tests.support.databases import backend, drop_database, fresh_database_url
 
@@ -48,6 +48,7 @@ def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
         "database_url": database_url,
         "secret_key": SecretStr(TEST_SECRET),
         "log_level": "INFO",
+        "outbox_worker": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -108,10 +109,8 @@ def subject_keys() -> SubjectKeys:
 
 
 @pytest.fixture
-def runtime(
-    settings: Settings, db: Database, keyring: Keyring, subject_keys: SubjectKeys
-) -> Runtime:
-    return Runtime(settings=settings, db=db, keyring=keyring, subject_keys=subject_keys)
+def runtime(settings: Settings, db: Database) -> Runtime:
+    return build_runtime(settings, db)
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Resident accounts: registration, e-mail verification, password login, browser sessions."""

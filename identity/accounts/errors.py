@@ -1,0 +1,59 @@
+"""Errors of the accounts package. Each carries a message key (`core.i18n`) that the pages
+show; none carries personal data."""
+
+from __future__ import annotations
+
+
+class AccountError(Exception):
+    message_key = "accounts.error.generic"
+    field: str | None = None
+
+    def __init__(self, message_key: str | None = None, *, field: str | None = None) -> None:
+        super().__init__(message_key or self.message_key)
+        if message_key:
+            self.message_key = message_key
+        if field:
+            self.field = field
+
+
+class InvalidEmail(AccountError):
+    message_key = "accounts.error.email_invalid"
+    field = "email"
+
+
+class PasswordRejected(AccountError):
+    """The new password does not meet the policy (`passwords.check_policy`)."""
+
+    field = "password"
+
+
+class InvalidCredentials(AccountError):
+    """Login failed. Deliberately one error for "no such account", "wrong password" and
+    "account not usable", so the answer reveals nothing."""
+
+    message_key = "accounts.error.credentials"
+
+
+class EmailNotVerified(AccountError):
+    """Correct password, but the address was never confirmed; a new link was sent."""
+
+    message_key = "accounts.error.email_unverified"
+
+
+class LoginThrottled(AccountError):
+    message_key = "accounts.error.throttled"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__()
+        self.retry_after = retry_after
+
+
+class InvalidToken(AccountError):
+    """The link or code is unknown, expired or already used (we do not say which)."""
+
+    message_key = "accounts.error.token"
+
+
+class InvalidActivationCode(InvalidToken):
+    message_key = "accounts.error.activation_code"
+    field = "code"

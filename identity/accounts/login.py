@@ -1,0 +1,127 @@
+"""Password login and local logout.
+
+The checks of a login, in order:
+1. throttle: too many recent failures for this identifier or this IP → `LoginThrottled`;
+2. lookup: the account named by the e-mail address or handle (may be none);
+3. password: verified against the account's hash, or a dummy hash when there is no usable
+   account, so every failure costs the same time → `InvalidCredentials` (one error for all);
+4. verified address: logging in by e-mail needs a confirmed address → `EmailNotVerified`
+   (and a fresh link), which stops pre-registration of someone else's address;
+5. session: the browser's previous session ends (no fixation) and a new one starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from consent.audit import record
+from identity.accounts.errors import EmailNotVerified, InvalidCredentials, LoginThrottled
+from identity.accounts.models import Account, AccountStatus
+from identity.accounts.service import (
+    HANDLE_PATTERN,
+    Accounts,
+    account_email,
+    find_by_identifier,
+    send_verification,
+)
+from identity.accounts.sessions import (
+    AMR_PASSWORD,
+    BrowserSession,
+    end_browser_session,
+    start_browser_session,
+)
+
+log = logging.getLogger("kluis.accounts")
+
+MAX_RETURN_TO = 2048
+MAX_IDENTIFIER = 254
+# ASCII controls, space and backslash: browsers strip or reinterpret them (`/\evil`, `/\t/x`)
+_UNSAFE_IN_PATH = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+def safe_return_to(value: str | None) -> str:
+    """A local path to go to after login, or "/". Only a path beginning with exactly one
+    "/" is kept: no scheme, no host, no "//host", nothing a browser could read as another
+    origin (no open redirect)."""
+    if not value or len(value) > MAX_RETURN_TO:
+        return "/"
+    if not value.startswith("/") or value.startswith("//") or _UNSAFE_IN_PATH.search(value):
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return value
+
+
+def normalize_identifier(value: str) -> str:
+    return value.strip().lower()[:MAX_IDENTIFIER]
+
+
+def log_in(
+    accounts: Accounts,
+    session: Session,
+    *,
+    identifier: str,
+    password: str,
+    ip: str,
+    lang: str,
+    previous_sid: str | None = None,
+    return_to: str | None = None,
+) -> BrowserSession:
+    """Authenticate with a password and start a browser session. Failures are recorded in
+    `session` before the error is raised: the caller commits in both cases."""
+    identifier = normalize_identifier(identifier)
+    limiter = accounts.limiter
+    retry_after = limiter.retry_after(session, identifier, ip)
+    if retry_after is not None:
+        log.warning("login throttled", extra={"retry_after": retry_after})
+        raise LoginThrottled(retry_after)
+
+    account = find_by_identifier(accounts, session, identifier)
+    password_hash = (
+        account.password_hash
+        if account is not None and account.status == AccountStatus.ACTIVE.value
+        else None
+    )
+    # verify first, always: without a hash it checks a dummy so that failures take as long
+    if not accounts.passwords.verify(password_hash, password) or account is None:
+        limiter.record_failure(session, identifier, ip)
+        _audit_failure(accounts, session, account)
+        raise InvalidCredentials()
+    assert password_hash is not None  # verify() says no without a hash
+    if not HANDLE_PATTERN.match(identifier) and not account.email_verified:
+        email = account_email(session, accounts.subject_keys, account)
+        if email is not None:
+            send_verification(accounts, session, account, email, lang, return_to)
+        raise EmailNotVerified()
+
+    if accounts.passwords.needs_rehash(password_hash):
+        account.password_hash = accounts.passwords.hash(password)
+    limiter.clear_account(session, identifier)
+    if previous_sid:
+        end_browser_session(session, previous_sid, subject_keys=accounts.subject_keys)
+    browser = start_browser_session(
+        session, account.id, ttl=accounts.session_ttl, amr=[AMR_PASSWORD]
+    )
+    ref = accounts.subject_ref(session, account.id)
+    record(session, "login.succeeded", "resident", ref, {"amr": browser.amr})
+    return browser
+
+
+def _audit_failure(accounts: Accounts, session: Session, account: Account | None) -> None:
+    if account is None:
+        # no subject: an unknown identifier must not become a reference to anyone
+        record(session, "login.failed", "resident", None, {"reason": "unknown_account"})
+        return
+    reason = "wrong_password" if account.status == AccountStatus.ACTIVE.value else "not_active"
+    ref = accounts.subject_ref(session, account.id)
+    record(session, "login.failed", "resident", ref, {"reason": reason})
+
+
+def log_out(accounts: Accounts, session: Session, sid: str | None) -> None:
+    if sid:
+        end_browser_session(session, sid, subject_keys=accounts.subject_keys)

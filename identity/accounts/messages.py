@@ -1,0 +1,239 @@
+"""Dutch and English texts of the account pages and mails (registered on import)."""
+
+from __future__ import annotations
+
+from core.i18n import register
+
+register(
+    {
+        # fields
+        "accounts.field.email": {"nl": "E-mailadres", "en": "E-mail address"},
+        "accounts.field.identifier": {
+            "nl": "E-mailadres of gebruikersnaam",
+            "en": "E-mail address or username",
+        },
+        "accounts.field.password": {"nl": "Wachtwoord", "en": "Password"},
+        "accounts.field.new_password": {"nl": "Nieuw wachtwoord", "en": "New password"},
+        "accounts.field.password_hint": {
+            "nl": "Minstens 10 tekens. Een zin van een paar woorden is sterk en makkelijk te "
+            "onthouden.",
+            "en": "At least 10 characters. A sentence of a few words is strong and easy to "
+            "remember.",
+        },
+        "accounts.field.name": {"nl": "Naam (niet verplicht)", "en": "Name (optional)"},
+        "accounts.field.name_hint": {
+            "nl": "Hoe je genoemd wilt worden. Een platform ziet dit alleen als jij dat toestaat.",
+            "en": "What you want to be called. A platform sees this only if you allow it.",
+        },
+        "accounts.field.code": {"nl": "Activeringscode", "en": "Activation code"},
+        "accounts.field.code_hint": {
+            "nl": "De code die je bij de balie kreeg, bijvoorbeeld ABCD-EFGH-JKLM.",
+            "en": "The code you were given at the desk, for example ABCD-EFGH-JKLM.",
+        },
+        "accounts.field.email_optional": {
+            "nl": "E-mailadres (niet verplicht)",
+            "en": "E-mail address (optional)",
+        },
+        "accounts.field.email_optional_hint": {
+            "nl": "Alleen nodig als je bij de balie geen e-mailadres hebt opgegeven. Je krijgt "
+            "dan een link om het te bevestigen.",
+            "en": "Only needed if you gave no e-mail address at the desk. You will get a link "
+            "to confirm it.",
+        },
+        "accounts.errors.summary": {
+            "nl": "Er ging iets mis. Controleer het volgende:",
+            "en": "Something went wrong. Please check the following:",
+        },
+        # login
+        "accounts.login.title": {"nl": "Inloggen", "en": "Log in"},
+        "accounts.login.submit": {"nl": "Inloggen", "en": "Log in"},
+        "accounts.login.forgot": {"nl": "Wachtwoord vergeten?", "en": "Forgot your password?"},
+        "accounts.login.register": {
+            "nl": "Nog geen account? Maak er een aan.",
+            "en": "No account yet? Create one.",
+        },
+        "accounts.login.activate": {
+            "nl": "Een code gekregen bij de balie? Activeer je account.",
+            "en": "Got a code at the desk? Activate your account.",
+        },
+        "accounts.status.logged_out": {"nl": "Je bent uitgelogd.", "en": "You are logged out."},
+        "accounts.status.email_verified": {
+            "nl": "Je e-mailadres is bevestigd. Je kunt nu inloggen.",
+            "en": "Your e-mail address is confirmed. You can log in now.",
+        },
+        "accounts.status.password_reset": {
+            "nl": "Je wachtwoord is gewijzigd. Log in met je nieuwe wachtwoord.",
+            "en": "Your password has been changed. Log in with your new password.",
+        },
+        "accounts.logged_in_as": {
+            "nl": "Je bent ingelogd.",
+            "en": "You are logged in.",
+        },
+        "accounts.logout.submit": {"nl": "Uitloggen", "en": "Log out"},
+        "accounts.throttled.title": {
+            "nl": "Even wachten",
+            "en": "Please wait a moment",
+        },
+        "accounts.throttled.body": {
+            "nl": "Er is te vaak een verkeerd wachtwoord ingevuld. Probeer het over {minutes} "
+            "minuten opnieuw. Wachtwoord vergeten? Vraag dan een nieuw wachtwoord aan.",
+            "en": "A wrong password was entered too often. Please try again in {minutes} "
+            "minutes. Forgot your password? Then request a new one.",
+        },
+        # registration and verification
+        "accounts.register.title": {"nl": "Account aanmaken", "en": "Create an account"},
+        "accounts.register.submit": {"nl": "Account aanmaken", "en": "Create account"},
+        "accounts.register.have_account": {
+            "nl": "Heb je al een account? Log dan in.",
+            "en": "Already have an account? Log in.",
+        },
+        "accounts.register.sent.title": {"nl": "Kijk in je mailbox", "en": "Check your inbox"},
+        "accounts.register.sent.body": {
+            "nl": "We hebben een e-mail gestuurd naar het adres dat je opgaf. Klik op de link in "
+            "die e-mail om je account te bevestigen. Niets ontvangen? Kijk ook bij je "
+            "ongewenste e-mail.",
+            "en": "We have sent an e-mail to the address you gave. Follow the link in it to "
+            "confirm your account. Nothing arrived? Please check your spam folder too.",
+        },
+        "accounts.verify.failed.title": {
+            "nl": "Deze link werkt niet",
+            "en": "This link does not work",
+        },
+        "accounts.unverified.title": {
+            "nl": "Bevestig eerst je e-mailadres",
+            "en": "Please confirm your e-mail address first",
+        },
+        # forgotten password
+        "accounts.forgot.title": {"nl": "Wachtwoord vergeten", "en": "Forgotten password"},
+        "accounts.forgot.intro": {
+            "nl": "Vul je e-mailadres in. Als er een account bij hoort, sturen we je een link "
+            "om een nieuw wachtwoord te kiezen.",
+            "en": "Enter your e-mail address. If it belongs to an account, we will send you a "
+            "link to choose a new password.",
+        },
+        "accounts.forgot.submit": {"nl": "Link versturen", "en": "Send link"},
+        "accounts.forgot.sent.title": {"nl": "Kijk in je mailbox", "en": "Check your inbox"},
+        "accounts.forgot.sent.body": {
+            "nl": "Als dit adres bij een account hoort, is er nu een e-mail onderweg met een "
+            "link. De link werkt één keer en is 30 minuten geldig.",
+            "en": "If this address belongs to an account, an e-mail with a link is on its way. "
+            "The link works once and is valid for 30 minutes.",
+        },
+        "accounts.reset.title": {"nl": "Nieuw wachtwoord kiezen", "en": "Choose a new password"},
+        "accounts.reset.intro": {
+            "nl": "Na het wijzigen word je op alle apparaten uitgelogd.",
+            "en": "After the change you will be logged out on every device.",
+        },
+        "accounts.reset.submit": {"nl": "Wachtwoord opslaan", "en": "Save password"},
+        "accounts.reset.again": {
+            "nl": "Vraag een nieuwe link aan.",
+            "en": "Request a new link.",
+        },
+        # activation
+        "accounts.activate.title": {"nl": "Account activeren", "en": "Activate your account"},
+        "accounts.activate.intro": {
+            "nl": "Vul de code van de balie in en kies een wachtwoord.",
+            "en": "Enter the code from the desk and choose a password.",
+        },
+        "accounts.activate.submit": {"nl": "Activeren", "en": "Activate"},
+        "accounts.activate.done.title": {
+            "nl": "Je account is actief",
+            "en": "Your account is active",
+        },
+        "accounts.activate.done.body": {
+            "nl": "Je gebruikersnaam is {handle}. Log in met je gebruikersnaam of je "
+            "e-mailadres (zodra je dat hebt bevestigd) en je nieuwe wachtwoord.",
+            "en": "Your username is {handle}. Log in with your username, or with your e-mail "
+            "address once you have confirmed it, and your new password.",
+        },
+        # errors
+        "accounts.error.generic": {
+            "nl": "Dat lukte niet. Probeer het opnieuw.",
+            "en": "That did not work. Please try again.",
+        },
+        "accounts.error.email_invalid": {
+            "nl": "Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl.",
+            "en": "Enter a valid e-mail address, such as name@example.org.",
+        },
+        "accounts.error.password_short": {
+            "nl": "Kies een wachtwoord van minstens 10 tekens.",
+            "en": "Choose a password of at least 10 characters.",
+        },
+        "accounts.error.password_long": {
+            "nl": "Kies een wachtwoord van hoogstens 1024 tekens.",
+            "en": "Choose a password of at most 1024 characters.",
+        },
+        "accounts.error.password_is_email": {
+            "nl": "Je wachtwoord mag niet hetzelfde zijn als je e-mailadres.",
+            "en": "Your password must not be the same as your e-mail address.",
+        },
+        "accounts.error.credentials": {
+            "nl": "Dit e-mailadres en wachtwoord horen niet bij elkaar, of het account bestaat "
+            "niet.",
+            "en": "This e-mail address and password do not match, or the account does not exist.",
+        },
+        "accounts.error.email_unverified": {
+            "nl": "Je e-mailadres is nog niet bevestigd. We hebben je een nieuwe link gestuurd; "
+            "klik daarop en log daarna in.",
+            "en": "Your e-mail address is not confirmed yet. We have sent you a new link; "
+            "follow it and then log in.",
+        },
+        "accounts.error.throttled": {
+            "nl": "Te veel mislukte pogingen. Wacht even en probeer het opnieuw.",
+            "en": "Too many failed attempts. Please wait and try again.",
+        },
+        "accounts.error.token": {
+            "nl": "Deze link is ongeldig, verlopen of al gebruikt.",
+            "en": "This link is invalid, has expired or was already used.",
+        },
+        "accounts.error.activation_code": {
+            "nl": "Deze code is ongeldig, verlopen of al gebruikt. Vraag bij de balie een "
+            "nieuwe code.",
+            "en": "This code is invalid, has expired or was already used. Ask the desk for a "
+            "new code.",
+        },
+        # mails
+        "accounts.mail.signature": {
+            "nl": "Met vriendelijke groet,\nKluis",
+            "en": "Kind regards,\nKluis",
+        },
+        "accounts.mail.verify.subject": {
+            "nl": "Bevestig je e-mailadres",
+            "en": "Confirm your e-mail address",
+        },
+        "accounts.mail.verify.body": {
+            "nl": "Hallo,\n\nBevestig je e-mailadres via deze link:\n\n{link}\n\nDe link is "
+            "twee dagen geldig. Heb je geen account aangemaakt? Dan kun je deze e-mail "
+            "negeren.",
+            "en": "Hello,\n\nPlease confirm your e-mail address with this link:\n\n{link}\n\n"
+            "The link is valid for two days. Did not create an account? Then you can ignore "
+            "this e-mail.",
+        },
+        "accounts.mail.already_registered.subject": {
+            "nl": "Iemand probeerde een account aan te maken met jouw adres",
+            "en": "Someone tried to create an account with your address",
+        },
+        "accounts.mail.already_registered.body": {
+            "nl": "Hallo,\n\nIemand probeerde een nieuw account aan te maken met dit "
+            "e-mailadres, maar er hoort al een account bij. Was jij dat? Log dan in:\n\n"
+            "{login}\n\nWachtwoord vergeten? Kies een nieuw wachtwoord:\n\n{reset}\n\n"
+            "Was jij het niet? Dan hoef je niets te doen; er is niets veranderd.",
+            "en": "Hello,\n\nSomeone tried to create a new account with this e-mail address, "
+            "but it already has one. Was it you? Then log in:\n\n{login}\n\nForgot your "
+            "password? Choose a new one:\n\n{reset}\n\nWas it not you? Then there is nothing "
+            "to do; nothing has changed.",
+        },
+        "accounts.mail.reset.subject": {
+            "nl": "Kies een nieuw wachtwoord",
+            "en": "Choose a new password",
+        },
+        "accounts.mail.reset.body": {
+            "nl": "Hallo,\n\nKies een nieuw wachtwoord via deze link:\n\n{link}\n\nDe link "
+            "werkt één keer en is {minutes} minuten geldig. Heb je dit niet aangevraagd? Dan "
+            "kun je deze e-mail negeren; je wachtwoord blijft hetzelfde.",
+            "en": "Hello,\n\nChoose a new password with this link:\n\n{link}\n\nThe link works "
+            "once and is valid for {minutes} minutes. Did not ask for this? Then ignore this "
+            "e-mail; your password stays the same.",
+        },
+    }
+)

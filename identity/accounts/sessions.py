@@ -1,0 +1,150 @@
+"""Browser sessions: who is logged in, in which browser, since when and how.
+
+The `kluis_session` cookie (HttpOnly, SameSite=Lax, Secure on https, path /) holds a random
+256-bit session id; the database stores only its SHA-256 hash, so a leaked table cannot be
+replayed as cookies. The OpenID provider reads sessions through `current_session` and ends
+them through `end_browser_session`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import secrets
+
+from fastapi import Request, Response
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from consent.audit import record
+from core.db import utcnow
+from identity.accounts.models import Account, AccountStatus, BrowserSessionRecord
+from keys import SubjectKeys
+
+SESSION_COOKIE = "kluis_session"
+ACR_PASSWORD = "urn:kluis:acr:password"  # noqa: S105 (an ACR value, not a password)
+AMR_PASSWORD = "pwd"  # noqa: S105 (RFC 8176 method name)
+MAX_SID_LENGTH = 128
+
+
+@dataclasses.dataclass
+class BrowserSession:
+    sid: str
+    account_id: str
+    auth_time: dt.datetime
+    amr: list[str]
+    acr: str
+
+
+def _hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode("utf-8")).hexdigest()
+
+
+def start_browser_session(
+    session: Session,
+    account_id: str,
+    *,
+    ttl: dt.timedelta,
+    amr: list[str] | None = None,
+    acr: str = ACR_PASSWORD,
+) -> BrowserSession:
+    now = utcnow()
+    sid = secrets.token_urlsafe(32)
+    methods = list(amr) if amr is not None else [AMR_PASSWORD]
+    session.add(
+        BrowserSessionRecord(
+            id_hash=_hash(sid),
+            account_id=account_id,
+            auth_time=now,
+            amr=methods,
+            acr=acr,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    session.flush()
+    return BrowserSession(sid=sid, account_id=account_id, auth_time=now, amr=methods, acr=acr)
+
+
+def find_browser_session(session: Session, sid: str | None) -> BrowserSession | None:
+    """The live session with this id: not ended, not expired, account still active."""
+    if not sid or len(sid) > MAX_SID_LENGTH:
+        return None
+    row = session.scalar(
+        select(BrowserSessionRecord)
+        .join(Account, Account.id == BrowserSessionRecord.account_id)
+        .where(
+            BrowserSessionRecord.id_hash == _hash(sid),
+            BrowserSessionRecord.ended_at.is_(None),
+            BrowserSessionRecord.expires_at > utcnow(),
+            Account.status == AccountStatus.ACTIVE.value,
+        )
+    )
+    if row is None:
+        return None
+    return BrowserSession(
+        sid=sid,
+        account_id=row.account_id,
+        auth_time=row.auth_time,
+        amr=list(row.amr),
+        acr=row.acr,
+    )
+
+
+def current_session(request: Request, session: Session) -> BrowserSession | None:
+    """The browser session of this request's cookie, or None (missing, expired, ended)."""
+    return find_browser_session(session, request.cookies.get(SESSION_COOKIE))
+
+
+def end_browser_session(
+    session: Session,
+    sid: str,
+    *,
+    subject_keys: SubjectKeys | None = None,
+    actor: str = "resident",
+) -> None:
+    """End one session (idempotent) and audit it; with `subject_keys` the audit entry names
+    the resident by their opaque reference. The caller commits."""
+    if not sid or len(sid) > MAX_SID_LENGTH:
+        return
+    row = session.scalar(
+        select(BrowserSessionRecord).where(
+            BrowserSessionRecord.id_hash == _hash(sid), BrowserSessionRecord.ended_at.is_(None)
+        )
+    )
+    if row is None:
+        return
+    row.ended_at = utcnow()
+    subject_ref = subject_keys.reference(session, row.account_id) if subject_keys else None
+    record(session, "session.ended", actor, subject_ref, {"reason": "logout"})
+    session.flush()
+
+
+def end_account_sessions(session: Session, account_id: str) -> int:
+    """End every live session of the account (after a password reset); returns how many."""
+    result = session.execute(
+        update(BrowserSessionRecord)
+        .where(
+            BrowserSessionRecord.account_id == account_id,
+            BrowserSessionRecord.ended_at.is_(None),
+        )
+        .values(ended_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def set_session_cookie(response: Response, sid: str, *, secure: bool, max_age: int) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        sid,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response, *, secure: bool) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure)

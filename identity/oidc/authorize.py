@@ -1,0 +1,289 @@
+"""The authorization endpoint (OIDC Core §3.1.2, RFC 6749 §4.1, RFC 7636, RFC 9207).
+
+Validation runs in two phases, as a table of small checks:
+1. `client_id` and `redirect_uri`. If either is wrong we must not redirect (RFC 6749 §4.1.2.1):
+   the resident sees an error page.
+2. Everything else. Errors go back to the client's redirect URI with `error`, `state`, `iss`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy.orm import Session
+
+from core.db import utcnow
+from core.errors import (
+    InvalidRequest,
+    InvalidScope,
+    OAuthError,
+    UnsupportedResponseType,
+)
+from core.tokens import new_token, token_hash
+from identity.oidc.claims import RequestedClaims, parse_claims_parameter, requested_claims
+from identity.oidc.clients import get_client
+from identity.oidc.models import AuthorizationCode, AuthorizationRequest, Client, Grant
+from identity.oidc.provider import Provider
+
+PROMPTS = {"none", "login", "consent", "select_account"}
+MAX_PARAM_LENGTH = 2048
+
+
+class AuthorizeFatal(Exception):
+    """The request cannot be answered by redirect (unknown client, bad redirect_uri)."""
+
+
+class RequestNotSupported(OAuthError):
+    error = "request_not_supported"
+
+
+class RequestUriNotSupported(OAuthError):
+    error = "request_uri_not_supported"
+
+
+@dataclasses.dataclass
+class AuthParams:
+    client: Client
+    redirect_uri: str
+    raw: Mapping[str, str]
+    state: str | None = None
+    nonce: str | None = None
+    scopes: set[str] = dataclasses.field(default_factory=set)
+    code_challenge: str = ""
+    prompt: set[str] = dataclasses.field(default_factory=set)
+    max_age: int | None = None
+    login_hint: str | None = None
+    ui_locales: str | None = None
+    acr_values: list[str] = dataclasses.field(default_factory=list)
+    claims: RequestedClaims = dataclasses.field(
+        default_factory=lambda: RequestedClaims(frozenset(), frozenset(), frozenset())
+    )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "redirect_uri": self.redirect_uri,
+            "state": self.state,
+            "nonce": self.nonce,
+            "scopes": sorted(self.scopes),
+            "code_challenge": self.code_challenge,
+            "prompt": sorted(self.prompt),
+            "max_age": self.max_age,
+            "login_hint": self.login_hint,
+            "ui_locales": self.ui_locales,
+            "acr_values": self.acr_values,
+            "claims": self.claims.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, client: Client, data: Mapping[str, Any]) -> AuthParams:
+        return cls(
+            client=client,
+            redirect_uri=data["redirect_uri"],
+            raw={},
+            state=data.get("state"),
+            nonce=data.get("nonce"),
+            scopes=set(data.get("scopes", ())),
+            code_challenge=data["code_challenge"],
+            prompt=set(data.get("prompt", ())),
+            max_age=data.get("max_age"),
+            login_hint=data.get("login_hint"),
+            ui_locales=data.get("ui_locales"),
+            acr_values=list(data.get("acr_values", ())),
+            claims=RequestedClaims.from_json(data.get("claims", {})),
+        )
+
+
+# -- phase 1: who is asking, and where would an answer go --------------------------------
+def resolve_client(session: Session, raw: Mapping[str, str]) -> tuple[Client, str]:
+    client = get_client(session, raw.get("client_id", ""))
+    if client is None:
+        raise AuthorizeFatal("unknown_client")
+    redirect_uri = raw.get("redirect_uri", "")
+    # Exact string comparison (RFC 9700 §4.1.3); OIDC makes redirect_uri required.
+    if redirect_uri not in client.redirect_uris:
+        raise AuthorizeFatal("invalid_redirect_uri")
+    return client, redirect_uri
+
+
+# -- phase 2: the checks, in order --------------------------------------------------------
+def check_param_sizes(p: AuthParams, provider: Provider) -> None:
+    for name, value in p.raw.items():
+        if len(value) > MAX_PARAM_LENGTH:
+            raise InvalidRequest(f"{name} is too long")
+
+
+def check_request_objects(p: AuthParams, provider: Provider) -> None:
+    if "request" in p.raw:
+        raise RequestNotSupported("request objects are not supported")
+    if "request_uri" in p.raw:
+        raise RequestUriNotSupported("request_uri is not supported")
+
+
+def check_response_type(p: AuthParams, provider: Provider) -> None:
+    response_type = p.raw.get("response_type")
+    if not response_type:
+        raise InvalidRequest("response_type is required")
+    if response_type != "code":
+        raise UnsupportedResponseType("only the authorization code flow (response_type=code)")
+    if p.raw.get("response_mode", "query") != "query":
+        raise InvalidRequest("only response_mode=query is supported")
+
+
+def check_scope(p: AuthParams, provider: Provider) -> None:
+    requested = set(p.raw.get("scope", "").split())
+    if "openid" not in requested:
+        raise InvalidScope("the openid scope is required")
+    allowed = set(p.client.scope.split()) | {"openid"}
+    p.scopes = requested & allowed
+
+
+def check_pkce(p: AuthParams, provider: Provider) -> None:
+    """RFC 7636 §4.3; S256 required for every client (RFC 9700 §2.1.1)."""
+    challenge = p.raw.get("code_challenge")
+    method = p.raw.get("code_challenge_method")
+    if not challenge:
+        raise InvalidRequest("code_challenge is required (PKCE)")
+    if method != "S256":
+        raise InvalidRequest("code_challenge_method must be S256")
+    if not 43 <= len(challenge) <= 128 or not all(c.isalnum() or c in "-._~" for c in challenge):
+        raise InvalidRequest("code_challenge is malformed")
+    p.code_challenge = challenge
+
+
+def check_prompt(p: AuthParams, provider: Provider) -> None:
+    prompt = set(p.raw.get("prompt", "").split())
+    if prompt - PROMPTS:
+        raise InvalidRequest("unsupported prompt value")
+    if "none" in prompt and len(prompt) > 1:
+        raise InvalidRequest("prompt=none cannot be combined with other values")
+    p.prompt = prompt
+
+
+def check_max_age(p: AuthParams, provider: Provider) -> None:
+    raw = p.raw.get("max_age")
+    if raw is None or raw == "":
+        return
+    if not raw.isdigit():
+        raise InvalidRequest("max_age must be a non-negative integer")
+    p.max_age = int(raw)
+
+
+def check_claims(p: AuthParams, provider: Provider) -> None:
+    parsed = parse_claims_parameter(p.raw.get("claims"))
+    p.claims = requested_claims(provider.claims, p.scopes, parsed)
+
+
+def copy_hints(p: AuthParams, provider: Provider) -> None:
+    p.state = p.raw.get("state") or None
+    p.nonce = p.raw.get("nonce") or None
+    p.login_hint = p.raw.get("login_hint") or None
+    p.ui_locales = p.raw.get("ui_locales") or None
+    p.acr_values = p.raw.get("acr_values", "").split()
+
+
+CHECKS: tuple[Callable[[AuthParams, Provider], None], ...] = (
+    check_param_sizes,
+    copy_hints,  # first, so that every error can carry `state` back
+    check_request_objects,
+    check_response_type,
+    check_scope,
+    check_pkce,
+    check_prompt,
+    check_max_age,
+    check_claims,
+)
+
+
+def validate(p: AuthParams, provider: Provider) -> AuthParams:
+    for check in CHECKS:
+        check(p, provider)
+    return p
+
+
+# -- responses ----------------------------------------------------------------------------
+def redirect_with(redirect_uri: str, params: Mapping[str, str | None]) -> str:
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{query}"
+
+
+def error_redirect(p: AuthParams, issuer: str, error: OAuthError) -> str:
+    return redirect_with(
+        p.redirect_uri,
+        {
+            "error": error.error,
+            "error_description": error.description,
+            "state": p.state,
+            "iss": issuer,  # RFC 9207
+        },
+    )
+
+
+# -- pending interactions -----------------------------------------------------------------
+def save_pending(session: Session, p: AuthParams, ttl: int) -> AuthorizationRequest:
+    now = utcnow()
+    row = AuthorizationRequest(
+        id=new_token(24),
+        client_id=p.client.client_id,
+        params=p.to_json(),
+        created_at=now,
+        expires_at=now + dt.timedelta(seconds=ttl),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def load_pending(session: Session, request_id: str) -> AuthorizationRequest | None:
+    row = session.get(AuthorizationRequest, request_id) if len(request_id) <= 64 else None
+    if row is None or row.completed_at is not None or row.expires_at <= utcnow():
+        return None
+    return row
+
+
+# -- issuing the code ---------------------------------------------------------------------
+def issue_code(
+    session: Session,
+    provider: Provider,
+    p: AuthParams,
+    *,
+    account_id: str,
+    sid: str,
+    auth_time: dt.datetime,
+    acr: str,
+    amr: list[str],
+) -> str:
+    now = utcnow()
+    grant = Grant(
+        id=new_token(24),
+        client_id=p.client.client_id,
+        account_id=account_id,
+        sid=sid,
+        scope=" ".join(sorted(p.scopes)),
+        claims=p.claims.to_json(),
+        nonce=p.nonce,
+        auth_time=auth_time,
+        acr=acr,
+        amr=amr,
+        created_at=now,
+    )
+    code = new_token(32)
+    session.add(grant)
+    session.flush()
+    session.add(
+        AuthorizationCode(
+            code_hash=token_hash(code),
+            grant_id=grant.id,
+            client_id=p.client.client_id,
+            redirect_uri=p.redirect_uri,
+            code_challenge=p.code_challenge,
+            expires_at=now + dt.timedelta(seconds=provider.config.auth_code_ttl),
+        )
+    )
+    session.flush()
+    return redirect_with(
+        p.redirect_uri, {"code": code, "state": p.state, "iss": provider.config.issuer}
+    )

@@ -1,0 +1,157 @@
+"""The claim registry: which claims exist, which scope asks for each, and how each is resolved.
+
+Standard claims come from the account; attestation-backed claims (`postcode_area`,
+`municipality`, `age_over_18`, `real_person`) get their resolvers from the attestations
+package, which registers them when it starts. A claim without a value is omitted, and no
+claim is ever resolved unless the resident consented to it (the caller filters first).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.errors import InvalidRequest
+
+# A claim source resolves several claims at once: (session, account_id) -> {claim: value}.
+ClaimSource = Callable[[Session, str], Mapping[str, Any]]
+
+
+@dataclasses.dataclass
+class ClaimSpec:
+    name: str
+    scope: str
+    label: dict[str, str]
+
+
+SCOPES: dict[str, tuple[str, ...]] = {
+    "email": ("email", "email_verified"),
+    "profile": ("name", "preferred_username"),
+    "residence": ("postcode_area", "municipality"),
+    "age": ("age_over_18",),
+    "real_person": ("real_person",),
+}
+
+_LABELS: dict[str, dict[str, str]] = {
+    "email": {"nl": "Je e-mailadres", "en": "Your e-mail address"},
+    "email_verified": {
+        "nl": "Of je e-mailadres bevestigd is",
+        "en": "Whether your e-mail is verified",
+    },
+    "name": {"nl": "Je naam", "en": "Your name"},
+    "preferred_username": {"nl": "Je gebruikersnaam", "en": "Your user name"},
+    "postcode_area": {"nl": "Je postcodegebied (4 cijfers)", "en": "Your postcode area (4 digits)"},
+    "municipality": {"nl": "Je gemeente", "en": "Your municipality"},
+    "age_over_18": {"nl": "Of je 18 jaar of ouder bent", "en": "Whether you are 18 or older"},
+    "real_person": {"nl": "Dat je een echt persoon bent", "en": "That you are a real person"},
+}
+
+
+class ClaimRegistry:
+    def __init__(self) -> None:
+        self._claims: dict[str, ClaimSpec] = {}
+        self._sources: list[tuple[frozenset[str], ClaimSource]] = []
+        for scope, names in SCOPES.items():
+            for name in names:
+                self._claims[name] = ClaimSpec(name, scope, _LABELS[name])
+
+    def register_source(self, names: tuple[str, ...], source: ClaimSource) -> None:
+        unknown = set(names) - set(self._claims)
+        if unknown:
+            raise KeyError(f"unknown claims {sorted(unknown)}")
+        self._sources.append((frozenset(names), source))
+
+    def known(self, name: str) -> bool:
+        return name in self._claims
+
+    def label(self, name: str, lang: str) -> str:
+        spec = self._claims.get(name)
+        return spec.label.get(lang, spec.label["nl"]) if spec else name
+
+    def claims_for_scopes(self, scopes: set[str]) -> set[str]:
+        return {n for s in scopes & set(SCOPES) for n in SCOPES[s]}
+
+    def resolve(
+        self, session: Session, account_id: str, names: set[str] | frozenset[str]
+    ) -> dict[str, Any]:
+        """Values of `names` (already filtered by consent); each source is asked once."""
+        values: dict[str, Any] = {}
+        for provides, source in self._sources:
+            wanted = provides & names
+            if not wanted:
+                continue
+            produced = source(session, account_id)
+            values.update({k: v for k, v in produced.items() if k in wanted and v is not None})
+        return values
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestedClaims:
+    """What one authorization request asks for (OIDC Core §5.4, §5.5)."""
+
+    userinfo: frozenset[str]  # from scopes and claims.userinfo
+    id_token: frozenset[str]  # from claims.id_token
+    essential: frozenset[str]
+
+    @property
+    def all(self) -> frozenset[str]:
+        return self.userinfo | self.id_token
+
+    def to_json(self) -> dict[str, list[str]]:
+        return {
+            "userinfo": sorted(self.userinfo),
+            "id_token": sorted(self.id_token),
+            "essential": sorted(self.essential),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RequestedClaims:
+        return cls(
+            frozenset(data.get("userinfo", ())),
+            frozenset(data.get("id_token", ())),
+            frozenset(data.get("essential", ())),
+        )
+
+
+def parse_claims_parameter(raw: str | None) -> dict[str, dict[str, Any]]:
+    """OIDC Core §5.5: a JSON object with optional `userinfo` and `id_token` members."""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise InvalidRequest("the claims parameter is not valid JSON") from exc
+    if not isinstance(value, dict):
+        raise InvalidRequest("the claims parameter must be a JSON object")
+    parsed: dict[str, dict[str, Any]] = {}
+    for member in ("userinfo", "id_token"):
+        section = value.get(member)
+        if section is None:
+            continue
+        if not isinstance(section, dict) or not all(
+            v is None or isinstance(v, dict) for v in section.values()
+        ):
+            raise InvalidRequest(f"claims.{member} must map claim names to null or objects")
+        parsed[member] = section
+    return parsed
+
+
+def requested_claims(
+    registry: ClaimRegistry, scopes: set[str], claims_param: Mapping[str, Mapping[str, Any]]
+) -> RequestedClaims:
+    """Unknown claims are ignored (OIDC Core §5.5: the OP need not support every claim)."""
+    userinfo = registry.claims_for_scopes(scopes)
+    id_token: set[str] = set()
+    essential: set[str] = set()
+    for member, target in (("userinfo", userinfo), ("id_token", id_token)):
+        for name, request in claims_param.get(member, {}).items():
+            if not registry.known(name):
+                continue
+            target.add(name)
+            if isinstance(request, Mapping) and request.get("essential") is True:
+                essential.add(name)
+    return RequestedClaims(frozenset(userinfo), frozenset(id_token), frozenset(essential))

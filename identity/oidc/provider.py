@@ -1,0 +1,41 @@
+"""The provider object: configuration and collaborators of the OpenID provider, built by the
+composition root (`service`) and kept on `app.state.oidc`."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from identity.oidc.claims import ClaimRegistry
+from identity.oidc.pairwise import SubjectIds
+from keys import Keyring, SubjectKeys
+
+ACR_PASSWORD = "urn:kluis:acr:password"  # noqa: S105 (an ACR URN)
+ACR_ATTESTED = "urn:kluis:acr:attested"
+SUPPORTED_ACRS = (ACR_PASSWORD, ACR_ATTESTED)
+
+
+@dataclasses.dataclass(frozen=True)
+class OidcConfig:
+    issuer: str
+    auth_code_ttl: int = 60
+    access_token_ttl: int = 600
+    id_token_ttl: int = 600
+    refresh_token_ttl: int = 30 * 24 * 3600
+    request_ttl: int = 1800  # how long a login/consent interaction may take
+    assertion_max_age: int = 300  # private_key_jwt client assertions
+
+    def url(self, path: str) -> str:
+        return self.issuer + path
+
+    @property
+    def token_endpoint(self) -> str:
+        return self.url("/token")
+
+
+@dataclasses.dataclass
+class Provider:
+    config: OidcConfig
+    keyring: Keyring
+    subject_keys: SubjectKeys
+    subject_ids: SubjectIds
+    claims: ClaimRegistry

@@ -1,0 +1,442 @@
+"""HTTP surface of the OpenID provider: a thin router. Each route validates its input, calls
+the domain functions, commits, and maps the outcome to a response. OAuth errors become JSON
+(RFC 6749 §5.2) in one place (service.app); authorization errors become redirects."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from consent.audit import record
+from consent.ledger import record_decision
+from core import csrf
+from core.db import db_session, utcnow
+from core.errors import AccessDenied, InvalidRequest, InvalidToken, OAuthError, UnsupportedGrantType
+from core.tokens import token_hash
+from core.web import check_csrf, page_language, render
+from identity.accounts.sessions import (
+    SESSION_COOKIE,
+    BrowserSession,
+    current_session,
+    end_browser_session,
+)
+from identity.oidc import tokens
+from identity.oidc.authorize import (
+    AuthorizeFatal,
+    AuthParams,
+    error_redirect,
+    issue_code,
+    load_pending,
+    resolve_client,
+    save_pending,
+    validate,
+)
+from identity.oidc.client_auth import authenticate_client
+from identity.oidc.clients import get_client
+from identity.oidc.discovery import configuration
+from identity.oidc.interaction import Step, next_step
+from identity.oidc.logout import InvalidLogoutRequest, end_session, resolve_post_logout
+from identity.oidc.models import AuthorizationRequest
+from identity.oidc.provider import Provider
+
+router = APIRouter(tags=["openid-connect"])
+DbSession = Annotated[Session, Depends(db_session)]
+OAUTH_PATHS = {"/token", "/userinfo", "/introspect", "/revoke", "/connect/register"}
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def provider_of(request: Request) -> Provider:
+    provider: Provider = request.app.state.oidc
+    return provider
+
+
+async def _params(request: Request) -> dict[str, str]:
+    """Query parameters (GET) or form fields (POST); repeated parameters are an error
+    (RFC 6749 §3.1), unknown ones are kept and ignored by the checks."""
+    source = await request.form() if request.method == "POST" else request.query_params
+    params: dict[str, str] = {}
+    for key, value in source.multi_items():
+        if not isinstance(value, str):
+            continue
+        if key in params:
+            raise InvalidRequest(f"parameter {key} is repeated")
+        params[key] = value
+    return params
+
+
+def _fatal_page(request: Request, message_key: str) -> Response:
+    return render(
+        request,
+        "oidc_error.html",
+        {"message_key": message_key},
+        status_code=400,
+    )
+
+
+def _browser_binding(request: Request) -> str:
+    cookie = request.cookies.get(csrf.CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    if cookie is None:
+        cookie = csrf.new_cookie_value()
+        request.state.new_csrf = cookie
+    return token_hash(cookie)
+
+
+def _with_binding_cookie(request: Request, response: Response) -> Response:
+    new = getattr(request.state, "new_csrf", None)
+    if new is not None:
+        response.set_cookie(
+            csrf.CSRF_COOKIE,
+            new,
+            httponly=True,
+            samesite="lax",
+            path="/",
+            secure=request.app.state.templates.secure_cookies,
+        )
+    return response
+
+
+def _proceed(
+    request: Request,
+    session: Session,
+    provider: Provider,
+    p: AuthParams,
+    browser: BrowserSession | None,
+    pending: AuthorizationRequest | None,
+) -> Response:
+    """Login, consent or code — whatever the request needs next."""
+    requested_at = pending.created_at if pending else utcnow()
+    consented = bool(pending and pending.params.get("consented"))
+    try:
+        step = next_step(
+            session,
+            p,
+            account_id=browser.account_id if browser else None,
+            auth_time=browser.auth_time if browser else None,
+            requested_at=requested_at,
+            consented=consented,
+        )
+    except OAuthError as error:
+        return RedirectResponse(error_redirect(p, provider.config.issuer, error), 302)
+    if step is Step.ISSUE:
+        assert browser is not None
+        location = issue_code(
+            session,
+            provider,
+            p,
+            account_id=browser.account_id,
+            sid=browser.sid,
+            auth_time=browser.auth_time,
+            acr=browser.acr,
+            amr=browser.amr,
+        )
+        if pending is not None:
+            pending.completed_at = utcnow()
+        session.commit()
+        return RedirectResponse(location, 302)
+    if pending is None:
+        data = p.to_json()
+        data["binding"] = _browser_binding(request)
+        pending = save_pending(session, p, provider.config.request_ttl)
+        pending.params = data
+        session.commit()
+    continue_path = f"/authorize/continue/{pending.id}"
+    if step is Step.LOGIN:
+        query = {"return_to": continue_path}
+        if p.login_hint:
+            query["login_hint"] = p.login_hint
+        if p.ui_locales:
+            lang = next((t for t in p.ui_locales.split() if t[:2] in ("nl", "en")), None)
+            if lang:
+                query["lang"] = lang[:2]
+        response: Response = RedirectResponse("/login?" + urlencode(query), 302)
+    else:
+        response = RedirectResponse(continue_path, 302)
+    return _with_binding_cookie(request, response)
+
+
+@router.api_route("/authorize", methods=["GET", "POST"], name="authorize")
+async def authorize(request: Request, session: DbSession) -> Response:
+    provider = provider_of(request)
+    try:
+        raw = await _params(request)
+        client, redirect_uri = resolve_client(session, raw)
+    except (AuthorizeFatal, InvalidRequest) as fatal:
+        key = str(fatal) if isinstance(fatal, AuthorizeFatal) else "invalid_request"
+        return _fatal_page(request, key)
+    p = AuthParams(client=client, redirect_uri=redirect_uri, raw=raw)
+    try:
+        validate(p, provider)
+    except OAuthError as error:
+        return RedirectResponse(error_redirect(p, provider.config.issuer, error), 302)
+    return _proceed(request, session, provider, p, current_session(request, session), None)
+
+
+def _pending_params(
+    request: Request, session: Session, request_id: str
+) -> tuple[AuthorizationRequest, AuthParams] | None:
+    row = load_pending(session, request_id)
+    if row is None:
+        return None
+    cookie = request.cookies.get(csrf.CSRF_COOKIE)
+    if not cookie or token_hash(cookie) != row.params.get("binding"):
+        return None  # started in another browser: never continue someone else's request
+    client = get_client(session, row.client_id)
+    if client is None:
+        return None
+    return row, AuthParams.from_json(client, row.params)
+
+
+@router.get("/authorize/continue/{request_id}", name="authorize_continue")
+def authorize_continue(request: Request, request_id: str, session: DbSession) -> Response:
+    provider = provider_of(request)
+    found = _pending_params(request, session, request_id)
+    if found is None:
+        return _fatal_page(request, "request_expired")
+    row, p = found
+    browser = current_session(request, session)
+    try:
+        step = next_step(
+            session,
+            p,
+            account_id=browser.account_id if browser else None,
+            auth_time=browser.auth_time if browser else None,
+            requested_at=row.created_at,
+            consented=bool(row.params.get("consented")),
+        )
+    except OAuthError as error:
+        return RedirectResponse(error_redirect(p, provider.config.issuer, error), 302)
+    if step is Step.CONSENT:
+        lang = page_language(request)
+        claims = [
+            {
+                "name": name,
+                "label": provider.claims.label(name, lang),
+                "essential": name in p.claims.essential,
+            }
+            for name in sorted(p.claims.all)
+        ]
+        return render(
+            request,
+            "consent.html",
+            {"client": p.client, "claims": claims, "pending_id": row.id},
+        )
+    return _proceed(request, session, provider, p, browser, row)
+
+
+@router.post("/authorize/continue/{request_id}", name="authorize_decide")
+async def authorize_decide(request: Request, request_id: str, session: DbSession) -> Response:
+    provider = provider_of(request)
+    form = await request.form()
+    check_csrf(request, form)
+    found = _pending_params(request, session, request_id)
+    if found is None:
+        return _fatal_page(request, "request_expired")
+    row, p = found
+    browser = current_session(request, session)
+    if browser is None:
+        return _proceed(request, session, provider, p, None, row)
+    subject_ref = provider.subject_keys.reference(session, browser.account_id)
+    if form.get("decision") != "allow":
+        record(
+            session,
+            "consent.request_denied",
+            "resident",
+            subject_ref,
+            {"client": p.client.client_id},
+        )
+        row.completed_at = utcnow()
+        session.commit()
+        error = AccessDenied("the resident denied the request")
+        return RedirectResponse(error_redirect(p, provider.config.issuer, error), 303)
+    ticked = {str(v) for v in form.getlist("claims")}
+    given = (ticked & p.claims.all) | p.claims.essential
+    record_decision(
+        session,
+        account_id=browser.account_id,
+        subject_ref=subject_ref,
+        client_id=p.client.client_id,
+        given=given,
+        refused=p.claims.all - given,
+        purpose_description=p.client.purpose,
+        language=page_language(request),
+    )
+    row.params = {**row.params, "consented": True}
+    response = _proceed(request, session, provider, p, browser, row)
+    response.status_code = 303
+    return response
+
+
+@router.get("/.well-known/openid-configuration", name="openid_configuration")
+def openid_configuration(request: Request) -> JSONResponse:
+    return JSONResponse(
+        configuration(provider_of(request).config),
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+async def _form(request: Request) -> dict[str, str]:
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        raise InvalidRequest("the body must be application/x-www-form-urlencoded")
+    return await _params(request)
+
+
+@router.post("/token", name="token")
+async def token(request: Request, session: DbSession) -> JSONResponse:
+    provider = provider_of(request)
+    form = await _form(request)
+    client = authenticate_client(session, provider, form, request.headers.get("authorization"))
+    grant_type = form.get("grant_type")
+    if grant_type == "authorization_code":
+        body = tokens.exchange_code(session, provider, client, form)
+    elif grant_type == "refresh_token":
+        body = tokens.refresh(session, provider, client, form)
+    elif not grant_type:
+        raise InvalidRequest("grant_type is required")
+    else:
+        raise UnsupportedGrantType(f"grant_type {grant_type} is not supported")
+    session.commit()
+    return JSONResponse(body, headers=NO_STORE)
+
+
+async def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    if request.method == "POST" and request.headers.get("content-type", "").startswith(
+        "application/x-www-form-urlencoded"
+    ):
+        value = (await request.form()).get("access_token")
+        if isinstance(value, str) and value:
+            return value
+    raise InvalidToken("a bearer access token is required")
+
+
+@router.api_route("/userinfo", methods=["GET", "POST"], name="userinfo")
+async def userinfo(request: Request, session: DbSession) -> JSONResponse:
+    """OIDC Core §5.3: `sub` plus the requested claims under active consent."""
+    provider = provider_of(request)
+    found = tokens.active_token(session, await _bearer(request), "access")
+    if found is None:
+        raise InvalidToken("the access token is invalid, expired or revoked")
+    _, grant = found
+    if "openid" not in grant.scope.split():
+        raise InvalidToken("the access token was not issued for OpenID Connect")
+    client = get_client(session, grant.client_id)
+    if client is None:
+        raise InvalidToken("the client no longer exists")
+    names = tokens.released_claims(session, grant, "userinfo")
+    values = provider.claims.resolve(session, grant.account_id, names)
+    body: dict[str, Any] = {"sub": provider.subject_ids.for_client(client, grant.account_id)}
+    body.update(values)
+    if values:
+        record(
+            session,
+            "claims.released",
+            f"client:{client.client_id}",
+            provider.subject_keys.reference(session, grant.account_id),
+            {"client": client.client_id, "claims": sorted(values), "channel": "userinfo"},
+        )
+    session.commit()
+    return JSONResponse(body, headers=NO_STORE)
+
+
+@router.post("/introspect", name="introspect")
+async def introspect(request: Request, session: DbSession) -> JSONResponse:
+    """RFC 7662. A client learns only about its own tokens; anything else is inactive."""
+    provider = provider_of(request)
+    form = await _form(request)
+    client = authenticate_client(session, provider, form, request.headers.get("authorization"))
+    session.commit()  # a consumed client-assertion jti must stay consumed
+    value = form.get("token")
+    if not value:
+        raise InvalidRequest("token is required")
+    found = tokens.active_token(session, value)
+    if found is None or found[0].client_id != client.client_id:
+        return JSONResponse({"active": False}, headers=NO_STORE)
+    row, grant = found
+    return JSONResponse(
+        {
+            "active": True,
+            "scope": row.scope,
+            "client_id": row.client_id,
+            "token_type": "Bearer" if row.kind == "access" else "refresh_token",
+            "exp": int(row.expires_at.timestamp()),
+            "iat": int(row.issued_at.timestamp()),
+            "sub": provider.subject_ids.for_client(client, grant.account_id),
+            "aud": client.client_id,
+            "iss": provider.config.issuer,
+        },
+        headers=NO_STORE,
+    )
+
+
+@router.post("/revoke", name="revoke")
+async def revoke(request: Request, session: DbSession) -> Response:
+    """RFC 7009: always 200 for a well-formed request, whether or not the token existed."""
+    provider = provider_of(request)
+    form = await _form(request)
+    client = authenticate_client(session, provider, form, request.headers.get("authorization"))
+    value = form.get("token")
+    if not value:
+        raise InvalidRequest("token is required")
+    tokens.revoke_token(session, value, client)
+    session.commit()
+    return Response(status_code=200, headers=NO_STORE)
+
+
+def _finish_logout(
+    request: Request,
+    session: Session,
+    provider: Provider,
+    browser: BrowserSession | None,
+    target: str | None,
+) -> Response:
+    if browser is not None:
+        subject_ref = provider.subject_keys.reference(session, browser.account_id)
+        end_session(session, provider, browser.sid, subject_ref)
+        end_browser_session(session, browser.sid, subject_keys=provider.subject_keys)
+        session.commit()
+    response: Response = (
+        RedirectResponse(target, 303) if target else render(request, "logged_out.html")
+    )
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.api_route("/logout", methods=["GET", "POST"], name="end_session")
+async def logout(request: Request, session: DbSession) -> Response:
+    """OIDC RP-Initiated Logout 1.0 §2. Without a hint for this very session we ask the
+    resident to confirm, so a third-party page cannot log them out."""
+    provider = provider_of(request)
+    try:
+        params = await _params(request)
+        client, claims, target = resolve_post_logout(session, provider, params)
+    except (InvalidLogoutRequest, InvalidRequest):
+        return _fatal_page(request, "invalid_logout")
+    browser = current_session(request, session)
+    if browser is None or (claims is not None and claims.get("sid") == browser.sid):
+        return _finish_logout(request, session, provider, browser, target)
+    return render(
+        request,
+        "logout_confirm.html",
+        {"client": client, "params": {k: v for k, v in params.items() if k != "csrf_token"}},
+    )
+
+
+@router.post("/logout/confirm", name="end_session_confirm")
+async def logout_confirm(request: Request, session: DbSession) -> Response:
+    provider = provider_of(request)
+    form = await request.form()
+    check_csrf(request, form)
+    params = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    try:
+        _, _, target = resolve_post_logout(session, provider, params)
+    except InvalidLogoutRequest:
+        return _fatal_page(request, "invalid_logout")
+    if form.get("decision") != "logout":
+        return RedirectResponse("/", 303)
+    return _finish_logout(request, session, provider, current_session(request, session), target)

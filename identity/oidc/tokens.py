@@ -1,0 +1,263 @@
+"""The token endpoint's grants (RFC 6749 §4.1.3, §6; OIDC Core §3.1.3) and the ID token.
+
+- Authorization codes are consumed atomically; presenting a used code revokes the grant and
+  every token already issued from it (RFC 6749 §4.1.2, RFC 9700 §4.5).
+- Refresh tokens rotate on every use; presenting a rotated one revokes the grant (RFC 9700
+  §4.14.2).
+- Without `offline_access`, refresh tokens die with the browser session (see `logout.py`).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from consent.audit import record
+from consent.ledger import active_claims
+from core.db import utcnow
+from core.errors import InvalidGrant, InvalidRequest
+from core.tokens import b64url, new_token, token_hash
+from identity.oidc.claims import RequestedClaims
+from identity.oidc.models import AuthorizationCode, Client, Grant, Token
+from identity.oidc.provider import Provider
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def revoke_grant(session: Session, grant_id: str, reason: str) -> None:
+    now = utcnow()
+    session.execute(
+        update(Grant).where(Grant.id == grant_id, Grant.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    session.execute(
+        update(Token)
+        .where(Token.grant_id == grant_id, Token.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    grant = session.get(Grant, grant_id)
+    if grant is not None:
+        record(
+            session, "grant.revoked", "system", None, {"client": grant.client_id, "reason": reason}
+        )
+
+
+def pkce_matches(verifier: str, challenge: str) -> bool:
+    """RFC 7636 §4.6 with S256."""
+    if not 43 <= len(verifier) <= 128 or not all(c.isalnum() or c in "-._~" for c in verifier):
+        return False
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return hmac.compare_digest(b64url(digest), challenge)
+
+
+def at_hash(access_token: str) -> str:
+    """OIDC Core §3.1.3.6: left half of SHA-256 (RS256 and ES256 both use SHA-256)."""
+    digest = hashlib.sha256(access_token.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+
+def released_claims(session: Session, grant: Grant, which: str) -> set[str]:
+    """Requested claims of one kind (userinfo / id_token) that are under active consent now."""
+    requested = RequestedClaims.from_json(grant.claims)
+    wanted = requested.userinfo if which == "userinfo" else requested.id_token
+    if not wanted:
+        return set()
+    return set(wanted) & active_claims(session, grant.account_id, grant.client_id)
+
+
+def build_id_token(
+    session: Session,
+    provider: Provider,
+    client: Client,
+    grant: Grant,
+    access_token: str,
+    *,
+    nonce: str | None,
+) -> str:
+    now = utcnow()
+    claims: dict[str, Any] = {
+        "iss": provider.config.issuer,
+        "sub": provider.subject_ids.for_client(client, grant.account_id),
+        "aud": client.client_id,
+        "iat": int(now.timestamp()),
+        "exp": int(now.timestamp()) + provider.config.id_token_ttl,
+        "auth_time": int(grant.auth_time.timestamp()),
+        "acr": grant.acr,
+        "amr": grant.amr,
+        "sid": grant.sid,
+        "at_hash": at_hash(access_token),
+    }
+    if nonce:
+        claims["nonce"] = nonce
+    names = released_claims(session, grant, "id_token")
+    if names:
+        values = provider.claims.resolve(session, grant.account_id, names)
+        claims.update({k: v for k, v in values.items() if k not in claims})
+        _audit_release(session, provider, grant, sorted(values), "id_token")
+    return provider.keyring.sign_jwt(session, claims, client.id_token_alg, headers={"typ": "JWT"})
+
+
+def _audit_release(
+    session: Session, provider: Provider, grant: Grant, names: list[str], channel: str
+) -> None:
+    if names:
+        record(
+            session,
+            "claims.released",
+            f"client:{grant.client_id}",
+            provider.subject_keys.reference(session, grant.account_id),
+            {"client": grant.client_id, "claims": names, "channel": channel},
+        )
+
+
+def _new_token(session: Session, grant: Grant, kind: str, ttl: int) -> str:
+    value = new_token(32)
+    now = utcnow()
+    session.add(
+        Token(
+            token_hash=token_hash(value),
+            kind=kind,
+            grant_id=grant.id,
+            client_id=grant.client_id,
+            scope=grant.scope,
+            issued_at=now,
+            expires_at=now + dt.timedelta(seconds=ttl),
+        )
+    )
+    return value
+
+
+def issue_tokens(
+    session: Session,
+    provider: Provider,
+    client: Client,
+    grant: Grant,
+    *,
+    grant_type: str,
+    nonce: str | None,
+) -> dict[str, Any]:
+    cfg = provider.config
+    access = _new_token(session, grant, "access", cfg.access_token_ttl)
+    refresh = _new_token(session, grant, "refresh", cfg.refresh_token_ttl)
+    session.flush()
+    body: dict[str, Any] = {
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": cfg.access_token_ttl,
+        "refresh_token": refresh,
+        "scope": grant.scope,
+        "id_token": build_id_token(session, provider, client, grant, access, nonce=nonce),
+    }
+    record(
+        session,
+        "token.issued",
+        f"client:{client.client_id}",
+        provider.subject_keys.reference(session, grant.account_id),
+        {"client": client.client_id, "grant_type": grant_type},
+    )
+    return body
+
+
+def exchange_code(
+    session: Session, provider: Provider, client: Client, form: Mapping[str, str]
+) -> dict[str, Any]:
+    code = form.get("code")
+    if not code:
+        raise InvalidRequest("code is required")
+    verifier = form.get("code_verifier")
+    if not verifier:
+        raise InvalidRequest("code_verifier is required (PKCE)")
+    code_hash = token_hash(code)
+    row = session.get(AuthorizationCode, code_hash)
+    if row is None or row.client_id != client.client_id:
+        raise InvalidGrant("the authorization code is invalid")
+    consumed = session.execute(
+        update(AuthorizationCode)
+        .where(AuthorizationCode.code_hash == code_hash, AuthorizationCode.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if _rowcount(consumed) != 1:
+        revoke_grant(session, row.grant_id, "authorization_code_reuse")
+        session.commit()
+        raise InvalidGrant("the authorization code was already used; its tokens are revoked")
+    if row.expires_at <= utcnow():
+        raise InvalidGrant("the authorization code has expired")
+    if form.get("redirect_uri") != row.redirect_uri:
+        raise InvalidGrant("redirect_uri does not match the authorization request")
+    if not pkce_matches(verifier, row.code_challenge):
+        raise InvalidGrant("code_verifier does not match the code_challenge")
+    grant = session.get(Grant, row.grant_id)
+    if grant is None or grant.revoked_at is not None:
+        raise InvalidGrant("the grant was revoked")
+    return issue_tokens(
+        session, provider, client, grant, grant_type="authorization_code", nonce=grant.nonce
+    )
+
+
+def refresh(
+    session: Session, provider: Provider, client: Client, form: Mapping[str, str]
+) -> dict[str, Any]:
+    value = form.get("refresh_token")
+    if not value:
+        raise InvalidRequest("refresh_token is required")
+    hashed = token_hash(value)
+    row = session.get(Token, hashed)
+    if row is None or row.kind != "refresh" or row.client_id != client.client_id:
+        raise InvalidGrant("the refresh token is invalid")
+    consumed = session.execute(
+        update(Token)
+        .where(Token.token_hash == hashed, Token.used_at.is_(None), Token.revoked_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if _rowcount(consumed) != 1:
+        if row.revoked_at is None:
+            revoke_grant(session, row.grant_id, "refresh_token_reuse")
+            session.commit()
+        raise InvalidGrant("the refresh token was already used or revoked")
+    grant = session.get(Grant, row.grant_id)
+    if grant is None or grant.revoked_at is not None:
+        raise InvalidGrant("the grant was revoked")
+    if row.expires_at <= utcnow():
+        raise InvalidGrant("the refresh token has expired")
+    requested_scope = form.get("scope")
+    if requested_scope and not set(requested_scope.split()) <= set(grant.scope.split()):
+        raise InvalidGrant("a refresh may not widen the scope")
+    return issue_tokens(session, provider, client, grant, grant_type="refresh_token", nonce=None)
+
+
+def active_token(
+    session: Session, value: str, kind: str | None = None
+) -> tuple[Token, Grant] | None:
+    """The token and its grant if the token is currently valid, else None."""
+    row = session.get(Token, token_hash(value)) if value and len(value) < 256 else None
+    if row is None or (kind and row.kind != kind):
+        return None
+    if row.revoked_at is not None or row.used_at is not None or row.expires_at <= utcnow():
+        return None
+    grant = session.get(Grant, row.grant_id)
+    if grant is None or grant.revoked_at is not None:
+        return None
+    return row, grant
+
+
+def revoke_token(session: Session, value: str, client: Client) -> None:
+    """RFC 7009 §2.1: revoking a refresh token also revokes the grant's access tokens."""
+    row = session.get(Token, token_hash(value)) if value and len(value) < 256 else None
+    if row is None or row.client_id != client.client_id:
+        return  # §2.2: unknown tokens are not an error
+    if row.kind == "refresh":
+        revoke_grant(session, row.grant_id, "revoked_by_client")
+    else:
+        row.revoked_at = row.revoked_at or utcnow()
+
+
+def grants_in_session(session: Session, sid: str) -> list[Grant]:
+    return list(session.scalars(select(Grant).where(Grant.sid == sid, Grant.revoked_at.is_(None))))

@@ -1,0 +1,167 @@
+"""The authorization code flow end to end, in-process: every step and its failure paths."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from service.runtime import Runtime
+from tests.support.oidc import (
+    RP,
+    auth_params,
+    code_flow,
+    consent,
+    exchange,
+    make_resident,
+    make_rp,
+    pkce_pair,
+    query_of,
+)
+
+ISSUER = "http://testserver"
+
+
+@pytest.fixture
+def rp(session: Session) -> RP:
+    return make_rp(session)
+
+
+@pytest.fixture
+def browser(client: TestClient, runtime: Runtime, session: Session) -> TestClient:
+    make_resident(runtime, session, client)
+    return client
+
+
+def verify_id_token(client: TestClient, token: str, audience: str) -> dict[str, object]:
+    jwks = jwt.PyJWKSet.from_dict(client.get("/jwks.json").json())
+    kid = jwt.get_unverified_header(token)["kid"]
+    key = next(k for k in jwks.keys if k.key_id == kid)
+    return jwt.decode(
+        token, key.key, algorithms=["RS256", "ES256"], audience=audience, issuer=ISSUER
+    )
+
+
+def test_discovery_document_describes_the_provider(client: TestClient) -> None:
+    doc = client.get("/.well-known/openid-configuration").json()
+    assert doc["issuer"] == ISSUER
+    assert doc["code_challenge_methods_supported"] == ["S256"]
+    assert doc["response_types_supported"] == ["code"]
+    assert "pairwise" in doc["subject_types_supported"]
+    assert doc["authorization_response_iss_parameter_supported"] is True
+    assert doc["jwks_uri"] == ISSUER + "/jwks.json"
+    for endpoint in (
+        "token_endpoint",
+        "userinfo_endpoint",
+        "end_session_endpoint",
+        "revocation_endpoint",
+        "introspection_endpoint",
+    ):
+        assert doc[endpoint].startswith(ISSUER + "/")
+
+
+def test_full_code_flow_releases_only_consented_claims(browser: TestClient, rp: RP) -> None:
+    query, verifier, params = code_flow(browser, rp, allow=["email", "email_verified"])
+    assert query["state"] == params["state"] and query["iss"] == ISSUER
+    response = exchange(browser, rp, query["code"], verifier)
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    assert body["token_type"] == "Bearer" and body["refresh_token"]
+    claims = verify_id_token(browser, body["id_token"], rp.client_id)
+    assert claims["nonce"] == params["nonce"]
+    assert claims["acr"] == "urn:kluis:acr:password" and claims["amr"] == ["pwd"]
+    assert {"auth_time", "sid", "at_hash", "iat", "exp"} <= set(claims)
+    digest = hashlib.sha256(body["access_token"].encode()).digest()[:16]
+    assert claims["at_hash"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    info = browser.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert info.status_code == 200
+    assert info.json() == {
+        "sub": claims["sub"],
+        "email": "bewoner@example.org",
+        "email_verified": True,
+    }
+
+
+def test_single_sign_on_skips_consent_until_more_is_asked(browser: TestClient, rp: RP) -> None:
+    code_flow(browser, rp, allow=["email"])
+    _, challenge = pkce_pair()
+    again = browser.get("/authorize", params=auth_params(rp, challenge), follow_redirects=False)
+    assert again.headers["location"].startswith(rp.redirect_uri)  # no consent page
+    more = browser.get(
+        "/authorize",
+        params=auth_params(rp, challenge, scope="openid email profile residence"),
+        follow_redirects=False,
+    )
+    assert more.headers["location"].startswith("/authorize/continue/")
+    forced = browser.get(
+        "/authorize", params=auth_params(rp, challenge, prompt="consent"), follow_redirects=False
+    )
+    assert forced.headers["location"].startswith("/authorize/continue/")
+
+
+def test_consent_page_lists_claims_with_purpose_unticked_by_default(
+    browser: TestClient, rp: RP
+) -> None:
+    _, challenge = pkce_pair()
+    start = browser.get("/authorize", params=auth_params(rp, challenge), follow_redirects=False)
+    page = browser.get(start.headers["location"])
+    assert "Om je aan te melden bij het buurtplatform" in page.text
+    assert 'name="claims" value="email"' in page.text
+    assert (
+        'name="decision" value="allow"' in page.text and 'name="decision" value="deny"' in page.text
+    )
+    assert "checked" not in page.text.split('value="email"')[1].split(">")[0]
+
+
+def test_deny_returns_access_denied_to_the_client(browser: TestClient, rp: RP) -> None:
+    _, challenge = pkce_pair()
+    params = auth_params(rp, challenge)
+    start = browser.get("/authorize", params=params, follow_redirects=False)
+    response = consent(browser, start.headers["location"], [], decision="deny")
+    query = query_of(response.headers["location"])
+    assert query == {
+        "error": "access_denied",
+        "error_description": query["error_description"],
+        "state": params["state"],
+        "iss": ISSUER,
+    }
+
+
+def test_essential_claims_in_id_token_via_claims_parameter(browser: TestClient, rp: RP) -> None:
+    claims_param = json.dumps({"id_token": {"name": {"essential": True}}})
+    query, verifier, _ = code_flow(browser, rp, allow=[], claims=claims_param, scope="openid")
+    body = exchange(browser, rp, query["code"], verifier).json()
+    claims = verify_id_token(browser, body["id_token"], rp.client_id)
+    assert claims["name"] == "Klaas Vaessen"
+    assert "email" not in claims
+
+
+def test_consent_post_without_csrf_is_refused_and_issues_nothing(
+    browser: TestClient, rp: RP
+) -> None:
+    _, challenge = pkce_pair()
+    start = browser.get("/authorize", params=auth_params(rp, challenge), follow_redirects=False)
+    response = browser.post(
+        start.headers["location"],
+        data={"decision": "allow", "claims": "email"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert "location" not in response.headers
+
+
+def test_pending_request_cannot_be_continued_from_another_browser(
+    browser: TestClient, rp: RP, app: object, runtime: Runtime, session: Session
+) -> None:
+    _, challenge = pkce_pair()
+    start = browser.get("/authorize", params=auth_params(rp, challenge), follow_redirects=False)
+    with TestClient(app, base_url=ISSUER) as other:  # type: ignore[arg-type]
+        make_resident(runtime, session, other, email="ander@example.org")
+        page = other.get(start.headers["location"])
+    assert page.status_code == 400

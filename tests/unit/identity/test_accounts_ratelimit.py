@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db import Database, utcnow
+from identity.accounts.models import LoginFailure
+from identity.accounts.ratelimit import LoginLimiter, LoginLimits
+
+WINDOW = dt.timedelta(minutes=15)
+EMAIL = "jan@example.org"
+IP = "198.51.100.7"
+
+
+@pytest.fixture
+def limiter() -> LoginLimiter:
+    return LoginLimiter(b"k" * 32, LoginLimits(per_account=3, per_ip=5, window=WINDOW))
+
+
+def fail(limiter: LoginLimiter, session: Session, times: int, who: str = EMAIL, ip: str = IP) -> None:
+    for _ in range(times):
+        limiter.record_failure(session, who, ip)
+
+
+def test_account_is_throttled_after_the_limit_until_the_window_passes(
+    limiter: LoginLimiter, session: Session
+) -> None:
+    fail(limiter, session, 2)
+    assert limiter.retry_after(session, EMAIL, IP) is None
+    fail(limiter, session, 1)
+    wait = limiter.retry_after(session, EMAIL, IP)
+    assert wait is not None and 0 < wait <= WINDOW.total_seconds()
+    # the account limit holds from any other address too
+    assert limiter.retry_after(session, EMAIL, "203.0.113.9") is not None
+    # another account from the same address is not affected (IP limit not reached)
+    assert limiter.retry_after(session, "piet@example.org", IP) is None
+    with time_machine.travel(utcnow() + WINDOW + dt.timedelta(seconds=1)):
+        assert limiter.retry_after(session, EMAIL, IP) is None
+
+
+def test_address_is_throttled_across_accounts(limiter: LoginLimiter, session: Session) -> None:
+    for n in range(5):
+        fail(limiter, session, 1, who=f"user{n}@example.org")
+    assert limiter.retry_after(session, "fresh@example.org", IP) is not None
+    assert limiter.retry_after(session, "fresh@example.org", "203.0.113.9") is None
+
+
+def test_retry_after_counts_from_the_failure_that_must_age_out(
+    limiter: LoginLimiter, session: Session
+) -> None:
+    start = utcnow()
+    with time_machine.travel(start, tick=False):
+        fail(limiter, session, 1)
+    with time_machine.travel(start + dt.timedelta(minutes=10), tick=False):
+        fail(limiter, session, 2)
+        # the oldest of the last three frees the account five minutes from now
+        assert limiter.retry_after(session, EMAIL, IP) == 300
+
+
+def test_success_clears_the_account_but_not_the_address(
+    limiter: LoginLimiter, session: Session
+) -> None:
+    for n in range(4):
+        fail(limiter, session, 1, who=f"user{n}@example.org")
+    fail(limiter, session, 1)  # the fifth failure from this IP
+    limiter.clear_account(session, EMAIL)
+    assert limiter.retry_after(session, EMAIL, "203.0.113.9") is None
+    assert limiter.retry_after(session, EMAIL, IP) is not None
+
+
+def test_state_is_keyed_hashes_only_and_old_rows_are_pruned(
+    limiter: LoginLimiter, session: Session
+) -> None:
+    fail(limiter, session, 2)
+    keys = session.scalars(select(LoginFailure.key_hash)).all()
+    assert keys and all(EMAIL not in k and IP not in k and len(k) == 64 for k in keys)
+    with time_machine.travel(utcnow() + WINDOW + dt.timedelta(seconds=1)):
+        limiter.record_failure(session, "other@example.org", "203.0.113.9")
+        assert len(session.scalars(select(LoginFailure)).all()) == 2
+
+
+def test_limits_are_shared_between_processes(limiter: LoginLimiter, fresh_database: str) -> None:
+    first, second = Database.from_url(fresh_database), Database.from_url(fresh_database)
+    try:
+        with first.transaction() as session:
+            fail(limiter, session, 3)
+        with second.transaction() as session:
+            assert limiter.retry_after(session, EMAIL, IP) is not None
+    finally:
+        first.dispose()
+        second.dispose()

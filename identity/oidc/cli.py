@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any, Protocol
 
 import click
-import httpx
 
 from core.db import Database
-from core.errors import Problem
+from core.errors import OAuthError, Problem
 from identity.oidc.clients import (
     AUTH_METHODS,
     ID_TOKEN_ALGS,
@@ -22,23 +22,13 @@ from identity.oidc.clients import (
     remove_client,
     rotate_secret,
 )
-
-SECTOR_FETCH_TIMEOUT_S = 10.0
+from identity.oidc.registration import issue_initial_access_token
+from identity.oidc.sector import fetch_sector_uris
 
 
 class ClientsRuntime(Protocol):
     @property
     def db(self) -> Database: ...
-
-
-def _fetch_sector_uris(uri: str) -> list[str]:
-    """OIDC Core §8.1: the sector_identifier_uri document is a JSON array of redirect URIs."""
-    response = httpx.get(uri, timeout=SECTOR_FETCH_TIMEOUT_S, follow_redirects=False)
-    response.raise_for_status()
-    data = response.json()
-    if not isinstance(data, list) or not all(isinstance(u, str) for u in data):
-        raise click.ClickException("sector_identifier_uri must return a JSON array of URIs")
-    return data
 
 
 def _emit(data: dict[str, Any], as_json: bool) -> None:
@@ -76,9 +66,14 @@ def clients_cli() -> None:
 @click.pass_obj
 def add(runtime: ClientsRuntime, /, **opts: Any) -> None:
     """Register a client; prints client_id (and client_secret, shown only once)."""
-    sector_uris = (
-        _fetch_sector_uris(opts["sector_identifier_uri"]) if opts["sector_identifier_uri"] else None
-    )
+    try:
+        sector_uris = (
+            fetch_sector_uris(opts["sector_identifier_uri"])
+            if opts["sector_identifier_uri"]
+            else None
+        )
+    except OAuthError as exc:
+        raise click.ClickException(exc.description or exc.error) from exc
     spec = ClientSpec(
         name=opts["name"],
         redirect_uris=opts["redirect_uris"],
@@ -158,3 +153,14 @@ def rotate(runtime: ClientsRuntime, client_id: str, as_json: bool) -> None:
     except Problem as exc:
         raise click.ClickException(exc.detail) from exc
     _emit({"client_id": client_id, "client_secret": secret}, as_json)
+
+
+@clients_cli.command("registration-token")
+@click.option("--hours", type=int, default=24, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def registration_token(runtime: ClientsRuntime, hours: int, as_json: bool) -> None:
+    """Issue a single-use initial access token for RFC 7591 dynamic registration."""
+    with runtime.db.transaction() as session:
+        token, expires = issue_initial_access_token(session, dt.timedelta(hours=hours))
+    _emit({"initial_access_token": token, "expires_at": expires.isoformat()}, as_json)

@@ -42,6 +42,12 @@ from identity.oidc.interaction import Step, next_step
 from identity.oidc.logout import InvalidLogoutRequest, end_session, resolve_post_logout
 from identity.oidc.models import AuthorizationRequest
 from identity.oidc.provider import Provider
+from identity.oidc.registration import (
+    InvalidClientMetadataError,
+    consume_initial_access_token,
+    register_client,
+)
+from identity.oidc.sector import fetch_sector_uris
 
 router = APIRouter(tags=["openid-connect"])
 DbSession = Annotated[Session, Depends(db_session)]
@@ -268,6 +274,24 @@ async def authorize_decide(request: Request, request_id: str, session: DbSession
     response = _proceed(request, session, provider, p, browser, row)
     response.status_code = 303
     return response
+
+
+@router.post("/connect/register", name="register_client", status_code=201)
+async def register(request: Request, session: DbSession) -> JSONResponse:
+    """RFC 7591 §3 with an initial access token as bearer."""
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() != "bearer ":
+        raise InvalidToken("an initial access token is required")
+    try:
+        metadata = await request.json()
+    except ValueError as exc:
+        raise InvalidClientMetadataError("the body must be a JSON object") from exc
+    if not isinstance(metadata, dict):
+        raise InvalidClientMetadataError("the body must be a JSON object")
+    consume_initial_access_token(session, header[7:].strip())
+    body = register_client(session, metadata, fetch_sector_uris)
+    session.commit()
+    return JSONResponse(body, status_code=201, headers=NO_STORE)
 
 
 @router.get("/.well-known/openid-configuration", name="openid_configuration")

@@ -1,0 +1,155 @@
+"""A real Chromium (Debian's, driven by Playwright from PyPI) against a real server:
+register → verify e-mail → login → consent → redirect, with axe-core accessibility checks."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+
+from adapters.mail import read_outbox
+from tests.support.node import ensure_node_modules
+from tests.support.oidc import pkce_pair
+from tests.support.server import LiveServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_DIR = Path(__file__).resolve().parent / "browser"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERIOUS = {"serious", "critical"}
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def axe_script() -> str:
+    modules = ensure_node_modules(BROWSER_DIR)
+    return (modules / "axe-core" / "axe.min.js").read_text()
+
+
+def axe_violations(page: Any, axe_script: str) -> list[dict[str, Any]]:
+    page.add_script_tag(content=axe_script)
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']})"
+    )
+    return [v for v in result["violations"] if v["impact"] in SERIOUS]
+
+
+@pytest.fixture
+def platform() -> Iterator[tuple[str, list[str]]]:
+    """The platform's callback: a real HTTP server on loopback recording what it receives."""
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"platform callback")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/callback", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_register_login_consent_redirect_in_chromium(
+    live_server: LiveServer, axe_script: str, platform: tuple[str, list[str]]
+) -> None:
+    callback, redirected = platform
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is required: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    client = json.loads(
+        live_server.cli(
+            "clients",
+            "add",
+            "--name",
+            "Buurtplatform",
+            "--redirect-uri",
+            callback,
+            "--purpose",
+            "Om je te laten meepraten over je buurt",
+            "--json",
+        ).stdout
+    )
+    verifier, challenge = pkce_pair()
+    authorize = (
+        live_server.url
+        + "/authorize?"
+        + urlencode(
+            {
+                "response_type": "code",
+                "client_id": client["client_id"],
+                "redirect_uri": callback,
+                "scope": "openid email profile",
+                "state": "s-123",
+                "nonce": "n-123",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+    )
+    email, password = "browser.bewoner@example.org", "een lang wachtwoord 42"
+    audits: dict[str, list[dict[str, Any]]] = {}
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(bypass_csp=True, locale="nl-NL")
+        page = context.new_page()
+
+        page.goto(live_server.url + "/register")
+        audits["register"] = axe_violations(page, axe_script)
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+
+        outbox = Path(live_server.env["KLUIS_DATA_DIR"]) / "outbox"
+        bodies = [m.get_body(preferencelist=("plain",)).get_content() for m in read_outbox(outbox)]
+        links = [m for b in bodies for m in re.findall(r"https?://\S+/verify-email\?\S+", b)]
+        assert links, "no verification link in the outbox"
+        page.goto(links[-1])
+
+        page.goto(authorize)
+        assert "/login" in page.url
+        audits["login"] = axe_violations(page, axe_script)
+        page.fill("#login-form input[name=email]", email)
+        page.fill("#login-form input[name=password]", password)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("#consent-form")
+        audits["consent"] = axe_violations(page, axe_script)
+        assert page.locator("html").get_attribute("lang") == "nl"
+        page.check("input[name=claims][value=email]")
+        page.click("button[name=decision][value=allow]")
+        page.wait_for_url(callback + "*")
+        browser.close()
+
+    assert redirected, "the browser never reached the platform's callback"
+    query = parse_qs(urlsplit(redirected[-1]).query)
+    assert query["state"] == ["s-123"] and query["iss"] == [live_server.url] and query["code"]
+    for name, violations in audits.items():
+        assert violations == [], f"{name}: {[(v['id'], v['impact']) for v in violations]}"
+    assert verifier  # the code is exchanged by the client-library tests

@@ -1,9 +1,10 @@
 """Database plumbing: the declarative base, a UTC timestamp type, and `Database`, which owns an
 engine and hands out sessions.
 
-SQLite is the embedded default (WAL, foreign keys on); PostgreSQL is the grown-up one. The
-SQLite driver in Python 3.11 manages transactions itself and breaks SAVEPOINT; we switch its
-own handling off and emit BEGIN ourselves, as SQLAlchemy's documentation prescribes.
+SQLite is the embedded default (WAL, foreign keys on, writers serialised by BEGIN IMMEDIATE);
+PostgreSQL is the grown-up one. The SQLite driver in Python 3.11 manages transactions itself
+and breaks SAVEPOINT; we switch its own handling off and emit BEGIN ourselves, as SQLAlchemy's
+documentation prescribes.
 """
 
 from __future__ import annotations
@@ -76,7 +77,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then
+        # writes fails at once with "database is locked" when another writer got in between
+        # (busy_timeout cannot help there); waiting for the lock instead keeps one-time codes
+        # single-use and concurrent requests correct. SQLite is the small-scale default.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

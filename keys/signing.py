@@ -207,6 +207,12 @@ class Keyring:
         self._private_cache[kid] = private
         return private
 
+    def signing_key(self, session: Session, alg: str) -> tuple[str, PrivateKey]:
+        """The active key of `alg` as (kid, private key), for signers that build their own
+        JWS (SD-JWT VCs). Prefer `sign_jwt` for plain JWTs."""
+        kid = self.active_key(session, alg)
+        return kid, self._private_key(session, kid)
+
     def sign_jwt(
         self,
         session: Session,

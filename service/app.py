@@ -17,6 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from attestations.routes import OAUTH_PATHS as ATTESTATION_OAUTH_PATHS
+from attestations.routes import router as attestations_router
 from core.db import Database, db_session
 from core.errors import OAuthError, Problem, TooManyRequests
 from core.logging import request_id_var
@@ -149,6 +151,7 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
     app.state.oidc = runtime.oidc
     app.state.accounts = runtime.accounts
     app.state.oauth_paths = set(OIDC_OAUTH_PATHS)
+    app.state.oauth_paths.update(ATTESTATION_OAUTH_PATHS)
     app.state.templates = Templates(
         TEMPLATE_PACKAGES,
         csrf_key=derive_key(settings.secret_bytes, "kluis/web/csrf"),
@@ -180,4 +183,5 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
     app.include_router(keys_router)
     app.include_router(oidc_router)
     app.include_router(accounts_router)
+    app.include_router(attestations_router)
     return app

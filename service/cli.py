@@ -9,6 +9,7 @@ import sys
 import click
 import uvicorn
 
+from attestations.cli import attestations_cli
 from core.db import Database
 from core.logging import configure_logging
 from identity.accounts.cli import accounts_cli
@@ -112,6 +113,7 @@ def serve(obj: CliRuntime) -> None:
 cli.add_command(keys_cli)
 cli.add_command(clients_cli)
 cli.add_command(accounts_cli)
+cli.add_command(attestations_cli)
 
 
 def main() -> None:

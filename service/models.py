@@ -1,6 +1,7 @@
 """Every package's tables, imported so `Base.metadata` is complete for Alembic."""
 
 from adapters import outbox as outbox_models
+from attestations import models as attestations_models
 from consent import models as consent_models
 from core.db import Base
 from identity.accounts import models as accounts_models
@@ -10,6 +11,7 @@ from keys import models as keys_models
 __all__ = [
     "Base",
     "accounts_models",
+    "attestations_models",
     "consent_models",
     "keys_models",
     "oidc_models",

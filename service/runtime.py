@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from core.db import Database
 from identity.accounts.service import Accounts, account_claims, get_account
 from identity.oidc.claims import ClaimRegistry
 from identity.oidc.logout import DELIVERY_KIND as BACKCHANNEL_LOGOUT
-from identity.oidc.logout import render_logout_token
+from identity.oidc.logout import end_session, render_logout_token
 from identity.oidc.pairwise import SubjectIds
 from identity.oidc.provider import OidcConfig, Provider
 from keys import Keyring, SubjectKeys, derive_key
@@ -76,6 +76,16 @@ def build_provider(settings: Settings, keyring: Keyring, subject_keys: SubjectKe
     return Provider(config, keyring, subject_keys, SubjectIds(pairwise_key), registry)
 
 
+def _oidc_session_end(provider: Provider) -> Callable[[Session, str, str], None]:
+    """When a session ends outside the provider's own logout, still revoke its grants and
+    tell the platforms (back-channel logout)."""
+
+    def hook(session: Session, sid: str, account_id: str) -> None:
+        end_session(session, provider, sid, provider.subject_keys.reference(session, account_id))
+
+    return hook
+
+
 def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     secret = settings.secret_bytes
     database = db or Database.from_url(settings.database_url)
@@ -92,5 +102,8 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
         oidc=provider,
         outbox=outbox,
         mailer=mailer,
-        accounts=Accounts.from_settings(settings, subject_keys, mailer),
+        accounts=dataclasses.replace(
+            Accounts.from_settings(settings, subject_keys, mailer),
+            session_end_hooks=(_oidc_session_end(provider),),
+        ),
     )

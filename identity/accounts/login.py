@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from consent.audit import record
 from identity.accounts.errors import EmailNotVerified, InvalidCredentials, LoginThrottled
-from identity.accounts.models import Account, AccountStatus
+from identity.accounts.models import Account, AccountStatus, TokenPurpose
 from identity.accounts.service import (
     HANDLE_PATTERN,
     Accounts,
@@ -32,6 +32,8 @@ from identity.accounts.sessions import (
     AMR_PASSWORD,
     BrowserSession,
     end_browser_session,
+    find_browser_session,
+    public_sid,
     start_browser_session,
 )
 
@@ -95,7 +97,9 @@ def log_in(
     assert password_hash is not None  # verify() says no without a hash
     if not HANDLE_PATTERN.match(identifier) and not account.email_verified:
         email = account_email(session, accounts.subject_keys, account)
-        if email is not None:
+        if email is not None and not accounts.recently_mailed(
+            session, account.id, TokenPurpose.VERIFY_EMAIL
+        ):
             send_verification(accounts, session, account, email, lang, return_to)
         raise EmailNotVerified()
 
@@ -123,5 +127,11 @@ def _audit_failure(accounts: Accounts, session: Session, account: Account | None
 
 
 def log_out(accounts: Accounts, session: Session, sid: str | None) -> None:
+    """End the browser session, then tell the session-end hooks (the OpenID provider revokes
+    the session's grants and sends back-channel logout)."""
+    current = find_browser_session(session, sid)
     if sid:
         end_browser_session(session, sid, subject_keys=accounts.subject_keys)
+    if current is not None:
+        for hook in accounts.session_end_hooks:
+            hook(session, public_sid(current.sid), current.account_id)

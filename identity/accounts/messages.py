@@ -173,10 +173,10 @@ register(
             "en": "This e-mail address and password do not match, or the account does not exist.",
         },
         "accounts.error.email_unverified": {
-            "nl": "Je e-mailadres is nog niet bevestigd. We hebben je een nieuwe link gestuurd; "
-            "klik daarop en log daarna in.",
-            "en": "Your e-mail address is not confirmed yet. We have sent you a new link; "
-            "follow it and then log in.",
+            "nl": "Je e-mailadres is nog niet bevestigd. Klik op de link in de e-mail die we je "
+            "stuurden (zo nodig sturen we een nieuwe) en log daarna in.",
+            "en": "Your e-mail address is not confirmed yet. Follow the link in the e-mail we "
+            "sent you (we send a new one if needed) and then log in.",
         },
         "accounts.error.throttled": {
             "nl": "Te veel mislukte pogingen. Wacht even en probeer het opnieuw.",

@@ -31,6 +31,8 @@ def request_password_reset(accounts: Accounts, session: Session, *, email: str, 
     account = find_by_email(accounts, session, email)
     if account is None or account.status == AccountStatus.DISABLED.value:
         return
+    if accounts.recently_mailed(session, account.id, TokenPurpose.PASSWORD_RESET):
+        return  # the link sent a moment ago still works
     token = tokens.issue(session, account.id, TokenPurpose.PASSWORD_RESET, accounts.reset_ttl)
     minutes = int(accounts.reset_ttl.total_seconds() // 60)
     link = accounts.link("/password/reset", token)
@@ -58,8 +60,11 @@ def reset_password(accounts: Accounts, session: Session, *, token: str, password
     account.status = AccountStatus.ACTIVE.value
     account.email_verified = True
     ended = end_account_sessions(session, account.id)
+    for sid in ended:
+        for hook in accounts.session_end_hooks:
+            hook(session, sid, account.id)
     if email is not None:
         accounts.limiter.clear_account(session, email)  # the owner may log in at once
     ref = accounts.subject_ref(session, account.id)
-    record(session, "password.reset", "resident", ref, {"sessions_ended": ended})
+    record(session, "password.reset", "resident", ref, {"sessions_ended": len(ended)})
     session.flush()

@@ -15,6 +15,7 @@ import hmac
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import urlencode
 
@@ -42,6 +43,8 @@ HANDLE_PATTERN = re.compile(rf"^{HANDLE_PREFIX}[{HANDLE_ALPHABET}]{{6}}$")
 VERIFY_TTL = dt.timedelta(days=2)
 RESET_TTL = dt.timedelta(minutes=30)
 ACTIVATION_TTL = dt.timedelta(days=14)
+# at most one mailed link per account and purpose in this time, however often someone asks
+MAIL_COOLDOWN = dt.timedelta(minutes=5)
 
 
 class AccountSettings(Protocol):
@@ -75,6 +78,11 @@ class Accounts:
     verify_ttl: dt.timedelta = VERIFY_TTL
     reset_ttl: dt.timedelta = RESET_TTL
     activation_ttl: dt.timedelta = ACTIVATION_TTL
+    mail_cooldown: dt.timedelta = MAIL_COOLDOWN
+    # Called when a browser session ends here (local logout, password reset):
+    # (session, public sid, account id). The OpenID provider revokes grants and notifies
+    # platforms through it; accounts never imports the provider.
+    session_end_hooks: tuple[Callable[[Session, str, str], None], ...] = ()
 
     @classmethod
     def from_settings(
@@ -108,6 +116,10 @@ class Accounts:
     def email_index(self, email: str) -> str:
         """The blind index of a normalised address (HMAC-SHA256, hex)."""
         return hmac.new(self.index_key, email.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def recently_mailed(self, session: Session, account_id: str, purpose: TokenPurpose) -> bool:
+        since = utcnow() - self.mail_cooldown
+        return tokens.issued_since(session, account_id, purpose, since)
 
     def subject_ref(self, session: Session, account_id: str) -> str:
         return self.subject_keys.reference(session, account_id)
@@ -235,35 +247,40 @@ def register_account(
     email = normalize_email(email)
     check_policy(password, email=email)
     password_hash = accounts.passwords.hash(password)  # also for existing: same time taken
-    existing = find_by_email(accounts, session, email)
-    if existing is None:
-        try:
-            account = create_account(
-                accounts,
-                session,
-                email=email,
-                name=normalize_name(name),
-                password_hash=password_hash,
-                status=AccountStatus.ACTIVE,
-                email_verified=False,
-            )
-        except IntegrityError:
-            existing = find_by_email(accounts, session, email)  # a concurrent registration
-            if existing is None:
-                raise
-    if existing is not None:
-        ref = accounts.subject_ref(session, existing.id)
+    account, created = _create_unless_taken(accounts, session, email, name, password_hash)
+    ref = accounts.subject_ref(session, account.id)
+    if not created:
         record(session, "account.registration_repeated", "resident", ref)
         mails.send_already_registered(accounts.mailer, email, accounts.issuer, lang)
         return
-    record(
-        session,
-        "account.registered",
-        "resident",
-        accounts.subject_ref(session, account.id),
-        {"channel": "self_service"},
-    )
+    record(session, "account.registered", "resident", ref, {"channel": "self_service"})
     send_verification(accounts, session, account, email, lang, return_to)
+
+
+def _create_unless_taken(
+    accounts: Accounts, session: Session, email: str, name: str | None, password_hash: str
+) -> tuple[Account, bool]:
+    """(the new account, True), or (the account that has the address already, False), also
+    when it was registered by a concurrent request a moment ago."""
+    existing = find_by_email(accounts, session, email)
+    if existing is not None:
+        return existing, False
+    try:
+        account = create_account(
+            accounts,
+            session,
+            email=email,
+            name=normalize_name(name),
+            password_hash=password_hash,
+            status=AccountStatus.ACTIVE,
+            email_verified=False,
+        )
+    except IntegrityError:
+        existing = find_by_email(accounts, session, email)
+        if existing is None:
+            raise
+        return existing, False
+    return account, True
 
 
 def send_verification(

@@ -41,6 +41,12 @@ def _hash(sid: str) -> str:
     return hashlib.sha256(sid.encode("utf-8")).hexdigest()
 
 
+def public_sid(sid: str) -> str:
+    """The identifier of a session that may leave the service (OIDC `sid` claim, grants).
+    It is the stored hash, never the cookie value: a platform that sees it cannot replay it."""
+    return _hash(sid)
+
+
 def start_browser_session(
     session: Session,
     account_id: str,
@@ -121,17 +127,13 @@ def end_browser_session(
     session.flush()
 
 
-def end_account_sessions(session: Session, account_id: str) -> int:
-    """End every live session of the account (after a password reset); returns how many."""
-    result = session.execute(
-        update(BrowserSessionRecord)
-        .where(
-            BrowserSessionRecord.account_id == account_id,
-            BrowserSessionRecord.ended_at.is_(None),
-        )
-        .values(ended_at=utcnow())
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+def end_account_sessions(session: Session, account_id: str) -> list[str]:
+    """End every live session of the account (after a password reset); returns their public
+    sids."""
+    live = BrowserSessionRecord.account_id == account_id, BrowserSessionRecord.ended_at.is_(None)
+    ended = list(session.scalars(select(BrowserSessionRecord.id_hash).where(*live)))
+    session.execute(update(BrowserSessionRecord).where(*live).values(ended_at=utcnow()))
+    return ended
 
 
 def set_session_cookie(response: Response, sid: str, *, secure: bool, max_age: int) -> None:

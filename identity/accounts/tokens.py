@@ -75,6 +75,24 @@ def issue(
     return raw
 
 
+def issued_since(
+    session: Session, account_id: str, purpose: TokenPurpose, since: dt.datetime
+) -> bool:
+    """Whether a still-unused token of this purpose was issued after `since` (to avoid
+    flooding a mailbox with links when someone keeps asking)."""
+    found = session.scalar(
+        select(AccountToken.token_hash)
+        .where(
+            AccountToken.account_id == account_id,
+            AccountToken.purpose == purpose.value,
+            AccountToken.used_at.is_(None),
+            AccountToken.created_at > since,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def _stored_hash(raw: str, purpose: TokenPurpose) -> str:
     return token_hash(normalize_code(raw) if purpose is TokenPurpose.ACTIVATION else raw)
 

@@ -23,6 +23,7 @@ from identity.accounts.sessions import (
     BrowserSession,
     current_session,
     end_browser_session,
+    public_sid,
 )
 from identity.oidc import tokens
 from identity.oidc.authorize import (
@@ -134,7 +135,7 @@ def _proceed(
             provider,
             p,
             account_id=browser.account_id,
-            sid=browser.sid,
+            sid=public_sid(browser.sid),
             auth_time=browser.auth_time,
             acr=browser.acr,
             amr=browser.amr,
@@ -421,7 +422,7 @@ def _finish_logout(
 ) -> Response:
     if browser is not None:
         subject_ref = provider.subject_keys.reference(session, browser.account_id)
-        end_session(session, provider, browser.sid, subject_ref)
+        end_session(session, provider, public_sid(browser.sid), subject_ref)
         end_browser_session(session, browser.sid, subject_keys=provider.subject_keys)
         session.commit()
     response: Response = (
@@ -442,7 +443,7 @@ async def logout(request: Request, session: DbSession) -> Response:
     except (InvalidLogoutRequest, InvalidRequest):
         return _fatal_page(request, "invalid_logout")
     browser = current_session(request, session)
-    if browser is None or (claims is not None and claims.get("sid") == browser.sid):
+    if browser is None or (claims is not None and claims.get("sid") == public_sid(browser.sid)):
         return _finish_logout(request, session, provider, browser, target)
     return render(
         request,

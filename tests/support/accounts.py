@@ -18,7 +18,7 @@ from identity.accounts.service import Accounts
 
 # Far below production strength, to keep the suite fast. Never used outside tests.
 FAST_ARGON2 = Argon2Params(time_cost=1, memory_kib=8, parallelism=1)
-STRONG_PASSWORD = "paarse olifant danst op het dak"  # noqa: S105 (test data)
+STRONG_PASSWORD = "paarse olifant danst op het dak"
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _LINK = re.compile(r"(https?://\S+)")

@@ -44,7 +44,7 @@ class AuthorizationError(Exception):
         self.description = description
 
 
-class _Session:
+class AuthlibSession:
     def __init__(self, config: Mapping[str, Any], result: dict[str, Any]) -> None:
         self.cfg = config
         self.result = result
@@ -225,7 +225,10 @@ class _Session:
         self.enter("token")
         first = self.exchange(walked.callback_url, checks)
         sub = first["id_token_claims"]["sub"]
-        result["id_token"] = {"header": first["id_token_header"], "claims": first["id_token_claims"]}
+        result["id_token"] = {
+            "header": first["id_token_header"],
+            "claims": first["id_token_claims"],
+        }
         result["token"] = {
             "token_type": first.get("token_type"),
             "expires_in": first.get("expires_in"),
@@ -351,7 +354,7 @@ def run_authlib_flow(config: Mapping[str, Any]) -> dict[str, Any]:
         "client_id": config["client_id"],
         "steps": [],
     }
-    session = _Session(config, result)
+    session = AuthlibSession(config, result)
     try:
         session.run()
     except Exception as error:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 import httpx
 
@@ -56,6 +56,7 @@ class Field:
     type: str
     value: str
     checked: bool = False
+    disabled: bool = False
 
 
 @dataclass
@@ -67,7 +68,16 @@ class Form:
     buttons: list[Field] = field(default_factory=list)
 
     def hidden(self) -> list[tuple[str, str]]:
-        return [(f.name, f.value) for f in self.inputs if f.type == "hidden" and f.name]
+        # Copied verbatim; disabled controls are never submitted (as in browsers).
+        return [
+            (f.name, f.value)
+            for f in self.inputs
+            if f.type == "hidden" and f.name and not f.disabled
+        ]
+
+    def looks_like_login(self) -> bool:
+        names = {f.name for f in self.inputs}
+        return {"email", "password"} <= names
 
 
 @dataclass(frozen=True)
@@ -97,7 +107,7 @@ class _FormParser(HTMLParser):
             default = "submit" if tag == "button" else "text"
             kind = (a.get("type") or default).lower()
             value = a.get("value", "on" if kind == "checkbox" else "")
-            control = Field(a.get("name", ""), kind, value, "checked" in a)
+            control = Field(a.get("name", ""), kind, value, "checked" in a, "disabled" in a)
             if a.get("form"):
                 self.bound.append((a["form"], tag, control))
             elif self.current is not None:
@@ -154,18 +164,24 @@ def login_submission(form: Form, email: str, password: str) -> Submission:
 def consent_submission(
     form: Form, claims_to_allow: Sequence[str] | None = None, decision: str = "allow"
 ) -> tuple[Submission, dict[str, list[str]]]:
-    """Tick exactly ``claims_to_allow`` (None keeps the page's own ticks) and press ``decision``."""
+    """Tick exactly ``claims_to_allow`` (None keeps the page's own ticks) and press ``decision``.
+
+    A disabled, ticked box is a claim the resident cannot refuse (Kluis sends it as a hidden
+    input): it is reported as submitted.
+    """
     boxes = [f for f in form.inputs if f.type == "checkbox" and f.name == "claims"]
-    offered = [b.value for b in boxes]
+    offered = list(dict.fromkeys(b.value for b in boxes))
+    choosable = [b for b in boxes if not b.disabled]
     if claims_to_allow is None:
-        allowed = [b.value for b in boxes if b.checked]
+        ticked = [b.value for b in choosable if b.checked]
     else:
-        allowed = [c for c in offered if c in claims_to_allow]
+        ticked = [b.value for b in choosable if b.value in claims_to_allow]
     if not any(b.name == "decision" and b.value == decision for b in form.buttons):
         raise FlowError(f"consent form has no button decision={decision}")
-    fields = [*form.hidden(), *(("claims", c) for c in allowed), ("decision", decision)]
+    fields = [*form.hidden(), *(("claims", c) for c in ticked), ("decision", decision)]
+    submitted = list(dict.fromkeys(value for name, value in fields if name == "claims"))
     not_offered = [c for c in claims_to_allow or () if c not in offered]
-    report = {"offered": offered, "submitted": allowed, "not_offered": not_offered}
+    report = {"offered": offered, "submitted": submitted, "not_offered": not_offered}
     return Submission(form.method, form.action, fields), report
 
 
@@ -189,7 +205,10 @@ def send(http: httpx.Client, submission: Submission) -> httpx.Response:
     headers = {"Accept": "text/html", "Accept-Language": "en"}
     if submission.method == "GET":
         return http.get(submission.url, params=submission.fields, headers=headers)
-    return http.request(submission.method, submission.url, data=submission.fields, headers=headers)
+    # Encoded here: repeated names (one ``claims`` per ticked box) need a list of pairs.
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    body = urlencode(submission.fields or [])
+    return http.request(submission.method, submission.url, content=body, headers=headers)
 
 
 def same_endpoint(url: str | httpx.URL, endpoint: str) -> bool:
@@ -246,7 +265,8 @@ def authorize(
                 return Authorized(httpx.URL(request.url), pages, consent)
             continue
         # A re-rendered login page may come with 4xx (wrong password): read forms regardless.
-        forms = {f.id: f for f in parse_forms(response.text, str(response.url))}
+        page_forms = parse_forms(response.text, str(response.url))
+        forms = {f.id: f for f in page_forms}
         login, consent_form = forms.get("login-form"), forms.get("consent-form")
         if not interactive and (login or consent_form):
             kind = "login" if login else "consent"
@@ -263,6 +283,11 @@ def authorize(
                 raise FlowError("consent was not accepted", **_where(response))
             pages.append("consent")
             request, consent = consent_submission(consent_form, claims_to_allow, decision)
+        elif any(f.looks_like_login() for f in page_forms):
+            raise FlowError(
+                'the login form lacks id="login-form" (Kluis\'s form contract)',
+                **_where(response),
+            )
         else:
             raise FlowError(
                 f"unexpected HTTP {response.status_code} without login or consent form",

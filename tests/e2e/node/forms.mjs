@@ -119,6 +119,7 @@ export function parseForms(html, pageUrl) {
       type: (el.getAttribute('type') ?? 'text').toLowerCase(),
       value: el.getAttribute('value') ?? (el.getAttribute('type') === 'checkbox' ? 'on' : ''),
       checked: el.hasAttribute('checked'),
+      disabled: el.hasAttribute('disabled'),
     }));
     const buttons = [
       ...owned('button').map((el) => ({
@@ -139,8 +140,9 @@ export function parseForms(html, pageUrl) {
   });
 }
 
+// Hidden inputs are copied verbatim; disabled controls are never submitted (as in browsers).
 export function hiddenFields(form) {
-  return form.inputs.filter((i) => i.type === 'hidden' && i.name).map((i) => [i.name, i.value]);
+  return form.inputs.filter((i) => i.type === 'hidden' && i.name && !i.disabled).map((i) => [i.name, i.value]);
 }
 
 export function loginSubmission(form, { email, password }) {
@@ -155,16 +157,19 @@ export function loginSubmission(form, { email, password }) {
 }
 
 // claimsToAllow: the claim names to tick (others are unticked); null keeps the page's own
-// ticks, as a resident who just presses the button would.
+// ticks, as a resident who just presses the button would. A disabled, ticked box is a claim the
+// resident cannot refuse (Kluis sends it as a hidden input): it is reported as submitted.
 export function consentSubmission(form, { claimsToAllow = null, decision = 'allow' } = {}) {
   const boxes = form.inputs.filter((i) => i.type === 'checkbox' && i.name === 'claims');
-  const offered = boxes.map((b) => b.value);
-  const allowed = claimsToAllow === null ? boxes.filter((b) => b.checked).map((b) => b.value) : offered.filter((c) => claimsToAllow.includes(c));
+  const offered = [...new Set(boxes.map((b) => b.value))];
+  const choosable = boxes.filter((b) => !b.disabled);
+  const ticked = claimsToAllow === null ? choosable.filter((b) => b.checked) : choosable.filter((b) => claimsToAllow.includes(b.value));
   const button = form.buttons.find((b) => b.name === 'decision' && b.value === decision);
   if (!button) throw new FlowError(`consent form has no button decision=${decision}`);
-  const fields = [...hiddenFields(form), ...allowed.map((c) => ['claims', c]), ['decision', decision]];
+  const fields = [...hiddenFields(form), ...ticked.map((b) => ['claims', b.value]), ['decision', decision]];
+  const submitted = [...new Set(fields.filter(([name]) => name === 'claims').map(([, value]) => value))];
   const notOffered = claimsToAllow === null ? [] : claimsToAllow.filter((c) => !offered.includes(c));
-  return { method: form.method, url: form.action, fields, consent: { offered, submitted: allowed, not_offered: notOffered } };
+  return { method: form.method, url: form.action, fields, consent: { offered, submitted, not_offered: notOffered } };
 }
 
 // The confirmation form of a logout page: prefer a form whose id mentions logout, submit it
@@ -230,6 +235,11 @@ function nextRequest(response, previous) {
   return keep ? { ...previous, url: response.location } : { method: 'GET', url: response.location };
 }
 
+function looksLikeLogin(form) {
+  const names = new Set(form.inputs.map((i) => i.name));
+  return names.has('email') && names.has('password');
+}
+
 function isRedirect(response) {
   return response.status >= 300 && response.status < 400 && response.location;
 }
@@ -267,6 +277,8 @@ export async function authorize(browser, authorizationUrl, { redirectUri, email,
       const submission = consentSubmission(consentForm, { claimsToAllow, decision });
       consent = submission.consent;
       request = submission;
+    } else if (forms.some(looksLikeLogin)) {
+      throw new FlowError('the login form lacks id="login-form" (Kluis\'s form contract)', where);
     } else {
       throw new FlowError(`unexpected HTTP ${response.status} without login or consent form`, where);
     }

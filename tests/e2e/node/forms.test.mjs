@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { Browser, CookieJar, FlowError, authorize, logout, parseForms } from './forms.mjs';
+import { Browser, CookieJar, FlowError, authorize, consentSubmission, logout, parseForms } from './forms.mjs';
 
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 const POST_LOGOUT_URI = 'http://127.0.0.1:9/bye';
@@ -67,6 +67,9 @@ function fakeOp() {
       state.sessions.add('s1');
       return redirect(303, `${REDIRECT_URI}?code=the-code&state=s&iss=${encodeURIComponent('http://op')}`);
     }
+    if (url.pathname === '/bare-login') {
+      return html(200, '<form method="post" action="/login"><input name="csrf_token" type="hidden" value="t"><input name="email"><input name="password" type="password"></form>');
+    }
     if (url.pathname === '/logout' && req.method === 'GET') {
       if (url.searchParams.get('confirm') === 'no') return redirect(302, `${POST_LOGOUT_URI}?state=${url.searchParams.get('state')}`);
       // buttons bound to the form from outside it, as oidc-provider's logout page has them
@@ -111,6 +114,26 @@ describe('parseForms', () => {
 
   test('a form without action submits to the page itself', () => {
     assert.equal(parseForms('<form id="x"></form>', 'http://op/a?b=1')[0].action, 'http://op/a?b=1');
+  });
+});
+
+describe('consentSubmission', () => {
+  // Kluis's markup: an essential claim is a disabled, ticked box plus a hidden input.
+  const [form] = parseForms(`<form id="consent-form" method="post" action="/authorize/continue/p1">
+    <input type="hidden" name="csrf_token" value="t">
+    <input type="checkbox" name="claims" value="email" checked disabled><input type="hidden" name="claims" value="email">
+    <input type="checkbox" name="claims" value="name"><input type="checkbox" name="claims" value="postcode">
+    <input type="hidden" name="ignored" value="x" disabled>
+    <button type="submit" name="decision" value="allow">Allow</button></form>`, 'http://op/authorize/continue/p1');
+
+  test('sends essential claims once, the chosen ones, and no disabled control', () => {
+    const out = consentSubmission(form, { claimsToAllow: ['name', 'email'] });
+    assert.deepEqual(out.fields, [['csrf_token', 't'], ['claims', 'email'], ['claims', 'name'], ['decision', 'allow']]);
+    assert.deepEqual(out.consent, { offered: ['email', 'name', 'postcode'], submitted: ['email', 'name'], not_offered: [] });
+  });
+
+  test('keeps the unticked voluntary claims home when nothing is chosen', () => {
+    assert.deepEqual(consentSubmission(form).consent.submitted, ['email']);
   });
 });
 
@@ -177,6 +200,10 @@ describe('authorize', () => {
 
   test('without interaction a login page is an error naming the page', async () => {
     await assert.rejects(authorize(new Browser(), `${base}/authorize?state=s`, login({ interactive: false })), { page_kind: 'login' });
+  });
+
+  test('a login form without its id is named as a contract breach', async () => {
+    await assert.rejects(authorize(new Browser(), `${base}/bare-login`, login()), /lacks id="login-form"/);
   });
 
   test('an unexpected page is an error with status and url', async () => {

@@ -92,7 +92,10 @@ function describeError(error, step) {
   for (const key of ['code', 'error', 'error_description', 'status', 'url', 'page', 'page_kind']) {
     if (error?.[key] !== undefined && typeof error[key] !== 'object') out[key] = error[key];
   }
-  if (error?.cause) out.cause = String(error.cause?.message ?? error.cause);
+  if (error?.cause) {
+    const cause = error.cause?.message ?? error.cause;
+    out.cause = typeof cause === 'object' ? JSON.stringify(cause) : String(cause);
+  }
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -9,12 +10,14 @@ import logging
 import re
 
 import pytest
+import time_machine
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consent.models import AuditEntry
+from core.db import utcnow
 from core.logging import JsonFormatter
 from identity.accounts.models import Account, AccountStatus
 from identity.accounts.service import Accounts, account_claims, find_by_email, get_account
@@ -123,7 +126,7 @@ def test_registering_a_known_address_looks_the_same_and_warns_the_owner(
         second.headers["location"],
     )
     assert session.scalar(select(func.count()).select_from(Account)) == 1
-    verify, warning = outbox(settings.mail_outbox_dir)
+    _verification, warning = outbox(settings.mail_outbox_dir)
     assert warning["To"] == EMAIL.lower()
     assert "Iemand probeerde" in str(warning["Subject"])
     with pytest.raises(AssertionError):
@@ -157,7 +160,7 @@ def test_registration_explains_bad_input_and_creates_nothing(
     assert outbox(settings.mail_outbox_dir) == []
 
 
-def test_login_before_verification_sends_a_fresh_link_instead_of_a_session(
+def test_login_before_verification_gives_no_session_and_resends_the_link_sparingly(
     client: TestClient, accounts: Accounts, settings: Settings
 ) -> None:
     register(client, EMAIL)
@@ -165,13 +168,16 @@ def test_login_before_verification_sends_a_fresh_link_instead_of_a_session(
     assert response.status_code == 400
     assert "nog niet bevestigd" in response.text
     assert SESSION_COOKIE not in client.cookies
-    first, second = outbox(settings.mail_outbox_dir)
-    # only the newest link works
-    stale = client.get(relative(link_in(first, "/verify-email")), follow_redirects=False)
-    assert stale.status_code == 400
-    fresh = client.get(relative(link_in(second, "/verify-email")), follow_redirects=False)
-    assert fresh.status_code == 303
-    assert log_in(client, EMAIL).status_code == 303
+    assert len(outbox(settings.mail_outbox_dir)) == 1  # the link of a moment ago still works
+    with time_machine.travel(utcnow() + accounts.mail_cooldown + dt.timedelta(seconds=1)):
+        assert log_in(client, EMAIL).status_code == 400
+        first, second = outbox(settings.mail_outbox_dir)
+        # only the newest link works
+        stale = client.get(relative(link_in(first, "/verify-email")), follow_redirects=False)
+        assert stale.status_code == 400
+        fresh = client.get(relative(link_in(second, "/verify-email")), follow_redirects=False)
+        assert fresh.status_code == 303
+        assert log_in(client, EMAIL).status_code == 303
 
 
 def test_verification_link_works_once(

@@ -166,3 +166,25 @@ def test_offline_access_survives_logout(
         auth=rp.basic(),
     )
     assert refreshed.status_code == 200
+
+
+def test_id_token_sid_is_not_the_session_cookie(
+    client: TestClient, rp: RP, signed_in: dict[str, str]
+) -> None:
+    sid = jwt.decode(signed_in["id_token"], options={"verify_signature": False})["sid"]
+    cookie = client.cookies.get("kluis_session")
+    assert cookie and sid != cookie and cookie not in signed_in["id_token"]
+
+
+def test_local_logout_also_revokes_grants_and_queues_backchannel(
+    client: TestClient, rp: RP, signed_in: dict[str, str], session: Session
+) -> None:
+    page = client.get("/login")
+    fields = hidden_fields(page.text)
+    response = client.post(
+        "/logout-local", data={"csrf_token": fields["csrf_token"]}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert not _introspect(client, rp, signed_in["access_token"])
+    queued = session.query(Delivery).filter(Delivery.client_id == rp.client_id).all()
+    assert len(queued) == 1 and queued[0].target_uri == BACKCHANNEL

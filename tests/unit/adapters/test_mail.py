@@ -5,7 +5,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from pydantic import SecretStr
@@ -46,7 +46,7 @@ def test_file_outbox_warns_when_constructed_and_writes_eml_files(
 
 
 class FakeSMTP:
-    instances: list[FakeSMTP] = []
+    instances: ClassVar[list[FakeSMTP]] = []
 
     def __init__(self, host: str, port: int, timeout: float) -> None:
         self.address = (host, port)

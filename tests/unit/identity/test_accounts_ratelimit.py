@@ -21,7 +21,9 @@ def limiter() -> LoginLimiter:
     return LoginLimiter(b"k" * 32, LoginLimits(per_account=3, per_ip=5, window=WINDOW))
 
 
-def fail(limiter: LoginLimiter, session: Session, times: int, who: str = EMAIL, ip: str = IP) -> None:
+def fail(
+    limiter: LoginLimiter, session: Session, times: int, who: str = EMAIL, ip: str = IP
+) -> None:
     for _ in range(times):
         limiter.record_failure(session, who, ip)
 

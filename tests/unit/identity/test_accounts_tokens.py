@@ -133,26 +133,30 @@ def test_concurrent_consumers_of_one_token_cannot_both_succeed(fresh_database: s
                 raws.append(raw)
 
         for raw in raws:
-            barrier = threading.Barrier(2)
-            outcomes: list[str] = []
-            lock = threading.Lock()
-
-            def consume(token: str = raw) -> None:
-                barrier.wait()
-                try:
-                    with database.transaction() as session:
-                        tokens.consume(session, TokenPurpose.PASSWORD_RESET, token)
-                    result = "used"
-                except InvalidToken:
-                    result = "refused"
-                with lock:
-                    outcomes.append(result)
-
-            threads = [threading.Thread(target=consume) for _ in range(2)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=30)
-            assert sorted(outcomes) == ["refused", "used"]
+            assert sorted(race_to_consume(database, raw)) == ["refused", "used"]
     finally:
         database.dispose()
+
+
+def race_to_consume(database: Database, raw: str) -> list[str]:
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def consume() -> None:
+        barrier.wait()
+        try:
+            with database.transaction() as session:
+                tokens.consume(session, TokenPurpose.PASSWORD_RESET, raw)
+            result = "used"
+        except InvalidToken:
+            result = "refused"
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=consume) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes

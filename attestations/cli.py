@@ -1,0 +1,151 @@
+"""`kluis attestations …`: make credential offers, revoke and list issued credentials."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
+import click
+from sqlalchemy import select
+
+from attestations.config import AttestationConfig
+from attestations.issuance import create_offer
+from attestations.models import IssuedCredential
+from attestations.qr import qr_png
+from attestations.statuslist import revoke_credential
+from attestations.types import TYPES
+from core.db import Database
+from core.errors import Problem
+from identity.accounts.models import Account
+from identity.accounts.service import Accounts, find_by_email, get_account
+from keys import Keyring, SubjectKeys
+
+ACTOR = "operator:cli"
+
+
+class AttestationsSettings(Protocol):
+    @property
+    def issuer(self) -> str: ...
+
+
+class AttestationsRuntime(Protocol):
+    @property
+    def settings(self) -> AttestationsSettings: ...
+    @property
+    def db(self) -> Database: ...
+    @property
+    def keyring(self) -> Keyring: ...
+    @property
+    def subject_keys(self) -> SubjectKeys: ...
+    @property
+    def accounts(self) -> Accounts: ...
+
+
+def _account(runtime: AttestationsRuntime, session: Any, identifier: str) -> Account:
+    account = (
+        find_by_email(runtime.accounts, session, identifier.strip().lower())
+        if "@" in identifier
+        else get_account(session, identifier)
+    )
+    if account is None:
+        raise click.BadParameter("no such account", param_hint="--account")
+    return account
+
+
+@click.group("attestations")
+def attestations_cli() -> None:
+    """Credential offers (OpenID4VCI) and issued credentials."""
+
+
+@attestations_cli.command("offer")
+@click.option("--account", "identifier", required=True, help="Account id or e-mail address.")
+@click.option("--type", "type_id", required=True, type=click.Choice(list(TYPES)))
+@click.option("--claims", "claims_json", required=True, help="The claims as a JSON object.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--qr", "qr_file", type=click.Path(dir_okay=False, path_type=Path), help="PNG file.")
+@click.pass_obj
+def offer(
+    runtime: AttestationsRuntime,
+    identifier: str,
+    type_id: str,
+    claims_json: str,
+    as_json: bool,
+    qr_file: Path | None,
+) -> None:
+    """Offer a credential to a resident's wallet; prints the offer and its transaction code."""
+    try:
+        claims = json.loads(claims_json)
+    except ValueError as exc:
+        raise click.BadParameter("not valid JSON", param_hint="--claims") from exc
+    config = AttestationConfig(runtime.settings.issuer)
+    try:
+        with runtime.db.transaction() as session:
+            account = _account(runtime, session, identifier)
+            created = create_offer(
+                session,
+                runtime.subject_keys,
+                config,
+                account_id=account.id,
+                type_id=type_id,
+                claims=claims,
+                actor=ACTOR,
+            )
+    except Problem as exc:
+        raise click.ClickException(exc.detail) from exc
+    if qr_file is not None:
+        qr_file.write_bytes(qr_png(created.offer_uri))
+    result = created.as_dict()
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    for name, value in result.items():
+        click.echo(f"{name:<21} {value}")
+
+
+@attestations_cli.command("revoke")
+@click.argument("credential_id")
+@click.option("--reason", default="operator", show_default=True, help="A short code.")
+@click.pass_obj
+def revoke(runtime: AttestationsRuntime, credential_id: str, reason: str) -> None:
+    """Revoke an issued credential (its status list bit is set)."""
+    try:
+        with runtime.db.transaction() as session:
+            row = revoke_credential(session, credential_id, reason, ACTOR)
+    except Problem as exc:
+        raise click.ClickException(exc.detail) from exc
+    assert row.revoked_at is not None
+    click.echo(f"revoked {row.id} ({row.type}) at {row.revoked_at.isoformat()}")
+
+
+@attestations_cli.command("list")
+@click.option("--account", "identifier", required=True, help="Account id or e-mail address.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def list_issued(runtime: AttestationsRuntime, identifier: str, as_json: bool) -> None:
+    """List a resident's issued credentials (metadata only: Kluis keeps no claim values)."""
+    with runtime.db.transaction() as session:
+        account = _account(runtime, session, identifier)
+        rows = session.scalars(
+            select(IssuedCredential)
+            .where(IssuedCredential.account_id == account.id)
+            .order_by(IssuedCredential.issued_at, IssuedCredential.id)
+        ).all()
+        listed = [
+            {
+                "id": r.id,
+                "type": r.type,
+                "status_list": r.status_list_id,
+                "status_idx": r.status_idx,
+                "issued_at": r.issued_at.isoformat(),
+                "expires_at": r.expires_at.isoformat(),
+                "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
+            }
+            for r in rows
+        ]
+    if as_json:
+        click.echo(json.dumps(listed, indent=2))
+        return
+    for item in listed:
+        state = "revoked" if item["revoked_at"] else "valid"
+        click.echo(f"{item['id']}  {item['type']:<12} {state:<8} until {item['expires_at']}")

@@ -1,0 +1,40 @@
+"""Settings of the attestation issuer, and the URLs it derives from the issuer identifier."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+PRE_AUTH_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+MINUTE = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class AttestationConfig:
+    issuer: str
+    offer_ttl: dt.timedelta = 15 * MINUTE
+    access_token_ttl: dt.timedelta = 5 * MINUTE
+    nonce_ttl: dt.timedelta = 5 * MINUTE
+    proof_max_age: dt.timedelta = 5 * MINUTE
+    batch_size: int = 10
+    max_tx_attempts: int = 5
+    tx_code_length: int = 6
+    status_list_size: int = 2**17
+    status_list_ttl: dt.timedelta = 5 * MINUTE  # how long relying parties may cache a list
+    status_list_lifetime: dt.timedelta = dt.timedelta(days=1)  # `exp` of a list token
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "issuer", self.issuer.rstrip("/"))
+
+    def vct(self, type_id: str) -> str:
+        return f"{self.issuer}/vct/{type_id}"
+
+    def status_uri(self, list_id: str) -> str:
+        return f"{self.issuer}/status/{list_id}"
+
+    def offer_uri(self, ref: str) -> str:
+        return f"{self.issuer}/credential-offer/{ref}"
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.issuer}/vci/token"

@@ -1,0 +1,171 @@
+"""HTTP surface of the attestation issuer: a thin router over `issuance`, `credential`,
+`statuslist` and `metadata`. OAuth-style errors become JSON in one place (service.app)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
+
+from attestations.config import PRE_AUTH_GRANT, AttestationConfig
+from attestations.credential import issue_credentials
+from attestations.issuance import (
+    OFFER_SCHEME,
+    exchange_pre_authorized_code,
+    live_offer_by_ref,
+    new_nonce,
+    offer_document,
+)
+from attestations.metadata import (
+    authorization_server_metadata,
+    credential_issuer_metadata,
+    jwt_vc_issuer_metadata,
+    type_metadata,
+)
+from attestations.qr import qr_png, qr_svg
+from attestations.statuslist import MEDIA_TYPE, status_list_token
+from attestations.types import TYPES
+from core.db import db_session
+from core.errors import InvalidRequest, NotFound, UnsupportedGrantType
+from keys import Keyring, SubjectKeys
+
+router = APIRouter(tags=["attestations"])
+DbSession = Annotated[Session, Depends(db_session)]
+OAUTH_PATHS = {"/vci/token", "/nonce", "/credential"}
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+METADATA_CACHE = {"Cache-Control": "public, max-age=300"}
+
+
+def config_of(request: Request) -> AttestationConfig:
+    configured = getattr(request.app.state, "attestation_config", None)
+    if isinstance(configured, AttestationConfig):
+        return configured
+    return AttestationConfig(request.app.state.settings.issuer)
+
+
+def _keyring(request: Request) -> Keyring:
+    keyring: Keyring = request.app.state.keyring
+    return keyring
+
+
+def _subject_keys(request: Request) -> SubjectKeys:
+    subject_keys: SubjectKeys = request.app.state.subject_keys
+    return subject_keys
+
+
+@router.get("/.well-known/openid-credential-issuer", name="credential_issuer_metadata")
+def issuer_metadata(request: Request) -> JSONResponse:
+    return JSONResponse(credential_issuer_metadata(config_of(request)), headers=METADATA_CACHE)
+
+
+@router.get("/.well-known/oauth-authorization-server", name="vci_authorization_server")
+def as_metadata(request: Request) -> JSONResponse:
+    return JSONResponse(authorization_server_metadata(config_of(request)), headers=METADATA_CACHE)
+
+
+@router.get("/.well-known/jwt-vc-issuer", name="jwt_vc_issuer_metadata")
+def vc_issuer_metadata(request: Request) -> JSONResponse:
+    return JSONResponse(jwt_vc_issuer_metadata(config_of(request)), headers=METADATA_CACHE)
+
+
+@router.get("/vct/{type_id}", name="type_metadata")
+def vct(request: Request, type_id: str) -> JSONResponse:
+    ctype = TYPES.get(type_id)
+    if ctype is None:
+        raise NotFound("No such credential type.")
+    return JSONResponse(type_metadata(config_of(request), ctype), headers=METADATA_CACHE)
+
+
+@router.get("/status/{list_id}", name="status_list")
+def status_list(request: Request, list_id: str, session: DbSession) -> Response:
+    config = config_of(request)
+    token = status_list_token(session, _keyring(request), config, list_id)
+    ttl = int(config.status_list_ttl.total_seconds())
+    return Response(
+        token,
+        media_type=MEDIA_TYPE,
+        headers={"Cache-Control": f"public, max-age={ttl}", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+@router.get("/credential-offer/{ref}", name="credential_offer")
+def credential_offer(request: Request, ref: str, session: DbSession) -> JSONResponse:
+    body = offer_document(session, _subject_keys(request), config_of(request), ref)
+    return JSONResponse(body, headers=NO_STORE)
+
+
+def _offer_uri(request: Request, session: Session, ref: str) -> str:
+    config = config_of(request)
+    live_offer_by_ref(session, config, ref)
+    return f"{OFFER_SCHEME}?credential_offer_uri={quote(config.offer_uri(ref), safe='')}"
+
+
+@router.get("/credential-offer/{ref}/qr.png", name="credential_offer_qr_png")
+def credential_offer_png(request: Request, ref: str, session: DbSession) -> Response:
+    return Response(
+        qr_png(_offer_uri(request, session, ref)), media_type="image/png", headers=NO_STORE
+    )
+
+
+@router.get("/credential-offer/{ref}/qr.svg", name="credential_offer_qr_svg")
+def credential_offer_svg(request: Request, ref: str, session: DbSession) -> Response:
+    svg = qr_svg(_offer_uri(request, session, ref))
+    return Response(svg, media_type="image/svg+xml", headers=NO_STORE)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        raise InvalidRequest("the token request must be application/x-www-form-urlencoded")
+    params: dict[str, str] = {}
+    for key, value in (await request.form()).multi_items():
+        if key in params or not isinstance(value, str):
+            raise InvalidRequest(f"parameter {key} is repeated or not text")
+        params[key] = value
+    return params
+
+
+@router.post("/vci/token", name="vci_token")
+async def token(request: Request, session: DbSession) -> JSONResponse:
+    """Token endpoint for the pre-authorized code grant (until /token dispatches to it)."""
+    form = await _form(request)
+    if form.get("grant_type") != PRE_AUTH_GRANT:
+        raise UnsupportedGrantType("only the pre-authorized code grant is supported here")
+    body = exchange_pre_authorized_code(session, config_of(request), form)
+    session.commit()
+    return JSONResponse(body, headers=NO_STORE)
+
+
+@router.post("/nonce", name="vci_nonce")
+def nonce(request: Request, session: DbSession) -> JSONResponse:
+    c_nonce = new_nonce(session, config_of(request))
+    session.commit()
+    return JSONResponse({"c_nonce": c_nonce}, headers=NO_STORE)
+
+
+async def _json(request: Request) -> Any:
+    """The JSON body, or None when it is not JSON (refused after the access token check)."""
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        return None
+    try:
+        return await request.json()
+    except ValueError:
+        return None
+
+
+@router.post("/credential", name="vci_credential")
+async def credential(request: Request, session: DbSession) -> JSONResponse:
+    authorization = request.headers.get("authorization")
+    body = await _json(request)
+    response = issue_credentials(
+        session,
+        _keyring(request),
+        _subject_keys(request),
+        config_of(request),
+        authorization=authorization,
+        body=body,
+    )
+    session.commit()
+    return JSONResponse(response, headers=NO_STORE)

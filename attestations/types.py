@@ -1,0 +1,230 @@
+"""Credential types Kluis issues: their claims, validation and display metadata.
+
+Each type turns operator or registry input into the claims of one SD-JWT VC. Source data that
+a claim is derived from (a birth date) is used once and never returned, stored or issued
+(privacy invariant 1). Every claim is selectively disclosable, so a wallet can show "18 or
+older" without the other age statements.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from attestations.errors import InvalidClaims, UnknownCredentialType
+from attestations.sdjwt import IssuerPath, JsonObject
+
+TIMEZONE = ZoneInfo("Europe/Amsterdam")  # a resident's birthday starts at midnight here
+POSTCODE = re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$")
+POSTCODE_EXCLUDED_LETTERS = frozenset({"SA", "SD", "SS"})  # never issued by PostNL
+MUNICIPALITY_CODE = re.compile(r"^GM[0-9]{4}$")  # CBS gemeentecode, e.g. GM0363 Amsterdam
+MAX_NAME_LENGTH = 100
+RESIDENCE_SOURCES = ("registry", "letter", "desk")
+AGE_THRESHOLDS = (12, 16, 18, 21, 65)
+OLDEST_PLAUSIBLE_AGE = 130
+VERIFICATIONS = ("peer", "desk", "registry")
+
+Labels = Mapping[str, str]  # language -> text
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    path: tuple[str, ...]
+    label: Labels
+
+
+@dataclass(frozen=True)
+class CredentialType:
+    id: str
+    name: Labels
+    description: Labels
+    claims: tuple[ClaimSpec, ...]
+    validity: dt.timedelta
+    build: Callable[[Mapping[str, Any], dt.date], JsonObject]
+
+    @property
+    def disclosable(self) -> tuple[IssuerPath, ...]:
+        return tuple(spec.path for spec in self.claims)
+
+    def claims_from(self, raw: Any, today: dt.date) -> JsonObject:
+        """Validated claims of this type from operator input (a JSON object)."""
+        if not isinstance(raw, Mapping):
+            raise InvalidClaims("claims must be a JSON object")
+        return self.build(raw, today)
+
+
+def issuance_date(now: dt.datetime) -> dt.date:
+    return now.astimezone(TIMEZONE).date()
+
+
+def _only(raw: Mapping[str, Any], allowed: set[str], required: set[str]) -> None:
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise InvalidClaims(f"unknown claim(s): {', '.join(unknown)}")
+    missing = sorted(required - set(raw))
+    if missing:
+        raise InvalidClaims(f"missing claim(s): {', '.join(missing)}")
+
+
+def _choice(raw: Mapping[str, Any], name: str, options: tuple[str, ...]) -> str:
+    value = raw.get(name)
+    if value not in options:
+        raise InvalidClaims(f"{name} must be one of: {', '.join(options)}")
+    assert isinstance(value, str)
+    return value
+
+
+# --- postcode ------------------------------------------------------------------------------
+
+
+def normalize_postcode(value: Any) -> str:
+    """`1087 ab` → `1087AB`; refuses anything that cannot be a Dutch postcode."""
+    if not isinstance(value, str):
+        raise InvalidClaims("postcode must be a string")
+    postcode = "".join(value.split()).upper()
+    if not POSTCODE.match(postcode) or postcode[4:] in POSTCODE_EXCLUDED_LETTERS:
+        raise InvalidClaims(
+            "postcode must be four digits (not starting with 0) and two letters other than "
+            "SA, SD or SS"
+        )
+    return postcode
+
+
+def _municipality(value: Any) -> JsonObject:
+    if not isinstance(value, Mapping) or set(value) != {"code", "name"}:
+        raise InvalidClaims("municipality must be an object with exactly code and name")
+    code, name = value["code"], value["name"]
+    if not isinstance(code, str) or not MUNICIPALITY_CODE.match(code):
+        raise InvalidClaims("municipality.code must be a CBS code such as GM0363")
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
+        raise InvalidClaims(f"municipality.name must be 1 to {MAX_NAME_LENGTH} characters")
+    return {"code": code, "name": " ".join(name.split())}
+
+
+def _postcode_claims(raw: Mapping[str, Any], today: dt.date) -> JsonObject:
+    names = {"postcode", "municipality", "residence_source"}
+    _only(raw, names, names)
+    postcode = normalize_postcode(raw["postcode"])
+    return {
+        "postcode": postcode,
+        "postcode_area": postcode[:4],
+        "municipality": _municipality(raw["municipality"]),
+        "residence_source": _choice(raw, "residence_source", RESIDENCE_SOURCES),
+    }
+
+
+# --- age -----------------------------------------------------------------------------------
+
+
+def anniversary(birth: dt.date, years: int) -> dt.date:
+    """The day someone born on `birth` turns `years`; 29 February birthdays fall on 1 March
+    in common years (never a day early)."""
+    try:
+        return birth.replace(year=birth.year + years)
+    except ValueError:
+        return dt.date(birth.year + years, 3, 1)
+
+
+def age_claims(birth: dt.date, today: dt.date) -> JsonObject:
+    if birth > today:
+        raise InvalidClaims("birth_date lies in the future")
+    if anniversary(birth, OLDEST_PLAUSIBLE_AGE) <= today:
+        raise InvalidClaims("birth_date is implausibly long ago")
+    return {f"age_over_{n}": anniversary(birth, n) <= today for n in AGE_THRESHOLDS}
+
+
+def _age_claims(raw: Mapping[str, Any], today: dt.date) -> JsonObject:
+    _only(raw, {"birth_date"}, {"birth_date"})
+    value = raw["birth_date"]
+    try:
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError
+        birth = dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidClaims("birth_date must be a date as YYYY-MM-DD") from None
+    return age_claims(birth, today)
+
+
+# --- real person ---------------------------------------------------------------------------
+
+
+def _real_person_claims(raw: Mapping[str, Any], today: dt.date) -> JsonObject:
+    _only(raw, {"verification", "real_person"}, {"verification"})
+    if raw.get("real_person", True) is not True:
+        raise InvalidClaims("real_person can only be true")
+    return {"real_person": True, "verification": _choice(raw, "verification", VERIFICATIONS)}
+
+
+YEAR = dt.timedelta(days=365)
+
+TYPES: dict[str, CredentialType] = {
+    t.id: t
+    for t in (
+        CredentialType(
+            id="postcode",
+            name={"nl": "Woonplaatsbewijs", "en": "Proof of residence"},
+            description={
+                "nl": "Uw postcode en gemeente, zodat u kunt aantonen waar u woont.",
+                "en": "Your postcode and municipality, to prove where you live.",
+            },
+            claims=(
+                ClaimSpec(("postcode",), {"nl": "Postcode", "en": "Postcode"}),
+                ClaimSpec(("postcode_area",), {"nl": "Postcodegebied", "en": "Postcode area"}),
+                ClaimSpec(("municipality",), {"nl": "Gemeente", "en": "Municipality"}),
+                ClaimSpec(
+                    ("municipality", "code"),
+                    {"nl": "Gemeentecode (CBS)", "en": "Municipality code (CBS)"},
+                ),
+                ClaimSpec(("municipality", "name"), {"nl": "Gemeentenaam", "en": "Name"}),
+                ClaimSpec(
+                    ("residence_source",),
+                    {"nl": "Vastgesteld via", "en": "Established through"},
+                ),
+            ),
+            validity=YEAR,
+            build=_postcode_claims,
+        ),
+        CredentialType(
+            id="age",
+            name={"nl": "Leeftijdsbewijs", "en": "Proof of age"},
+            description={
+                "nl": "Of u ouder bent dan 12, 16, 18, 21 of 65, zonder uw geboortedatum.",
+                "en": "Whether you are over 12, 16, 18, 21 or 65, without your birth date.",
+            },
+            claims=tuple(
+                ClaimSpec(
+                    (f"age_over_{n}",),
+                    {"nl": f"{n} jaar of ouder", "en": f"{n} or older"},
+                )
+                for n in AGE_THRESHOLDS
+            ),
+            validity=YEAR,
+            build=_age_claims,
+        ),
+        CredentialType(
+            id="real_person",
+            name={"nl": "Echt persoon", "en": "Real person"},
+            description={
+                "nl": "Dat u een echt, uniek persoon bent.",
+                "en": "That you are a real, unique person.",
+            },
+            claims=(
+                ClaimSpec(("real_person",), {"nl": "Echt persoon", "en": "Real person"}),
+                ClaimSpec(("verification",), {"nl": "Vastgesteld door", "en": "Verified by"}),
+            ),
+            validity=YEAR,
+            build=_real_person_claims,
+        ),
+    )
+}
+
+
+def credential_type(type_id: str) -> CredentialType:
+    found = TYPES.get(type_id)
+    if found is None:
+        raise UnknownCredentialType(f"credential type must be one of: {', '.join(TYPES)}")
+    return found

@@ -1,0 +1,195 @@
+"""SD-JWT VCs (draft-ietf-oauth-sd-jwt-vc) on top of the RFC 9901 library in `sdjwt`.
+
+Issued credentials carry `iss`, `vct`, `iat`, `exp`, `cnf.jwk` and `status` in the clear (§3.2.2
+forbids making them disclosable) and every type claim as a Disclosure. `iat` and `exp` are
+rounded down to the UTC day: a batch of credentials issued together is then indistinguishable
+by time from everything else issued that day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from attestations.config import AttestationConfig
+from attestations.errors import (
+    CredentialRejected,
+    CredentialRevoked,
+    MalformedCredential,
+    NotAKluisCredential,
+    StatusUnavailable,
+)
+from attestations.sdjwt import (
+    JsonObject,
+    KeyBindingExpectation,
+    SdJwtError,
+    VerificationPolicy,
+    VerifiedSdJwt,
+    issue_sd_jwt,
+    verify_sd_jwt,
+)
+from attestations.sdjwt.jwk import PublicKey
+from attestations.statuslist import VALID, StatusReference, read_status, status_list_token
+from attestations.types import TYPES, CredentialType
+from core.db import utcnow
+from keys import Keyring, UnknownKey
+
+VC_TYP = "dc+sd-jwt"
+ALG = "ES256"
+DAY_SECONDS = 86_400
+REGISTERED = ("iss", "vct", "iat", "exp", "nbf", "cnf", "status", "sub", "vct#integrity")
+NEVER_DISCLOSED = ("iss", "vct", "exp", "nbf", "cnf", "status", "vct#integrity")
+REQUIRED = ("iss", "vct", "iat", "exp", "cnf", "status")
+
+StatusSource = Callable[[str], str]
+"""Returns the Status List Token served at a status list URI."""
+
+
+def day_floor(moment: dt.datetime) -> int:
+    seconds = int(moment.timestamp())
+    return seconds - seconds % DAY_SECONDS
+
+
+def issue_vc(
+    session: Session,
+    keyring: Keyring,
+    config: AttestationConfig,
+    ctype: CredentialType,
+    claims: Mapping[str, Any],
+    *,
+    holder_jwk: Mapping[str, Any],
+    status: StatusReference,
+    now: dt.datetime,
+) -> str:
+    """Sign one SD-JWT VC of `ctype` bound to `holder_jwk`, with fresh salts."""
+    kid, key = keyring.signing_key(session, ALG)
+    clear: JsonObject = {
+        "iss": config.issuer,
+        "vct": config.vct(ctype.id),
+        "exp": day_floor(now + ctype.validity),
+        "status": {"status_list": {"idx": status.idx, "uri": status.uri}},
+    }
+    issued = issue_sd_jwt(
+        {**clear, **claims},
+        issuer_key=key,
+        disclosable=ctype.disclosable,
+        alg=ALG,
+        typ=VC_TYP,
+        kid=kid,
+        holder_key=holder_jwk,
+        iat=day_floor(now),
+    )
+    return issued.serialize()
+
+
+@dataclass(frozen=True)
+class VerifiedVc:
+    type_id: str
+    claims: JsonObject  # the disclosed type claims only
+    holder_jwk: JsonObject
+    status: StatusReference
+    sd_jwt: VerifiedSdJwt
+
+
+def _resolver(
+    session: Session, keyring: Keyring, issuer: str
+) -> Callable[[JsonObject, JsonObject], PublicKey | None]:
+    def resolve(header: JsonObject, payload: JsonObject) -> PublicKey | None:
+        kid = header.get("kid")
+        if payload.get("iss") != issuer or not isinstance(kid, str):
+            return None
+        try:
+            return keyring.public_key(session, kid)
+        except UnknownKey:
+            return None
+
+    return resolve
+
+
+def _check_structure(verified: VerifiedSdJwt, config: AttestationConfig) -> CredentialType:
+    made_disclosable = {path[0] for path in verified.disclosed_paths} & set(NEVER_DISCLOSED)
+    if made_disclosable:
+        raise MalformedCredential("registered claims must not be selectively disclosable")
+    vct = verified.claims.get("vct")
+    type_id = vct.removeprefix(config.vct("")) if isinstance(vct, str) else ""
+    ctype = TYPES.get(type_id)
+    if ctype is None or vct != config.vct(type_id):
+        raise NotAKluisCredential("vct is not a credential type of this issuer")
+    if verified.holder_jwk is None:
+        raise MalformedCredential("cnf.jwk is required")
+    return ctype
+
+
+def local_status_source(
+    session: Session, keyring: Keyring, config: AttestationConfig, now: dt.datetime
+) -> StatusSource:
+    """Resolves this issuer's own status lists from the database, as the endpoint would."""
+    prefix = config.status_uri("")
+
+    def fetch(uri: str) -> str:
+        if not uri.startswith(prefix) or "/" in uri[len(prefix) :]:
+            raise StatusUnavailable("status list of another issuer")
+        try:
+            return status_list_token(session, keyring, config, uri[len(prefix) :], now)
+        except Exception as exc:  # unknown list: no statement can be made (§8.3)
+            raise StatusUnavailable("status list not found") from exc
+
+    return fetch
+
+
+def check_status(
+    ref: StatusReference,
+    source: StatusSource,
+    session: Session,
+    keyring: Keyring,
+    now: dt.datetime,
+) -> None:
+    token = source(ref.uri)
+    status = read_status(token, ref, lambda kid: keyring.public_key(session, kid), now.timestamp())
+    if status != VALID:
+        raise CredentialRevoked("the credential has been revoked")
+
+
+def verify_vc(
+    presentation: str,
+    session: Session,
+    keyring: Keyring,
+    nonce: str,
+    audience: str,
+    now: dt.datetime | None = None,
+    *,
+    issuer: str,
+    status_source: StatusSource | None = None,
+) -> VerifiedVc:
+    """Verify an SD-JWT VC presentation of a credential this Kluis issued: RFC 9901 §7.1 and
+    §7.3 with key binding to `nonce` and `audience`, typ `dc+sd-jwt`, Kluis's own key by
+    `kid`, the required claims, then the Token Status List. Raises `CredentialRejected`."""
+    moment = now or utcnow()
+    config = AttestationConfig(issuer)
+    policy = VerificationPolicy(
+        expected_typ=VC_TYP,
+        algorithms=frozenset({ALG}),
+        key_binding=KeyBindingExpectation(nonce, audience),
+        required_claims=REQUIRED,
+        expected_issuer=config.issuer,
+    )
+    try:
+        verified = verify_sd_jwt(
+            presentation,
+            key_resolver=_resolver(session, keyring, config.issuer),
+            policy=policy,
+            now=moment.timestamp(),
+        )
+    except SdJwtError as exc:
+        raise CredentialRejected(str(exc), code=exc.code) from exc
+    ctype = _check_structure(verified, config)
+    ref = StatusReference.from_claims(verified.claims)
+    source = status_source or local_status_source(session, keyring, config, moment)
+    check_status(ref, source, session, keyring, moment)
+    assert verified.holder_jwk is not None
+    disclosed = {k: v for k, v in verified.claims.items() if k not in REGISTERED}
+    return VerifiedVc(ctype.id, disclosed, verified.holder_jwk, ref, verified)

@@ -1,0 +1,167 @@
+"""One OPDriver per provider: how to start it on loopback, register the benchmark's client and
+resident, and get through the first, interactive login + consent. Everything after that (the
+measured single-sign-on flows and refresh grants) is generic: see flows.py."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bench.oidc_flow.flows import Target
+from tests.support import forms
+from tests.support.live_kluis import add_client, add_resident
+from tests.support.oidc_provider import SERVER_DIR, run_oidc_provider
+from tests.support.server import run_server
+
+REDIRECT_URI = "http://127.0.0.1:9/bench/callback"  # never contacted: the code is read off it
+POST_LOGOUT_URI = "http://127.0.0.1:9/bench/bye"
+EMAIL = "bench-resident@example.org"
+PASSWORD = "bench: een lang en sterk wachtwoord"
+CLAIMS = ("email", "email_verified", "name", "given_name", "family_name")
+BENCH_DB_ENV = "KLUIS_BENCH_DATABASE_URL"
+
+
+class OPDriver(ABC):
+    name: ClassVar[str]
+
+    @abstractmethod
+    def running(self, work_dir: Path) -> contextlib.AbstractContextManager[Target]:
+        """Start the OP, register a confidential client and a resident; yield the target."""
+
+    @abstractmethod
+    def first_login(self, http: httpx.Client, authorization_url: str, target: Target) -> httpx.URL:
+        """Walk the OP's own login and consent pages; return the redirect_uri with the code."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """One line: version, storage, process model."""
+
+
+class KluisDriver(OPDriver):
+    """Kluis via tests/support/server.py: a fresh SQLite database in the work directory, or a
+    fresh schema in the PostgreSQL database named by KLUIS_BENCH_DATABASE_URL."""
+
+    name = "kluis"
+
+    def __init__(self) -> None:
+        self.database_url = os.environ.get(BENCH_DB_ENV) or None
+
+    @contextlib.contextmanager
+    def running(self, work_dir: Path) -> Iterator[Target]:
+        # Request logging off (WARNING): oidc-provider logs no requests either.
+        with (
+            fresh_database(work_dir, self.database_url) as url,
+            run_server(work_dir / "kluis", url, KLUIS_LOG_LEVEL="WARNING") as server,
+        ):
+            add_resident(server, EMAIL, PASSWORD, name="Bench Resident")
+            client = add_client(server, "Benchmark platform", REDIRECT_URI, POST_LOGOUT_URI)
+            yield Target(
+                self.name,
+                server.url,
+                client["client_id"],
+                client["client_secret"],
+                REDIRECT_URI,
+                EMAIL,
+                PASSWORD,
+                CLAIMS,
+            )
+
+    def first_login(self, http: httpx.Client, authorization_url: str, target: Target) -> httpx.URL:
+        # Kluis's form contract: form#login-form (email, password, csrf_token) and
+        # form#consent-form (claims checkboxes, decision=allow); see tests/support/forms.py.
+        return forms.authorize(
+            http,
+            authorization_url,
+            redirect_uri=target.redirect_uri,
+            email=target.email,
+            password=target.password,
+            claims_to_allow=target.claims_to_allow,
+        ).callback_url
+
+    def describe(self) -> str:
+        backend = make_url(self.database_url).get_backend_name() if self.database_url else "sqlite"
+        return f"Kluis (one uvicorn process, {backend}, request logs off)"
+
+
+class OidcProviderDriver(OPDriver):
+    """node oidc-provider configured like Kluis (bench/oidc_flow/node/server.mjs), with its
+    default in-memory adapter: nothing is written to a database."""
+
+    name = "oidc-provider"
+    client_secret = "bench-client-secret-0123456789abcdefghijklmnop"
+
+    @contextlib.contextmanager
+    def running(self, work_dir: Path) -> Iterator[Target]:
+        client = {
+            "client_id": "bench",
+            "client_secret": self.client_secret,
+            "redirect_uris": [REDIRECT_URI],
+            "post_logout_redirect_uris": [POST_LOGOUT_URI],
+        }
+        account = {
+            "email": EMAIL,
+            "password": PASSWORD,
+            "claims": {"name": "Bench Resident", "given_name": "Bench", "family_name": "Resident"},
+        }
+        with run_oidc_provider(
+            work_dir / "oidc-provider", clients=[client], accounts=[account]
+        ) as op:
+            yield Target(
+                self.name,
+                op.issuer,
+                "bench",
+                self.client_secret,
+                REDIRECT_URI,
+                EMAIL,
+                PASSWORD,
+                CLAIMS,
+            )
+
+    def first_login(self, http: httpx.Client, authorization_url: str, target: Target) -> httpx.URL:
+        # server.mjs's own interaction routes serve the same form contract as Kluis on purpose
+        # (so the e2e harnesses can be tested against it); another OP would walk its own pages.
+        return forms.authorize(
+            http,
+            authorization_url,
+            redirect_uri=target.redirect_uri,
+            email=target.email,
+            password=target.password,
+            claims_to_allow=target.claims_to_allow,
+        ).callback_url
+
+    def describe(self) -> str:
+        lock = json.loads((SERVER_DIR / "package-lock.json").read_text())
+        version = lock["packages"]["node_modules/oidc-provider"]["version"]
+        return f"node oidc-provider {version} (one node process, in-memory adapter)"
+
+
+DRIVERS: dict[str, type[OPDriver]] = {d.name: d for d in (KluisDriver, OidcProviderDriver)}
+
+
+@contextlib.contextmanager
+def fresh_database(work_dir: Path, server_url: str | None) -> Iterator[str]:
+    """A new SQLite file, or a new schema on the PostgreSQL server (dropped afterwards)."""
+    if server_url is None:
+        yield f"sqlite:///{work_dir / 'kluis-bench.sqlite3'}"
+        return
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(server_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()

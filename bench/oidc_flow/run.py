@@ -1,0 +1,308 @@
+"""OIDC flow benchmark: Kluis and node oidc-provider, side by side, in one run on this machine.
+
+    .venv/bin/python bench/oidc_flow/run.py --seconds 10
+
+For each provider, each scenario and each number of concurrent workers (separate processes,
+each its own browser session and client), for a bounded time after a short warm-up:
+
+- sso:     single sign-on code flows/s with an existing session and remembered consent
+           (authorize → code → token with PKCE and ID token check → userinfo);
+- refresh: refresh_token grants/s, each worker following its own rotating chain.
+
+Providers run one after the other, on loopback only. Prints flows/s, refreshes/s, latencies and
+the ratios Kluis/oidc-provider. A benchmark, not a test: it never fails on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import multiprocessing as mp
+import os
+import platform
+import queue
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.oidc_flow.drivers import DRIVERS, OPDriver  # noqa: E402
+from bench.oidc_flow.flows import BenchRP, Target  # noqa: E402
+
+SCENARIOS = {
+    "sso": "SSO code flow (authorize, token, userinfo)",
+    "refresh": "refresh token grant (rotating)",
+}
+SETUP_TIMEOUT_S = 120.0
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+MAX_MESSAGES = 3
+
+
+@dataclass
+class Measurement:
+    provider: str
+    scenario: str
+    workers: int
+    seconds: float
+    count: int = 0
+    errors: int = 0
+    messages: list[str] = field(default_factory=list)
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    failed: str | None = None
+
+    @property
+    def per_second(self) -> float | None:
+        return None if self.failed else self.count / self.seconds
+
+
+def worker_main(
+    driver: OPDriver,
+    target: Target,
+    scenario: str,
+    warmup: float,
+    seconds: float,
+    barrier: Any,
+    setup_lock: Any,
+    results: Any,
+) -> None:
+    """One worker process: its own session (first login), then the scenario in a loop."""
+    out: dict[str, Any] = {"count": 0, "errors": 0, "messages": [], "latencies": []}
+    rp = None
+    try:
+        # The interactive logins are setup, not measured: one at a time.
+        with setup_lock:
+            rp = BenchRP(target)
+            rp.login(driver.first_login)
+        barrier.wait(timeout=SETUP_TIMEOUT_S)
+    except Exception as error:
+        out["setup_error"] = f"{type(error).__name__}: {error}"
+        with contextlib.suppress(Exception):
+            barrier.abort()
+        results.put(out)
+        if rp is not None:
+            rp.close()
+        return
+    operation = rp.sso_flow if scenario == "sso" else rp.refresh
+    start = time.perf_counter() + warmup
+    end = start + seconds
+    while (began := time.perf_counter()) < end:
+        try:
+            operation()
+        except Exception as error:
+            out["errors"] += 1
+            if len(out["messages"]) < MAX_MESSAGES:
+                out["messages"].append(f"{type(error).__name__}: {error}"[:300])
+            if scenario == "refresh":  # a broken chain: start a new one, uncounted
+                with contextlib.suppress(Exception):
+                    rp.sso_flow()
+            continue
+        finished = time.perf_counter()
+        if began >= start and finished <= end:
+            out["count"] += 1
+            out["latencies"].append(finished - began)
+    rp.close()
+    results.put(out)
+
+
+def measure(
+    driver: OPDriver, target: Target, scenario: str, workers: int, warmup: float, seconds: float
+) -> Measurement:
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(workers)
+    results = ctx.Queue()
+    args = (driver, target, scenario, warmup, seconds, barrier, ctx.Lock(), results)
+    processes = [ctx.Process(target=worker_main, args=args, daemon=True) for _ in range(workers)]
+    measurement = Measurement(driver.name, scenario, workers, seconds)
+    outs: list[dict[str, Any]] = []
+    try:
+        for process in processes:
+            process.start()
+        deadline = time.monotonic() + SETUP_TIMEOUT_S + warmup + seconds
+        while len(outs) < workers:
+            try:
+                outs.append(results.get(timeout=max(0.1, deadline - time.monotonic())))
+            except queue.Empty:
+                measurement.failed = "workers did not report in time"
+                break
+        for process in processes:
+            process.join(timeout=10)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+                process.join()
+    setup_errors = [o["setup_error"] for o in outs if "setup_error" in o]
+    if setup_errors:
+        measurement.failed = "worker setup failed: " + setup_errors[0]
+    latencies = sorted(t for o in outs for t in o["latencies"])
+    measurement.count = sum(o["count"] for o in outs)
+    measurement.errors = sum(o["errors"] for o in outs)
+    measurement.messages = [m for o in outs for m in o["messages"]][:MAX_MESSAGES]
+    if len(latencies) >= 2:
+        measurement.p50_ms = statistics.median(latencies) * 1000
+        measurement.p95_ms = statistics.quantiles(latencies, n=20)[-1] * 1000
+    return measurement
+
+
+@contextlib.contextmanager
+def work_directory(keep: Path | None, name: str) -> Iterator[Path]:
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
+            yield Path(tmp)
+        return
+    path = keep / name
+    path.mkdir(parents=True, exist_ok=True)
+    yield path
+
+
+def run_provider(
+    driver: OPDriver,
+    concurrency: list[int],
+    warmup: float,
+    seconds: float,
+    keep: Path | None = None,
+) -> list[Measurement]:
+    print(f"== {driver.name}: starting", file=sys.stderr, flush=True)
+    measurements = []
+    with work_directory(keep, driver.name) as work:
+        try:
+            with driver.running(work) as target:
+                host = target.issuer.split("://", 1)[1].rsplit(":", 1)[0].strip("[]")
+                if host not in LOOPBACK:
+                    raise RuntimeError(f"{driver.name} is not on loopback: {target.issuer}")
+                for scenario in SCENARIOS:
+                    for workers in concurrency:
+                        print(
+                            f"   {scenario} x{workers} ({warmup + seconds:.0f} s)",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                        measurements.append(
+                            measure(driver, target, scenario, workers, warmup, seconds)
+                        )
+        except Exception as error:
+            reason = f"{type(error).__name__}: {error}"
+            print(f"== {driver.name} failed:\n{traceback.format_exc()}", file=sys.stderr)
+            done = {(m.scenario, m.workers) for m in measurements}
+            for scenario in SCENARIOS:
+                for workers in concurrency:
+                    if (scenario, workers) not in done:
+                        m = Measurement(driver.name, scenario, workers, seconds, failed=reason)
+                        measurements.append(m)
+    return measurements
+
+
+def environment(drivers: list[OPDriver]) -> dict[str, Any]:
+    node = shutil.which("node")
+    node_version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout
+    return {
+        "cpus": os.cpu_count(),
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "node": node_version.strip() if node else None,
+        "kluis_commit": commit.strip() or None,
+        "providers": {d.name: d.describe() for d in drivers},
+    }
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def report(results: list[Measurement], env: dict[str, Any], args: argparse.Namespace) -> str:
+    names = list(env["providers"])
+    lines = [
+        f"OIDC flow benchmark: {args.seconds:g} s per measurement after {args.warmup:g} s "
+        f"warm-up, loopback, {env['cpus']} CPUs, client: Python {env['python']} + httpx "
+        f"(one process per worker), node {env['node']}, Kluis {env['kluis_commit']}",
+        *(f"  {name:<14} {desc}" for name, desc in env["providers"].items()),
+        "",
+    ]
+    header = f"{'scenario':<44} {'workers':>7}"
+    for name in names:
+        header += f" {name + '/s':>17} {'p50 ms':>7} {'p95 ms':>7}"
+    if {"kluis", "oidc-provider"} <= set(names):
+        header += f" {'kluis/oidc-provider':>20}"
+    lines.append(header)
+    by_key = {(m.provider, m.scenario, m.workers): m for m in results}
+    for scenario, label in SCENARIOS.items():
+        for workers in args.concurrency:
+            row = f"{label:<44} {workers:>7}"
+            for name in names:
+                m = by_key[(name, scenario, workers)]
+                row += f" {_fmt(m.per_second):>17} {_fmt(m.p50_ms, 2):>7} {_fmt(m.p95_ms, 2):>7}"
+            if {"kluis", "oidc-provider"} <= set(names):
+                k = by_key[("kluis", scenario, workers)].per_second
+                o = by_key[("oidc-provider", scenario, workers)].per_second
+                row += f" {_fmt(k / o if k is not None and o else None, 2):>20}"
+            lines.append(row)
+    problems = [m for m in results if m.failed or m.errors]
+    if problems:
+        lines.append("")
+        for m in problems:
+            what = m.failed or f"{m.errors} errors, e.g. {m.messages}"
+            lines.append(f"! {m.provider} {m.scenario} x{m.workers}: {what}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured time per run")
+    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured time before it")
+    parser.add_argument(
+        "--concurrency",
+        type=lambda s: [int(n) for n in s.split(",")],
+        default=[1, 4],
+        help="numbers of concurrent workers, comma-separated (default 1,4)",
+    )
+    parser.add_argument(
+        "--providers",
+        type=lambda s: s.split(","),
+        default=list(DRIVERS),
+        help=f"comma-separated subset of {','.join(DRIVERS)}",
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--work-dir", type=Path, help="keep databases and server logs here (default: temporary)"
+    )
+    args = parser.parse_args(argv)
+    unknown = set(args.providers) - set(DRIVERS)
+    if unknown:
+        parser.error(f"unknown provider(s): {', '.join(sorted(unknown))}")
+    drivers = [DRIVERS[name]() for name in args.providers]
+    env = environment(drivers)
+    results = [
+        m
+        for d in drivers
+        for m in run_provider(d, args.concurrency, args.warmup, args.seconds, args.work_dir)
+    ]
+    print(report(results, env, args))
+    if args.json:
+        payload = {
+            "environment": env,
+            "arguments": {"seconds": args.seconds, "warmup": args.warmup},
+            "results": [{**asdict(m), "per_second": m.per_second} for m in results],
+        }
+        args.json.write_text(json.dumps(payload, indent=2))
+    # Slow is never a failure; a harness that could not measure is.
+    return 1 if any(m.failed for m in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Shared pieces of the account pages: dependencies, form field type, small responses."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from core.db import db_session
+from core.web import render
+from identity.accounts.errors import AccountError
+from identity.accounts.service import Accounts
+
+MAX_FIELD = 1024
+
+
+def get_accounts(request: Request) -> Accounts:
+    accounts: Accounts = request.app.state.accounts
+    return accounts
+
+
+AccountsDep = Annotated[Accounts, Depends(get_accounts)]
+SessionDep = Annotated[Session, Depends(db_session)]
+FormStr = Annotated[str, Form(max_length=MAX_FIELD)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def errors_of(exc: AccountError) -> dict[str, str]:
+    """Form errors by field ("form" for the whole form), as message keys."""
+    return {exc.field or "form": exc.message_key}
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def message_page(
+    request: Request,
+    title: str,
+    body: str,
+    *,
+    status_code: int = 200,
+    link: str | None = None,
+    link_text: str | None = None,
+    **params: object,
+) -> Response:
+    context = {
+        "title": title,
+        "body": body,
+        "params": params,
+        "link": link,
+        "link_text": link_text,
+        "alert": status_code >= 400,
+    }
+    return render(request, "accounts/message.html", context, status_code=status_code)

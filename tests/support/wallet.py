@@ -1,0 +1,130 @@
+"""A test holder (wallet) written from the specifications only: OpenID4VCI 1.0 pre-authorized
+code flow (§4.1 offer by reference, §6 token, §7 nonce, §8 credential with `jwt` proofs,
+Appendix F.1), then SD-JWT presentation with key binding (RFC 9901 §7.2).
+
+It talks HTTP through any httpx-style client (FastAPI's TestClient or httpx.Client) and
+relies on nothing of Kluis but its URLs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+
+from attestations.sdjwt import HeldSdJwt
+
+PRE_AUTH_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+OFFER_SCHEME = "openid-credential-offer"
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@dataclass
+class StoredCredential:
+    credential: str
+    key: ec.EllipticCurvePrivateKey
+
+    def present(self, paths: list[tuple[Any, ...]], nonce: str, audience: str) -> str:
+        return HeldSdJwt.parse(self.credential).present(
+            paths, holder_key=self.key, nonce=nonce, audience=audience
+        )
+
+
+@dataclass
+class Wallet:
+    http: Any  # TestClient / httpx.Client; absolute URLs are reduced to paths for it
+    credentials: list[StoredCredential] = field(default_factory=list)
+    last_response: Any = None
+
+    # -- the offer (§4.1.3) ---------------------------------------------------------------
+    def resolve_offer(self, offer_uri: str) -> dict[str, Any]:
+        parts = urlsplit(offer_uri)
+        assert parts.scheme == OFFER_SCHEME, offer_uri
+        query = parse_qs(parts.query)
+        assert set(query) == {"credential_offer_uri"}, "offer by reference expected"
+        response = self.http.get(_path(query["credential_offer_uri"][0]))
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("application/json")
+        offer: dict[str, Any] = response.json()
+        return offer
+
+    def metadata(self, issuer: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Credential Issuer Metadata (§12.2.2) and its Authorization Server's (RFC 8414)."""
+        issuer_md = self.http.get(_path(issuer + "/.well-known/openid-credential-issuer")).json()
+        assert issuer_md["credential_issuer"] == issuer
+        as_issuer = issuer_md.get("authorization_servers", [issuer])[0]
+        as_md = self.http.get(_path(as_issuer + "/.well-known/oauth-authorization-server")).json()
+        assert PRE_AUTH_GRANT in as_md["grant_types_supported"]
+        return issuer_md, as_md
+
+    # -- token (§6) -----------------------------------------------------------------------
+    def token(self, as_md: dict[str, Any], code: str, tx_code: str | None) -> Any:
+        form = {"grant_type": PRE_AUTH_GRANT, "pre-authorized_code": code}
+        if tx_code is not None:
+            form["tx_code"] = tx_code
+        self.last_response = self.http.post(_path(as_md["token_endpoint"]), data=form)
+        return self.last_response
+
+    # -- nonce (§7) and proofs (Appendix F.1) ----------------------------------------------
+    def nonce(self, issuer_md: dict[str, Any]) -> str:
+        response = self.http.post(_path(issuer_md["nonce_endpoint"]))
+        assert response.status_code == 200 and "no-store" in response.headers["cache-control"]
+        c_nonce: str = response.json()["c_nonce"]
+        return c_nonce
+
+    @staticmethod
+    def proof(key: ec.EllipticCurvePrivateKey, audience: str, nonce: str, **overrides: Any) -> str:
+        jwk = json.loads(ECAlgorithm.to_jwk(key.public_key()))
+        headers = {"typ": "openid4vci-proof+jwt", "jwk": jwk, **overrides.pop("headers", {})}
+        payload = {"aud": audience, "iat": int(time.time()), "nonce": nonce, **overrides}
+        return jwt.encode(payload, key, algorithm="ES256", headers=headers)
+
+    def request_credentials(
+        self, issuer_md: dict[str, Any], access_token: str, config_id: str, proofs: list[str]
+    ) -> Any:
+        self.last_response = self.http.post(
+            _path(issuer_md["credential_endpoint"]),
+            json={"credential_configuration_id": config_id, "proofs": {"jwt": proofs}},
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
+        return self.last_response
+
+    # -- the whole flow ---------------------------------------------------------------------
+    def accept(self, offer_uri: str, tx_code: str, count: int = 1) -> list[StoredCredential]:
+        """Resolve the offer, get a token, a nonce, and `count` credentials on fresh keys."""
+        offer = self.resolve_offer(offer_uri)
+        issuer = offer["credential_issuer"]
+        issuer_md, as_md = self.metadata(issuer)
+        grant = offer["grants"][PRE_AUTH_GRANT]
+        response = self.token(as_md, grant["pre-authorized_code"], tx_code)
+        assert response.status_code == 200, response.text
+        access_token = response.json()["access_token"]
+        config_id = offer["credential_configuration_ids"][0]
+        configuration = issuer_md["credential_configurations_supported"][config_id]
+        assert configuration["format"] == "dc+sd-jwt"
+        assert count <= issuer_md.get("batch_credential_issuance", {}).get("batch_size", 1)
+        nonce = self.nonce(issuer_md)
+        keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(count)]
+        proofs = [self.proof(k, issuer, nonce) for k in keys]
+        response = self.request_credentials(issuer_md, access_token, config_id, proofs)
+        assert response.status_code == 200, response.text
+        issued = [
+            StoredCredential(item["credential"], key)
+            for item, key in zip(response.json()["credentials"], keys, strict=True)
+        ]
+        for stored in issued:  # the holder checks the credential before keeping it
+            held = HeldSdJwt.parse(stored.credential)
+            assert held.header["typ"] == "dc+sd-jwt"
+            assert held.claims["vct"] == configuration["vct"]
+        self.credentials.extend(issued)
+        return issued

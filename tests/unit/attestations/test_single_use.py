@@ -1,0 +1,155 @@
+"""One-time things stay one-time under concurrent requests (committed data, one connection
+per thread; run on PostgreSQL in CI)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+
+from attestations.config import AttestationConfig
+from attestations.credential import issue_credentials
+from attestations.issuance import (
+    consume_nonce,
+    create_offer,
+    exchange_pre_authorized_code,
+    new_nonce,
+    offer_document,
+)
+from core.db import Database
+from core.errors import InvalidGrant, InvalidToken
+from keys import Keyring, SubjectKeys
+from tests.conftest import TEST_ISSUER, TEST_SECRET
+from tests.support.attestations import AGE_INPUT, make_account
+
+THREADS = 6
+CONFIG = AttestationConfig(TEST_ISSUER)
+PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+
+
+def race(target: Callable[[], Any], n: int = THREADS) -> tuple[list[Any], list[BaseException]]:
+    results: list[Any] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(n)
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            results.append(target())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
+@pytest.fixture
+def database(fresh_database: str) -> Iterator[Database]:
+    db = Database.from_url(fresh_database)
+    yield db
+    db.dispose()
+
+
+def offer(database: Database, subject_keys: SubjectKeys) -> tuple[str, str]:
+    with database.transaction() as session:
+        account = make_account(session, subject_keys)
+        created = create_offer(
+            session,
+            subject_keys,
+            CONFIG,
+            account_id=account,
+            type_id="age",
+            claims=AGE_INPUT,
+            actor="operator:cli",
+        )
+        ref = created.credential_offer_uri.rsplit("/", 1)[1]
+        document = offer_document(session, subject_keys, CONFIG, ref)
+    return document["grants"][PRE_AUTH]["pre-authorized_code"], created.tx_code
+
+
+def test_concurrent_exchanges_of_one_pre_authorized_code_succeed_once(
+    database: Database, subject_keys: SubjectKeys
+) -> None:
+    code, tx_code = offer(database, subject_keys)
+    form = {"grant_type": PRE_AUTH, "pre-authorized_code": code, "tx_code": tx_code}
+
+    def exchange() -> dict[str, Any]:
+        with database.session() as session:
+            body = exchange_pre_authorized_code(session, CONFIG, form)
+            session.commit()
+            return body
+
+    results, errors = race(exchange)
+    assert len(results) == 1, errors
+    assert all(isinstance(e, InvalidGrant) for e in errors), errors
+
+
+def test_concurrent_consumers_of_one_nonce_succeed_once(database: Database) -> None:
+    with database.transaction() as session:
+        nonce = new_nonce(session, CONFIG)
+
+    def consume() -> bool:
+        with database.session() as session:
+            ok = consume_nonce(session, nonce)
+            session.commit()
+            return ok
+
+    results, errors = race(consume)
+    assert not errors, errors
+    assert sorted(results) == [False] * (THREADS - 1) + [True]
+
+
+def test_concurrent_credential_requests_with_one_token_issue_once(
+    database: Database, subject_keys: SubjectKeys
+) -> None:
+    keyring = Keyring(TEST_SECRET.encode(), retention=dt.timedelta(days=400))
+    with database.transaction() as session:
+        keyring.ensure_keys(session, ["ES256"])
+    code, tx_code = offer(database, subject_keys)
+    with database.transaction() as session:
+        form = {"grant_type": PRE_AUTH, "pre-authorized_code": code, "tx_code": tx_code}
+        token = exchange_pre_authorized_code(session, CONFIG, form)["access_token"]
+        nonces = [new_nonce(session, CONFIG) for _ in range(THREADS)]
+    queue = list(nonces)
+    lock = threading.Lock()
+
+    def request() -> dict[str, Any]:
+        with lock:
+            nonce = queue.pop()
+        key = ec.generate_private_key(ec.SECP256R1())
+        proof = jwt.encode(
+            {"aud": TEST_ISSUER, "iat": int(time.time()), "nonce": nonce},
+            key,
+            algorithm="ES256",
+            headers={
+                "typ": "openid4vci-proof+jwt",
+                "jwk": ECAlgorithm.to_jwk(key.public_key(), as_dict=True),
+            },
+        )
+        body = {"credential_configuration_id": "age", "proofs": {"jwt": [proof]}}
+        with database.session() as session:
+            response = issue_credentials(
+                session,
+                keyring,
+                subject_keys,
+                CONFIG,
+                authorization=f"Bearer {token}",
+                body=body,
+            )
+            session.commit()
+            return response
+
+    results, errors = race(request)
+    assert len(results) == 1, errors
+    assert all(isinstance(e, InvalidToken) for e in errors), errors

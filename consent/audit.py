@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent.merkle import leaf_hash
@@ -88,11 +88,16 @@ def record(
     _check_details(details)
 
     lock_for_append(session, _LOCK_NAME)
-    last = session.scalar(select(func.max(AuditEntry.idx)))
-    idx = 0 if last is None else last + 1
+    last = session.execute(
+        select(AuditEntry.idx, AuditEntry.leaf_hash).order_by(AuditEntry.idx.desc()).limit(1)
+    ).first()
+    idx = 0 if last is None else last.idx + 1
     now = utcnow()
     payload = {
         "idx": idx,
+        # Chaining each entry to its predecessor's leaf lets verification name the exact entry
+        # that was rewritten, even when its stored leaf hash was rewritten with it.
+        "prev": last.leaf_hash.hex() if last is not None else None,
         "ts": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
         "event": event,
         "actor": actor,

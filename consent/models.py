@@ -64,3 +64,16 @@ class ConsentEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(160))
     method: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A signed tree head: a C2SP tlog-checkpoint over the first `tree_size` entries, signed
+    as a C2SP signed note (Ed25519). Stewards keep copies; `kluis audit verify` checks every
+    stored one against the entries, so rewriting history shows."""
+
+    __tablename__ = "audit_checkpoints"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
@@ -120,11 +121,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _outbox_loop(runtime: Runtime, stop: threading.Event) -> None:
+    """Push due deliveries; now and then sign an audit checkpoint if the log grew."""
+    last_checkpoint = 0.0
     while not stop.is_set():
         try:
             runtime.outbox.deliver_due()
+            if time.monotonic() - last_checkpoint >= runtime.settings.audit_checkpoint_interval:
+                with runtime.db.transaction() as session:
+                    runtime.audit.checkpoint(session)
+                last_checkpoint = time.monotonic()
         except Exception:
-            log.exception("outbox worker failed; retrying")
+            log.exception("background worker failed; retrying")
         stop.wait(runtime.settings.outbox_interval)
 
 

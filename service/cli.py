@@ -10,6 +10,8 @@ import click
 import uvicorn
 
 from attestations.cli import attestations_cli
+from consent.auditlog import AuditLog
+from consent.cli import audit_cli
 from core.db import Database
 from core.logging import configure_logging
 from identity.accounts.cli import accounts_cli
@@ -40,6 +42,10 @@ class CliRuntime:
     @property
     def db(self) -> Database:
         return self.runtime.db
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.runtime.audit
 
     @property
     def keyring(self) -> Keyring:
@@ -111,6 +117,7 @@ def serve(obj: CliRuntime) -> None:
 
 
 cli.add_command(keys_cli)
+cli.add_command(audit_cli)
 cli.add_command(clients_cli)
 cli.add_command(accounts_cli)
 cli.add_command(attestations_cli)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from adapters.mail import FileOutbox, Mailer, SmtpMailer
 from adapters.outbox import Outbox
+from consent.auditlog import AuditLog, checkpoint_signer
 from core.db import Database
 from identity.accounts.service import Accounts, account_claims, get_account
 from identity.oidc.claims import ClaimRegistry
@@ -33,6 +34,7 @@ class Runtime:
     subject_keys: SubjectKeys
     oidc: Provider
     outbox: Outbox
+    audit: AuditLog
     mailer: Mailer
     accounts: Accounts
 
@@ -101,6 +103,7 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
         subject_keys=subject_keys,
         oidc=provider,
         outbox=outbox,
+        audit=AuditLog(checkpoint_signer(secret, settings.issuer)),
         mailer=mailer,
         accounts=dataclasses.replace(
             Accounts.from_settings(settings, subject_keys, mailer),

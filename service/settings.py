@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # The outbox worker pushes back-channel logout tokens and security events to platforms.
     outbox_worker: bool = True
     outbox_interval: float = Field(default=2.0, gt=0, description="seconds between rounds")
+    audit_checkpoint_interval: float = Field(
+        default=300.0, gt=0, description="seconds between automatic audit checkpoints"
+    )
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

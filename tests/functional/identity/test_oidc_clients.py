@@ -99,6 +99,7 @@ def test_dynamic_registration_needs_a_single_use_initial_access_token(
     wrong = client.post("/connect/register", json=metadata, headers={"Authorization": "Bearer x"})
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_token"
     code, out = run(runtime, "registration-token", "--json")
+    assert code == 0, out
     token = json.loads(out)["initial_access_token"]
     auth = {"Authorization": f"Bearer {token}"}
     bad = client.post(

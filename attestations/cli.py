@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import click
-from sqlalchemy import select
 
 from attestations.config import AttestationConfig
-from attestations.issuance import create_offer
-from attestations.models import IssuedCredential
+from attestations.issuance import create_offer, purge_expired
 from attestations.qr import qr_png
-from attestations.statuslist import revoke_credential
+from attestations.statuslist import issued_credentials, revoke_credential
 from attestations.types import TYPES
 from core.db import Database
 from core.errors import Problem
@@ -126,11 +124,7 @@ def list_issued(runtime: AttestationsRuntime, identifier: str, as_json: bool) ->
     """List a resident's issued credentials (metadata only: Kluis keeps no claim values)."""
     with runtime.db.transaction() as session:
         account = _account(runtime, session, identifier)
-        rows = session.scalars(
-            select(IssuedCredential)
-            .where(IssuedCredential.account_id == account.id)
-            .order_by(IssuedCredential.issued_at, IssuedCredential.id)
-        ).all()
+        rows = issued_credentials(session, account.id)
         listed = [
             {
                 "id": r.id,
@@ -149,3 +143,12 @@ def list_issued(runtime: AttestationsRuntime, identifier: str, as_json: bool) ->
     for item in listed:
         state = "revoked" if item["revoked_at"] else "valid"
         click.echo(f"{item['id']}  {item['type']:<12} {state:<8} until {item['expires_at']}")
+
+
+@attestations_cli.command("purge")
+@click.pass_obj
+def purge(runtime: AttestationsRuntime) -> None:
+    """Delete dead credential offers (a day after they expired) and expired nonces."""
+    with runtime.db.transaction() as session:
+        removed = purge_expired(session)
+    click.echo(f"purged {removed} offer(s)")

@@ -32,7 +32,7 @@ from attestations.sdjwt import jws as sd_jws
 from attestations.sdjwt.jwk import public_key_from_jwk
 from attestations.statuslist import StatusReference, record_issued
 from attestations.types import TYPES
-from attestations.vc import issue_vc
+from attestations.vc import day_floor, issue_vc
 from consent.audit import record
 from core.db import utcnow
 from core.errors import InsufficientScope, InvalidToken
@@ -193,6 +193,7 @@ def issue_credentials(
         raise CredentialRequestDenied("this credential can no longer be issued")
     spend_nonces(session, proofs, moment)
     subject_ref = subject_keys.reference(session, offer.account_id)
+    expires_at = dt.datetime.fromtimestamp(day_floor(moment + ctype.validity), dt.UTC)
     credentials = []
     for proof in proofs:
         row = record_issued(
@@ -201,7 +202,7 @@ def issue_credentials(
             account_id=offer.account_id,
             type_id=ctype.id,
             issued_at=moment,
-            expires_at=moment + ctype.validity,
+            expires_at=expires_at,  # the credentials' own `exp`
         )
         status = StatusReference(config.status_uri(row.status_list_id), row.status_idx)
         credential = issue_vc(

@@ -32,7 +32,7 @@ from core.errors import InvalidGrant, InvalidRequest, NotFound
 from core.tokens import new_token, token_hash
 from identity.accounts.models import AccountStatus
 from identity.accounts.service import get_account
-from keys import SubjectKeys
+from keys import DecryptionFailed, SubjectKeyDestroyed, SubjectKeys
 
 OFFER_SCHEME = "openid-credential-offer://"
 # dead offers (and their access tokens) are kept this long for diagnosis, then deleted
@@ -163,7 +163,10 @@ def offer_document(
 ) -> dict[str, Any]:
     """The Credential Offer object (§4.1.1) served at the credential_offer_uri."""
     offer = live_offer_by_ref(session, config, ref, now)
-    code = subject_keys.decrypt(session, offer.account_id, code_field(offer.id), offer.code_enc)
+    try:
+        code = subject_keys.decrypt(session, offer.account_id, code_field(offer.id), offer.code_enc)
+    except (SubjectKeyDestroyed, DecryptionFailed) as exc:  # the resident was erased
+        raise NotFound("This credential offer does not exist or is no longer valid.") from exc
     return {
         "credential_issuer": config.issuer,
         "credential_configuration_ids": [offer.type],

@@ -127,15 +127,21 @@ async def _form(request: Request) -> dict[str, str]:
     return params
 
 
+def pre_authorized_token(request: Request, session: Session, form: dict[str, str]) -> JSONResponse:
+    """The Token Response of the pre-authorized code grant, committed. For the OpenID
+    provider's /token to dispatch to: anonymous access, so before client authentication."""
+    body = exchange_pre_authorized_code(session, config_of(request), form)
+    session.commit()
+    return JSONResponse(body, headers=NO_STORE)
+
+
 @router.post("/vci/token", name="vci_token")
 async def token(request: Request, session: DbSession) -> JSONResponse:
     """Token endpoint for the pre-authorized code grant (until /token dispatches to it)."""
     form = await _form(request)
     if form.get("grant_type") != PRE_AUTH_GRANT:
         raise UnsupportedGrantType("only the pre-authorized code grant is supported here")
-    body = exchange_pre_authorized_code(session, config_of(request), form)
-    session.commit()
-    return JSONResponse(body, headers=NO_STORE)
+    return pre_authorized_token(request, session, form)
 
 
 @router.post("/nonce", name="vci_nonce")

@@ -181,6 +181,30 @@ def revoke_credential(
     return row
 
 
+def issued_credentials(session: Session, account_id: str) -> list[IssuedCredential]:
+    """A resident's issued credentials (metadata only), oldest first."""
+    return list(
+        session.scalars(
+            select(IssuedCredential)
+            .where(IssuedCredential.account_id == account_id)
+            .order_by(IssuedCredential.issued_at, IssuedCredential.id)
+        )
+    )
+
+
+def revoke_all_credentials(
+    session: Session, account_id: str, reason: str, actor: str, now: dt.datetime | None = None
+) -> list[str]:
+    """Revoke every credential still valid for the resident (erasure, disabled account).
+    Returns the ids newly revoked."""
+    revoked = []
+    for row in issued_credentials(session, account_id):
+        if row.revoked_at is None:
+            revoke_credential(session, row.id, reason, actor, now)
+            revoked.append(row.id)
+    return revoked
+
+
 # --- the Status List Token (§5.1) ------------------------------------------------------------
 
 

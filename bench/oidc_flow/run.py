@@ -207,7 +207,9 @@ def run_provider(
 
 def environment(drivers: list[OPDriver]) -> dict[str, Any]:
     node = shutil.which("node")
-    node_version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout
+    node_version = (
+        subprocess.run([node, "--version"], capture_output=True, text=True).stdout if node else ""
+    )
     commit = subprocess.run(
         ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout
@@ -215,7 +217,7 @@ def environment(drivers: list[OPDriver]) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "machine": platform.platform(),
         "python": platform.python_version(),
-        "node": node_version.strip() if node else None,
+        "node": node_version.strip() or None,
         "kluis_commit": commit.strip() or None,
         "providers": {d.name: d.describe() for d in drivers},
     }

@@ -22,7 +22,10 @@ class OidcConfig:
     id_token_ttl: int = 600
     refresh_token_ttl: int = 30 * 24 * 3600
     request_ttl: int = 1800  # how long a login/consent interaction may take
-    assertion_max_age: int = 300  # private_key_jwt client assertions
+    # Longest accepted lifetime of a private_key_jwt client assertion. RFC 7523 sets none;
+    # Authlib signs every assertion for 3600 s, so a stricter limit breaks mainstream clients.
+    # Replay stays impossible: each jti is remembered until the assertion expires.
+    assertion_max_age: int = 3600
 
     def url(self, path: str) -> str:
         return self.issuer + path

@@ -4,6 +4,7 @@ the domain functions, commits, and maps the outcome to a response. OAuth errors 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -61,18 +62,58 @@ def provider_of(request: Request) -> Provider:
     return provider
 
 
-async def _params(request: Request) -> dict[str, str]:
-    """Query parameters (GET) or form fields (POST); repeated parameters are an error
-    (RFC 6749 §3.1), unknown ones are kept and ignored by the checks."""
-    source = await request.form() if request.method == "POST" else request.query_params
-    params: dict[str, str] = {}
+@dataclasses.dataclass
+class Params:
+    """Query parameters (GET) or form fields (POST). Repeated parameters are an error
+    (RFC 6749 §3.1), kept in `error` so each endpoint answers it its own way; unknown ones
+    are kept and ignored by the checks. `form` is whether the body was a urlencoded form."""
+
+    values: dict[str, str]
+    error: InvalidRequest | None
+    form: bool
+    repeated: list[str] = dataclasses.field(default_factory=list)
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return self.values.get(key, default)
+
+    def require_form(self) -> dict[str, str]:
+        if not self.form:
+            raise InvalidRequest("the body must be application/x-www-form-urlencoded")
+        if self.error is not None:
+            raise self.error
+        return self.values
+
+
+async def read_params(request: Request) -> Params:
+    """Async dependency: the body is read on the event loop, so the (sync) routes that do
+    the database work run in the thread pool and never block the loop."""
+    is_form = request.method == "POST" and request.headers.get("content-type", "").startswith(
+        "application/x-www-form-urlencoded"
+    )
+    source = await request.form() if is_form else request.query_params
+    values: dict[str, str] = {}
+    error: InvalidRequest | None = None
     for key, value in source.multi_items():
         if not isinstance(value, str):
             continue
-        if key in params:
-            raise InvalidRequest(f"parameter {key} is repeated")
-        params[key] = value
-    return params
+        if key in values:
+            error = InvalidRequest(f"parameter {key} is repeated")
+        values[key] = value
+    if request.method == "POST" and not is_form:
+        values = {}
+    return Params(values, error, is_form)
+
+
+async def read_form_list(request: Request) -> list[tuple[str, str]]:
+    """The form as ordered pairs (for repeated fields such as `claims`)."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return []
+    form = await request.form()
+    return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+
+
+ParamsDep = Annotated[Params, Depends(read_params)]
+FormListDep = Annotated[list[tuple[str, str]], Depends(read_form_list)]
 
 
 def _fatal_page(request: Request, message_key: str) -> Response:
@@ -166,14 +207,15 @@ def _proceed(
 
 
 @router.api_route("/authorize", methods=["GET", "POST"], name="authorize")
-async def authorize(request: Request, session: DbSession) -> Response:
+def authorize(request: Request, session: DbSession, params: ParamsDep) -> Response:
     provider = provider_of(request)
+    if params.error is not None:
+        return _fatal_page(request, "invalid_request")
+    raw = params.values
     try:
-        raw = await _params(request)
         client, redirect_uri = resolve_client(session, raw)
-    except (AuthorizeFatal, InvalidRequest) as fatal:
-        key = str(fatal) if isinstance(fatal, AuthorizeFatal) else "invalid_request"
-        return _fatal_page(request, key)
+    except AuthorizeFatal as fatal:
+        return _fatal_page(request, str(fatal))
     p = AuthParams(client=client, redirect_uri=redirect_uri, raw=raw)
     try:
         validate(p, provider)
@@ -235,9 +277,11 @@ def authorize_continue(request: Request, request_id: str, session: DbSession) ->
 
 
 @router.post("/authorize/continue/{request_id}", name="authorize_decide")
-async def authorize_decide(request: Request, request_id: str, session: DbSession) -> Response:
+def authorize_decide(
+    request: Request, request_id: str, session: DbSession, pairs: FormListDep
+) -> Response:
     provider = provider_of(request)
-    form = await request.form()
+    form = dict(pairs)
     check_csrf(request, form)
     found = _pending_params(request, session, request_id)
     if found is None:
@@ -259,7 +303,7 @@ async def authorize_decide(request: Request, request_id: str, session: DbSession
         session.commit()
         error = AccessDenied("the resident denied the request")
         return RedirectResponse(error_redirect(p, provider.config.issuer, error), 303)
-    ticked = {str(v) for v in form.getlist("claims")}
+    ticked = {v for k, v in pairs if k == "claims"}
     given = (ticked & p.claims.all) | p.claims.essential
     record_decision(
         session,
@@ -277,16 +321,21 @@ async def authorize_decide(request: Request, request_id: str, session: DbSession
     return response
 
 
+async def read_json(request: Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError:
+        return None
+
+
 @router.post("/connect/register", name="register_client", status_code=201)
-async def register(request: Request, session: DbSession) -> JSONResponse:
+def register(
+    request: Request, session: DbSession, metadata: Annotated[Any, Depends(read_json)]
+) -> JSONResponse:
     """RFC 7591 §3 with an initial access token as bearer."""
     header = request.headers.get("authorization", "")
     if header[:7].lower() != "bearer ":
         raise InvalidToken("an initial access token is required")
-    try:
-        metadata = await request.json()
-    except ValueError as exc:
-        raise InvalidClientMetadataError("the body must be a JSON object") from exc
     if not isinstance(metadata, dict):
         raise InvalidClientMetadataError("the body must be a JSON object")
     consume_initial_access_token(session, header[7:].strip())
@@ -303,16 +352,10 @@ def openid_configuration(request: Request) -> JSONResponse:
     )
 
 
-async def _form(request: Request) -> dict[str, str]:
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        raise InvalidRequest("the body must be application/x-www-form-urlencoded")
-    return await _params(request)
-
-
 @router.post("/token", name="token")
-async def token(request: Request, session: DbSession) -> JSONResponse:
+def token(request: Request, session: DbSession, params: ParamsDep) -> JSONResponse:
     provider = provider_of(request)
-    form = await _form(request)
+    form = params.require_form()
     client = authenticate_client(session, provider, form, request.headers.get("authorization"))
     grant_type = form.get("grant_type")
     if grant_type == "authorization_code":
@@ -327,24 +370,22 @@ async def token(request: Request, session: DbSession) -> JSONResponse:
     return JSONResponse(body, headers=NO_STORE)
 
 
-async def _bearer(request: Request) -> str:
+def _bearer(request: Request, params: Params) -> str:
+    """RFC 6750 §2.1 header, or §2.2 form body; never the query string."""
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip()
-    if request.method == "POST" and request.headers.get("content-type", "").startswith(
-        "application/x-www-form-urlencoded"
-    ):
-        value = (await request.form()).get("access_token")
-        if isinstance(value, str) and value:
-            return value
+    value = params.get("access_token") if params.form else None
+    if value:
+        return value
     raise InvalidToken("a bearer access token is required")
 
 
 @router.api_route("/userinfo", methods=["GET", "POST"], name="userinfo")
-async def userinfo(request: Request, session: DbSession) -> JSONResponse:
+def userinfo(request: Request, session: DbSession, params: ParamsDep) -> JSONResponse:
     """OIDC Core §5.3: `sub` plus the requested claims under active consent."""
     provider = provider_of(request)
-    found = tokens.active_token(session, await _bearer(request), "access")
+    found = tokens.active_token(session, _bearer(request, params), "access")
     if found is None:
         raise InvalidToken("the access token is invalid, expired or revoked")
     _, grant = found
@@ -370,10 +411,10 @@ async def userinfo(request: Request, session: DbSession) -> JSONResponse:
 
 
 @router.post("/introspect", name="introspect")
-async def introspect(request: Request, session: DbSession) -> JSONResponse:
+def introspect(request: Request, session: DbSession, params: ParamsDep) -> JSONResponse:
     """RFC 7662. A client learns only about its own tokens; anything else is inactive."""
     provider = provider_of(request)
-    form = await _form(request)
+    form = params.require_form()
     client = authenticate_client(session, provider, form, request.headers.get("authorization"))
     session.commit()  # a consumed client-assertion jti must stay consumed
     value = form.get("token")
@@ -400,10 +441,10 @@ async def introspect(request: Request, session: DbSession) -> JSONResponse:
 
 
 @router.post("/revoke", name="revoke")
-async def revoke(request: Request, session: DbSession) -> Response:
+def revoke(request: Request, session: DbSession, params: ParamsDep) -> Response:
     """RFC 7009: always 200 for a well-formed request, whether or not the token existed."""
     provider = provider_of(request)
-    form = await _form(request)
+    form = params.require_form()
     client = authenticate_client(session, provider, form, request.headers.get("authorization"))
     value = form.get("token")
     if not value:
@@ -433,14 +474,16 @@ def _finish_logout(
 
 
 @router.api_route("/logout", methods=["GET", "POST"], name="end_session")
-async def logout(request: Request, session: DbSession) -> Response:
+def logout(request: Request, session: DbSession, raw: ParamsDep) -> Response:
     """OIDC RP-Initiated Logout 1.0 §2. Without a hint for this very session we ask the
     resident to confirm, so a third-party page cannot log them out."""
     provider = provider_of(request)
+    if raw.error is not None:
+        return _fatal_page(request, "invalid_logout")
+    params = raw.values
     try:
-        params = await _params(request)
         client, claims, target = resolve_post_logout(session, provider, params)
-    except (InvalidLogoutRequest, InvalidRequest):
+    except InvalidLogoutRequest:
         return _fatal_page(request, "invalid_logout")
     browser = current_session(request, session)
     if browser is None or (claims is not None and claims.get("sid") == public_sid(browser.sid)):
@@ -453,11 +496,11 @@ async def logout(request: Request, session: DbSession) -> Response:
 
 
 @router.post("/logout/confirm", name="end_session_confirm")
-async def logout_confirm(request: Request, session: DbSession) -> Response:
+def logout_confirm(request: Request, session: DbSession, raw: ParamsDep) -> Response:
     provider = provider_of(request)
-    form = await request.form()
+    form = raw.values
     check_csrf(request, form)
-    params = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    params = {k: v for k, v in form.items() if k not in ("csrf_token", "decision")}
     try:
         _, _, target = resolve_post_logout(session, provider, params)
     except InvalidLogoutRequest:

@@ -26,13 +26,6 @@ POST_LOGOUT_URI = "http://127.0.0.1:9/logged-out"
 PASSWORD = "paarse olifant danst op het dak"
 RP_KEY = RSAKey.generate_key(2048, parameters={"kid": "rp-1", "alg": "RS256"}, private=True)
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none", "private_key_jwt")
-# Authlib signs every private_key_jwt client assertion with exp = iat + 3600 s (not
-# configurable per request); Kluis refuses assertions living longer than 300 s
-# (identity/oidc/provider.py assertion_max_age). RFC 7521 §5.2 allows either; FAPI 2 allows
-# up to 60 minutes. Strict, so this marker must go when the two are reconciled.
-AUTHLIB_ASSERTION_LIFETIME = pytest.mark.xfail(
-    strict=True, reason="Kluis refuses Authlib's default 3600 s client assertion lifetime"
-)
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +109,7 @@ def test_independent_rp_completes_a_whole_session_releasing_only_consented_claim
     auth: str,
     kluis: LiveServer,
     clients: dict[str, Any],
-    request: pytest.FixtureRequest,
 ) -> None:
-    if auth == "private_key_jwt" and request.node.callspec.params["rp"] == "authlib":
-        request.applymarker(AUTHLIB_ASSERTION_LIFETIME)
     email = new_resident(kluis)
     result = rp(config_for(kluis, clients[auth], email))
 

@@ -21,6 +21,7 @@ from joserfc.errors import (
 )
 from joserfc.jwk import KeySet, OctKey, RSAKey
 
+from tests.support import forms
 from tests.support.authlib_rp import AuthlibSession, run_authlib_flow
 from tests.support.node import NODE_RP_DIR, run_node, run_node_rp
 from tests.support.oidc_provider import ReferenceOP, run_oidc_provider
@@ -243,3 +244,69 @@ def test_authlib_rp_refuses_a_forged_or_misdirected_id_token(
 ) -> None:
     with pytest.raises(error):
         session.verify_id_token(token(), "access-token", "n")
+
+
+# --- the Python form reader (no server) -------------------------------------------------------
+
+KLUIS_CONSENT = """<form id="consent-form" method="post" action="/authorize/continue/p1">
+  <input type="hidden" name="csrf_token" value="t&amp;1">
+  <input type="checkbox" name="claims" value="email" checked disabled>
+  <input type="hidden" name="claims" value="email">
+  <input type="checkbox" name="claims" value="name">
+  <input type="checkbox" name="claims" value="phone">
+  <input type="hidden" name="ignored" value="x" disabled>
+  <button type="submit" name="decision" value="allow">Toestaan</button>
+  <button type="submit" name="decision" value="deny">Weigeren</button></form>"""
+
+
+def test_consent_sends_essential_claims_once_the_chosen_ones_and_no_disabled_control() -> None:
+    [form] = forms.parse_forms(KLUIS_CONSENT, "http://op/authorize/continue/p1")
+    submission, report = forms.consent_submission(form, ["name", "email", "postcode"])
+
+    assert submission.url == "http://op/authorize/continue/p1"
+    assert submission.fields == [
+        ("csrf_token", "t&1"),
+        ("claims", "email"),
+        ("claims", "name"),
+        ("decision", "allow"),
+    ]
+    assert report == {
+        "offered": ["email", "name", "phone"],
+        "submitted": ["email", "name"],
+        "not_offered": ["postcode"],
+    }
+    with pytest.raises(forms.FlowError, match="decision=maybe"):
+        forms.consent_submission(form, None, decision="maybe")
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        (  # oidc-provider: buttons outside the form, bound with form="…"
+            '<form id="op.logoutForm" method="post" action="/session/end/confirm">'
+            '<input type="hidden" name="xsrf" value="x1"></form>'
+            '<button type="submit" form="op.logoutForm" value="yes" name="logout">Yes</button>'
+            '<button type="submit" form="op.logoutForm">No</button>',
+            ("http://op/session/end/confirm", [("xsrf", "x1"), ("logout", "yes")]),
+        ),
+        (  # Kluis: decision=logout or decision=stay
+            '<form id="logout-form" method="post" action="/logout/confirm">'
+            '<input type="hidden" name="csrf_token" value="c">'
+            '<input type="hidden" name="state" value="s">'
+            '<button type="submit" name="decision" value="stay">Blijven</button>'
+            '<button type="submit" name="decision" value="logout">Afmelden</button></form>',
+            (
+                "http://op/logout/confirm",
+                [("csrf_token", "c"), ("state", "s"), ("decision", "logout")],
+            ),
+        ),
+    ],
+    ids=["oidc-provider", "kluis"],
+)
+def test_logout_confirmation_presses_the_button_that_says_yes(
+    page: str, expected: tuple[str, list[tuple[str, str]]]
+) -> None:
+    submission = forms.logout_submission(forms.parse_forms(page, "http://op/session/end"))
+
+    assert submission is not None
+    assert (submission.url, submission.fields) == expected

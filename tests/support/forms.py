@@ -204,7 +204,10 @@ def send(http: httpx.Client, submission: Submission) -> httpx.Response:
     """One exchange, no redirects followed (the client keeps the cookies)."""
     headers = {"Accept": "text/html", "Accept-Language": "en"}
     if submission.method == "GET":
-        return http.get(submission.url, params=submission.fields, headers=headers)
+        if submission.fields is None:  # a link or redirect: keep the URL's own query
+            return http.get(submission.url, headers=headers)
+        params = httpx.QueryParams(tuple(submission.fields))  # a GET form: fields are the query
+        return http.get(submission.url, params=params, headers=headers)
     # Encoded here: repeated names (one ``claims`` per ticked box) need a list of pairs.
     headers["Content-Type"] = "application/x-www-form-urlencoded"
     body = urlencode(submission.fields or [])

@@ -18,7 +18,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
-from attestations.sdjwt import HeldSdJwt
+from attestations.sdjwt import HeldSdJwt, VerificationPolicy, VerifiedSdJwt, verify_sd_jwt
 
 PRE_AUTH_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 OFFER_SCHEME = "openid-credential-offer"
@@ -99,6 +99,30 @@ class Wallet:
         )
         return self.last_response
 
+    # -- checking a received credential (RFC 9901 §7.2 step 1, SD-JWT VC §3.5, §4) ------------
+    def issuer_keys(self, issuer: str) -> dict[str, Any]:
+        parts = urlsplit(issuer)
+        well_known = f"{parts.scheme}://{parts.netloc}/.well-known/jwt-vc-issuer{parts.path}"
+        metadata = self.http.get(_path(well_known)).json()
+        assert metadata["issuer"] == issuer
+        jwks: dict[str, Any] = self.http.get(_path(metadata["jwks_uri"])).json()
+        return {key["kid"]: key for key in jwks["keys"]}
+
+    def check_credential(self, issuer: str, credential: str) -> VerifiedSdJwt:
+        keys = self.issuer_keys(issuer)
+        verified = verify_sd_jwt(
+            credential,
+            key_resolver=lambda header, payload: keys.get(str(header.get("kid"))),
+            policy=VerificationPolicy(
+                expected_typ="dc+sd-jwt",
+                require_key_binding=False,
+                required_claims=("iss", "vct", "cnf"),
+                expected_issuer=issuer,
+            ),
+        )
+        assert verified.header["typ"] == "dc+sd-jwt"
+        return verified
+
     # -- the whole flow ---------------------------------------------------------------------
     def accept(self, offer_uri: str, tx_code: str, count: int = 1) -> list[StoredCredential]:
         """Resolve the offer, get a token, a nonce, and `count` credentials on fresh keys."""
@@ -123,8 +147,7 @@ class Wallet:
             for item, key in zip(response.json()["credentials"], keys, strict=True)
         ]
         for stored in issued:  # the holder checks the credential before keeping it
-            held = HeldSdJwt.parse(stored.credential)
-            assert held.header["typ"] == "dc+sd-jwt"
+            held = self.check_credential(issuer, stored.credential)
             assert held.claims["vct"] == configuration["vct"]
         self.credentials.extend(issued)
         return issued

@@ -102,3 +102,7 @@ def test_offer_refuses_invalid_claims_and_unknown_accounts(
     assert unknown.exit_code != 0 and "no such account" in unknown.output
     missing = runner.invoke(attestations_cli, ["revoke", "0" * 32], obj=runtime)
     assert missing.exit_code != 0
+
+
+def test_purge_runs(runtime: Runtime) -> None:
+    assert run(runtime, "purge").startswith("purged ")

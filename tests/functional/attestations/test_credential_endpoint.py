@@ -162,3 +162,34 @@ def test_a_non_json_body_is_refused(vci: Session_) -> None:
         },
     )
     assert error_of(response) == "invalid_credential_request"
+
+
+def test_a_proof_carrying_a_private_key_or_a_foreign_algorithm_is_refused(vci: Session_) -> None:
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+    nonce = vci.nonce()
+    key = ec.generate_private_key(ec.SECP256R1())
+    private_jwk = ECAlgorithm.to_jwk(key, as_dict=True)
+    leaked = vci.proof(key=key, nonce=nonce, headers={"jwk": private_jwk})
+    assert error_of(vci.ask([leaked])) == "invalid_proof"
+
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    rs256 = jwt.encode(
+        {"aud": TEST_ISSUER, "iat": int(time.time()), "nonce": nonce},
+        rsa_key,
+        algorithm="RS256",
+        headers={
+            "typ": "openid4vci-proof+jwt",
+            "jwk": RSAAlgorithm.to_jwk(rsa_key.public_key(), as_dict=True),
+        },
+    )
+    assert error_of(vci.ask([rs256])) == "invalid_proof"
+    from attestations.sdjwt import jws, public_jwk
+
+    p384 = ec.generate_private_key(ec.SECP384R1())
+    header = {"alg": "ES384", "typ": "openid4vci-proof+jwt", "jwk": public_jwk(p384.public_key())}
+    payload = {"aud": TEST_ISSUER, "iat": int(time.time()), "nonce": nonce}
+    es384 = jws.encode_compact(header, payload, "ES384", p384)  # type: ignore[arg-type]
+    assert error_of(vci.ask([es384])) == "invalid_proof"

@@ -221,3 +221,26 @@ def test_an_unknown_code_and_another_grant_type_are_refused(
     assert response.json()["error"] == "invalid_grant"
     other = client.post("/vci/token", data={"grant_type": "authorization_code", "code": "x"})
     assert other.json()["error"] == "unsupported_grant_type"
+
+
+def test_the_reference_implementation_verifies_a_wallets_presentation_with_the_public_jwks(
+    wallet: Wallet, make_offer: MakeOffer, client: TestClient
+) -> None:
+    from jwcrypto.jwk import JWK
+    from sd_jwt.verifier import SDJWTVerifier
+
+    offer = make_offer("age")
+    [stored] = wallet.accept(offer.offer_uri, offer.tx_code)
+    presentation = stored.present([("age_over_18",), ("age_over_65",)], NONCE, AUDIENCE)
+    jwks_uri = client.get("/.well-known/jwt-vc-issuer").json()["jwks_uri"]
+    keys = {k["kid"]: k for k in client.get(jwks_uri.removeprefix(TEST_ISSUER)).json()["keys"]}
+
+    def issuer_key(issuer: str, header: dict[str, Any]) -> JWK:
+        assert issuer == TEST_ISSUER
+        return JWK(**keys[header["kid"]])
+
+    payload = SDJWTVerifier(presentation, issuer_key, AUDIENCE, NONCE).get_verified_payload()
+
+    assert payload["age_over_18"] is True and payload["age_over_65"] is False
+    assert "age_over_12" not in payload
+    assert payload["vct"] == f"{TEST_ISSUER}/vct/age"

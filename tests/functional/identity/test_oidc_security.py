@@ -287,14 +287,14 @@ def test_private_key_jwt_and_assertion_replay(browser: TestClient, session: Sess
     rp = make_rp(session, "JWT", jwks={"keys": [jwk]})
     assert rp.client.token_endpoint_auth_method == "private_key_jwt" and rp.secret is None
 
-    def assertion(aud: str = ISSUER + "/token") -> str:
+    def assertion(aud: str = ISSUER + "/token", lifetime: int = 60) -> str:
         now = int(time.time())
         claims = {
             "iss": rp.client_id,
             "sub": rp.client_id,
             "aud": aud,
             "iat": now,
-            "exp": now + 60,
+            "exp": now + lifetime,
             "jti": uuid.uuid4().hex,
         }
         return jwt.encode(claims, key, algorithm="ES256", headers={"kid": "k1"})
@@ -309,6 +309,10 @@ def test_private_key_jwt_and_assertion_replay(browser: TestClient, session: Sess
     }
     bad_aud = browser.post("/token", data={**base, "client_assertion": assertion("https://x")})
     assert bad_aud.json()["error"] == "invalid_client"
+    too_long = browser.post(
+        "/token", data={**base, "client_assertion": assertion(lifetime=2 * 3600)}
+    )
+    assert too_long.json()["error"] == "invalid_client"
     good = assertion()
     ok = browser.post("/token", data={**base, "client_assertion": good})
     assert ok.status_code == 200, ok.text

@@ -153,3 +153,35 @@ def test_concurrent_credential_requests_with_one_token_issue_once(
     results, errors = race(request)
     assert len(results) == 1, errors
     assert all(isinstance(e, InvalidToken) for e in errors), errors
+
+
+def test_concurrent_issuers_never_share_a_status_index(
+    database: Database, subject_keys: SubjectKeys
+) -> None:
+    from attestations.models import IssuedCredential
+    from attestations.statuslist import record_issued
+    from core.db import utcnow
+
+    small = AttestationConfig(TEST_ISSUER, status_list_size=64)
+    with database.transaction() as session:
+        account = make_account(session, subject_keys)
+
+    def allocate() -> list[tuple[str, int]]:
+        pairs = []
+        for _ in range(5):
+            with database.transaction() as session:
+                now = utcnow()
+                row = record_issued(
+                    session, small, account_id=account, type_id="age", issued_at=now, expires_at=now
+                )
+                pairs.append((row.status_list_id, row.status_idx))
+        return pairs
+
+    results, errors = race(allocate)
+    assert not errors, errors
+    pairs = [pair for result in results for pair in result]
+    assert len(pairs) == THREADS * 5 == len(set(pairs))
+    with database.transaction() as session:
+        from sqlalchemy import func, select
+
+        assert session.scalar(select(func.count()).select_from(IssuedCredential)) == len(pairs)

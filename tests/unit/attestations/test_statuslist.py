@@ -235,3 +235,21 @@ def test_a_token_for_another_list_or_an_expired_token_is_refused(
     forged = token[:-4] + ("AAAA" if token[-4:] != "AAAA" else "BBBB")
     with pytest.raises(StatusUnavailable):
         read_status(forged, reference(row), key)
+
+
+def test_revoke_all_revokes_only_the_residents_valid_credentials(
+    session: Session, subject_keys: SubjectKeys
+) -> None:
+    from attestations.statuslist import issued_credentials, revoke_all_credentials
+
+    resident, neighbour = make_account(session, subject_keys), make_account(session, subject_keys)
+    mine = [issue(session, resident) for _ in range(3)]
+    theirs = issue(session, neighbour)
+    revoke_credential(session, mine[0].id, "operator", "operator:cli")
+
+    revoked = revoke_all_credentials(session, resident, "erasure", "system")
+
+    assert sorted(revoked) == sorted(r.id for r in mine[1:])
+    assert all(r.revoked_at is not None for r in issued_credentials(session, resident))
+    assert [r.revoked_at for r in issued_credentials(session, neighbour)] == [None]
+    assert theirs.revoked_at is None

@@ -147,3 +147,27 @@ def test_every_claim_of_every_type_is_selectively_disclosable() -> None:
 def test_unknown_types_are_refused_with_the_list_of_known_ones() -> None:
     with pytest.raises(UnknownCredentialType, match="postcode, age, real_person"):
         credential_type("passport")
+
+
+@pytest.mark.parametrize(
+    ("instant", "expected"),
+    [
+        # winter: Amsterdam is UTC+1, the 18th birthday starts at 23:00 UTC the day before
+        ("2026-01-14T22:59:59+00:00", False),
+        ("2026-01-14T23:00:00+00:00", True),
+        # summer: UTC+2, it starts at 22:00 UTC
+        ("2026-07-14T21:59:59+00:00", False),
+        ("2026-07-14T22:00:00+00:00", True),
+    ],
+)
+def test_age_is_derived_on_the_amsterdam_calendar_at_issuance(instant: str, expected: bool) -> None:
+    import time_machine
+
+    from core.db import utcnow
+
+    moment = dt.datetime.fromisoformat(instant)
+    birth = f"2008-{moment.month:02d}-15"
+    with time_machine.travel(moment, tick=False):
+        claims = TYPES["age"].claims_from({"birth_date": birth}, issuance_date(utcnow()))
+    assert claims["age_over_18"] is expected
+    assert claims["age_over_16"] is True and claims["age_over_21"] is False

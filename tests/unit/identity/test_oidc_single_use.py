@@ -23,8 +23,11 @@ THREADS = 6
 
 def _runtime(url: str, tmp_path: object) -> object:
     settings = Settings(
-        issuer="http://testserver", database_url=url, data_dir=tmp_path,  # type: ignore[arg-type]
-        secret_key=SecretStr(TEST_SECRET), outbox_worker=False,
+        issuer="http://testserver",
+        database_url=url,
+        data_dir=tmp_path,  # type: ignore[arg-type]
+        secret_key=SecretStr(TEST_SECRET),
+        outbox_worker=False,
     )
     return build_runtime(settings, Database.from_url(url))
 
@@ -61,13 +64,22 @@ def test_concurrent_code_exchange_succeeds_once(fresh_database: str, tmp_path: o
             session, ClientSpec(name="C", redirect_uris=["https://c.example/cb"])
         )
         params = AuthParams(
-            client=client, redirect_uri="https://c.example/cb", raw={},
-            scopes={"openid"}, code_challenge=challenge,
+            client=client,
+            redirect_uri="https://c.example/cb",
+            raw={},
+            scopes={"openid"},
+            code_challenge=challenge,
             claims=RequestedClaims(frozenset(), frozenset(), frozenset()),
         )
         location = issue_code(
-            session, provider, params, account_id="acct-1", sid="sid-1",
-            auth_time=utcnow() - dt.timedelta(seconds=5), acr="urn:kluis:acr:password", amr=["pwd"],
+            session,
+            provider,
+            params,
+            account_id="acct-1",
+            sid="sid-1",
+            auth_time=utcnow() - dt.timedelta(seconds=5),
+            acr="urn:kluis:acr:password",
+            amr=["pwd"],
         )
         client_id = client.client_id
     code = query_of(location)["code"]

@@ -23,7 +23,7 @@ class AttestationConfig:
     status_list_ttl: dt.timedelta = 5 * MINUTE  # how long relying parties may cache a list
     status_list_lifetime: dt.timedelta = dt.timedelta(days=1)  # `exp` of a list token
     # "/token" once the OpenID provider's token endpoint dispatches the pre-authorized grant
-    token_path: str = "/vci/token"  # noqa: S105 (a URL path, not a secret)
+    token_path: str = "/token"  # noqa: S105 (a URL path, not a secret): the OP's endpoint
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "issuer", self.issuer.rstrip("/"))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from attestations.config import PRE_AUTH_GRANT, AttestationConfig
+from attestations.config import AttestationConfig
 from attestations.credential import issue_credentials
 from attestations.issuance import (
     OFFER_SCHEME,
@@ -29,12 +29,12 @@ from attestations.qr import qr_png, qr_svg
 from attestations.statuslist import MEDIA_TYPE, status_list_token
 from attestations.types import TYPES
 from core.db import db_session
-from core.errors import InvalidRequest, NotFound, UnsupportedGrantType
+from core.errors import NotFound
 from keys import Keyring, SubjectKeys
 
 router = APIRouter(tags=["attestations"])
 DbSession = Annotated[Session, Depends(db_session)]
-OAUTH_PATHS = {"/vci/token", "/nonce", "/credential"}
+OAUTH_PATHS = {"/nonce", "/credential"}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 METADATA_CACHE = {"Cache-Control": "public, max-age=300"}
 
@@ -116,32 +116,12 @@ def credential_offer_svg(request: Request, ref: str, session: DbSession) -> Resp
     return Response(svg, media_type="image/svg+xml", headers=NO_STORE)
 
 
-async def _form(request: Request) -> dict[str, str]:
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        raise InvalidRequest("the token request must be application/x-www-form-urlencoded")
-    params: dict[str, str] = {}
-    for key, value in (await request.form()).multi_items():
-        if key in params or not isinstance(value, str):
-            raise InvalidRequest(f"parameter {key} is repeated or not text")
-        params[key] = value
-    return params
-
-
 def pre_authorized_token(request: Request, session: Session, form: dict[str, str]) -> JSONResponse:
     """The Token Response of the pre-authorized code grant, committed. For the OpenID
     provider's /token to dispatch to: anonymous access, so before client authentication."""
     body = exchange_pre_authorized_code(session, config_of(request), form)
     session.commit()
     return JSONResponse(body, headers=NO_STORE)
-
-
-@router.post("/vci/token", name="vci_token")
-async def token(request: Request, session: DbSession) -> JSONResponse:
-    """Token endpoint for the pre-authorized code grant (until /token dispatches to it)."""
-    form = await _form(request)
-    if form.get("grant_type") != PRE_AUTH_GRANT:
-        raise UnsupportedGrantType("only the pre-authorized code grant is supported here")
-    return pre_authorized_token(request, session, form)
 
 
 @router.post("/nonce", name="vci_nonce")
@@ -151,7 +131,7 @@ def nonce(request: Request, session: DbSession) -> JSONResponse:
     return JSONResponse({"c_nonce": c_nonce}, headers=NO_STORE)
 
 
-async def _json(request: Request) -> Any:
+async def read_json_body(request: Request) -> Any:
     """The JSON body, or None when it is not JSON (refused after the access token check)."""
     if not request.headers.get("content-type", "").startswith("application/json"):
         return None
@@ -162,9 +142,12 @@ async def _json(request: Request) -> Any:
 
 
 @router.post("/credential", name="vci_credential")
-async def credential(request: Request, session: DbSession) -> JSONResponse:
+def credential(
+    request: Request, session: DbSession, body: Annotated[Any, Depends(read_json_body)]
+) -> JSONResponse:
+    """Sync (thread pool): the body is read by the async dependency, the database work must
+    not block the event loop."""
     authorization = request.headers.get("authorization")
-    body = await _json(request)
     response = issue_credentials(
         session,
         _keyring(request),

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from attestations.config import PRE_AUTH_GRANT
+from attestations.routes import pre_authorized_token
 from consent.audit import record
 from consent.ledger import record_decision
 from core import csrf
@@ -356,6 +358,9 @@ def openid_configuration(request: Request) -> JSONResponse:
 def token(request: Request, session: DbSession, params: ParamsDep) -> JSONResponse:
     provider = provider_of(request)
     form = params.require_form()
+    if form.get("grant_type") == PRE_AUTH_GRANT:
+        # OpenID4VCI §6: wallets redeem pre-authorized codes anonymously (no client auth).
+        return pre_authorized_token(request, session, form)
     client = authenticate_client(session, provider, form, request.headers.get("authorization"))
     grant_type = form.get("grant_type")
     if grant_type == "authorization_code":

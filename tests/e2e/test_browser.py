@@ -56,7 +56,8 @@ def platform() -> Iterator[tuple[str, list[str]]]:
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            seen.append(self.path)
+            if self.path.startswith("/callback"):  # not the browser's /favicon.ico
+                seen.append(self.path)
             self.send_response(200)
             self.end_headers()
             self.wfile.write(b"platform callback")

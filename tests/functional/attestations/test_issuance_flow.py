@@ -214,13 +214,16 @@ def test_an_expired_offer_is_gone(wallet: Wallet, make_offer: MakeOffer) -> None
         assert wallet.http.get(path).status_code == 404
 
 
-def test_an_unknown_code_and_another_grant_type_are_refused(
+def test_an_unknown_code_is_refused_at_the_shared_token_endpoint(
     wallet: Wallet, client: TestClient
 ) -> None:
     response = wallet.token(as_md(wallet), "made-up", "123456")
     assert response.json()["error"] == "invalid_grant"
-    other = client.post("/vci/token", data={"grant_type": "authorization_code", "code": "x"})
-    assert other.json()["error"] == "unsupported_grant_type"
+    metadata = client.get("/.well-known/oauth-authorization-server").json()
+    assert metadata["token_endpoint"] == "http://testserver/token"
+    # Other grants at the same endpoint still need client authentication.
+    other = client.post("/token", data={"grant_type": "authorization_code", "code": "x"})
+    assert other.status_code == 401 and other.json()["error"] == "invalid_client"
 
 
 def test_the_reference_implementation_verifies_a_wallets_presentation_with_the_public_jwks(

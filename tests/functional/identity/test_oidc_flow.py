@@ -165,3 +165,68 @@ def test_pending_request_cannot_be_continued_from_another_browser(
         make_resident(runtime, session, other, email="ander@example.org")
         page = other.get(start.headers["location"])
     assert page.status_code == 400
+
+
+def test_es256_id_tokens_for_clients_that_ask(
+    client: TestClient, runtime: Runtime, session: Session
+) -> None:
+    make_resident(runtime, session, client)
+    rp = make_rp(session, "EC", id_token_alg="ES256")
+    query, verifier, _ = code_flow(client, rp, allow=[])
+    token = exchange(client, rp, query["code"], verifier).json()["id_token"]
+    assert jwt.get_unverified_header(token)["alg"] == "ES256"
+    assert verify_id_token(client, token, rp.client_id)["aud"] == rp.client_id
+
+
+def test_userinfo_accepts_post_with_form_token(browser: TestClient, rp: RP) -> None:
+    query, verifier, _ = code_flow(browser, rp, allow=["email"])
+    access = exchange(browser, rp, query["code"], verifier).json()["access_token"]
+    posted = browser.post("/userinfo", data={"access_token": access})
+    assert posted.status_code == 200 and posted.json()["email"] == "bewoner@example.org"
+    in_query = browser.get("/userinfo", params={"access_token": access})
+    assert in_query.status_code == 401  # RFC 6750 §2.3 is not offered: tokens leak in URLs
+
+
+def test_sector_identifier_uri_groups_hosts_into_one_sector(
+    client: TestClient, runtime: Runtime, session: Session
+) -> None:
+    import http.server
+    import json as jsonlib
+    import threading
+
+    from click.testing import CliRunner
+
+    from identity.oidc.cli import clients_cli
+
+    uris = ["http://127.0.0.1:1/a", "http://localhost:1/b"]
+
+    class Sector(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = jsonlib.dumps(uris).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sector_uri = f"http://127.0.0.1:{server.server_address[1]}/sector.json"
+        args = ["add", "--name", "Twee hosts", "--sector-identifier-uri", sector_uri, "--json"]
+        for uri in uris:
+            args += ["--redirect-uri", uri]
+        result = CliRunner().invoke(clients_cli, args, obj=runtime)
+        assert result.exit_code == 0, result.output
+        assert jsonlib.loads(result.output)["sector_identifier"] == "127.0.0.1"
+        missing = CliRunner().invoke(
+            clients_cli,
+            [*args, "--redirect-uri", "http://127.0.0.1:1/not-listed"],
+            obj=runtime,
+        )
+        assert missing.exit_code != 0 and "sector_identifier_uri" in missing.output
+    finally:
+        server.shutdown()
+        server.server_close()

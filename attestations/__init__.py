@@ -18,6 +18,14 @@ from attestations.issuance import (
     exchange_pre_authorized_code,
     purge_expired,
 )
+from attestations.overview import (
+    CredentialState,
+    CredentialSummary,
+    OfferState,
+    OfferSummary,
+    credentials_for_account,
+    offers_for_account,
+)
 from attestations.statuslist import issued_credentials, revoke_all_credentials, revoke_credential
 from attestations.types import TYPES, CredentialType, credential_type
 from attestations.vc import VerifiedVc, issue_vc, verify_vc
@@ -29,16 +37,22 @@ __all__ = [
     "CreatedOffer",
     "CredentialRejected",
     "CredentialRevoked",
+    "CredentialState",
+    "CredentialSummary",
     "CredentialType",
     "InvalidClaims",
     "NotAKluisCredential",
+    "OfferState",
+    "OfferSummary",
     "StatusUnavailable",
     "VerifiedVc",
     "create_offer",
     "credential_type",
+    "credentials_for_account",
     "exchange_pre_authorized_code",
     "issue_vc",
     "issued_credentials",
+    "offers_for_account",
     "purge_expired",
     "revoke_all_credentials",
     "revoke_credential",

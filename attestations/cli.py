@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any, Protocol
 
 import click
 
-from attestations.config import AttestationConfig
+from attestations.config import OFFER_TTL_BOUNDS, AttestationConfig
 from attestations.issuance import create_offer, purge_expired
 from attestations.qr import qr_png
 from attestations.statuslist import issued_credentials, revoke_credential
@@ -60,6 +61,16 @@ def attestations_cli() -> None:
 @click.option("--account", "identifier", required=True, help="Account id or e-mail address.")
 @click.option("--type", "type_id", required=True, type=click.Choice(list(TYPES)))
 @click.option("--claims", "claims_json", required=True, help="The claims as a JSON object.")
+@click.option(
+    "--ttl",
+    "ttl_seconds",
+    type=click.IntRange(
+        int(OFFER_TTL_BOUNDS[0].total_seconds()), int(OFFER_TTL_BOUNDS[1].total_seconds())
+    ),
+    default=int(AttestationConfig.offer_ttl.total_seconds()),
+    show_default=True,
+    help="Seconds the offer stays valid.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--qr", "qr_file", type=click.Path(dir_okay=False, path_type=Path), help="PNG file.")
 @click.pass_obj
@@ -68,6 +79,7 @@ def offer(
     identifier: str,
     type_id: str,
     claims_json: str,
+    ttl_seconds: int,
     as_json: bool,
     qr_file: Path | None,
 ) -> None:
@@ -76,7 +88,7 @@ def offer(
         claims = json.loads(claims_json)
     except ValueError as exc:
         raise click.BadParameter("not valid JSON", param_hint="--claims") from exc
-    config = AttestationConfig(runtime.settings.issuer)
+    config = AttestationConfig(runtime.settings.issuer, offer_ttl=dt.timedelta(seconds=ttl_seconds))
     try:
         with runtime.db.transaction() as session:
             account = _account(runtime, session, identifier)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 PRE_AUTH_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 MINUTE = dt.timedelta(minutes=1)
+# what an operator may choose as an offer's lifetime (`kluis attestations offer --ttl`)
+OFFER_TTL_BOUNDS = (dt.timedelta(seconds=1), dt.timedelta(days=1))
 
 
 @dataclass(frozen=True)

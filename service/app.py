@@ -25,6 +25,7 @@ from core.errors import OAuthError, Problem, TooManyRequests
 from core.logging import request_id_var
 from core.web import Templates, render
 from identity.accounts.routes import router as accounts_router
+from identity.accounts.routes_account import router as account_page_router
 from identity.oidc import messages as _oidc_messages  # noqa: F401 (registers texts)
 from identity.oidc.routes import OAUTH_PATHS as OIDC_OAUTH_PATHS
 from identity.oidc.routes import router as oidc_router
@@ -190,5 +191,6 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
     app.include_router(keys_router)
     app.include_router(oidc_router)
     app.include_router(accounts_router)
+    app.include_router(account_page_router)
     app.include_router(attestations_router)
     return app

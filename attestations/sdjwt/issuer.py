@@ -80,8 +80,16 @@ class _Builder:
     disclosures: list[Disclosure] = field(default_factory=list)
     used_patterns: set[IssuerPath] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        # Exact paths are a set lookup; only wildcard paths (None = any index) need matching.
+        # Every node of the claims is asked, so this is the issuer's hot path.
+        self._exact = {p for p in self.patterns if None not in p}
+        self._wild = [p for p in self.patterns if None in p]
+
     def disclosable(self, path: tuple[str | int, ...]) -> bool:
-        hits = {pattern for pattern in self.patterns if _matches(pattern, path)}
+        hits = {w for w in self._wild if _matches(w, path)}
+        if path in self._exact:
+            hits.add(path)
         self.used_patterns |= hits
         return bool(hits)
 

@@ -45,17 +45,17 @@ MAX_IDENTIFIER = 254
 _UNSAFE_IN_PATH = re.compile(r"[\x00-\x20\x7f\\]")
 
 
-def safe_return_to(value: str | None) -> str:
-    """A local path to go to after login, or "/". Only a path beginning with exactly one
-    "/" is kept: no scheme, no host, no "//host", nothing a browser could read as another
+def safe_return_to(value: str | None, default: str = "/") -> str:
+    """A local path to go to after login, or `default`. Only a path beginning with exactly
+    one "/" is kept: no scheme, no host, no "//host", nothing a browser could read as another
     origin (no open redirect)."""
     if not value or len(value) > MAX_RETURN_TO:
-        return "/"
+        return default
     if not value.startswith("/") or value.startswith("//") or _UNSAFE_IN_PATH.search(value):
-        return "/"
+        return default
     parts = urlsplit(value)
     if parts.scheme or parts.netloc:
-        return "/"
+        return default
     return value
 
 
@@ -107,7 +107,13 @@ def log_in(
         account.password_hash = accounts.passwords.hash(password)
     limiter.clear_account(session, identifier)
     if previous_sid:
+        # A new login replaces the browser's session: what was granted in the old one ends
+        # with it (the hooks revoke grants and notify platforms), e.g. on a shared computer.
+        previous = find_browser_session(session, previous_sid)
         end_browser_session(session, previous_sid, subject_keys=accounts.subject_keys)
+        if previous is not None:
+            for hook in accounts.session_end_hooks:
+                hook(session, public_sid(previous.sid), previous.account_id)
     browser = start_browser_session(
         session, account.id, ttl=accounts.session_ttl, amr=[AMR_PASSWORD]
     )

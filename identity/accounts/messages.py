@@ -192,6 +192,80 @@ register(
             "en": "This code is invalid, has expired or was already used. Ask the desk for a "
             "new code.",
         },
+        # the account page
+        "accounts.account.title": {"nl": "Mijn account", "en": "My account"},
+        "accounts.account.profile": {"nl": "Je gegevens", "en": "Your details"},
+        "accounts.account.handle": {"nl": "Gebruikersnaam", "en": "Username"},
+        "accounts.account.name": {"nl": "Naam", "en": "Name"},
+        "accounts.account.email_state": {
+            "nl": "E-mailadres bevestigd",
+            "en": "E-mail address confirmed",
+        },
+        "accounts.account.email_verified": {"nl": "Ja", "en": "Yes"},
+        "accounts.account.email_unverified": {
+            "nl": "Nee, nog niet. Klik op de link in de e-mail die we je stuurden.",
+            "en": "No, not yet. Follow the link in the e-mail we sent you.",
+        },
+        "accounts.account.no_email": {
+            "nl": "Geen e-mailadres opgegeven",
+            "en": "No e-mail address given",
+        },
+        "accounts.account.offers": {
+            "nl": "Bewijzen die voor je klaarstaan",
+            "en": "Attestations waiting for you",
+        },
+        "accounts.account.offers_intro": {
+            "nl": "Je haalt een bewijs op door de QR-code te scannen met je wallet en de code "
+            "van 6 cijfers in te vullen die je apart kreeg. Die code staat nooit op deze "
+            "pagina.",
+            "en": "You collect an attestation by scanning the QR code with your wallet and "
+            "entering the 6-digit code you were given separately. That code is never shown "
+            "on this page.",
+        },
+        "accounts.account.no_offers": {
+            "nl": "Er staan geen bewijzen voor je klaar.",
+            "en": "No attestations are waiting for you.",
+        },
+        "accounts.account.credentials": {
+            "nl": "Bewijzen die je kreeg",
+            "en": "Attestations you received",
+        },
+        "accounts.account.credentials_intro": {
+            "nl": "Kluis bewaart alleen wanneer een bewijs is uitgegeven en of het nog geldig "
+            "is, niet wat erin staat. Je wallet krijgt meerdere exemplaren van elk bewijs, "
+            "zodat platforms je niet kunnen volgen.",
+            "en": "Kluis keeps only when an attestation was issued and whether it is still "
+            "valid, not what it says. Your wallet gets several copies of each attestation, so "
+            "that platforms cannot track you.",
+        },
+        "accounts.account.no_credentials": {
+            "nl": "Je hebt nog geen bewijzen gekregen.",
+            "en": "You have not received any attestations yet.",
+        },
+        "accounts.account.col.type": {"nl": "Soort bewijs", "en": "Type of attestation"},
+        "accounts.account.col.offered": {"nl": "Klaargezet op", "en": "Offered on"},
+        "accounts.account.col.collect_before": {
+            "nl": "Op te halen tot",
+            "en": "Collect before",
+        },
+        "accounts.account.col.state": {"nl": "Status", "en": "Status"},
+        "accounts.account.col.issued": {"nl": "Uitgegeven op", "en": "Issued on"},
+        "accounts.account.col.valid_until": {"nl": "Geldig tot", "en": "Valid until"},
+        "accounts.account.col.copies": {"nl": "Exemplaren", "en": "Copies"},
+        "accounts.account.offer.open": {"nl": "Klaar om op te halen", "en": "Ready to collect"},
+        "accounts.account.offer.used": {"nl": "Opgehaald", "en": "Collected"},
+        "accounts.account.offer.expired": {"nl": "Verlopen", "en": "Expired"},
+        "accounts.account.offer.blocked": {
+            "nl": "Geblokkeerd: te vaak een verkeerde code ingevuld",
+            "en": "Blocked: a wrong code was entered too often",
+        },
+        "accounts.account.credential.valid": {"nl": "Geldig", "en": "Valid"},
+        "accounts.account.credential.revoked": {"nl": "Ingetrokken", "en": "Revoked"},
+        "accounts.account.credential.partly_revoked": {
+            "nl": "{revoked} van de {copies} ingetrokken",
+            "en": "{revoked} of {copies} revoked",
+        },
+        "accounts.account.credential.expired": {"nl": "Verlopen", "en": "Expired"},
         # mails
         "accounts.mail.signature": {
             "nl": "Met vriendelijke groet,\nKluis",

@@ -47,6 +47,8 @@ router = APIRouter(tags=["accounts"], include_in_schema=False)
 router.include_router(recovery_router)
 
 LOGIN_STATUSES = {"logged_out", "email_verified", "password_reset"}
+# where a login without (a usable) return_to lands: the resident's own page
+AFTER_LOGIN = "/account"
 
 
 # --- login and logout ---------------------------------------------------------------------
@@ -76,13 +78,12 @@ def _login_page(
 def login_form(
     request: Request,
     session: SessionDep,
-    return_to: str = "/",
+    return_to: str = AFTER_LOGIN,
     login_hint: str = "",
     status: str = "",
 ) -> Response:
-    return _login_page(
-        request, session, return_to=safe_return_to(return_to), email=login_hint, status=status
-    )
+    target = safe_return_to(return_to, AFTER_LOGIN)
+    return _login_page(request, session, return_to=target, email=login_hint, status=status)
 
 
 @router.post("/login")
@@ -92,11 +93,11 @@ def login_submit(
     accounts: AccountsDep,
     email: FormStr = "",
     password: FormStr = "",
-    return_to: FormStr = "/",
+    return_to: FormStr = AFTER_LOGIN,
     csrf_token: FormStr = "",
 ) -> Response:
     check_csrf(request, {"csrf_token": csrf_token})
-    target = safe_return_to(return_to)
+    target = safe_return_to(return_to, AFTER_LOGIN)
     try:
         browser = log_in(
             accounts,

@@ -98,6 +98,18 @@ def find_browser_session(session: Session, sid: str | None) -> BrowserSession | 
     )
 
 
+def session_is_live(session: Session, public: str) -> bool:
+    """Whether the session with this public sid is still live (not ended, not expired)."""
+    found = session.scalar(
+        select(BrowserSessionRecord.id_hash).where(
+            BrowserSessionRecord.id_hash == public,
+            BrowserSessionRecord.ended_at.is_(None),
+            BrowserSessionRecord.expires_at > utcnow(),
+        )
+    )
+    return found is not None
+
+
 def current_session(request: Request, session: Session) -> BrowserSession | None:
     """The browser session of this request's cookie, or None (missing, expired, ended)."""
     return find_browser_session(session, request.cookies.get(SESSION_COOKIE))

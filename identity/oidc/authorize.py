@@ -28,6 +28,7 @@ from identity.oidc.claims import RequestedClaims, parse_claims_parameter, reques
 from identity.oidc.clients import get_client
 from identity.oidc.models import AuthorizationCode, AuthorizationRequest, Client, Grant
 from identity.oidc.provider import Provider
+from identity.oidc.tokens import PKCE_CHARSET
 
 PROMPTS = {"none", "login", "consent", "select_account"}
 MAX_PARAM_LENGTH = 2048
@@ -139,6 +140,10 @@ def check_scope(p: AuthParams, provider: Provider) -> None:
         raise InvalidScope("the openid scope is required")
     allowed = set(p.client.scope.split()) | {"openid"}
     p.scopes = requested & allowed
+    if "consent" not in p.prompt:
+        # OIDC Core §11: offline_access is ignored unless prompt includes consent, so the
+        # resident always explicitly agrees to access that outlives their session.
+        p.scopes.discard("offline_access")
 
 
 def check_pkce(p: AuthParams, provider: Provider) -> None:
@@ -149,7 +154,7 @@ def check_pkce(p: AuthParams, provider: Provider) -> None:
         raise InvalidRequest("code_challenge is required (PKCE)")
     if method != "S256":
         raise InvalidRequest("code_challenge_method must be S256")
-    if not 43 <= len(challenge) <= 128 or not all(c.isalnum() or c in "-._~" for c in challenge):
+    if not 43 <= len(challenge) <= 128 or not set(challenge) <= PKCE_CHARSET:
         raise InvalidRequest("code_challenge is malformed")
     p.code_challenge = challenge
 
@@ -173,8 +178,10 @@ def check_max_age(p: AuthParams, provider: Provider) -> None:
 
 
 def check_claims(p: AuthParams, provider: Provider) -> None:
+    """The claims parameter may ask only for claims within the client's registered scopes."""
     parsed = parse_claims_parameter(p.raw.get("claims"))
-    p.claims = requested_claims(provider.claims, p.scopes, parsed)
+    allowed = provider.claims.claims_for_scopes(set(p.client.scope.split()))
+    p.claims = requested_claims(provider.claims, p.scopes, parsed, allowed)
 
 
 def copy_hints(p: AuthParams, provider: Provider) -> None:
@@ -186,13 +193,13 @@ def copy_hints(p: AuthParams, provider: Provider) -> None:
 
 
 CHECKS: tuple[Callable[[AuthParams, Provider], None], ...] = (
-    check_param_sizes,
     copy_hints,  # first, so that every error can carry `state` back
+    check_param_sizes,
     check_request_objects,
     check_response_type,
-    check_scope,
-    check_pkce,
     check_prompt,
+    check_scope,  # after prompt: offline_access depends on prompt=consent
+    check_pkce,
     check_max_age,
     check_claims,
 )

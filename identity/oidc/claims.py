@@ -141,15 +141,19 @@ def parse_claims_parameter(raw: str | None) -> dict[str, dict[str, Any]]:
 
 
 def requested_claims(
-    registry: ClaimRegistry, scopes: set[str], claims_param: Mapping[str, Mapping[str, Any]]
+    registry: ClaimRegistry,
+    scopes: set[str],
+    claims_param: Mapping[str, Mapping[str, Any]],
+    allowed: set[str] | None = None,
 ) -> RequestedClaims:
-    """Unknown claims are ignored (OIDC Core §5.5: the OP need not support every claim)."""
+    """Unknown claims, and claims outside `allowed`, are ignored (OIDC Core §5.5: the OP need
+    not honour every requested claim)."""
     userinfo = registry.claims_for_scopes(scopes)
     id_token: set[str] = set()
     essential: set[str] = set()
     for member, target in (("userinfo", userinfo), ("id_token", id_token)):
         for name, request in claims_param.get(member, {}).items():
-            if not registry.known(name):
+            if not registry.known(name) or (allowed is not None and name not in allowed):
                 continue
             target.add(name)
             if isinstance(request, Mapping) and request.get("essential") is True:

@@ -69,12 +69,9 @@ def _verify_assertion(session: Session, provider: Provider, client: Client, asse
                     assertion,
                     key.key,
                     algorithms=ASSERTION_ALGS,
-                    audience=[
-                        provider.config.token_endpoint,
-                        provider.config.issuer,
-                        provider.config.url("/introspect"),
-                        provider.config.url("/revoke"),
-                    ],
+                    # draft-ietf-oauth-rfc7523bis: the issuer identifier (the token endpoint is
+                    # still accepted, as widely deployed clients such as Authlib send it).
+                    audience=[provider.config.issuer, provider.config.token_endpoint],
                     issuer=client.client_id,
                     leeway=ASSERTION_LEEWAY_S,
                     options={"require": ["exp", "iss", "sub", "aud", "jti"]},

@@ -12,7 +12,6 @@ import enum
 from sqlalchemy.orm import Session
 
 from consent.ledger import decided_claims
-from core.db import utcnow
 from core.errors import ConsentRequired, LoginRequired
 from identity.oidc.authorize import AuthParams
 
@@ -33,9 +32,13 @@ def needs_login(
 ) -> bool:
     if auth_time is None:
         return True
-    if "login" in p.prompt and auth_time + AUTH_TIME_LEEWAY < requested_at:
+    if auth_time + AUTH_TIME_LEEWAY >= requested_at:
+        return False  # authenticated during this very request: fresh by any measure
+    if "login" in p.prompt:
         return True
-    return p.max_age is not None and utcnow() - auth_time > dt.timedelta(seconds=p.max_age)
+    # OIDC Core §3.1.2.1: max_age counts from the request, so max_age=0 acts as prompt=login
+    # and a slow resident does not loop back to the login page.
+    return p.max_age is not None and requested_at - auth_time > dt.timedelta(seconds=p.max_age)
 
 
 def needs_consent(session: Session, p: AuthParams, account_id: str, consented: bool) -> bool:

@@ -85,7 +85,7 @@ def logout_token_payload(provider: Provider, client: Client, grant: Grant) -> di
         "iss": provider.config.issuer,
         "aud": client.client_id,
         "sub": provider.subject_ids.for_client(client, grant.account_id),
-        "sid": grant.sid,
+        "sid": provider.subject_ids.session_for(client, grant.sid),
         "jti": uuid.uuid4().hex,
         "events": {BACKCHANNEL_EVENT: {}},
         "alg": client.id_token_alg,

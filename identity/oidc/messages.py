@@ -26,6 +26,11 @@ register(
             "nl": "Je kunt je toestemming altijd weer intrekken.",
             "en": "You can withdraw your consent at any time.",
         },
+        "consent.offline_legend": {"nl": "Blijvende toegang", "en": "Lasting access"},
+        "consent.offline": {
+            "nl": "{client} mag deze gegevens ook ophalen als je niet bent ingelogd",
+            "en": "{client} may also fetch this information when you are not logged in",
+        },
         "consent.allow": {"nl": "Toestaan", "en": "Allow"},
         "consent.deny": {"nl": "Weigeren", "en": "Deny"},
         "logout.title": {"nl": "Uitloggen", "en": "Log out"},

@@ -19,6 +19,14 @@ class SubjectIds:
         mac = hmac.new(self._key, f"{sector}\x00{account_id}".encode(), hashlib.sha256)
         return b64url(mac.digest())
 
+    def session_for(self, client: Client, public_sid: str) -> str:
+        """The `sid` a client sees (ID token, logout token): per sector like `sub`, so two
+        platforms cannot link their residents through a shared session identifier."""
+        mac = hmac.new(
+            self._key, f"sid\x00{client.sector_identifier}\x00{public_sid}".encode(), hashlib.sha256
+        )
+        return b64url(mac.digest())
+
     def for_client(self, client: Client, account_id: str) -> str:
         if client.subject_type == "public":
             return account_id

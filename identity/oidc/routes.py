@@ -273,7 +273,12 @@ def authorize_continue(request: Request, request_id: str, session: DbSession) ->
         return render(
             request,
             "consent.html",
-            {"client": p.client, "claims": claims, "pending_id": row.id},
+            {
+                "client": p.client,
+                "claims": claims,
+                "pending_id": row.id,
+                "offline_access": "offline_access" in p.scopes,
+            },
         )
     return _proceed(request, session, provider, p, browser, row)
 
@@ -307,6 +312,22 @@ def authorize_decide(
         return RedirectResponse(error_redirect(p, provider.config.issuer, error), 303)
     ticked = {v for k, v in pairs if k == "claims"}
     given = (ticked & p.claims.all) | p.claims.essential
+    if "offline_access" in p.scopes:
+        offline = "offline_access" in ticked
+        record_decision(
+            session,
+            account_id=browser.account_id,
+            subject_ref=subject_ref,
+            client_id=p.client.client_id,
+            given=["offline_access"] if offline else [],
+            refused=[] if offline else ["offline_access"],
+            purpose="offline-access",
+            purpose_description=p.client.purpose,
+            language=page_language(request),
+        )
+        if not offline:
+            p.scopes.discard("offline_access")
+            row.params = {**row.params, "scopes": sorted(p.scopes)}
     record_decision(
         session,
         account_id=browser.account_id,
@@ -362,6 +383,7 @@ def token(request: Request, session: DbSession, params: ParamsDep) -> JSONRespon
         # OpenID4VCI §6: wallets redeem pre-authorized codes anonymously (no client auth).
         return pre_authorized_token(request, session, form)
     client = authenticate_client(session, provider, form, request.headers.get("authorization"))
+    session.commit()  # a consumed client-assertion jti stays consumed even if the grant fails
     grant_type = form.get("grant_type")
     if grant_type == "authorization_code":
         body = tokens.exchange_code(session, provider, client, form)
@@ -451,6 +473,7 @@ def revoke(request: Request, session: DbSession, params: ParamsDep) -> Response:
     provider = provider_of(request)
     form = params.require_form()
     client = authenticate_client(session, provider, form, request.headers.get("authorization"))
+    session.commit()  # a consumed client-assertion jti stays consumed
     value = form.get("token")
     if not value:
         raise InvalidRequest("token is required")
@@ -491,7 +514,13 @@ def logout(request: Request, session: DbSession, raw: ParamsDep) -> Response:
     except InvalidLogoutRequest:
         return _fatal_page(request, "invalid_logout")
     browser = current_session(request, session)
-    if browser is None or (claims is not None and claims.get("sid") == public_sid(browser.sid)):
+    hinted_this_session = (
+        browser is not None
+        and client is not None
+        and claims is not None
+        and claims.get("sid") == provider.subject_ids.session_for(client, public_sid(browser.sid))
+    )
+    if browser is None or hinted_this_session:
         return _finish_logout(request, session, provider, browser, target)
     return render(
         request,

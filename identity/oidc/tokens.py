@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import string
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,7 @@ from consent.ledger import active_claims
 from core.db import utcnow
 from core.errors import InvalidGrant, InvalidRequest
 from core.tokens import b64url, new_token, token_hash
+from identity.accounts.sessions import session_is_live
 from identity.oidc.claims import RequestedClaims
 from identity.oidc.models import AuthorizationCode, Client, Grant, Token
 from identity.oidc.provider import Provider
@@ -50,9 +52,13 @@ def revoke_grant(session: Session, grant_id: str, reason: str) -> None:
         )
 
 
+# RFC 7636 §4.1: ALPHA / DIGIT / "-" / "." / "_" / "~" (ASCII only; str.isalnum is Unicode)
+PKCE_CHARSET = frozenset(string.ascii_letters + string.digits + "-._~")
+
+
 def pkce_matches(verifier: str, challenge: str) -> bool:
     """RFC 7636 §4.6 with S256."""
-    if not 43 <= len(verifier) <= 128 or not all(c.isalnum() or c in "-._~" for c in verifier):
+    if not 43 <= len(verifier) <= 128 or not set(verifier) <= PKCE_CHARSET:
         return False
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return hmac.compare_digest(b64url(digest), challenge)
@@ -92,7 +98,7 @@ def build_id_token(
         "auth_time": int(grant.auth_time.timestamp()),
         "acr": grant.acr,
         "amr": grant.amr,
-        "sid": grant.sid,
+        "sid": provider.subject_ids.session_for(client, grant.sid),
         "at_hash": at_hash(access_token),
     }
     if nonce:
@@ -118,7 +124,7 @@ def _audit_release(
         )
 
 
-def _new_token(session: Session, grant: Grant, kind: str, ttl: int) -> str:
+def _new_token(session: Session, grant: Grant, kind: str, ttl: int, scope: str) -> str:
     value = new_token(32)
     now = utcnow()
     session.add(
@@ -127,7 +133,7 @@ def _new_token(session: Session, grant: Grant, kind: str, ttl: int) -> str:
             kind=kind,
             grant_id=grant.id,
             client_id=grant.client_id,
-            scope=grant.scope,
+            scope=scope,
             issued_at=now,
             expires_at=now + dt.timedelta(seconds=ttl),
         )
@@ -143,17 +149,19 @@ def issue_tokens(
     *,
     grant_type: str,
     nonce: str | None,
+    scope: str | None = None,
 ) -> dict[str, Any]:
     cfg = provider.config
-    access = _new_token(session, grant, "access", cfg.access_token_ttl)
-    refresh = _new_token(session, grant, "refresh", cfg.refresh_token_ttl)
+    scope = scope or grant.scope
+    access = _new_token(session, grant, "access", cfg.access_token_ttl, scope)
+    refresh = _new_token(session, grant, "refresh", cfg.refresh_token_ttl, grant.scope)
     session.flush()
     body: dict[str, Any] = {
         "access_token": access,
         "token_type": "Bearer",
         "expires_in": cfg.access_token_ttl,
         "refresh_token": refresh,
-        "scope": grant.scope,
+        "scope": scope,
         "id_token": build_id_token(session, provider, client, grant, access, nonce=nonce),
     }
     record(
@@ -227,10 +235,20 @@ def refresh(
         raise InvalidGrant("the grant was revoked")
     if row.expires_at <= utcnow():
         raise InvalidGrant("the refresh token has expired")
+    if "offline_access" not in grant.scope.split() and not session_is_live(session, grant.sid):
+        # Without offline access a grant lives only as long as the browser session.
+        revoke_grant(session, grant.id, "session_ended")
+        session.commit()
+        raise InvalidGrant("the resident's session has ended")
     requested_scope = form.get("scope")
-    if requested_scope and not set(requested_scope.split()) <= set(grant.scope.split()):
-        raise InvalidGrant("a refresh may not widen the scope")
-    return issue_tokens(session, provider, client, grant, grant_type="refresh_token", nonce=None)
+    scope = None
+    if requested_scope:
+        if not set(requested_scope.split()) <= set(grant.scope.split()):
+            raise InvalidGrant("a refresh may not widen the scope")
+        scope = " ".join(sorted(set(requested_scope.split())))  # RFC 6749 §6: may narrow
+    return issue_tokens(
+        session, provider, client, grant, grant_type="refresh_token", nonce=None, scope=scope
+    )
 
 
 def active_token(

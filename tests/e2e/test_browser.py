@@ -1,5 +1,6 @@
 """A real Chromium (Debian's, driven by Playwright from PyPI) against a real server:
-register → verify e-mail → login → consent → redirect, with axe-core accessibility checks."""
+register → verify e-mail → login → consent → redirect → account page, with axe-core
+accessibility checks."""
 
 from __future__ import annotations
 
@@ -146,6 +147,14 @@ def test_register_login_consent_redirect_in_chromium(
         page.check("input[name=claims][value=email]")
         page.click("button[name=decision][value=allow]")
         page.wait_for_url(callback + "*")
+
+        claims = json.dumps({"birth_date": "1990-05-17"})
+        offer = ["attestations", "offer", "--account", email, "--type", "age", "--claims", claims]
+        live_server.cli(*offer)  # so the account page has a table to check
+        page.goto(live_server.url + "/account")
+        assert page.locator("h1").inner_text() == "Mijn account"
+        assert page.locator("table tbody tr").count() == 1
+        audits["account"] = axe_violations(page, axe_script)
         browser.close()
 
     assert redirected, "the browser never reached the platform's callback"

@@ -1,19 +1,27 @@
 """A test holder (wallet) written from the specifications only: OpenID4VCI 1.0 pre-authorized
 code flow (§4.1 offer by reference, §6 token, §7 nonce, §8 credential with `jwt` proofs,
-Appendix F.1), then SD-JWT presentation with key binding (RFC 9901 §7.2).
+Appendix F.1), SD-JWT presentation with key binding (RFC 9901 §7.2), and the status check of
+a received credential (Token Status List §8.3).
 
-It talks HTTP through any httpx-style client (FastAPI's TestClient or httpx.Client) and
-relies on nothing of Kluis but its URLs.
+It talks HTTP through FastAPI's TestClient in-process (absolute URLs are reduced to paths), or
+through an httpx.Client to a real server (`Wallet.over_http(base_url)`: URLs are followed as
+they are, and must stay on that server's origin, since tests talk only to loopback). It relies
+on nothing of Kluis but its URLs.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 import time
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
@@ -22,11 +30,23 @@ from attestations.sdjwt import HeldSdJwt, VerificationPolicy, VerifiedSdJwt, ver
 
 PRE_AUTH_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 OFFER_SCHEME = "openid-credential-offer"
+STATUS_LIST_TYP = "statuslist+jwt"
+STATUS_LIST_MEDIA_TYPE = "application/statuslist+jwt"
+VALID = 0x00
+
+
+class CredentialRevoked(Exception):
+    """The issuer's status list says the credential is no longer valid."""
 
 
 def _path(url: str) -> str:
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc
 
 
 @dataclass
@@ -42,9 +62,25 @@ class StoredCredential:
 
 @dataclass
 class Wallet:
-    http: Any  # TestClient / httpx.Client; absolute URLs are reduced to paths for it
+    http: Any  # TestClient / httpx.Client
     credentials: list[StoredCredential] = field(default_factory=list)
     last_response: Any = None
+    # None: in-process, absolute URLs are reduced to paths. Set: the real server's base URL.
+    origin: str | None = None
+
+    @classmethod
+    @contextlib.contextmanager
+    def over_http(cls, base_url: str) -> Iterator[Wallet]:
+        """A wallet with its own httpx.Client talking to a real server at `base_url`."""
+        with httpx.Client(base_url=base_url, timeout=10.0) as http:
+            yield cls(http, origin=base_url)
+
+    def url(self, url: str) -> str:
+        """What to hand the HTTP client for a URL found in an offer or in metadata."""
+        if self.origin is None:
+            return _path(url)
+        assert _origin(url) == _origin(self.origin), f"{url} is not on {self.origin}"
+        return url
 
     # -- the offer (§4.1.3) ---------------------------------------------------------------
     def resolve_offer(self, offer_uri: str) -> dict[str, Any]:
@@ -52,7 +88,7 @@ class Wallet:
         assert parts.scheme == OFFER_SCHEME, offer_uri
         query = parse_qs(parts.query)
         assert set(query) == {"credential_offer_uri"}, "offer by reference expected"
-        response = self.http.get(_path(query["credential_offer_uri"][0]))
+        response = self.http.get(self.url(query["credential_offer_uri"][0]))
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("application/json")
         offer: dict[str, Any] = response.json()
@@ -60,10 +96,12 @@ class Wallet:
 
     def metadata(self, issuer: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """Credential Issuer Metadata (§12.2.2) and its Authorization Server's (RFC 8414)."""
-        issuer_md = self.http.get(_path(issuer + "/.well-known/openid-credential-issuer")).json()
+        issuer_md = self.http.get(self.url(issuer + "/.well-known/openid-credential-issuer")).json()
         assert issuer_md["credential_issuer"] == issuer
         as_issuer = issuer_md.get("authorization_servers", [issuer])[0]
-        as_md = self.http.get(_path(as_issuer + "/.well-known/oauth-authorization-server")).json()
+        as_md = self.http.get(
+            self.url(as_issuer + "/.well-known/oauth-authorization-server")
+        ).json()
         assert PRE_AUTH_GRANT in as_md["grant_types_supported"]
         return issuer_md, as_md
 
@@ -72,12 +110,12 @@ class Wallet:
         form = {"grant_type": PRE_AUTH_GRANT, "pre-authorized_code": code}
         if tx_code is not None:
             form["tx_code"] = tx_code
-        self.last_response = self.http.post(_path(as_md["token_endpoint"]), data=form)
+        self.last_response = self.http.post(self.url(as_md["token_endpoint"]), data=form)
         return self.last_response
 
     # -- nonce (§7) and proofs (Appendix F.1) ----------------------------------------------
     def nonce(self, issuer_md: dict[str, Any]) -> str:
-        response = self.http.post(_path(issuer_md["nonce_endpoint"]))
+        response = self.http.post(self.url(issuer_md["nonce_endpoint"]))
         assert response.status_code == 200 and "no-store" in response.headers["cache-control"]
         c_nonce: str = response.json()["c_nonce"]
         return c_nonce
@@ -93,7 +131,7 @@ class Wallet:
         self, issuer_md: dict[str, Any], access_token: str, config_id: str, proofs: list[str]
     ) -> Any:
         self.last_response = self.http.post(
-            _path(issuer_md["credential_endpoint"]),
+            self.url(issuer_md["credential_endpoint"]),
             json={"credential_configuration_id": config_id, "proofs": {"jwt": proofs}},
             headers={"Authorization": f"Bearer {access_token}"},
         )
@@ -103,9 +141,9 @@ class Wallet:
     def issuer_keys(self, issuer: str) -> dict[str, Any]:
         parts = urlsplit(issuer)
         well_known = f"{parts.scheme}://{parts.netloc}/.well-known/jwt-vc-issuer{parts.path}"
-        metadata = self.http.get(_path(well_known)).json()
+        metadata = self.http.get(self.url(well_known)).json()
         assert metadata["issuer"] == issuer
-        jwks: dict[str, Any] = self.http.get(_path(metadata["jwks_uri"])).json()
+        jwks: dict[str, Any] = self.http.get(self.url(metadata["jwks_uri"])).json()
         return {key["kid"]: key for key in jwks["keys"]}
 
     def check_credential(self, issuer: str, credential: str) -> VerifiedSdJwt:
@@ -121,6 +159,36 @@ class Wallet:
             ),
         )
         assert verified.header["typ"] == "dc+sd-jwt"
+        return verified
+
+    def status_of(self, verified: VerifiedSdJwt, keys: dict[str, Any]) -> int:
+        """Token Status List §8.3: fetch the list the credential names, check its type,
+        signature (an issuer key by `kid`), `sub` and expiry, and read the entry (§4.1)."""
+        ref = verified.claims["status"]["status_list"]
+        response = self.http.get(self.url(ref["uri"]))
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == STATUS_LIST_MEDIA_TYPE
+        header = jwt.get_unverified_header(response.text)
+        assert header["typ"] == STATUS_LIST_TYP
+        claims = jwt.decode(
+            response.text,
+            jwt.PyJWK(keys[header["kid"]]).key,
+            algorithms=["ES256"],
+            options={"require": ["sub", "iat", "status_list"]},
+        )
+        assert claims["sub"] == ref["uri"]
+        bits, lst = claims["status_list"]["bits"], claims["status_list"]["lst"]
+        array = zlib.decompress(base64.urlsafe_b64decode(lst + "=" * (-len(lst) % 4)))
+        per_byte, idx = 8 // bits, ref["idx"]
+        return int((array[idx // per_byte] >> ((idx % per_byte) * bits)) & ((1 << bits) - 1))
+
+    def verify(self, issuer: str, credential: str) -> VerifiedSdJwt:
+        """What a holder (or verifier) checks before relying on a credential: the issuer's
+        signature through its published keys, then the status list. `CredentialRevoked`
+        if the issuer revoked it."""
+        verified = self.check_credential(issuer, credential)
+        if self.status_of(verified, self.issuer_keys(issuer)) != VALID:
+            raise CredentialRevoked(verified.claims["status"]["status_list"]["uri"])
         return verified
 
     # -- the whole flow ---------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -106,3 +107,21 @@ def test_offer_refuses_invalid_claims_and_unknown_accounts(
 
 def test_purge_runs(runtime: Runtime) -> None:
     assert run(runtime, "purge").startswith("purged ")
+
+
+def test_offer_ttl_sets_the_lifetime_within_bounds(runtime: Runtime, session: Session) -> None:
+    from tests.support.attestations import make_account
+
+    account = make_account(session, runtime.subject_keys)
+    session.commit()
+    base = ["offer", "--account", account, "--type", "postcode", "--claims", POSTCODE, "--json"]
+    before = dt.datetime.now(dt.UTC)
+    default = json.loads(run(runtime, *base))
+    short = json.loads(run(runtime, *base, "--ttl", "60"))
+    after = dt.datetime.now(dt.UTC)
+    for offer, ttl in ((default, dt.timedelta(minutes=15)), (short, dt.timedelta(seconds=60))):
+        expires = dt.datetime.fromisoformat(offer["expires_at"])
+        assert before + ttl <= expires <= after + ttl
+    for refused in ("0", "86401", "-5", "soon"):
+        result = CliRunner().invoke(attestations_cli, [*base, "--ttl", refused], obj=runtime)
+        assert result.exit_code == 2 and "--ttl" in result.output

@@ -293,13 +293,13 @@ def test_csrf_token_of_another_browser_is_refused(
         "evil.example",
     ],
 )
-def test_return_to_outside_this_site_lands_on_the_start_page(
+def test_return_to_outside_this_site_lands_on_the_account_page(
     client: TestClient, resident: Account, return_to: str
 ) -> None:
     page = client.get("/login", params={"return_to": return_to}).text
-    assert 'name="return_to" value="/"' in page
+    assert 'name="return_to" value="/account"' in page
     response = log_in(client, EMAIL, return_to=return_to)
-    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert response.status_code == 303 and response.headers["location"] == "/account"
 
 
 def test_login_page_keeps_return_to_and_prefills_login_hint(client: TestClient) -> None:

@@ -157,7 +157,9 @@ def test_offline_access_survives_logout(
 ) -> None:
     rp = make_rp(session, "Offline")
     make_resident(runtime, session, client)
-    query, verifier, _ = code_flow(client, rp, allow=[], scope="openid offline_access")
+    query, verifier, _ = code_flow(
+        client, rp, allow=["offline_access"], scope="openid offline_access", prompt="consent"
+    )
     tokens = exchange(client, rp, query["code"], verifier).json()
     client.get("/logout", params={"id_token_hint": tokens["id_token"]}, follow_redirects=False)
     refreshed = client.post(

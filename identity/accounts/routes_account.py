@@ -1,0 +1,65 @@
+"""The resident's own account page (`GET /account`): who they are here, whether their e-mail
+address is confirmed, and the METADATA of their credential offers and issued attestations
+(read through the attestations package's public functions). Read-only: the only form on it
+logs out (POST with CSRF)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from attestations import TYPES, credentials_for_account, offers_for_account
+from core import i18n
+from core.web import render
+from identity.accounts.profile import own_profile
+from identity.accounts.service import get_account
+from identity.accounts.sessions import current_session
+from identity.accounts.web import AccountsDep, SessionDep, see_other
+
+router = APIRouter(tags=["accounts"], include_in_schema=False)
+
+ACCOUNT_PATH = "/account"
+LOCAL_TIME = ZoneInfo("Europe/Amsterdam")  # residents read times in their own time zone
+
+
+@dataclass(frozen=True)
+class When:
+    iso: str  # for <time datetime>
+    text: str
+
+
+def when(moment: dt.datetime, *, day_only: bool = False) -> When:
+    local = moment.astimezone(LOCAL_TIME)
+    if day_only:
+        return When(local.date().isoformat(), local.strftime("%d-%m-%Y"))
+    return When(local.isoformat(timespec="minutes"), local.strftime("%d-%m-%Y %H:%M"))
+
+
+def login_redirect(request: Request) -> Response:
+    query = {"return_to": ACCOUNT_PATH}
+    if (lang := request.query_params.get("lang")) in i18n.SUPPORTED:
+        query["lang"] = str(lang)
+    return see_other("/login?" + urlencode(query, safe="/"))
+
+
+@router.get(ACCOUNT_PATH)
+def account_page(request: Request, session: SessionDep, accounts: AccountsDep) -> Response:
+    browser = current_session(request, session)
+    account = get_account(session, browser.account_id) if browser is not None else None
+    if account is None:
+        return login_redirect(request)
+    context = {
+        "profile": own_profile(session, accounts.subject_keys, account),
+        "offers": offers_for_account(session, account.id),
+        "credentials": credentials_for_account(session, account.id),
+        "type_names": {type_id: ctype.name for type_id, ctype in TYPES.items()},
+        "when": when,
+    }
+    response = render(request, "accounts/account.html", context)
+    response.headers["Cache-Control"] = "no-store"  # personal data: not for shared caches
+    return response

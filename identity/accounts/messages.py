@@ -194,6 +194,7 @@ register(
         },
         # the account page
         "accounts.account.title": {"nl": "Mijn account", "en": "My account"},
+        "accounts.account.link": {"nl": "Naar mijn account", "en": "Go to my account"},
         "accounts.account.profile": {"nl": "Je gegevens", "en": "Your details"},
         "accounts.account.handle": {"nl": "Gebruikersnaam", "en": "Username"},
         "accounts.account.name": {"nl": "Naam", "en": "Name"},

@@ -14,6 +14,7 @@ from attestations.issuance import create_offer, purge_expired
 from attestations.qr import qr_png
 from attestations.statuslist import issued_credentials, revoke_credential
 from attestations.types import TYPES
+from attestations.verifier.session import purge_sessions
 from core.db import Database
 from core.errors import Problem
 from identity.accounts.models import Account
@@ -160,7 +161,10 @@ def list_issued(runtime: AttestationsRuntime, identifier: str, as_json: bool) ->
 @attestations_cli.command("purge")
 @click.pass_obj
 def purge(runtime: AttestationsRuntime) -> None:
-    """Delete dead credential offers (a day after they expired) and expired nonces."""
+    """Delete dead credential offers (a day after they expired) and expired nonces, erase
+    verification results past their lifetime and delete verification sessions a day old."""
     with runtime.db.transaction() as session:
         removed = purge_expired(session)
+        sessions = purge_sessions(session)
     click.echo(f"purged {removed} offer(s)")
+    click.echo(f"purged {sessions} verification session(s)")

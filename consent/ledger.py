@@ -6,8 +6,10 @@ UserInfo issuance, which release a claim only while its latest event is `given`.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -128,3 +130,119 @@ def record_decision(
                 {"client": client_id, "claims": claims, "purpose": purpose, "method": method},
             )
     session.flush()
+
+
+# --- withdrawal -------------------------------------------------------------------------
+
+# (session, account_id, client_id, withdrawn claim names, when) -> None. The composition
+# root passes one that tells the platform (a CAEP token-claims-change SET through the
+# outbox); the ledger itself knows nothing of platforms or tokens.
+WithdrawalListener = Callable[[Session, str, str, list[str], dt.datetime], None]
+
+
+def withdraw_consent(
+    session: Session,
+    *,
+    account_id: str,
+    subject_ref: str,
+    client_id: str,
+    claims: Iterable[str] | None,
+    actor: str,
+    method: str,
+    listener: WithdrawalListener | None = None,
+) -> list[str]:
+    """Withdraw consent for `claims` (None: every claim) at one platform, for every purpose.
+
+    Each record whose latest event is `given` gets a new `withdrawn` event (never an edit), so
+    the next ID token or UserInfo response lacks the claim. Audited in the same transaction;
+    `listener` is told which claims were withdrawn. Returns those claim names (sorted)."""
+    wanted = None if claims is None else set(claims)
+    now = utcnow()
+    withdrawn: set[str] = set()
+    for rec, event in _latest_by_record(session, account_id, client_id):
+        if event != GIVEN or (wanted is not None and rec.claim not in wanted):
+            continue
+        session.add(
+            ConsentEvent(record_id=rec.id, event=WITHDRAWN, at=now, actor=actor, method=method)
+        )
+        withdrawn.add(rec.claim)
+    names = sorted(withdrawn)
+    if not names:
+        return names
+    session.flush()
+    record(
+        session,
+        "consent.withdrawn",
+        actor,
+        subject_ref,
+        {"client": client_id, "claims": names, "method": method},
+    )
+    if listener is not None:
+        listener(session, account_id, client_id, names, now)
+    return names
+
+
+def _latest_by_record(
+    session: Session, account_id: str, client_id: str
+) -> list[tuple[ConsentRecord, str]]:
+    """(record, latest event) for every record of one resident at one platform."""
+    query = (
+        select(ConsentRecord, ConsentEvent.event)
+        .join(ConsentEvent, ConsentEvent.record_id == ConsentRecord.id)
+        .where(ConsentRecord.account_id == account_id, ConsentRecord.client_id == client_id)
+        .order_by(ConsentEvent.at, ConsentEvent.id)
+    )
+    latest: dict[str, tuple[ConsentRecord, str]] = {}
+    for rec, event in session.execute(query):
+        latest[rec.id] = (rec, event)
+    return list(latest.values())
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsentState:
+    """One record with its full event history, for the resident's page and receipts."""
+
+    record: ConsentRecord
+    events: list[ConsentEvent]
+
+    @property
+    def state(self) -> str:
+        return self.events[-1].event if self.events else GIVEN
+
+    @property
+    def changed_at(self) -> dt.datetime:
+        return self.events[-1].at if self.events else self.record.created_at
+
+
+def consents_of(
+    session: Session, account_id: str, client_id: str | None = None
+) -> dict[str, list[ConsentState]]:
+    """client_id -> the resident's consent records there, with their events (oldest first)."""
+    query = select(ConsentRecord).where(ConsentRecord.account_id == account_id)
+    if client_id is not None:
+        query = query.where(ConsentRecord.client_id == client_id)
+    records = list(session.scalars(query.order_by(ConsentRecord.created_at, ConsentRecord.claim)))
+    events: dict[str, list[ConsentEvent]] = {r.id: [] for r in records}
+    if records:
+        for ev in session.scalars(
+            select(ConsentEvent)
+            .where(ConsentEvent.record_id.in_(list(events)))
+            .order_by(ConsentEvent.at, ConsentEvent.id)
+        ):
+            events[ev.record_id].append(ev)
+    result: dict[str, list[ConsentState]] = {}
+    for rec in records:
+        result.setdefault(rec.client_id, []).append(ConsentState(rec, events[rec.id]))
+    return result
+
+
+def clients_with_data(session: Session, account_id: str) -> set[str]:
+    """Platforms that may have received data about the resident: any consent ever given."""
+    return set(
+        session.scalars(
+            select(ConsentRecord.client_id)
+            .join(ConsentEvent, ConsentEvent.record_id == ConsentRecord.id)
+            .where(ConsentRecord.account_id == account_id, ConsentEvent.event == GIVEN)
+            .distinct()
+        )
+    )

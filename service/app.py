@@ -20,6 +20,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from attestations.routes import OAUTH_PATHS as ATTESTATION_OAUTH_PATHS
 from attestations.routes import router as attestations_router
+from attestations.verifier.routes import OAUTH_PATHS as VERIFIER_OAUTH_PATHS
+from attestations.verifier.routes import router as verifier_router
+from consent.erasure import refresh_erasure_states
+from consent.routes import router as consent_router
 from core.db import Database, db_session
 from core.errors import OAuthError, Problem, TooManyRequests
 from core.logging import request_id_var
@@ -36,7 +40,8 @@ from service.runtime import Runtime, build_runtime
 from service.settings import Settings
 
 log = logging.getLogger("kluis.app")
-TEMPLATE_PACKAGES = ("service", "identity")
+TEMPLATE_PACKAGES: tuple[str, ...] = ("service", "identity")
+TEMPLATE_PACKAGES = (*TEMPLATE_PACKAGES, "consent")
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -127,6 +132,8 @@ def _outbox_loop(runtime: Runtime, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             runtime.outbox.deliver_due()
+            with runtime.db.transaction() as session:
+                refresh_erasure_states(session)
             if time.monotonic() - last_checkpoint >= runtime.settings.audit_checkpoint_interval:
                 with runtime.db.transaction() as session:
                     runtime.audit.checkpoint(session)
@@ -160,6 +167,7 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
     app.state.accounts = runtime.accounts
     app.state.oauth_paths = set(OIDC_OAUTH_PATHS)
     app.state.oauth_paths.update(ATTESTATION_OAUTH_PATHS)
+    app.state.oauth_paths.update(VERIFIER_OAUTH_PATHS)
     app.state.templates = Templates(
         TEMPLATE_PACKAGES,
         csrf_key=derive_key(settings.secret_bytes, "kluis/web/csrf"),
@@ -193,4 +201,6 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(account_page_router)
     app.include_router(attestations_router)
+    app.include_router(verifier_router)
+    app.include_router(consent_router)
     return app

@@ -12,11 +12,13 @@ import uvicorn
 from attestations.cli import attestations_cli
 from consent.auditlog import AuditLog
 from consent.cli import audit_cli
+from consent.erasure_cli import delete_account, erasure_cli
 from core.db import Database
 from core.logging import configure_logging
 from identity.accounts.cli import accounts_cli
 from identity.accounts.service import Accounts
 from identity.oidc.cli import clients_cli
+from identity.oidc.provider import Provider
 from keys import Keyring, SubjectKeys
 from keys.cli import keys_cli
 from service import migrate
@@ -58,6 +60,10 @@ class CliRuntime:
     @property
     def accounts(self) -> Accounts:
         return self.runtime.accounts
+
+    @property
+    def oidc(self) -> Provider:
+        return self.runtime.oidc
 
 
 @click.group()
@@ -121,6 +127,8 @@ cli.add_command(audit_cli)
 cli.add_command(clients_cli)
 cli.add_command(accounts_cli)
 cli.add_command(attestations_cli)
+cli.add_command(erasure_cli)
+accounts_cli.add_command(delete_account)
 
 
 def main() -> None:

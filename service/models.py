@@ -2,6 +2,7 @@
 
 from adapters import outbox as outbox_models
 from attestations import models as attestations_models
+from attestations.verifier import models as verifier_models
 from consent import models as consent_models
 from core.db import Base
 from identity.accounts import models as accounts_models
@@ -16,4 +17,5 @@ __all__ = [
     "keys_models",
     "oidc_models",
     "outbox_models",
+    "verifier_models",
 ]

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from adapters.mail import FileOutbox, Mailer, SmtpMailer
 from adapters.outbox import Outbox
 from consent.auditlog import AuditLog, checkpoint_signer
+from consent.signals import DELIVERY_KIND as SECURITY_EVENT
+from consent.signals import render_security_event
 from core.db import Database
 from identity.accounts.service import Accounts, account_claims, get_account
 from identity.oidc.claims import ClaimRegistry
@@ -95,6 +97,7 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     subject_keys = SubjectKeys(secret)
     provider = build_provider(settings, keyring, subject_keys)
     outbox = Outbox(database, {BACKCHANNEL_LOGOUT: render_logout_token(provider)})
+    outbox.renderers[SECURITY_EVENT] = render_security_event(keyring)
     mailer = build_mailer(settings)
     return Runtime(
         settings=settings,

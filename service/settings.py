@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         default=300.0, gt=0, description="seconds between automatic audit checkpoints"
     )
 
+    # Verification sessions (OpenID4VP): how long a QR code stays valid, and how long the
+    # platform can read the verified result before it is erased.
+    verifier_session_ttl: int = Field(default=300, ge=30, le=3600, description="seconds")
+    verifier_result_ttl: int = Field(default=120, ge=10, le=3600, description="seconds")
+
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
         if not self.issuer:

@@ -1,6 +1,7 @@
 """A test holder (wallet) written from the specifications only: OpenID4VCI 1.0 pre-authorized
 code flow (§4.1 offer by reference, §6 token, §7 nonce, §8 credential with `jwt` proofs,
-Appendix F.1), SD-JWT presentation with key binding (RFC 9901 §7.2), and the status check of
+Appendix F.1), OpenID4VP 1.0 presentation (request object by reference, DCQL, `direct_post`),
+SD-JWT presentation with key binding (RFC 9901 §7.2), and the status check of
 a received credential (Token Status List §8.3).
 
 It talks HTTP through FastAPI's TestClient in-process (absolute URLs are reduced to paths), or
@@ -33,6 +34,9 @@ OFFER_SCHEME = "openid-credential-offer"
 STATUS_LIST_TYP = "statuslist+jwt"
 STATUS_LIST_MEDIA_TYPE = "application/statuslist+jwt"
 VALID = 0x00
+VP_SCHEME = "openid4vp://"
+REQUEST_OBJECT_TYP = "oauth-authz-req+jwt"
+REQUEST_OBJECT_MEDIA_TYPE = "application/oauth-authz-req+jwt"
 
 
 class CredentialRevoked(Exception):
@@ -67,6 +71,7 @@ class Wallet:
     last_response: Any = None
     # None: in-process, absolute URLs are reduced to paths. Set: the real server's base URL.
     origin: str | None = None
+    last_vp_token: str | None = None
 
     @classmethod
     @contextlib.contextmanager
@@ -219,3 +224,81 @@ class Wallet:
             assert held.claims["vct"] == configuration["vct"]
         self.credentials.extend(issued)
         return issued
+
+    # -- presenting to a verifier (OpenID4VP 1.0) --------------------------------------------
+    def resolve_request(self, qr_payload: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """§5 / RFC 9101 by reference: parse the `openid4vp://` request, fetch the Request
+        Object from `request_uri`, check its type, its signature (the verifier's JWKS at
+        `/jwks.json` of the request URI's origin) and that its `client_id` is the one in the
+        QR code. Returns (header, claims)."""
+        parts = urlsplit(qr_payload)
+        assert f"{parts.scheme}://" == VP_SCHEME, qr_payload
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        assert set(query) == {"client_id", "request_uri"}, "request by reference expected"
+        response = self.http.get(self.url(query["request_uri"]))
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith(REQUEST_OBJECT_MEDIA_TYPE)
+        token = response.text
+        header = jwt.get_unverified_header(token)
+        assert header["typ"] == REQUEST_OBJECT_TYP and header["alg"] == "ES256"
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(query["request_uri"]))
+        jwks = self.http.get(self.url(origin + "/jwks.json")).json()
+        key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            jwt.PyJWK(key).key,
+            algorithms=["ES256"],
+            audience="https://self-issued.me/v2",
+            options={"require": ["client_id", "nonce", "response_uri", "exp"]},
+        )
+        assert claims["client_id"] == query["client_id"]
+        assert claims["response_type"] == "vp_token"
+        assert claims["response_mode"] == "direct_post"
+        prefix, _, original = claims["client_id"].partition(":")
+        assert prefix == "redirect_uri" and original == claims["response_uri"]
+        assert "dc+sd-jwt" in claims["client_metadata"]["vp_formats_supported"]
+        return header, claims
+
+    def find_credential(self, vct_values: list[str]) -> StoredCredential:
+        for stored in self.credentials:
+            if HeldSdJwt.parse(stored.credential).claims.get("vct") in vct_values:
+                return stored
+        raise LookupError("no credential of the requested type")
+
+    def present(
+        self,
+        qr_payload: str,
+        disclose: list[tuple[Any, ...]] | None = None,
+        *,
+        credential: StoredCredential | None = None,
+        nonce: str | None = None,
+        audience: str | None = None,
+        vp_token: str | None = None,
+    ) -> Any:
+        """Answer the request in `qr_payload` with `direct_post` (§8.2): for each DCQL
+        credential query one SD-JWT+KB disclosing `disclose` (default: the query's claim
+        paths), bound to the request's `nonce` with `aud` = its `client_id` (§B.3.6).
+        `nonce`, `audience` and `vp_token` override what is sent (negative tests)."""
+        _, request = self.resolve_request(qr_payload)
+        if vp_token is None:
+            token: dict[str, list[str]] = {}
+            for query in request["dcql_query"]["credentials"]:
+                assert query["format"] == "dc+sd-jwt"
+                stored = credential or self.find_credential(query["meta"]["vct_values"])
+                paths = disclose
+                if paths is None:
+                    paths = [tuple(c["path"]) for c in query.get("claims", [])]
+                token[query["id"]] = [
+                    stored.present(
+                        paths,
+                        nonce if nonce is not None else request["nonce"],
+                        audience if audience is not None else request["client_id"],
+                    )
+                ]
+            vp_token = json.dumps(token)
+        self.last_vp_token = vp_token
+        self.last_response = self.http.post(
+            self.url(request["response_uri"]),
+            data={"vp_token": vp_token, "state": request["state"]},
+        )
+        return self.last_response

@@ -1,0 +1,48 @@
+"""Tables of the verifier: one row per OpenID4VP verification session.
+
+Everything a session needs lives here, so any app process can serve any request (request
+object, wallet response, status polling). The result JWT holds only the claims the platform
+asked for, and is cleared once `result_expires_at` has passed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, UTCDateTime
+
+STATUSES = ("pending", "scanned", "done", "cancelled", "expired")
+
+
+class VerifierSession(Base):
+    __tablename__ = "verifier_sessions"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'scanned', 'done', 'cancelled', 'expired')",
+            name="status_allowed",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(
+        ForeignKey("oidc_clients.client_id", ondelete="CASCADE"), index=True
+    )
+    dcql_query: Mapped[dict[str, Any]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(Text)
+    poll_id: Mapped[str | None] = mapped_column(String(128))
+    # sent to the wallet in the request object: stored as they are, random and single-use
+    nonce: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    scanned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    result: Mapped[str | None] = mapped_column(Text)
+    result_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # a short code such as `wallet_access_denied` or `platform`, never personal data
+    end_reason: Mapped[str | None] = mapped_column(String(64))

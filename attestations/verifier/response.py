@@ -1,0 +1,214 @@
+"""The Response URI (OpenID4VP 1.0 §8.2 `direct_post`): the wallet posts `vp_token` and `state`.
+
+Checks, in order (each raises `PresentationRejected`, nothing is stored on failure):
+
+1. `state` names an open, unexpired session (one response per session, §14.1).
+2. An Authorization Error Response (`error`) ends the session as cancelled.
+3. `vp_token` is a JSON object keyed by credential query ids, one presentation per query
+   unless `multiple` (§8.1), covering the query's credential sets (§6.4.2).
+4. Each presentation passes `verify_vc`: a trusted issuer (Kluis itself) and its signature,
+   validity, the Token Status List, and key binding to this session's `nonce` with the
+   Client Identifier as `aud` and a fresh `iat` (§14.1.2, RFC 9901 §7.3).
+5. The disclosed claims cover the query (§6.4.1). Claims disclosed beyond it are dropped
+   here and never stored.
+6. The session moves to `done` in one conditional UPDATE with a result JWT signed by Kluis:
+   a concurrent or repeated response loses and is rejected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from attestations.errors import CredentialRejected
+from attestations.sdjwt import KB_MAX_AGE_SECONDS
+from attestations.vc import verify_vc
+from attestations.verifier.config import VerifierConfig
+from attestations.verifier.dcql import DcqlQuery, NoMatch, check_credential_sets, requested_claims
+from attestations.verifier.errors import PresentationRejected
+from attestations.verifier.models import VerifierSession
+from attestations.verifier.session import (
+    cancel_session,
+    effective_status,
+    finish_session,
+    query_of,
+)
+from consent.audit import record
+from core.db import utcnow
+from core.tokens import b64url
+from identity.oidc.clients import get_client
+from keys import Keyring
+
+RESULT_TYP = "kluis-verifier-result+jwt"
+ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
+MAX_VP_TOKEN = 256 * 1024
+
+
+def _open_session(session: Session, state: str | None) -> VerifierSession:
+    row = session.scalar(select(VerifierSession).where(VerifierSession.state == (state or "")))
+    if row is None or not state:
+        raise PresentationRejected("state does not name a verification transaction")
+    if effective_status(row) not in ("pending", "scanned"):
+        raise PresentationRejected("this transaction has already ended")
+    return row
+
+
+def _presentations(vp_token: str | None, query: DcqlQuery) -> dict[str, list[str]]:
+    if not vp_token or len(vp_token) > MAX_VP_TOKEN:
+        raise PresentationRejected("vp_token is required")
+    try:
+        parsed = json.loads(vp_token)
+    except ValueError:
+        raise PresentationRejected("vp_token must be a JSON object") from None
+    if not isinstance(parsed, dict) or not parsed:
+        raise PresentationRejected("vp_token must be a non-empty JSON object")
+    result: dict[str, list[str]] = {}
+    for credential_id, items in parsed.items():
+        credential = query.credential(credential_id)
+        if credential is None:
+            raise PresentationRejected(f"vp_token has an entry {credential_id!r} not in the query")
+        if not isinstance(items, list) or not items or not all(isinstance(p, str) for p in items):
+            raise PresentationRejected(f"vp_token.{credential_id} must be an array of strings")
+        if len(items) > 1 and not credential.multiple:
+            raise PresentationRejected(f"vp_token.{credential_id} must hold one presentation")
+        result[credential_id] = items
+    try:
+        check_credential_sets(query, list(result))
+    except NoMatch as exc:
+        raise PresentationRejected(str(exc)) from exc
+    return result
+
+
+def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
+    """RFC 7638 SHA-256 thumbprint of an EC, RSA or OKP public JWK."""
+    members = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n"), "OKP": ("crv", "kty", "x")}
+    names = members.get(str(jwk.get("kty")), ())
+    canonical = json.dumps({n: jwk.get(n) for n in names}, separators=(",", ":"), sort_keys=True)
+    return b64url(hashlib.sha256(canonical.encode()).digest())
+
+
+def poll_pseudonym(key: bytes, sector: str, poll_id: str, holder_thumbprint: str) -> str:
+    """HMAC(key, sector ‖ poll_id ‖ holder key): stable per wallet key and poll, different
+    across polls and platforms. For an external wallet the holder key is all there is, so a
+    wallet holding several credentials (batch issuance) can obtain several pseudonyms."""
+    message = b"\x00".join(p.encode() for p in ("poll", sector, poll_id, holder_thumbprint))
+    return b64url(hmac.new(key, message, hashlib.sha256).digest())
+
+
+def _verify_all(
+    session: Session,
+    keyring: Keyring,
+    config: VerifierConfig,
+    row: VerifierSession,
+    query: DcqlQuery,
+    presentations: Mapping[str, list[str]],
+    now: dt.datetime,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    entries, holder_keys = [], []
+    for credential_id, items in presentations.items():
+        credential = query.credential(credential_id)
+        assert credential is not None
+        for presentation in items:
+            try:
+                verified = verify_vc(
+                    presentation,
+                    session,
+                    keyring,
+                    row.nonce,
+                    config.client_id,
+                    now,
+                    issuer=config.issuer,
+                )
+                vct = str(verified.sd_jwt.claims.get("vct"))
+                claims = requested_claims(credential, vct, verified.claims)
+            except CredentialRejected as exc:
+                raise PresentationRejected(f"{credential_id}: {exc.code}: {exc}") from exc
+            except NoMatch as exc:
+                raise PresentationRejected(str(exc)) from exc
+            kb = verified.sd_jwt.key_binding or {}
+            entries.append(
+                {
+                    "id": credential_id,
+                    "vct": vct,
+                    "iss": verified.sd_jwt.claims.get("iss"),
+                    "claims": claims,
+                    "verification": {
+                        "signature": "valid",
+                        "status": "valid",
+                        "key_binding": "valid",
+                        "freshness": {
+                            "kb_iat": kb.get("iat"),
+                            "max_age_seconds": KB_MAX_AGE_SECONDS,
+                        },
+                    },
+                }
+            )
+            holder_keys.append(jwk_thumbprint(verified.holder_jwk))
+    return entries, holder_keys
+
+
+def _result_token(
+    session: Session,
+    keyring: Keyring,
+    config: VerifierConfig,
+    row: VerifierSession,
+    entries: list[dict[str, Any]],
+    holder_keys: list[str],
+    now: dt.datetime,
+) -> tuple[str, dt.datetime]:
+    expires = now + config.result_ttl
+    payload: dict[str, Any] = {
+        "iss": config.issuer,
+        "aud": row.client_id,
+        "iat": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+        "jti": secrets.token_urlsafe(16),
+        "session_id": row.id,
+        "credentials": entries,
+    }
+    if row.poll_id is not None:
+        client = get_client(session, row.client_id)
+        sector = client.sector_identifier if client is not None else row.client_id
+        payload["poll_id"] = row.poll_id
+        payload["poll_pseudonym"] = poll_pseudonym(
+            config.pseudonym_key, sector, row.poll_id, holder_keys[0]
+        )
+    token = keyring.sign_jwt(session, payload, "ES256", headers={"typ": RESULT_TYP})
+    return token, expires
+
+
+def receive_response(
+    session: Session, keyring: Keyring, config: VerifierConfig, form: Mapping[str, str]
+) -> None:
+    """Process one Authorization Response (or Error Response) posted by a wallet."""
+    row = _open_session(session, form.get("state"))
+    if "error" in form:
+        code = form["error"] if ERROR_CODE.match(form["error"]) else "other"
+        cancel_session(session, row, "wallet", f"wallet_{code}")
+        return
+    now = utcnow()
+    query = query_of(row, config.issuer)
+    presentations = _presentations(form.get("vp_token"), query)
+    entries, holder_keys = _verify_all(session, keyring, config, row, query, presentations, now)
+    token, expires = _result_token(session, keyring, config, row, entries, holder_keys, now)
+    if not finish_session(session, row.id, token, expires):
+        raise PresentationRejected("this transaction has already ended")
+    record(
+        session,
+        "verifier.presented",
+        "wallet",
+        details={
+            "session": row.id,
+            "client": row.client_id,
+            "credentials": [{"vct": e["vct"], "claims": sorted(e["claims"])} for e in entries],
+        },
+    )

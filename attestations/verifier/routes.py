@@ -1,0 +1,303 @@
+"""HTTP surface of the verifier: the platform API (`/verifier/sessions`, client-authenticated)
+and the wallet-facing OpenID4VP endpoints (`/verifier/request/{id}`, `/verifier/response`).
+
+Bodies are read in async dependencies; every route that touches the database is sync (thread
+pool), and the waiting forms (long-poll, SSE) check the database from the thread pool too, so
+the event loop never blocks and SQLite never deadlocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from attestations.qr import qr_png, qr_svg
+from attestations.verifier.config import VerifierConfig
+from attestations.verifier.errors import (
+    InvalidSessionRequest,
+    PresentationRejected,
+    RequestObjectGone,
+    SessionNotFound,
+)
+from attestations.verifier.request_object import MEDIA_TYPE, sign_request_object
+from attestations.verifier.response import receive_response
+from attestations.verifier.session import (
+    FINAL,
+    cancel_session,
+    clear_result,
+    create_session,
+    live_session,
+    mark_scanned,
+    session_for_client,
+    session_links,
+    status_body,
+)
+from core.db import Database, db_session
+from core.errors import InvalidClient
+from identity.oidc.client_auth import authenticate_client
+from identity.oidc.provider import Provider
+from keys import Keyring, derive_key
+
+router = APIRouter(tags=["verifier"])
+DbSession = Annotated[Session, Depends(db_session)]
+OAUTH_PATHS = {"/verifier/response"}
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+MAX_WAIT_SECONDS = 30
+POLL_INTERVAL_SECONDS = 0.25
+SSE_KEEPALIVE_SECONDS = 15.0
+ASSERTION_FIELDS = ("client_id", "client_assertion", "client_assertion_type")
+PLATFORM_AUTH_METHODS = ("client_secret_basic", "private_key_jwt")
+
+
+def config_of(request: Request) -> VerifierConfig:
+    settings = request.app.state.settings
+    return VerifierConfig(
+        settings.issuer,
+        session_ttl=_seconds(getattr(settings, "verifier_session_ttl", 300)),
+        result_ttl=_seconds(getattr(settings, "verifier_result_ttl", 120)),
+        pseudonym_key=derive_key(settings.secret_bytes, "kluis/verifier/poll-pseudonym"),
+    )
+
+
+def _seconds(value: int) -> dt.timedelta:
+    return dt.timedelta(seconds=value)
+
+
+def _keyring(request: Request) -> Keyring:
+    keyring: Keyring = request.app.state.keyring
+    return keyring
+
+
+# --- request bodies (read on the event loop) ---------------------------------------------------
+
+
+async def read_json(request: Request) -> Any:
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        return None
+    try:
+        return await request.json()
+    except ValueError:
+        return None
+
+
+async def read_form(request: Request) -> dict[str, str] | None:
+    """The urlencoded body; None when it is not a form or a parameter is repeated."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return None
+    form = await request.form()
+    values: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if not isinstance(value, str) or key in values:
+            return None
+        values[key] = value
+    return values
+
+
+JsonBody = Annotated[Any, Depends(read_json)]
+FormBody = Annotated[dict[str, str] | None, Depends(read_form)]
+
+
+# --- platform authentication ---------------------------------------------------------------------
+
+
+def authenticate_platform(request: Request, session: Session, body: Any = None) -> str:
+    """The platform's OIDC client credentials: HTTP Basic (client_secret_basic), or a
+    private_key_jwt assertion in the JSON body (POST) or the query string (GET, DELETE).
+    Public clients cannot use the verifier API. Returns the client_id, committed (a used
+    assertion `jti` stays used)."""
+    source = body if isinstance(body, dict) else request.query_params
+    form = {k: str(source[k]) for k in ASSERTION_FIELDS if source.get(k) is not None}
+    provider: Provider = request.app.state.oidc
+    client = authenticate_client(session, provider, form, request.headers.get("authorization"))
+    if client.public or client.token_endpoint_auth_method not in PLATFORM_AUTH_METHODS:
+        raise InvalidClient("the verifier API needs client_secret_basic or private_key_jwt")
+    session.commit()
+    return client.client_id
+
+
+# --- the platform API ------------------------------------------------------------------------
+
+
+@router.post("/verifier/sessions", name="verifier_create_session", status_code=201)
+def create(request: Request, session: DbSession, body: JsonBody) -> JSONResponse:
+    client_id = authenticate_platform(request, session, body)
+    if body is None:
+        raise InvalidSessionRequest("the body must be a JSON object (application/json)")
+    config = config_of(request)
+    row = create_session(session, config, client_id, body)
+    session.commit()
+    return JSONResponse(
+        session_links(config, row),
+        status_code=201,
+        headers={**NO_STORE, "Location": config.status_url(row.id)},
+    )
+
+
+def _read_status(database: Database, client_id: str, session_id: str) -> dict[str, Any]:
+    with database.session() as session:
+        body = status_body(session, session_for_client(session, client_id, session_id))
+        session.commit()
+        return body
+
+
+def _wait_seconds(request: Request) -> float:
+    raw = request.query_params.get("wait")
+    if raw is None:
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= MAX_WAIT_SECONDS:
+        raise InvalidSessionRequest(f"wait must be 0 to {MAX_WAIT_SECONDS} seconds")
+    return value
+
+
+async def _long_poll(
+    database: Database, client_id: str, session_id: str, wait: float
+) -> AsyncIterator[str]:
+    """Re-read (in the thread pool) until the status changes or `wait` runs out, then send
+    the one JSON body. Waiting holds no thread and no connection."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    try:
+        first = body = await run_in_threadpool(_read_status, database, client_id, session_id)
+        while body["status"] == first["status"] and body["status"] not in FINAL:
+            if loop.time() >= deadline:
+                break
+            await asyncio.sleep(POLL_INTERVAL_SECONDS)
+            body = await run_in_threadpool(_read_status, database, client_id, session_id)
+    except SessionNotFound:  # purged while waiting
+        body = {"status": "expired"}
+    yield json.dumps(body)
+
+
+async def _events(
+    request: Request, database: Database, client_id: str, session_id: str, limit: float
+) -> AsyncIterator[str]:
+    """SSE: one `status` event per change, until the session is final or `limit` passes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    last_status, last_sent = None, loop.time()
+    while True:
+        try:
+            body = await run_in_threadpool(_read_status, database, client_id, session_id)
+        except SessionNotFound:
+            return
+        if body["status"] != last_status:
+            last_status, last_sent = body["status"], loop.time()
+            yield f"event: status\ndata: {json.dumps(body)}\n\n"
+        elif loop.time() - last_sent >= SSE_KEEPALIVE_SECONDS:
+            last_sent = loop.time()
+            yield ": keep-alive\n\n"
+        if body["status"] in FINAL or loop.time() >= deadline:
+            return
+        if await request.is_disconnected():
+            return
+        await asyncio.sleep(POLL_INTERVAL_SECONDS)
+
+
+@router.get("/verifier/sessions/{session_id}", name="verifier_session_status")
+def status(request: Request, session_id: str, session: DbSession) -> Response:
+    """`{status, result?}`; `?wait=SECONDS` long-polls; `Accept: text/event-stream` streams."""
+    client_id = authenticate_platform(request, session)
+    session_for_client(session, client_id, session_id)
+    # Release the connection (on SQLite: the write lock BEGIN IMMEDIATE took) before waiting;
+    # each check below opens its own short transaction.
+    session.close()
+    database: Database = request.app.state.db
+    if "text/event-stream" in request.headers.get("accept", ""):
+        config = config_of(request)
+        limit = config.session_ttl.total_seconds() + config.result_ttl.total_seconds()
+        return StreamingResponse(
+            _events(request, database, client_id, session_id, limit),
+            media_type="text/event-stream",
+            headers={**NO_STORE, "X-Accel-Buffering": "no"},
+        )
+    wait = _wait_seconds(request)
+    if not wait:
+        return JSONResponse(_read_status(database, client_id, session_id), headers=NO_STORE)
+    return StreamingResponse(
+        _long_poll(database, client_id, session_id, wait),
+        media_type="application/json",
+        headers=NO_STORE,
+    )
+
+
+@router.delete("/verifier/sessions/{session_id}", name="verifier_cancel_session")
+def cancel(request: Request, session_id: str, session: DbSession) -> JSONResponse:
+    """Cancel an open session; for a finished one, erase its result at once."""
+    client_id = authenticate_platform(request, session)
+    row = session_for_client(session, client_id, session_id)
+    if not cancel_session(session, row, f"client:{client_id}", "platform"):
+        clear_result(session, row.id)  # a finished session: the platform is done with it
+        session.refresh(row)
+    body = status_body(session, row)
+    session.commit()
+    return JSONResponse(body, headers=NO_STORE)
+
+
+def _qr_data(request: Request, session: Session, session_id: str) -> str:
+    """QR codes are as public as the code shown on the platform's page: no authentication,
+    but only while the session is open."""
+    if live_session(session, session_id) is None:
+        raise SessionNotFound()
+    return config_of(request).qr_payload(session_id)
+
+
+@router.get("/verifier/sessions/{session_id}/qr.png", name="verifier_qr_png")
+def qr_image_png(request: Request, session_id: str, session: DbSession) -> Response:
+    data = _qr_data(request, session, session_id)
+    return Response(qr_png(data), media_type="image/png", headers=NO_STORE)
+
+
+@router.get("/verifier/sessions/{session_id}/qr.svg", name="verifier_qr_svg")
+def qr_image_svg(request: Request, session_id: str, session: DbSession) -> Response:
+    data = _qr_data(request, session, session_id)
+    return Response(qr_svg(data), media_type="image/svg+xml", headers=NO_STORE)
+
+
+# --- the wallet side (OpenID4VP) ---------------------------------------------------------------
+
+
+@router.get("/verifier/request/{session_id}", name="verifier_request_object")
+def request_object(request: Request, session_id: str, session: DbSession) -> Response:
+    """RFC 9101 §5.2 request_uri: the signed Request Object; the session becomes `scanned`."""
+    row = live_session(session, session_id)
+    if row is None:
+        raise RequestObjectGone()
+    token = sign_request_object(session, _keyring(request), config_of(request), row)
+    mark_scanned(session, row.id)
+    session.commit()
+    return Response(token, media_type=MEDIA_TYPE, headers=NO_STORE)
+
+
+@router.post("/verifier/response", name="verifier_response")
+def response(request: Request, session: DbSession, form: FormBody) -> JSONResponse:
+    """OpenID4VP §8.2: 200 with a JSON object once the response has been processed."""
+    if form is None:
+        raise PresentationRejected(
+            "the body must be application/x-www-form-urlencoded without repeated parameters"
+        )
+    receive_response(session, _keyring(request), config_of(request), form)
+    session.commit()
+    return JSONResponse({}, headers=NO_STORE)
+
+
+@router.get("/verifier/open", name="verifier_open")
+def open_in_wallet(request: Request) -> Response:
+    """The https form of the QR payload. Until the built-in wallet exists, hand the request
+    to a wallet app through the `openid4vp://` scheme."""
+    params = {k: request.query_params.get(k, "") for k in ("client_id", "request_uri")}
+    if not all(params.values()):
+        raise RequestObjectGone()
+    return RedirectResponse(f"openid4vp://?{urlencode(params)}", 303)

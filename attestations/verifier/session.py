@@ -1,0 +1,217 @@
+"""Verification sessions: a platform asks, a wallet answers, the platform reads the result.
+
+Domain functions only (no HTTP). A session moves pending → scanned (request object fetched) →
+done (verified presentation), or ends as cancelled (platform or wallet) or expired (its
+`expires_at` passed: computed on read, so no sweeper is needed). Every state change is one
+conditional UPDATE, so concurrent requests on any app process cannot finish a session twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from attestations.config import AttestationConfig
+from attestations.types import TYPES, CredentialType
+from attestations.verifier.config import VerifierConfig
+from attestations.verifier.dcql import DcqlQuery, parse_query
+from attestations.verifier.errors import InvalidSessionRequest, SessionNotFound
+from attestations.verifier.models import VerifierSession
+from consent.audit import record
+from core.db import utcnow
+
+OPEN = ("pending", "scanned")
+FINAL = ("done", "cancelled", "expired")
+MAX_PURPOSE = 500
+POLL_ID = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, no spaces
+SESSION_RETENTION = dt.timedelta(days=1)  # ended sessions stay this long (metadata only)
+
+
+def known_types(issuer: str) -> dict[str, CredentialType]:
+    """The `vct` values this verifier accepts: Kluis's own types (trusted issuers that an
+    operator configures will add theirs)."""
+    config = AttestationConfig(issuer)
+    return {config.vct(t.id): t for t in TYPES.values()}
+
+
+def query_of(row: VerifierSession, issuer: str) -> DcqlQuery:
+    return parse_query(row.dcql_query, known_types(issuer))
+
+
+def _purpose(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_PURPOSE:
+        raise InvalidSessionRequest(
+            f"purpose is required: 1 to {MAX_PURPOSE} characters shown to the resident",
+            pointer="/purpose",
+        )
+    return " ".join(value.split())
+
+
+def _poll_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not POLL_ID.match(value):
+        raise InvalidSessionRequest(
+            "poll_id must be 1 to 128 printable ASCII characters without spaces",
+            pointer="/poll_id",
+        )
+    return value
+
+
+def create_session(
+    session: Session, config: VerifierConfig, client_id: str, body: Any
+) -> VerifierSession:
+    """Validate the platform's request and store a pending session (not committed)."""
+    if not isinstance(body, Mapping):
+        raise InvalidSessionRequest("the body must be a JSON object")
+    if "dcql_query" not in body:
+        raise InvalidSessionRequest("dcql_query is required", pointer="/dcql_query")
+    parse_query(body["dcql_query"], known_types(config.issuer))
+    purpose, poll_id = _purpose(body.get("purpose")), _poll_id(body.get("poll_id"))
+    now = utcnow()
+    purge_sessions(session, now)
+    row = VerifierSession(
+        id=secrets.token_urlsafe(24),
+        client_id=client_id,
+        dcql_query=body["dcql_query"],
+        purpose=purpose,
+        poll_id=poll_id,
+        nonce=secrets.token_urlsafe(32),  # 256 bits (§5.2 asks for at least 128)
+        state=secrets.token_urlsafe(32),
+        status="pending",
+        created_at=now,
+        expires_at=now + config.session_ttl,
+    )
+    session.add(row)
+    session.flush()
+    record(
+        session,
+        "verifier.session_created",
+        f"client:{client_id}",
+        details={"session": row.id, "credentials": len(body["dcql_query"]["credentials"])},
+    )
+    return row
+
+
+def session_links(config: VerifierConfig, row: VerifierSession) -> dict[str, Any]:
+    return {
+        "session_id": row.id,
+        "status_url": config.status_url(row.id),
+        "qr_payload": config.qr_payload(row.id),
+        "universal_link": config.universal_link(row.id),
+        "qr_png_url": f"{config.status_url(row.id)}/qr.png",
+        "qr_svg_url": f"{config.status_url(row.id)}/qr.svg",
+        "expires_at": row.expires_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def effective_status(row: VerifierSession, now: dt.datetime | None = None) -> str:
+    if row.status in OPEN and row.expires_at <= (now or utcnow()):
+        return "expired"
+    return row.status
+
+
+def session_for_client(session: Session, client_id: str, session_id: str) -> VerifierSession:
+    """A platform sees only its own sessions; others get the same 404 as unknown ids."""
+    row = session.get(VerifierSession, session_id)
+    if row is None or row.client_id != client_id:
+        raise SessionNotFound()
+    return row
+
+
+def live_session(session: Session, session_id: str) -> VerifierSession | None:
+    row = session.get(VerifierSession, session_id)
+    if row is None or effective_status(row) not in OPEN:
+        return None
+    return row
+
+
+def status_body(session: Session, row: VerifierSession) -> dict[str, Any]:
+    """`{status, result?}`. A result past its short lifetime is erased on the way."""
+    now = utcnow()
+    body: dict[str, Any] = {"status": effective_status(row, now)}
+    if row.result is not None and row.result_expires_at is not None:
+        if row.result_expires_at > now:
+            body["result"] = row.result
+            body["result_expires_at"] = row.result_expires_at.isoformat().replace("+00:00", "Z")
+        else:
+            clear_result(session, row.id)
+    return body
+
+
+def clear_result(session: Session, session_id: str) -> None:
+    session.execute(
+        update(VerifierSession)
+        .where(VerifierSession.id == session_id)
+        .values(result=None, result_expires_at=None)
+    )
+
+
+def _transition(
+    session: Session, session_id: str, to: str, now: dt.datetime, **values: Any
+) -> bool:
+    """One conditional UPDATE from an open, unexpired state; True if this call won."""
+    sources = ("pending",) if to == "scanned" else OPEN
+    result = session.execute(
+        update(VerifierSession)
+        .where(
+            VerifierSession.id == session_id,
+            VerifierSession.status.in_(sources),
+            VerifierSession.expires_at > now,
+        )
+        .values(status=to, **values)
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+def mark_scanned(session: Session, session_id: str) -> None:
+    now = utcnow()
+    _transition(session, session_id, "scanned", now, scanned_at=now)
+
+
+def cancel_session(session: Session, row: VerifierSession, actor: str, reason: str) -> bool:
+    now = utcnow()
+    cancelled = _transition(session, row.id, "cancelled", now, finished_at=now, end_reason=reason)
+    if cancelled:
+        record(session, "verifier.session_cancelled", actor, details={"session": row.id})
+    session.refresh(row)
+    return cancelled
+
+
+def finish_session(
+    session: Session, session_id: str, result: str, result_expires_at: dt.datetime
+) -> bool:
+    """Store the result and close the session; False if it was no longer open."""
+    now = utcnow()
+    return _transition(
+        session,
+        session_id,
+        "done",
+        now,
+        finished_at=now,
+        result=result,
+        result_expires_at=result_expires_at,
+        end_reason="presented",
+    )
+
+
+def purge_sessions(session: Session, now: dt.datetime | None = None) -> int:
+    """Erase results past their lifetime and delete sessions that ended long ago. Runs with
+    every new session, so no result outlives its `result_expires_at` for long even if the
+    platform never reads it. Returns the number of sessions deleted."""
+    moment = now or utcnow()
+    session.execute(
+        update(VerifierSession)
+        .where(VerifierSession.result.is_not(None), VerifierSession.result_expires_at <= moment)
+        .values(result=None, result_expires_at=None)
+    )
+    deleted = session.execute(
+        delete(VerifierSession).where(VerifierSession.expires_at < moment - SESSION_RETENTION)
+    )
+    return int(getattr(deleted, "rowcount", 0) or 0)

@@ -1,0 +1,327 @@
+"""Erasure (GDPR Art. 17) and its propagation to every platform that received data (Art. 19).
+
+`execute_erasure` runs in the caller's transaction, in this order:
+
+1. record the request (`received`, due in 30 days, Art. 12(3)) under the resident's opaque
+   audit reference, computed now because it cannot be computed once the data key is gone;
+2. `executing`: end every browser session, revoke every grant (and with it every code and
+   token) and every attestation (status list);
+3. compute each platform's pairwise `sub` (platforms from the consent ledger and the grants)
+   and queue per platform a RISC `account-purged` SET to its `events_uri` and an OIDC
+   back-channel logout token to its `backchannel_logout_uri`, linked to the request;
+4. destroy the resident's data key (crypto-shredding: ciphertexts in backups become noise, and
+   the audit reference becomes unlinkable), then delete the account, sessions, grants, tokens
+   and consent records with their events. Audit entries stay: they hold opaque references;
+5. `propagating`. `refresh_erasure_states` (run by the background worker) moves a request to
+   `completed` once every platform acknowledged (2xx), or to `overdue` past its due date.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import uuid
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from adapters.outbox import Delivery, enqueue
+from attestations import revoke_all_credentials
+from consent.audit import record
+from consent.ledger import clients_with_data
+from consent.models import ConsentRecord, ErasureDelivery, ErasureRequest
+from consent.signals import ACCOUNT_PURGED, enqueue_security_event
+from core.db import utcnow
+from identity.accounts.models import Account
+from identity.accounts.sessions import end_account_sessions
+from identity.oidc.clients import get_client
+from identity.oidc.logout import BACKCHANNEL_EVENT
+from identity.oidc.logout import DELIVERY_KIND as BACKCHANNEL_LOGOUT
+from identity.oidc.models import Client, Grant
+from identity.oidc.provider import Provider
+from identity.oidc.tokens import revoke_grant
+
+ERASURE_PERIOD = dt.timedelta(days=30)
+MAX_REASON = 500
+RECEIVED, EXECUTING, PROPAGATING = "received", "executing", "propagating"
+COMPLETED, OVERDUE = "completed", "overdue"
+REQUESTERS = ("resident", "operator")
+_EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+")
+_POSTCODE = re.compile(r"\b[1-9][0-9]{3}\s?[A-Za-z]{2}\b")
+_DATE = re.compile(r"\b\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b")
+_PHONE = re.compile(r"\+?\d[\d\s-]{8,}\d")
+
+
+class ErasureError(ValueError):
+    """An erasure request that cannot be accepted as given."""
+
+
+class ReasonLooksPersonal(ErasureError):
+    def __init__(self) -> None:
+        super().__init__(
+            "the reason looks like it contains personal data (an e-mail address, postcode, "
+            "date or phone number); describe the reason without it"
+        )
+
+
+class UnknownAccount(ErasureError):
+    def __init__(self) -> None:
+        super().__init__("no such account")
+
+
+def check_reason(reason: str | None) -> str:
+    """Free text about why, never about whom: refuse anything that looks like personal data."""
+    text = " ".join((reason or "").split())
+    if len(text) > MAX_REASON:
+        raise ErasureError(f"the reason is longer than {MAX_REASON} characters")
+    if any(p.search(text) for p in (_EMAIL_LIKE, _POSTCODE, _DATE, _PHONE)):
+        raise ReasonLooksPersonal()
+    return text
+
+
+@dataclasses.dataclass(frozen=True)
+class PlatformNotice:
+    client: Client
+    sub: str
+
+
+def _platforms(session: Session, provider: Provider, account_id: str) -> list[PlatformNotice]:
+    """Every platform that may hold data about the resident, with its pairwise `sub`."""
+    client_ids = clients_with_data(session, account_id) | set(
+        session.scalars(select(Grant.client_id).where(Grant.account_id == account_id))
+    )
+    notices = []
+    for client_id in sorted(client_ids):
+        client = get_client(session, client_id)
+        if client is not None:
+            sub = provider.subject_ids.for_client(client, account_id)
+            notices.append(PlatformNotice(client, sub))
+    return notices
+
+
+def _link(session: Session, request: ErasureRequest, delivery: Delivery | None) -> int:
+    if delivery is None:
+        return 0
+    session.add(
+        ErasureDelivery(
+            delivery_id=delivery.id,
+            request_id=request.id,
+            client_id=delivery.client_id,
+            kind=delivery.kind,
+        )
+    )
+    return 1
+
+
+def _notify(
+    session: Session, provider: Provider, request: ErasureRequest, notice: PlatformNotice
+) -> int:
+    """Queue the platform's account-purged SET and back-channel logout token."""
+    client = notice.client
+    issuer = provider.config.issuer
+    queued = _link(
+        session,
+        request,
+        enqueue_security_event(
+            session,
+            issuer=issuer,
+            client=client,
+            sub=notice.sub,
+            event_type=ACCOUNT_PURGED,
+            event={},
+            correlation_id=request.id,
+        ),
+    )
+    if client.backchannel_logout_uri:
+        # Back-Channel Logout 1.0 §2.4: `sub` alone ends every session of the resident there.
+        payload = {
+            "iss": issuer,
+            "aud": client.client_id,
+            "sub": notice.sub,
+            "jti": uuid.uuid4().hex,
+            "events": {BACKCHANNEL_EVENT: {}},
+            "alg": client.id_token_alg,
+        }
+        delivery = enqueue(
+            session,
+            kind=BACKCHANNEL_LOGOUT,
+            client_id=client.client_id,
+            target_uri=client.backchannel_logout_uri,
+            payload=payload,
+            correlation_id=request.id,
+        )
+        queued += _link(session, request, delivery)
+    return queued
+
+
+def _revoke_access(session: Session, account_id: str, actor: str) -> dict[str, int]:
+    sessions = end_account_sessions(session, account_id)
+    grants = list(
+        session.scalars(
+            select(Grant.id).where(Grant.account_id == account_id, Grant.revoked_at.is_(None))
+        )
+    )
+    for grant_id in grants:
+        revoke_grant(session, grant_id, "erasure")
+    credentials = revoke_all_credentials(session, account_id, "erasure", actor)
+    return {"sessions": len(sessions), "grants": len(grants), "credentials": len(credentials)}
+
+
+def _delete_rows(session: Session, provider: Provider, account_id: str) -> None:
+    provider.subject_keys.destroy(session, account_id)
+    # Consent events go with their records, codes and tokens with their grants, sessions,
+    # one-time tokens and credential offers with the account (ON DELETE CASCADE).
+    for statement in (
+        delete(ConsentRecord).where(ConsentRecord.account_id == account_id),
+        delete(Grant).where(Grant.account_id == account_id),
+        delete(Account).where(Account.id == account_id),
+    ):
+        session.execute(statement.execution_options(synchronize_session=False))
+    session.expire_all()
+
+
+def execute_erasure(
+    session: Session,
+    provider: Provider,
+    *,
+    account_id: str,
+    requested_by: str,
+    actor: str,
+    reason: str | None = None,
+    now: dt.datetime | None = None,
+) -> ErasureRequest:
+    """Erase the resident and queue the notices to platforms. The caller commits."""
+    if requested_by not in REQUESTERS:
+        raise ErasureError(f"requested_by must be one of {REQUESTERS}")
+    reason_text = check_reason(reason)
+    # The row lock makes a concurrent second request for the same resident wait, then find
+    # no account (PostgreSQL; SQLite serialises writers anyway).
+    if session.get(Account, account_id, with_for_update=True) is None:
+        raise UnknownAccount()
+    now = now or utcnow()
+    ref = provider.subject_keys.reference(session, account_id)
+    request = ErasureRequest(
+        id=uuid.uuid4().hex,
+        subject_ref=ref,
+        requested_by=requested_by,
+        actor=actor,
+        reason=reason_text,
+        status=RECEIVED,
+        received_at=now,
+        due_at=now + ERASURE_PERIOD,
+        updated_at=now,
+    )
+    session.add(request)
+    session.flush()
+    record(session, "erasure.received", actor, ref, {"request": request.id, "by": requested_by})
+
+    request.status = EXECUTING
+    revoked = _revoke_access(session, account_id, actor)
+    notices = _platforms(session, provider, account_id)
+    queued = sum(_notify(session, provider, request, notice) for notice in notices)
+    _delete_rows(session, provider, account_id)
+
+    request.status = PROPAGATING
+    request.executed_at = request.updated_at = utcnow()
+    session.flush()
+    record(
+        session,
+        "erasure.executed",
+        actor,
+        ref,
+        {
+            "request": request.id,
+            **revoked,
+            "platforms": sorted(n.client.client_id for n in notices),
+            "deliveries": queued,
+        },
+    )
+    refresh_erasure_states(session, now, request_id=request.id)
+    return request
+
+
+def _refresh_one(session: Session, request: ErasureRequest, now: dt.datetime) -> bool:
+    links = list(
+        session.scalars(select(ErasureDelivery).where(ErasureDelivery.request_id == request.id))
+    )
+    for link in links:
+        if link.acknowledged_at is None:
+            delivery = session.get(Delivery, link.delivery_id)
+            if delivery is not None and delivery.delivered_at is not None:
+                link.acknowledged_at = delivery.delivered_at
+    pending = sorted({link.client_id for link in links if link.acknowledged_at is None})
+    if not pending:
+        request.status = COMPLETED
+        request.completed_at = request.updated_at = now
+        record(session, "erasure.completed", "system", request.subject_ref, {"request": request.id})
+        return True
+    if now >= request.due_at and request.status != OVERDUE:
+        request.status = OVERDUE
+        request.updated_at = now
+        record(
+            session,
+            "erasure.overdue",
+            "system",
+            request.subject_ref,
+            {"request": request.id, "unacknowledged": pending},
+        )
+        return True
+    return False
+
+
+def refresh_erasure_states(
+    session: Session, now: dt.datetime | None = None, *, request_id: str | None = None
+) -> list[ErasureRequest]:
+    """Move propagating (and overdue) requests on: `completed` when every delivery was
+    acknowledged, `overdue` once past the due date. Returns the requests that changed."""
+    now = now or utcnow()
+    query = select(ErasureRequest).where(ErasureRequest.status.in_((PROPAGATING, OVERDUE)))
+    if request_id is not None:
+        query = query.where(ErasureRequest.id == request_id)
+    changed = [r for r in session.scalars(query) if _refresh_one(session, r, now)]
+    session.flush()
+    return changed
+
+
+@dataclasses.dataclass(frozen=True)
+class PlatformState:
+    client_id: str
+    kind: str
+    delivery_id: str
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    acknowledged_at: dt.datetime | None
+
+
+def erasure_requests(session: Session) -> list[ErasureRequest]:
+    return list(
+        session.scalars(
+            select(ErasureRequest).order_by(ErasureRequest.received_at, ErasureRequest.id)
+        )
+    )
+
+
+def erasure_deliveries(session: Session, request_id: str) -> list[PlatformState]:
+    """Per-platform delivery state of one request."""
+    states = []
+    links = session.scalars(
+        select(ErasureDelivery)
+        .where(ErasureDelivery.request_id == request_id)
+        .order_by(ErasureDelivery.client_id, ErasureDelivery.kind)
+    )
+    for link in links:
+        delivery = session.get(Delivery, link.delivery_id)
+        states.append(
+            PlatformState(
+                client_id=link.client_id,
+                kind=link.kind,
+                delivery_id=link.delivery_id,
+                attempts=delivery.attempts if delivery else 0,
+                last_status=delivery.last_status if delivery else None,
+                last_error=delivery.last_error if delivery else None,
+                acknowledged_at=link.acknowledged_at,
+            )
+        )
+    return states

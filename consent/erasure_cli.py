@@ -1,0 +1,148 @@
+"""`kluis accounts delete` (erasure on the resident's behalf) and `kluis erasure list|show`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+import click
+
+from consent.erasure import (
+    ErasureError,
+    erasure_deliveries,
+    erasure_requests,
+    execute_erasure,
+)
+from consent.models import ErasureRequest
+from core.db import Database
+from identity.accounts.errors import AccountError
+from identity.accounts.service import Accounts, find_by_email, normalize_email
+from identity.oidc.provider import Provider
+
+OPERATOR = "operator:cli"
+
+
+class ErasureRuntime(Protocol):
+    @property
+    def db(self) -> Database: ...
+    @property
+    def accounts(self) -> Accounts: ...
+    @property
+    def oidc(self) -> Provider: ...
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _summary(request: ErasureRequest) -> dict[str, Any]:
+    return {
+        "id": request.id,
+        "status": request.status,
+        "requested_by": request.requested_by,
+        "received_at": _iso(request.received_at),
+        "due_at": _iso(request.due_at),
+        "executed_at": _iso(request.executed_at),
+        "completed_at": _iso(request.completed_at),
+        "subject_ref": request.subject_ref,
+    }
+
+
+@click.command("delete")
+@click.option("--email", default=None, help="The resident's e-mail address.")
+@click.option("--account", "account_id", default=None, help="The account id.")
+@click.option("--reason", default="", help="Why (free text WITHOUT personal data).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def delete_account(
+    runtime: ErasureRuntime,
+    email: str | None,
+    account_id: str | None,
+    reason: str,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Erase a resident on their behalf (GDPR Art. 17) and tell every platform."""
+    if (email is None) == (account_id is None):
+        raise click.UsageError("give exactly one of --email or --account")
+    if not yes:
+        click.confirm("Erase this resident permanently? This cannot be undone", abort=True)
+    try:
+        with runtime.db.transaction() as session:
+            if email is not None:
+                account = find_by_email(runtime.accounts, session, normalize_email(email))
+                account_id = account.id if account is not None else None
+            if account_id is None:
+                raise click.ClickException("no such account")
+            request = execute_erasure(
+                session,
+                runtime.oidc,
+                account_id=account_id,
+                requested_by="operator",
+                actor=OPERATOR,
+                reason=reason,
+            )
+            result = _summary(request)
+            result["deliveries"] = len(erasure_deliveries(session, request.id))
+    except (ErasureError, AccountError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(f"erasure request {result['id']}: {result['status']}")
+    click.echo(f"due: {result['due_at']}; platform deliveries queued: {result['deliveries']}")
+
+
+@click.group("erasure")
+def erasure_cli() -> None:
+    """Erasure requests: their state, due date and per-platform delivery."""
+
+
+@erasure_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def list_(runtime: ErasureRuntime, as_json: bool) -> None:
+    """Every erasure request with its state and due date."""
+    with runtime.db.transaction() as session:
+        rows = [_summary(r) for r in erasure_requests(session)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        by = row["requested_by"]
+        click.echo(f"{row['id']}  {row['status']:<12} due {row['due_at']}  by {by}")
+
+
+@erasure_cli.command("show")
+@click.argument("request_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def show(runtime: ErasureRuntime, request_id: str, as_json: bool) -> None:
+    """One request: state, due date and each platform's delivery state."""
+    with runtime.db.transaction() as session:
+        request = session.get(ErasureRequest, request_id)
+        if request is None:
+            raise click.ClickException("no such erasure request")
+        result = _summary(request)
+        result["reason"] = request.reason
+        result["platforms"] = [
+            {
+                "client_id": d.client_id,
+                "kind": d.kind,
+                "delivery_id": d.delivery_id,
+                "attempts": d.attempts,
+                "last_status": d.last_status,
+                "last_error": d.last_error,
+                "acknowledged_at": _iso(d.acknowledged_at),
+            }
+            for d in erasure_deliveries(session, request_id)
+        ]
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    for key in ("id", "status", "requested_by", "received_at", "due_at", "completed_at"):
+        click.echo(f"{key:<14} {result[key]}")
+    for p in result["platforms"]:
+        state = f"acknowledged {p['acknowledged_at']}" if p["acknowledged_at"] else "pending"
+        click.echo(f"  {p['client_id']}  {p['kind']:<20} {state} (attempts {p['attempts']})")

@@ -1,0 +1,95 @@
+"""Dutch and English texts of the consent and erasure pages (registered on import)."""
+
+from __future__ import annotations
+
+from core.i18n import register
+
+register(
+    {
+        "consent.page.title": {"nl": "Mijn toestemmingen", "en": "My consents"},
+        "consent.privacy": {"nl": "Privacy", "en": "Privacy"},
+        "consent.page.intro": {
+            "nl": "Hier zie je per platform welke gegevens je hebt gedeeld en waarvoor. "
+            "Intrekken is net zo makkelijk als toestemming geven, en werkt meteen: het platform "
+            "krijgt het gegeven daarna niet meer en krijgt er bericht van.",
+            "en": "Here you see, per platform, which details you shared and what for. "
+            "Withdrawing is as easy as giving consent and works at once: the platform no "
+            "longer receives the detail and is told so.",
+        },
+        "consent.page.none": {
+            "nl": "Je hebt nog geen gegevens gedeeld met een platform.",
+            "en": "You have not shared any details with a platform yet.",
+        },
+        "consent.col.field": {"nl": "Gegeven", "en": "Detail"},
+        "consent.col.purpose": {"nl": "Doel", "en": "Purpose"},
+        "consent.col.state": {"nl": "Status", "en": "State"},
+        "consent.col.since": {"nl": "Sinds", "en": "Since"},
+        "consent.col.action": {"nl": "Actie", "en": "Action"},
+        "consent.state.given": {"nl": "Toegestaan", "en": "Allowed"},
+        "consent.state.refused": {"nl": "Geweigerd", "en": "Refused"},
+        "consent.state.withdrawn": {"nl": "Ingetrokken", "en": "Withdrawn"},
+        "consent.state.expired": {"nl": "Verlopen", "en": "Expired"},
+        "consent.withdraw.one": {"nl": "Intrekken", "en": "Withdraw"},
+        "consent.withdraw.one_label": {
+            "nl": "Toestemming voor {field} intrekken bij {platform}",
+            "en": "Withdraw consent for {field} at {platform}",
+        },
+        "consent.withdraw.all": {
+            "nl": "Alles intrekken voor {platform}",
+            "en": "Withdraw everything for {platform}",
+        },
+        "consent.receipt.download": {
+            "nl": "Ontvangstbewijs downloaden (ondertekend)",
+            "en": "Download receipt (signed)",
+        },
+        "consent.status.withdrawn": {
+            "nl": "Je toestemming is ingetrokken. Het platform krijgt bericht.",
+            "en": "Your consent has been withdrawn. The platform is being told.",
+        },
+        "consent.status.nothing": {
+            "nl": "Er was niets meer in te trekken.",
+            "en": "There was nothing left to withdraw.",
+        },
+        "consent.purpose.service-provision": {
+            "nl": "Om je aan te melden en de dienst te leveren",
+            "en": "To log you in and provide the service",
+        },
+        "consent.purpose.offline-access": {
+            "nl": "Toegang terwijl je niet ingelogd bent",
+            "en": "Access while you are not logged in",
+        },
+        "consent.claim.offline_access": {
+            "nl": "Toegang als je niet ingelogd bent",
+            "en": "Access when you are not logged in",
+        },
+        "consent.export": {
+            "nl": "Alles wat Kluis over je weet downloaden (JSON)",
+            "en": "Download everything Kluis holds about you (JSON)",
+        },
+        "consent.back": {"nl": "Terug naar je account", "en": "Back to your account"},
+        # erasure
+        "erasure.link": {"nl": "Mijn account verwijderen", "en": "Delete my account"},
+        "erasure.confirm.title": {"nl": "Account verwijderen", "en": "Delete account"},
+        "erasure.confirm.body": {
+            "nl": "Als je je account verwijdert, beëindigen we al je sessies, trekken we je "
+            "bewijzen in, vernietigen we de sleutel van je gegevens en verwijderen we je "
+            "account. Elk platform dat gegevens van je kreeg, krijgt bericht dat het die moet "
+            "wissen. Dit kan niet ongedaan worden gemaakt.",
+            "en": "If you delete your account, we end all your sessions, revoke your "
+            "attestations, destroy the key of your data and delete your account. Every "
+            "platform that received data about you is told to erase it. This cannot be undone.",
+        },
+        "erasure.confirm.submit": {
+            "nl": "Ja, verwijder mijn account",
+            "en": "Yes, delete my account",
+        },
+        "erasure.confirm.cancel": {"nl": "Nee, terug", "en": "No, go back"},
+        "erasure.done.title": {"nl": "Je account is verwijderd", "en": "Your account is deleted"},
+        "erasure.done.body": {
+            "nl": "Je gegevens zijn onleesbaar gemaakt en verwijderd. De platforms krijgen "
+            "bericht; uiterlijk op {due} is alles afgerond. Referentie: {ref}.",
+            "en": "Your data has been made unreadable and deleted. The platforms are being "
+            "told; everything is finished by {due} at the latest. Reference: {ref}.",
+        },
+    }
+)

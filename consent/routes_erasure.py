@@ -1,0 +1,76 @@
+"""The resident's "delete my account": a confirmation page, then a POST with CSRF that runs
+`execute_erasure`, ends the browser session and shows the request's reference and due date."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from consent import messages  # noqa: F401 (registers the page texts)
+from consent.erasure import execute_erasure
+from consent.models import ErasureRequest
+from core.db import db_session
+from core.web import check_csrf, render
+from identity.accounts.routes_account import when
+from identity.accounts.sessions import clear_session_cookie, current_session
+from identity.accounts.web import message_page
+from identity.oidc.provider import Provider
+
+router = APIRouter(tags=["consent"], include_in_schema=False)
+SessionDep = Annotated[Session, Depends(db_session)]
+FormStr = Annotated[str, Form(max_length=256)]
+DELETE_PATH = "/account/delete"
+
+
+def _login(return_to: str) -> Response:
+    return RedirectResponse(f"/login?return_to={return_to}", status_code=303)
+
+
+@router.get(DELETE_PATH)
+def confirm_page(request: Request, session: SessionDep) -> Response:
+    if current_session(request, session) is None:
+        return _login(DELETE_PATH)
+    response = render(request, "consent/delete.html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post(DELETE_PATH)
+def delete_account(
+    request: Request, session: SessionDep, confirm: FormStr = "", csrf_token: FormStr = ""
+) -> Response:
+    check_csrf(request, {"csrf_token": csrf_token})
+    browser = current_session(request, session)
+    if browser is None:
+        return _login(DELETE_PATH)
+    if confirm != "yes":
+        return RedirectResponse("/account", status_code=303)
+    provider: Provider = request.app.state.oidc
+    erasure = execute_erasure(
+        session,
+        provider,
+        account_id=browser.account_id,
+        requested_by="resident",
+        actor="resident",
+    )
+    session.commit()
+    response = RedirectResponse(f"/account/deleted?ref={erasure.id}", status_code=303)
+    clear_session_cookie(response, secure=provider.config.issuer.startswith("https://"))
+    return response
+
+
+@router.get("/account/deleted")
+def deleted_page(request: Request, session: SessionDep, ref: str = "") -> Response:
+    erasure = session.get(ErasureRequest, ref) if 0 < len(ref) <= 32 else None
+    if erasure is None:
+        return RedirectResponse("/", status_code=303)
+    return message_page(
+        request,
+        "erasure.done.title",
+        "erasure.done.body",
+        due=when(erasure.due_at, day_only=True).text,
+        ref=erasure.id,
+    )

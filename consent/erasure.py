@@ -34,6 +34,7 @@ from consent.models import ConsentRecord, ErasureDelivery, ErasureRequest
 from consent.signals import ACCOUNT_PURGED, enqueue_security_event
 from core.db import utcnow
 from identity.accounts.models import Account
+from identity.accounts.service import Accounts, account_email
 from identity.accounts.sessions import end_account_sessions
 from identity.oidc.clients import get_client
 from identity.oidc.logout import BACKCHANNEL_EVENT
@@ -168,6 +169,15 @@ def _revoke_access(session: Session, account_id: str, actor: str) -> dict[str, i
     return {"sessions": len(sessions), "grants": len(grants), "credentials": len(credentials)}
 
 
+def _forget_login_failures(session: Session, accounts: Accounts, account: Account) -> None:
+    """Failed-login counters are keyed hashes of the identifier: drop them while the address
+    can still be decrypted."""
+    email = account_email(session, accounts.subject_keys, account)
+    for identifier in (email, account.handle):
+        if identifier:
+            accounts.limiter.clear_account(session, identifier)
+
+
 def _delete_rows(session: Session, provider: Provider, account_id: str) -> None:
     provider.subject_keys.destroy(session, account_id)
     # Consent events go with their records, codes and tokens with their grants, sessions,
@@ -189,6 +199,7 @@ def execute_erasure(
     requested_by: str,
     actor: str,
     reason: str | None = None,
+    accounts: Accounts | None = None,
     now: dt.datetime | None = None,
 ) -> ErasureRequest:
     """Erase the resident and queue the notices to platforms. The caller commits."""
@@ -197,7 +208,8 @@ def execute_erasure(
     reason_text = check_reason(reason)
     # The row lock makes a concurrent second request for the same resident wait, then find
     # no account (PostgreSQL; SQLite serialises writers anyway).
-    if session.get(Account, account_id, with_for_update=True) is None:
+    account = session.get(Account, account_id, with_for_update=True)
+    if account is None:
         raise UnknownAccount()
     now = now or utcnow()
     ref = provider.subject_keys.reference(session, account_id)
@@ -220,6 +232,8 @@ def execute_erasure(
     revoked = _revoke_access(session, account_id, actor)
     notices = _platforms(session, provider, account_id)
     queued = sum(_notify(session, provider, request, notice) for notice in notices)
+    if accounts is not None:
+        _forget_login_failures(session, accounts, account)
     _delete_rows(session, provider, account_id)
 
     request.status = PROPAGATING
@@ -276,7 +290,12 @@ def refresh_erasure_states(
     """Move propagating (and overdue) requests on: `completed` when every delivery was
     acknowledged, `overdue` once past the due date. Returns the requests that changed."""
     now = now or utcnow()
-    query = select(ErasureRequest).where(ErasureRequest.status.in_((PROPAGATING, OVERDUE)))
+    # Several app processes run this: each request is handled by whoever locks it first.
+    query = (
+        select(ErasureRequest)
+        .where(ErasureRequest.status.in_((PROPAGATING, OVERDUE)))
+        .with_for_update(skip_locked=True)
+    )
     if request_id is not None:
         query = query.where(ErasureRequest.id == request_id)
     changed = [r for r in session.scalars(query) if _refresh_one(session, r, now)]

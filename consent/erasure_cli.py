@@ -63,7 +63,7 @@ def delete_account(
     yes: bool,
     as_json: bool,
 ) -> None:
-    """Erase a resident on their behalf (GDPR Art. 17) and tell every platform."""
+    """Erase a resident on their behalf and tell every platform (GDPR article 17)."""
     if (email is None) == (account_id is None):
         raise click.UsageError("give exactly one of --email or --account")
     if not yes:
@@ -82,6 +82,7 @@ def delete_account(
                 requested_by="operator",
                 actor=OPERATOR,
                 reason=reason,
+                accounts=runtime.accounts,
             )
             result = _summary(request)
             result["deliveries"] = len(erasure_deliveries(session, request.id))

@@ -55,6 +55,7 @@ def delete_account(
         account_id=browser.account_id,
         requested_by="resident",
         actor="resident",
+        accounts=request.app.state.accounts,
     )
     session.commit()
     response = RedirectResponse(f"/account/deleted?ref={erasure.id}", status_code=303)

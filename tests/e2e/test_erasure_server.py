@@ -17,14 +17,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import jwt
 import pytest
 
 from tests.support.databases import drop_database, fresh_database_url
-from tests.support.server import LiveServer, run_server
+from tests.support.server import LiveServer, free_port, run_server
 
 EMAIL = "erik.eraser@example.org"
 NAME = "Erik Wisselaar"
@@ -55,21 +55,23 @@ class Platform:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread: threading.Thread | None = None
+        self.handler = Handler
+        # Nothing listens until start(): a platform that is down refuses connections.
+        self.port = free_port()
+        self.server: http.server.ThreadingHTTPServer | None = None
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
 
 
 def wait_for(predicate: Any, timeout: float = 20.0) -> None:
@@ -80,14 +82,17 @@ def wait_for(predicate: Any, timeout: float = 20.0) -> None:
         time.sleep(0.1)
 
 
-def add_platform(server: LiveServer, name: str, platform: Platform) -> dict[str, Any]:
+def add_platform(
+    server: LiveServer, name: str, platform: Platform, host: str = "127.0.0.1"
+) -> dict[str, Any]:
+    """A platform on its own sector (`host` of its redirect URI), so its own pairwise subs."""
     out = server.cli(
         "clients",
         "add",
         "--name",
         name,
         "--redirect-uri",
-        f"{platform.base}/cb",
+        f"http://{host}:{platform.port}/cb",
         "--events-uri",
         f"{platform.base}/events",
         "--backchannel-logout-uri",
@@ -128,7 +133,11 @@ def sign_in_at(browser: httpx.Client, client: dict[str, Any], redirect: str) -> 
     hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
     form = [(k, v) for k, v in hidden.items() if k != "claims"]
     form += [("claims", "email"), ("claims", "name"), ("decision", "allow")]
-    answer = browser.post(urlsplit(location).path, data=form)
+    answer = browser.post(
+        urlsplit(location).path,
+        content=urlencode(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
     tokens = browser.post(
         "/token",
@@ -188,7 +197,10 @@ def test_erasure_reaches_both_platforms_across_a_restart_and_leaves_nothing_read
                     }
                 ),
             )
-            a, b = add_platform(server, "Buurt", up), add_platform(server, "Stem", down)
+            a, b = (
+                add_platform(server, "Buurt", up),
+                add_platform(server, "Stem", down, "localhost"),
+            )
             with httpx.Client(base_url=issuer, timeout=15) as browser:
                 log_in(browser)
                 tokens = {

@@ -31,7 +31,7 @@ from consent.erasure import (
 from consent.erasure_cli import delete_account, erasure_cli
 from consent.models import AuditEntry, ConsentRecord, ErasureDelivery, ErasureRequest
 from consent.signals import ACCOUNT_PURGED
-from identity.accounts.models import Account
+from identity.accounts.models import Account, LoginFailure
 from identity.oidc.logout import BACKCHANNEL_EVENT
 from identity.oidc.models import Grant, Token
 from keys import SubjectKeyDestroyed
@@ -283,6 +283,8 @@ def test_cli_deletes_by_email_and_lists_and_shows_requests(
     resident: Resident,
     signed_in: dict[str, dict[str, Any]],
 ) -> None:
+    runtime.accounts.limiter.record_failure(session, EMAIL, "203.0.113.9")
+    session.commit()
     runner = CliRunner()
     refused = runner.invoke(
         delete_account, ["--email", EMAIL, "--reason", "mail to x@y.nl", "--yes"], obj=runtime
@@ -296,6 +298,8 @@ def test_cli_deletes_by_email_and_lists_and_shows_requests(
     assert done.exit_code == 0, done.output
     result = json.loads(done.output)
     assert result["status"] == PROPAGATING and result["deliveries"] == 3
+    failures = session.scalars(select(LoginFailure.scope)).all()
+    assert failures == ["ip"]  # the keyed hash of the e-mail address is gone
     again = runner.invoke(delete_account, ["--email", EMAIL, "--yes"], obj=runtime)
     assert again.exit_code == 1 and "no such account" in again.output
     listed = json.loads(runner.invoke(erasure_cli, ["list", "--json"], obj=runtime).output)

@@ -188,10 +188,9 @@ def _proceed(
         session.commit()
         return RedirectResponse(location, 302)
     if pending is None:
-        data = p.to_json()
-        data["binding"] = _browser_binding(request)
-        pending = save_pending(session, p, provider.config.request_ttl)
-        pending.params = data
+        pending = save_pending(
+            session, p, provider.config.request_ttl, {"binding": _browser_binding(request)}
+        )
         session.commit()
     continue_path = f"/authorize/continue/{pending.id}"
     if step is Step.LOGIN:

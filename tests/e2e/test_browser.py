@@ -155,6 +155,12 @@ def test_register_login_consent_redirect_in_chromium(
         assert page.locator("h1").inner_text() == "Mijn account"
         assert page.locator("table tbody tr").count() == 1
         audits["account"] = axe_violations(page, axe_script)
+        page.goto(live_server.url + "/account/consents")
+        assert page.locator("h1").inner_text() == "Mijn toestemmingen"
+        assert page.locator("[data-claim=email][data-state=given]").count() == 1
+        audits["consents"] = axe_violations(page, axe_script)
+        page.goto(live_server.url + "/account/delete")
+        audits["delete"] = axe_violations(page, axe_script)
         browser.close()
 
     assert redirected, "the browser never reached the platform's callback"

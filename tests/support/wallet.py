@@ -48,6 +48,14 @@ def _path(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+def _has(claims: Any, path: tuple[Any, ...]) -> bool:
+    for step in path:
+        if not isinstance(claims, dict) or step not in claims:
+            return False
+        claims = claims[step]
+    return True
+
+
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme, parts.netloc
@@ -288,6 +296,8 @@ class Wallet:
                 paths = disclose
                 if paths is None:
                     paths = [tuple(c["path"]) for c in query.get("claims", [])]
+                held = HeldSdJwt.parse(stored.credential).claims
+                paths = [p for p in paths if _has(held, p)]  # per credential what it holds
                 token[query["id"]] = [
                     stored.present(
                         paths,

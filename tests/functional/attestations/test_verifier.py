@@ -578,3 +578,30 @@ def test_deleting_a_finished_session_erases_its_result_at_once(
 
     assert deleted.status_code == 200 and deleted.json() == {"status": "done"}
     assert read(client, rp, created).json() == {"status": "done"}
+
+
+def test_one_session_can_ask_for_two_credentials(
+    client: TestClient, rp: RP, wallet: Wallet, holder: StoredCredential, make_offer: MakeOffer
+) -> None:
+    offer = make_offer("age")
+    wallet.accept(offer.offer_uri, offer.tx_code)
+    age = {
+        "id": "adult",
+        "format": "dc+sd-jwt",
+        "meta": {"vct_values": [f"{TEST_ISSUER}/vct/age"]},
+        "claims": [
+            {"id": "a21", "path": ["age_over_21"]},
+            {"id": "a18", "path": ["age_over_18"]},
+        ],
+        "claim_sets": [["a18"], ["a21"]],
+    }
+    query = area_query()
+    query["credentials"].append(age)
+    created = start(client, rp, dcql_query=query)
+
+    answer = wallet.present(created["qr_payload"], [("postcode_area",), ("age_over_18",)])
+
+    assert answer.status_code == 200, answer.text
+    result = verified_result(client, rp, read(client, rp, created).json()["result"])
+    claims = {e["id"]: e["claims"] for e in result["credentials"]}
+    assert claims == {"residence": {"postcode_area": "1087"}, "adult": {"age_over_18": True}}

@@ -157,3 +157,13 @@ def test_a_new_login_in_the_browser_ends_the_old_sessions_grants(
     result = _refresh(client, bc, tokens["refresh_token"])
     assert result["error"] == "invalid_grant"
     assert session.query(Delivery).filter(Delivery.client_id == bc.client_id).count() == 1
+
+
+def test_login_hint_is_never_stored(client: TestClient, rp: RP, session: Session) -> None:
+    from identity.oidc.models import AuthorizationRequest
+
+    params = auth_params(rp, pkce_pair()[1], login_hint="hint.person@example.org")
+    start = client.get("/authorize", params=params, follow_redirects=False)
+    assert "hint.person%40example.org" in start.headers["location"]  # passed to the login page
+    rows = session.query(AuthorizationRequest).all()
+    assert rows and all("hint.person" not in str(r.params) for r in rows)

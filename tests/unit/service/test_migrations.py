@@ -30,3 +30,10 @@ def test_models_and_migrations_agree(fresh_database: str) -> None:
     finally:
         engine.dispose()
     assert diff == [], f"models changed without a migration: {diff}"
+
+
+def test_migration_history_is_linear() -> None:
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, f"several heads {heads}: chain the newest revision to the last one"

@@ -111,9 +111,12 @@ def serve(obj: CliRuntime) -> None:
                 "",
                 f"  Kluis ({settings.mode}) is starting on {settings.issuer}",
                 f"  Open          {settings.issuer}/",
+                f"  Register      {settings.issuer}/register  (mail goes to the outbox folder"
+                " in development)",
+                f"  Discovery     {settings.issuer}/.well-known/openid-configuration",
                 f"  Health        {settings.issuer}/healthz",
-                f"  Signing keys  {settings.issuer}/jwks.json",
                 f"  API docs      {settings.issuer}/api/docs",
+                "  Add a platform  .venv/bin/kluis clients add --name N --redirect-uri URI --json",
                 "  Operator CLI  .venv/bin/kluis --help",
                 "",
             ]

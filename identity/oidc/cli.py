@@ -26,9 +26,16 @@ from identity.oidc.registration import issue_initial_access_token
 from identity.oidc.sector import fetch_sector_uris
 
 
+class _Mode(Protocol):
+    @property
+    def production(self) -> bool: ...
+
+
 class ClientsRuntime(Protocol):
     @property
     def db(self) -> Database: ...
+    @property
+    def settings(self) -> _Mode: ...
 
 
 def _emit(data: dict[str, Any], as_json: bool) -> None:
@@ -89,6 +96,7 @@ def add(runtime: ClientsRuntime, /, **opts: Any) -> None:
         jwks=json.load(opts["jwks_file"]) if opts["jwks_file"] else None,
         jwks_uri=opts["jwks_uri"],
         purpose=opts["purpose"],
+        allow_loopback_targets=not runtime.settings.production,
     )
     try:
         with runtime.db.transaction() as session:

@@ -45,6 +45,10 @@ class ClientSpec:
     jwks_uri: str | None = None
     purpose: str = ""
     scope: str = DEFAULT_SCOPE
+    # URIs Kluis itself calls (back-channel logout, events, jwks, sector document) may be
+    # http on loopback only in development; in production they must be https, so that a
+    # registrant cannot make the server send requests to its own loopback services.
+    allow_loopback_targets: bool = True
 
 
 def validate_uri(uri: str, what: str, *, allow_http_loopback: bool = True) -> str:
@@ -63,7 +67,11 @@ def validate_uri(uri: str, what: str, *, allow_http_loopback: bool = True) -> st
 
 def sector_of(spec: ClientSpec) -> str:
     if spec.sector_identifier_uri:
-        validate_uri(spec.sector_identifier_uri, "sector_identifier_uri")
+        validate_uri(
+            spec.sector_identifier_uri,
+            "sector_identifier_uri",
+            allow_http_loopback=spec.allow_loopback_targets,
+        )
         listed = set(spec.sector_redirect_uris or ())
         missing = [u for u in spec.redirect_uris if u not in listed]
         if missing:
@@ -111,7 +119,7 @@ def create_client(session: Session, spec: ClientSpec) -> tuple[Client, str | Non
     }
     for what, optional in optional_uris.items():
         if optional:
-            validate_uri(optional, what)
+            validate_uri(optional, what, allow_http_loopback=spec.allow_loopback_targets)
     if spec.subject_type not in SUBJECT_TYPES:
         raise InvalidClientMetadata(f"subject_type must be one of {SUBJECT_TYPES}")
     if spec.id_token_alg not in ID_TOKEN_ALGS:

@@ -14,7 +14,7 @@ from consent.audit import record
 from core.db import utcnow
 from core.errors import InvalidToken, OAuthError
 from core.tokens import new_token, token_hash
-from identity.oidc.clients import ClientSpec, create_client, describe
+from identity.oidc.clients import ClientSpec, create_client, describe, validate_uri
 from identity.oidc.errors import InvalidClientMetadata, InvalidRedirectUri
 from identity.oidc.models import InitialAccessToken
 
@@ -69,7 +69,11 @@ def _optional_str(metadata: Mapping[str, Any], name: str) -> str | None:
 
 
 def register_client(
-    session: Session, metadata: Mapping[str, Any], fetch_sector: SectorFetcher
+    session: Session,
+    metadata: Mapping[str, Any],
+    fetch_sector: SectorFetcher,
+    *,
+    allow_loopback_targets: bool = False,
 ) -> dict[str, Any]:
     """Validate RFC 7591 §2 metadata, create the client, return the §3.2.1 response."""
     grant_types = _strings(metadata, "grant_types") or ["authorization_code"]
@@ -80,6 +84,13 @@ def register_client(
         raise InvalidClientMetadataError("only response_type code is supported")
     method = _optional_str(metadata, "token_endpoint_auth_method") or "client_secret_basic"
     sector_uri = _optional_str(metadata, "sector_identifier_uri")
+    if sector_uri:
+        try:  # validate before fetching it: never fetch what registration would refuse
+            validate_uri(
+                sector_uri, "sector_identifier_uri", allow_http_loopback=allow_loopback_targets
+            )
+        except InvalidClientMetadata as exc:
+            raise InvalidClientMetadataError(exc.detail) from exc
     jwks = metadata.get("jwks")
     if jwks is not None and not isinstance(jwks, dict):
         raise InvalidClientMetadataError("jwks must be a JSON Web Key Set object")
@@ -97,6 +108,7 @@ def register_client(
         jwks=jwks,
         jwks_uri=_optional_str(metadata, "jwks_uri"),
         purpose=_optional_str(metadata, "purpose") or "",
+        allow_loopback_targets=allow_loopback_targets,
     )
     try:
         client, secret = create_client(session, spec)

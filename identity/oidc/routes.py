@@ -361,7 +361,12 @@ def register(
     if not isinstance(metadata, dict):
         raise InvalidClientMetadataError("the body must be a JSON object")
     consume_initial_access_token(session, header[7:].strip())
-    body = register_client(session, metadata, fetch_sector_uris)
+    body = register_client(
+        session,
+        metadata,
+        fetch_sector_uris,
+        allow_loopback_targets=not request.app.state.settings.production,
+    )
     session.commit()
     return JSONResponse(body, status_code=201, headers=NO_STORE)
 
@@ -414,13 +419,20 @@ def userinfo(request: Request, session: DbSession, params: ParamsDep) -> JSONRes
     found = tokens.active_token(session, _bearer(request, params), "access")
     if found is None:
         raise InvalidToken("the access token is invalid, expired or revoked")
-    _, grant = found
-    if "openid" not in grant.scope.split():
+    access, grant = found
+    if "openid" not in access.scope.split():
         raise InvalidToken("the access token was not issued for OpenID Connect")
     client = get_client(session, grant.client_id)
     if client is None:
         raise InvalidToken("the client no longer exists")
     names = tokens.released_claims(session, grant, "userinfo")
+    if access.scope != grant.scope:
+        # A refresh narrowed this token's scope (RFC 6749 §6): scope-derived claims follow
+        # the token; claims asked for by name (claims parameter) stay as granted.
+        registry = provider.claims
+        from_grant_scopes = registry.claims_for_scopes(set(grant.scope.split()))
+        by_name = names - from_grant_scopes
+        names = (names & registry.claims_for_scopes(set(access.scope.split()))) | by_name
     values = provider.claims.resolve(session, grant.account_id, names)
     body: dict[str, Any] = {"sub": provider.subject_ids.for_client(client, grant.account_id)}
     body.update(values)

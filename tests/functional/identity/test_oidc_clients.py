@@ -112,3 +112,33 @@ def test_dynamic_registration_needs_a_single_use_initial_access_token(
     assert body["client_secret"] and body["client_id_issued_at"] > 0
     again = client.post("/connect/register", json=metadata, headers=auth)
     assert again.status_code == 401  # single use
+
+
+def test_production_refuses_loopback_targets_that_kluis_would_call(
+    client: TestClient, runtime: Runtime, app: object
+) -> None:
+    runtime.settings.mode = "production"
+    code, out = run(
+        runtime,
+        "add",
+        "--name",
+        "SSRF",
+        "--redirect-uri",
+        "https://p.example/cb",
+        "--backchannel-logout-uri",
+        "http://127.0.0.1:6379/",
+        "--json",
+    )
+    assert code != 0 and "https" in out
+    code, out = run(runtime, "registration-token", "--json")
+    token = json.loads(out)["initial_access_token"]
+    response = client.post(
+        "/connect/register",
+        json={
+            "client_name": "x",
+            "redirect_uris": ["https://p.example/cb"],
+            "sector_identifier_uri": "http://127.0.0.1:5432/",
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 400 and response.json()["error"] == "invalid_client_metadata"

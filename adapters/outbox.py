@@ -21,7 +21,7 @@ import httpx
 from sqlalchemy import JSON, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, Database, UTCDateTime, utcnow
+from core.db import Base, Database, UTCDateTime, rowcount, utcnow
 
 log = logging.getLogger("kluis.outbox")
 
@@ -118,7 +118,7 @@ class Outbox:
                     )
                     .values(next_attempt_at=now + LEASE)
                 )
-                if getattr(result, "rowcount", 0) == 1:
+                if rowcount(result) == 1:
                     claimed.append(delivery_id)
             return claimed
 

@@ -34,7 +34,7 @@ from attestations.statuslist import StatusReference, record_issued
 from attestations.types import TYPES
 from attestations.vc import day_floor, issue_vc
 from consent.audit import record
-from core.db import utcnow
+from core.db import rowcount, utcnow
 from core.errors import InsufficientScope, InvalidToken
 from core.tokens import token_hash
 from identity.accounts.models import AccountStatus
@@ -79,7 +79,7 @@ def spend_access_token(
         .values(used_at=now)
     )
     row = session.get(VciAccessToken, digest, populate_existing=True)
-    if getattr(spent, "rowcount", 0) != 1 or row is None:
+    if rowcount(spent) != 1 or row is None:
         raise InvalidToken("the access token is invalid, spent or expired")
     return row
 

@@ -27,7 +27,7 @@ from attestations.errors import AccountNotEligible
 from attestations.models import CredentialOffer, VciAccessToken, VciNonce
 from attestations.types import credential_type, issuance_date
 from consent.audit import record
-from core.db import utcnow
+from core.db import rowcount, utcnow
 from core.errors import InvalidGrant, InvalidRequest, NotFound
 from core.tokens import new_token, token_hash
 from identity.accounts.models import AccountStatus
@@ -269,7 +269,7 @@ def exchange_pre_authorized_code(
         raise InvalidGrant("the pre-authorized code is invalid or has expired")
     if consumed is None:
         raise InvalidRequest("tx_code is required for this offer")
-    if getattr(consumed, "rowcount", 0) != 1:
+    if rowcount(consumed) != 1:
         _refuse(session, config, offer, moment)
     # the offer document is gone now; its copy of the code need not be kept
     session.execute(
@@ -320,7 +320,7 @@ def consume_nonce(session: Session, nonce: str, now: dt.datetime | None = None) 
         )
         .values(used_at=moment)
     )
-    return getattr(result, "rowcount", 0) == 1
+    return rowcount(result) == 1
 
 
 def purge_expired(session: Session, now: dt.datetime | None = None) -> int:
@@ -331,4 +331,4 @@ def purge_expired(session: Session, now: dt.datetime | None = None) -> int:
     result = session.execute(
         delete(CredentialOffer).where(CredentialOffer.expires_at < moment - PURGE_AFTER)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rowcount(result)

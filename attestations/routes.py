@@ -30,6 +30,7 @@ from attestations.statuslist import MEDIA_TYPE, status_list_token
 from attestations.types import TYPES
 from core.db import db_session
 from core.errors import NotFound
+from core.web import read_json_body
 from keys import Keyring, SubjectKeys
 
 router = APIRouter(tags=["attestations"])
@@ -129,16 +130,6 @@ def nonce(request: Request, session: DbSession) -> JSONResponse:
     c_nonce = new_nonce(session, config_of(request))
     session.commit()
     return JSONResponse({"c_nonce": c_nonce}, headers=NO_STORE)
-
-
-async def read_json_body(request: Request) -> Any:
-    """The JSON body, or None when it is not JSON (refused after the access token check)."""
-    if not request.headers.get("content-type", "").startswith("application/json"):
-        return None
-    try:
-        return await request.json()
-    except ValueError:
-        return None
 
 
 @router.post("/credential", name="vci_credential")

@@ -31,7 +31,7 @@ from attestations.config import AttestationConfig
 from attestations.errors import IssuedCredentialNotFound, StatusUnavailable
 from attestations.models import IssuedCredential, StatusList
 from consent.audit import record
-from core.db import utcnow
+from core.db import rowcount, utcnow
 from core.errors import InvalidInput, NotFound
 from core.tokens import b64url, new_token
 from keys import Keyring, UnknownKey
@@ -170,7 +170,7 @@ def revoke_credential(
         .where(IssuedCredential.id == issued_id, IssuedCredential.revoked_at.is_(None))
         .values(revoked_at=moment, revocation_reason=reason)
     )
-    if getattr(result, "rowcount", 0) == 1:
+    if rowcount(result) == 1:
         record(
             session,
             "attestation.revoked",

@@ -154,3 +154,9 @@ def db_session(request: Request) -> Iterator[Session]:
     database: Database = request.app.state.db
     with database.session() as session:
         yield session
+
+
+def rowcount(result: object) -> int:
+    """Rows matched by an UPDATE/DELETE: how one-time things are consumed atomically
+    (`UPDATE … WHERE used_at IS NULL` matched exactly one row, or someone else got there)."""
+    return int(getattr(result, "rowcount", 0) or 0)

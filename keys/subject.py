@@ -16,7 +16,7 @@ import os
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.db import rowcount, utcnow
 from keys.crypto import derive_key, seal, unseal
 from keys.errors import SubjectKeyDestroyed
 from keys.models import SubjectKey
@@ -61,4 +61,4 @@ class SubjectKeys:
     def destroy(self, session: Session, subject_id: str) -> bool:
         """Crypto-shred the resident's data key. Returns whether a key existed."""
         result = session.execute(delete(SubjectKey).where(SubjectKey.subject_id == subject_id))
-        return bool(getattr(result, "rowcount", 0))
+        return bool(rowcount(result))

@@ -43,6 +43,7 @@ from attestations.verifier.session import (
 )
 from core.db import Database, db_session
 from core.errors import InvalidClient
+from core.web import read_json_body
 from identity.oidc.client_auth import authenticate_client
 from identity.oidc.provider import Provider
 from keys import Keyring, derive_key
@@ -80,15 +81,6 @@ def _keyring(request: Request) -> Keyring:
 # --- request bodies (read on the event loop) ---------------------------------------------------
 
 
-async def read_json(request: Request) -> Any:
-    if not request.headers.get("content-type", "").startswith("application/json"):
-        return None
-    try:
-        return await request.json()
-    except ValueError:
-        return None
-
-
 async def read_form(request: Request) -> dict[str, str] | None:
     """The urlencoded body; None when it is not a form or a parameter is repeated."""
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
@@ -102,7 +94,7 @@ async def read_form(request: Request) -> dict[str, str] | None:
     return values
 
 
-JsonBody = Annotated[Any, Depends(read_json)]
+JsonBody = Annotated[Any, Depends(read_json_body)]
 FormBody = Annotated[dict[str, str] | None, Depends(read_form)]
 
 

@@ -24,7 +24,7 @@ from attestations.verifier.dcql import DcqlQuery, parse_query
 from attestations.verifier.errors import InvalidSessionRequest, SessionNotFound
 from attestations.verifier.models import VerifierSession
 from consent.audit import record
-from core.db import utcnow
+from core.db import rowcount, utcnow
 
 OPEN = ("pending", "scanned")
 FINAL = ("done", "cancelled", "expired")
@@ -167,7 +167,7 @@ def _transition(
         )
         .values(status=to, **values)
     )
-    return getattr(result, "rowcount", 0) == 1
+    return rowcount(result) == 1
 
 
 def mark_scanned(session: Session, session_id: str) -> None:
@@ -214,4 +214,4 @@ def purge_sessions(session: Session, now: dt.datetime | None = None) -> int:
     deleted = session.execute(
         delete(VerifierSession).where(VerifierSession.expires_at < moment - SESSION_RETENTION)
     )
-    return int(getattr(deleted, "rowcount", 0) or 0)
+    return rowcount(deleted)

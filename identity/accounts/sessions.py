@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import secrets
 
 from fastapi import Request, Response
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from consent.audit import record
 from core.db import utcnow
+from core.tokens import token_hash
 from identity.accounts.models import Account, AccountStatus, BrowserSessionRecord
 from keys import SubjectKeys
 
@@ -37,14 +37,10 @@ class BrowserSession:
     acr: str
 
 
-def _hash(sid: str) -> str:
-    return hashlib.sha256(sid.encode("utf-8")).hexdigest()
-
-
 def public_sid(sid: str) -> str:
     """The identifier of a session that may leave the service (OIDC `sid` claim, grants).
     It is the stored hash, never the cookie value: a platform that sees it cannot replay it."""
-    return _hash(sid)
+    return token_hash(sid)
 
 
 def start_browser_session(
@@ -60,7 +56,7 @@ def start_browser_session(
     methods = list(amr) if amr is not None else [AMR_PASSWORD]
     session.add(
         BrowserSessionRecord(
-            id_hash=_hash(sid),
+            id_hash=token_hash(sid),
             account_id=account_id,
             auth_time=now,
             amr=methods,
@@ -81,7 +77,7 @@ def find_browser_session(session: Session, sid: str | None) -> BrowserSession | 
         select(BrowserSessionRecord)
         .join(Account, Account.id == BrowserSessionRecord.account_id)
         .where(
-            BrowserSessionRecord.id_hash == _hash(sid),
+            BrowserSessionRecord.id_hash == token_hash(sid),
             BrowserSessionRecord.ended_at.is_(None),
             BrowserSessionRecord.expires_at > utcnow(),
             Account.status == AccountStatus.ACTIVE.value,
@@ -128,7 +124,7 @@ def end_browser_session(
         return
     row = session.scalar(
         select(BrowserSessionRecord).where(
-            BrowserSessionRecord.id_hash == _hash(sid), BrowserSessionRecord.ended_at.is_(None)
+            BrowserSessionRecord.id_hash == token_hash(sid), BrowserSessionRecord.ended_at.is_(None)
         )
     )
     if row is None:

@@ -10,13 +10,13 @@ PostgreSQL as on SQLite.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.db import rowcount, utcnow
+from core.tokens import token_hash
 from identity.accounts.errors import InvalidToken
 from identity.accounts.models import AccountToken, TokenPurpose
 
@@ -25,10 +25,6 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 12
 CODE_GROUP = 4
 MAX_TOKEN_INPUT = 256
-
-
-def token_hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
 def new_activation_code() -> str:
@@ -124,7 +120,7 @@ def consume(session: Session, purpose: TokenPurpose, raw: str) -> str:
     result = session.execute(
         update(AccountToken).where(_usable(stored_hash, purpose, now)).values(used_at=now)
     )
-    if getattr(result, "rowcount", 0) != 1:
+    if rowcount(result) != 1:
         raise InvalidToken()
     account_id = session.scalar(
         select(AccountToken.account_id).where(AccountToken.token_hash == stored_hash)

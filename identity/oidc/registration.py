@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from consent.audit import record
-from core.db import utcnow
+from core.db import rowcount, utcnow
 from core.errors import InvalidToken, OAuthError
 from core.tokens import new_token, token_hash
 from identity.oidc.clients import ClientSpec, create_client, describe, validate_uri
@@ -50,7 +50,7 @@ def consume_initial_access_token(session: Session, value: str) -> None:
         )
         .values(used_at=now)
     )
-    if getattr(result, "rowcount", 0) != 1:
+    if rowcount(result) != 1:
         raise InvalidToken("the initial access token is invalid, used or expired")
 
 

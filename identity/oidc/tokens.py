@@ -22,17 +22,13 @@ from sqlalchemy.orm import Session
 
 from consent.audit import record
 from consent.ledger import active_claims
-from core.db import utcnow
+from core.db import rowcount, utcnow
 from core.errors import InvalidGrant, InvalidRequest
 from core.tokens import b64url, new_token, token_hash
 from identity.accounts.sessions import session_is_live
 from identity.oidc.claims import RequestedClaims
 from identity.oidc.models import AuthorizationCode, Client, Grant, Token
 from identity.oidc.provider import Provider
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def revoke_grant(session: Session, grant_id: str, reason: str) -> None:
@@ -192,7 +188,7 @@ def exchange_code(
         .where(AuthorizationCode.code_hash == code_hash, AuthorizationCode.used_at.is_(None))
         .values(used_at=utcnow())
     )
-    if _rowcount(consumed) != 1:
+    if rowcount(consumed) != 1:
         revoke_grant(session, row.grant_id, "authorization_code_reuse")
         session.commit()
         raise InvalidGrant("the authorization code was already used; its tokens are revoked")
@@ -225,7 +221,7 @@ def refresh(
         .where(Token.token_hash == hashed, Token.used_at.is_(None), Token.revoked_at.is_(None))
         .values(used_at=utcnow())
     )
-    if _rowcount(consumed) != 1:
+    if rowcount(consumed) != 1:
         if row.revoked_at is None:
             revoke_grant(session, row.grant_id, "refresh_token_reuse")
             session.commit()

@@ -10,6 +10,8 @@ import click
 import uvicorn
 
 from attestations.cli import attestations_cli
+from attestations.verifier.cli import verifier_cli
+from attestations.verifier.x509 import X509ConfigError, request_signer
 from consent.auditlog import AuditLog
 from consent.cli import audit_cli
 from consent.erasure_cli import delete_account, erasure_cli
@@ -104,6 +106,7 @@ def serve(obj: CliRuntime) -> None:
             created = runtime.keyring.ensure_keys(session)
             if created:
                 log.warning("development signing keys created", extra={"kids": created})
+    check_verifier_identity(settings)
     app = create_app_from_runtime(runtime)
     click.echo(
         "\n".join(
@@ -130,8 +133,21 @@ cli.add_command(audit_cli)
 cli.add_command(clients_cli)
 cli.add_command(accounts_cli)
 cli.add_command(attestations_cli)
+cli.add_command(verifier_cli)
 cli.add_command(erasure_cli)
 accounts_cli.add_command(delete_account)
+
+
+def check_verifier_identity(settings: Settings) -> None:
+    """Fail at start, not at the first wallet, when the verifier's X.509 files are wrong."""
+    key, chain = settings.verifier_x509_key_file, settings.verifier_x509_chain_file
+    if key is not None and chain is not None:
+        try:
+            request_signer(key, chain, settings.issuer)
+        except X509ConfigError as exc:
+            raise SettingsError(f"KLUIS_VERIFIER_X509_*: {exc}") from exc
+    elif settings.production:
+        log.error("no KLUIS_VERIFIER_X509_* certificate: verification sessions are refused")
 
 
 def main() -> None:

@@ -6,7 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-CLIENT_ID_PREFIX = "redirect_uri"
+from attestations.verifier.x509 import RequestSigner
+
+REDIRECT_URI_PREFIX = "redirect_uri"
+X509_SAN_DNS_PREFIX = "x509_san_dns"
 WALLET_SCHEME = "openid4vp://"
 
 
@@ -17,6 +20,8 @@ class VerifierConfig:
     result_ttl: dt.timedelta = dt.timedelta(minutes=2)
     # HMAC key for per-poll pseudonyms (derived from the secret key, purpose-bound)
     pseudonym_key: bytes = b""
+    # set: `x509_san_dns:` with signed request objects; None: `redirect_uri:` (development)
+    signer: RequestSigner | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "issuer", self.issuer.rstrip("/"))
@@ -27,9 +32,11 @@ class VerifierConfig:
 
     @property
     def client_id(self) -> str:
-        """OpenID4VP §5.9.3 `redirect_uri:` prefix: the Response URI is the Client Identifier.
-        (`x509_san_dns:` with a certificate chain is still to come.)"""
-        return f"{CLIENT_ID_PREFIX}:{self.response_uri}"
+        """OpenID4VP §5.9.3: `x509_san_dns:<host>` when a certificate chain is configured,
+        else `redirect_uri:<response_uri>` (the Response URI is the Client Identifier)."""
+        if self.signer is not None:
+            return f"{X509_SAN_DNS_PREFIX}:{self.signer.dns_name}"
+        return f"{REDIRECT_URI_PREFIX}:{self.response_uri}"
 
     def request_uri(self, session_id: str) -> str:
         return f"{self.issuer}/verifier/request/{session_id}"

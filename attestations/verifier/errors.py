@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from core.errors import InvalidInput, InvalidRequest, NotFound
+from core.errors import InvalidInput, InvalidRequest, NotFound, Problem
 
 
 class InvalidDcqlQuery(InvalidInput):
@@ -35,3 +35,9 @@ class PresentationRejected(InvalidRequest):
     failed and never contains a claim value."""
 
     error = "invalid_request"
+
+
+class VerifierNotConfigured(Problem):
+    status = 503
+    slug = "verifier-not-configured"
+    title = "Verification sessions are not configured on this Kluis"

@@ -1,26 +1,28 @@
 """The Request Object a wallet fetches from `request_uri` (OpenID4VP 1.0 §5, RFC 9101).
 
-A JWT with `typ: oauth-authz-req+jwt` (§5), signed with Kluis's ES256 key, carrying
-`response_type=vp_token`, `response_mode=direct_post` with `response_uri` (§8.2), a fresh
-`nonce` and `state`, the DCQL query (§6) and `client_metadata.vp_formats_supported` (§11.1,
-§B.3.4). `aud` is `https://self-issued.me/v2` (§5.8, static discovery of the wallet).
+A JWT with `typ: oauth-authz-req+jwt` (§5), carrying `response_type=vp_token`,
+`response_mode=direct_post` with `response_uri` (§8.2), a fresh `nonce` and `state`, the DCQL
+query (§6) and `client_metadata.vp_formats_supported` (§11.1, §B.3.4). `aud` is
+`https://self-issued.me/v2` (§5.8, static discovery of the wallet).
 
-Client Identifier: `redirect_uri:<response_uri>` (§5.9.3) for now. That prefix has no way for a
-wallet to learn a trusted key, so §5.9.3 says such requests "cannot be signed", and strict
-wallets refuse a signed request object under it. The signature is kept because the Kluis test
-wallet checks it against `/jwks.json`; interoperable wallets need `x509_san_dns:` (a signed
-request with an `x5c` chain), which is still to be built.
+How it is secured follows the Client Identifier prefix (§5.9.3):
+- `x509_san_dns:<host>`: signed ES256 with the configured key, the certificate chain in the
+  `x5c` header; the wallet validates the chain and that `<host>` is a dNSName SAN of the leaf.
+- `redirect_uri:<response_uri>` (development): the wallet has no way to learn a trusted key,
+  so §5.9.3 says such requests "cannot be signed": the object is an unsecured JWT
+  (RFC 7519 §6, `alg: none`) and strict wallets refuse a signed one.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from sqlalchemy.orm import Session
+import jwt
 
 from attestations.verifier.config import VerifierConfig
 from attestations.verifier.models import VerifierSession
-from keys import Keyring
+from core.tokens import b64url
 
 TYP = "oauth-authz-req+jwt"
 MEDIA_TYPE = "application/oauth-authz-req+jwt"
@@ -35,7 +37,7 @@ def client_metadata() -> dict[str, Any]:
 
 def request_claims(config: VerifierConfig, row: VerifierSession) -> dict[str, Any]:
     return {
-        "iss": config.issuer,
+        "iss": config.client_id,  # RFC 9101 §4: the client_id
         "aud": STATIC_WALLET_AUDIENCE,
         "iat": int(row.created_at.timestamp()),
         "exp": int(row.expires_at.timestamp()),
@@ -50,7 +52,15 @@ def request_claims(config: VerifierConfig, row: VerifierSession) -> dict[str, An
     }
 
 
-def sign_request_object(
-    session: Session, keyring: Keyring, config: VerifierConfig, row: VerifierSession
-) -> str:
-    return keyring.sign_jwt(session, request_claims(config, row), ALG, headers={"typ": TYP})
+def unsecured_jwt(header: dict[str, Any], claims: dict[str, Any]) -> str:
+    """RFC 7519 §6.1: header and claims, and an empty signature."""
+    parts = (json.dumps(p, separators=(",", ":")).encode() for p in (header, claims))
+    return ".".join(b64url(part) for part in parts) + "."
+
+
+def request_object(config: VerifierConfig, row: VerifierSession) -> str:
+    claims = request_claims(config, row)
+    if config.signer is None:
+        return unsecured_jwt({"alg": "none", "typ": TYP}, claims)
+    headers = {"typ": TYP, "x5c": config.signer.x5c}
+    return jwt.encode(claims, config.signer.key, algorithm=ALG, headers=headers)

@@ -27,8 +27,9 @@ from attestations.verifier.errors import (
     PresentationRejected,
     RequestObjectGone,
     SessionNotFound,
+    VerifierNotConfigured,
 )
-from attestations.verifier.request_object import MEDIA_TYPE, sign_request_object
+from attestations.verifier.request_object import MEDIA_TYPE, request_object
 from attestations.verifier.response import receive_response
 from attestations.verifier.session import (
     FINAL,
@@ -41,6 +42,7 @@ from attestations.verifier.session import (
     session_links,
     status_body,
 )
+from attestations.verifier.x509 import request_signer
 from core.db import Database, db_session
 from core.errors import InvalidClient
 from core.web import read_json_body
@@ -61,12 +63,28 @@ PLATFORM_AUTH_METHODS = ("client_secret_basic", "private_key_jwt")
 
 def config_of(request: Request) -> VerifierConfig:
     settings = request.app.state.settings
+    key_file = getattr(settings, "verifier_x509_key_file", None)
+    chain_file = getattr(settings, "verifier_x509_chain_file", None)
+    signer = None
+    if key_file is not None and chain_file is not None:
+        signer = request_signer(key_file, chain_file, settings.issuer)
     return VerifierConfig(
         settings.issuer,
         session_ttl=_seconds(getattr(settings, "verifier_session_ttl", 300)),
         result_ttl=_seconds(getattr(settings, "verifier_result_ttl", 120)),
         pseudonym_key=derive_key(settings.secret_bytes, "kluis/verifier/poll-pseudonym"),
+        signer=signer,
     )
+
+
+def _require_identity(request: Request, config: VerifierConfig) -> None:
+    """Production needs `x509_san_dns:`: `redirect_uri:` requests are unauthenticated, so a
+    wallet cannot tell Kluis from anyone who copies its response URI (§5.9.3, §14)."""
+    if config.signer is None and request.app.state.settings.production:
+        raise VerifierNotConfigured(
+            "set KLUIS_VERIFIER_X509_KEY_FILE and KLUIS_VERIFIER_X509_CHAIN_FILE: production "
+            "verification sessions need the x509_san_dns client identifier"
+        )
 
 
 def _seconds(value: int) -> dt.timedelta:
@@ -125,6 +143,7 @@ def create(request: Request, session: DbSession, body: JsonBody) -> JSONResponse
     if body is None:
         raise InvalidSessionRequest("the body must be a JSON object (application/json)")
     config = config_of(request)
+    _require_identity(request, config)
     row = create_session(session, config, client_id, body)
     session.commit()
     return JSONResponse(
@@ -262,12 +281,12 @@ def qr_image_svg(request: Request, session_id: str, session: DbSession) -> Respo
 
 
 @router.get("/verifier/request/{session_id}", name="verifier_request_object")
-def request_object(request: Request, session_id: str, session: DbSession) -> Response:
-    """RFC 9101 §5.2 request_uri: the signed Request Object; the session becomes `scanned`."""
+def serve_request_object(request: Request, session_id: str, session: DbSession) -> Response:
+    """RFC 9101 §5.2 request_uri: the Request Object; the session becomes `scanned`."""
     row = live_session(session, session_id)
     if row is None:
         raise RequestObjectGone()
-    token = sign_request_object(session, _keyring(request), config_of(request), row)
+    token = request_object(config_of(request), row)
     mark_scanned(session, row.id)
     session.commit()
     return Response(token, media_type=MEDIA_TYPE, headers=NO_STORE)

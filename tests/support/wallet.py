@@ -24,7 +24,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import jwt
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 from jwt.algorithms import ECAlgorithm
 
 from attestations.sdjwt import HeldSdJwt, VerificationPolicy, VerifiedSdJwt, verify_sd_jwt
@@ -41,6 +43,15 @@ REQUEST_OBJECT_MEDIA_TYPE = "application/oauth-authz-req+jwt"
 
 class CredentialRevoked(Exception):
     """The issuer's status list says the credential is no longer valid."""
+
+
+class RequestRefused(Exception):
+    """The wallet does not trust or understand the verifier's request object."""
+
+
+def _refuse(condition: bool, message: str) -> None:
+    if not condition:
+        raise RequestRefused(message)
 
 
 def _path(url: str) -> str:
@@ -80,6 +91,8 @@ class Wallet:
     # None: in-process, absolute URLs are reduced to paths. Set: the real server's base URL.
     origin: str | None = None
     last_vp_token: str | None = None
+    # the X.509 trust anchors for `x509_san_dns:` verifiers (OpenID4VP §5.9.3)
+    trust_anchors: list[x509.Certificate] = field(default_factory=list)
 
     @classmethod
     @contextlib.contextmanager
@@ -236,9 +249,12 @@ class Wallet:
     # -- presenting to a verifier (OpenID4VP 1.0) --------------------------------------------
     def resolve_request(self, qr_payload: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """§5 / RFC 9101 by reference: parse the `openid4vp://` request, fetch the Request
-        Object from `request_uri`, check its type, its signature (the verifier's JWKS at
-        `/jwks.json` of the request URI's origin) and that its `client_id` is the one in the
-        QR code. Returns (header, claims)."""
+        Object from `request_uri`, check its type and that its `client_id` is the one in the
+        QR code, and authenticate it as its Client Identifier prefix says (§5.9.3):
+        `redirect_uri:` must be unsigned and name the response URI; `x509_san_dns:` must be
+        signed by the leaf of an `x5c` chain that ends at a trust anchor and names the DNS
+        name, which must also be the response URI's host. Returns (header, claims);
+        `RequestRefused` otherwise."""
         parts = urlsplit(qr_payload)
         assert f"{parts.scheme}://" == VP_SCHEME, qr_payload
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -248,24 +264,58 @@ class Wallet:
         assert response.headers["content-type"].startswith(REQUEST_OBJECT_MEDIA_TYPE)
         token = response.text
         header = jwt.get_unverified_header(token)
-        assert header["typ"] == REQUEST_OBJECT_TYP and header["alg"] == "ES256"
-        origin = "{0.scheme}://{0.netloc}".format(urlsplit(query["request_uri"]))
-        jwks = self.http.get(self.url(origin + "/jwks.json")).json()
-        key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            jwt.PyJWK(key).key,
-            algorithms=["ES256"],
-            audience="https://self-issued.me/v2",
-            options={"require": ["client_id", "nonce", "response_uri", "exp"]},
-        )
-        assert claims["client_id"] == query["client_id"]
+        _refuse(header.get("typ") == REQUEST_OBJECT_TYP, "not an oauth-authz-req+jwt")
+        prefix, _, name = query["client_id"].partition(":")
+        if prefix == "redirect_uri":
+            claims = self._unsigned_request(token, header)
+            _refuse(claims["response_uri"] == name, "redirect_uri: is not the response URI")
+        elif prefix == "x509_san_dns":
+            claims = self._x509_request(token, header, name)
+            host = urlsplit(claims["response_uri"]).hostname
+            _refuse(host == name, "the response URI is not on the certificate's DNS name")
+        else:
+            raise RequestRefused(f"unsupported client identifier prefix {prefix!r}")
+        _refuse(claims["client_id"] == query["client_id"], "client_id differs from the QR code")
         assert claims["response_type"] == "vp_token"
         assert claims["response_mode"] == "direct_post"
-        prefix, _, original = claims["client_id"].partition(":")
-        assert prefix == "redirect_uri" and original == claims["response_uri"]
         assert "dc+sd-jwt" in claims["client_metadata"]["vp_formats_supported"]
         return header, claims
+
+    @staticmethod
+    def _claims(token: str, key: Any, algorithms: list[str]) -> dict[str, Any]:
+        options: dict[str, Any] = {"require": ["client_id", "nonce", "response_uri", "exp"]}
+        if key is None:  # unsecured JWT: still check audience and expiry
+            options.update(verify_signature=False, verify_exp=True, verify_aud=True)
+        claims: dict[str, Any] = jwt.decode(
+            token, key, algorithms=algorithms, audience="https://self-issued.me/v2", options=options
+        )
+        return claims
+
+    def _unsigned_request(self, token: str, header: dict[str, Any]) -> dict[str, Any]:
+        """§5.9.3: requests under `redirect_uri:` cannot be signed."""
+        signed = header.get("alg") != "none" or not token.endswith(".")
+        _refuse(not signed, "a redirect_uri: request must not be signed")
+        return self._claims(token, None, ["none"])
+
+    def _x509_request(self, token: str, header: dict[str, Any], dns_name: str) -> dict[str, Any]:
+        _refuse(header.get("alg") == "ES256", "x509_san_dns: requests must be signed (ES256)")
+        _refuse(bool(self.trust_anchors), "no X.509 trust anchors configured")
+        x5c = header.get("x5c")
+        _refuse(isinstance(x5c, list) and bool(x5c), "x5c is required")
+        try:
+            chain = [x509.load_der_x509_certificate(base64.b64decode(c)) for c in x5c]
+            verifier = (
+                PolicyBuilder()
+                .store(Store(self.trust_anchors))
+                .build_server_verifier(x509.DNSName(dns_name))
+            )
+            verifier.verify(chain[0], chain[1:])  # chain to an anchor, and the dNSName SAN
+        except (ValueError, VerificationError) as exc:
+            raise RequestRefused(f"certificate chain not trusted: {exc}") from exc
+        try:
+            return self._claims(token, chain[0].public_key(), ["ES256"])
+        except jwt.InvalidSignatureError as exc:
+            raise RequestRefused("request object signature does not verify") from exc
 
     def find_credential(self, vct_values: list[str]) -> StoredCredential:
         for stored in self.credentials:

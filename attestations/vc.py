@@ -91,7 +91,7 @@ class VerifiedVc:
     type_id: str
     claims: JsonObject  # the disclosed type claims only
     holder_jwk: JsonObject
-    status: StatusReference
+    status: StatusReference | None  # None: the issuer gave it no status (other issuers)
     sd_jwt: VerifiedSdJwt
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from adapters.fetch import Fetcher
 from attestations.verifier.x509 import RequestSigner
 
 REDIRECT_URI_PREFIX = "redirect_uri"
@@ -22,6 +23,8 @@ class VerifierConfig:
     pseudonym_key: bytes = b""
     # set: `x509_san_dns:` with signed request objects; None: `redirect_uri:` (development)
     signer: RequestSigner | None = None
+    # fetches other trusted issuers' keys and status lists (None: only Kluis is trusted)
+    fetcher: Fetcher | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "issuer", self.issuer.rstrip("/"))

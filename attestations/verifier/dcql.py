@@ -123,14 +123,18 @@ def _claim(raw: Any, where: str, needs_id: bool) -> ClaimQuery:
     return ClaimQuery(claim_id, parse_path(raw.get("path"), f"{where}/path"), values)
 
 
-def _check_path_known(path: ClaimPath, types: Sequence[CredentialType], where: str) -> None:
-    if not any(path == spec.path for t in types for spec in t.claims):
-        names = sorted({"/".join(s.path) for t in types for s in t.claims})
+def _check_path_known(path: ClaimPath, types: Sequence[CredentialType | None], where: str) -> None:
+    """Kluis's own types list their claims; another issuer's (None) are not known here."""
+    if any(t is None for t in types):
+        return
+    known = [t for t in types if t is not None]
+    if not any(path == spec.path for t in known for spec in t.claims):
+        names = sorted({"/".join(s.path) for t in known for s in t.claims})
         raise _fail(where, f"is not a claim of the requested type(s); known: {', '.join(names)}")
 
 
 def _claims(
-    raw: Mapping[str, Any], where: str, types: Sequence[CredentialType]
+    raw: Mapping[str, Any], where: str, types: Sequence[CredentialType | None]
 ) -> tuple[tuple[ClaimQuery, ...] | None, tuple[tuple[str, ...], ...] | None]:
     claim_sets_raw = raw.get("claim_sets")
     if raw.get("claims") is None:
@@ -161,7 +165,9 @@ def _claims(
     return claims, tuple(sets)
 
 
-def _credential(raw: Any, where: str, known: Mapping[str, CredentialType]) -> CredentialQuery:
+def _credential(
+    raw: Any, where: str, known: Mapping[str, CredentialType | None]
+) -> CredentialQuery:
     if not isinstance(raw, dict):
         raise _fail(where, "must be an object")
     credential_id = _id(raw.get("id"), f"{where}/id")
@@ -214,8 +220,9 @@ def _credential_sets(raw: Any, ids: Sequence[str]) -> tuple[CredentialSet, ...] 
     return tuple(sets)
 
 
-def parse_query(raw: Any, known: Mapping[str, CredentialType]) -> DcqlQuery:
-    """Validate a DCQL query (§6.1-§6.3); `known` maps each accepted `vct` to its type.
+def parse_query(raw: Any, known: Mapping[str, CredentialType | None]) -> DcqlQuery:
+    """Validate a DCQL query (§6.1-§6.3); `known` maps each accepted `vct` to its type
+    (None for the types of other trusted issuers, whose claims are not checked here).
     Unknown properties are ignored, as §6 requires. Raises `InvalidDcqlQuery`."""
     if not isinstance(raw, dict):
         raise _fail("", "the DCQL query must be a JSON object")

@@ -46,3 +46,20 @@ class VerifierSession(Base):
     result_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # a short code such as `wallet_access_denied` or `platform`, never personal data
     end_reason: Mapped[str | None] = mapped_column(String(64))
+
+
+class TrustedIssuer(Base):
+    """An issuer besides Kluis whose SD-JWT VCs the verifier accepts, for the listed `vct`
+    values only. Its keys come from a JWKS the operator gave (`source = 'jwks'`) or from its
+    JWT VC Issuer Metadata (`source = 'metadata'`, SD-JWT VC §4), kept here and refreshed when
+    a credential names a key id not yet seen."""
+
+    __tablename__ = "verifier_trusted_issuers"
+    __table_args__ = (CheckConstraint("source IN ('jwks', 'metadata')", name="source_allowed"),)
+
+    iss: Mapped[str] = mapped_column(String(500), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    jwks: Mapped[dict[str, Any]] = mapped_column(JSON)
+    vct_values: Mapped[list[str]] = mapped_column(JSON)
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    keys_fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

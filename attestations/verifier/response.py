@@ -6,8 +6,9 @@ Checks, in order (each raises `PresentationRejected`, nothing is stored on failu
 2. An Authorization Error Response (`error`) ends the session as cancelled.
 3. `vp_token` is a JSON object keyed by credential query ids, one presentation per query
    unless `multiple` (§8.1), covering the query's credential sets (§6.4.2).
-4. Each presentation passes `verify_vc`: a trusted issuer (Kluis itself) and its signature,
-   validity, the Token Status List, and key binding to this session's `nonce` with the
+4. Each presentation comes from a trusted issuer (Kluis itself: `verify_vc`; an issuer the
+   operator configured: `trust.verify_external`) and passes its signature, validity, the
+   Token Status List, and key binding to this session's `nonce` with the
    Client Identifier as `aud` and a fresh `iat` (§14.1.2, RFC 9901 §7.3).
 5. The disclosed claims cover the query (§6.4.1). Claims disclosed beyond it are dropped
    here and never stored.
@@ -26,22 +27,24 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+import jwt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attestations.errors import CredentialRejected
 from attestations.sdjwt import KB_MAX_AGE_SECONDS
-from attestations.vc import verify_vc
+from attestations.vc import VerifiedVc, verify_vc
 from attestations.verifier.config import VerifierConfig
 from attestations.verifier.dcql import DcqlQuery, NoMatch, check_credential_sets, requested_claims
 from attestations.verifier.errors import PresentationRejected
-from attestations.verifier.models import VerifierSession
+from attestations.verifier.models import TrustedIssuer, VerifierSession
 from attestations.verifier.session import (
     cancel_session,
     effective_status,
     finish_session,
     query_of,
 )
+from attestations.verifier.trust import IssuerNotTrusted, verify_external
 from consent.audit import record
 from core.db import utcnow
 from core.tokens import b64url
@@ -104,6 +107,38 @@ def poll_pseudonym(key: bytes, sector: str, poll_id: str, holder_thumbprint: str
     return b64url(hmac.new(key, message, hashlib.sha256).digest())
 
 
+def unverified_issuer(presentation: str) -> str | None:
+    """The `iss` of the Issuer-signed JWT, read before verification only to choose the keys."""
+    try:
+        payload = jwt.decode(presentation.split("~", 1)[0], options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    iss = payload.get("iss")
+    return iss if isinstance(iss, str) else None
+
+
+def _verify_one(
+    session: Session,
+    keyring: Keyring,
+    config: VerifierConfig,
+    row: VerifierSession,
+    presentation: str,
+    now: dt.datetime,
+) -> VerifiedVc:
+    """Kluis's own credentials with its keyring; others only from a trusted issuer."""
+    iss = unverified_issuer(presentation)
+    if iss is None or iss == config.issuer or config.fetcher is None:
+        return verify_vc(
+            presentation, session, keyring, row.nonce, config.client_id, now, issuer=config.issuer
+        )
+    trusted = session.get(TrustedIssuer, iss)
+    if trusted is None:
+        raise IssuerNotTrusted("the credential's issuer is not trusted by this verifier")
+    return verify_external(
+        presentation, session, config.fetcher, trusted, row.nonce, config.client_id, now
+    )
+
+
 def _verify_all(
     session: Session,
     keyring: Keyring,
@@ -119,15 +154,7 @@ def _verify_all(
         assert credential is not None
         for presentation in items:
             try:
-                verified = verify_vc(
-                    presentation,
-                    session,
-                    keyring,
-                    row.nonce,
-                    config.client_id,
-                    now,
-                    issuer=config.issuer,
-                )
+                verified = _verify_one(session, keyring, config, row, presentation, now)
                 vct = str(verified.sd_jwt.claims.get("vct"))
                 claims = requested_claims(credential, vct, verified.claims)
             except CredentialRejected as exc:
@@ -143,7 +170,7 @@ def _verify_all(
                     "claims": claims,
                     "verification": {
                         "signature": "valid",
-                        "status": "valid",
+                        "status": "valid" if verified.status is not None else "none",
                         "key_binding": "valid",
                         "freshness": {
                             "kb_iat": kb.get("iat"),
@@ -196,7 +223,7 @@ def receive_response(
         cancel_session(session, row, "wallet", f"wallet_{code}")
         return
     now = utcnow()
-    query = query_of(row, config.issuer)
+    query = query_of(session, row, config.issuer)
     presentations = _presentations(form.get("vp_token"), query)
     entries, holder_keys = _verify_all(session, keyring, config, row, query, presentations, now)
     token, expires = _result_token(session, keyring, config, row, entries, holder_keys, now)

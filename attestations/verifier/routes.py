@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from adapters.fetch import HttpFetcher
 from attestations.qr import qr_png, qr_svg
 from attestations.verifier.config import VerifierConfig
 from attestations.verifier.errors import (
@@ -74,6 +75,7 @@ def config_of(request: Request) -> VerifierConfig:
         result_ttl=_seconds(getattr(settings, "verifier_result_ttl", 120)),
         pseudonym_key=derive_key(settings.secret_bytes, "kluis/verifier/poll-pseudonym"),
         signer=signer,
+        fetcher=HttpFetcher(allow_http=not settings.production),
     )
 
 

@@ -23,6 +23,7 @@ from attestations.verifier.config import VerifierConfig
 from attestations.verifier.dcql import DcqlQuery, parse_query
 from attestations.verifier.errors import InvalidSessionRequest, SessionNotFound
 from attestations.verifier.models import VerifierSession
+from attestations.verifier.trust import trusted_vct_values
 from consent.audit import record
 from core.db import rowcount, utcnow
 
@@ -34,14 +35,28 @@ SESSION_RETENTION = dt.timedelta(days=1)  # ended sessions stay this long (metad
 
 
 def known_types(issuer: str) -> dict[str, CredentialType]:
-    """The `vct` values this verifier accepts: Kluis's own types (trusted issuers that an
-    operator configures will add theirs)."""
+    """Kluis's own credential types by `vct`."""
     config = AttestationConfig(issuer)
     return {config.vct(t.id): t for t in TYPES.values()}
 
 
-def query_of(row: VerifierSession, issuer: str) -> DcqlQuery:
-    return parse_query(row.dcql_query, known_types(issuer))
+def accepted_types(session: Session, issuer: str) -> dict[str, CredentialType | None]:
+    """The `vct` values this verifier accepts: Kluis's own types, and those accepted from the
+    issuers an operator trusts (types unknown to Kluis: None)."""
+    accepted: dict[str, CredentialType | None] = {vct: None for vct in trusted_vct_values(session)}
+    accepted.update(known_types(issuer))
+    return accepted
+
+
+def query_of(session: Session, row: VerifierSession, issuer: str) -> DcqlQuery:
+    """The session's query, validated when it was created. An issuer the operator has
+    stopped trusting since leaves its `vct` in the query; the presentation is then refused
+    at the issuer check, not here."""
+    accepted = accepted_types(session, issuer)
+    for credential in row.dcql_query.get("credentials", []):
+        for vct in credential.get("meta", {}).get("vct_values", []):
+            accepted.setdefault(vct, None)
+    return parse_query(row.dcql_query, accepted)
 
 
 def _purpose(value: Any) -> str:
@@ -72,7 +87,7 @@ def create_session(
         raise InvalidSessionRequest("the body must be a JSON object")
     if "dcql_query" not in body:
         raise InvalidSessionRequest("dcql_query is required", pointer="/dcql_query")
-    parse_query(body["dcql_query"], known_types(config.issuer))
+    parse_query(body["dcql_query"], accepted_types(session, config.issuer))
     purpose, poll_id = _purpose(body.get("purpose")), _poll_id(body.get("poll_id"))
     now = utcnow()
     purge_sessions(session, now)

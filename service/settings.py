@@ -70,7 +70,7 @@ class Settings(BaseSettings):
 
     # Verification sessions (OpenID4VP): how long a QR code stays valid, and how long the
     # platform can read the verified result before it is erased.
-    verifier_session_ttl: int = Field(default=300, ge=30, le=3600, description="seconds")
+    verifier_session_ttl: int = Field(default=300, ge=5, le=3600, description="seconds")
     verifier_result_ttl: int = Field(default=120, ge=10, le=3600, description="seconds")
     # PEM files of the verifier's X.509 identity (OpenID4VP `x509_san_dns:`): both or neither
     verifier_x509_key_file: Path | None = None

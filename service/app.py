@@ -22,6 +22,7 @@ from attestations.routes import OAUTH_PATHS as ATTESTATION_OAUTH_PATHS
 from attestations.routes import router as attestations_router
 from attestations.verifier.routes import OAUTH_PATHS as VERIFIER_OAUTH_PATHS
 from attestations.verifier.routes import router as verifier_router
+from attestations.verifier.wakeup import stop_listener
 from consent.erasure import refresh_erasure_states
 from consent.routes import router as consent_router
 from core.db import Database, db_session
@@ -121,6 +122,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        stop_listener(app.state)
         stop.set()
         if worker is not None:
             worker.join(timeout=15)

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     verifier_session_ttl: int = Field(default=300, ge=5, le=3600, description="seconds")
     verifier_result_ttl: int = Field(default=120, ge=10, le=3600, description="seconds")
     # PEM files of the verifier's X.509 identity (OpenID4VP `x509_san_dns:`): both or neither
+    # with PostgreSQL LISTEN/NOTIFY, waiting clients still re-read this often (seconds)
+    verifier_fallback_poll: float = Field(default=5.0, gt=0, le=300)
     verifier_x509_key_file: Path | None = None
     verifier_x509_chain_file: Path | None = None
 

@@ -3,22 +3,19 @@ and the wallet-facing OpenID4VP endpoints (`/verifier/request/{id}`, `/verifier/
 
 Bodies are read in async dependencies; every route that touches the database is sync (thread
 pool), and the waiting forms (long-poll, SSE) check the database from the thread pool too, so
-the event loop never blocks and SQLite never deadlocks.
+the event loop never blocks and SQLite never deadlocks. On PostgreSQL they are woken by
+LISTEN/NOTIFY (`wakeup`), from whichever app process changed the session.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import json
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from adapters.fetch import HttpFetcher
 from attestations.qr import qr_png, qr_svg
@@ -33,7 +30,6 @@ from attestations.verifier.errors import (
 from attestations.verifier.request_object import MEDIA_TYPE, request_object
 from attestations.verifier.response import receive_response
 from attestations.verifier.session import (
-    FINAL,
     cancel_session,
     clear_result,
     create_session,
@@ -43,6 +39,8 @@ from attestations.verifier.session import (
     session_links,
     status_body,
 )
+from attestations.verifier.waiting import events, long_poll, read_status
+from attestations.verifier.wakeup import Listener, listener_for
 from attestations.verifier.x509 import request_signer
 from core.db import Database, db_session
 from core.errors import InvalidClient
@@ -56,8 +54,6 @@ DbSession = Annotated[Session, Depends(db_session)]
 OAUTH_PATHS = {"/verifier/response"}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_WAIT_SECONDS = 30
-POLL_INTERVAL_SECONDS = 0.25
-SSE_KEEPALIVE_SECONDS = 15.0
 ASSERTION_FIELDS = ("client_id", "client_assertion", "client_assertion_type")
 PLATFORM_AUTH_METHODS = ("client_secret_basic", "private_key_jwt")
 
@@ -155,13 +151,6 @@ def create(request: Request, session: DbSession, body: JsonBody) -> JSONResponse
     )
 
 
-def _read_status(database: Database, client_id: str, session_id: str) -> dict[str, Any]:
-    with database.session() as session:
-        body = status_body(session, session_for_client(session, client_id, session_id))
-        session.commit()
-        return body
-
-
 def _wait_seconds(request: Request) -> float:
     raw = request.query_params.get("wait")
     if raw is None:
@@ -175,48 +164,10 @@ def _wait_seconds(request: Request) -> float:
     return value
 
 
-async def _long_poll(
-    database: Database, client_id: str, session_id: str, wait: float
-) -> AsyncIterator[str]:
-    """Re-read (in the thread pool) until the status changes or `wait` runs out, then send
-    the one JSON body. Waiting holds no thread and no connection."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
-    try:
-        first = body = await run_in_threadpool(_read_status, database, client_id, session_id)
-        while body["status"] == first["status"] and body["status"] not in FINAL:
-            if loop.time() >= deadline:
-                break
-            await asyncio.sleep(POLL_INTERVAL_SECONDS)
-            body = await run_in_threadpool(_read_status, database, client_id, session_id)
-    except SessionNotFound:  # purged while waiting
-        body = {"status": "expired"}
-    yield json.dumps(body)
-
-
-async def _events(
-    request: Request, database: Database, client_id: str, session_id: str, limit: float
-) -> AsyncIterator[str]:
-    """SSE: one `status` event per change, until the session is final or `limit` passes."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    last_status, last_sent = None, loop.time()
-    while True:
-        try:
-            body = await run_in_threadpool(_read_status, database, client_id, session_id)
-        except SessionNotFound:
-            return
-        if body["status"] != last_status:
-            last_status, last_sent = body["status"], loop.time()
-            yield f"event: status\ndata: {json.dumps(body)}\n\n"
-        elif loop.time() - last_sent >= SSE_KEEPALIVE_SECONDS:
-            last_sent = loop.time()
-            yield ": keep-alive\n\n"
-        if body["status"] in FINAL or loop.time() >= deadline:
-            return
-        if await request.is_disconnected():
-            return
-        await asyncio.sleep(POLL_INTERVAL_SECONDS)
+def _listener(request: Request) -> Listener | None:
+    settings = request.app.state.settings
+    fallback = float(getattr(settings, "verifier_fallback_poll", 5.0))
+    return listener_for(request.app.state, settings.database_url, fallback)
 
 
 @router.get("/verifier/sessions/{session_id}", name="verifier_session_status")
@@ -232,15 +183,15 @@ def status(request: Request, session_id: str, session: DbSession) -> Response:
         config = config_of(request)
         limit = config.session_ttl.total_seconds() + config.result_ttl.total_seconds()
         return StreamingResponse(
-            _events(request, database, client_id, session_id, limit),
+            events(request, database, client_id, session_id, limit, _listener(request)),
             media_type="text/event-stream",
             headers={**NO_STORE, "X-Accel-Buffering": "no"},
         )
     wait = _wait_seconds(request)
     if not wait:
-        return JSONResponse(_read_status(database, client_id, session_id), headers=NO_STORE)
+        return JSONResponse(read_status(database, client_id, session_id), headers=NO_STORE)
     return StreamingResponse(
-        _long_poll(database, client_id, session_id, wait),
+        long_poll(database, client_id, session_id, wait, _listener(request)),
         media_type="application/json",
         headers=NO_STORE,
     )

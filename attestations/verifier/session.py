@@ -24,6 +24,7 @@ from attestations.verifier.dcql import DcqlQuery, parse_query
 from attestations.verifier.errors import InvalidSessionRequest, SessionNotFound
 from attestations.verifier.models import VerifierSession
 from attestations.verifier.trust import trusted_vct_values
+from attestations.verifier.wakeup import notify_change
 from consent.audit import record
 from core.db import rowcount, utcnow
 
@@ -182,7 +183,10 @@ def _transition(
         )
         .values(status=to, **values)
     )
-    return rowcount(result) == 1
+    won = rowcount(result) == 1
+    if won:
+        notify_change(session, session_id)  # waiting platforms wake when this commits
+    return won
 
 
 def mark_scanned(session: Session, session_id: str) -> None:

@@ -3,6 +3,7 @@ result (server-sent events, long-poll) on one process while the wallet presents 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -13,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.databases import drop_database, fresh_database_url
+from tests.support.databases import backend, drop_database, fresh_database_url
 from tests.support.server import LiveServer, run_server
 from tests.support.wallet import Wallet
 
@@ -30,13 +31,13 @@ def _own_url(server: LiveServer) -> str:
     return f"http://127.0.0.1:{server.env['KLUIS_PORT']}"
 
 
-@pytest.fixture
-def servers(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
+@contextlib.contextmanager
+def two_servers(tmp_path: Path, **env: str) -> Iterator[tuple[LiveServer, str]]:
     """Server A (the issuer URL) and the URL of server B, same database and secret."""
     url = fresh_database_url(tmp_path)
     try:
-        with run_server(tmp_path / "a", url, KLUIS_SECRET_KEY=SECRET) as a:
-            extra = {"KLUIS_SECRET_KEY": SECRET, "KLUIS_ISSUER": a.url}
+        with run_server(tmp_path / "a", url, KLUIS_SECRET_KEY=SECRET, **env) as a:
+            extra = {"KLUIS_SECRET_KEY": SECRET, "KLUIS_ISSUER": a.url, **env}
             with run_server(tmp_path / "b", url, **extra) as b:
                 b_url = _own_url(b)
                 deadline = time.monotonic() + 30
@@ -53,11 +54,14 @@ def servers(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
         drop_database(url)
 
 
-def test_waiting_on_one_process_sees_the_wallet_present_to_another(
-    servers: tuple[LiveServer, str],
-) -> None:
-    a, b_url = servers
-    assert _own_url(a) != b_url
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
+    with two_servers(tmp_path) as pair:
+        yield pair
+
+
+def provision(a: LiveServer) -> tuple[dict[str, Any], tuple[str, str], dict[str, Any]]:
+    """A resident's offer, a platform's credentials and a postcode_area query."""
     a.cli("accounts", "add", "--email", "jan@example.org", "--json")
     offer = json.loads(
         a.cli(
@@ -71,18 +75,25 @@ def test_waiting_on_one_process_sees_the_wallet_present_to_another(
             "--json",
         ).stdout
     )  # fmt: skip
-    auth = (platform["client_id"], platform["client_secret"])
-    vct = f"{a.url}/vct/postcode"
     query = {
         "credentials": [
             {
                 "id": "residence",
                 "format": "dc+sd-jwt",
-                "meta": {"vct_values": [vct]},
+                "meta": {"vct_values": [f"{a.url}/vct/postcode"]},
                 "claims": [{"path": ["postcode_area"]}],
             }
         ]
     }
+    return offer, (platform["client_id"], platform["client_secret"]), query
+
+
+def test_waiting_on_one_process_sees_the_wallet_present_to_another(
+    servers: tuple[LiveServer, str],
+) -> None:
+    a, b_url = servers
+    assert _own_url(a) != b_url
+    offer, auth, query = provision(a)
     events: list[dict[str, Any]] = []
 
     with Wallet.over_http(a.url) as wallet:
@@ -130,3 +141,47 @@ def test_waiting_on_one_process_sees_the_wallet_present_to_another(
         ["pending", "done"],
     )
     assert "result" in events[-1]
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="LISTEN/NOTIFY needs PostgreSQL")
+def test_notify_wakes_a_waiter_on_another_process_long_before_the_fallback_poll(
+    tmp_path: Path,
+) -> None:
+    """With a 60-second fallback poll, only NOTIFY can deliver `done` within seconds."""
+    with two_servers(tmp_path, KLUIS_VERIFIER_FALLBACK_POLL="60") as (a, b_url):
+        offer, auth, query = provision(a)
+        received: list[tuple[float, dict[str, Any]]] = []
+        with Wallet.over_http(a.url) as wallet:
+            wallet.accept(offer["offer_uri"], offer["tx_code"])
+            body = {"dcql_query": query, "purpose": "Buurt"}
+            created = wallet.http.post("/verifier/sessions", json=body, auth=auth).json()
+            path = f"/verifier/sessions/{created['session_id']}"
+
+            def listen() -> None:
+                with (
+                    httpx.Client(base_url=b_url, timeout=90) as http,
+                    http.stream(
+                        "GET", path, headers={"Accept": "text/event-stream"}, auth=auth
+                    ) as stream,
+                ):
+                    for line in stream.iter_lines():
+                        if line.startswith("data: "):
+                            received.append((time.monotonic(), json.loads(line[6:])))
+
+            listener = threading.Thread(target=listen)
+            listener.start()
+            deadline = time.monotonic() + 10
+            while not received and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert received and received[0][1]["status"] == "pending"
+
+            answer = wallet.present(created["qr_payload"], [("postcode_area",)])
+            presented_at = time.monotonic()
+            assert answer.status_code == 200, answer.text
+            listener.join(timeout=30)
+
+    assert not listener.is_alive()
+    assert [event["status"] for _, event in received] == ["pending", "scanned", "done"]
+    done_at, done = received[-1]
+    assert "result" in done
+    assert done_at - presented_at < 5  # the fallback re-read would come after 60 s

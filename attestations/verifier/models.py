@@ -62,4 +62,5 @@ class TrustedIssuer(Base):
     jwks: Mapped[dict[str, Any]] = mapped_column(JSON)
     vct_values: Mapped[list[str]] = mapped_column(JSON)
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # when the keys were last refreshed because a credential named an unknown kid
     keys_fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +47,7 @@ STATUS_LIST_MAX_BYTES = 1 << 20
 REFRESH_INTERVAL = dt.timedelta(seconds=60)  # at most one key refresh per issuer per minute
 MAX_VCT_VALUES = 32
 MAX_KEYS = 32
+_LAST_REFRESH: dict[str, float] = {}  # iss → monotonic time of this process's last refresh
 
 
 class InvalidTrustedIssuer(InvalidInput):
@@ -137,7 +139,7 @@ def add_trusted_issuer(
     keys = checked_jwks(jwks) if jwks is not None else fetch_issuer_keys(fetcher, iss)
     row = session.get(TrustedIssuer, iss) or TrustedIssuer(iss=iss, added_at=now)
     row.source, row.jwks, row.vct_values = source, keys, values
-    row.keys_fetched_at = now if source == "metadata" else None
+    row.keys_fetched_at = None  # the last refresh for an unknown kid: none yet
     session.add(row)
     session.flush()
     details = {"iss": iss, "vct_values": values, "source": source, "keys": len(keys["keys"])}
@@ -181,8 +183,12 @@ def _key_for(
     at most once per `REFRESH_INTERVAL`."""
     key = _find_key(row.jwks, kid)
     fresh = row.keys_fetched_at is not None and now - row.keys_fetched_at < REFRESH_INTERVAL
-    if key is not None or row.source != "metadata" or fresh:
+    # also per process: a refused presentation rolls `keys_fetched_at` back, and forged kids
+    # must not turn each request into a fetch
+    recent = time.monotonic() - _LAST_REFRESH.get(row.iss, -1e9) < REFRESH_INTERVAL.seconds
+    if key is not None or row.source != "metadata" or fresh or recent:
         return key
+    _LAST_REFRESH[row.iss] = time.monotonic()
     try:
         row.jwks = fetch_issuer_keys(fetcher, row.iss)
     except InvalidTrustedIssuer:

@@ -34,6 +34,7 @@ class OtherIssuer:
     revoked: set[int] = field(default_factory=set)
     requests: list[str] = field(default_factory=list)
     next_idx: int = 0
+    kid: str = KID
     claimed_issuer: str | None = None  # what its metadata says `issuer` is (default: url)
 
     @property
@@ -45,7 +46,7 @@ class OtherIssuer:
         return f"{self.url}/status/1"
 
     def jwks(self) -> dict[str, Any]:
-        jwk = {**public_jwk(self.key.public_key()), "kid": KID, "alg": "ES256", "use": "sig"}
+        jwk = {**public_jwk(self.key.public_key()), "kid": self.kid, "alg": "ES256", "use": "sig"}
         return {"keys": [jwk]}
 
     def issue(
@@ -69,7 +70,7 @@ class OtherIssuer:
             disclosable=tuple((name,) for name in body),
             alg="ES256",
             typ="dc+sd-jwt",
-            kid=KID,
+            kid=self.kid,
             holder_key=public_jwk(holder.public_key()),
             iat=int(time.time()),
         )
@@ -86,7 +87,7 @@ class OtherIssuer:
                 "lst": encode_list(pack(((i, INVALID) for i in self.revoked), LIST_SIZE)),
             },
         }
-        headers = {"typ": "statuslist+jwt", "kid": KID}
+        headers = {"typ": "statuslist+jwt", "kid": self.kid}
         return jwt.encode(payload, self.key, algorithm="ES256", headers=headers)
 
     def respond(self, path: str) -> tuple[int, str, bytes]:

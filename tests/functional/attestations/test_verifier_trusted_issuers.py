@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -133,6 +134,25 @@ def test_a_type_not_accepted_from_that_issuer_is_rejected(
     answer = Wallet(client, [stored]).present(created["qr_payload"], credential=stored)
 
     rejected(answer, "vct_not_accepted")
+
+
+def test_a_rotated_issuer_key_is_fetched_once_when_a_credential_names_it(
+    client: TestClient, rp: RP, runtime: Runtime, other: OtherIssuer
+) -> None:
+    cli(runtime, "add", "--iss", other.url, "--vct", other.vct)
+    other.key, other.kid = ec.generate_private_key(ec.SECP256R1()), "other-issuer-2"
+    rotated, _ = other.issue()
+    created = start(client, rp, dcql_query=membership_query(other))
+
+    answer = Wallet(client, [rotated]).present(created["qr_payload"])
+
+    assert answer.status_code == 200, answer.text
+    assert other.requests.count("/jwks") == 2  # at `add`, and once for the new kid
+    other.kid = "forged-kid"
+    forged, _ = other.issue()
+    again = start(client, rp, dcql_query=membership_query(other))
+    rejected(Wallet(client, [forged]).present(again["qr_payload"]), "issuer_key_unresolved")
+    assert other.requests.count("/jwks") == 2  # no refetch within the refresh interval
 
 
 def test_a_credential_revoked_by_the_other_issuer_is_rejected(

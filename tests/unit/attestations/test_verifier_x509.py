@@ -17,6 +17,8 @@ from attestations.verifier.x509 import (
     load_request_signer,
     write_development_ca,
 )
+from service.cli import check_verifier_identity
+from service.settings import SettingsError, load_settings
 
 
 def test_dev_ca_command_writes_a_loadable_identity_marked_development(tmp_path: Path) -> None:
@@ -57,3 +59,23 @@ def test_the_trust_anchor_is_left_out_of_x5c(tmp_path: Path) -> None:
     signer = load_request_signer(paths["key"], bundle, "https://kluis.example.nl")
 
     assert len(signer.chain) == 1 and signer.chain[0].issuer != signer.chain[0].subject
+
+
+def test_serve_refuses_a_certificate_for_another_host(tmp_path: Path) -> None:
+    paths = write_development_ca(tmp_path, "elders.example.nl")
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        issuer="https://kluis.example.nl",
+        verifier_x509_key_file=paths["key"],
+        verifier_x509_chain_file=paths["chain"],
+    )
+
+    with pytest.raises(SettingsError, match="KLUIS_VERIFIER_X509_"):
+        check_verifier_identity(settings)
+
+
+def test_key_and_chain_files_come_together(tmp_path: Path) -> None:
+    paths = write_development_ca(tmp_path, "kluis.example.nl")
+
+    with pytest.raises(SettingsError, match="both"):
+        load_settings(data_dir=tmp_path / "data", verifier_x509_key_file=paths["key"])

@@ -13,10 +13,9 @@ import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -285,11 +284,5 @@ def response(request: Request, session: DbSession, form: FormBody) -> JSONRespon
     return JSONResponse({}, headers=NO_STORE)
 
 
-@router.get("/verifier/open", name="verifier_open")
-def open_in_wallet(request: Request) -> Response:
-    """The https form of the QR payload. Until the built-in wallet exists, hand the request
-    to a wallet app through the `openid4vp://` scheme."""
-    params = {k: request.query_params.get(k, "") for k in ("client_id", "request_uri")}
-    if not all(params.values()):
-        raise RequestObjectGone()
-    return RedirectResponse(f"openid4vp://?{urlencode(params)}", 303)
+# `/verifier/open` (the https universal link) is served by the built-in wallet:
+# attestations/wallet/routes.py

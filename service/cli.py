@@ -10,6 +10,7 @@ import click
 import uvicorn
 
 from attestations.cli import attestations_cli
+from attestations.wallet.cli import wallet_cli
 from consent.auditlog import AuditLog
 from consent.cli import audit_cli
 from consent.erasure_cli import delete_account, erasure_cli
@@ -131,6 +132,7 @@ cli.add_command(clients_cli)
 cli.add_command(accounts_cli)
 cli.add_command(attestations_cli)
 cli.add_command(erasure_cli)
+cli.add_command(wallet_cli)
 accounts_cli.add_command(delete_account)
 
 

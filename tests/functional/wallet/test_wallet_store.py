@@ -120,3 +120,14 @@ def test_storing_is_audited_without_claim_values(
     issued = session.get(IssuedCredential, row.issued_credential_id)
     assert issued is not None and issued.account_id == resident.account_id
     assert not any(v in e.entry for e in entries for v in CLAIM_VALUES)
+
+
+def test_the_residents_export_lists_the_built_in_wallet_as_metadata(
+    client: TestClient, resident: Resident, to_wallet: IssueToWallet
+) -> None:
+    [row] = to_wallet("postcode")
+    export = client.get("/account/export")
+    assert export.status_code == 200
+    [held] = export.json()["attestations"]["built_in_wallet"]
+    assert held["id"] == row.id and held["type"] == "postcode" and held["state"] == "valid"
+    assert not any(value in export.text for value in CLAIM_VALUES)

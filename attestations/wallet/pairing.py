@@ -20,7 +20,7 @@ from attestations.verifier.session import cancel_session, live_session, mark_sca
 from attestations.wallet.errors import OpenedByAnotherAccount, PairingFailed, SessionEnded
 from attestations.wallet.models import WalletPairing
 from consent.audit import record
-from core.db import utcnow
+from core.db import rowcount, utcnow
 
 CODE_DIGITS = 4
 MAX_ATTEMPTS = 3
@@ -70,21 +70,32 @@ def pairing_for(session: Session, session_id: str, account_id: str) -> WalletPai
 
 
 def check_pairing_code(session: Session, pairing: WalletPairing, code: str) -> None:
-    """Compare in constant time. A wrong code is counted; at MAX_ATTEMPTS the session is
-    cancelled. Raises `PairingFailed` (the caller COMMITS, so the count holds)."""
+    """Compare in constant time, then pair with one conditional UPDATE (not after the attempts
+    ran out, not twice). A wrong code is counted; at MAX_ATTEMPTS the session is cancelled.
+    Raises `PairingFailed` (the caller COMMITS, so the count holds)."""
     if pairing.paired_at is not None:
         return
     typed = "".join(code.split())
     if hmac.compare_digest(typed.encode(), pairing.code.encode()):
-        pairing.paired_at = utcnow()
-        session.flush()
-        return
-    session.execute(
-        update(WalletPairing)
-        .where(WalletPairing.session_id == pairing.session_id)
-        .values(failed_attempts=WalletPairing.failed_attempts + 1)
-    )
-    session.refresh(pairing)
+        paired = session.execute(
+            update(WalletPairing)
+            .where(
+                WalletPairing.session_id == pairing.session_id,
+                WalletPairing.paired_at.is_(None),
+                WalletPairing.failed_attempts < MAX_ATTEMPTS,
+            )
+            .values(paired_at=utcnow())
+        )
+        session.refresh(pairing)
+        if rowcount(paired) == 1 or pairing.paired_at is not None:
+            return
+    else:
+        session.execute(
+            update(WalletPairing)
+            .where(WalletPairing.session_id == pairing.session_id)
+            .values(failed_attempts=WalletPairing.failed_attempts + 1)
+        )
+        session.refresh(pairing)
     left = MAX_ATTEMPTS - pairing.failed_attempts
     if left <= 0:
         row = session.get(VerifierSession, pairing.session_id)

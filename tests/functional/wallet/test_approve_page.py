@@ -242,3 +242,18 @@ def test_approval_presents_through_the_response_uri_with_key_binding_to_the_sess
     assert set(entry["claims"]) == {"postcode_area", "municipality"}
     methods = session.scalars(select(ConsentEvent.method)).all()
     assert methods and set(methods) == {"wallet"}
+
+
+def test_the_pages_speak_dutch_by_default_and_english_on_request(
+    client: TestClient, rp: RP, resident: Resident, to_wallet: IssueToWallet
+) -> None:
+    to_wallet("postcode")
+    created = start(client, rp)
+    page = open_link(client, created)
+    assert "Koppelcode" in client.get(page).text
+    assert "Pairing code" in client.get(f"{page}?lang=en").text
+    pair(client, rp, created, page)
+    english = client.get(f"{page}?lang=en").text
+    assert "Your postcode area" not in english  # labels come from the credential type
+    assert "Postcode area" in english and ">Share<" in english
+    assert ">Delen<" in client.get(f"{page}?lang=nl").text

@@ -15,6 +15,7 @@ from attestations.models import CredentialOffer, IssuedCredential
 from attestations.sdjwt import HeldSdJwt, public_jwk
 from attestations.wallet import attested_claims, held_credentials, usable_credentials
 from attestations.wallet.models import WalletCredential
+from consent.erasure import execute_erasure
 from consent.models import AuditEntry
 from service.runtime import Runtime
 from tests.conftest import TEST_ISSUER
@@ -131,3 +132,21 @@ def test_the_residents_export_lists_the_built_in_wallet_as_metadata(
     [held] = export.json()["attestations"]["built_in_wallet"]
     assert held["id"] == row.id and held["type"] == "postcode" and held["state"] == "valid"
     assert not any(value in export.text for value in CLAIM_VALUES)
+
+
+def test_erasure_deletes_the_built_in_wallet_and_revokes_its_credentials(
+    runtime: Runtime, session: Session, resident: Resident, to_wallet: IssueToWallet
+) -> None:
+    [row] = to_wallet("postcode")
+    issued_id = row.issued_credential_id
+    execute_erasure(
+        session,
+        runtime.oidc,
+        account_id=resident.account_id,
+        requested_by="operator",
+        actor="operator:cli",
+    )
+    session.commit()
+    assert session.scalars(select(WalletCredential)).all() == []
+    issued = session.get(IssuedCredential, issued_id)
+    assert issued is not None and issued.revoked_at is not None and issued.account_id is None

@@ -15,6 +15,7 @@ from attestations.qr import qr_png
 from attestations.statuslist import issued_credentials, revoke_credential
 from attestations.types import TYPES
 from attestations.verifier.session import purge_sessions
+from attestations.wallet import issue_to_wallet
 from core.db import Database
 from core.errors import Problem
 from identity.accounts.models import Account
@@ -74,6 +75,11 @@ def attestations_cli() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--qr", "qr_file", type=click.Path(dir_okay=False, path_type=Path), help="PNG file.")
+@click.option(
+    "--to-wallet",
+    is_flag=True,
+    help="Issue straight into the resident's built-in Kluis wallet (no offer to collect).",
+)
 @click.pass_obj
 def offer(
     runtime: AttestationsRuntime,
@@ -83,14 +89,19 @@ def offer(
     ttl_seconds: int,
     as_json: bool,
     qr_file: Path | None,
+    to_wallet: bool,
 ) -> None:
-    """Offer a credential to a resident's wallet; prints the offer and its transaction code."""
+    """Offer a credential to a resident's wallet; prints the offer and its transaction code.
+    With --to-wallet, issue it into the resident's built-in Kluis wallet instead."""
     try:
         claims = json.loads(claims_json)
     except ValueError as exc:
         raise click.BadParameter("not valid JSON", param_hint="--claims") from exc
     config = AttestationConfig(runtime.settings.issuer, offer_ttl=dt.timedelta(seconds=ttl_seconds))
     try:
+        if to_wallet:
+            _issue_to_wallet(runtime, config, identifier, type_id, claims, as_json)
+            return
         with runtime.db.transaction() as session:
             account = _account(runtime, session, identifier)
             created = create_offer(
@@ -112,6 +123,42 @@ def offer(
         return
     for name, value in result.items():
         click.echo(f"{name:<21} {value}")
+
+
+def _issue_to_wallet(
+    runtime: AttestationsRuntime,
+    config: AttestationConfig,
+    identifier: str,
+    type_id: str,
+    claims: Any,
+    as_json: bool,
+) -> None:
+    with runtime.db.transaction() as session:
+        account = _account(runtime, session, identifier)
+        rows = issue_to_wallet(
+            session,
+            runtime.keyring,
+            runtime.subject_keys,
+            config,
+            account_id=account.id,
+            type_id=type_id,
+            claims=claims,
+            actor=ACTOR,
+        )
+        result = [
+            {
+                "wallet_credential": r.id,
+                "credential_id": r.issued_credential_id,
+                "type": r.type,
+                "expires_at": r.expires_at.isoformat(),
+            }
+            for r in rows
+        ]
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    for item in result:
+        click.echo(f"stored {item['credential_id']} ({item['type']}) in the built-in wallet")
 
 
 @attestations_cli.command("revoke")

@@ -41,6 +41,7 @@ class OfferSummary:
     created_at: dt.datetime
     expires_at: dt.datetime
     state: OfferState
+    id: str = ""  # lets the resident keep an open offer in the built-in wallet
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,9 @@ def offers_for_account(
         .order_by(CredentialOffer.created_at.desc(), CredentialOffer.id)
     )
     return [
-        OfferSummary(o.type, o.created_at, o.expires_at, _offer_state(o, moment, max_tx_attempts))
+        OfferSummary(
+            o.type, o.created_at, o.expires_at, _offer_state(o, moment, max_tx_attempts), o.id
+        )
         for o in rows
     ]
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attestations import credentials_for_account, offers_for_account
+from attestations.wallet import held_credentials
 from consent.ledger import consents_of
 from consent.models import AuditEntry
 from core.db import utcnow
@@ -117,6 +118,9 @@ def export_account(session: Session, provider: Provider, account: Account) -> di
             ],
             "issued": [
                 _plain(dataclasses.asdict(c)) for c in credentials_for_account(session, account.id)
+            ],
+            "built_in_wallet": [
+                _plain(dataclasses.asdict(h)) for h in held_credentials(session, account.id)
             ],
         },
         "consents": _consents(session, provider, account.id),

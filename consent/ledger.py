@@ -23,6 +23,10 @@ REFUSED = "refused"
 WITHDRAWN = "withdrawn"
 EXPIRED = "expired"
 DEFAULT_PURPOSE = "service-provision"
+# Consent to one presentation by the built-in wallet (purpose id = this prefix + a digest of
+# the platform's stated purpose). It never stands in for consent to release a claim through
+# OpenID Connect: `active_claims` and `decided_claims` leave these records out unless asked.
+PRESENTATION_PURPOSE_PREFIX = "presentation:"
 
 
 def _latest_events(
@@ -37,6 +41,8 @@ def _latest_events(
     )
     if purpose is not None:
         query = query.where(ConsentRecord.purpose == purpose)
+    else:
+        query = query.where(ConsentRecord.purpose.not_like(PRESENTATION_PURPOSE_PREFIX + "%"))
     latest: dict[str, tuple[ConsentRecord, str]] = {}
     for rec, event in session.execute(query):
         latest[rec.claim] = (rec, event)

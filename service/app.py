@@ -23,6 +23,7 @@ from attestations.routes import router as attestations_router
 from attestations.verifier.routes import OAUTH_PATHS as VERIFIER_OAUTH_PATHS
 from attestations.verifier.routes import router as verifier_router
 from attestations.verifier.wakeup import stop_listener
+from attestations.wallet.routes import router as wallet_router
 from consent.erasure import refresh_erasure_states
 from consent.routes import router as consent_router
 from core.db import Database, db_session
@@ -43,6 +44,7 @@ from service.settings import Settings
 log = logging.getLogger("kluis.app")
 TEMPLATE_PACKAGES: tuple[str, ...] = ("service", "identity")
 TEMPLATE_PACKAGES = (*TEMPLATE_PACKAGES, "consent")
+TEMPLATE_PACKAGES = (*TEMPLATE_PACKAGES, "attestations")
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -204,5 +206,6 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
     app.include_router(account_page_router)
     app.include_router(attestations_router)
     app.include_router(verifier_router)
+    app.include_router(wallet_router)
     app.include_router(consent_router)
     return app

@@ -12,6 +12,7 @@ import uvicorn
 from attestations.cli import attestations_cli
 from attestations.verifier.cli import verifier_cli
 from attestations.verifier.x509 import X509ConfigError, request_signer
+from attestations.wallet.cli import wallet_cli
 from consent.auditlog import AuditLog
 from consent.cli import audit_cli
 from consent.erasure_cli import delete_account, erasure_cli
@@ -135,6 +136,7 @@ cli.add_command(accounts_cli)
 cli.add_command(attestations_cli)
 cli.add_command(verifier_cli)
 cli.add_command(erasure_cli)
+cli.add_command(wallet_cli)
 accounts_cli.add_command(delete_account)
 
 

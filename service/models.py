@@ -3,6 +3,7 @@
 from adapters import outbox as outbox_models
 from attestations import models as attestations_models
 from attestations.verifier import models as verifier_models
+from attestations.wallet import models as wallet_models
 from consent import models as consent_models
 from core.db import Base
 from identity.accounts import models as accounts_models
@@ -18,4 +19,5 @@ __all__ = [
     "oidc_models",
     "outbox_models",
     "verifier_models",
+    "wallet_models",
 ]

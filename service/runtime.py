@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from adapters.mail import FileOutbox, Mailer, SmtpMailer
 from adapters.outbox import Outbox
+from attestations.wallet import ATTESTED_CLAIMS, attested_claims
 from consent.auditlog import AuditLog, checkpoint_signer
 from consent.signals import DELIVERY_KIND as SECURITY_EVENT
 from consent.signals import render_security_event
@@ -76,6 +77,11 @@ def build_provider(settings: Settings, keyring: Keyring, subject_keys: SubjectKe
     registry.register_source(
         ("email", "email_verified", "name", "preferred_username"), account_source
     )
+
+    def wallet_source(session: Session, account_id: str) -> Mapping[str, Any]:
+        return attested_claims(session, subject_keys, account_id)
+
+    registry.register_source(ATTESTED_CLAIMS, wallet_source)
     pairwise_key = derive_key(settings.secret_bytes, "kluis/oidc/pairwise-subject")
     return Provider(config, keyring, subject_keys, SubjectIds(pairwise_key), registry)
 

@@ -5,7 +5,8 @@ from attestations.verifier.config import VerifierConfig
 from attestations.verifier.dcql import DcqlQuery, NoMatch, parse_query, requested_claims
 from attestations.verifier.errors import InvalidDcqlQuery, PresentationRejected, SessionNotFound
 from attestations.verifier.models import VerifierSession
-from attestations.verifier.response import poll_pseudonym, receive_response
+from attestations.verifier.pseudonym import poll_pseudonym
+from attestations.verifier.response import receive_response
 from attestations.verifier.session import (
     cancel_session,
     create_session,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import json
 import re
 import secrets
@@ -33,11 +32,13 @@ from sqlalchemy.orm import Session
 
 from attestations.errors import CredentialRejected
 from attestations.sdjwt import KB_MAX_AGE_SECONDS
+from attestations.statuslist import StatusReference
 from attestations.vc import VerifiedVc, verify_vc
 from attestations.verifier.config import VerifierConfig
 from attestations.verifier.dcql import DcqlQuery, NoMatch, check_credential_sets, requested_claims
 from attestations.verifier.errors import PresentationRejected
 from attestations.verifier.models import TrustedIssuer, VerifierSession
+from attestations.verifier.pseudonym import pseudonym_claims
 from attestations.verifier.session import (
     cancel_session,
     effective_status,
@@ -99,14 +100,6 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
     return b64url(hashlib.sha256(canonical.encode()).digest())
 
 
-def poll_pseudonym(key: bytes, sector: str, poll_id: str, holder_thumbprint: str) -> str:
-    """HMAC(key, sector ‖ poll_id ‖ holder key): stable per wallet key and poll, different
-    across polls and platforms. For an external wallet the holder key is all there is, so a
-    wallet holding several credentials (batch issuance) can obtain several pseudonyms."""
-    message = b"\x00".join(p.encode() for p in ("poll", sector, poll_id, holder_thumbprint))
-    return b64url(hmac.new(key, message, hashlib.sha256).digest())
-
-
 def unverified_issuer(presentation: str) -> str | None:
     """The `iss` of the Issuer-signed JWT, read before verification only to choose the keys."""
     try:
@@ -147,8 +140,9 @@ def _verify_all(
     query: DcqlQuery,
     presentations: Mapping[str, list[str]],
     now: dt.datetime,
-) -> tuple[list[dict[str, Any]], list[str]]:
-    entries, holder_keys = [], []
+) -> tuple[list[dict[str, Any]], list[tuple[Any, StatusReference | None]]]:
+    entries: list[dict[str, Any]] = []
+    presented: list[tuple[Any, StatusReference | None]] = []
     for credential_id, items in presentations.items():
         credential = query.credential(credential_id)
         assert credential is not None
@@ -179,8 +173,8 @@ def _verify_all(
                     },
                 }
             )
-            holder_keys.append(jwk_thumbprint(verified.holder_jwk))
-    return entries, holder_keys
+            presented.append((verified.sd_jwt.claims.get("iss"), verified.status))
+    return entries, presented
 
 
 def _result_token(
@@ -189,7 +183,7 @@ def _result_token(
     config: VerifierConfig,
     row: VerifierSession,
     entries: list[dict[str, Any]],
-    holder_keys: list[str],
+    presented: list[tuple[Any, StatusReference | None]],
     now: dt.datetime,
 ) -> tuple[str, dt.datetime]:
     expires = now + config.result_ttl
@@ -206,8 +200,10 @@ def _result_token(
         client = get_client(session, row.client_id)
         sector = client.sector_identifier if client is not None else row.client_id
         payload["poll_id"] = row.poll_id
-        payload["poll_pseudonym"] = poll_pseudonym(
-            config.pseudonym_key, sector, row.poll_id, holder_keys[0]
+        payload.update(
+            pseudonym_claims(
+                session, config.pseudonym_key, config.issuer, sector, row.poll_id, presented
+            )
         )
     token = keyring.sign_jwt(session, payload, "ES256", headers={"typ": RESULT_TYP})
     return token, expires
@@ -225,8 +221,8 @@ def receive_response(
     now = utcnow()
     query = query_of(session, row, config.issuer)
     presentations = _presentations(form.get("vp_token"), query)
-    entries, holder_keys = _verify_all(session, keyring, config, row, query, presentations, now)
-    token, expires = _result_token(session, keyring, config, row, entries, holder_keys, now)
+    entries, presented = _verify_all(session, keyring, config, row, query, presentations, now)
+    token, expires = _result_token(session, keyring, config, row, entries, presented, now)
     if not finish_session(session, row.id, token, expires):
         raise PresentationRejected("this transaction has already ended")
     record(

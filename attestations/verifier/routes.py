@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from adapters.fetch import HttpFetcher
@@ -257,11 +256,5 @@ def response(request: Request, session: DbSession, form: FormBody) -> JSONRespon
     return JSONResponse({}, headers=NO_STORE)
 
 
-@router.get("/verifier/open", name="verifier_open")
-def open_in_wallet(request: Request) -> Response:
-    """The https form of the QR payload. Until the built-in wallet exists, hand the request
-    to a wallet app through the `openid4vp://` scheme."""
-    params = {k: request.query_params.get(k, "") for k in ("client_id", "request_uri")}
-    if not all(params.values()):
-        raise RequestObjectGone()
-    return RedirectResponse(f"openid4vp://?{urlencode(params)}", 303)
+# `/verifier/open` (the https universal link) is served by the built-in wallet:
+# attestations/wallet/routes.py

@@ -25,6 +25,7 @@ from attestations.verifier.errors import InvalidSessionRequest, SessionNotFound
 from attestations.verifier.models import VerifierSession
 from attestations.verifier.trust import trusted_vct_values
 from attestations.verifier.wakeup import notify_change
+from attestations.wallet.models import WalletPairing
 from consent.audit import record
 from core.db import rowcount, utcnow
 
@@ -152,6 +153,10 @@ def status_body(session: Session, row: VerifierSession) -> dict[str, Any]:
     """`{status, result?}`. A result past its short lifetime is erased on the way."""
     now = utcnow()
     body: dict[str, Any] = {"status": effective_status(row, now)}
+    if body["status"] == "scanned":
+        pairing = session.get(WalletPairing, row.id)
+        if pairing is not None:  # the built-in wallet asks the resident to type this code
+            body["pairing_code"] = pairing.code
     if row.result is not None and row.result_expires_at is not None:
         if row.result_expires_at > now:
             body["result"] = row.result

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from attestations import TYPES, credentials_for_account, offers_for_account
+from attestations.wallet import held_credentials
 from core import i18n
 from core.web import render
 from identity.accounts.profile import own_profile
@@ -57,6 +58,8 @@ def account_page(request: Request, session: SessionDep, accounts: AccountsDep) -
         "profile": own_profile(session, accounts.subject_keys, account),
         "offers": offers_for_account(session, account.id),
         "credentials": credentials_for_account(session, account.id),
+        "wallet": held_credentials(session, account.id),
+        "wallet_status": request.query_params.get("wallet"),
         "type_names": {type_id: ctype.name for type_id, ctype in TYPES.items()},
         "when": when,
     }

@@ -1,6 +1,6 @@
 """trusted issuers of the verifier
 
-Revision ID: 0008_trusted_issuers
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-30 06:20:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import core.db
 
-revision = "0008_trusted_issuers"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None

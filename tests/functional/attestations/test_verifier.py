@@ -10,6 +10,7 @@ import json
 import secrets
 import time
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
@@ -162,16 +163,20 @@ def test_the_qr_png_decodes_to_exactly_the_qr_payload(client: TestClient, rp: RP
     assert decoded.text == created["qr_payload"]
 
 
-def test_universal_link_hands_the_same_request_to_a_wallet_app(client: TestClient, rp: RP) -> None:
+def test_universal_link_asks_a_resident_who_is_not_logged_in_to_log_in_and_come_back(
+    client: TestClient, rp: RP
+) -> None:
     created = start(client, rp)
+    link = created["universal_link"].removeprefix(TEST_ISSUER)
 
-    response = client.get(
-        created["universal_link"].removeprefix(TEST_ISSUER), follow_redirects=False
-    )
+    response = client.get(link, follow_redirects=False)
 
     assert created["universal_link"].startswith(f"{TEST_ISSUER}/verifier/open?")
+    assert created["universal_link"].endswith(created["qr_payload"].removeprefix("openid4vp://?"))
     assert response.status_code == 303
-    assert response.headers["location"] == created["qr_payload"]
+    location = response.headers["location"]
+    assert location.startswith("/login?")
+    assert parse_qs(urlsplit(location).query)["return_to"] == [link]
 
 
 def test_poll_id_gives_a_pseudonym_stable_per_poll_and_different_across_polls(

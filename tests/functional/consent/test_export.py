@@ -25,7 +25,7 @@ def test_export_holds_account_consents_and_disclosures(
     assert "attachment" in response.headers["content-disposition"]
     data = response.json()
     assert data["account"]["email"] == "jan@example.org" and data["account"]["name"] == "Jan Smit"
-    assert data["attestations"] == {"offers": [], "issued": []}
+    assert data["attestations"] == {"offers": [], "issued": [], "built_in_wallet": []}
     (platform,) = data["consents"]
     assert platform["platform"]["client_id"] == rp.client_id
     sub = jwt.decode(tokens["id_token"], options={"verify_signature": False})["sub"]

@@ -15,7 +15,8 @@ from attestations.verifier.dcql import (
     select,
 )
 from attestations.verifier.errors import InvalidDcqlQuery
-from attestations.verifier.response import jwk_thumbprint, poll_pseudonym
+from attestations.verifier.pseudonym import poll_pseudonym
+from attestations.verifier.response import jwk_thumbprint
 from attestations.verifier.session import known_types
 
 ISSUER = "https://kluis.example"

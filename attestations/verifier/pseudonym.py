@@ -1,0 +1,71 @@
+"""Per-poll pseudonyms ("one person, one vote", DESIGN invariant 4).
+
+`poll_pseudonym` = HMAC(key, "poll" ‖ client sector ‖ poll_id ‖ resident), where the resident
+is the Kluis account the presented credential was issued to, found through the credential's
+Token Status List entry (`status.status_list.uri` + `idx` name exactly one
+`issued_credentials` row). Every credential of a resident — all copies of a batch, the built-in
+wallet's and a wallet app's — gives the same pseudonym for one poll at one platform; different
+polls and platforms give unlinkable ones. The account id never leaves Kluis: only the HMAC does.
+
+Without an account (a credential of another issuer, or of a resident since erased) there is
+no pseudonym, and the result says why (`poll_pseudonym_unavailable`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from attestations.config import AttestationConfig
+from attestations.models import IssuedCredential
+from attestations.statuslist import StatusReference
+from core.tokens import b64url
+
+NO_ACCOUNT = "no_account"
+SEVERAL_RESIDENTS = "several_residents"
+
+
+def poll_pseudonym(key: bytes, sector: str, poll_id: str, resident: str) -> str:
+    message = b"\x00".join(p.encode() for p in ("poll", sector, poll_id, resident))
+    return b64url(hmac.new(key, message, hashlib.sha256).digest())
+
+
+def resident_of(
+    session: Session, issuer: str, credential_iss: Any, ref: StatusReference | None
+) -> str | None:
+    """The account a credential of this Kluis was issued to, or None (another issuer, or the
+    resident was erased: `account_id` is cleared then)."""
+    config = AttestationConfig(issuer)
+    prefix = config.status_uri("")
+    if ref is None or credential_iss != config.issuer or not ref.uri.startswith(prefix):
+        return None
+    account_id = session.scalar(
+        select(IssuedCredential.account_id).where(
+            IssuedCredential.status_list_id == ref.uri[len(prefix) :],
+            IssuedCredential.status_idx == ref.idx,
+        )
+    )
+    return account_id
+
+
+def pseudonym_claims(
+    session: Session,
+    key: bytes,
+    issuer: str,
+    sector: str,
+    poll_id: str,
+    presented: Iterable[tuple[Any, StatusReference | None]],
+) -> dict[str, str]:
+    """`{"poll_pseudonym": …}`, or `{"poll_pseudonym_unavailable": reason}`. `presented`
+    holds (iss, status reference) per verified credential."""
+    residents = {r for iss, ref in presented if (r := resident_of(session, issuer, iss, ref))}
+    if not residents:
+        return {"poll_pseudonym_unavailable": NO_ACCOUNT}
+    if len(residents) > 1:
+        return {"poll_pseudonym_unavailable": SEVERAL_RESIDENTS}
+    return {"poll_pseudonym": poll_pseudonym(key, sector, poll_id, residents.pop())}

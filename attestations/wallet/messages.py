@@ -1,0 +1,103 @@
+"""Dutch and English texts of the built-in wallet (registered on import)."""
+
+from __future__ import annotations
+
+from core.i18n import register
+
+register(
+    {
+        "wallet.title": {"nl": "Mijn Kluis-wallet", "en": "My Kluis wallet"},
+        "wallet.intro": {
+            "nl": "Bewijzen die Kluis voor je bewaart, als je geen wallet-app hebt. Je laat ze "
+            "zien door met je telefoon de QR-code van een platform te scannen; je kiest elke "
+            "keer zelf of je iets deelt.",
+            "en": "Attestations Kluis keeps for you if you have no wallet app. You show them by "
+            "scanning a platform's QR code with your phone; each time you decide whether to "
+            "share anything.",
+        },
+        "wallet.empty": {
+            "nl": "Er staan nog geen bewijzen in je Kluis-wallet.",
+            "en": "There are no attestations in your Kluis wallet yet.",
+        },
+        "wallet.keep.code": {"nl": "Code (6 cijfers)", "en": "Code (6 digits)"},
+        "wallet.keep.submit": {
+            "nl": "Bewaar in mijn Kluis-wallet",
+            "en": "Keep in my Kluis wallet",
+        },
+        "wallet.status.kept": {
+            "nl": "Het bewijs staat nu in je Kluis-wallet.",
+            "en": "The attestation is now in your Kluis wallet.",
+        },
+        "wallet.status.wrong_code": {
+            "nl": "De code klopt niet. Na 5 verkeerde codes vervalt het aanbod.",
+            "en": "The code is not right. After 5 wrong codes the offer lapses.",
+        },
+        "wallet.status.gone": {
+            "nl": "Dit aanbod bestaat niet meer of is verlopen.",
+            "en": "This offer no longer exists or has expired.",
+        },
+        # the approve page
+        "wallet.approve.title": {"nl": "Gegevens delen", "en": "Share information"},
+        "wallet.approve.asks": {
+            "nl": "{platform} vraagt je om het volgende te laten zien:",
+            "en": "{platform} asks you to show the following:",
+        },
+        "wallet.approve.purpose": {"nl": "Waarvoor", "en": "What for"},
+        "wallet.approve.only": {
+            "nl": "Alleen dit wordt gedeeld, niet je naam of andere gegevens.",
+            "en": "Only this is shared, not your name or anything else.",
+        },
+        "wallet.approve.allow": {"nl": "Delen", "en": "Share"},
+        "wallet.approve.refuse": {"nl": "Niet delen", "en": "Do not share"},
+        "wallet.pair.title": {"nl": "Koppelcode", "en": "Pairing code"},
+        "wallet.pair.body": {
+            "nl": "Typ de code van 4 cijfers die {platform} nu op zijn scherm laat zien. Zie je "
+            "geen code, of heb je deze QR-code niet zelf gescand? Stop dan: iemand anders kan "
+            "meekijken.",
+            "en": "Type the 4-digit code that {platform} is showing on its screen now. No code "
+            "visible, or did you not scan this QR code yourself? Then stop: someone else may be "
+            "trying to use your data.",
+        },
+        "wallet.pair.field": {"nl": "Koppelcode", "en": "Pairing code"},
+        "wallet.pair.submit": {"nl": "Verder", "en": "Continue"},
+        "wallet.pair.wrong": {
+            "nl": "Die code klopt niet. Je kunt het nog {left} keer proberen.",
+            "en": "That code is not right. You have {left} more tries.",
+        },
+        "wallet.ended.title": {"nl": "Verzoek beëindigd", "en": "Request ended"},
+        "wallet.ended.body": {
+            "nl": "Dit verzoek is niet meer open (verlopen, afgebroken of al beantwoord).",
+            "en": "This request is no longer open (expired, cancelled or already answered).",
+        },
+        "wallet.pair_failed.body": {
+            "nl": "De koppelcode is te vaak verkeerd ingevuld. Het verzoek is afgebroken en er "
+            "is niets gedeeld.",
+            "en": "The pairing code was entered wrongly too often. The request was cancelled and "
+            "nothing was shared.",
+        },
+        "wallet.no_credential.title": {
+            "nl": "Geen passend bewijs",
+            "en": "No matching attestation",
+        },
+        "wallet.no_credential.body": {
+            "nl": "Je Kluis-wallet heeft geen geldig bewijs met wat {platform} vraagt. Er is "
+            "niets gedeeld. Vraag de gemeente of de balie om dit bewijs.",
+            "en": "Your Kluis wallet holds no valid attestation with what {platform} asks for. "
+            "Nothing was shared. Ask the municipality or the desk for this attestation.",
+        },
+        "wallet.shared.title": {"nl": "Gedeeld", "en": "Shared"},
+        "wallet.shared.body": {
+            "nl": "Klaar. Ga terug naar het scherm van {platform}.",
+            "en": "Done. Go back to the screen of {platform}.",
+        },
+        "wallet.refused.title": {"nl": "Niet gedeeld", "en": "Not shared"},
+        "wallet.refused.body": {
+            "nl": "Je hebt niets gedeeld met {platform}.",
+            "en": "You shared nothing with {platform}.",
+        },
+        "wallet.other_account.body": {
+            "nl": "Dit verzoek is al op een ander account geopend.",
+            "en": "This request was already opened on another account.",
+        },
+    }
+)

@@ -1,0 +1,223 @@
+"""Pages of the built-in wallet: keep an offer (`/account/wallet/keep`), open a platform's
+universal link (`/verifier/open`), type the pairing code, approve or refuse. Thin: check the
+login and CSRF, call one domain function, commit, answer with a page or a redirect. Server
+rendered, no JavaScript needed, Dutch and English."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from attestations.config import AttestationConfig
+from attestations.verifier.errors import RequestObjectGone
+from attestations.verifier.models import VerifierSession
+from attestations.verifier.routes import config_of
+from attestations.wallet import messages  # noqa: F401 (registers the page texts)
+from attestations.wallet.approve import approve, refuse, request_view
+from attestations.wallet.errors import (
+    NoMatchingCredential,
+    OpenedByAnotherAccount,
+    PairingFailed,
+    SessionEnded,
+)
+from attestations.wallet.pairing import MAX_ATTEMPTS, check_pairing_code, open_session, pairing_for
+from attestations.wallet.store import keep_offer
+from core.errors import InvalidGrant, NotFound
+from core.web import check_csrf, page_language, render
+from identity.accounts.sessions import current_session
+from identity.accounts.web import FormStr, SessionDep, message_page, see_other
+from keys import Keyring, SubjectKeys
+
+router = APIRouter(tags=["wallet"], include_in_schema=False)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _login(target: str) -> RedirectResponse:
+    return see_other("/login?" + urlencode({"return_to": target}, safe="/"))
+
+
+def _account_id(request: Request, session: SessionDep) -> str | None:
+    browser = current_session(request, session)
+    return browser.account_id if browser is not None else None
+
+
+def _subject_keys(request: Request) -> SubjectKeys:
+    keys: SubjectKeys = request.app.state.subject_keys
+    return keys
+
+
+def _keyring(request: Request) -> Keyring:
+    keyring: Keyring = request.app.state.keyring
+    return keyring
+
+
+def _page_path(session_id: str) -> str:
+    return f"/wallet/sessions/{session_id}"
+
+
+def _ended(request: Request, body: str = "wallet.ended.body") -> Response:
+    return message_page(request, "wallet.ended.title", body, status_code=410)
+
+
+# --- keeping an offer ----------------------------------------------------------------------
+
+
+@router.post("/account/wallet/keep")
+def keep(
+    request: Request,
+    session: SessionDep,
+    offer_id: FormStr = "",
+    tx_code: FormStr = "",
+    csrf_token: FormStr = "",
+) -> Response:
+    check_csrf(request, {"csrf_token": csrf_token})
+    account_id = _account_id(request, session)
+    if account_id is None:
+        return _login("/account")
+    config = AttestationConfig(request.app.state.settings.issuer)
+    try:
+        keep_offer(
+            session,
+            _keyring(request),
+            _subject_keys(request),
+            config,
+            account_id=account_id,
+            offer_id=offer_id,
+            tx_code=tx_code,
+        )
+    except InvalidGrant:  # a wrong code was counted and committed
+        return see_other("/account?wallet=wrong_code#wallet")
+    except NotFound:
+        return see_other("/account?wallet=gone#wallet")
+    session.commit()
+    return see_other("/account?wallet=kept#wallet")
+
+
+# --- the universal link and the approve page --------------------------------------------------
+
+
+@router.get("/verifier/open", name="verifier_open")
+def open_link(request: Request, session: SessionDep) -> Response:
+    """The https form of the QR payload. A resident logged in to Kluis answers with the
+    built-in wallet; anyone else is asked to log in first (and comes back here)."""
+    client_id = request.query_params.get("client_id", "")
+    request_uri = request.query_params.get("request_uri", "")
+    if not client_id or not request_uri:
+        raise RequestObjectGone()
+    account_id = _account_id(request, session)
+    if account_id is None:
+        return _login(f"{request.url.path}?{request.url.query}")
+    config = config_of(request)
+    prefix = config.request_uri("")
+    if client_id != config.client_id or not request_uri.startswith(prefix):
+        return _ended(request)
+    session_id = request_uri[len(prefix) :]
+    try:
+        open_session(session, session_id, account_id)
+    except SessionEnded:
+        return _ended(request)
+    except OpenedByAnotherAccount:
+        return _ended(request, "wallet.other_account.body")
+    session.commit()
+    return see_other(_page_path(session_id))
+
+
+def _pair_page(
+    request: Request, session_id: str, platform: str, error_left: int | None = None
+) -> Response:
+    context = {
+        "session_id": session_id,
+        "platform": platform,
+        "error_left": error_left,
+        "max_attempts": MAX_ATTEMPTS,
+    }
+    status = 400 if error_left is not None else 200
+    response = render(request, "wallet/pair.html", context, status_code=status)
+    response.headers.update(NO_STORE)
+    return response
+
+
+@router.get("/wallet/sessions/{session_id}")
+def wallet_page(request: Request, session: SessionDep, session_id: str) -> Response:
+    account_id = _account_id(request, session)
+    if account_id is None:
+        return _login(_page_path(session_id))
+    try:
+        pairing = pairing_for(session, session_id, account_id)
+    except SessionEnded:
+        return _ended(request)
+    row = session.get(VerifierSession, session_id)
+    assert row is not None
+    view = request_view(session, _subject_keys(request), config_of(request), row, account_id)
+    if pairing.paired_at is None:
+        return _pair_page(request, session_id, view.platform)
+    template = "wallet/approve.html" if view.matches is not None else "wallet/no_match.html"
+    response = render(request, template, {"session_id": session_id, "view": view})
+    response.headers.update(NO_STORE)
+    return response
+
+
+@router.post("/wallet/sessions/{session_id}/pair")
+def pair(
+    request: Request,
+    session: SessionDep,
+    session_id: str,
+    code: FormStr = "",
+    csrf_token: FormStr = "",
+) -> Response:
+    check_csrf(request, {"csrf_token": csrf_token})
+    account_id = _account_id(request, session)
+    if account_id is None:
+        return _login(_page_path(session_id))
+    try:
+        pairing = pairing_for(session, session_id, account_id)
+        check_pairing_code(session, pairing, code)
+    except SessionEnded:
+        return _ended(request)
+    except PairingFailed as exc:
+        session.commit()  # the wrong attempt (and a cancellation) must hold
+        if exc.attempts_left == 0:
+            return _ended(request, "wallet.pair_failed.body")
+        row = session.get(VerifierSession, session_id)
+        assert row is not None
+        view = request_view(session, _subject_keys(request), config_of(request), row, account_id)
+        return _pair_page(request, session_id, view.platform, exc.attempts_left)
+    session.commit()
+    return see_other(_page_path(session_id))
+
+
+@router.post("/wallet/sessions/{session_id}/decision")
+def decide(
+    request: Request,
+    session: SessionDep,
+    session_id: str,
+    decision: FormStr = "",
+    csrf_token: FormStr = "",
+) -> Response:
+    check_csrf(request, {"csrf_token": csrf_token})
+    account_id = _account_id(request, session)
+    if account_id is None:
+        return _login(_page_path(session_id))
+    try:
+        pairing = pairing_for(session, session_id, account_id)
+    except SessionEnded:
+        return _ended(request)
+    if pairing.paired_at is None:
+        return see_other(_page_path(session_id))
+    row = session.get(VerifierSession, session_id)
+    assert row is not None
+    config, lang = config_of(request), page_language(request)
+    subject_keys, keyring = _subject_keys(request), _keyring(request)
+    platform = request_view(session, subject_keys, config, row, account_id).platform
+    if decision == "allow":
+        try:
+            approve(session, keyring, subject_keys, config, row, account_id, lang)
+        except NoMatchingCredential:
+            return see_other(_page_path(session_id))
+        session.commit()
+        return message_page(request, "wallet.shared.title", "wallet.shared.body", platform=platform)
+    refuse(session, keyring, subject_keys, config, row, account_id, lang)
+    session.commit()
+    return message_page(request, "wallet.refused.title", "wallet.refused.body", platform=platform)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 
+from identity.accounts.sessions import ACR_ATTESTED, ACR_PASSWORD
 from identity.oidc.claims import ClaimRegistry
 from identity.oidc.pairwise import SubjectIds
 from keys import Keyring, SubjectKeys
 
-ACR_PASSWORD = "urn:kluis:acr:password"  # noqa: S105 (an ACR URN)
-ACR_ATTESTED = "urn:kluis:acr:attested"
-SUPPORTED_ACRS = (ACR_PASSWORD, ACR_ATTESTED)
+SUPPORTED_ACRS = (ACR_PASSWORD, ACR_ATTESTED)  # weakest first: a later one satisfies an earlier
 
 
 @dataclasses.dataclass(frozen=True)

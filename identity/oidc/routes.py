@@ -42,7 +42,7 @@ from identity.oidc.authorize import (
 from identity.oidc.client_auth import authenticate_client
 from identity.oidc.clients import get_client
 from identity.oidc.discovery import configuration
-from identity.oidc.interaction import Step, next_step
+from identity.oidc.interaction import Step, next_step, wallet_required
 from identity.oidc.logout import InvalidLogoutRequest, end_session, resolve_post_logout
 from identity.oidc.models import AuthorizationRequest
 from identity.oidc.provider import Provider
@@ -168,6 +168,7 @@ def _proceed(
             auth_time=browser.auth_time if browser else None,
             requested_at=requested_at,
             consented=consented,
+            acr=browser.acr if browser else None,
         )
     except OAuthError as error:
         return RedirectResponse(error_redirect(p, provider.config.issuer, error), 302)
@@ -195,6 +196,8 @@ def _proceed(
     continue_path = f"/authorize/continue/{pending.id}"
     if step is Step.LOGIN:
         query = {"return_to": continue_path}
+        if wallet_required(p.required_acr):
+            query["mode"] = "wallet"
         if p.login_hint:
             query["login_hint"] = p.login_hint
         if p.ui_locales:
@@ -256,6 +259,7 @@ def authorize_continue(request: Request, request_id: str, session: DbSession) ->
             auth_time=browser.auth_time if browser else None,
             requested_at=row.created_at,
             consented=bool(row.params.get("consented")),
+            acr=browser.acr if browser else None,
         )
     except OAuthError as error:
         return RedirectResponse(error_redirect(p, provider.config.issuer, error), 302)

@@ -5,11 +5,7 @@ logged in to the account the credential was issued to. Every check has an attack
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
-import re
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -19,8 +15,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from attestations.config import AttestationConfig
-from attestations.issuance import create_offer
 from attestations.models import IssuedCredential
 from attestations.statuslist import revoke_credential
 from consent.models import AuditEntry
@@ -30,19 +24,9 @@ from identity.accounts.sessions import SESSION_COOKIE
 from identity.accounts.wallet_login import WALLET_LOGIN_COOKIE
 from keys import SubjectKeys
 from tests.conftest import TEST_ISSUER
-from tests.support.accounts import csrf_token
-from tests.support.attestations import INPUTS, make_account
+from tests.support.attestations import make_account
 from tests.support.wallet import Wallet
-
-_LINK = re.compile(r'href="([^"]*/verifier/open\?[^"]*)"')
-_QR = re.compile(r'src="(/verifier/sessions/[^"]+/qr\.svg)"')
-
-
-@dataclass
-class Started:
-    login_path: str
-    qr_payload: str
-    page: str
+from tests.support.wallet_login import QR, complete, events, phone_for, start
 
 
 @pytest.fixture
@@ -55,49 +39,7 @@ def account(session: Session, subject_keys: SubjectKeys) -> str:
 @pytest.fixture
 def phone(app: FastAPI, session: Session, subject_keys: SubjectKeys, account: str) -> Wallet:
     """A wallet on another device holding a `real_person` credential of `account`."""
-    created = create_offer(
-        session,
-        subject_keys,
-        AttestationConfig(TEST_ISSUER),
-        account_id=account,
-        type_id="real_person",
-        claims=INPUTS["real_person"],
-        actor="operator:cli",
-    )
-    session.commit()
-    wallet = Wallet(TestClient(app, base_url=TEST_ISSUER))
-    wallet.accept(created.offer_uri, created.tx_code)
-    return wallet
-
-
-def start(browser: TestClient, return_to: str = "/account") -> Started:
-    token = csrf_token(browser, "/login")
-    response = browser.post(
-        "/login/wallet",
-        data={"csrf_token": token, "return_to": return_to},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    login_path = response.headers["location"]
-    assert login_path.startswith("/login/wallet/")
-    page = browser.get(login_path)
-    assert page.status_code == 200, page.text
-    link = html.unescape(_LINK.search(page.text).group(1))  # type: ignore[union-attr]
-    return Started(login_path, "openid4vp://?" + urlsplit(link).query, page.text)
-
-
-def complete(browser: TestClient, started: Started) -> Any:
-    token = csrf_token(browser, "/login")
-    return browser.post(started.login_path, data={"csrf_token": token}, follow_redirects=False)
-
-
-def events(browser: TestClient, started: Started) -> list[dict[str, str]]:
-    response = browser.get(started.login_path + "/events")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/event-stream")
-    return [
-        json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: ")
-    ]
+    return phone_for(app, session, subject_keys, account)
 
 
 # --- the happy path --------------------------------------------------------------------------
@@ -107,8 +49,8 @@ def test_phone_presents_and_the_desktop_browser_is_logged_in_with_acr_attested(
     client: TestClient, phone: Wallet, session: Session, account: str
 ) -> None:
     started = start(client)
-    assert _QR.search(started.page), "the page shows the QR code"
-    assert client.get(_QR.search(started.page).group(1)).status_code == 200  # type: ignore[union-attr]
+    assert QR.search(started.page), "the page shows the QR code"
+    assert client.get(QR.search(started.page).group(1)).status_code == 200  # type: ignore[union-attr]
 
     answer = phone.present(started.qr_payload)
 
@@ -345,7 +287,7 @@ def test_the_platform_api_cannot_see_kluis_login_sessions(
 
     rp = make_rp(session)
     started = start(client)
-    session_id = _QR.search(started.page).group(1).split("/")[3]  # type: ignore[union-attr]
+    session_id = QR.search(started.page).group(1).split("/")[3]  # type: ignore[union-attr]
 
     seen = client.get(f"/verifier/sessions/{session_id}", auth=rp.basic())
 

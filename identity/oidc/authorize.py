@@ -25,7 +25,12 @@ from core.errors import (
     UnsupportedResponseType,
 )
 from core.tokens import new_token, token_hash
-from identity.oidc.claims import RequestedClaims, parse_claims_parameter, requested_claims
+from identity.oidc.claims import (
+    BY_NAME,
+    RequestedClaims,
+    parse_claims_parameter,
+    requested_claims,
+)
 from identity.oidc.clients import get_client
 from identity.oidc.models import AuthorizationCode, AuthorizationRequest, Client, Grant
 from identity.oidc.provider import SUPPORTED_ACRS, Provider
@@ -185,7 +190,7 @@ def check_max_age(p: AuthParams, provider: Provider) -> None:
 def check_claims(p: AuthParams, provider: Provider) -> None:
     """The claims parameter may ask only for claims within the client's registered scopes."""
     parsed = parse_claims_parameter(p.raw.get("claims"))
-    allowed = provider.claims.claims_for_scopes(set(p.client.scope.split()))
+    allowed = provider.claims.claims_for_scopes(set(p.client.scope.split())) | BY_NAME
     p.claims = requested_claims(provider.claims, p.scopes, parsed, allowed)
 
 

@@ -41,3 +41,6 @@ class Provider:
     subject_keys: SubjectKeys
     subject_ids: SubjectIds
     claims: ClaimRegistry
+    # HMAC key of per-poll pseudonyms (`attestations.pseudonyms.poll_pseudonym_key`); without
+    # it the provider releases no `poll_pseudonym`
+    poll_key: bytes = b""

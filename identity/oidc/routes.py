@@ -39,6 +39,7 @@ from identity.oidc.authorize import (
     save_pending,
     validate,
 )
+from identity.oidc.claims import POLL_PSEUDONYM
 from identity.oidc.client_auth import authenticate_client
 from identity.oidc.clients import get_client
 from identity.oidc.discovery import configuration
@@ -269,6 +270,7 @@ def authorize_continue(request: Request, request_id: str, session: DbSession) ->
             {
                 "name": name,
                 "label": provider.claims.label(name, lang),
+                "detail": p.claims.poll_id if name == POLL_PSEUDONYM else None,
                 "essential": name in p.claims.essential,
             }
             for name in sorted(p.claims.all)
@@ -437,7 +439,7 @@ def userinfo(request: Request, session: DbSession, params: ParamsDep) -> JSONRes
         from_grant_scopes = registry.claims_for_scopes(set(grant.scope.split()))
         by_name = names - from_grant_scopes
         names = (names & registry.claims_for_scopes(set(access.scope.split()))) | by_name
-    values = provider.claims.resolve(session, grant.account_id, names)
+    values = tokens.resolve_claims(session, provider, client, grant, names)
     body: dict[str, Any] = {"sub": provider.subject_ids.for_client(client, grant.account_id)}
     body.update(values)
     if values:

@@ -5,7 +5,9 @@ account that credential was issued to.
 Binding to the browser: starting a login gives the browser a random 256-bit secret in a cookie
 scoped to this login's path; the database keeps only its SHA-256 hash. Status, events and
 completion all need that cookie, so someone who sees the QR code (over a shoulder, on a
-shared screen) can scan it but cannot take the login over from another browser.
+shared screen) can scan it but cannot take the login over from another browser. (It does not
+stop a relay: a site that shows Kluis's QR code from its own browser gets the login if the
+resident scans and approves it. The page says to scan only a code asked for on Kluis itself.)
 
 The checks of a completion, in order:
 1. binding: the login exists and the browser's secret matches (constant time) → else

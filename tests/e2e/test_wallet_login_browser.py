@@ -2,7 +2,8 @@
 `kluis attestations offer`, the spec-only test wallet (the "phone") collects it over
 OpenID4VCI, the desktop page shows the QR code, the wallet presents over HTTP, and the page
 finishes the login by itself (server-sent events) — once for a platform that requires
-`acr=urn:kluis:acr:attested`, once from the login page to /account. axe-core checks the pages."""
+`acr=urn:kluis:acr:attested`, once from the login page to /account — and, with JavaScript
+off, through the "continue" button. axe-core checks the pages."""
 
 from __future__ import annotations
 
@@ -114,6 +115,20 @@ def test_login_by_qr_in_chromium_for_a_platform_and_for_the_account_page(
         assert phone.present(qr_payload_on(page)).status_code == 200
         page.wait_for_url(live_server.url + "/account", timeout=WAIT_MS)
         assert page.locator("h1").inner_text() == "Mijn account"
+        context.close()
+
+        # 3. without JavaScript: the resident presses "continue" after scanning
+        context = browser.new_context(bypass_csp=True, locale="en-GB", java_script_enabled=False)
+        page = context.new_page()
+        page.goto(live_server.url + "/login")
+        page.click("#wallet-login-form button[type=submit]")
+        page.wait_for_selector("#wallet-login")
+        payload = qr_payload_on(page)
+        page.click("#wallet-continue button[type=submit]")  # too early: not yet
+        assert "has not answered yet" in page.locator("[role=alert]").inner_text()
+        assert phone.present(payload).status_code == 200
+        page.click("#wallet-continue button[type=submit]")
+        page.wait_for_url(live_server.url + "/account", timeout=WAIT_MS)
         browser.close()
 
     [received] = callbacks

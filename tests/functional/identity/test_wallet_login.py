@@ -292,3 +292,30 @@ def test_the_platform_api_cannot_see_kluis_login_sessions(
     seen = client.get(f"/verifier/sessions/{session_id}", auth=rp.basic())
 
     assert seen.status_code == 404
+
+
+def test_the_login_page_offers_the_wallet_in_dutch_and_english(client: TestClient) -> None:
+    dutch = client.get("/login")
+    english = client.get("/login?lang=en")
+
+    assert 'action="/login/wallet"' in dutch.text and "Log in met je wallet" in dutch.text
+    assert "Log in with your wallet" in english.text
+    assert "Deze dienst vraagt" not in dutch.text
+    assert "Deze dienst vraagt" in client.get("/login?mode=wallet&lang=nl").text
+
+
+def test_starting_a_wallet_login_needs_the_csrf_token(client: TestClient) -> None:
+    client.get("/login")
+
+    response = client.post("/login/wallet", data={"return_to": "/account"})
+
+    assert response.status_code == 403
+
+
+def test_an_unsafe_return_to_is_replaced_by_the_account_page(
+    client: TestClient, phone: Wallet
+) -> None:
+    started = start(client, return_to="https://evil.example/steal")
+    phone.present(started.qr_payload)
+
+    assert complete(client, started).headers["location"] == "/account"

@@ -78,14 +78,8 @@ def build_provider(settings: Settings, keyring: Keyring, subject_keys: SubjectKe
         ("email", "email_verified", "name", "preferred_username"), account_source
     )
     pairwise_key = derive_key(settings.secret_bytes, "kluis/oidc/pairwise-subject")
-    return Provider(
-        config,
-        keyring,
-        subject_keys,
-        SubjectIds(pairwise_key),
-        registry,
-        poll_key=poll_pseudonym_key(settings.secret_bytes),
-    )
+    poll_key = poll_pseudonym_key(settings.secret_bytes)  # shared with the verifier
+    return Provider(config, keyring, subject_keys, SubjectIds(pairwise_key), registry, poll_key)
 
 
 def _oidc_session_end(provider: Provider) -> Callable[[Session, str, str], None]:

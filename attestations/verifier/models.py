@@ -16,7 +16,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base, UTCDateTime
 
 STATUSES = ("pending", "scanned", "done", "cancelled", "expired")
-KINDS = ("platform", "login")
 
 
 class VerifierSession(Base):

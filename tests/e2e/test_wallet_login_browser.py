@@ -31,6 +31,7 @@ EMAIL = "qr.bewoner@example.org"
 PASSWORD = "een lang en sterk wachtwoord"
 ATTESTED = "urn:kluis:acr:attested"
 WAIT_MS = 20_000
+QR_ATTEMPTS = 20
 
 
 def provision(server: LiveServer, callback: str) -> tuple[dict[str, Any], dict[str, str]]:
@@ -55,9 +56,15 @@ def provision(server: LiveServer, callback: str) -> tuple[dict[str, Any], dict[s
 def qr_payload_on(page: Any) -> str:
     """What the QR code on the page says (decoded from its pixels), checked against the
     page's universal link."""
-    page.wait_for_function("document.querySelector('img.qr').naturalWidth > 0")
-    image = Image.open(io.BytesIO(page.locator("img.qr").screenshot()))
-    [barcode] = zxingcpp.read_barcodes(image)
+    page.wait_for_load_state("load")  # images included
+    barcodes: list[Any] = []
+    for _ in range(QR_ATTEMPTS):  # a busy machine may paint the image a little later
+        image = Image.open(io.BytesIO(page.locator("img.qr").screenshot()))
+        barcodes = zxingcpp.read_barcodes(image)
+        if barcodes:
+            break
+        page.wait_for_timeout(250)
+    [barcode] = barcodes
     link = page.locator("a[href*='/verifier/open?']").get_attribute("href")
     assert barcode.text == "openid4vp://?" + urlsplit(link).query
     return str(barcode.text)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from adapters.mail import FileOutbox, Mailer, SmtpMailer
 from adapters.outbox import Outbox
+from attestations.pseudonyms import poll_pseudonym_key
 from attestations.wallet import ATTESTED_CLAIMS, attested_claims
 from consent.auditlog import AuditLog, checkpoint_signer
 from consent.signals import DELIVERY_KIND as SECURITY_EVENT
@@ -83,7 +84,8 @@ def build_provider(settings: Settings, keyring: Keyring, subject_keys: SubjectKe
 
     registry.register_source(ATTESTED_CLAIMS, wallet_source)
     pairwise_key = derive_key(settings.secret_bytes, "kluis/oidc/pairwise-subject")
-    return Provider(config, keyring, subject_keys, SubjectIds(pairwise_key), registry)
+    poll_key = poll_pseudonym_key(settings.secret_bytes)  # shared with the verifier
+    return Provider(config, keyring, subject_keys, SubjectIds(pairwise_key), registry, poll_key)
 
 
 def _oidc_session_end(provider: Provider) -> Callable[[Session, str, str], None]:

@@ -1,11 +1,11 @@
 """Kluis: the verifier — OpenID4VP 1.0 verification sessions for platforms (DCQL queries,
 request objects by reference, `direct_post` responses) with results signed by Kluis."""
 
+from attestations.pseudonyms import poll_pseudonym
 from attestations.verifier.config import VerifierConfig
 from attestations.verifier.dcql import DcqlQuery, NoMatch, parse_query, requested_claims
 from attestations.verifier.errors import InvalidDcqlQuery, PresentationRejected, SessionNotFound
 from attestations.verifier.models import VerifierSession
-from attestations.verifier.pseudonym import poll_pseudonym
 from attestations.verifier.response import receive_response
 from attestations.verifier.session import (
     cancel_session,

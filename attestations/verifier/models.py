@@ -25,12 +25,19 @@ class VerifierSession(Base):
             "status IN ('pending', 'scanned', 'done', 'cancelled', 'expired')",
             name="status_allowed",
         ),
+        # a platform's session names its client; Kluis's own login sessions name none
+        CheckConstraint(
+            "kind IN ('platform', 'login') AND (kind = 'login' OR client_id IS NOT NULL)",
+            name="kind_allowed",
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    client_id: Mapped[str] = mapped_column(
+    client_id: Mapped[str | None] = mapped_column(
         ForeignKey("oidc_clients.client_id", ondelete="CASCADE"), index=True
     )
+    # "platform": asked by a relying party through the API; "login": Kluis's own login by QR
+    kind: Mapped[str] = mapped_column(String(16), default="platform", server_default="platform")
     dcql_query: Mapped[dict[str, Any]] = mapped_column(JSON)
     purpose: Mapped[str] = mapped_column(Text)
     poll_id: Mapped[str | None] = mapped_column(String(128))

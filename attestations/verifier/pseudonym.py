@@ -1,9 +1,10 @@
 """Per-poll pseudonyms ("one person, one vote", DESIGN invariant 4).
 
-`poll_pseudonym` = HMAC(key, "poll" ‖ client sector ‖ poll_id ‖ resident), where the resident
-is the Kluis account the presented credential was issued to, found through the credential's
-Token Status List entry (`status.status_list.uri` + `idx` name exactly one
-`issued_credentials` row). Every credential of a resident — all copies of a batch, the built-in
+`poll_pseudonym` = `attestations.pseudonyms.resident_poll_pseudonym`: HMAC(key, "poll" ‖
+client sector ‖ poll_id ‖ resident), the same value the OIDC `poll_pseudonym` claim gives for
+that resident, platform and poll. The resident is the Kluis account the presented credential
+was issued to, found through the credential's Token Status List entry
+(`status.status_list.uri` + `idx` name exactly one `issued_credentials` row). Every credential of a resident — all copies of a batch, the built-in
 wallet's and a wallet app's — gives the same pseudonym for one poll at one platform; different
 polls and platforms give unlinkable ones. The account id never leaves Kluis: only the HMAC does.
 
@@ -13,8 +14,6 @@ no pseudonym, and the result says why (`poll_pseudonym_unavailable`).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,16 +22,11 @@ from sqlalchemy.orm import Session
 
 from attestations.config import AttestationConfig
 from attestations.models import IssuedCredential
+from attestations.pseudonyms import resident_poll_pseudonym
 from attestations.statuslist import StatusReference
-from core.tokens import b64url
 
 NO_ACCOUNT = "no_account"
 SEVERAL_RESIDENTS = "several_residents"
-
-
-def poll_pseudonym(key: bytes, sector: str, poll_id: str, resident: str) -> str:
-    message = b"\x00".join(p.encode() for p in ("poll", sector, poll_id, resident))
-    return b64url(hmac.new(key, message, hashlib.sha256).digest())
 
 
 def resident_of(
@@ -68,4 +62,4 @@ def pseudonym_claims(
         return {"poll_pseudonym_unavailable": NO_ACCOUNT}
     if len(residents) > 1:
         return {"poll_pseudonym_unavailable": SEVERAL_RESIDENTS}
-    return {"poll_pseudonym": poll_pseudonym(key, sector, poll_id, residents.pop())}
+    return {"poll_pseudonym": resident_poll_pseudonym(key, sector, poll_id, residents.pop())}

@@ -37,6 +37,7 @@ from attestations.vc import VerifiedVc, verify_vc
 from attestations.verifier.config import VerifierConfig
 from attestations.verifier.dcql import DcqlQuery, NoMatch, check_credential_sets, requested_claims
 from attestations.verifier.errors import PresentationRejected
+from attestations.verifier.login import LOGIN_KIND, check_login_credentials, status_entry
 from attestations.verifier.models import TrustedIssuer, VerifierSession
 from attestations.verifier.pseudonym import pseudonym_claims
 from attestations.verifier.session import (
@@ -173,6 +174,8 @@ def _verify_all(
                     },
                 }
             )
+            if row.kind == LOGIN_KIND:  # Kluis's own login: whose credential it is
+                entries[-1]["status"] = status_entry(verified.status)
             presented.append((verified.sd_jwt.claims.get("iss"), verified.status))
     return entries, presented
 
@@ -189,14 +192,14 @@ def _result_token(
     expires = now + config.result_ttl
     payload: dict[str, Any] = {
         "iss": config.issuer,
-        "aud": row.client_id,
+        "aud": row.client_id or config.issuer,  # a login session's result is for Kluis
         "iat": int(now.timestamp()),
         "exp": int(expires.timestamp()),
         "jti": secrets.token_urlsafe(16),
         "session_id": row.id,
         "credentials": entries,
     }
-    if row.poll_id is not None:
+    if row.poll_id is not None and row.client_id is not None:
         client = get_client(session, row.client_id)
         sector = client.sector_identifier if client is not None else row.client_id
         payload["poll_id"] = row.poll_id
@@ -222,6 +225,8 @@ def receive_response(
     query = query_of(session, row, config.issuer)
     presentations = _presentations(form.get("vp_token"), query)
     entries, presented = _verify_all(session, keyring, config, row, query, presentations, now)
+    if row.kind == LOGIN_KIND:
+        check_login_credentials(session, config, entries)
     token, expires = _result_token(session, keyring, config, row, entries, presented, now)
     if not finish_session(session, row.id, token, expires):
         raise PresentationRejected("this transaction has already ended")

@@ -57,3 +57,23 @@ class InvalidToken(AccountError):
 class InvalidActivationCode(InvalidToken):
     message_key = "accounts.error.activation_code"
     field = "code"
+
+
+class WalletLoginGone(AccountError):
+    """The login by QR is unknown, was started in another browser, has expired, was
+    cancelled or was already used (we do not say which)."""
+
+    message_key = "accounts.wallet.error.gone"
+
+
+class WalletLoginPending(AccountError):
+    """No wallet has answered yet."""
+
+    message_key = "accounts.wallet.error.pending"
+
+
+class WalletLoginRefused(AccountError):
+    """The wallet answered, but its credential logs no one in (revoked, expired, erased
+    account, disabled account)."""
+
+    message_key = "accounts.wallet.error.refused"

@@ -106,20 +106,25 @@ def log_in(
     if accounts.passwords.needs_rehash(password_hash):
         account.password_hash = accounts.passwords.hash(password)
     limiter.clear_account(session, identifier)
-    if previous_sid:
-        # A new login replaces the browser's session: what was granted in the old one ends
-        # with it (the hooks revoke grants and notify platforms), e.g. on a shared computer.
-        previous = find_browser_session(session, previous_sid)
-        end_browser_session(session, previous_sid, subject_keys=accounts.subject_keys)
-        if previous is not None:
-            for hook in accounts.session_end_hooks:
-                hook(session, public_sid(previous.sid), previous.account_id)
+    end_previous_session(accounts, session, previous_sid)
     browser = start_browser_session(
         session, account.id, ttl=accounts.session_ttl, amr=[AMR_PASSWORD]
     )
     ref = accounts.subject_ref(session, account.id)
     record(session, "login.succeeded", "resident", ref, {"amr": browser.amr})
     return browser
+
+
+def end_previous_session(accounts: Accounts, session: Session, previous_sid: str | None) -> None:
+    """A new login replaces the browser's session: what was granted in the old one ends
+    with it (the hooks revoke grants and notify platforms), e.g. on a shared computer."""
+    if not previous_sid:
+        return
+    previous = find_browser_session(session, previous_sid)
+    end_browser_session(session, previous_sid, subject_keys=accounts.subject_keys)
+    if previous is not None:
+        for hook in accounts.session_end_hooks:
+            hook(session, public_sid(previous.sid), previous.account_id)
 
 
 def _audit_failure(accounts: Accounts, session: Session, account: Account | None) -> None:

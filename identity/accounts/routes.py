@@ -26,6 +26,7 @@ from identity.accounts.errors import (
 )
 from identity.accounts.login import log_in, log_out, safe_return_to
 from identity.accounts.routes_recovery import router as recovery_router
+from identity.accounts.routes_wallet import router as wallet_router
 from identity.accounts.service import register_account, verify_email
 from identity.accounts.sessions import (
     SESSION_COOKIE,
@@ -45,6 +46,7 @@ from identity.accounts.web import (
 
 router = APIRouter(tags=["accounts"], include_in_schema=False)
 router.include_router(recovery_router)
+router.include_router(wallet_router)
 
 LOGIN_STATUSES = {"logged_out", "email_verified", "password_reset"}
 # where a login without (a usable) return_to lands: the resident's own page
@@ -63,8 +65,10 @@ def _login_page(
     status: str | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    wallet_mode: bool = False,
 ) -> Response:
     context = {
+        "wallet_mode": wallet_mode,
         "return_to": return_to,
         "email": email[:254],
         "status": f"accounts.status.{status}" if status in LOGIN_STATUSES else None,
@@ -81,9 +85,17 @@ def login_form(
     return_to: str = AFTER_LOGIN,
     login_hint: str = "",
     status: str = "",
+    mode: str = "",
 ) -> Response:
     target = safe_return_to(return_to, AFTER_LOGIN)
-    return _login_page(request, session, return_to=target, email=login_hint, status=status)
+    return _login_page(
+        request,
+        session,
+        return_to=target,
+        email=login_hint,
+        status=status,
+        wallet_mode=mode == "wallet",
+    )
 
 
 @router.post("/login")

@@ -25,6 +25,11 @@ from keys import SubjectKeys
 SESSION_COOKIE = "kluis_session"
 ACR_PASSWORD = "urn:kluis:acr:password"  # noqa: S105 (an ACR value, not a password)
 AMR_PASSWORD = "pwd"  # noqa: S105 (RFC 8176 method name)
+# Login by QR: the wallet proved possession of the key its Kluis credential is bound to
+# (OpenID4VP key binding). IANA AMR "pop" (proof of possession of a key, hardware- or
+# software-secured unknown); "hwk"/"swk" would claim knowledge about the key we lack.
+ACR_ATTESTED = "urn:kluis:acr:attested"
+AMR_WALLET = "pop"
 MAX_SID_LENGTH = 128
 
 

@@ -18,16 +18,22 @@ from sqlalchemy.orm import Session
 
 from core.db import utcnow
 from core.errors import (
+    AccessDenied,
     InvalidRequest,
     InvalidScope,
     OAuthError,
     UnsupportedResponseType,
 )
 from core.tokens import new_token, token_hash
-from identity.oidc.claims import RequestedClaims, parse_claims_parameter, requested_claims
+from identity.oidc.claims import (
+    BY_NAME,
+    RequestedClaims,
+    parse_claims_parameter,
+    requested_claims,
+)
 from identity.oidc.clients import get_client
 from identity.oidc.models import AuthorizationCode, AuthorizationRequest, Client, Grant
-from identity.oidc.provider import Provider
+from identity.oidc.provider import SUPPORTED_ACRS, Provider
 from identity.oidc.tokens import PKCE_CHARSET
 
 PROMPTS = {"none", "login", "consent", "select_account"}
@@ -63,6 +69,8 @@ class AuthParams:
     claims: RequestedClaims = dataclasses.field(
         default_factory=lambda: RequestedClaims(frozenset(), frozenset(), frozenset())
     )
+    # ACRs that satisfy this request (from acr_values or an essential acr claim); [] = any
+    required_acr: list[str] = dataclasses.field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +85,7 @@ class AuthParams:
             "ui_locales": self.ui_locales,
             "acr_values": self.acr_values,
             "claims": self.claims.to_json(),
+            "required_acr": self.required_acr,
         }
 
     @classmethod
@@ -95,6 +104,7 @@ class AuthParams:
             ui_locales=data.get("ui_locales"),
             acr_values=list(data.get("acr_values", ())),
             claims=RequestedClaims.from_json(data.get("claims", {})),
+            required_acr=list(data.get("required_acr", ())),
         )
 
 
@@ -180,8 +190,35 @@ def check_max_age(p: AuthParams, provider: Provider) -> None:
 def check_claims(p: AuthParams, provider: Provider) -> None:
     """The claims parameter may ask only for claims within the client's registered scopes."""
     parsed = parse_claims_parameter(p.raw.get("claims"))
-    allowed = provider.claims.claims_for_scopes(set(p.client.scope.split()))
+    allowed = provider.claims.claims_for_scopes(set(p.client.scope.split())) | BY_NAME
     p.claims = requested_claims(provider.claims, p.scopes, parsed, allowed)
+
+
+def essential_acr_values(raw_claims: str | None) -> list[str] | None:
+    """OIDC Core §5.5.1.1: `acr` requested as an Essential Claim with `value` or `values`."""
+    parsed = parse_claims_parameter(raw_claims)
+    for member in ("id_token", "userinfo"):
+        request = parsed.get(member, {}).get("acr")
+        if not isinstance(request, Mapping) or request.get("essential") is not True:
+            continue
+        values = request.get("values", [request["value"]] if "value" in request else [])
+        if isinstance(values, list) and values:
+            return [v for v in values if isinstance(v, str)]
+    return None
+
+
+def check_acr(p: AuthParams, provider: Provider) -> None:
+    """`acr_values` (§3.1.2.1) or an essential `acr` claim (§5.5.1.1) name the authentication
+    contexts that satisfy the request. Kluis honours both: a session with a weaker context
+    is sent to log in again. Unknown values are ignored, but an essential `acr` that Kluis
+    cannot satisfy at all fails the request, as §5.5.1.1 asks."""
+    essential = essential_acr_values(p.raw.get("claims"))
+    if essential is not None:
+        p.required_acr = [v for v in essential if v in SUPPORTED_ACRS]
+        if not p.required_acr:
+            raise AccessDenied("none of the essential acr values can be satisfied")
+        return
+    p.required_acr = [v for v in p.acr_values if v in SUPPORTED_ACRS]
 
 
 def copy_hints(p: AuthParams, provider: Provider) -> None:
@@ -202,6 +239,7 @@ CHECKS: tuple[Callable[[AuthParams, Provider], None], ...] = (
     check_pkce,
     check_max_age,
     check_claims,
+    check_acr,  # after claims: the claims parameter is known to be valid JSON
 )
 
 

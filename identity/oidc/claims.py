@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from attestations.pseudonyms import valid_poll_id
 from core.errors import InvalidRequest
 
 # A claim source resolves several claims at once: (session, account_id) -> {claim: value}.
@@ -48,7 +49,17 @@ _LABELS: dict[str, dict[str, str]] = {
     "municipality": {"nl": "Je gemeente", "en": "Your municipality"},
     "age_over_18": {"nl": "Of je 18 jaar of ouder bent", "en": "Whether you are 18 or older"},
     "real_person": {"nl": "Dat je een echt persoon bent", "en": "That you are a real person"},
+    "poll_pseudonym": {
+        "nl": "Een schuilnaam voor deze stemming: steeds dezelfde bij deze stemming, anders bij "
+        "elke andere, en niet terug te leiden naar jou",
+        "en": "A pseudonym for this poll: always the same in this poll, different in every "
+        "other, and not traceable to you",
+    },
 }
+
+POLL_PSEUDONYM = "poll_pseudonym"
+# Claims asked for by name only (the claims parameter), never by a scope.
+BY_NAME: frozenset[str] = frozenset({POLL_PSEUDONYM})
 
 
 class ClaimRegistry:
@@ -58,6 +69,8 @@ class ClaimRegistry:
         for scope, names in SCOPES.items():
             for name in names:
                 self._claims[name] = ClaimSpec(name, scope, _LABELS[name])
+        for name in BY_NAME:
+            self._claims[name] = ClaimSpec(name, "", _LABELS[name])
 
     def register_source(self, names: tuple[str, ...], source: ClaimSource) -> None:
         unknown = set(names) - set(self._claims)
@@ -96,24 +109,30 @@ class RequestedClaims:
     userinfo: frozenset[str]  # from scopes and claims.userinfo
     id_token: frozenset[str]  # from claims.id_token
     essential: frozenset[str]
+    poll_id: str | None = None  # the `value` of a requested poll_pseudonym
 
     @property
     def all(self) -> frozenset[str]:
         return self.userinfo | self.id_token
 
-    def to_json(self) -> dict[str, list[str]]:
-        return {
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "userinfo": sorted(self.userinfo),
             "id_token": sorted(self.id_token),
             "essential": sorted(self.essential),
         }
+        if self.poll_id is not None:
+            data["poll_id"] = self.poll_id
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RequestedClaims:
+        poll_id = data.get("poll_id")
         return cls(
             frozenset(data.get("userinfo", ())),
             frozenset(data.get("id_token", ())),
             frozenset(data.get("essential", ())),
+            poll_id if isinstance(poll_id, str) else None,
         )
 
 
@@ -158,4 +177,31 @@ def requested_claims(
             target.add(name)
             if isinstance(request, Mapping) and request.get("essential") is True:
                 essential.add(name)
-    return RequestedClaims(frozenset(userinfo), frozenset(id_token), frozenset(essential))
+    return RequestedClaims(
+        frozenset(userinfo),
+        frozenset(id_token),
+        frozenset(essential),
+        requested_poll_id(claims_param) if POLL_PSEUDONYM in userinfo | id_token else None,
+    )
+
+
+def requested_poll_id(claims_param: Mapping[str, Mapping[str, Any]]) -> str:
+    """The poll of a `poll_pseudonym` request: its `value` (OIDC Core §5.5.1), printable ASCII
+    without spaces, at most 128 characters, the same wherever the claim is asked for."""
+    values = set()
+    for member in ("userinfo", "id_token"):
+        request = claims_param.get(member, {}).get(POLL_PSEUDONYM, False)
+        if request is False:
+            continue
+        value = request.get("value") if isinstance(request, Mapping) else None
+        if not valid_poll_id(value):
+            raise InvalidRequest(
+                "poll_pseudonym needs a value: the poll id, 1 to 128 printable ASCII "
+                "characters without spaces"
+            )
+        values.add(value)
+    if len(values) != 1:
+        raise InvalidRequest("poll_pseudonym must name one poll")
+    [poll_id] = values
+    assert isinstance(poll_id, str)
+    return poll_id

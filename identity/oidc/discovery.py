@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from identity.oidc.claims import SCOPES
+from identity.oidc.claims import BY_NAME, SCOPES
 from identity.oidc.client_auth import ASSERTION_ALGS
 from identity.oidc.clients import AUTH_METHODS, ID_TOKEN_ALGS
 from identity.oidc.provider import SUPPORTED_ACRS, OidcConfig
 
 
 def configuration(config: OidcConfig) -> dict[str, Any]:
-    claims = sorted({c for names in SCOPES.values() for c in names})
+    claims = sorted({c for names in SCOPES.values() for c in names} | BY_NAME)
     client_auth = [m for m in AUTH_METHODS if m != "none"]
     return {
         "issuer": config.issuer,

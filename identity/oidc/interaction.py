@@ -1,7 +1,9 @@
 """What an authorization request needs next: a login, a consent, or nothing (issue the code).
 
 OIDC Core §3.1.2.3: `prompt=login` and `max_age` force a fresh authentication; `prompt=consent`
-forces the consent screen; `prompt=none` turns any needed interaction into an error.
+forces the consent screen; `prompt=none` turns any needed interaction into an error. A session
+whose `acr` is weaker than the request asks (`acr_values`, essential `acr` claim) needs a new
+login too.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from consent.ledger import decided_claims
 from core.errors import ConsentRequired, LoginRequired
+from identity.accounts.sessions import ACR_PASSWORD
 from identity.oidc.authorize import AuthParams
+from identity.oidc.provider import SUPPORTED_ACRS
 
 # Clock skew tolerated between our own processes when comparing auth_time to request time.
 AUTH_TIME_LEEWAY = dt.timedelta(seconds=1)
@@ -25,13 +29,32 @@ class Step(enum.Enum):
     ISSUE = "issue"
 
 
+def acr_satisfies(acr: str | None, required: list[str]) -> bool:
+    """Whether a session's `acr` meets the request's: an equal or stronger context
+    (`SUPPORTED_ACRS` is ordered weakest first; attested login satisfies a password one)."""
+    if not required:
+        return True
+    if acr not in SUPPORTED_ACRS:
+        return False
+    return SUPPORTED_ACRS.index(acr) >= min(SUPPORTED_ACRS.index(v) for v in required)
+
+
+def wallet_required(required: list[str]) -> bool:
+    """Only an attested (wallet) login satisfies the request: the login page opens in wallet
+    mode."""
+    return bool(required) and not acr_satisfies(ACR_PASSWORD, required)
+
+
 def needs_login(
     p: AuthParams,
     auth_time: dt.datetime | None,
     requested_at: dt.datetime,
+    acr: str | None = None,
 ) -> bool:
     if auth_time is None:
         return True
+    if not acr_satisfies(acr, p.required_acr):
+        return True  # however fresh: a password session cannot become an attested one
     if auth_time + AUTH_TIME_LEEWAY >= requested_at:
         return False  # authenticated during this very request: fresh by any measure
     if "login" in p.prompt:
@@ -58,8 +81,9 @@ def next_step(
     auth_time: dt.datetime | None,
     requested_at: dt.datetime,
     consented: bool = False,
+    acr: str | None = None,
 ) -> Step:
-    if account_id is None or needs_login(p, auth_time, requested_at):
+    if account_id is None or needs_login(p, auth_time, requested_at, acr):
         if "none" in p.prompt:
             raise LoginRequired("the resident is not logged in")
         return Step.LOGIN

@@ -12,6 +12,7 @@ register(
         "consent.purpose": {"nl": "Waarvoor", "en": "What for"},
         "consent.claims_legend": {"nl": "Gegevens", "en": "Information"},
         "consent.required": {"nl": "nodig", "en": "required"},
+        "consent.poll": {"nl": "stemming", "en": "poll"},
         "consent.required_help": {
             "nl": "Gegevens met 'nodig' zijn noodzakelijk voor dit platform. Wil je die niet "
             "delen, kies dan Weigeren.",

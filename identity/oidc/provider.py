@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 
+from identity.accounts.sessions import ACR_ATTESTED, ACR_PASSWORD
 from identity.oidc.claims import ClaimRegistry
 from identity.oidc.pairwise import SubjectIds
 from keys import Keyring, SubjectKeys
 
-ACR_PASSWORD = "urn:kluis:acr:password"  # noqa: S105 (an ACR URN)
-ACR_ATTESTED = "urn:kluis:acr:attested"
-SUPPORTED_ACRS = (ACR_PASSWORD, ACR_ATTESTED)
+SUPPORTED_ACRS = (ACR_PASSWORD, ACR_ATTESTED)  # weakest first: a later one satisfies an earlier
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,3 +41,6 @@ class Provider:
     subject_keys: SubjectKeys
     subject_ids: SubjectIds
     claims: ClaimRegistry
+    # HMAC key of per-poll pseudonyms (`attestations.pseudonyms.poll_pseudonym_key`); without
+    # it the provider releases no `poll_pseudonym`
+    poll_key: bytes = b""

@@ -39,10 +39,11 @@ from identity.oidc.authorize import (
     save_pending,
     validate,
 )
+from identity.oidc.claims import POLL_PSEUDONYM
 from identity.oidc.client_auth import authenticate_client
 from identity.oidc.clients import get_client
 from identity.oidc.discovery import configuration
-from identity.oidc.interaction import Step, next_step
+from identity.oidc.interaction import Step, next_step, wallet_required
 from identity.oidc.logout import InvalidLogoutRequest, end_session, resolve_post_logout
 from identity.oidc.models import AuthorizationRequest
 from identity.oidc.provider import Provider
@@ -168,6 +169,7 @@ def _proceed(
             auth_time=browser.auth_time if browser else None,
             requested_at=requested_at,
             consented=consented,
+            acr=browser.acr if browser else None,
         )
     except OAuthError as error:
         return RedirectResponse(error_redirect(p, provider.config.issuer, error), 302)
@@ -195,6 +197,8 @@ def _proceed(
     continue_path = f"/authorize/continue/{pending.id}"
     if step is Step.LOGIN:
         query = {"return_to": continue_path}
+        if wallet_required(p.required_acr):
+            query["mode"] = "wallet"
         if p.login_hint:
             query["login_hint"] = p.login_hint
         if p.ui_locales:
@@ -256,6 +260,7 @@ def authorize_continue(request: Request, request_id: str, session: DbSession) ->
             auth_time=browser.auth_time if browser else None,
             requested_at=row.created_at,
             consented=bool(row.params.get("consented")),
+            acr=browser.acr if browser else None,
         )
     except OAuthError as error:
         return RedirectResponse(error_redirect(p, provider.config.issuer, error), 302)
@@ -265,6 +270,7 @@ def authorize_continue(request: Request, request_id: str, session: DbSession) ->
             {
                 "name": name,
                 "label": provider.claims.label(name, lang),
+                "detail": p.claims.poll_id if name == POLL_PSEUDONYM else None,
                 "essential": name in p.claims.essential,
             }
             for name in sorted(p.claims.all)
@@ -433,7 +439,7 @@ def userinfo(request: Request, session: DbSession, params: ParamsDep) -> JSONRes
         from_grant_scopes = registry.claims_for_scopes(set(grant.scope.split()))
         by_name = names - from_grant_scopes
         names = (names & registry.claims_for_scopes(set(access.scope.split()))) | by_name
-    values = provider.claims.resolve(session, grant.account_id, names)
+    values = tokens.resolve_claims(session, provider, client, grant, names)
     body: dict[str, Any] = {"sub": provider.subject_ids.for_client(client, grant.account_id)}
     body.update(values)
     if values:

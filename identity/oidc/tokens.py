@@ -28,6 +28,7 @@ from core.tokens import b64url, new_token, token_hash
 from identity.accounts.sessions import session_is_live
 from identity.oidc.claims import RequestedClaims
 from identity.oidc.models import AuthorizationCode, Client, Grant, Token
+from identity.oidc.poll import poll_claims
 from identity.oidc.provider import Provider
 
 
@@ -75,6 +76,15 @@ def released_claims(session: Session, grant: Grant, which: str) -> set[str]:
     return set(wanted) & active_claims(session, grant.account_id, grant.client_id)
 
 
+def resolve_claims(
+    session: Session, provider: Provider, client: Client, grant: Grant, names: set[str]
+) -> dict[str, Any]:
+    """Values of the released `names`: from the claim sources, and the poll pseudonym."""
+    values = provider.claims.resolve(session, grant.account_id, names)
+    values.update(poll_claims(provider, client, grant, names))
+    return values
+
+
 def build_id_token(
     session: Session,
     provider: Provider,
@@ -101,7 +111,7 @@ def build_id_token(
         claims["nonce"] = nonce
     names = released_claims(session, grant, "id_token")
     if names:
-        values = provider.claims.resolve(session, grant.account_id, names)
+        values = resolve_claims(session, provider, client, grant, names)
         claims.update({k: v for k, v in values.items() if k not in claims})
         _audit_release(session, provider, grant, sorted(values), "id_token")
     return provider.keyring.sign_jwt(session, claims, client.id_token_alg, headers={"typ": "JWT"})

@@ -3,6 +3,7 @@ a credential was issued to (through its status list entry), not the wallet key."
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import jwt
@@ -17,7 +18,7 @@ from service.runtime import Runtime
 from tests.conftest import TEST_ISSUER
 from tests.functional.wallet.conftest import IssueToWallet
 from tests.support.attestations import INPUTS, make_account
-from tests.support.oidc import RP, Resident, make_rp
+from tests.support.oidc import RP, Resident, code_flow, exchange, make_rp
 from tests.support.wallet import StoredCredential, Wallet
 
 POSTCODE_VCT = f"{TEST_ISSUER}/vct/postcode"
@@ -122,3 +123,20 @@ def test_without_an_account_there_is_no_pseudonym_and_the_result_says_why(
     assert "poll_pseudonym" not in result
     assert result["poll_pseudonym_unavailable"] == "no_account"
     assert result["poll_id"] == "p"
+
+
+def test_the_verifier_and_the_oidc_claim_give_one_pseudonym_per_resident_platform_and_poll(
+    client: TestClient, runtime: Runtime, session: Session, rp: RP, resident: Resident
+) -> None:
+    """A poll may let residents vote by QR or by logging in: both paths must count one vote."""
+    (credential,) = batch(client, runtime, session, resident.account_id, 1)
+    by_qr = vote(client, rp, credential, "buurtbudget-2027")["poll_pseudonym"]
+
+    claims = json.dumps({"id_token": {"poll_pseudonym": {"value": "buurtbudget-2027"}}})
+    query, verifier, _ = code_flow(
+        client, rp, allow=["poll_pseudonym"], scope="openid", claims=claims
+    )
+    tokens = exchange(client, rp, query["code"], verifier).json()
+    by_login = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+
+    assert by_login["poll_pseudonym"] == by_qr

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from attestations.pseudonyms import poll_pseudonym
 from attestations.verifier.dcql import (
     NoMatch,
     check_credential_sets,
@@ -15,7 +16,6 @@ from attestations.verifier.dcql import (
     select,
 )
 from attestations.verifier.errors import InvalidDcqlQuery
-from attestations.verifier.pseudonym import poll_pseudonym
 from attestations.verifier.response import jwk_thumbprint
 from attestations.verifier.session import known_types
 

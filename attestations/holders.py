@@ -1,0 +1,45 @@
+"""Whose credential is this? The link from a presented Kluis credential to the account it was
+issued to, through its Token Status List entry.
+
+Every credential Kluis issues names a status list entry (`status.status_list.uri` and `idx`,
+SD-JWT VC §3.2.2.2) that is unique to it and stored in `issued_credentials` with the account.
+The entry is in the clear part of the credential, bound by the issuer's signature, so a holder
+cannot point it at someone else's entry. Used only for Kluis's own login by QR: platforms never
+learn the entry or the account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from attestations.config import AttestationConfig
+from attestations.models import IssuedCredential
+from attestations.statuslist import StatusReference
+from core.db import utcnow
+
+
+def account_of_credential(
+    session: Session,
+    config: AttestationConfig,
+    ref: StatusReference,
+    now: dt.datetime | None = None,
+) -> str | None:
+    """The account a credential with this status entry was issued to, or None when it is not
+    one of this Kluis's credentials, was revoked, has expired, or its account was erased
+    (`account_id` cleared). The caller still checks that the account is active."""
+    prefix = config.status_uri("")
+    list_id = ref.uri[len(prefix) :] if ref.uri.startswith(prefix) else ""
+    if not list_id or "/" in list_id or len(list_id) > 32:
+        return None
+    row = session.scalar(
+        select(IssuedCredential).where(
+            IssuedCredential.status_list_id == list_id, IssuedCredential.status_idx == ref.idx
+        )
+    )
+    moment = now or utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= moment:
+        return None
+    return row.account_id

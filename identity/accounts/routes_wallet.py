@@ -1,0 +1,223 @@
+"""Login by QR pages (`wallet_login` has the domain and its checks).
+
+- `POST /login/wallet` starts a login, gives this browser its binding cookie and shows
+  `GET /login/wallet/{id}`: the QR code, the universal link, and a "continue" button.
+- `GET /login/wallet/{id}/events` streams the status (SSE); the page's script submits the
+  continue form when it is `done`. Without JavaScript the resident presses the button.
+- `POST /login/wallet/{id}` completes the login in this browser, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from attestations.verifier.models import VerifierSession
+from attestations.verifier.routes import config_of
+from attestations.verifier.session import session_links
+from core import i18n
+from core.db import Database
+from core.web import check_csrf, page_language, render
+from identity.accounts import messages_wallet  # noqa: F401 (registers the page texts)
+from identity.accounts.errors import WalletLoginGone, WalletLoginPending, WalletLoginRefused
+from identity.accounts.login import safe_return_to
+from identity.accounts.models import WalletLogin
+from identity.accounts.sessions import SESSION_COOKIE, set_session_cookie
+from identity.accounts.wallet_login import (
+    WALLET_LOGIN_COOKIE,
+    complete_wallet_login,
+    cookie_path,
+    find_wallet_login,
+    start_wallet_login,
+    wallet_login_status,
+)
+from identity.accounts.web import AccountsDep, FormStr, SessionDep, message_page, see_other
+
+router = APIRouter(tags=["accounts"], include_in_schema=False)
+
+AFTER_LOGIN = "/account"
+FINAL = ("done", "expired", "cancelled", "used")
+POLL_INTERVAL_SECONDS = 0.25
+SSE_KEEPALIVE_SECONDS = 15.0
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _gone(request: Request) -> Response:
+    return message_page(
+        request,
+        "accounts.wallet.gone.title",
+        "accounts.wallet.error.gone",
+        status_code=410,
+        link="/login",
+        link_text="accounts.wallet.restart",
+    )
+
+
+def _wallet_page(
+    request: Request,
+    session: Session,
+    login: WalletLogin,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    config = config_of(request)
+    links = session_links(config, _verifier_row(session, login))
+    context = {
+        "login_id": login.id,
+        "status": wallet_login_status(session, login),
+        "qr_svg_url": links["qr_svg_url"].removeprefix(config.issuer),
+        "universal_link": links["universal_link"],
+        "qr_payload": links["qr_payload"],
+        "error": error,
+    }
+    response = render(request, "accounts/wallet_login.html", context, status_code=status_code)
+    response.headers.update(NO_STORE)
+    return response
+
+
+def _verifier_row(session: Session, login: WalletLogin) -> VerifierSession:
+    row = session.get(VerifierSession, login.verifier_session_id)
+    assert row is not None  # deleting a verifier session deletes its login (cascade)
+    return row
+
+
+def _secret(request: Request) -> str | None:
+    return request.cookies.get(WALLET_LOGIN_COOKIE)
+
+
+@router.post("/login/wallet")
+def wallet_login_start(
+    request: Request,
+    session: SessionDep,
+    accounts: AccountsDep,
+    return_to: FormStr = AFTER_LOGIN,
+    csrf_token: FormStr = "",
+) -> Response:
+    check_csrf(request, {"csrf_token": csrf_token})
+    config = config_of(request)
+    purpose = i18n.translate(page_language(request), "accounts.wallet.purpose")
+    started = start_wallet_login(
+        session, config, return_to=safe_return_to(return_to, AFTER_LOGIN), purpose=purpose
+    )
+    session.commit()
+    response = see_other(cookie_path(started.login.id))
+    response.set_cookie(
+        WALLET_LOGIN_COOKIE,
+        started.secret,
+        max_age=int((started.login.expires_at - started.login.created_at).total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=accounts.secure_cookies,
+        path=cookie_path(started.login.id),
+    )
+    return response
+
+
+@router.get("/login/wallet/{login_id}")
+def wallet_login_page(request: Request, login_id: str, session: SessionDep) -> Response:
+    login = find_wallet_login(session, login_id, _secret(request))
+    if login is None or wallet_login_status(session, login) in ("expired", "cancelled", "used"):
+        return _gone(request)
+    return _wallet_page(request, session, login)
+
+
+def _read_status(database: Database, login_id: str, secret: str | None) -> str | None:
+    with database.session() as session:
+        login = find_wallet_login(session, login_id, secret)
+        return wallet_login_status(session, login) if login is not None else None
+
+
+async def _events(
+    request: Request, database: Database, login_id: str, secret: str | None, limit: float
+) -> AsyncIterator[str]:
+    """SSE: one `status` event per change until the login is final or `limit` passes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    last_status, last_sent = None, loop.time()
+    while True:
+        status = await run_in_threadpool(_read_status, database, login_id, secret)
+        if status is None:
+            return
+        if status != last_status:
+            last_status, last_sent = status, loop.time()
+            yield f"event: status\ndata: {json.dumps({'status': status})}\n\n"
+        elif loop.time() - last_sent >= SSE_KEEPALIVE_SECONDS:
+            last_sent = loop.time()
+            yield ": keep-alive\n\n"
+        if status in FINAL or loop.time() >= deadline or await request.is_disconnected():
+            return
+        await asyncio.sleep(POLL_INTERVAL_SECONDS)
+
+
+@router.get("/login/wallet/{login_id}/events")
+def wallet_login_events(request: Request, login_id: str, session: SessionDep) -> Response:
+    login = find_wallet_login(session, login_id, _secret(request))
+    if login is None:
+        return Response(status_code=404, headers=NO_STORE)
+    limit = (login.expires_at - login.created_at).total_seconds()
+    session.close()  # each check below opens its own short transaction
+    return StreamingResponse(
+        _events(request, request.app.state.db, login_id, _secret(request), limit),
+        media_type="text/event-stream",
+        headers={**NO_STORE, "X-Accel-Buffering": "no"},
+    )
+
+
+@router.post("/login/wallet/{login_id}")
+def wallet_login_complete(
+    request: Request,
+    login_id: str,
+    session: SessionDep,
+    accounts: AccountsDep,
+    csrf_token: FormStr = "",
+) -> Response:
+    check_csrf(request, {"csrf_token": csrf_token})
+    try:
+        browser, return_to = complete_wallet_login(
+            accounts,
+            session,
+            request.app.state.keyring,
+            issuer=config_of(request).issuer,
+            login_id=login_id,
+            secret=_secret(request),
+            previous_sid=request.cookies.get(SESSION_COOKIE),
+        )
+    except WalletLoginPending as exc:
+        login = find_wallet_login(session, login_id, _secret(request))
+        assert login is not None
+        return _wallet_page(request, session, login, error=exc.message_key, status_code=409)
+    except WalletLoginRefused as exc:
+        session.commit()  # the refusal is audited
+        return message_page(
+            request,
+            "accounts.wallet.refused.title",
+            exc.message_key,
+            status_code=403,
+            link="/login",
+            link_text="accounts.wallet.restart",
+        )
+    except WalletLoginGone:
+        return _gone(request)
+    session.commit()
+    response = see_other(return_to)
+    set_session_cookie(
+        response,
+        browser.sid,
+        secure=accounts.secure_cookies,
+        max_age=int(accounts.session_ttl.total_seconds()),
+    )
+    response.delete_cookie(
+        WALLET_LOGIN_COOKIE,
+        path=cookie_path(login_id),
+        httponly=True,
+        samesite="strict",
+        secure=accounts.secure_cookies,
+    )
+    return response

@@ -101,7 +101,8 @@ def _platforms(session: Session, provider: Provider, account_id: str) -> list[Pl
     return notices
 
 
-def _link(session: Session, request: ErasureRequest, delivery: Delivery | None) -> int:
+def link_delivery(session: Session, request: ErasureRequest, delivery: Delivery | None) -> int:
+    """Record that `delivery` tells a platform about `request` (0 when nothing was queued)."""
     if delivery is None:
         return 0
     session.add(
@@ -121,7 +122,7 @@ def _notify(
     """Queue the platform's account-purged SET and back-channel logout token."""
     client = notice.client
     issuer = provider.config.issuer
-    queued = _link(
+    queued = link_delivery(
         session,
         request,
         enqueue_security_event(
@@ -152,7 +153,7 @@ def _notify(
             payload=payload,
             correlation_id=request.id,
         )
-        queued += _link(session, request, delivery)
+        queued += link_delivery(session, request, delivery)
     return queued
 
 

@@ -1,4 +1,5 @@
-"""steward role; single-field erasure requests
+"""steward role; single-field erasure requests; pending authorization requests know their
+resident (so erasure can delete them)
 
 Revision ID: 0011_steward
 Revises: 0007
@@ -36,9 +37,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("erasure_requests", schema=None) as batch_op:
         batch_op.add_column(sa.Column("field", sa.String(length=32), nullable=True))
+    with op.batch_alter_table("oidc_authorization_requests", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("account_id", sa.String(length=64), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_oidc_authorization_requests_account_id"), ["account_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("oidc_authorization_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oidc_authorization_requests_account_id"))
+        batch_op.drop_column("account_id")
     with op.batch_alter_table("erasure_requests", schema=None) as batch_op:
         batch_op.drop_column("field")
     op.drop_table("account_roles")

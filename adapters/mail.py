@@ -46,6 +46,15 @@ def compose(sender: str, to: str, subject: str, body: str) -> EmailMessage:
     return message
 
 
+@runtime_checkable
+class ForgetsRecipients(Protocol):
+    """A mailer that keeps copies of what it sent and can delete a recipient's (erasure)."""
+
+    def forget_recipient(self, to: str) -> int:
+        """Delete every kept message to `to`; returns how many."""
+        ...
+
+
 class SmtpMailer:
     """Delivers through an SMTP relay, upgrading the connection with STARTTLS (verified
     certificate) before authenticating."""
@@ -109,6 +118,26 @@ class FileOutbox:
     def messages(self) -> list[EmailMessage]:
         """Every message in the outbox, oldest first."""
         return read_outbox(self.directory)
+
+    def forget_recipient(self, to: str) -> int:
+        """Delete every message addressed to `to` (GDPR Art. 17: the development outbox must
+        not keep an erased resident's address). Matches the parsed To header, so a file is
+        found whatever its name; unreadable files are left alone."""
+        wanted = to.strip().lower()
+        parser = BytesParser(policy=default_policy)
+        removed = 0
+        for path in sorted(self.directory.glob("*.eml")):
+            try:
+                message = parser.parsebytes(path.read_bytes(), headersonly=True)
+            except (OSError, ValueError):
+                continue
+            recipients = [a.addr_spec.lower() for a in getattr(message["To"], "addresses", ())]
+            if wanted in recipients:
+                path.unlink(missing_ok=True)
+                removed += 1
+        if removed:
+            log.info("erased recipient's mail removed from outbox", extra={"files": removed})
+        return removed
 
 
 def read_outbox(directory: Path) -> list[EmailMessage]:

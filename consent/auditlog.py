@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
@@ -131,6 +132,11 @@ class VerifyReport:
         return not self.problems
 
 
+def _ts(moment: dt.datetime) -> str:
+    """An entry's `ts` as `record` writes it."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 def _check_entry(row: AuditEntry, expected_idx: int, prev_leaf: bytes | None) -> str | None:
     if row.idx != expected_idx:
         return f"entry {expected_idx} is missing (the next stored entry is {row.idx})"
@@ -143,7 +149,13 @@ def _check_entry(row: AuditEntry, expected_idx: int, prev_leaf: bytes | None) ->
         return f"entry {row.idx} is not valid JSON"
     if payload.get("idx") != row.idx:
         return f"entry {row.idx} was moved (its contents say entry {payload.get('idx')})"
-    if payload.get("event") != row.event or payload.get("subject") != row.subject_ref:
+    if (
+        payload.get("event") != row.event
+        or payload.get("subject") != row.subject_ref
+        or payload.get("actor") != row.actor
+        or payload.get("ts") != _ts(row.created_at)
+    ):
+        # the columns are what stewards filter on: they must say what the hashed entry says
         return f"entry {row.idx} columns disagree with its hashed contents"
     expected_prev = prev_leaf.hex() if prev_leaf is not None else None
     if payload.get("prev") != expected_prev:

@@ -11,7 +11,9 @@
    back-channel logout token to its `backchannel_logout_uri`, linked to the request;
 4. destroy the resident's data key (crypto-shredding: ciphertexts in backups become noise, and
    the audit reference becomes unlinkable), then delete the account, sessions, grants, tokens
-   and consent records with their events. Audit entries stay: they hold opaque references;
+   and consent records with their events, and the resident's pending authorization requests.
+   Audit entries stay: they hold opaque references. The development mail outbox's copies of
+   mail to the resident are deleted while the address can still be read;
 5. `propagating`. `refresh_erasure_states` (run by the background worker) moves a request to
    `completed` once every platform acknowledged (2xx), or to `overdue` past its due date.
 """
@@ -26,6 +28,7 @@ import uuid
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from adapters.mail import ForgetsRecipients
 from adapters.outbox import Delivery, enqueue
 from attestations import revoke_all_credentials
 from consent.audit import record
@@ -39,7 +42,7 @@ from identity.accounts.sessions import end_account_sessions
 from identity.oidc.clients import get_client
 from identity.oidc.logout import BACKCHANNEL_EVENT
 from identity.oidc.logout import DELIVERY_KIND as BACKCHANNEL_LOGOUT
-from identity.oidc.models import Client, Grant
+from identity.oidc.models import AuthorizationRequest, Client, Grant
 from identity.oidc.provider import Provider
 from identity.oidc.tokens import revoke_grant
 
@@ -101,7 +104,8 @@ def _platforms(session: Session, provider: Provider, account_id: str) -> list[Pl
     return notices
 
 
-def _link(session: Session, request: ErasureRequest, delivery: Delivery | None) -> int:
+def link_delivery(session: Session, request: ErasureRequest, delivery: Delivery | None) -> int:
+    """Record that `delivery` tells a platform about `request` (0 when nothing was queued)."""
     if delivery is None:
         return 0
     session.add(
@@ -121,7 +125,7 @@ def _notify(
     """Queue the platform's account-purged SET and back-channel logout token."""
     client = notice.client
     issuer = provider.config.issuer
-    queued = _link(
+    queued = link_delivery(
         session,
         request,
         enqueue_security_event(
@@ -152,7 +156,7 @@ def _notify(
             payload=payload,
             correlation_id=request.id,
         )
-        queued += _link(session, request, delivery)
+        queued += link_delivery(session, request, delivery)
     return queued
 
 
@@ -171,11 +175,14 @@ def _revoke_access(session: Session, account_id: str, actor: str) -> dict[str, i
 
 def _forget_login_failures(session: Session, accounts: Accounts, account: Account) -> None:
     """Failed-login counters are keyed hashes of the identifier: drop them while the address
-    can still be decrypted."""
+    can still be decrypted. The development mail outbox (`.eml` files) keeps copies of mail
+    to the resident: delete those too (a real SMTP relay keeps nothing here)."""
     email = account_email(session, accounts.subject_keys, account)
     for identifier in (email, account.handle):
         if identifier:
             accounts.limiter.clear_account(session, identifier)
+    if email and isinstance(accounts.mailer, ForgetsRecipients):
+        accounts.mailer.forget_recipient(email)
 
 
 def _delete_rows(session: Session, provider: Provider, account_id: str) -> None:
@@ -185,6 +192,7 @@ def _delete_rows(session: Session, provider: Provider, account_id: str) -> None:
     for statement in (
         delete(ConsentRecord).where(ConsentRecord.account_id == account_id),
         delete(Grant).where(Grant.account_id == account_id),
+        delete(AuthorizationRequest).where(AuthorizationRequest.account_id == account_id),
         delete(Account).where(Account.id == account_id),
     ):
         session.execute(statement.execution_options(synchronize_session=False))

@@ -13,6 +13,7 @@ from consent.erasure import (
     erasure_requests,
     execute_erasure,
 )
+from consent.field_erasure import FIELDS, execute_field_erasure
 from consent.models import ErasureRequest
 from core.db import Database
 from identity.accounts.errors import AccountError
@@ -39,6 +40,7 @@ def _summary(request: ErasureRequest) -> dict[str, Any]:
     return {
         "id": request.id,
         "status": request.status,
+        "field": request.field,
         "requested_by": request.requested_by,
         "received_at": _iso(request.received_at),
         "due_at": _iso(request.due_at),
@@ -52,6 +54,12 @@ def _summary(request: ErasureRequest) -> dict[str, Any]:
 @click.option("--email", default=None, help="The resident's e-mail address.")
 @click.option("--account", "account_id", default=None, help="The account id.")
 @click.option("--reason", default="", help="Why (free text WITHOUT personal data).")
+@click.option(
+    "--field",
+    type=click.Choice(list(FIELDS)),
+    default=None,
+    help="Erase only this field (the account stays).",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
@@ -60,6 +68,7 @@ def delete_account(
     email: str | None,
     account_id: str | None,
     reason: str,
+    field: str | None,
     yes: bool,
     as_json: bool,
 ) -> None:
@@ -67,7 +76,8 @@ def delete_account(
     if (email is None) == (account_id is None):
         raise click.UsageError("give exactly one of --email or --account")
     if not yes:
-        click.confirm("Erase this resident permanently? This cannot be undone", abort=True)
+        what = f"this resident's {field}" if field else "this resident"
+        click.confirm(f"Erase {what} permanently? This cannot be undone", abort=True)
     try:
         with runtime.db.transaction() as session:
             if email is not None:
@@ -75,14 +85,26 @@ def delete_account(
                 account_id = account.id if account is not None else None
             if account_id is None:
                 raise click.ClickException("no such account")
-            request = execute_erasure(
-                session,
-                runtime.oidc,
-                account_id=account_id,
-                requested_by="operator",
-                actor=OPERATOR,
-                reason=reason,
-                accounts=runtime.accounts,
+            request = (
+                execute_field_erasure(
+                    session,
+                    runtime.oidc,
+                    account_id=account_id,
+                    field=field,
+                    requested_by="operator",
+                    actor=OPERATOR,
+                    reason=reason,
+                )
+                if field
+                else execute_erasure(
+                    session,
+                    runtime.oidc,
+                    account_id=account_id,
+                    requested_by="operator",
+                    actor=OPERATOR,
+                    reason=reason,
+                    accounts=runtime.accounts,
+                )
             )
             result = _summary(request)
             result["deliveries"] = len(erasure_deliveries(session, request.id))
@@ -112,7 +134,8 @@ def list_(runtime: ErasureRuntime, as_json: bool) -> None:
         return
     for row in rows:
         by = row["requested_by"]
-        click.echo(f"{row['id']}  {row['status']:<12} due {row['due_at']}  by {by}")
+        what = row["field"] or "account"
+        click.echo(f"{row['id']}  {row['status']:<12} {what:<12} due {row['due_at']}  by {by}")
 
 
 @erasure_cli.command("show")
@@ -142,7 +165,7 @@ def show(runtime: ErasureRuntime, request_id: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
-    for key in ("id", "status", "requested_by", "received_at", "due_at", "completed_at"):
+    for key in ("id", "status", "field", "requested_by", "received_at", "due_at", "completed_at"):
         click.echo(f"{key:<14} {result[key]}")
     for p in result["platforms"]:
         state = f"acknowledged {p['acknowledged_at']}" if p["acknowledged_at"] else "pending"

@@ -109,6 +109,9 @@ class ErasureRequest(Base):
     requested_by: Mapped[str] = mapped_column(String(16))
     actor: Mapped[str] = mapped_column(String(160))
     reason: Mapped[str] = mapped_column(Text, default="")
+    # None: the whole account; else one field (`name`, or an attestation type such as
+    # `postcode`): see consent/field_erasure.py
+    field: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), index=True)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

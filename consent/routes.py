@@ -19,6 +19,8 @@ from consent.export import export_account
 from consent.ledger import GIVEN, consents_of, withdraw_consent
 from consent.receipts import NoConsents, consent_receipt
 from consent.routes_erasure import router as erasure_router
+from consent.routes_steward import router as steward_api_router
+from consent.routes_steward_pages import router as steward_pages_router
 from consent.signals import ConsentSignals
 from core import i18n
 from core.db import db_session
@@ -32,6 +34,8 @@ from identity.oidc.provider import Provider
 
 router = APIRouter(tags=["consent"], include_in_schema=False)
 router.include_router(erasure_router)
+router.include_router(steward_api_router)
+router.include_router(steward_pages_router)
 SessionDep = Annotated[Session, Depends(db_session)]
 FormStr = Annotated[str, Form(max_length=256)]
 CONSENTS_PATH = "/account/consents"

@@ -1,5 +1,6 @@
 """The resident's "delete my account": a confirmation page, then a POST with CSRF that runs
-`execute_erasure`, ends the browser session and shows the request's reference and due date."""
+`execute_erasure`, ends the browser session and shows the request's reference and due date.
+And "erase one detail" (`/account/erase-field`): the same for one field, the account stays."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from consent import messages  # noqa: F401 (registers the page texts)
+from consent import (
+    messages,  # noqa: F401 (registers the page texts)
+    messages_steward,  # noqa: F401 (registers the page texts)
+)
 from consent.erasure import execute_erasure
+from consent.field_erasure import FIELDS, execute_field_erasure
 from consent.models import ErasureRequest
 from core.db import db_session
+from core.errors import InvalidInput
 from core.web import check_csrf, render
 from identity.accounts.routes_account import when
 from identity.accounts.sessions import clear_session_cookie, current_session
@@ -72,6 +78,48 @@ def deleted_page(request: Request, session: SessionDep, ref: str = "") -> Respon
         request,
         "erasure.done.title",
         "erasure.done.body",
+        due=when(erasure.due_at, day_only=True).text,
+        ref=erasure.id,
+    )
+
+
+# --- erasure of one field ----------------------------------------------------------------------
+FIELD_PATH = "/account/erase-field"
+
+
+@router.get(FIELD_PATH)
+def field_page(request: Request, session: SessionDep) -> Response:
+    if current_session(request, session) is None:
+        return _login(FIELD_PATH)
+    response = render(request, "consent/erase_field.html", {"fields": list(FIELDS)})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post(FIELD_PATH)
+def erase_field(
+    request: Request, session: SessionDep, field: FormStr = "", csrf_token: FormStr = ""
+) -> Response:
+    """Erase one field of the resident's (name or an attestation type), tell the platforms."""
+    check_csrf(request, {"csrf_token": csrf_token})
+    browser = current_session(request, session)
+    if browser is None:
+        return _login(FIELD_PATH)
+    if field not in FIELDS:
+        raise InvalidInput(f"field must be one of: {', '.join(FIELDS)}")
+    erasure = execute_field_erasure(
+        session,
+        request.app.state.oidc,
+        account_id=browser.account_id,
+        field=field,
+        requested_by="resident",
+        actor="resident",
+    )
+    session.commit()
+    return message_page(
+        request,
+        "field_erasure.title",
+        "field_erasure.done",
         due=when(erasure.due_at, day_only=True).text,
         ref=erasure.id,
     )

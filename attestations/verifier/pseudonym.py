@@ -5,8 +5,9 @@ client sector ‖ poll_id ‖ resident), the same value the OIDC `poll_pseudonym
 that resident, platform and poll. The resident is the Kluis account the presented credential
 was issued to, found through the credential's Token Status List entry
 (`status.status_list.uri` + `idx` name exactly one `issued_credentials` row). Every
-credential of a resident — all copies of a batch, the built-in wallet's and a wallet app's — gives the same pseudonym for one poll at one platform; different
-polls and platforms give unlinkable ones. The account id never leaves Kluis: only the HMAC does.
+credential of a resident — all copies of a batch, the built-in wallet's and a wallet
+app's — gives the same pseudonym for one poll at one platform; different polls and platforms
+give unlinkable ones. The account id never leaves Kluis: only the HMAC does.
 
 Without an account (a credential of another issuer, or of a resident since erased) there is
 no pseudonym, and the result says why (`poll_pseudonym_unavailable`).

@@ -128,8 +128,9 @@ def request_view(
     if found is None:
         for q in query.credentials:
             asked.extend(_asked(q.claim_options()[0]))
-    client = get_client(session, row.client_id)
-    platform = client.name if client is not None else row.client_id
+    # a login session (Kluis's own, no platform) is shown as Kluis
+    client = get_client(session, row.client_id) if row.client_id is not None else None
+    platform = client.name if client is not None else (row.client_id or "Kluis")
     return RequestView(platform, row.purpose, tuple(asked), found)
 
 
@@ -151,18 +152,19 @@ def approve(
     view = request_view(session, subject_keys, config, row, account_id)
     if view.matches is None:
         raise NoMatchingCredential()
-    record_decision(
-        session,
-        account_id=account_id,
-        subject_ref=subject_keys.reference(session, account_id),
-        client_id=row.client_id,
-        given=[c.name for c in view.asked],
-        refused=[],
-        purpose=_purpose_id(row.purpose),
-        purpose_description=row.purpose,
-        language=lang,
-        method=METHOD,
-    )
+    if row.client_id is not None:  # a login session discloses no claims to any platform
+        record_decision(
+            session,
+            account_id=account_id,
+            subject_ref=subject_keys.reference(session, account_id),
+            client_id=row.client_id,
+            given=[c.name for c in view.asked],
+            refused=[],
+            purpose=_purpose_id(row.purpose),
+            purpose_description=row.purpose,
+            language=lang,
+            method=METHOD,
+        )
     vp_token: dict[str, list[str]] = {}
     for match in view.matches:
         presentation = match.credential.present(
@@ -186,7 +188,7 @@ def refuse(
     """The resident says no: recorded as refused, answered with `access_denied`."""
     view = request_view(session, subject_keys, config, row, account_id)
     names = [c.name for c in view.asked]
-    if names:
+    if names and row.client_id is not None:
         record_decision(
             session,
             account_id=account_id,

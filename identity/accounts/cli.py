@@ -6,13 +6,21 @@ import json
 from typing import Protocol
 
 import click
+from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.i18n import translate
 from identity.accounts import messages  # noqa: F401 (registers the texts)
 from identity.accounts.desk import create_desk_account
 from identity.accounts.errors import AccountError
-from identity.accounts.service import Accounts, list_accounts
+from identity.accounts.roles import STEWARD, accounts_with_role, grant_role, revoke_role
+from identity.accounts.service import (
+    Accounts,
+    find_by_email,
+    get_account,
+    list_accounts,
+    normalize_email,
+)
 
 OPERATOR = "operator:cli"
 
@@ -108,3 +116,57 @@ def list_(runtime: AccountsRuntime, as_json: bool) -> None:
         return
     for row in rows:
         click.echo(f"{row['account_id']}  {row['status']:<18}  {row['created_at']}")
+
+
+@accounts_cli.group("steward")
+def steward_cli() -> None:
+    """The data-steward role: read access to the audit log and the erasure and consent
+    overviews at /steward (no personal data)."""
+
+
+def _role_target(
+    runtime: AccountsRuntime, session: Session, email: str | None, account: str | None
+) -> str:
+    if (email is None) == (account is None):
+        raise click.UsageError("give exactly one of --email or --account")
+    found = (
+        find_by_email(runtime.accounts, session, normalize_email(email))
+        if email is not None
+        else get_account(session, account or "")
+    )
+    if found is None:
+        raise click.ClickException("no such account")
+    return found.id
+
+
+@steward_cli.command("grant")
+@click.option("--email", default=None, help="The steward's e-mail address.")
+@click.option("--account", default=None, help="The account id.")
+@click.pass_obj
+def steward_grant(runtime: AccountsRuntime, email: str | None, account: str | None) -> None:
+    """Give an account the steward role."""
+    with runtime.db.transaction() as session:
+        account_id = _role_target(runtime, session, email, account)
+        changed = grant_role(session, runtime.accounts.subject_keys, account_id, STEWARD, OPERATOR)
+    click.echo(f"account {account_id} {'is now' if changed else 'already was'} a steward")
+
+
+@steward_cli.command("revoke")
+@click.option("--email", default=None, help="The steward's e-mail address.")
+@click.option("--account", default=None, help="The account id.")
+@click.pass_obj
+def steward_revoke(runtime: AccountsRuntime, email: str | None, account: str | None) -> None:
+    """Take the steward role away (effective at once, also for issued access tokens)."""
+    with runtime.db.transaction() as session:
+        account_id = _role_target(runtime, session, email, account)
+        changed = revoke_role(session, runtime.accounts.subject_keys, account_id, STEWARD, OPERATOR)
+    click.echo(f"account {account_id} {'is no longer' if changed else 'was not'} a steward")
+
+
+@steward_cli.command("list")
+@click.pass_obj
+def steward_list(runtime: AccountsRuntime) -> None:
+    """Accounts with the steward role (ids only)."""
+    with runtime.db.transaction() as session:
+        for row in accounts_with_role(session, STEWARD):
+            click.echo(f"{row.account_id}  since {row.granted_at.isoformat()}")

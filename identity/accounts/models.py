@@ -114,3 +114,19 @@ class WalletLogin(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     consumed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class AccountRole(Base):
+    """A role an operator granted to an account (`kluis accounts steward grant`). Residents
+    have none; `steward` lets a data steward read the audit log, erasure and consent
+    overviews (never personal data). Removed with the account."""
+
+    __tablename__ = "account_roles"
+    __table_args__ = (CheckConstraint("role IN ('steward')", name="role_known"),)
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    granted_by: Mapped[str] = mapped_column(String(160))

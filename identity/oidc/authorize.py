@@ -25,6 +25,7 @@ from core.errors import (
     UnsupportedResponseType,
 )
 from core.tokens import new_token, token_hash
+from identity.accounts.roles import STEWARD, has_role
 from identity.oidc.claims import (
     BY_NAME,
     RequestedClaims,
@@ -35,6 +36,8 @@ from identity.oidc.clients import get_client
 from identity.oidc.models import AuthorizationCode, AuthorizationRequest, Client, Grant
 from identity.oidc.provider import SUPPORTED_ACRS, Provider
 from identity.oidc.tokens import PKCE_CHARSET
+
+STEWARD_SCOPE = "steward"  # the steward API (consent/routes_steward.py)
 
 PROMPTS = {"none", "login", "consent", "select_account"}
 MAX_PARAM_LENGTH = 2048
@@ -306,6 +309,8 @@ def issue_code(
     amr: list[str],
 ) -> str:
     now = utcnow()
+    if STEWARD_SCOPE in p.scopes and not has_role(session, account_id, STEWARD):
+        p.scopes.discard(STEWARD_SCOPE)  # only ever granted to accounts with the role
     grant = Grant(
         id=new_token(24),
         client_id=p.client.client_id,

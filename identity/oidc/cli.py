@@ -10,8 +10,10 @@ import click
 
 from core.db import Database
 from core.errors import OAuthError, Problem
+from identity.oidc.authorize import STEWARD_SCOPE
 from identity.oidc.clients import (
     AUTH_METHODS,
+    DEFAULT_SCOPE,
     ID_TOKEN_ALGS,
     SUBJECT_TYPES,
     ClientSpec,
@@ -69,6 +71,11 @@ def clients_cli() -> None:
 @click.option("--jwks-file", type=click.File("r"), help="JWKS for private_key_jwt.")
 @click.option("--jwks-uri")
 @click.option("--purpose", default="", help="Why the platform asks for data (shown to residents).")
+@click.option(
+    "--steward-tool",
+    is_flag=True,
+    help="May ask for the `steward` scope (granted only to accounts with the steward role).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def add(runtime: ClientsRuntime, /, **opts: Any) -> None:
@@ -96,6 +103,7 @@ def add(runtime: ClientsRuntime, /, **opts: Any) -> None:
         jwks=json.load(opts["jwks_file"]) if opts["jwks_file"] else None,
         jwks_uri=opts["jwks_uri"],
         purpose=opts["purpose"],
+        scope=f"{DEFAULT_SCOPE} {STEWARD_SCOPE}" if opts["steward_tool"] else DEFAULT_SCOPE,
         allow_loopback_targets=not runtime.settings.production,
     )
     try:

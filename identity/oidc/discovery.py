@@ -23,7 +23,7 @@ def configuration(config: OidcConfig) -> dict[str, Any]:
         "end_session_endpoint": config.url("/logout"),
         "revocation_endpoint": config.url("/revoke"),
         "introspection_endpoint": config.url("/introspect"),
-        "scopes_supported": ["openid", "offline_access", *SCOPES],
+        "scopes_supported": ["openid", "offline_access", *SCOPES, "steward"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],

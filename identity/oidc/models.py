@@ -48,6 +48,8 @@ class AuthorizationRequest(Base):
         ForeignKey("oidc_clients.client_id", ondelete="CASCADE"), index=True
     )
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # the logged-in resident it continues for, once known: erasure deletes their requests
+    account_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -193,6 +193,7 @@ def _proceed(
         pending = save_pending(
             session, p, provider.config.request_ttl, {"binding": _browser_binding(request)}
         )
+        pending.account_id = browser.account_id if browser else None
         session.commit()
     continue_path = f"/authorize/continue/{pending.id}"
     if step is Step.LOGIN:
@@ -252,6 +253,9 @@ def authorize_continue(request: Request, request_id: str, session: DbSession) ->
         return _fatal_page(request, "request_expired")
     row, p = found
     browser = current_session(request, session)
+    if browser is not None and row.account_id != browser.account_id:
+        row.account_id = browser.account_id  # so erasure finds the resident's requests
+        session.commit()
     try:
         step = next_step(
             session,

@@ -161,6 +161,18 @@ def test_register_login_consent_redirect_in_chromium(
         audits["consents"] = axe_violations(page, axe_script)
         page.goto(live_server.url + "/account/delete")
         audits["delete"] = axe_violations(page, axe_script)
+        page.goto(live_server.url + "/account/erase-field")
+        audits["erase-field"] = axe_violations(page, axe_script)
+
+        other = "andere.bewoner@example.org"
+        live_server.cli("accounts", "add", "--email", other, "--password", password)
+        live_server.cli("accounts", "delete", "--email", other, "--yes")  # a row to show
+        live_server.cli("accounts", "steward", "grant", "--email", email)
+        for view in ("erasure", "consents", "audit"):
+            page.goto(f"{live_server.url}/steward/{view}")
+            assert page.locator("h1").inner_text() == "Gegevensbeheer"
+            audits[f"steward-{view}"] = axe_violations(page, axe_script)
+        assert page.locator("tr[data-event]").count() > 0
         browser.close()
 
     assert redirected, "the browser never reached the platform's callback"

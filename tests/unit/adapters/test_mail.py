@@ -105,3 +105,23 @@ def test_runtime_picks_smtp_when_configured_and_the_outbox_otherwise(tmp_path: P
     )
     smtp = build_mailer(configured)
     assert isinstance(smtp, SmtpMailer) and smtp.host == "smtp.example.org" and smtp.starttls
+
+
+def test_file_outbox_forgets_every_message_to_one_recipient_only(tmp_path: Path) -> None:
+    outbox = FileOutbox(tmp_path, "Kluis <noreply@kluis.invalid>")
+    outbox.send(TO, "een", "1")
+    outbox.send("Klaas Vaessen <KLAAS.vaessen@example.org>", "twee", "2")
+    outbox.send("someone.else@example.org", "drie", "3")
+    (tmp_path / "broken.eml").write_bytes(b"\xff\xfe not a message")
+    assert outbox.forget_recipient(TO) == 2
+    remaining = [m["Subject"] for m in outbox.messages() if m["Subject"]]
+    assert remaining == ["drie"]
+    assert TO.encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("*.eml"))
+    assert outbox.forget_recipient(TO) == 0
+
+
+def test_only_the_file_outbox_keeps_mail_to_forget(tmp_path: Path) -> None:
+    from adapters.mail import ForgetsRecipients
+
+    assert isinstance(FileOutbox(tmp_path, "k@kluis.invalid"), ForgetsRecipients)
+    assert not isinstance(SmtpMailer("smtp.invalid", 587, "k@kluis.invalid"), ForgetsRecipients)

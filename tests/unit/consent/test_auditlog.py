@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 
 import pytest
@@ -165,3 +166,48 @@ def test_cli_checkpoint_prove_export_key(
         session.scalar(select(AuditCheckpoint.tree_size).order_by(AuditCheckpoint.tree_size.desc()))
         == 10
     )
+
+
+_TAMPERS: dict[str, dict[str, object]] = {
+    "entry": {"entry": '{"idx":0}'},
+    "leaf_hash": {"leaf_hash": b"\x00" * 32},
+    "event": {"event": "test.other"},
+    "actor": {"actor": "operator:cli"},
+    "subject_ref": {"subject_ref": "ab" * 32},
+    "created_at": {"created_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)},
+}
+
+
+@pytest.mark.parametrize("column", sorted(_TAMPERS))
+@pytest.mark.parametrize("idx", range(10))
+def test_cli_verify_fails_when_any_column_of_any_entry_is_changed(
+    runtime: Runtime, session: Session, filled: list[int], idx: int, column: str
+) -> None:
+    runtime.audit = AuditLog(checkpoint_signer(b"k" * 40, ISSUER))
+    session.execute(update(AuditEntry).where(AuditEntry.idx == idx).values(**_TAMPERS[column]))
+    session.expire_all()
+    bad = CliRunner().invoke(audit_cli, ["verify"], obj=runtime)
+    assert bad.exit_code == 1, bad.output
+    assert "FAILED" in bad.output and f"entry {idx}" in bad.output
+
+
+@pytest.mark.parametrize("size", [4, 10])
+@pytest.mark.parametrize("column", ["note", "root_hash", "tree_size"])
+def test_cli_verify_fails_when_any_stored_checkpoint_is_changed(
+    runtime: Runtime, session: Session, filled: list[int], size: int, column: str
+) -> None:
+    runtime.audit = AuditLog(checkpoint_signer(b"k" * 40, ISSUER))
+    row = session.get(AuditCheckpoint, size)
+    assert row is not None
+    changes: dict[str, object] = {
+        "note": {"note": row.note.replace(f"\n{size}\n", f"\n{size - 1}\n")},
+        "root_hash": {"root_hash": b"\x01" * 32},
+        "tree_size": {"tree_size": size + 100},
+    }[column]
+    session.execute(
+        update(AuditCheckpoint).where(AuditCheckpoint.tree_size == size).values(**changes)
+    )
+    session.expire_all()
+    bad = CliRunner().invoke(audit_cli, ["verify"], obj=runtime)
+    assert bad.exit_code == 1, bad.output
+    assert "checkpoint" in bad.output or "entries" in bad.output

@@ -1,0 +1,262 @@
+"""Benchmark: the tamper-evident audit log — appends per second (batched and one per
+transaction), inclusion-proof time at 1 M entries, full verification in entries per second —
+side by side with pymerkle (an RFC 9162-compatible Merkle tree library) when it is installed.
+
+    .venv/bin/python bench/audit/run.py --entries 1000000
+
+Kluis's figures include its storage: each append is a database row (canonical JSON, chained to
+its predecessor, under the append lock), proofs read leaf hashes from the database through the
+subtree cache, and verification re-hashes every stored entry, checks the chain and every
+signed checkpoint. pymerkle is measured with its in-memory tree (proofs, root recomputation)
+and its SQLite tree (batched appends). Not a test: it never fails on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import insert, select
+
+from consent.audit import record
+from consent.auditlog import verify_log
+from consent.merkle import leaf_hash, verify_inclusion
+from consent.models import AuditEntry
+from core.canonical import canonical_json
+from core.db import utcnow
+from service import migrate
+from service.runtime import Runtime, build_runtime
+from service.settings import Settings
+
+REF = "ab" * 32
+FILL_CHUNK = 20_000
+
+
+def _runtime(work: Path, url: str) -> Runtime:
+    migrate.upgrade(url)
+    settings = Settings(
+        mode="development",
+        issuer="http://127.0.0.1:9",
+        data_dir=work,
+        database_url=url,
+        secret_key=SecretStr("bench-only-key-encryption-material-0123456789"),
+        outbox_worker=False,
+    )
+    return build_runtime(settings)
+
+
+def _details(i: int) -> dict[str, Any]:
+    return {"client": f"platform{i % 5}", "claims": ["email", "name"], "n": i}
+
+
+def bench_appends(runtime: Runtime, count: int, batch: int) -> float:
+    """`record()` calls per second, `batch` per transaction."""
+    started = time.perf_counter()
+    done = 0
+    while done < count:
+        with runtime.db.transaction() as session:
+            for _ in range(min(batch, count - done)):
+                record(session, "consent.given", "resident", REF, _details(done))
+                done += 1
+    return count / (time.perf_counter() - started)
+
+
+def _synthetic(start: int, prev: bytes, end: int) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """Rows exactly as `record()` writes them (same payload shape, chain and leaf hash)."""
+    base = utcnow()
+    for idx in range(start, end):
+        moment = base + dt.timedelta(microseconds=idx)
+        payload = {
+            "idx": idx,
+            "prev": prev.hex(),
+            "ts": moment.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+            "event": "consent.given",
+            "actor": "resident",
+            "subject": REF,
+            "details": _details(idx),
+        }
+        data = canonical_json(payload)
+        prev = leaf_hash(data)
+        row = {
+            "idx": idx,
+            "created_at": moment,
+            "event": "consent.given",
+            "actor": "resident",
+            "subject_ref": REF,
+            "entry": data.decode(),
+            "leaf_hash": prev,
+        }
+        yield row, data
+
+
+def fill(runtime: Runtime, total: int) -> list[bytes]:
+    """Bulk-insert synthetic entries up to `total`; returns every entry's bytes (for peers)."""
+    with runtime.db.transaction() as session:
+        rows = session.execute(select(AuditEntry.entry).order_by(AuditEntry.idx)).scalars()
+        entries = [e.encode() for e in rows]
+        last = session.get(AuditEntry, len(entries) - 1) if entries else None
+        prev = last.leaf_hash if last is not None else b""
+    chunk: list[dict[str, Any]] = []
+    for row, data in _synthetic(len(entries), prev, total):
+        chunk.append(row)
+        entries.append(data)
+        if len(chunk) == FILL_CHUNK:
+            with runtime.db.transaction() as session:
+                session.execute(insert(AuditEntry), chunk)
+            chunk = []
+    if chunk:
+        with runtime.db.transaction() as session:
+            session.execute(insert(AuditEntry), chunk)
+    return entries
+
+
+def bench_proofs(runtime: Runtime, size: int, indices: list[int]) -> dict[str, float]:
+    log = runtime.audit
+    with runtime.db.transaction() as session:
+        started = time.perf_counter()
+        checkpoint = log.checkpoint(session)  # the first root over the whole log: cold cache
+        cold = time.perf_counter() - started
+        root = checkpoint.root_hash
+        times, verify_times = [], []
+        for index in indices:
+            t0 = time.perf_counter()
+            tree = log.tree(session, size)
+            proof = tree.inclusion_proof(index)
+            times.append(time.perf_counter() - t0)
+            leaf = session.scalar(select(AuditEntry.leaf_hash).where(AuditEntry.idx == index))
+            assert leaf is not None
+            t1 = time.perf_counter()
+            verify_inclusion(index, size, leaf, proof, root)
+            verify_times.append(time.perf_counter() - t1)
+    return {
+        "cold_root_s": cold,
+        "proof_ms_p50": statistics.median(times) * 1e3,
+        "proof_ms_mean": statistics.fmean(times) * 1e3,
+        "verify_us_p50": statistics.median(verify_times) * 1e6,
+    }
+
+
+def bench_verify(runtime: Runtime) -> tuple[float, int, bool]:
+    with runtime.db.transaction() as session:
+        started = time.perf_counter()
+        report = verify_log(session, runtime.audit)
+        elapsed = time.perf_counter() - started
+    return report.tree_size / elapsed, report.checkpoints, report.ok
+
+
+def bench_pymerkle(
+    entries: list[bytes], indices: list[int], work: Path, batch: int, appends: int
+) -> dict[str, Any] | None:
+    try:
+        import pymerkle  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return None
+    out: dict[str, Any] = {"version": getattr(pymerkle, "__version__", "?")}
+    tree = pymerkle.InmemoryTree(algorithm="sha256")
+    started = time.perf_counter()
+    for data in entries:
+        tree.append_entry(data)
+    out["inmemory_appends_per_s"] = len(entries) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    root = tree.get_root()
+    out["root_s"] = time.perf_counter() - started
+    out["root_entries_per_s"] = len(entries) / (
+        out["root_s"] + len(entries) / out["inmemory_appends_per_s"]
+    )
+    out["root"] = root
+    times, verify_times = [], []
+    for index in indices:
+        t0 = time.perf_counter()
+        proof = tree.prove_inclusion(index + 1)  # pymerkle counts leaves from 1
+        times.append(time.perf_counter() - t0)
+        base = tree.get_leaf(index + 1)
+        t1 = time.perf_counter()
+        pymerkle.verify_inclusion(base, root, proof)
+        verify_times.append(time.perf_counter() - t1)
+    out["proof_ms_p50"] = statistics.median(times) * 1e3
+    out["verify_us_p50"] = statistics.median(verify_times) * 1e6
+    db = work / "pymerkle.sqlite3"
+    with pymerkle.SqliteTree(str(db), algorithm="sha256") as stree:
+        sample = entries[:appends]
+        started = time.perf_counter()
+        for start in range(0, len(sample), batch):
+            stree.append_entries(sample[start : start + batch])
+        out["sqlite_appends_per_s"] = len(sample) / (time.perf_counter() - started)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entries", type=int, default=1_000_000, help="log size for proofs")
+    parser.add_argument("--appends", type=int, default=20_000, help="appends to time")
+    parser.add_argument("--batch", type=int, default=1_000, help="appends per transaction")
+    parser.add_argument("--proofs", type=int, default=200)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--no-peer", action="store_true", help="skip pymerkle")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="kluis-bench-audit-"))
+    url = args.database_url or f"sqlite:///{work / 'bench.sqlite3'}"
+    runtime = _runtime(work, url)
+    print(f"database: {runtime.db.dialect}; log size for proofs: {args.entries:,}")
+
+    single = bench_appends(runtime, min(1_000, args.appends), 1)
+    batched = bench_appends(runtime, args.appends, args.batch)
+    print(f"appends, one per transaction:        {single:>12,.0f} entries/s")
+    print(f"appends, {args.batch} per transaction:     {batched:>12,.0f} entries/s")
+
+    started = time.perf_counter()
+    entries = fill(runtime, args.entries)
+    print(f"(bulk fill to {len(entries):,} entries: {time.perf_counter() - started:.1f} s)")
+    rng = random.Random(args.seed)
+    indices = [rng.randrange(len(entries)) for _ in range(args.proofs)]
+    proofs = bench_proofs(runtime, len(entries), indices)
+    print(f"first root over the log (cold cache): {proofs['cold_root_s']:>11.2f} s")
+    print(f"inclusion proof at {len(entries):,}, p50:  {proofs['proof_ms_p50']:>11.3f} ms")
+    print(f"inclusion proof verification, p50:   {proofs['verify_us_p50']:>11.1f} us")
+    rate, checkpoints, ok = bench_verify(runtime)
+    verdict = "OK" if ok else "FAILED"
+    print(f"full verification (kluis audit verify): {rate:>9,.0f} entries/s", end="")
+    print(f" ({checkpoints} checkpoints, {verdict})")
+
+    peer = (
+        None if args.no_peer else bench_pymerkle(entries, indices, work, args.batch, args.appends)
+    )
+    if peer is None:
+        print("\npymerkle: not measured (pip install pymerkle to compare)")
+        return 0 if ok else 1
+    with runtime.db.transaction() as session:
+        same = runtime.audit.tree(session).root() == peer["root"]
+    print(
+        f"\npymerkle {peer['version']} (same root over the same entries: {'yes' if same else 'NO'})"
+    )
+    sqlite_rate = peer["sqlite_appends_per_s"]
+    print(f"appends, SqliteTree, {args.batch} per call:  {sqlite_rate:>12,.0f} entries/s")
+    print(
+        f"appends, InmemoryTree:                {peer['inmemory_appends_per_s']:>12,.0f} entries/s"
+    )
+    print(f"inclusion proof at {len(entries):,}, p50:  {peer['proof_ms_p50']:>11.3f} ms")
+    print(f"inclusion proof verification, p50:   {peer['verify_us_p50']:>11.1f} us")
+    print(f"root from all entries (append+root):  {peer['root_entries_per_s']:>12,.0f} entries/s")
+    print("\nratios (Kluis / pymerkle; > 1 means Kluis is faster)")
+    print(f"  batched appends (both SQLite):      {batched / peer['sqlite_appends_per_s']:.2f}")
+    print(
+        f"  inclusion proof time:               {peer['proof_ms_p50'] / proofs['proof_ms_p50']:.2f}"
+    )
+    verify_ratio = peer["verify_us_p50"] / proofs["verify_us_p50"]
+    print(f"  proof verification:                 {verify_ratio:.2f}")
+    print(f"  full verification vs root rebuild:  {rate / peer['root_entries_per_s']:.2f}")
+    return 0 if ok and same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""Erasure of one field (GDPR Art. 17 for part of the data; Art. 19 to recipients).
+
+The resident (or an operator on their behalf) asks Kluis to erase one field: their `name`, or
+an attestation type (`postcode`, `age`, `real_person`). The request has the same lifecycle and
+listing as a whole-account erasure (`ErasureRequest` with `field` set), in this order:
+
+1. `received` (due in 30 days, Art. 12(3)), audited under the resident's opaque reference;
+2. `executing`: delete the field's data — the encrypted name, or the attestations of that type
+   (revoked on their status list) with their open credential offers (encrypted claims);
+   withdraw every consent for the field's claims at every platform (a `withdrawn` event, so the
+   next ID token or UserInfo response lacks them);
+3. tell every platform that ever received one of those claims (from the ledger) with a CAEP
+   `token-claims-change` SET whose claims are null, linked to the request;
+4. `propagating` until every platform acknowledged (`completed`) or the due date passed
+   (`overdue`): `refresh_erasure_states`, as for whole-account erasure.
+
+The account, its sessions and other data stay.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from attestations import revoke_credential
+from attestations.models import CredentialOffer, IssuedCredential
+from consent.audit import record
+from consent.erasure import (
+    ERASURE_PERIOD,
+    EXECUTING,
+    PROPAGATING,
+    RECEIVED,
+    REQUESTERS,
+    ErasureError,
+    UnknownAccount,
+    check_reason,
+    link_delivery,
+    refresh_erasure_states,
+)
+from consent.ledger import GIVEN, withdraw_consent
+from consent.models import ConsentEvent, ConsentRecord, ErasureRequest
+from consent.signals import TOKEN_CLAIMS_CHANGE, enqueue_security_event
+from core.db import utcnow
+from identity.accounts.models import Account
+from identity.oidc.clients import get_client
+from identity.oidc.provider import Provider
+
+# field -> the OIDC claims released from it
+FIELDS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "postcode": ("postcode_area", "municipality"),
+    "age": ("age_over_18",),
+    "real_person": ("real_person",),
+}
+ATTESTATION_FIELDS = frozenset({"postcode", "age", "real_person"})
+METHOD = "field-erasure"
+
+
+class UnknownField(ErasureError):
+    def __init__(self) -> None:
+        super().__init__(f"field must be one of: {', '.join(FIELDS)}")
+
+
+def recipients(session: Session, account_id: str, claims: tuple[str, ...]) -> list[str]:
+    """Platforms that ever received one of `claims` about the resident (a `given` event)."""
+    return sorted(
+        set(
+            session.scalars(
+                select(ConsentRecord.client_id)
+                .join(ConsentEvent, ConsentEvent.record_id == ConsentRecord.id)
+                .where(
+                    ConsentRecord.account_id == account_id,
+                    ConsentRecord.claim.in_(claims),
+                    ConsentEvent.event == GIVEN,
+                )
+            )
+        )
+    )
+
+
+def _delete_field_data(session: Session, account: Account, field: str, actor: str) -> int:
+    """Delete what Kluis holds for the field; returns how many attestations were revoked."""
+    if field == "name":
+        account.name_enc = None
+        return 0
+    revoked = 0
+    rows = session.scalars(
+        select(IssuedCredential).where(
+            IssuedCredential.account_id == account.id,
+            IssuedCredential.type == field,
+            IssuedCredential.revoked_at.is_(None),
+        )
+    )
+    for row in list(rows):
+        revoke_credential(session, row.id, "erasure", actor)
+        revoked += 1
+    session.execute(
+        delete(CredentialOffer)
+        .where(CredentialOffer.account_id == account.id, CredentialOffer.type == field)
+        .execution_options(synchronize_session=False)
+    )
+    return revoked
+
+
+def execute_field_erasure(
+    session: Session,
+    provider: Provider,
+    *,
+    account_id: str,
+    field: str,
+    requested_by: str,
+    actor: str,
+    reason: str | None = None,
+    now: dt.datetime | None = None,
+) -> ErasureRequest:
+    """Erase one field and queue the notices to platforms. The caller commits."""
+    if field not in FIELDS:
+        raise UnknownField()
+    if requested_by not in REQUESTERS:
+        raise ErasureError(f"requested_by must be one of {REQUESTERS}")
+    reason_text = check_reason(reason)
+    account = session.get(Account, account_id, with_for_update=True)
+    if account is None:
+        raise UnknownAccount()
+    now = now or utcnow()
+    ref = provider.subject_keys.reference(session, account_id)
+    request = ErasureRequest(
+        id=uuid.uuid4().hex,
+        subject_ref=ref,
+        requested_by=requested_by,
+        actor=actor,
+        reason=reason_text,
+        field=field,
+        status=RECEIVED,
+        received_at=now,
+        due_at=now + ERASURE_PERIOD,
+        updated_at=now,
+    )
+    session.add(request)
+    session.flush()
+    details = {"request": request.id, "by": requested_by, "field": field}
+    record(session, "erasure.received", actor, ref, details)
+
+    request.status = EXECUTING
+    claims = FIELDS[field]
+    revoked = _delete_field_data(session, account, field, actor)
+    platforms = recipients(session, account_id, claims)
+    for client_id in platforms:
+        withdraw_consent(
+            session,
+            account_id=account_id,
+            subject_ref=ref,
+            client_id=client_id,
+            claims=claims,
+            actor=actor,
+            method=METHOD,
+        )
+    queued = sum(
+        _notify(session, provider, request, account_id, client_id, claims, now)
+        for client_id in platforms
+    )
+    request.status = PROPAGATING
+    request.executed_at = request.updated_at = utcnow()
+    session.flush()
+    record(
+        session,
+        "erasure.executed",
+        actor,
+        ref,
+        {**details, "credentials": revoked, "platforms": platforms, "deliveries": queued},
+    )
+    refresh_erasure_states(session, now, request_id=request.id)
+    return request
+
+
+def _notify(
+    session: Session,
+    provider: Provider,
+    request: ErasureRequest,
+    account_id: str,
+    client_id: str,
+    claims: tuple[str, ...],
+    at: dt.datetime,
+) -> int:
+    """CAEP 1.0 §3.2 token-claims-change: the field's claims are no longer released (null)."""
+    client = get_client(session, client_id)
+    if client is None:
+        return 0
+    event = {
+        "event_timestamp": int(at.timestamp()),
+        "initiating_entity": "user",
+        "reason_admin": {"en": "erasure of one field (GDPR Art. 17)"},
+        "claims": {name: None for name in claims},
+    }
+    delivery = enqueue_security_event(
+        session,
+        issuer=provider.config.issuer,
+        client=client,
+        sub=provider.subject_ids.for_client(client, account_id),
+        event_type=TOKEN_CLAIMS_CHANGE,
+        event=event,
+        correlation_id=request.id,
+    )
+    return link_delivery(session, request, delivery)

@@ -1,0 +1,79 @@
+"""Dutch and English texts of the steward pages and single-field erasure (registered on
+import)."""
+
+from __future__ import annotations
+
+from core.i18n import register
+
+register(
+    {
+        "steward.title": {"nl": "Gegevensbeheer", "en": "Data stewardship"},
+        "steward.intro": {
+            "nl": "Overzichten zonder persoonsgegevens: bewoners staan er alleen in als "
+            "ondoorzichtige referentie. Elke keer dat je hier iets bekijkt, komt dat in het "
+            "auditlogboek.",
+            "en": "Overviews without personal data: residents appear only as opaque "
+            "references. Every time you look at something here, that goes into the audit log.",
+        },
+        "steward.nav.erasure": {"nl": "Verwijderverzoeken", "en": "Erasure requests"},
+        "steward.nav.consents": {"nl": "Toestemmingen", "en": "Consents"},
+        "steward.nav.audit": {"nl": "Auditlogboek", "en": "Audit log"},
+        "steward.nav.export": {
+            "nl": "Auditlogboek downloaden (JSON Lines)",
+            "en": "Download the audit log (JSON Lines)",
+        },
+        "steward.erasure.none": {"nl": "Geen verwijderverzoeken.", "en": "No erasure requests."},
+        "steward.col.request": {"nl": "Verzoek", "en": "Request"},
+        "steward.col.what": {"nl": "Wat", "en": "What"},
+        "steward.col.status": {"nl": "Status", "en": "Status"},
+        "steward.col.received": {"nl": "Ontvangen", "en": "Received"},
+        "steward.col.due": {"nl": "Uiterlijk", "en": "Due"},
+        "steward.col.platforms": {"nl": "Platforms", "en": "Platforms"},
+        "steward.col.platform": {"nl": "Platform", "en": "Platform"},
+        "steward.col.claim": {"nl": "Gegeven", "en": "Claim"},
+        "steward.col.state": {"nl": "Stand", "en": "State"},
+        "steward.col.count": {"nl": "Aantal", "en": "Count"},
+        "steward.col.index": {"nl": "Nr.", "en": "No."},
+        "steward.col.time": {"nl": "Tijd", "en": "Time"},
+        "steward.col.event": {"nl": "Gebeurtenis", "en": "Event"},
+        "steward.col.actor": {"nl": "Door", "en": "Actor"},
+        "steward.col.subject": {"nl": "Referentie", "en": "Reference"},
+        "steward.whole_account": {"nl": "hele account", "en": "whole account"},
+        "steward.overdue": {"nl": "TE LAAT", "en": "OVERDUE"},
+        "steward.acknowledged": {"nl": "bevestigd", "en": "acknowledged"},
+        "steward.pending": {"nl": "wacht (pogingen: {n})", "en": "pending (attempts: {n})"},
+        "steward.consents.none": {"nl": "Nog geen toestemmingen.", "en": "No consents yet."},
+        "steward.filter": {"nl": "Filteren", "en": "Filter"},
+        "steward.filter.event": {"nl": "Gebeurtenis", "en": "Event type"},
+        "steward.filter.subject": {"nl": "Referentie (64 hex)", "en": "Reference (64 hex)"},
+        "steward.filter.since": {"nl": "Vanaf (UTC)", "en": "From (UTC)"},
+        "steward.filter.until": {"nl": "Tot (UTC)", "en": "Until (UTC)"},
+        "steward.audit.none": {"nl": "Geen regels gevonden.", "en": "No entries found."},
+        "steward.audit.next": {"nl": "Volgende", "en": "Next"},
+        "field_erasure.link": {"nl": "Eén gegeven wissen", "en": "Erase one detail"},
+        "field_erasure.title": {"nl": "Eén gegeven wissen", "en": "Erase one detail"},
+        "field_erasure.intro": {
+            "nl": "Kies welk gegeven we moeten wissen. We verwijderen het, trekken je "
+            "toestemmingen ervoor in en laten elk platform dat het kreeg weten dat het weg "
+            "moet. Je account blijft bestaan.",
+            "en": "Choose which detail to erase. We delete it, withdraw your consents for it "
+            "and tell every platform that received it to erase it. Your account stays.",
+        },
+        "field_erasure.field": {"nl": "Gegeven", "en": "Detail"},
+        "field_erasure.submit": {"nl": "Wis dit gegeven", "en": "Erase this detail"},
+        "field_erasure.field.name": {"nl": "Je naam", "en": "Your name"},
+        "field_erasure.field.postcode": {
+            "nl": "Je woonplaatsbewijs (postcode, gemeente)",
+            "en": "Your proof of residence (postcode, municipality)",
+        },
+        "field_erasure.field.age": {"nl": "Je leeftijdsbewijs", "en": "Your proof of age"},
+        "field_erasure.field.real_person": {
+            "nl": "Je bewijs 'echt persoon'",
+            "en": "Your 'real person' attestation",
+        },
+        "field_erasure.done": {
+            "nl": "Het gegeven is gewist. Referentie: {ref}; uiterlijk {due} is alles afgerond.",
+            "en": "The detail is erased. Reference: {ref}; everything is finished by {due}.",
+        },
+    }
+)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from attestations import credentials_for_account, offers_for_account
 from attestations.wallet import held_credentials
-from consent.ledger import consents_of
+from consent.ledger import consents_of, record_document
 from consent.models import AuditEntry
 from core.db import utcnow
 from identity.accounts.models import Account
@@ -44,31 +44,13 @@ def _consents(session: Session, provider: Provider, account_id: str) -> list[dic
     platforms = []
     for client_id, states in consents_of(session, account_id).items():
         client = get_client(session, client_id)
+        pseudonym = provider.subject_ids.for_client(client, account_id) if client else None
         platforms.append(
             {
                 "platform": {"client_id": client_id, "name": client.name if client else None},
-                "your_pseudonym_there": (
-                    provider.subject_ids.for_client(client, account_id) if client else None
-                ),
+                "your_pseudonym_there": pseudonym,
                 "records": [
-                    {
-                        "record_id": s.record.id,
-                        "claim": s.record.claim,
-                        "purpose": s.record.purpose,
-                        "purpose_description": s.record.purpose_description,
-                        "legal_basis": s.record.legal_basis,
-                        "language": s.record.language,
-                        "state": s.state,
-                        "events": [
-                            {
-                                "event": e.event,
-                                "at": _iso(e.at),
-                                "actor": e.actor,
-                                "method": e.method,
-                            }
-                            for e in s.events
-                        ],
-                    }
+                    record_document(s, controller=provider.config.issuer, pseudonym=pseudonym)
                     for s in states
                 ],
             }

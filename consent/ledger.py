@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +28,53 @@ DEFAULT_PURPOSE = "service-provision"
 # the platform's stated purpose). It never stands in for consent to release a claim through
 # OpenID Connect: `active_claims` and `decided_claims` leave these records out unless asked.
 PRESENTATION_PURPOSE_PREFIX = "presentation:"
+# W3C Data Privacy Vocabulary purposes, where one fits (ISO/IEC TS 27560 asks for a purpose
+# from a shared vocabulary next to the controller's own description).
+DPV = "https://w3id.org/dpv#"
+DPV_PURPOSES = {DEFAULT_PURPOSE: DPV + "ServiceProvision"}
+DPV_PRESENTATION = DPV + "IdentityVerification"
+# How a resident withdraws (Art. 7(3): as easy as giving): one click on this page of Kluis.
+WITHDRAWAL_PATH = "/account/consents"
+
+
+def purpose_iri(purpose: str) -> str | None:
+    """The DPV purpose a ledger purpose id stands for, or None where none fits."""
+    if purpose.startswith(PRESENTATION_PURPOSE_PREFIX):
+        return DPV_PRESENTATION
+    return DPV_PURPOSES.get(purpose)
+
+
+def record_document(
+    state: ConsentState, *, controller: str, pseudonym: str | None
+) -> dict[str, Any]:
+    """One consent record as the resident and stewards see it (ISO/IEC TS 27560 fields): the
+    recipient platform, the resident by their pairwise pseudonym there, and the events."""
+    rec = state.record
+    return {
+        "record_id": rec.id,
+        "schema_version": rec.schema_version,
+        "resident_pseudonym": pseudonym,
+        "controller": controller,
+        "recipient": rec.client_id,
+        "claim": rec.claim,
+        "purpose": rec.purpose,
+        "purpose_iri": purpose_iri(rec.purpose),
+        "purpose_description": rec.purpose_description,
+        "legal_basis": rec.legal_basis,
+        "notice": rec.notice_ref or controller,
+        "language": rec.language,
+        "withdrawal_method": f"{controller}{WITHDRAWAL_PATH}",
+        "state": state.state,
+        "events": [
+            {
+                "event": e.event,
+                "at": e.at.isoformat().replace("+00:00", "Z"),
+                "actor": e.actor,
+                "method": e.method,
+            }
+            for e in state.events
+        ],
+    }
 
 
 def _latest_events(

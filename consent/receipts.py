@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from consent.ledger import ConsentState, consents_of
+from consent.ledger import ConsentState, consents_of, purpose_iri, record_document
 from core.db import utcnow
 from identity.oidc.models import Client
 from identity.oidc.pairwise import SubjectIds
@@ -46,22 +46,6 @@ def _ts(moment: dt.datetime) -> int:
     return int(moment.timestamp())
 
 
-def _record(state: ConsentState) -> dict[str, Any]:
-    rec = state.record
-    return {
-        "recordId": rec.id,
-        "schemaVersion": rec.schema_version,
-        "piiCategory": rec.claim,
-        "purpose": rec.purpose,
-        "legalBasis": rec.legal_basis,
-        "state": state.state,
-        "events": [
-            {"event": e.event, "timestamp": _ts(e.at), "actor": e.actor, "method": e.method}
-            for e in state.events
-        ],
-    }
-
-
 def _purposes(states: list[ConsentState]) -> list[dict[str, Any]]:
     by_purpose: dict[str, list[ConsentState]] = {}
     for state in states:
@@ -73,7 +57,7 @@ def _purposes(states: list[ConsentState]) -> list[dict[str, Any]]:
             {
                 "purpose": first.purpose_description or purpose,
                 "purposeId": purpose,
-                "purposeCategory": [purpose],
+                "purposeCategory": [purpose_iri(purpose) or purpose],
                 "consentType": "EXPLICIT",
                 "legalBasis": LEGAL_BASES.get(first.legal_basis, first.legal_basis),
                 "piiCategory": sorted({s.record.claim for s in group if s.state == "given"}),
@@ -107,6 +91,7 @@ def consent_receipt(
         raise NoConsents(client.client_id)
     now = now or utcnow()
     receipt_id = str(uuid.uuid4())
+    principal = subject_ids.for_client(client, account_id)
     given = [e for s in states for e in s.events if e.event == "given"]
     claims: dict[str, Any] = {
         "iss": issuer,
@@ -118,14 +103,18 @@ def consent_receipt(
         "collectionMethod": given[0].method if given else "none",
         "consentReceiptID": receipt_id,
         "language": states[0].record.language,
-        "piiPrincipalId": subject_ids.for_client(client, account_id),
+        "piiPrincipalId": principal,
         "piiControllers": [{"piiController": "Kluis", "url": issuer, "onBehalf": False}],
         "policyUrl": states[0].record.notice_ref or issuer,
         "recipient": {"clientId": client.client_id, "name": client.name},
         "services": [{"service": client.name, "purposes": _purposes(states)}],
         "sensitive": False,
         "spiCat": [],
-        "consentRecords": [_record(s) for s in states],
+        "consentRecords": [
+            {"piiCategory": s.record.claim}
+            | record_document(s, controller=issuer, pseudonym=principal)
+            for s in states
+        ],
     }
     token = keyring.sign_jwt(session, claims, RECEIPT_ALG, headers={"typ": "JWT"})
     return Receipt(receipt_id, token)

@@ -139,6 +139,14 @@ def test_receipt_is_signed_es256_and_verifies_against_jwks(
     states = {r["piiCategory"]: r["state"] for r in receipt["consentRecords"]}
     assert states["email"] == "given" and states["name"] == "refused"
     assert all(r["events"] for r in receipt["consentRecords"])
+    assert all(
+        r["resident_pseudonym"] == receipt["piiPrincipalId"]
+        and r["recipient"] == rp.client_id
+        and r["purpose_iri"] == "https://w3id.org/dpv#ServiceProvision"
+        and r["withdrawal_method"] == f"{TEST_ISSUER}/account/consents"
+        for r in receipt["consentRecords"]
+    )
+    assert purpose["purposeCategory"] == ["https://w3id.org/dpv#ServiceProvision"]
     assert "bewoner@example.org" not in str(receipt) and "Klaas" not in str(receipt)
 
 

@@ -32,6 +32,13 @@ def test_export_holds_account_consents_and_disclosures(
     assert platform["your_pseudonym_there"] == sub
     states = {r["claim"]: r["state"] for r in platform["records"]}
     assert states["email"] == "given" and states["name"] == "refused"
+    email_record = next(r for r in platform["records"] if r["claim"] == "email")
+    assert email_record["resident_pseudonym"] == sub
+    assert email_record["recipient"] == rp.client_id
+    assert email_record["controller"] == runtime.settings.issuer
+    assert email_record["purpose_iri"] == "https://w3id.org/dpv#ServiceProvision"
+    assert email_record["withdrawal_method"] == f"{runtime.settings.issuer}/account/consents"
+    assert [e["event"] for e in email_record["events"]] == ["given"]
     channels = {(d["platform"], d["channel"]) for d in data["disclosures"]}
     assert (rp.client_id, "userinfo") in channels
     assert all("email" in d["claims"] for d in data["disclosures"])

@@ -28,6 +28,11 @@ DEFAULT_PURPOSE = "service-provision"
 # the platform's stated purpose). It never stands in for consent to release a claim through
 # OpenID Connect: `active_claims` and `decided_claims` leave these records out unless asked.
 PRESENTATION_PURPOSE_PREFIX = "presentation:"
+# Consent to the OIDC `poll_pseudonym` claim for one poll (purpose id = this prefix + the
+# poll id): consent for one poll never releases another poll's pseudonym, so `active_claims`
+# and `decided_claims` leave these records out too unless asked for that exact purpose.
+POLL_PURPOSE_PREFIX = "poll:"
+_SCOPED_PREFIXES = (PRESENTATION_PURPOSE_PREFIX, POLL_PURPOSE_PREFIX)
 # W3C Data Privacy Vocabulary purposes, where one fits (ISO/IEC TS 27560 asks for a purpose
 # from a shared vocabulary next to the controller's own description).
 DPV = "https://w3id.org/dpv#"
@@ -35,6 +40,11 @@ DPV_PURPOSES = {DEFAULT_PURPOSE: DPV + "ServiceProvision"}
 DPV_PRESENTATION = DPV + "IdentityVerification"
 # How a resident withdraws (Art. 7(3): as easy as giving): one click on this page of Kluis.
 WITHDRAWAL_PATH = "/account/consents"
+
+
+def poll_purpose(poll_id: str) -> str:
+    """The ledger purpose of consent to one poll's pseudonym."""
+    return POLL_PURPOSE_PREFIX + poll_id
 
 
 def purpose_iri(purpose: str) -> str | None:
@@ -90,7 +100,8 @@ def _latest_events(
     if purpose is not None:
         query = query.where(ConsentRecord.purpose == purpose)
     else:
-        query = query.where(ConsentRecord.purpose.not_like(PRESENTATION_PURPOSE_PREFIX + "%"))
+        for prefix in _SCOPED_PREFIXES:
+            query = query.where(ConsentRecord.purpose.not_like(prefix + "%"))
     latest: dict[str, tuple[ConsentRecord, str]] = {}
     for rec, event in session.execute(query):
         latest[rec.claim] = (rec, event)
@@ -108,11 +119,13 @@ def active_claims(
     }
 
 
-def decided_claims(session: Session, account_id: str, client_id: str) -> set[str]:
+def decided_claims(
+    session: Session, account_id: str, client_id: str, purpose: str | None = None
+) -> set[str]:
     """Claims the resident has answered for (given or refused) and not withdrawn since."""
     return {
         claim
-        for claim, (_, event) in _latest_events(session, account_id, client_id).items()
+        for claim, (_, event) in _latest_events(session, account_id, client_id, purpose).items()
         if event in (GIVEN, REFUSED)
     }
 

@@ -54,6 +54,10 @@ register(
             "nl": "Om je aan te melden en de dienst te leveren",
             "en": "To log you in and provide the service",
         },
+        "consent.purpose.poll": {
+            "nl": "Een schuilnaam voor de stemming {poll}",
+            "en": "A pseudonym for the poll {poll}",
+        },
         "consent.purpose.offline-access": {
             "nl": "Toegang terwijl je niet ingelogd bent",
             "en": "Access while you are not logged in",

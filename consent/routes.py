@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from consent import messages  # noqa: F401 (registers the page texts)
 from consent.export import export_account
-from consent.ledger import GIVEN, consents_of, withdraw_consent
+from consent.ledger import GIVEN, POLL_PURPOSE_PREFIX, consents_of, withdraw_consent
 from consent.receipts import NoConsents, consent_receipt
 from consent.routes_erasure import router as erasure_router
 from consent.routes_steward import router as steward_api_router
@@ -84,6 +84,14 @@ def _label(provider: Provider, claim: str, lang: str) -> str:
     return provider.claims.label(claim, lang)
 
 
+def _purpose(purpose: str, lang: str) -> str:
+    if purpose.startswith(POLL_PURPOSE_PREFIX):  # consent per poll: name the poll
+        return i18n.translate(
+            lang, "consent.purpose.poll", poll=purpose[len(POLL_PURPOSE_PREFIX) :]
+        )
+    return i18n.translate(lang, f"consent.purpose.{purpose}")
+
+
 def _platforms(session: Session, provider: Provider, account_id: str, lang: str) -> list[Platform]:
     platforms = []
     for client_id, states in consents_of(session, account_id).items():
@@ -92,7 +100,7 @@ def _platforms(session: Session, provider: Provider, account_id: str, lang: str)
             Row(
                 claim=s.record.claim,
                 label=_label(provider, s.record.claim, lang),
-                purpose=i18n.translate(lang, f"consent.purpose.{s.record.purpose}"),
+                purpose=_purpose(s.record.purpose, lang),
                 state=s.state,
                 since=s.changed_at,
             )

@@ -1,13 +1,18 @@
 """Per-poll pseudonyms ("one person, one vote", DESIGN invariant 4).
 
 `poll_pseudonym` = `attestations.pseudonyms.resident_poll_pseudonym`: HMAC(key, "poll" ‖
-client sector ‖ poll_id ‖ resident), the same value the OIDC `poll_pseudonym` claim gives for
-that resident, platform and poll. The resident is the Kluis account the presented credential
+client sector ‖ poll_id ‖ resident). The resident is the Kluis account the presented credential
 was issued to, found through the credential's Token Status List entry
 (`status.status_list.uri` + `idx` name exactly one `issued_credentials` row). Every
 credential of a resident — all copies of a batch, the built-in wallet's and a wallet
 app's — gives the same pseudonym for one poll at one platform; different polls and platforms
 give unlinkable ones. The account id never leaves Kluis: only the HMAC does.
+
+A presentation is anonymous (the platform learns the disclosed claims, not who the resident
+is), so this value is deliberately NOT the OIDC `poll_pseudonym` claim's, which comes with
+the pairwise `sub` (`"poll"` vs `"oidc-poll"` channel): otherwise the platform could ask the
+OIDC provider for the same poll and tie each anonymous vote to a `sub`. A poll uses one
+channel; a resident voting by QR and by OIDC login in one poll gets two pseudonyms.
 
 Without an account (a credential of another issuer, or of a resident since erased) there is
 no pseudonym, and the result says why (`poll_pseudonym_unavailable`).

@@ -13,10 +13,10 @@ import enum
 
 from sqlalchemy.orm import Session
 
-from consent.ledger import decided_claims
 from core.errors import ConsentRequired, LoginRequired
 from identity.accounts.sessions import ACR_PASSWORD
 from identity.oidc.authorize import AuthParams
+from identity.oidc.poll import decided_for
 from identity.oidc.provider import SUPPORTED_ACRS
 
 # Clock skew tolerated between our own processes when comparing auth_time to request time.
@@ -69,7 +69,10 @@ def needs_consent(session: Session, p: AuthParams, account_id: str, consented: b
         return False
     if "consent" in p.prompt:
         return True
-    undecided = p.claims.all - decided_claims(session, account_id, p.client.client_id)
+    # a poll the resident has not answered for is undecided, whatever other polls got
+    undecided = p.claims.all - decided_for(
+        session, account_id, p.client.client_id, p.claims.poll_id
+    )
     return bool(undecided)
 
 

@@ -46,6 +46,7 @@ from identity.oidc.discovery import configuration
 from identity.oidc.interaction import Step, next_step, wallet_required
 from identity.oidc.logout import InvalidLogoutRequest, end_session, resolve_post_logout
 from identity.oidc.models import AuthorizationRequest
+from identity.oidc.poll import record_claims_decision
 from identity.oidc.provider import Provider
 from identity.oidc.registration import (
     InvalidClientMetadataError,
@@ -337,8 +338,9 @@ def authorize_decide(
         if not offline:
             p.scopes.discard("offline_access")
             row.params = {**row.params, "scopes": sorted(p.scopes)}
-    record_decision(
+    record_claims_decision(
         session,
+        poll_id=p.claims.poll_id,
         account_id=browser.account_id,
         subject_ref=subject_ref,
         client_id=p.client.client_id,

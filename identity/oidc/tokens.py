@@ -21,14 +21,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from consent.audit import record
-from consent.ledger import active_claims
 from core.db import rowcount, utcnow
 from core.errors import InvalidGrant, InvalidRequest
 from core.tokens import b64url, new_token, token_hash
 from identity.accounts.sessions import session_is_live
 from identity.oidc.claims import RequestedClaims
 from identity.oidc.models import AuthorizationCode, Client, Grant, Token
-from identity.oidc.poll import poll_claims
+from identity.oidc.poll import consented_claims, poll_claims
 from identity.oidc.provider import Provider
 
 
@@ -68,12 +67,15 @@ def at_hash(access_token: str) -> str:
 
 
 def released_claims(session: Session, grant: Grant, which: str) -> set[str]:
-    """Requested claims of one kind (userinfo / id_token) that are under active consent now."""
+    """Requested claims of one kind (userinfo / id_token) that are under active consent now
+    (`poll_pseudonym`: consent for the requested poll, see `identity.oidc.poll`)."""
     requested = RequestedClaims.from_json(grant.claims)
     wanted = requested.userinfo if which == "userinfo" else requested.id_token
     if not wanted:
         return set()
-    return set(wanted) & active_claims(session, grant.account_id, grant.client_id)
+    return set(wanted) & consented_claims(
+        session, grant.account_id, grant.client_id, requested.poll_id
+    )
 
 
 def resolve_claims(

@@ -1,6 +1,6 @@
 """The OIDC `poll_pseudonym` claim: asked for by name with the poll as its value, released
 only with consent, stable per resident and poll, different across polls and platforms, and
-equal to the verifier's per-resident pseudonym."""
+never equal to the verifier's (anonymous QR) pseudonym for the same resident and poll."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from attestations.pseudonyms import poll_pseudonym_key, resident_poll_pseudonym
+from attestations.pseudonyms import (
+    oidc_poll_pseudonym,
+    poll_pseudonym_key,
+    resident_poll_pseudonym,
+)
 from service.runtime import Runtime
 from tests.conftest import TEST_SECRET
 from tests.support.oidc import (
@@ -64,13 +68,13 @@ def test_the_id_token_carries_the_residents_poll_pseudonym(
 ) -> None:
     claims = id_claims(tokens(client, rp, POLL))
 
-    expected = resident_poll_pseudonym(
-        poll_pseudonym_key(TEST_SECRET.encode()),
-        rp.client.sector_identifier,
-        POLL,
-        resident.account_id,
+    key = poll_pseudonym_key(TEST_SECRET.encode())
+    sector = rp.client.sector_identifier
+    assert claims["poll_pseudonym"] == oidc_poll_pseudonym(key, sector, POLL, resident.account_id)
+    # the verifier's (anonymous) value for this resident and poll never comes out here
+    assert claims["poll_pseudonym"] != resident_poll_pseudonym(
+        key, sector, POLL, resident.account_id
     )
-    assert claims["poll_pseudonym"] == expected
 
 
 def test_same_resident_and_poll_give_the_same_pseudonym_another_poll_another(

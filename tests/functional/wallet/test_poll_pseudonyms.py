@@ -125,18 +125,49 @@ def test_without_an_account_there_is_no_pseudonym_and_the_result_says_why(
     assert result["poll_id"] == "p"
 
 
-def test_the_verifier_and_the_oidc_claim_give_one_pseudonym_per_resident_platform_and_poll(
+def oidc_poll(client: TestClient, rp: RP, poll_id: str, **extra: str) -> tuple[dict[str, str], str]:
+    """An authorization request for `poll_id`'s pseudonym: the redirect query and PKCE verifier
+    (the consent screen, if shown, is answered with consent)."""
+    claims = json.dumps({"id_token": {"poll_pseudonym": {"value": poll_id}}})
+    query, verifier, _ = code_flow(
+        client, rp, allow=["poll_pseudonym"], scope="openid", claims=claims, **extra
+    )
+    return query, verifier
+
+
+def test_the_verifier_and_the_oidc_claim_give_different_pseudonyms_for_one_poll(
     client: TestClient, runtime: Runtime, session: Session, rp: RP, resident: Resident
 ) -> None:
-    """A poll may let residents vote by QR or by logging in: both paths must count one vote."""
+    """An anonymous QR vote must not be linkable to the `sub` that comes with the OIDC claim."""
     (credential,) = batch(client, runtime, session, resident.account_id, 1)
     by_qr = vote(client, rp, credential, "buurtbudget-2027")["poll_pseudonym"]
 
-    claims = json.dumps({"id_token": {"poll_pseudonym": {"value": "buurtbudget-2027"}}})
-    query, verifier, _ = code_flow(
-        client, rp, allow=["poll_pseudonym"], scope="openid", claims=claims
-    )
+    query, verifier = oidc_poll(client, rp, "buurtbudget-2027")
     tokens = exchange(client, rp, query["code"], verifier).json()
     by_login = jwt.decode(tokens["id_token"], options={"verify_signature": False})
 
-    assert by_login["poll_pseudonym"] == by_qr
+    assert by_login["poll_pseudonym"] != by_qr
+    assert by_qr not in json.dumps(by_login)
+
+
+def test_an_anonymous_qr_vote_cannot_be_tied_to_a_sub_through_oidc(
+    client: TestClient, runtime: Runtime, session: Session, rp: RP, resident: Resident
+) -> None:
+    """The attack: the resident once consented to a poll pseudonym over OIDC; the platform runs
+    an "anonymous" QR poll, then asks silently (`prompt=none`) for that poll's pseudonym."""
+    oidc_poll(client, rp, "eerdere-peiling")  # consent given once, for another poll
+    (credential,) = batch(client, runtime, session, resident.account_id, 1)
+    anonymous = vote(client, rp, credential, "buurtbudget-2027")["poll_pseudonym"]
+
+    silent, _ = oidc_poll(client, rp, "buurtbudget-2027", prompt="none")
+    assert silent.get("error") == "consent_required" and "code" not in silent
+
+    # even when the resident does consent, the value is not the anonymous one
+    query, verifier = oidc_poll(client, rp, "buurtbudget-2027")
+    tokens = exchange(client, rp, query["code"], verifier).json()
+    id_token = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    userinfo = client.get(
+        "/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    ).json()
+    assert id_token["poll_pseudonym"] != anonymous
+    assert anonymous not in json.dumps(id_token) + json.dumps(userinfo)

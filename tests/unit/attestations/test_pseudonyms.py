@@ -1,5 +1,5 @@
 """Per-poll pseudonyms: stable per resident and poll, different across polls and platforms,
-and the same construction the verifier uses."""
+and different between the verifier (anonymous QR) and the OIDC claim (next to `sub`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 
 from attestations.pseudonyms import (
     POLL_PSEUDONYM_KEY_LABEL,
+    oidc_poll_pseudonym,
     poll_pseudonym_key,
     resident_poll_pseudonym,
     valid_poll_id,
@@ -29,6 +30,21 @@ def test_another_poll_another_platform_or_another_resident_differs() -> None:
     assert base != resident_poll_pseudonym(KEY, SECTOR, "buurtbudget-2027", "b" * 32)
 
 
+def test_the_oidc_pseudonym_never_equals_the_verifiers_for_the_same_resident_and_poll() -> None:
+    for poll in ("buurtbudget-2027", "p", "x" * 128):
+        for account in ("a" * 32, "b" * 32):
+            verifier = resident_poll_pseudonym(KEY, SECTOR, poll, account)
+            assert oidc_poll_pseudonym(KEY, SECTOR, poll, account) != verifier
+
+
+def test_the_oidc_pseudonym_is_stable_and_differs_per_poll_platform_and_resident() -> None:
+    base = oidc_poll_pseudonym(KEY, SECTOR, "buurtbudget-2027", "a" * 32)
+    assert base == oidc_poll_pseudonym(KEY, SECTOR, "buurtbudget-2027", "a" * 32)
+    assert base != oidc_poll_pseudonym(KEY, SECTOR, "speeltuin-2027", "a" * 32)
+    assert base != oidc_poll_pseudonym(KEY, "stem.example.nl", "buurtbudget-2027", "a" * 32)
+    assert base != oidc_poll_pseudonym(KEY, SECTOR, "buurtbudget-2027", "b" * 32)
+
+
 def test_another_key_gives_another_pseudonym() -> None:
     other = poll_pseudonym_key(b"another-secret-0123456789abcdef-01234567")
     assert resident_poll_pseudonym(KEY, SECTOR, "p", "a" * 32) != resident_poll_pseudonym(
@@ -46,6 +62,8 @@ def test_bad_poll_ids_are_refused(poll_id: object) -> None:
     assert not valid_poll_id(poll_id)
     with pytest.raises(ValueError):
         resident_poll_pseudonym(KEY, SECTOR, poll_id, "acc")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        oidc_poll_pseudonym(KEY, SECTOR, poll_id, "acc")  # type: ignore[arg-type]
 
 
 def test_good_poll_ids_are_accepted() -> None:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from attestations import revoke_credential
 from attestations.models import CredentialOffer, IssuedCredential
+from attestations.wallet import discard_held
 from consent.audit import record
 from consent.erasure import (
     ERASURE_PERIOD,
@@ -81,11 +82,15 @@ def recipients(session: Session, account_id: str, claims: tuple[str, ...]) -> li
     )
 
 
-def _delete_field_data(session: Session, account: Account, field: str, actor: str) -> int:
-    """Delete what Kluis holds for the field; returns how many attestations were revoked."""
+def _delete_field_data(
+    session: Session, account: Account, field: str, actor: str
+) -> tuple[int, int]:
+    """Delete what Kluis holds for the field: the attestations of the type are revoked, their
+    open offers and the built-in wallet's copies deleted (both encrypted under the resident's
+    data key, which stays). Returns (attestations revoked, wallet copies deleted)."""
     if field == "name":
         account.name_enc = None
-        return 0
+        return 0, 0
     revoked = 0
     rows = session.scalars(
         select(IssuedCredential).where(
@@ -102,7 +107,7 @@ def _delete_field_data(session: Session, account: Account, field: str, actor: st
         .where(CredentialOffer.account_id == account.id, CredentialOffer.type == field)
         .execution_options(synchronize_session=False)
     )
-    return revoked
+    return revoked, discard_held(session, account.id, field)
 
 
 def execute_field_erasure(
@@ -146,7 +151,7 @@ def execute_field_erasure(
 
     request.status = EXECUTING
     claims = FIELDS[field]
-    revoked = _delete_field_data(session, account, field, actor)
+    revoked, discarded = _delete_field_data(session, account, field, actor)
     platforms = recipients(session, account_id, claims)
     for client_id in platforms:
         withdraw_consent(
@@ -170,7 +175,13 @@ def execute_field_erasure(
         "erasure.executed",
         actor,
         ref,
-        {**details, "credentials": revoked, "platforms": platforms, "deliveries": queued},
+        {
+            **details,
+            "credentials": revoked,
+            "wallet_credentials": discarded,
+            "platforms": platforms,
+            "deliveries": queued,
+        },
     )
     refresh_erasure_states(session, now, request_id=request.id)
     return request

@@ -24,6 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from adapters.fetch import Fetcher, FetchError
+from attestations.config import AttestationConfig
 from attestations.errors import CredentialRejected, MalformedCredential, StatusUnavailable
 from attestations.sdjwt import (
     JsonObject,
@@ -80,10 +81,15 @@ def _check_iss(iss: str) -> str:
     return iss
 
 
-def _check_vct_values(values: Sequence[str]) -> list[str]:
+def _check_vct_values(values: Sequence[str], own_issuer: str = "") -> list[str]:
+    """1 to `MAX_VCT_VALUES` values, none of them a type of Kluis itself (`<issuer>/vct/…`):
+    only Kluis attests its own types, and only its own credentials link to an account."""
     cleaned = sorted({v.strip() for v in values if v.strip()})
     if not cleaned or len(cleaned) > MAX_VCT_VALUES:
         raise InvalidTrustedIssuer(f"give 1 to {MAX_VCT_VALUES} vct values")
+    own = AttestationConfig(own_issuer).vct("") if own_issuer else None
+    if own is not None and any(v.startswith(own) for v in cleaned):
+        raise InvalidTrustedIssuer("Kluis's own credential types are attested by Kluis only")
     return cleaned
 
 
@@ -138,7 +144,7 @@ def add_trusted_issuer(
     _check_iss(iss)
     if iss.rstrip("/") == own_issuer.rstrip("/"):
         raise InvalidTrustedIssuer("Kluis trusts its own credentials already")
-    values = _check_vct_values(vct_values)
+    values = _check_vct_values(vct_values, own_issuer)
     now = utcnow()
     source = "jwks" if jwks is not None else "metadata"
     keys = checked_jwks(jwks) if jwks is not None else fetch_issuer_keys(fetcher, iss)

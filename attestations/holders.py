@@ -4,8 +4,10 @@ issued to, through its Token Status List entry.
 Every credential Kluis issues names a status list entry (`status.status_list.uri` and `idx`,
 SD-JWT VC §3.2.2.2) that is unique to it and stored in `issued_credentials` with the account.
 The entry is in the clear part of the credential, bound by the issuer's signature, so a holder
-cannot point it at someone else's entry. Used only for Kluis's own login by QR: platforms never
-learn the entry or the account.
+cannot point it at someone else's entry. That holds only for credentials Kluis itself signed:
+another issuer (even one the operator trusts) could name any of Kluis's entries, so the
+credential's `iss` must be Kluis. Used only for Kluis's own login by QR: platforms never learn
+the entry or the account.
 """
 
 from __future__ import annotations
@@ -26,10 +28,15 @@ def account_of_credential(
     config: AttestationConfig,
     ref: StatusReference,
     now: dt.datetime | None = None,
+    *,
+    iss: object,
 ) -> str | None:
     """The account a credential with this status entry was issued to, or None when it is not
-    one of this Kluis's credentials, was revoked, has expired, or its account was erased
-    (`account_id` cleared). The caller still checks that the account is active."""
+    one of this Kluis's credentials (its verified `iss` is another issuer, or the entry is not
+    on Kluis's lists), was revoked, has expired, or its account was erased (`account_id`
+    cleared). The caller still checks that the account is active."""
+    if not isinstance(iss, str) or iss != config.issuer:
+        return None
     prefix = config.status_uri("")
     list_id = ref.uri[len(prefix) :] if ref.uri.startswith(prefix) else ""
     if not list_id or "/" in list_id or len(list_id) > 32:

@@ -9,8 +9,10 @@ listing as a whole-account erasure (`ErasureRequest` with `field` set), in this 
    (revoked on their status list) with their open credential offers (encrypted claims);
    withdraw every consent for the field's claims at every platform (a `withdrawn` event, so the
    next ID token or UserInfo response lacks them);
-3. tell every platform that ever received one of those claims (from the ledger) with a CAEP
-   `token-claims-change` SET whose claims are null, linked to the request;
+3. tell every platform that ever received one of those claims (from the ledger, under an
+   OIDC claim name or a DCQL path of the type's claims, `of_field`) with a CAEP
+   `token-claims-change` SET whose claims (the names it received) are null, linked to the
+   request;
 4. `propagating` until every platform acknowledged (`completed`) or the due date passed
    (`overdue`): `refresh_erasure_states`, as for whole-account erasure.
 
@@ -25,8 +27,9 @@ import uuid
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from attestations import revoke_credential
+from attestations import credential_type, revoke_credential
 from attestations.models import CredentialOffer, IssuedCredential
+from attestations.wallet import discard_held
 from consent.audit import record
 from consent.erasure import (
     ERASURE_PERIOD,
@@ -59,33 +62,51 @@ ATTESTATION_FIELDS = frozenset({"postcode", "age", "real_person"})
 METHOD = "field-erasure"
 
 
+def claim_roots(field: str) -> frozenset[str]:
+    """Top-level claim names of the field: its OIDC claims and, for an attestation type, every
+    claim of the type (`postcode`, `postcode_area`, `municipality`, `residence_source`…)."""
+    roots = set(FIELDS[field])
+    if field in ATTESTATION_FIELDS:
+        roots.update(str(spec.path[0]) for spec in credential_type(field).claims)
+    return frozenset(roots)
+
+
+def of_field(field: str, claim: str) -> bool:
+    """Whether a consent ledger claim name belongs to the field. The built-in wallet records
+    DCQL claim paths joined by "." (OpenID4VP 1.0 §7, e.g. `municipality.code`): those match on
+    their first path element."""
+    return claim.split(".", 1)[0] in claim_roots(field)
+
+
 class UnknownField(ErasureError):
     def __init__(self) -> None:
         super().__init__(f"field must be one of: {', '.join(FIELDS)}")
 
 
-def recipients(session: Session, account_id: str, claims: tuple[str, ...]) -> list[str]:
-    """Platforms that ever received one of `claims` about the resident (a `given` event)."""
-    return sorted(
-        set(
-            session.scalars(
-                select(ConsentRecord.client_id)
-                .join(ConsentEvent, ConsentEvent.record_id == ConsentRecord.id)
-                .where(
-                    ConsentRecord.account_id == account_id,
-                    ConsentRecord.claim.in_(claims),
-                    ConsentEvent.event == GIVEN,
-                )
-            )
-        )
+def received(session: Session, account_id: str, field: str) -> dict[str, tuple[str, ...]]:
+    """Platform -> the field's claims it ever received about the resident (a `given` event),
+    under any name: an OIDC claim or a DCQL path through the built-in wallet."""
+    rows = session.execute(
+        select(ConsentRecord.client_id, ConsentRecord.claim)
+        .join(ConsentEvent, ConsentEvent.record_id == ConsentRecord.id)
+        .where(ConsentRecord.account_id == account_id, ConsentEvent.event == GIVEN)
     )
+    found: dict[str, set[str]] = {}
+    for client_id, claim in rows:
+        if of_field(field, claim):
+            found.setdefault(client_id, set()).add(claim)
+    return {client_id: tuple(sorted(found[client_id])) for client_id in sorted(found)}
 
 
-def _delete_field_data(session: Session, account: Account, field: str, actor: str) -> int:
-    """Delete what Kluis holds for the field; returns how many attestations were revoked."""
+def _delete_field_data(
+    session: Session, account: Account, field: str, actor: str
+) -> tuple[int, int]:
+    """Delete what Kluis holds for the field: the attestations of the type are revoked, their
+    open offers and the built-in wallet's copies deleted (both encrypted under the resident's
+    data key, which stays). Returns (attestations revoked, wallet copies deleted)."""
     if field == "name":
         account.name_enc = None
-        return 0
+        return 0, 0
     revoked = 0
     rows = session.scalars(
         select(IssuedCredential).where(
@@ -102,7 +123,7 @@ def _delete_field_data(session: Session, account: Account, field: str, actor: st
         .where(CredentialOffer.account_id == account.id, CredentialOffer.type == field)
         .execution_options(synchronize_session=False)
     )
-    return revoked
+    return revoked, discard_held(session, account.id, field)
 
 
 def execute_field_erasure(
@@ -145,10 +166,10 @@ def execute_field_erasure(
     record(session, "erasure.received", actor, ref, details)
 
     request.status = EXECUTING
-    claims = FIELDS[field]
-    revoked = _delete_field_data(session, account, field, actor)
-    platforms = recipients(session, account_id, claims)
-    for client_id in platforms:
+    revoked, discarded = _delete_field_data(session, account, field, actor)
+    got = received(session, account_id, field)
+    platforms = list(got)
+    for client_id, claims in got.items():
         withdraw_consent(
             session,
             account_id=account_id,
@@ -160,7 +181,7 @@ def execute_field_erasure(
         )
     queued = sum(
         _notify(session, provider, request, account_id, client_id, claims, now)
-        for client_id in platforms
+        for client_id, claims in got.items()
     )
     request.status = PROPAGATING
     request.executed_at = request.updated_at = utcnow()
@@ -170,7 +191,13 @@ def execute_field_erasure(
         "erasure.executed",
         actor,
         ref,
-        {**details, "credentials": revoked, "platforms": platforms, "deliveries": queued},
+        {
+            **details,
+            "credentials": revoked,
+            "wallet_credentials": discarded,
+            "platforms": platforms,
+            "deliveries": queued,
+        },
     )
     refresh_erasure_states(session, now, request_id=request.id)
     return request

@@ -76,5 +76,6 @@ def check_login_credentials(
     attestation_config = AttestationConfig(config.issuer)
     for entry in entries:
         ref = StatusReference.from_claims({"status": {"status_list": entry.get("status")}})
-        if account_of_credential(session, attestation_config, ref) is None:
+        iss = entry.get("iss")  # verified: only Kluis's own credentials log anyone in
+        if account_of_credential(session, attestation_config, ref, iss=iss) is None:
             raise PresentationRejected("this credential cannot be used to log in")

@@ -230,13 +230,12 @@ def receive_response(
     token, expires = _result_token(session, keyring, config, row, entries, presented, now)
     if not finish_session(session, row.id, token, expires):
         raise PresentationRejected("this transaction has already ended")
-    record(
-        session,
-        "verifier.presented",
-        "wallet",
-        details={
-            "session": row.id,
-            "client": row.client_id,
-            "credentials": [{"vct": e["vct"], "claims": sorted(e["claims"])} for e in entries],
-        },
-    )
+    details: dict[str, Any] = {
+        "client": row.client_id,
+        "credentials": [{"vct": e["vct"], "claims": sorted(e["claims"])} for e in entries],
+    }
+    if row.poll_id is None:
+        # a poll's result names the session; with it here, the audit would tie the vote to the
+        # resident whose built-in wallet consent (with their reference) is recorded alongside
+        details = {"session": row.id, **details}
+    record(session, "verifier.presented", "wallet", details=details)

@@ -6,13 +6,15 @@ inserted before the path of `iss`, with `jwks` or `jwks_uri`). Presentations of 
 credentials are verified as Kluis's own are (RFC 9901 §7.1 and §7.3, key binding to the
 session), plus: the `vct` must be one accepted from that issuer, and a `status` claim is
 checked against the issuer's Token Status List fetched over HTTP (§8.3), within the limits of
-`adapters.fetch`.
+`adapters.fetch` (public addresses only in production, against SSRF); why a fetch failed goes
+to the log, never to the wallet.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,6 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from adapters.fetch import Fetcher, FetchError
+from attestations.config import AttestationConfig
 from attestations.errors import CredentialRejected, MalformedCredential, StatusUnavailable
 from attestations.sdjwt import (
     JsonObject,
@@ -40,10 +43,13 @@ from core.db import rowcount, utcnow
 from core.errors import InvalidInput
 from keys import UnknownKey
 
+log = logging.getLogger("kluis.verifier.trust")
+
 WELL_KNOWN = "/.well-known/jwt-vc-issuer"
 METADATA_MAX_BYTES = 64 * 1024
 JWKS_MAX_BYTES = 256 * 1024
 STATUS_LIST_MAX_BYTES = 1 << 20
+STATUS_UNAVAILABLE = "the status list could not be used"
 REFRESH_INTERVAL = dt.timedelta(seconds=60)  # at most one key refresh per issuer per minute
 MAX_VCT_VALUES = 32
 MAX_KEYS = 32
@@ -75,10 +81,15 @@ def _check_iss(iss: str) -> str:
     return iss
 
 
-def _check_vct_values(values: Sequence[str]) -> list[str]:
+def _check_vct_values(values: Sequence[str], own_issuer: str = "") -> list[str]:
+    """1 to `MAX_VCT_VALUES` values, none of them a type of Kluis itself (`<issuer>/vct/…`):
+    only Kluis attests its own types, and only its own credentials link to an account."""
     cleaned = sorted({v.strip() for v in values if v.strip()})
     if not cleaned or len(cleaned) > MAX_VCT_VALUES:
         raise InvalidTrustedIssuer(f"give 1 to {MAX_VCT_VALUES} vct values")
+    own = AttestationConfig(own_issuer).vct("") if own_issuer else None
+    if own is not None and any(v.startswith(own) for v in cleaned):
+        raise InvalidTrustedIssuer("Kluis's own credential types are attested by Kluis only")
     return cleaned
 
 
@@ -133,7 +144,7 @@ def add_trusted_issuer(
     _check_iss(iss)
     if iss.rstrip("/") == own_issuer.rstrip("/"):
         raise InvalidTrustedIssuer("Kluis trusts its own credentials already")
-    values = _check_vct_values(vct_values)
+    values = _check_vct_values(vct_values, own_issuer)
     now = utcnow()
     source = "jwks" if jwks is not None else "metadata"
     keys = checked_jwks(jwks) if jwks is not None else fetch_issuer_keys(fetcher, iss)
@@ -191,7 +202,8 @@ def _key_for(
     _LAST_REFRESH[row.iss] = time.monotonic()
     try:
         row.jwks = fetch_issuer_keys(fetcher, row.iss)
-    except InvalidTrustedIssuer:
+    except InvalidTrustedIssuer as exc:  # logged, never told to the wallet
+        log.warning("keys of trusted issuer %s not refreshed: %s", row.iss, exc)
         return None
     finally:
         row.keys_fetched_at = now
@@ -205,10 +217,6 @@ def _check_status(
     if "status" not in claims:
         return None
     ref = StatusReference.from_claims(claims)
-    try:
-        token = fetcher.get(ref.uri, accept=STATUS_MEDIA_TYPE, max_bytes=STATUS_LIST_MAX_BYTES)
-    except FetchError as exc:
-        raise StatusUnavailable(f"status list not fetched: {exc}") from exc
 
     def key_for_kid(kid: str) -> PublicKey:
         key = _key_for(session, fetcher, row, kid, now)
@@ -216,7 +224,16 @@ def _check_status(
             raise UnknownKey(kid)
         return key
 
-    if read_status(token.decode(errors="replace"), ref, key_for_kid, now.timestamp()) != VALID:
+    # the URI is the issuer's choice and the wallet reads the error: one answer whatever went
+    # wrong (no HTTP status, refused address or invalid document), so that nobody can scan
+    # hosts through Kluis; the reason goes to the log
+    try:
+        token = fetcher.get(ref.uri, accept=STATUS_MEDIA_TYPE, max_bytes=STATUS_LIST_MAX_BYTES)
+        status = read_status(token.decode(errors="replace"), ref, key_for_kid, now.timestamp())
+    except (FetchError, StatusUnavailable) as exc:
+        log.warning("status list of trusted issuer %s unusable: %s", row.iss, exc)
+        raise StatusUnavailable(STATUS_UNAVAILABLE) from exc
+    if status != VALID:
         raise CredentialRejected("the credential has been revoked", code="revoked")
     return ref
 

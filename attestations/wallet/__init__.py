@@ -5,6 +5,7 @@ from attestations.wallet.claims import ATTESTED_CLAIMS, attested_claims
 from attestations.wallet.store import (
     HeldCredential,
     HeldSummary,
+    discard_held,
     held_credentials,
     issue_to_wallet,
     keep_offer,
@@ -16,6 +17,7 @@ __all__ = [
     "HeldCredential",
     "HeldSummary",
     "attested_claims",
+    "discard_held",
     "held_credentials",
     "issue_to_wallet",
     "keep_offer",

@@ -17,7 +17,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from attestations.config import AttestationConfig
@@ -290,3 +290,23 @@ def usable_credentials(
         assert isinstance(key, ec.EllipticCurvePrivateKey)
         held.append(HeldCredential(row.id, row.type, sd_jwt, key))
     return held
+
+
+def discard_held(session: Session, account_id: str, type_id: str) -> int:
+    """Delete the built-in wallet's copies of the resident's credentials of one type, with
+    their encrypted SD-JWT and holder key (erasure of one field, GDPR Art. 17: the data key
+    stays, so the rows themselves must go). Returns how many. The caller commits."""
+    ids = list(
+        session.scalars(
+            select(WalletCredential.id).where(
+                WalletCredential.account_id == account_id, WalletCredential.type == type_id
+            )
+        )
+    )
+    if ids:
+        session.execute(
+            delete(WalletCredential)
+            .where(WalletCredential.id.in_(ids))
+            .execution_options(synchronize_session=False)
+        )
+    return len(ids)

@@ -142,7 +142,7 @@ def _account_of(session: Session, issuer: str, entries: list[Any]) -> Account:
             ref = StatusReference.from_claims({"status": {"status_list": status}})
         except StatusUnavailable as exc:  # a result without a status entry logs no one in
             raise WalletLoginRefused() from exc
-        accounts.add(account_of_credential(session, config, ref))
+        accounts.add(account_of_credential(session, config, ref, iss=entry.get("iss")))
     if len(accounts) != 1 or None in accounts:
         raise WalletLoginRefused()
     [account_id] = accounts

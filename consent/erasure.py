@@ -199,18 +199,20 @@ def _delete_rows(session: Session, provider: Provider, account_id: str) -> None:
     session.expire_all()
 
 
-def execute_erasure(
+def receive_request(
     session: Session,
     provider: Provider,
     *,
     account_id: str,
     requested_by: str,
     actor: str,
-    reason: str | None = None,
-    accounts: Accounts | None = None,
+    reason: str | None,
+    field: str | None = None,
     now: dt.datetime | None = None,
-) -> ErasureRequest:
-    """Erase the resident and queue the notices to platforms. The caller commits."""
+) -> tuple[Account, ErasureRequest, str]:
+    """Step 1 of every erasure (whole account or one field): check the request, lock the
+    account, store the request as `received` with its due date (Art. 12(3)) and audit it.
+    Returns the account, the request and the resident's opaque reference."""
     if requested_by not in REQUESTERS:
         raise ErasureError(f"requested_by must be one of {REQUESTERS}")
     reason_text = check_reason(reason)
@@ -227,6 +229,7 @@ def execute_erasure(
         requested_by=requested_by,
         actor=actor,
         reason=reason_text,
+        field=field,
         status=RECEIVED,
         received_at=now,
         due_at=now + ERASURE_PERIOD,
@@ -234,8 +237,35 @@ def execute_erasure(
     )
     session.add(request)
     session.flush()
-    record(session, "erasure.received", actor, ref, {"request": request.id, "by": requested_by})
+    details: dict[str, str] = {"request": request.id, "by": requested_by}
+    if field is not None:
+        details["field"] = field
+    record(session, "erasure.received", actor, ref, details)
+    return account, request, ref
 
+
+def execute_erasure(
+    session: Session,
+    provider: Provider,
+    *,
+    account_id: str,
+    requested_by: str,
+    actor: str,
+    reason: str | None = None,
+    accounts: Accounts | None = None,
+    now: dt.datetime | None = None,
+) -> ErasureRequest:
+    """Erase the resident and queue the notices to platforms. The caller commits."""
+    account, request, ref = receive_request(
+        session,
+        provider,
+        account_id=account_id,
+        requested_by=requested_by,
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
+    now = request.received_at
     request.status = EXECUTING
     revoked = _revoke_access(session, account_id, actor)
     notices = _platforms(session, provider, account_id)

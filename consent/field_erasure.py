@@ -22,7 +22,6 @@ The account, its sessions and other data stay.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -32,15 +31,11 @@ from attestations.models import CredentialOffer, IssuedCredential
 from attestations.wallet import discard_held
 from consent.audit import record
 from consent.erasure import (
-    ERASURE_PERIOD,
     EXECUTING,
     PROPAGATING,
-    RECEIVED,
-    REQUESTERS,
     ErasureError,
-    UnknownAccount,
-    check_reason,
     link_delivery,
+    receive_request,
     refresh_erasure_states,
 )
 from consent.ledger import GIVEN, withdraw_consent
@@ -140,31 +135,18 @@ def execute_field_erasure(
     """Erase one field and queue the notices to platforms. The caller commits."""
     if field not in FIELDS:
         raise UnknownField()
-    if requested_by not in REQUESTERS:
-        raise ErasureError(f"requested_by must be one of {REQUESTERS}")
-    reason_text = check_reason(reason)
-    account = session.get(Account, account_id, with_for_update=True)
-    if account is None:
-        raise UnknownAccount()
-    now = now or utcnow()
-    ref = provider.subject_keys.reference(session, account_id)
-    request = ErasureRequest(
-        id=uuid.uuid4().hex,
-        subject_ref=ref,
+    account, request, ref = receive_request(
+        session,
+        provider,
+        account_id=account_id,
         requested_by=requested_by,
         actor=actor,
-        reason=reason_text,
+        reason=reason,
         field=field,
-        status=RECEIVED,
-        received_at=now,
-        due_at=now + ERASURE_PERIOD,
-        updated_at=now,
+        now=now,
     )
-    session.add(request)
-    session.flush()
+    now = request.received_at
     details = {"request": request.id, "by": requested_by, "field": field}
-    record(session, "erasure.received", actor, ref, details)
-
     request.status = EXECUTING
     revoked, discarded = _delete_field_data(session, account, field, actor)
     got = received(session, account_id, field)

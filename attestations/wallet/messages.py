@@ -69,6 +69,14 @@ register(
             "nl": "{platform} vraagt je om het volgende te laten zien:",
             "en": "{platform} asks you to show the following:",
         },
+        "wallet.approve.login": {
+            "nl": "Je logt in bij Kluis op het scherm waar je de QR-code hebt gescand, met dit "
+            "account. Er worden geen gegevens gedeeld. Heb je dat inloggen niet zelf gestart? "
+            "Kies dan Niet delen.",
+            "en": "You log in to Kluis with this account on the screen where you scanned the QR "
+            "code. No information is shared. Did you not start that login yourself? Then "
+            "choose Do not share.",
+        },
         "wallet.approve.purpose": {"nl": "Waarvoor", "en": "What for"},
         "wallet.approve.only": {
             "nl": "Alleen dit wordt gedeeld, niet je naam of andere gegevens.",

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from attestations.config import AttestationConfig
 from attestations.verifier.errors import RequestObjectGone
+from attestations.verifier.login import LOGIN_KIND
 from attestations.verifier.models import VerifierSession
 from attestations.verifier.routes import config_of
 from attestations.verifier.session import live_session
@@ -169,7 +170,8 @@ def wallet_page(request: Request, session: SessionDep, session_id: str) -> Respo
     if pairing.paired_at is None:
         return _pair_page(request, session_id, view.platform)
     template = "wallet/approve.html" if view.matches is not None else "wallet/no_match.html"
-    response = render(request, template, {"session_id": session_id, "view": view})
+    context = {"session_id": session_id, "view": view, "login": row.kind == LOGIN_KIND}
+    response = render(request, template, context)
     response.headers.update(NO_STORE)
     return response
 

@@ -55,6 +55,10 @@ register(
             "nl": "Gescand. Bevestig in je wallet-app.",
             "en": "Scanned. Confirm in your wallet app.",
         },
+        "accounts.wallet.pairing": {
+            "nl": "Gebruik je de Kluis-wallet? Typ deze koppelcode op je telefoon:",
+            "en": "Using the Kluis wallet? Type this pairing code on your phone:",
+        },
         "accounts.wallet.status.done": {
             "nl": "Ontvangen. Je wordt ingelogd…",
             "en": "Received. Logging you in…",

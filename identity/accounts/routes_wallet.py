@@ -35,6 +35,7 @@ from identity.accounts.wallet_login import (
     cookie_path,
     find_wallet_login,
     start_wallet_login,
+    wallet_login_state,
     wallet_login_status,
 )
 from identity.accounts.web import AccountsDep, FormStr, SessionDep, message_page, see_other
@@ -69,9 +70,11 @@ def _wallet_page(
 ) -> Response:
     config = config_of(request)
     links = session_links(config, _verifier_row(session, login))
+    state = wallet_login_state(session, login)
     context = {
         "login_id": login.id,
-        "status": wallet_login_status(session, login),
+        "status": state["status"],
+        "pairing_code": state.get("pairing_code"),
         "qr_svg_url": links["qr_svg_url"].removeprefix(config.issuer),
         "universal_link": links["universal_link"],
         "qr_payload": links["qr_payload"],
@@ -128,30 +131,31 @@ def wallet_login_page(request: Request, login_id: str, session: SessionDep) -> R
     return _wallet_page(request, session, login)
 
 
-def _read_status(database: Database, login_id: str, secret: str | None) -> str | None:
+def _read_state(database: Database, login_id: str, secret: str | None) -> dict[str, str] | None:
     with database.session() as session:
         login = find_wallet_login(session, login_id, secret)
-        return wallet_login_status(session, login) if login is not None else None
+        return wallet_login_state(session, login) if login is not None else None
 
 
 async def _events(
     request: Request, database: Database, login_id: str, secret: str | None, limit: float
 ) -> AsyncIterator[str]:
-    """SSE: one `status` event per change until the login is final or `limit` passes."""
+    """SSE: one `status` event (`{status, pairing_code?}`) per change until the login is
+    final or `limit` passes."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
-    last_status, last_sent = None, loop.time()
+    last_state, last_sent = None, loop.time()
     while True:
-        status = await run_in_threadpool(_read_status, database, login_id, secret)
-        if status is None:
+        state = await run_in_threadpool(_read_state, database, login_id, secret)
+        if state is None:
             return
-        if status != last_status:
-            last_status, last_sent = status, loop.time()
-            yield f"event: status\ndata: {json.dumps({'status': status})}\n\n"
+        if state != last_state:
+            last_state, last_sent = state, loop.time()
+            yield f"event: status\ndata: {json.dumps(state)}\n\n"
         elif loop.time() - last_sent >= SSE_KEEPALIVE_SECONDS:
             last_sent = loop.time()
             yield ": keep-alive\n\n"
-        if status in FINAL or loop.time() >= deadline or await request.is_disconnected():
+        if state["status"] in FINAL or loop.time() >= deadline or await request.is_disconnected():
             return
         await asyncio.sleep(POLL_INTERVAL_SECONDS)
 

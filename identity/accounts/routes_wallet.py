@@ -9,18 +9,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from attestations.verifier.models import VerifierSession
 from attestations.verifier.routes import config_of
 from attestations.verifier.session import session_links
+from attestations.verifier.waiting import change_events, request_listener
+from attestations.verifier.wakeup import Listener
 from core import i18n
 from core.db import Database
 from core.web import check_csrf, page_language, render
@@ -44,8 +43,6 @@ router = APIRouter(tags=["accounts"], include_in_schema=False)
 
 AFTER_LOGIN = "/account"
 FINAL = ("done", "expired", "cancelled", "used")
-POLL_INTERVAL_SECONDS = 0.25
-SSE_KEEPALIVE_SECONDS = 15.0
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -137,27 +134,27 @@ def _read_state(database: Database, login_id: str, secret: str | None) -> dict[s
         return wallet_login_state(session, login) if login is not None else None
 
 
-async def _events(
-    request: Request, database: Database, login_id: str, secret: str | None, limit: float
+def _events(
+    request: Request,
+    database: Database,
+    login: tuple[str, str],
+    secret: str | None,
+    limit: float,
+    listener: Listener | None,
 ) -> AsyncIterator[str]:
     """SSE: one `status` event (`{status, pairing_code?}`) per change until the login is
-    final or `limit` passes."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    last_state, last_sent = None, loop.time()
-    while True:
-        state = await run_in_threadpool(_read_state, database, login_id, secret)
-        if state is None:
-            return
-        if state != last_state:
-            last_state, last_sent = state, loop.time()
-            yield f"event: status\ndata: {json.dumps(state)}\n\n"
-        elif loop.time() - last_sent >= SSE_KEEPALIVE_SECONDS:
-            last_sent = loop.time()
-            yield ": keep-alive\n\n"
-        if state["status"] in FINAL or loop.time() >= deadline or await request.is_disconnected():
-            return
-        await asyncio.sleep(POLL_INTERVAL_SECONDS)
+    final or `limit` passes. `login` is (login id, verifier session id): a change of the
+    verification session wakes the stream at once on PostgreSQL (LISTEN/NOTIFY, any app
+    process); on SQLite it re-reads every poll interval."""
+    login_id, verifier_session_id = login
+    return change_events(
+        request,
+        lambda: _read_state(database, login_id, secret),
+        verifier_session_id,
+        limit,
+        listener,
+        final=FINAL,
+    )
 
 
 @router.get("/login/wallet/{login_id}/events")
@@ -166,9 +163,17 @@ def wallet_login_events(request: Request, login_id: str, session: SessionDep) ->
     if login is None:
         return Response(status_code=404, headers=NO_STORE)
     limit = (login.expires_at - login.created_at).total_seconds()
+    watched = (login_id, login.verifier_session_id)
     session.close()  # each check below opens its own short transaction
     return StreamingResponse(
-        _events(request, request.app.state.db, login_id, _secret(request), limit),
+        _events(
+            request,
+            request.app.state.db,
+            watched,
+            _secret(request),
+            limit,
+            request_listener(request),
+        ),
         media_type="text/event-stream",
         headers={**NO_STORE, "X-Accel-Buffering": "no"},
     )

@@ -10,6 +10,7 @@ import asyncio
 import json
 import re
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from attestations.config import AttestationConfig
 from attestations.wallet import issue_to_wallet
-from identity.accounts.models import BrowserSessionRecord
+from identity.accounts.models import BrowserSessionRecord, WalletLogin
 from identity.accounts.routes_wallet import _events
 from identity.accounts.sessions import SESSION_COOKIE
 from identity.accounts.wallet_login import WALLET_LOGIN_COOKIE
@@ -80,13 +81,19 @@ class _Browser:
         return False
 
 
-def first_event(app: FastAPI, desktop: TestClient, started: Started) -> dict[str, str]:
+def first_event(
+    app: FastAPI, session: Session, desktop: TestClient, started: Started
+) -> dict[str, str]:
     """The stream's first `status` event (limit 0: it stops after one read)."""
     login_id = started.login_path.rsplit("/", 1)[-1]
+    login = session.get(WalletLogin, login_id)
+    assert login is not None
+    watched = (login_id, login.verifier_session_id)
     secret = desktop.cookies.get(WALLET_LOGIN_COOKIE)
 
     async def read() -> list[str]:
-        stream = _events(_Browser(), app.state.db, login_id, secret, 0.0)  # type: ignore[arg-type]
+        browser: Any = _Browser()
+        stream = _events(browser, app.state.db, watched, secret, 0.0, None)
         return [chunk async for chunk in stream]
 
     [chunk] = asyncio.run(read())
@@ -103,7 +110,7 @@ def test_the_kluis_wallet_on_the_phone_logs_the_desktop_in_with_the_code_the_des
     page = open_on_phone(phone, started)
     code = code_on_desktop(client, started)
     assert len(code) == 4
-    assert first_event(app, client, started) == {"status": "scanned", "pairing_code": code}
+    assert first_event(app, session, client, started) == {"status": "scanned", "pairing_code": code}
     pair_page = phone.get(page)
     assert 'id="pair-form"' in pair_page.text and "Kluis" in pair_page.text
     assert code not in pair_page.text  # the phone never shows the code

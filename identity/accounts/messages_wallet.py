@@ -75,6 +75,12 @@ register(
             "nl": "Deze QR-code is al gebruikt.",
             "en": "This QR code has already been used.",
         },
+        "accounts.wallet.throttled": {
+            "nl": "Vanaf dit adres is te vaak inloggen met een wallet gestart. Probeer het over "
+            "{minutes} minuten opnieuw.",
+            "en": "Logging in with a wallet was started too often from this address. Please try "
+            "again in {minutes} minutes.",
+        },
         "accounts.wallet.restart": {"nl": "Opnieuw inloggen", "en": "Log in again"},
         "accounts.wallet.gone.title": {
             "nl": "Deze inlogpoging geldt niet meer",

@@ -1,6 +1,7 @@
 """Login by QR pages (`wallet_login` has the domain and its checks).
 
-- `POST /login/wallet` starts a login, gives this browser its binding cookie and shows
+- `POST /login/wallet` starts a login (at most `wallet_login_max_starts_per_ip` per client
+  address and window, else 429), gives this browser its binding cookie and shows
   `GET /login/wallet/{id}`: the QR code, the universal link, and a "continue" button.
 - `GET /login/wallet/{id}/events` streams the status (SSE); the page's script submits the
   continue form when it is `done`. Without JavaScript the resident presses the button.
@@ -9,6 +10,8 @@
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
@@ -37,9 +40,17 @@ from identity.accounts.wallet_login import (
     wallet_login_state,
     wallet_login_status,
 )
-from identity.accounts.web import AccountsDep, FormStr, SessionDep, message_page, see_other
+from identity.accounts.web import (
+    AccountsDep,
+    FormStr,
+    SessionDep,
+    client_ip,
+    message_page,
+    see_other,
+)
 
 router = APIRouter(tags=["accounts"], include_in_schema=False)
+log = logging.getLogger("kluis.accounts")
 
 AFTER_LOGIN = "/account"
 FINAL = ("done", "expired", "cancelled", "used")
@@ -101,6 +112,20 @@ def wallet_login_start(
     csrf_token: FormStr = "",
 ) -> Response:
     check_csrf(request, {"csrf_token": csrf_token})
+    retry_after = accounts.limiter.start_wallet_login(session, client_ip(request))
+    if retry_after is not None:
+        log.warning("wallet login start throttled", extra={"retry_after": retry_after})
+        response = message_page(
+            request,
+            "accounts.throttled.title",
+            "accounts.wallet.throttled",
+            status_code=429,
+            link="/login",
+            link_text="accounts.wallet.password_instead",
+            minutes=math.ceil(retry_after / 60),
+        )
+        response.headers["Retry-After"] = str(retry_after)
+        return response
     config = config_of(request)
     purpose = i18n.translate(page_language(request), "accounts.wallet.purpose")
     started = start_wallet_login(

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1, description="per account and window")
     login_max_failures_per_ip: int = Field(default=20, ge=1, description="per IP and window")
     login_failure_window: int = Field(default=900, ge=60, description="seconds")
+    wallet_login_max_starts_per_ip: int = Field(default=30, ge=1, description="per IP, window")
 
     # The outbox worker pushes back-channel logout tokens and security events to platforms.
     outbox_worker: bool = True

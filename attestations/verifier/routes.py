@@ -38,8 +38,7 @@ from attestations.verifier.session import (
     session_links,
     status_body,
 )
-from attestations.verifier.waiting import events, long_poll, read_status
-from attestations.verifier.wakeup import Listener, listener_for
+from attestations.verifier.waiting import events, long_poll, read_status, request_listener
 from attestations.verifier.x509 import request_signer
 from core.db import Database, db_session
 from core.errors import InvalidClient
@@ -163,12 +162,6 @@ def _wait_seconds(request: Request) -> float:
     return value
 
 
-def _listener(request: Request) -> Listener | None:
-    settings = request.app.state.settings
-    fallback = float(getattr(settings, "verifier_fallback_poll", 5.0))
-    return listener_for(request.app.state, settings.database_url, fallback)
-
-
 @router.get("/verifier/sessions/{session_id}", name="verifier_session_status")
 def status(request: Request, session_id: str, session: DbSession) -> Response:
     """`{status, result?}`; `?wait=SECONDS` long-polls; `Accept: text/event-stream` streams."""
@@ -182,7 +175,7 @@ def status(request: Request, session_id: str, session: DbSession) -> Response:
         config = config_of(request)
         limit = config.session_ttl.total_seconds() + config.result_ttl.total_seconds()
         return StreamingResponse(
-            events(request, database, client_id, session_id, limit, _listener(request)),
+            events(request, database, client_id, session_id, limit, request_listener(request)),
             media_type="text/event-stream",
             headers={**NO_STORE, "X-Accel-Buffering": "no"},
         )
@@ -190,7 +183,7 @@ def status(request: Request, session_id: str, session: DbSession) -> Response:
     if not wait:
         return JSONResponse(read_status(database, client_id, session_id), headers=NO_STORE)
     return StreamingResponse(
-        long_poll(database, client_id, session_id, wait, _listener(request)),
+        long_poll(database, client_id, session_id, wait, request_listener(request)),
         media_type="application/json",
         headers=NO_STORE,
     )

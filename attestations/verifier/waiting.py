@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Collection
 from typing import Any
 
 from fastapi import Request
@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from attestations.verifier.errors import SessionNotFound
 from attestations.verifier.session import FINAL, session_for_client, status_body
-from attestations.verifier.wakeup import Listener, Waiter
+from attestations.verifier.wakeup import Listener, Waiter, listener_for
 from core.db import Database
 
 POLL_INTERVAL_SECONDS = 0.25
@@ -78,25 +78,47 @@ async def events(
     limit: float,
     listener: Listener | None,
 ) -> AsyncIterator[str]:
-    """SSE: one `status` event per change, until the session is final or `limit` passes.
-    Between reads it waits for a notification (or the poll interval), sends keep-alives and
-    notices a client that went away."""
+    """A platform's SSE stream of its session (see `change_events`)."""
+
+    def read() -> dict[str, Any] | None:
+        try:
+            return read_status(database, client_id, session_id)
+        except SessionNotFound:
+            return None
+
+    async for chunk in change_events(request, read, session_id, limit, listener):
+        yield chunk
+
+
+async def change_events(
+    request: Request,
+    read: Callable[[], dict[str, Any] | None],
+    session_id: str,
+    limit: float,
+    listener: Listener | None,
+    final: Collection[str] = FINAL,
+) -> AsyncIterator[str]:
+    """SSE: one `status` event per change of what `read` returns (a JSON object with a
+    `status`; None when the thing is gone), until its status is in `final` or `limit` passes.
+    `read` runs in the thread pool and opens its own short transaction. Between reads it waits
+    for a notification of verification session `session_id` (or the poll interval), sends
+    keep-alives and notices a client that went away. Also used by login by QR."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
     waiter = listener.subscribe(session_id) if listener is not None else None
     interval = _interval(listener)
-    last_status, last_sent = None, loop.time()
+    last_body: dict[str, Any] | None = None
+    last_sent = loop.time()
     try:
         while True:
-            try:
-                body = await run_in_threadpool(read_status, database, client_id, session_id)
-            except SessionNotFound:
+            body = await run_in_threadpool(read)
+            if body is None:
                 return
             last_read = loop.time()
-            if body["status"] != last_status:
-                last_status, last_sent = body["status"], loop.time()
+            if body != last_body:
+                last_body, last_sent = body, loop.time()
                 yield f"event: status\ndata: {json.dumps(body)}\n\n"
-            if body["status"] in FINAL or loop.time() >= deadline:
+            if body["status"] in final or loop.time() >= deadline:
                 return
             while True:
                 if loop.time() - last_sent >= SSE_KEEPALIVE_SECONDS:
@@ -112,3 +134,10 @@ async def events(
     finally:
         if waiter is not None:
             waiter.close()
+
+
+def request_listener(request: Request) -> Listener | None:
+    """The app process's LISTEN connection (PostgreSQL), or None (SQLite: poll)."""
+    settings = request.app.state.settings
+    fallback = float(getattr(settings, "verifier_fallback_poll", 5.0))
+    return listener_for(request.app.state, settings.database_url, fallback)

@@ -14,6 +14,7 @@ import httpx
 
 from attestations.wallet.holder import Holder, HolderError
 from attestations.wallet.holder_store import DEFAULT_STORE, HolderStore
+from attestations.wallet.holder_x509 import ChainRefused, load_trust_anchors
 
 F = TypeVar("F", bound=Callable[..., Any])
 TIMEOUT_SECONDS = 15.0
@@ -80,12 +81,38 @@ def list_credentials(as_json: bool, store_path: Path) -> None:
 @wallet_cli.command("present")
 @click.argument("qr_payload")
 @click.option("--yes", is_flag=True, help="Share without asking.")
+@click.option(
+    "--trust-anchor",
+    "trust_anchors",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM file of CA certificates an x509_san_dns: verifier's chain must lead to (repeatable).",
+)
+@click.option(
+    "--insecure-skip-chain",
+    is_flag=True,
+    help="Without trust anchors, accept any x509_san_dns: chain whose certificate names the "
+    "host (development only).",
+)
 @store_option
-def present(qr_payload: str, yes: bool, store_path: Path) -> None:
+def present(
+    qr_payload: str,
+    yes: bool,
+    trust_anchors: tuple[Path, ...],
+    insecure_skip_chain: bool,
+    store_path: Path,
+) -> None:
     """Answer a verifier's QR payload (openid4vp:// or its https link): show what it asks
-    for, then present only that (or refuse)."""
+    for, then present only that (or refuse). An x509_san_dns: verifier is accepted only if
+    its certificate chain leads to a --trust-anchor."""
+    try:
+        anchors = load_trust_anchors(trust_anchors)
+    except ChainRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    if insecure_skip_chain and not anchors:
+        click.echo("warning: x509_san_dns: certificate chains are NOT checked", err=True)
     with httpx.Client(timeout=TIMEOUT_SECONDS) as http:
-        holder = _holder(store_path, http)
+        holder = Holder(http, HolderStore(store_path), anchors, insecure_skip_chain)
         try:
             request = holder.resolve(qr_payload)
         except (HolderError, httpx.HTTPError, KeyError, ValueError) as exc:

@@ -10,9 +10,9 @@ URLs must be https, except loopback (development).
 
 from __future__ import annotations
 
-import base64
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +25,7 @@ from jwt.algorithms import ECAlgorithm
 
 from attestations.sdjwt import HeldSdJwt, VerificationPolicy, verify_sd_jwt
 from attestations.wallet.holder_store import HolderStore, StoredCredential
+from attestations.wallet.holder_x509 import ChainRefused, request_key
 
 PRE_AUTH_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 OFFER_SCHEME = "openid-credential-offer"
@@ -76,9 +77,17 @@ class PresentationRequest:
 
 
 class Holder:
-    def __init__(self, http: httpx.Client, store: HolderStore) -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        store: HolderStore,
+        trust_anchors: Sequence[x509.Certificate] = (),
+        insecure_skip_chain: bool = False,
+    ) -> None:
         self.http = http
         self.store = store
+        self.trust_anchors = list(trust_anchors)  # for x509_san_dns: request objects
+        self.insecure_skip_chain = insecure_skip_chain
 
     # --- OpenID4VCI ------------------------------------------------------------------------
 
@@ -178,14 +187,17 @@ class Holder:
                 raise HolderError("an unsigned request object needs the redirect_uri: prefix")
             claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
         elif "x5c" in header:
-            leaf = x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
-            san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-            names = san.value.get_values_for_type(x509.DNSName)
-            if prefix != "x509_san_dns" or client_id.partition(":")[2] not in names:
-                raise HolderError("the certificate does not name the client identifier")
-            leaf_key = leaf.public_key()
-            if not isinstance(leaf_key, ec.EllipticCurvePublicKey):
-                raise HolderError("the request object's certificate must hold a P-256 key")
+            if prefix != "x509_san_dns":
+                raise HolderError("a request object with x5c needs the x509_san_dns: prefix")
+            try:
+                leaf_key = request_key(
+                    header["x5c"],
+                    client_id.partition(":")[2],
+                    self.trust_anchors,
+                    skip_chain=self.insecure_skip_chain,
+                )
+            except ChainRefused as exc:
+                raise HolderError(str(exc)) from exc
             claims = jwt.decode(
                 token,
                 leaf_key,

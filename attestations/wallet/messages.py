@@ -36,11 +36,46 @@ register(
             "nl": "Dit aanbod bestaat niet meer of is verlopen.",
             "en": "This offer no longer exists or has expired.",
         },
+        # the universal link without a Kluis login
+        "wallet.open.title": {
+            "nl": "Hoe wil je dit laten zien?",
+            "en": "How do you want to show this?",
+        },
+        "wallet.open.intro": {
+            "nl": "Een platform vraagt je om een bewijs te laten zien. Kies waar je bewijs staat.",
+            "en": "A platform asks you to show an attestation. Choose where your attestation is.",
+        },
+        "wallet.open.app": {"nl": "In je wallet-app", "en": "In your wallet app"},
+        "wallet.open.app_body": {
+            "nl": "Heb je een wallet-app op deze telefoon? Open het verzoek daarin.",
+            "en": "Do you have a wallet app on this phone? Open the request in it.",
+        },
+        "wallet.open.app_link": {
+            "nl": "Open in je wallet-app",
+            "en": "Open in your wallet app",
+        },
+        "wallet.open.kluis": {"nl": "In je Kluis-wallet", "en": "In your Kluis wallet"},
+        "wallet.open.kluis_body": {
+            "nl": "Bewaart Kluis je bewijzen? Log in bij Kluis; daarna kom je hier terug.",
+            "en": "Does Kluis keep your attestations? Log in to Kluis; you come back here after.",
+        },
+        "wallet.open.kluis_link": {
+            "nl": "Gebruik je Kluis-wallet",
+            "en": "Use your Kluis wallet",
+        },
         # the approve page
         "wallet.approve.title": {"nl": "Gegevens delen", "en": "Share information"},
         "wallet.approve.asks": {
             "nl": "{platform} vraagt je om het volgende te laten zien:",
             "en": "{platform} asks you to show the following:",
+        },
+        "wallet.approve.login": {
+            "nl": "Je logt in bij Kluis op het scherm waar je de QR-code hebt gescand, met dit "
+            "account. Er worden geen gegevens gedeeld. Heb je dat inloggen niet zelf gestart? "
+            "Kies dan Niet delen.",
+            "en": "You log in to Kluis with this account on the screen where you scanned the QR "
+            "code. No information is shared. Did you not start that login yourself? Then "
+            "choose Do not share.",
         },
         "wallet.approve.purpose": {"nl": "Waarvoor", "en": "What for"},
         "wallet.approve.only": {

@@ -12,8 +12,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from attestations.config import AttestationConfig
 from attestations.verifier.errors import RequestObjectGone
+from attestations.verifier.login import LOGIN_KIND
 from attestations.verifier.models import VerifierSession
 from attestations.verifier.routes import config_of
+from attestations.verifier.session import live_session
 from attestations.wallet import messages  # noqa: F401 (registers the page texts)
 from attestations.wallet.approve import approve, refuse, request_view
 from attestations.wallet.errors import (
@@ -101,19 +103,22 @@ def keep(
 @router.get("/verifier/open", name="verifier_open")
 def open_link(request: Request, session: SessionDep) -> Response:
     """The https form of the QR payload. A resident logged in to Kluis answers with the
-    built-in wallet; anyone else is asked to log in first (and comes back here)."""
+    built-in wallet; anyone else chooses: open the same request in a wallet app (the
+    `openid4vp://` QR payload), or log in to use the Kluis wallet (and come back here)."""
     client_id = request.query_params.get("client_id", "")
     request_uri = request.query_params.get("request_uri", "")
     if not client_id or not request_uri:
         raise RequestObjectGone()
-    account_id = _account_id(request, session)
-    if account_id is None:
-        return _login(f"{request.url.path}?{request.url.query}")
     config = config_of(request)
     prefix = config.request_uri("")
     if client_id != config.client_id or not request_uri.startswith(prefix):
         return _ended(request)
     session_id = request_uri[len(prefix) :]
+    account_id = _account_id(request, session)
+    if account_id is None:
+        if live_session(session, session_id) is None:
+            return _ended(request)
+        return _chooser(request, config.qr_payload(session_id))
     try:
         open_session(session, session_id, account_id)
     except SessionEnded:
@@ -122,6 +127,17 @@ def open_link(request: Request, session: SessionDep) -> Response:
         return _ended(request, "wallet.other_account.body")
     session.commit()
     return see_other(_page_path(session_id))
+
+
+def _chooser(request: Request, wallet_link: str) -> Response:
+    """No Kluis login in this browser: a wallet app or the Kluis wallet (no JavaScript)."""
+    query = {k: request.query_params[k] for k in ("client_id", "request_uri")}
+    target = f"{request.url.path}?{urlencode(query)}"
+    login_link = "/login?" + urlencode({"return_to": target}, safe="/")
+    context = {"wallet_link": wallet_link, "login_link": login_link}
+    response = render(request, "wallet/open.html", context)
+    response.headers.update(NO_STORE)
+    return response
 
 
 def _pair_page(
@@ -154,7 +170,8 @@ def wallet_page(request: Request, session: SessionDep, session_id: str) -> Respo
     if pairing.paired_at is None:
         return _pair_page(request, session_id, view.platform)
     template = "wallet/approve.html" if view.matches is not None else "wallet/no_match.html"
-    response = render(request, template, {"session_id": session_id, "view": view})
+    context = {"session_id": session_id, "view": view, "login": row.kind == LOGIN_KIND}
+    response = render(request, template, context)
     response.headers.update(NO_STORE)
     return response
 

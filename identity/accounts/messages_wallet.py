@@ -55,6 +55,10 @@ register(
             "nl": "Gescand. Bevestig in je wallet-app.",
             "en": "Scanned. Confirm in your wallet app.",
         },
+        "accounts.wallet.pairing": {
+            "nl": "Gebruik je de Kluis-wallet? Typ deze koppelcode op je telefoon:",
+            "en": "Using the Kluis wallet? Type this pairing code on your phone:",
+        },
         "accounts.wallet.status.done": {
             "nl": "Ontvangen. Je wordt ingelogd…",
             "en": "Received. Logging you in…",
@@ -70,6 +74,12 @@ register(
         "accounts.wallet.status.used": {
             "nl": "Deze QR-code is al gebruikt.",
             "en": "This QR code has already been used.",
+        },
+        "accounts.wallet.throttled": {
+            "nl": "Vanaf dit adres is te vaak inloggen met een wallet gestart. Probeer het over "
+            "{minutes} minuten opnieuw.",
+            "en": "Logging in with a wallet was started too often from this address. Please try "
+            "again in {minutes} minutes.",
         },
         "accounts.wallet.restart": {"nl": "Opnieuw inloggen", "en": "Log in again"},
         "accounts.wallet.gone.title": {

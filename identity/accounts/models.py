@@ -87,7 +87,8 @@ class BrowserSessionRecord(Base):
 
 class LoginFailure(Base):
     """One failed login, counted per account identifier and per client IP (both as keyed
-    hashes) within a sliding window. Shared by every app process through the database."""
+    hashes) within a sliding window. Shared by every app process through the database.
+    Scope `wallet_start` counts starts of logins by QR per client IP the same way."""
 
     __tablename__ = "login_failures"
     __table_args__ = (Index("ix_login_failures_lookup", "scope", "key_hash", "created_at"),)

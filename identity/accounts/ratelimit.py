@@ -5,6 +5,12 @@ Both keys are stored only as keyed hashes (an IP address is personal data too). 
 key is derived from what was typed, not from the account row, so an unknown address is
 throttled exactly like a known one and the 429 reveals nothing. A success clears the
 account's failures but not the IP's.
+
+Starting a login by QR (`POST /login/wallet`) is limited the same way per client IP: each start
+creates a verification session, so one address may start at most `wallet_starts_per_ip` within
+the window. Those starts are counted in the same table under scope `wallet_start` (not
+failures, but the same sliding-window count). Two concurrent starts may both pass the check
+at the limit; the bound is approximate by one or two, which is enough against flooding.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from identity.accounts.models import LoginFailure
 
 ACCOUNT = "account"
 IP = "ip"
+WALLET_START = "wallet_start"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +38,7 @@ class LoginLimits:
     per_account: int
     per_ip: int
     window: dt.timedelta
+    wallet_starts_per_ip: int = 30
 
 
 class LoginLimiter:
@@ -80,9 +88,7 @@ class LoginLimiter:
 
     def record_failure(self, session: Session, identifier: str, ip: str) -> None:
         now = utcnow()
-        session.execute(
-            delete(LoginFailure).where(LoginFailure.created_at <= now - self.limits.window)
-        )
+        self._purge(session, now)
         for scope, key_hash, _limit in self._scopes(identifier, ip):
             session.add(
                 LoginFailure(id=uuid.uuid4().hex, scope=scope, key_hash=key_hash, created_at=now)
@@ -96,3 +102,23 @@ class LoginLimiter:
                 LoginFailure.key_hash == self._hash(ACCOUNT, identifier),
             )
         )
+
+    def _purge(self, session: Session, now: dt.datetime) -> None:
+        session.execute(
+            delete(LoginFailure).where(LoginFailure.created_at <= now - self.limits.window)
+        )
+
+    def start_wallet_login(self, session: Session, ip: str) -> int | None:
+        """Count a start of a login by QR from `ip`; or, at the limit, count nothing and
+        return the seconds until one may start again. The caller commits."""
+        now = utcnow()
+        key_hash = self._hash(WALLET_START, ip)
+        wait = self._wait(session, WALLET_START, key_hash, self.limits.wallet_starts_per_ip, now)
+        if wait is not None:
+            return wait
+        self._purge(session, now)
+        session.add(
+            LoginFailure(id=uuid.uuid4().hex, scope=WALLET_START, key_hash=key_hash, created_at=now)
+        )
+        session.flush()
+        return None

@@ -1,6 +1,7 @@
 """Login by QR pages (`wallet_login` has the domain and its checks).
 
-- `POST /login/wallet` starts a login, gives this browser its binding cookie and shows
+- `POST /login/wallet` starts a login (at most `wallet_login_max_starts_per_ip` per client
+  address and window, else 429), gives this browser its binding cookie and shows
   `GET /login/wallet/{id}`: the QR code, the universal link, and a "continue" button.
 - `GET /login/wallet/{id}/events` streams the status (SSE); the page's script submits the
   continue form when it is `done`. Without JavaScript the resident presses the button.
@@ -9,18 +10,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
+import logging
+import math
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from attestations.verifier.models import VerifierSession
 from attestations.verifier.routes import config_of
 from attestations.verifier.session import session_links
+from attestations.verifier.waiting import change_events, request_listener
+from attestations.verifier.wakeup import Listener
 from core import i18n
 from core.db import Database
 from core.web import check_csrf, page_language, render
@@ -35,16 +37,23 @@ from identity.accounts.wallet_login import (
     cookie_path,
     find_wallet_login,
     start_wallet_login,
+    wallet_login_state,
     wallet_login_status,
 )
-from identity.accounts.web import AccountsDep, FormStr, SessionDep, message_page, see_other
+from identity.accounts.web import (
+    AccountsDep,
+    FormStr,
+    SessionDep,
+    client_ip,
+    message_page,
+    see_other,
+)
 
 router = APIRouter(tags=["accounts"], include_in_schema=False)
+log = logging.getLogger("kluis.accounts")
 
 AFTER_LOGIN = "/account"
 FINAL = ("done", "expired", "cancelled", "used")
-POLL_INTERVAL_SECONDS = 0.25
-SSE_KEEPALIVE_SECONDS = 15.0
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -69,9 +78,11 @@ def _wallet_page(
 ) -> Response:
     config = config_of(request)
     links = session_links(config, _verifier_row(session, login))
+    state = wallet_login_state(session, login)
     context = {
         "login_id": login.id,
-        "status": wallet_login_status(session, login),
+        "status": state["status"],
+        "pairing_code": state.get("pairing_code"),
         "qr_svg_url": links["qr_svg_url"].removeprefix(config.issuer),
         "universal_link": links["universal_link"],
         "qr_payload": links["qr_payload"],
@@ -101,6 +112,20 @@ def wallet_login_start(
     csrf_token: FormStr = "",
 ) -> Response:
     check_csrf(request, {"csrf_token": csrf_token})
+    retry_after = accounts.limiter.start_wallet_login(session, client_ip(request))
+    if retry_after is not None:
+        log.warning("wallet login start throttled", extra={"retry_after": retry_after})
+        response = message_page(
+            request,
+            "accounts.throttled.title",
+            "accounts.wallet.throttled",
+            status_code=429,
+            link="/login",
+            link_text="accounts.wallet.password_instead",
+            minutes=math.ceil(retry_after / 60),
+        )
+        response.headers["Retry-After"] = str(retry_after)
+        return response
     config = config_of(request)
     purpose = i18n.translate(page_language(request), "accounts.wallet.purpose")
     started = start_wallet_login(
@@ -128,32 +153,33 @@ def wallet_login_page(request: Request, login_id: str, session: SessionDep) -> R
     return _wallet_page(request, session, login)
 
 
-def _read_status(database: Database, login_id: str, secret: str | None) -> str | None:
+def _read_state(database: Database, login_id: str, secret: str | None) -> dict[str, str] | None:
     with database.session() as session:
         login = find_wallet_login(session, login_id, secret)
-        return wallet_login_status(session, login) if login is not None else None
+        return wallet_login_state(session, login) if login is not None else None
 
 
-async def _events(
-    request: Request, database: Database, login_id: str, secret: str | None, limit: float
+def _events(
+    request: Request,
+    database: Database,
+    login: tuple[str, str],
+    secret: str | None,
+    limit: float,
+    listener: Listener | None,
 ) -> AsyncIterator[str]:
-    """SSE: one `status` event per change until the login is final or `limit` passes."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    last_status, last_sent = None, loop.time()
-    while True:
-        status = await run_in_threadpool(_read_status, database, login_id, secret)
-        if status is None:
-            return
-        if status != last_status:
-            last_status, last_sent = status, loop.time()
-            yield f"event: status\ndata: {json.dumps({'status': status})}\n\n"
-        elif loop.time() - last_sent >= SSE_KEEPALIVE_SECONDS:
-            last_sent = loop.time()
-            yield ": keep-alive\n\n"
-        if status in FINAL or loop.time() >= deadline or await request.is_disconnected():
-            return
-        await asyncio.sleep(POLL_INTERVAL_SECONDS)
+    """SSE: one `status` event (`{status, pairing_code?}`) per change until the login is
+    final or `limit` passes. `login` is (login id, verifier session id): a change of the
+    verification session wakes the stream at once on PostgreSQL (LISTEN/NOTIFY, any app
+    process); on SQLite it re-reads every poll interval."""
+    login_id, verifier_session_id = login
+    return change_events(
+        request,
+        lambda: _read_state(database, login_id, secret),
+        verifier_session_id,
+        limit,
+        listener,
+        final=FINAL,
+    )
 
 
 @router.get("/login/wallet/{login_id}/events")
@@ -162,9 +188,17 @@ def wallet_login_events(request: Request, login_id: str, session: SessionDep) ->
     if login is None:
         return Response(status_code=404, headers=NO_STORE)
     limit = (login.expires_at - login.created_at).total_seconds()
+    watched = (login_id, login.verifier_session_id)
     session.close()  # each check below opens its own short transaction
     return StreamingResponse(
-        _events(request, request.app.state.db, login_id, _secret(request), limit),
+        _events(
+            request,
+            request.app.state.db,
+            watched,
+            _secret(request),
+            limit,
+            request_listener(request),
+        ),
         media_type="text/event-stream",
         headers={**NO_STORE, "X-Accel-Buffering": "no"},
     )

@@ -61,6 +61,8 @@ class AccountSettings(Protocol):
     @property
     def login_failure_window(self) -> int: ...
     @property
+    def wallet_login_max_starts_per_ip(self) -> int: ...
+    @property
     def secret_bytes(self) -> bytes: ...
 
 
@@ -98,6 +100,7 @@ class Accounts:
             per_account=settings.login_max_failures,
             per_ip=settings.login_max_failures_per_ip,
             window=dt.timedelta(seconds=settings.login_failure_window),
+            wallet_starts_per_ip=settings.wallet_login_max_starts_per_ip,
         )
         return cls(
             subject_keys=subject_keys,

@@ -7,7 +7,10 @@ scoped to this login's path; the database keeps only its SHA-256 hash. Status, e
 completion all need that cookie, so someone who sees the QR code (over a shoulder, on a
 shared screen) can scan it but cannot take the login over from another browser. (It does not
 stop a relay: a site that shows Kluis's QR code from its own browser gets the login if the
-resident scans and approves it. The page says to scan only a code asked for on Kluis itself.)
+resident scans and approves it with a wallet app. The page says to scan only a code asked for
+on Kluis itself. With the built-in Kluis wallet the phone also asks for the pairing code this
+page shows: a QR code forwarded or shown elsewhere then fails, unless the relaying site also
+relays the code in real time.)
 
 The checks of a completion, in order:
 1. binding: the login exists and the browser's secret matches (constant time) → else
@@ -42,6 +45,7 @@ from attestations.verifier.config import VerifierConfig
 from attestations.verifier.login import create_login_session
 from attestations.verifier.models import VerifierSession
 from attestations.verifier.session import clear_result, effective_status
+from attestations.wallet.models import WalletPairing
 from consent.audit import record
 from core.db import rowcount, utcnow
 from core.tokens import new_token, token_hash
@@ -111,6 +115,19 @@ def wallet_login_status(session: Session, login: WalletLogin) -> str:
         return "used"
     verifier = session.get(VerifierSession, login.verifier_session_id)
     return effective_status(verifier) if verifier is not None else "expired"
+
+
+def wallet_login_state(session: Session, login: WalletLogin) -> dict[str, str]:
+    """What the desktop page shows: `{status}`, and while the resident's Kluis wallet on the
+    phone waits for it, `pairing_code` (the built-in wallet's relay guard: the resident types
+    on the phone the code this screen shows). Only the browser holding the binding secret
+    ever gets here, so a bystander who scanned the QR code does not see the code."""
+    state = {"status": wallet_login_status(session, login)}
+    if state["status"] == "scanned":
+        pairing = session.get(WalletPairing, login.verifier_session_id)
+        if pairing is not None:
+            state["pairing_code"] = pairing.code
+    return state
 
 
 def _presented_entries(session: Session, keyring: Keyring, issuer: str, result: str) -> list[Any]:

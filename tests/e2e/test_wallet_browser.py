@@ -96,6 +96,10 @@ def test_resident_approves_and_refuses_in_the_built_in_wallet(
 
         created = platform.start()
         page.goto(created["universal_link"])  # the phone's camera opens the link
+        page.wait_for_selector("#open-choices")  # not logged in: a wallet app or Kluis?
+        audits["open"] = axe_violations(page, axe_script)
+        assert page.locator("#open-in-app").get_attribute("href") == created["qr_payload"]
+        page.click("#use-kluis-wallet")
         assert "/login" in page.url
         page.fill("#login-form input[name=email]", EMAIL)
         page.fill("#login-form input[name=password]", PASSWORD)

@@ -52,7 +52,10 @@ def open_session(session: Session, session_id: str, account_id: str) -> WalletPa
         assert pairing is not None
         if pairing.account_id == account_id:
             mark_scanned(session, session_id)
-            record(session, "wallet.session_opened", "resident", details={"session": row.id})
+            # a poll's session id is left out, so a steward cannot join it to the resident's
+            # consent entry next to it (the vote stays anonymous in the log too)
+            details = {"session": row.id} if row.poll_id is None else {"poll": True}
+            record(session, "wallet.session_opened", "resident", details=details)
     if pairing.account_id != account_id:
         raise OpenedByAnotherAccount()
     return pairing

@@ -44,3 +44,27 @@ def test_a_poll_presentation_is_audited_without_its_session_id(
     assert "session" not in poll and ids[0] not in json.dumps(poll)
     assert poll["client"] == rp.client_id
     assert plain["session"] == ids[1]  # other presentations keep it
+
+
+def test_opening_a_poll_in_the_built_in_wallet_is_audited_without_its_session_id(
+    client: TestClient, session: Session, resident: Resident
+) -> None:
+    rp = make_rp(session)
+    ids = []
+    for poll_id in ("buurtbudget-2027", None):
+        body: dict[str, Any] = {"dcql_query": QUERY, "purpose": "Stemmen"}
+        if poll_id is not None:
+            body["poll_id"] = poll_id
+        created = client.post("/verifier/sessions", json=body, auth=rp.basic()).json()
+        opened = client.get(created["universal_link"], follow_redirects=False)
+        assert opened.status_code in (302, 303), opened.text
+        ids.append(created["session_id"])
+
+    rows = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.event == "wallet.session_opened")
+        .order_by(AuditEntry.idx)
+    )
+    poll, plain = (json.loads(row.entry)["details"] for row in rows)
+    assert ids[0] not in json.dumps(poll) and poll == {"poll": True}
+    assert plain["session"] == ids[1]

@@ -1,6 +1,7 @@
 """Benchmark: the tamper-evident audit log — appends per second (batched and one per
 transaction), inclusion-proof time at 1 M entries, full verification in entries per second —
-side by side with pymerkle (an RFC 9162-compatible Merkle tree library) when it is installed.
+side by side with pymerkle (an RFC 9162-compatible Merkle tree library; `make install` brings
+it through the `bench` extra).
 
     .venv/bin/python bench/audit/run.py --entries 1000000
 
@@ -155,11 +156,9 @@ def bench_verify(runtime: Runtime) -> tuple[float, int, bool]:
 
 def bench_pymerkle(
     entries: list[bytes], indices: list[int], work: Path, batch: int, appends: int
-) -> dict[str, Any] | None:
-    try:
-        import pymerkle  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return None
+) -> dict[str, Any]:
+    import pymerkle  # type: ignore[import-not-found, unused-ignore]
+
     out: dict[str, Any] = {"version": getattr(pymerkle, "__version__", "?")}
     tree = pymerkle.InmemoryTree(algorithm="sha256")
     started = time.perf_counter()
@@ -204,6 +203,11 @@ def main() -> int:
     parser.add_argument("--no-peer", action="store_true", help="skip pymerkle")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    if not args.no_peer:
+        try:
+            import pymerkle  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
+        except ImportError:
+            parser.error("pymerkle is missing: run `make install` (or pass --no-peer)")
     work = Path(tempfile.mkdtemp(prefix="kluis-bench-audit-"))
     url = args.database_url or f"sqlite:///{work / 'bench.sqlite3'}"
     runtime = _runtime(work, url)
@@ -232,7 +236,7 @@ def main() -> int:
         None if args.no_peer else bench_pymerkle(entries, indices, work, args.batch, args.appends)
     )
     if peer is None:
-        print("\npymerkle: not measured (pip install pymerkle to compare)")
+        print("\npymerkle: not measured (--no-peer)")
         return 0 if ok else 1
     with runtime.db.transaction() as session:
         same = runtime.audit.tree(session).root() == peer["root"]

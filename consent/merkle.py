@@ -15,7 +15,7 @@ log and may be persisted (a ``(level, index) -> hash`` table).
 Cost. Perfect subtrees of ``2**cache_min_level`` leaves (default 256) or more are cached, about
 ``2 * n / 256`` entries (~8,000 for a million leaves); smaller ranges are hashed from their leaves
 on demand. A cold cache costs one pass over all leaf hashes (``O(n)`` node hashes), read in
-ranges of up to ``2**(cache_min_level + 6)`` leaves; afterwards an inclusion or consistency proof
+ranges of up to 16,384 leaves; afterwards an inclusion or consistency proof
 costs ``O(log n)`` cache look-ups plus at most two reads of one aligned block of
 ``2**cache_min_level`` leaves each (the block holding the leaf, whose hashes give every sibling
 below the cached levels, and the not-yet-perfect block at the right edge of the tree). Measured
@@ -60,8 +60,8 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 # Tree sizes and leaf indices are uint64 on the wire (RFC 9162 §4.5, §4.7).
 _MAX_TREE_SIZE = 2**64 - 1
 _LEAF_PREFIX = b"\x00"
-# A cold perfect subtree of up to 2**(cache_min_level + _BULK_LEVELS) leaves is read at once.
-_BULK_LEVELS = 6
+# A cold perfect subtree of up to 2**_BULK_LEVEL leaves (or one block) is read at once.
+_BULK_LEVEL = 14
 _NODE_PREFIX = b"\x01"
 
 #: Returns the stored leaf hashes of leaves ``[start, end)``, in order.
@@ -130,7 +130,7 @@ class MerkleTree:
 
     ``leaf_hashes(start, end)`` must return the 32-byte leaf hashes of leaves ``[start, end)``;
     it is only called for ranges inside ``[0, size)`` and for at most
-    ``2**(cache_min_level + 6)`` leaves at a time (that many only while the cache is cold).
+    ``max(2**cache_min_level, 16384)`` leaves at a time (that many only while the cache is cold).
     ``cache`` holds perfect subtree hashes (see the module docstring); pass the same mapping to
     every tree over the same log so that work is done once.
     """
@@ -207,7 +207,7 @@ class MerkleTree:
         cached = self._cache.get((level, index))
         if cached is not None:
             return cached
-        if level <= self._min_level + _BULK_LEVELS and (
+        if level <= max(self._min_level, _BULK_LEVEL) and (
             level == self._min_level or (level - 1, 2 * index) not in self._cache
         ):
             return self._fill(level, index)

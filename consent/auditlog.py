@@ -42,6 +42,8 @@ _LEAF_RANGE = (
     .where(AuditEntry.idx >= bindparam("start"), AuditEntry.idx < bindparam("end"))
     .order_by(AuditEntry.idx)
 )
+_LEAF_RANGE_SQL = "SELECT leaf_hash FROM audit_entries WHERE idx >= {p} AND idx < {p} ORDER BY idx"
+_PARAM_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 _ENTRY_COLUMNS = (
     AuditEntry.idx,
     AuditEntry.created_at,
@@ -84,9 +86,18 @@ class AuditLog:
 
     def tree(self, session: Session, size: int | None = None) -> MerkleTree:
         def leaves(start: int, end: int) -> Sequence[bytes]:
-            # Core rows on the session's connection (same transaction), no ORM loading.
-            result = session.connection().execute(_LEAF_RANGE, {"start": start, "end": end})
-            return result.scalars().all()
+            connection = session.connection()  # the session's transaction
+            marker = _PARAM_MARKERS.get(connection.dialect.paramstyle)
+            if marker is None:
+                result = connection.execute(_LEAF_RANGE, {"start": start, "end": end})
+                return result.scalars().all()
+            # A cold cache reads every leaf hash: plain DB-API rows, no per-row Row objects.
+            cursor = connection.connection.cursor()
+            try:
+                cursor.execute(_LEAF_RANGE_SQL.format(p=marker), (start, end))
+                return [bytes(row[0]) for row in cursor.fetchall()]
+            finally:
+                cursor.close()
 
         return MerkleTree(
             leaves,

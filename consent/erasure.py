@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from adapters.mail import ForgetsRecipients
 from adapters.outbox import Delivery, enqueue
 from attestations import revoke_all_credentials
-from consent.audit import record
+from consent.audit import Pending, record, record_many
 from consent.ledger import clients_with_data
 from consent.models import ConsentRecord, ErasureDelivery, ErasureRequest
 from consent.signals import ACCOUNT_PURGED, enqueue_security_event
@@ -293,7 +293,8 @@ def execute_erasure(
     return request
 
 
-def _refresh_one(session: Session, request: ErasureRequest, now: dt.datetime) -> bool:
+def _refresh_one(session: Session, request: ErasureRequest, now: dt.datetime) -> Pending | None:
+    """Move one request on; returns the audit entry to append when it changed (else None)."""
     links = list(
         session.scalars(select(ErasureDelivery).where(ErasureDelivery.request_id == request.id))
     )
@@ -306,20 +307,13 @@ def _refresh_one(session: Session, request: ErasureRequest, now: dt.datetime) ->
     if not pending:
         request.status = COMPLETED
         request.completed_at = request.updated_at = now
-        record(session, "erasure.completed", "system", request.subject_ref, {"request": request.id})
-        return True
+        return Pending("erasure.completed", "system", request.subject_ref, {"request": request.id})
     if now >= request.due_at and request.status != OVERDUE:
         request.status = OVERDUE
         request.updated_at = now
-        record(
-            session,
-            "erasure.overdue",
-            "system",
-            request.subject_ref,
-            {"request": request.id, "unacknowledged": pending},
-        )
-        return True
-    return False
+        details = {"request": request.id, "unacknowledged": pending}
+        return Pending("erasure.overdue", "system", request.subject_ref, details)
+    return None
 
 
 def refresh_erasure_states(
@@ -336,7 +330,14 @@ def refresh_erasure_states(
     )
     if request_id is not None:
         query = query.where(ErasureRequest.id == request_id)
-    changed = [r for r in session.scalars(query) if _refresh_one(session, r, now)]
+    changed, entries = [], []
+    for request in session.scalars(query):
+        entry = _refresh_one(session, request, now)
+        if entry is not None:
+            changed.append(request)
+            entries.append(entry)
+    # One append for every request that moved on, in this same transaction.
+    record_many(session, entries)
     session.flush()
     return changed
 

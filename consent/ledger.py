@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent.audit import record
+from consent.audit import Pending, record, record_many
 from consent.models import ConsentEvent, ConsentRecord
 from core.db import utcnow
 
@@ -180,6 +180,7 @@ def record_decision(
     """Store the resident's answer for each claim, and audit it (claim names only)."""
     now = utcnow()
     given, refused = sorted(set(given)), sorted(set(refused) - set(given))
+    entries = []
     for claims, event in ((given, GIVEN), (refused, REFUSED)):
         for claim in claims:
             rec = _record_for(
@@ -189,13 +190,9 @@ def record_decision(
                 ConsentEvent(record_id=rec.id, event=event, at=now, actor="resident", method=method)
             )
         if claims:
-            record(
-                session,
-                f"consent.{event}",
-                "resident",
-                subject_ref,
-                {"client": client_id, "claims": claims, "purpose": purpose, "method": method},
-            )
+            details = {"client": client_id, "claims": claims, "purpose": purpose, "method": method}
+            entries.append(Pending(f"consent.{event}", "resident", subject_ref, details))
+    record_many(session, entries)  # flushes the events first; one INSERT for both entries
     session.flush()
 
 

@@ -205,21 +205,10 @@ class Holder:
                 audience="https://self-issued.me/v2",
                 options=options,
             )
-        else:  # signed with the verifier's published key (older Kluis verifiers)
-            parts = urlsplit(request_uri)
-            jwks = _json(
-                self.http.get(f"{parts.scheme}://{parts.netloc}/jwks.json"), "verifier JWKS"
-            )
-            key = next((k for k in jwks["keys"] if k.get("kid") == header.get("kid")), None)
-            if key is None:
-                raise HolderError("the request object's signing key is not published")
-            claims = jwt.decode(
-                token,
-                jwt.PyJWK(key).key,
-                algorithms=["ES256"],
-                audience="https://self-issued.me/v2",
-                options=options,
-            )
+        else:
+            # OpenID4VP §5.9.3: a signed request needs a prefix that tells the wallet which key
+            # to trust; a key fetched from the request's own host proves nothing
+            raise HolderError("a signed request object needs x5c and the x509_san_dns: prefix")
         if claims.get("client_id") != client_id:
             raise HolderError("the request object names another client")
         if (
@@ -229,6 +218,11 @@ class Holder:
             raise HolderError("only response_type=vp_token with direct_post is supported")
         if prefix == "redirect_uri" and client_id.partition(":")[2] != claims["response_uri"]:
             raise HolderError("redirect_uri: client identifier differs from response_uri")
+        if prefix == "x509_san_dns" and (
+            urlsplit(str(claims["response_uri"])).hostname != client_id.partition(":")[2]
+        ):
+            # §5.9.3: otherwise a trusted verifier's request could send the answer elsewhere
+            raise HolderError("x509_san_dns: response_uri is not on the certificate's host")
         return claims
 
     def resolve(self, qr_payload: str) -> PresentationRequest:

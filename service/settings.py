@@ -73,9 +73,9 @@ class Settings(BaseSettings):
     # platform can read the verified result before it is erased.
     verifier_session_ttl: int = Field(default=300, ge=5, le=3600, description="seconds")
     verifier_result_ttl: int = Field(default=120, ge=10, le=3600, description="seconds")
-    # PEM files of the verifier's X.509 identity (OpenID4VP `x509_san_dns:`): both or neither
     # with PostgreSQL LISTEN/NOTIFY, waiting clients still re-read this often (seconds)
     verifier_fallback_poll: float = Field(default=5.0, gt=0, le=300)
+    # PEM files of the verifier's X.509 identity (OpenID4VP `x509_san_dns:`): both or neither
     verifier_x509_key_file: Path | None = None
     verifier_x509_chain_file: Path | None = None
 
@@ -125,6 +125,10 @@ def _development_secret(data_dir: Path) -> str:
 def load_settings(**overrides: object) -> Settings:
     """Read the environment, apply the production checks, provision development secrets."""
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    if (settings.verifier_x509_key_file is None) != (settings.verifier_x509_chain_file is None):
+        raise SettingsError(
+            "Set both KLUIS_VERIFIER_X509_KEY_FILE and KLUIS_VERIFIER_X509_CHAIN_FILE, or neither."
+        )
     if settings.production:
         secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
         if not secret:
@@ -139,10 +143,6 @@ def load_settings(**overrides: object) -> Settings:
             )
         if not settings.issuer.startswith("https://"):
             raise SettingsError("KLUIS_ISSUER must be an https:// URL in production.")
-    if (settings.verifier_x509_key_file is None) != (settings.verifier_x509_chain_file is None):
-        raise SettingsError(
-            "Set both KLUIS_VERIFIER_X509_KEY_FILE and KLUIS_VERIFIER_X509_CHAIN_FILE, or neither."
-        )
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         if settings.secret_key is None:

@@ -85,9 +85,11 @@ def test_production_with_a_real_secret_starts(tmp_path: Path) -> None:
         mode="production",
         issuer="https://kluis.example.nl",
         secret_key=GOOD_SECRET,
-        data_dir=tmp_path,
+        data_dir=tmp_path / "data",
     )
     assert settings.secret_bytes == GOOD_SECRET.encode()
+    # production provisions nothing: no data directory, no development secret file
+    assert not (tmp_path / "data").exists()
 
 
 def test_cli_in_production_without_secret_exits_with_clear_message(

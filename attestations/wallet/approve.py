@@ -128,15 +128,46 @@ def request_view(
     if found is None:
         for q in query.credentials:
             asked.extend(_asked(q.claim_options()[0]))
-    # a login session (Kluis's own, no platform) is shown as Kluis
+    return RequestView(platform_of(session, row), row.purpose, tuple(asked), found)
+
+
+def platform_of(session: Session, row: VerifierSession) -> str:
+    """Who asks, as the page names them; a login session (Kluis's own, no platform) is Kluis."""
     client = get_client(session, row.client_id) if row.client_id is not None else None
-    platform = client.name if client is not None else (row.client_id or "Kluis")
-    return RequestView(platform, row.purpose, tuple(asked), found)
+    return client.name if client is not None else (row.client_id or "Kluis")
 
 
 def _purpose_id(purpose: str) -> str:
     """Consent is per purpose: the platform's stated purpose, by a short digest."""
     return PRESENTATION_PURPOSE_PREFIX + hashlib.sha256(purpose.encode()).hexdigest()[:16]
+
+
+def _record(
+    session: Session,
+    subject_keys: SubjectKeys,
+    row: VerifierSession,
+    account_id: str,
+    lang: str,
+    *,
+    given: list[str],
+    refused: list[str],
+) -> None:
+    """The resident's answer in the consent ledger. A login session discloses no claims to
+    any platform, so it records nothing."""
+    if row.client_id is None or not (given or refused):
+        return
+    record_decision(
+        session,
+        account_id=account_id,
+        subject_ref=subject_keys.reference(session, account_id),
+        client_id=row.client_id,
+        given=given,
+        refused=refused,
+        purpose=_purpose_id(row.purpose),
+        purpose_description=row.purpose,
+        language=lang,
+        method=METHOD,
+    )
 
 
 def approve(
@@ -152,19 +183,8 @@ def approve(
     view = request_view(session, subject_keys, config, row, account_id)
     if view.matches is None:
         raise NoMatchingCredential()
-    if row.client_id is not None:  # a login session discloses no claims to any platform
-        record_decision(
-            session,
-            account_id=account_id,
-            subject_ref=subject_keys.reference(session, account_id),
-            client_id=row.client_id,
-            given=[c.name for c in view.asked],
-            refused=[],
-            purpose=_purpose_id(row.purpose),
-            purpose_description=row.purpose,
-            language=lang,
-            method=METHOD,
-        )
+    given = [c.name for c in view.asked]
+    _record(session, subject_keys, row, account_id, lang, given=given, refused=[])
     vp_token: dict[str, list[str]] = {}
     for match in view.matches:
         presentation = match.credential.present(
@@ -187,18 +207,6 @@ def refuse(
 ) -> None:
     """The resident says no: recorded as refused, answered with `access_denied`."""
     view = request_view(session, subject_keys, config, row, account_id)
-    names = [c.name for c in view.asked]
-    if names and row.client_id is not None:
-        record_decision(
-            session,
-            account_id=account_id,
-            subject_ref=subject_keys.reference(session, account_id),
-            client_id=row.client_id,
-            given=[],
-            refused=names,
-            purpose=_purpose_id(row.purpose),
-            purpose_description=row.purpose,
-            language=lang,
-            method=METHOD,
-        )
+    refused = [c.name for c in view.asked]
+    _record(session, subject_keys, row, account_id, lang, given=[], refused=refused)
     receive_response(session, keyring, config, {"error": "access_denied", "state": row.state})

@@ -17,13 +17,14 @@ from attestations.verifier.models import VerifierSession
 from attestations.verifier.routes import config_of
 from attestations.verifier.session import live_session
 from attestations.wallet import messages  # noqa: F401 (registers the page texts)
-from attestations.wallet.approve import approve, refuse, request_view
+from attestations.wallet.approve import approve, platform_of, refuse, request_view
 from attestations.wallet.errors import (
     NoMatchingCredential,
     OpenedByAnotherAccount,
     PairingFailed,
     SessionEnded,
 )
+from attestations.wallet.models import WalletPairing
 from attestations.wallet.pairing import MAX_ATTEMPTS, check_pairing_code, open_session, pairing_for
 from attestations.wallet.store import keep_offer
 from core.errors import InvalidGrant, NotFound
@@ -61,6 +62,27 @@ def _page_path(session_id: str) -> str:
 
 def _ended(request: Request, body: str = "wallet.ended.body") -> Response:
     return message_page(request, "wallet.ended.title", body, status_code=410)
+
+
+def _resident_pairing(
+    request: Request, session: SessionDep, session_id: str
+) -> tuple[str, WalletPairing] | Response:
+    """The logged-in resident and their pairing of this session, or the page to answer with:
+    the login page, or "ended" (the same whether the session never existed, ended, or was
+    opened by someone else)."""
+    account_id = _account_id(request, session)
+    if account_id is None:
+        return _login(_page_path(session_id))
+    try:
+        return account_id, pairing_for(session, session_id, account_id)
+    except SessionEnded:
+        return _ended(request)
+
+
+def _session_row(session: SessionDep, session_id: str) -> VerifierSession:
+    row = session.get(VerifierSession, session_id)
+    assert row is not None  # pairing_for found the live session
+    return row
 
 
 # --- keeping an offer ----------------------------------------------------------------------
@@ -157,18 +179,14 @@ def _pair_page(
 
 @router.get("/wallet/sessions/{session_id}")
 def wallet_page(request: Request, session: SessionDep, session_id: str) -> Response:
-    account_id = _account_id(request, session)
-    if account_id is None:
-        return _login(_page_path(session_id))
-    try:
-        pairing = pairing_for(session, session_id, account_id)
-    except SessionEnded:
-        return _ended(request)
-    row = session.get(VerifierSession, session_id)
-    assert row is not None
-    view = request_view(session, _subject_keys(request), config_of(request), row, account_id)
+    found = _resident_pairing(request, session, session_id)
+    if isinstance(found, Response):
+        return found
+    account_id, pairing = found
+    row = _session_row(session, session_id)
     if pairing.paired_at is None:
-        return _pair_page(request, session_id, view.platform)
+        return _pair_page(request, session_id, platform_of(session, row))
+    view = request_view(session, _subject_keys(request), config_of(request), row, account_id)
     template = "wallet/approve.html" if view.matches is not None else "wallet/no_match.html"
     context = {"session_id": session_id, "view": view, "login": row.kind == LOGIN_KIND}
     response = render(request, template, context)
@@ -185,22 +203,17 @@ def pair(
     csrf_token: FormStr = "",
 ) -> Response:
     check_csrf(request, {"csrf_token": csrf_token})
-    account_id = _account_id(request, session)
-    if account_id is None:
-        return _login(_page_path(session_id))
+    found = _resident_pairing(request, session, session_id)
+    if isinstance(found, Response):
+        return found
     try:
-        pairing = pairing_for(session, session_id, account_id)
-        check_pairing_code(session, pairing, code)
-    except SessionEnded:
-        return _ended(request)
+        check_pairing_code(session, found[1], code)
     except PairingFailed as exc:
         session.commit()  # the wrong attempt (and a cancellation) must hold
         if exc.attempts_left == 0:
             return _ended(request, "wallet.pair_failed.body")
-        row = session.get(VerifierSession, session_id)
-        assert row is not None
-        view = request_view(session, _subject_keys(request), config_of(request), row, account_id)
-        return _pair_page(request, session_id, view.platform, exc.attempts_left)
+        platform = platform_of(session, _session_row(session, session_id))
+        return _pair_page(request, session_id, platform, exc.attempts_left)
     session.commit()
     return see_other(_page_path(session_id))
 
@@ -214,20 +227,16 @@ def decide(
     csrf_token: FormStr = "",
 ) -> Response:
     check_csrf(request, {"csrf_token": csrf_token})
-    account_id = _account_id(request, session)
-    if account_id is None:
-        return _login(_page_path(session_id))
-    try:
-        pairing = pairing_for(session, session_id, account_id)
-    except SessionEnded:
-        return _ended(request)
+    found = _resident_pairing(request, session, session_id)
+    if isinstance(found, Response):
+        return found
+    account_id, pairing = found
     if pairing.paired_at is None:
         return see_other(_page_path(session_id))
-    row = session.get(VerifierSession, session_id)
-    assert row is not None
+    row = _session_row(session, session_id)
     config, lang = config_of(request), page_language(request)
     subject_keys, keyring = _subject_keys(request), _keyring(request)
-    platform = request_view(session, subject_keys, config, row, account_id).platform
+    platform = platform_of(session, row)
     if decision == "allow":
         try:
             approve(session, keyring, subject_keys, config, row, account_id, lang)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -8,8 +9,12 @@ from sqlalchemy.orm import Session
 
 from attestations.config import AttestationConfig
 from attestations.issuance import CreatedOffer, create_offer
+from attestations.verifier.x509 import write_development_ca
+from core.db import Database
 from keys import SubjectKeys
-from tests.conftest import TEST_ISSUER
+from service.app import create_app_from_runtime
+from service.runtime import build_runtime
+from tests.conftest import TEST_ISSUER, make_settings
 from tests.support.attestations import INPUTS, make_account
 from tests.support.wallet import Wallet
 
@@ -44,3 +49,25 @@ def make_offer(session: Session, subject_keys: SubjectKeys, account: str) -> Mak
 @pytest.fixture
 def wallet(client: TestClient) -> Wallet:
     return Wallet(client)
+
+
+@pytest.fixture
+def dev_ca(tmp_path: Path) -> dict[str, Path]:
+    """A DEVELOPMENT CA and a verifier certificate for the test server's host."""
+    return write_development_ca(tmp_path / "ca", "testserver")
+
+
+@pytest.fixture
+def x509_client(
+    tmp_path: Path, database_url: str, db: Database, dev_ca: dict[str, Path]
+) -> Iterator[TestClient]:
+    """The app configured with that certificate (client identifier `x509_san_dns:`)."""
+    settings = make_settings(
+        tmp_path / "x509",
+        database_url,
+        verifier_x509_key_file=dev_ca["key"],
+        verifier_x509_chain_file=dev_ca["chain"],
+    )
+    app = create_app_from_runtime(build_runtime(settings, db))
+    with TestClient(app, base_url=TEST_ISSUER) as client:
+        yield client

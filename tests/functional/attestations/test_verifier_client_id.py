@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from attestations.verifier.x509 import make_development_ca, write_development_ca
+from attestations.verifier.x509 import make_development_ca
 from core.db import Database
 from service.app import create_app_from_runtime
 from service.runtime import build_runtime
@@ -48,26 +47,6 @@ def holder(wallet: Wallet, make_offer: Any) -> StoredCredential:
     offer = make_offer("postcode")
     [stored] = wallet.accept(offer.offer_uri, offer.tx_code)
     return stored
-
-
-@pytest.fixture
-def dev_ca(tmp_path: Path) -> dict[str, Path]:
-    return write_development_ca(tmp_path / "ca", "testserver")
-
-
-@pytest.fixture
-def x509_client(
-    tmp_path: Path, database_url: str, db: Database, dev_ca: dict[str, Path]
-) -> Iterator[TestClient]:
-    settings = make_settings(
-        tmp_path / "x509",
-        database_url,
-        verifier_x509_key_file=dev_ca["key"],
-        verifier_x509_chain_file=dev_ca["chain"],
-    )
-    app = create_app_from_runtime(build_runtime(settings, db))
-    with TestClient(app, base_url=TEST_ISSUER) as client:
-        yield client
 
 
 def anchor(path: Path) -> x509.Certificate:

@@ -22,10 +22,6 @@ from attestations.wallet import cli as wallet_cli_module
 from attestations.wallet import holder
 from attestations.wallet.cli import wallet_cli
 from attestations.wallet.holder_x509 import ChainRefused, request_key
-from core.db import Database
-from service.app import create_app_from_runtime
-from service.runtime import build_runtime
-from tests.conftest import TEST_ISSUER, make_settings
 from tests.functional.attestations.conftest import MakeOffer
 from tests.functional.attestations.test_verifier import read, start
 from tests.support.oidc import RP, make_rp
@@ -34,26 +30,6 @@ from tests.support.oidc import RP, make_rp
 @pytest.fixture
 def rp(session: Session) -> RP:
     return make_rp(session)
-
-
-@pytest.fixture
-def dev_ca(tmp_path: Path) -> dict[str, Path]:
-    return write_development_ca(tmp_path / "ca", "testserver")
-
-
-@pytest.fixture
-def x509_client(
-    tmp_path: Path, database_url: str, db: Database, dev_ca: dict[str, Path]
-) -> Iterator[TestClient]:
-    settings = make_settings(
-        tmp_path / "x509",
-        database_url,
-        verifier_x509_key_file=dev_ca["key"],
-        verifier_x509_chain_file=dev_ca["chain"],
-    )
-    app = create_app_from_runtime(build_runtime(settings, db))
-    with TestClient(app, base_url=TEST_ISSUER) as client:
-        yield client
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from consent.audit import PersonalDataInAudit, record
 from consent.merkle import leaf_hash, node_hash
 from consent.models import AuditEntry
 from core.db import Database
+from tests.support.concurrency import in_retried_transaction, run_workers
 
 REF = "ab" * 32
 
@@ -86,29 +86,16 @@ def test_record_validates_event_actor_and_reference(
 
 def test_concurrent_appenders_get_distinct_dense_indices(fresh_database: str) -> None:
     database = Database.from_url(fresh_database)
-    errors: list[BaseException] = []
 
     def append(n: int) -> None:
-        try:
-            for i in range(5):
-                for attempt in range(20):
-                    try:
-                        with database.transaction() as session:
-                            record(session, "test.concurrent", f"client:w{n}", None, {"i": i})
-                        break
-                    except Exception as exc:  # SQLite may answer "database is locked": retry
-                        if "locked" not in str(exc) and "busy" not in str(exc).lower():
-                            raise
-                        if attempt == 19:
-                            raise
-        except BaseException as exc:
-            errors.append(exc)
+        for i in range(5):
 
-    threads = [threading.Thread(target=append, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+            def write(session: Session, i: int = i) -> None:
+                record(session, "test.concurrent", f"client:w{n}", None, {"i": i})
+
+            in_retried_transaction(database, write, attempts=20)
+
+    errors = run_workers(4, append)
     assert not errors
     with database.transaction() as session:
         indices = list(session.scalars(select(AuditEntry.idx).order_by(AuditEntry.idx)))

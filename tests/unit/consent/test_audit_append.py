@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 
 import pytest
 from sqlalchemy import delete, select
@@ -14,6 +13,7 @@ from consent.audit import Pending, PersonalDataInAudit, record, record_many
 from consent.auditlog import AuditLog, checkpoint_signer, verify_log
 from consent.models import AuditEntry
 from core.db import Database
+from tests.support.concurrency import in_retried_transaction, run_workers
 
 REF = "cd" * 32
 
@@ -125,33 +125,20 @@ def test_concurrent_batches_and_single_appends_stay_dense_and_chained(
     fresh_database: str,
 ) -> None:
     database = Database.from_url(fresh_database)
-    errors: list[BaseException] = []
 
     def append(n: int) -> None:
-        try:
-            for i in range(4):
-                for attempt in range(40):
-                    try:
-                        with database.transaction() as session:
-                            if n % 2:
-                                record(session, "test.single", f"client:w{n}", None, {"i": i})
-                            else:
-                                batch = [Pending("test.batch", f"client:w{n}", None, {"i": i})]
-                                record_many(session, batch * 3)
-                        break
-                    except Exception as exc:  # SQLite may answer "database is locked": retry
-                        if "locked" not in str(exc) and "busy" not in str(exc).lower():
-                            raise
-                        if attempt == 39:
-                            raise
-        except BaseException as exc:
-            errors.append(exc)
+        for i in range(4):
 
-    threads = [threading.Thread(target=append, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+            def write(session: Session, i: int = i) -> None:
+                if n % 2:
+                    record(session, "test.single", f"client:w{n}", None, {"i": i})
+                else:
+                    batch = [Pending("test.batch", f"client:w{n}", None, {"i": i})]
+                    record_many(session, batch * 3)
+
+            in_retried_transaction(database, write, attempts=40)
+
+    errors = run_workers(4, append)
     try:
         assert not errors
         with database.transaction() as session:

@@ -1,0 +1,45 @@
+"""Concurrent writers for tests of single-use and append-only behaviour."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from core.db import Database
+
+
+def in_retried_transaction(
+    database: Database, work: Callable[[Session], None], attempts: int
+) -> None:
+    """Run `work` in its own transaction; retry when SQLite answers "database is locked"
+    (its busy timeout ran out under contention), re-raise anything else."""
+    for attempt in range(attempts):
+        try:
+            with database.transaction() as session:
+                work(session)
+            return
+        except Exception as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc).lower():
+                raise
+            if attempt == attempts - 1:
+                raise
+
+
+def run_workers(workers: int, work: Callable[[int], None]) -> list[BaseException]:
+    """Run `work(n)` for n in range(workers) in threads at once; return what they raised."""
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            work(n)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors

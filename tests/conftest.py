@@ -22,9 +22,8 @@ from service.app import create_app_from_runtime
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings
 from tests.support.databases import backend, drop_database, fresh_database_url
+from tests.support.vectors import VECTORS
 
-REPO = Path(__file__).resolve().parents[1]
-VECTORS = REPO.parent / "shared" / "vectors"
 TEST_SECRET = "test-only-key-encryption-material-0123456789abcdef"
 TEST_ISSUER = "http://testserver"
 

@@ -12,14 +12,14 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from attestations.sdjwt import HolderPath, IssuerPath, KeyBindingExpectation, VerificationPolicy
+from tests.support.vectors import VECTORS as SHARED_VECTORS
 
-VECTORS = Path(__file__).parents[3].parent / "shared" / "vectors" / "sd-jwt"
+VECTORS = SHARED_VECTORS / "sd-jwt"
 CASES = sorted(p.name for p in VECTORS.iterdir() if (p / "specification.yml").is_file())
 JSON_CASES = [c for c in CASES if c.startswith("json_serialization")]
 COMPACT_CASES = [c for c in CASES if c not in JSON_CASES]

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,9 +29,9 @@ from consent.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from tests.support.vectors import VECTORS as SHARED_VECTORS
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-VECTORS = REPO_ROOT.parent / "shared" / "vectors" / "merkle"
+VECTORS = SHARED_VECTORS / "merkle"
 
 
 def _b64(value: str) -> bytes:

@@ -15,9 +15,9 @@ price: one resident gets different pseudonyms for one poll through the two chann
 platform must use one channel per poll (QR for anonymous votes, OIDC when it knows the voter
 anyway), or a resident could vote twice.
 
-`holder` is what identifies the voter: for a Kluis account `resident_reference(account_id)`
-(the same for every credential and every login of that resident), for an external wallet
-without an account only its key's RFC 7638 thumbprint.
+`holder` is what identifies the voter: `resident_reference(account_id)`, the same for every
+credential and every login of that resident. Without a Kluis account there is no pseudonym
+at all (a wallet key alone would give one per credential of a batch).
 """
 
 from __future__ import annotations
@@ -47,16 +47,15 @@ def valid_poll_id(value: object) -> bool:
 def poll_pseudonym(
     key: bytes, sector: str, poll_id: str, holder: str, channel: str = VERIFIER_CHANNEL
 ) -> str:
-    """HMAC(key, channel ‖ sector ‖ poll_id ‖ holder); `holder` is a key thumbprint or a
-    `resident_reference`. The two channel labels differ in their first byte, so a verifier
-    message never equals an OIDC one whatever the other parts hold."""
+    """HMAC(key, channel ‖ sector ‖ poll_id ‖ holder), `holder` a `resident_reference`. The
+    two channel labels differ in their first byte, so a verifier message never equals an OIDC
+    one whatever the other parts hold."""
     message = b"\x00".join(p.encode() for p in (channel, sector, poll_id, holder))
     return b64url(hmac.new(key, message, hashlib.sha256).digest())
 
 
 def resident_reference(account_id: str) -> str:
-    """The holder part for a Kluis account. The prefix keeps it apart from key thumbprints
-    (base64url, which has no colon)."""
+    """The holder part for a Kluis account (the prefix names the kind of holder)."""
     return f"account:{account_id}"
 
 

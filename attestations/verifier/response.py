@@ -19,7 +19,6 @@ Checks, in order (each raises `PresentationRejected`, nothing is stored on failu
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 import secrets
@@ -49,7 +48,6 @@ from attestations.verifier.session import (
 from attestations.verifier.trust import IssuerNotTrusted, verify_external
 from consent.audit import record
 from core.db import utcnow
-from core.tokens import b64url
 from identity.oidc.clients import get_client
 from keys import Keyring
 
@@ -91,14 +89,6 @@ def _presentations(vp_token: str | None, query: DcqlQuery) -> dict[str, list[str
     except NoMatch as exc:
         raise PresentationRejected(str(exc)) from exc
     return result
-
-
-def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
-    """RFC 7638 SHA-256 thumbprint of an EC, RSA or OKP public JWK."""
-    members = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n"), "OKP": ("crv", "kty", "x")}
-    names = members.get(str(jwk.get("kty")), ())
-    canonical = json.dumps({n: jwk.get(n) for n in names}, separators=(",", ":"), sort_keys=True)
-    return b64url(hashlib.sha256(canonical.encode()).digest())
 
 
 def unverified_issuer(presentation: str) -> str | None:

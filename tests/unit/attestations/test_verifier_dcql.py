@@ -16,7 +16,6 @@ from attestations.verifier.dcql import (
     select,
 )
 from attestations.verifier.errors import InvalidDcqlQuery
-from attestations.verifier.response import jwk_thumbprint
 from attestations.verifier.session import known_types
 
 ISSUER = "https://kluis.example"
@@ -267,22 +266,3 @@ def test_poll_pseudonyms_differ_per_poll_sector_key_and_server_key() -> None:
         poll_pseudonym(key, "buurt.example.nl\x00poll", "1", "thumb-a"),
     }
     assert base not in variants and len(variants) == 5
-
-
-def test_jwk_thumbprint_follows_rfc_7638() -> None:
-    # RFC 7638 §3.1 example key and thumbprint
-    jwk = {
-        "kty": "RSA",
-        "n": (
-            "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSo"
-            "c_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YG"
-            "jQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt"
-            "-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDK"
-            "gw"
-        ),
-        "e": "AQAB",
-        "alg": "RS256",
-        "kid": "2011-04-29",
-    }
-
-    assert jwk_thumbprint(jwk) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from typing import TypeGuard
 
 from core.tokens import b64url
 from keys import derive_key
@@ -40,7 +41,7 @@ def poll_pseudonym_key(secret: bytes) -> bytes:
     return derive_key(secret, POLL_PSEUDONYM_KEY_LABEL)
 
 
-def valid_poll_id(value: object) -> bool:
+def valid_poll_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and POLL_ID.match(value) is not None
 
 

@@ -9,7 +9,6 @@ conditional UPDATE, so concurrent requests on any app process cannot finish a se
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +17,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from attestations.config import AttestationConfig
+from attestations.pseudonyms import valid_poll_id
 from attestations.types import TYPES, CredentialType
 from attestations.verifier.config import VerifierConfig
 from attestations.verifier.dcql import DcqlQuery, parse_query
@@ -32,7 +32,6 @@ from core.db import rowcount, utcnow
 OPEN = ("pending", "scanned")
 FINAL = ("done", "cancelled", "expired")
 MAX_PURPOSE = 500
-POLL_ID = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, no spaces
 SESSION_RETENTION = dt.timedelta(days=1)  # ended sessions stay this long (metadata only)
 
 
@@ -73,7 +72,7 @@ def _purpose(value: Any) -> str:
 def _poll_id(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not POLL_ID.match(value):
+    if not valid_poll_id(value):
         raise InvalidSessionRequest(
             "poll_id must be 1 to 128 printable ASCII characters without spaces",
             pointer="/poll_id",

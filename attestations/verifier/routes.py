@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from adapters.fetch import HttpFetcher
+from attestations.pseudonyms import poll_pseudonym_key
 from attestations.qr import qr_png, qr_svg
 from attestations.verifier.config import VerifierConfig
 from attestations.verifier.errors import (
@@ -45,7 +46,7 @@ from core.errors import InvalidClient
 from core.web import read_json_body
 from identity.oidc.client_auth import authenticate_client
 from identity.oidc.provider import Provider
-from keys import Keyring, derive_key
+from keys import Keyring
 
 router = APIRouter(tags=["verifier"])
 DbSession = Annotated[Session, Depends(db_session)]
@@ -67,7 +68,7 @@ def config_of(request: Request) -> VerifierConfig:
         settings.issuer,
         session_ttl=_seconds(getattr(settings, "verifier_session_ttl", 300)),
         result_ttl=_seconds(getattr(settings, "verifier_result_ttl", 120)),
-        pseudonym_key=derive_key(settings.secret_bytes, "kluis/verifier/poll-pseudonym"),
+        pseudonym_key=poll_pseudonym_key(settings.secret_bytes),
         signer=signer,
         fetcher=HttpFetcher(allow_http=not settings.production),
     )

@@ -6,8 +6,8 @@ SD-JWT VC §3.2.2.2) that is unique to it and stored in `issued_credentials` wit
 The entry is in the clear part of the credential, bound by the issuer's signature, so a holder
 cannot point it at someone else's entry. That holds only for credentials Kluis itself signed:
 another issuer (even one the operator trusts) could name any of Kluis's entries, so the
-credential's `iss` must be Kluis. Used only for Kluis's own login by QR: platforms never learn
-the entry or the account.
+credential's `iss` must be Kluis. Used for Kluis's own login by QR and for the verifier's
+per-resident poll pseudonyms: platforms never learn the entry or the account.
 """
 
 from __future__ import annotations

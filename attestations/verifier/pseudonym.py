@@ -23,11 +23,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attestations.config import AttestationConfig
-from attestations.models import IssuedCredential
+from attestations.holders import account_of_credential
 from attestations.pseudonyms import resident_poll_pseudonym
 from attestations.statuslist import StatusReference
 
@@ -38,19 +37,11 @@ SEVERAL_RESIDENTS = "several_residents"
 def resident_of(
     session: Session, issuer: str, credential_iss: Any, ref: StatusReference | None
 ) -> str | None:
-    """The account a credential of this Kluis was issued to, or None (another issuer, or the
-    resident was erased: `account_id` is cleared then)."""
-    config = AttestationConfig(issuer)
-    prefix = config.status_uri("")
-    if ref is None or credential_iss != config.issuer or not ref.uri.startswith(prefix):
+    """The account a (verified) credential of this Kluis was issued to, or None: another
+    issuer, no status entry, or the resident was erased (`account_id` is cleared then)."""
+    if ref is None:
         return None
-    account_id = session.scalar(
-        select(IssuedCredential.account_id).where(
-            IssuedCredential.status_list_id == ref.uri[len(prefix) :],
-            IssuedCredential.status_idx == ref.idx,
-        )
-    )
-    return account_id
+    return account_of_credential(session, AttestationConfig(issuer), ref, iss=credential_iss)
 
 
 def pseudonym_claims(

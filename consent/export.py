@@ -72,6 +72,8 @@ def _disclosures(session: Session, subject_ref: str) -> list[dict[str, Any]]:
                 "at": _iso(row.created_at),
                 "platform": details.get("client"),
                 "claims": details.get("claims", []),
+                # entries written before releases named their fields: a claim was its field
+                "fields": details.get("fields", details.get("claims", [])),
                 "channel": details.get("channel"),
             }
         )

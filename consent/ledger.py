@@ -168,7 +168,7 @@ def record_decision(
     session: Session,
     *,
     account_id: str,
-    subject_ref: str,
+    subject_ref: str | None,
     client_id: str,
     given: Iterable[str],
     refused: Iterable[str],
@@ -177,7 +177,8 @@ def record_decision(
     language: str = "nl",
     method: str = "oidc-consent-screen",
 ) -> None:
-    """Store the resident's answer for each claim, and audit it (claim names only)."""
+    """Store the resident's answer for each claim, and audit it (claim names only; under
+    `subject_ref`, or naming nobody where that is None, as for a poll's presentation)."""
     now = utcnow()
     given, refused = sorted(set(given)), sorted(set(refused) - set(given))
     entries = []

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.outbox import Delivery, Renderer, enqueue
+from identity.oidc.claims import claims_of_field
 from identity.oidc.clients import get_client
 from identity.oidc.models import Client, Grant
 from identity.oidc.pairwise import SubjectIds
@@ -127,7 +128,7 @@ class ConsentSignals:
             "event_timestamp": int(at.timestamp()),
             "initiating_entity": "user",
             # CAEP §3.2.1: the changed claims with their new values; null = no longer released
-            "claims": {name: None for name in claims},
+            "claims": {name: None for field in claims for name in claims_of_field(field)},
         }
         enqueue_security_event(
             session,

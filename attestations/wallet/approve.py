@@ -153,13 +153,20 @@ def _record(
     refused: list[str],
 ) -> None:
     """The resident's answer in the consent ledger. A login session discloses no claims to
-    any platform, so it records nothing."""
+    any platform, so it records nothing.
+
+    For a poll the audit entry of the answer names nobody: it sits next to the poll's
+    presentation in the log, and with the resident's reference there a steward could join
+    the vote (which the platform ties to the session and its pseudonym) to the resident. The
+    ledger keeps the record for the resident's own pages and export."""
     if row.client_id is None or not (given or refused):
         return
     record_decision(
         session,
         account_id=account_id,
-        subject_ref=subject_keys.reference(session, account_id),
+        subject_ref=None
+        if row.poll_id is not None
+        else subject_keys.reference(session, account_id),
         client_id=row.client_id,
         given=given,
         refused=refused,

@@ -186,7 +186,9 @@ def account_claims(
     )
     if name:
         claims["name"] = name
-    claims["preferred_username"] = name or account.handle
+    # the Kluis user name, never the real name: each claim comes from one consented field
+    # (identity.oidc.claims.field_of), and the name is the field `name`
+    claims["preferred_username"] = account.handle
     return claims
 
 

@@ -1,16 +1,23 @@
-"""The claim registry: which claims exist, which scope asks for each, and how each is resolved.
+"""The claim registry: which claims exist, which scope asks for each, which consented field
+each is derived from, and how each is resolved.
 
 Standard claims come from the account; attestation-backed claims (`postcode_area`,
 `municipality`, `age_over_18`, `real_person`) get their resolvers from the attestations
 package, which registers them when it starts. A claim without a value is omitted, and no
 claim is ever resolved unless the resident consented to it (the caller filters first).
+
+Consent is given per *field*, the piece of the resident's data a claim is derived from, and
+every claim maps to exactly one field (`field_of`): `email_verified` says something about the
+e-mail address, so it leaves only under consent for `email`; `preferred_username` is the
+account's Kluis user name (never the real name, which is the field `name`). The ledger records
+fields; releases name both the claims and the fields they came from.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -38,13 +45,19 @@ SCOPES: dict[str, tuple[str, ...]] = {
 }
 
 _LABELS: dict[str, dict[str, str]] = {
-    "email": {"nl": "Je e-mailadres", "en": "Your e-mail address"},
+    "email": {
+        "nl": "Je e-mailadres (en of het bevestigd is)",
+        "en": "Your e-mail address (and whether it is confirmed)",
+    },
     "email_verified": {
         "nl": "Of je e-mailadres bevestigd is",
         "en": "Whether your e-mail is verified",
     },
     "name": {"nl": "Je naam", "en": "Your name"},
-    "preferred_username": {"nl": "Je gebruikersnaam", "en": "Your user name"},
+    "preferred_username": {
+        "nl": "Je gebruikersnaam bij Kluis (niet je echte naam)",
+        "en": "Your Kluis user name (not your real name)",
+    },
     "postcode_area": {"nl": "Je postcodegebied (4 cijfers)", "en": "Your postcode area (4 digits)"},
     "municipality": {"nl": "Je gemeente", "en": "Your municipality"},
     "age_over_18": {"nl": "Of je 18 jaar of ouder bent", "en": "Whether you are 18 or older"},
@@ -56,6 +69,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "other, and not traceable to you",
     },
 }
+
+# claim -> the field it is derived from, where that is not a field of its own name
+_DERIVED_FROM: dict[str, str] = {"email_verified": "email"}
 
 POLL_PSEUDONYM = "poll_pseudonym"
 # Claims asked for by name only (the claims parameter), never by a scope.
@@ -102,6 +118,28 @@ class ClaimRegistry:
         return values
 
 
+def field_of(claim: str) -> str:
+    """The consented field a claim is derived from (OIDC claims; any other name, such as a
+    built-in wallet's claim path, is a field of its own)."""
+    return _DERIVED_FROM.get(claim, claim)
+
+
+def fields_of(claims: Iterable[str]) -> set[str]:
+    return {field_of(name) for name in claims}
+
+
+def claims_of_field(field: str) -> tuple[str, ...]:
+    """Every claim derived from `field` (the field's own name first)."""
+    derived = sorted(c for c, f in _DERIVED_FROM.items() if f == field)
+    return (field, *derived)
+
+
+def under_consent(claims: Iterable[str], fields: Iterable[str]) -> set[str]:
+    """The claims whose field is among `fields`."""
+    allowed = set(fields)
+    return {name for name in claims if field_of(name) in allowed}
+
+
 @dataclasses.dataclass(frozen=True)
 class RequestedClaims:
     """What one authorization request asks for (OIDC Core §5.4, §5.5)."""
@@ -114,6 +152,15 @@ class RequestedClaims:
     @property
     def all(self) -> frozenset[str]:
         return self.userinfo | self.id_token
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The fields the resident is asked to consent to."""
+        return frozenset(fields_of(self.all))
+
+    @property
+    def essential_fields(self) -> frozenset[str]:
+        return frozenset(fields_of(self.essential))
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -70,7 +70,7 @@ def needs_consent(session: Session, p: AuthParams, account_id: str, consented: b
     if "consent" in p.prompt:
         return True
     # a poll the resident has not answered for is undecided, whatever other polls got
-    undecided = p.claims.all - decided_for(
+    undecided = p.claims.fields - decided_for(
         session, account_id, p.client.client_id, p.claims.poll_id
     )
     return bool(undecided)

@@ -271,14 +271,15 @@ def authorize_continue(request: Request, request_id: str, session: DbSession) ->
         return RedirectResponse(error_redirect(p, provider.config.issuer, error), 302)
     if step is Step.CONSENT:
         lang = page_language(request)
+        # one line per consented field (identity.oidc.claims.field_of)
         claims = [
             {
                 "name": name,
                 "label": provider.claims.label(name, lang),
                 "detail": p.claims.poll_id if name == POLL_PSEUDONYM else None,
-                "essential": name in p.claims.essential,
+                "essential": name in p.claims.essential_fields,
             }
-            for name in sorted(p.claims.all)
+            for name in sorted(p.claims.fields)
         ]
         return render(
             request,
@@ -321,7 +322,7 @@ def authorize_decide(
         error = AccessDenied("the resident denied the request")
         return RedirectResponse(error_redirect(p, provider.config.issuer, error), 303)
     ticked = {v for k, v in pairs if k == "claims"}
-    given = (ticked & p.claims.all) | p.claims.essential
+    given = (ticked & p.claims.fields) | p.claims.essential_fields
     if "offline_access" in p.scopes:
         offline = "offline_access" in ticked
         record_decision(
@@ -345,7 +346,7 @@ def authorize_decide(
         subject_ref=subject_ref,
         client_id=p.client.client_id,
         given=given,
-        refused=p.claims.all - given,
+        refused=p.claims.fields - given,
         purpose_description=p.client.purpose,
         language=page_language(request),
     )
@@ -448,14 +449,7 @@ def userinfo(request: Request, session: DbSession, params: ParamsDep) -> JSONRes
     values = tokens.resolve_claims(session, provider, client, grant, names)
     body: dict[str, Any] = {"sub": provider.subject_ids.for_client(client, grant.account_id)}
     body.update(values)
-    if values:
-        record(
-            session,
-            "claims.released",
-            f"client:{client.client_id}",
-            provider.subject_keys.reference(session, grant.account_id),
-            {"client": client.client_id, "claims": sorted(values), "channel": "userinfo"},
-        )
+    tokens.record_release(session, provider, grant, values, "userinfo")
     session.commit()
     return JSONResponse(body, headers=NO_STORE)
 

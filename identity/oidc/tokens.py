@@ -25,7 +25,7 @@ from core.db import rowcount, utcnow
 from core.errors import InvalidGrant, InvalidRequest
 from core.tokens import b64url, new_token, token_hash
 from identity.accounts.sessions import session_is_live
-from identity.oidc.claims import RequestedClaims
+from identity.oidc.claims import RequestedClaims, fields_of, under_consent
 from identity.oidc.models import AuthorizationCode, Client, Grant, Token
 from identity.oidc.poll import consented_claims, poll_claims
 from identity.oidc.provider import Provider
@@ -67,14 +67,14 @@ def at_hash(access_token: str) -> str:
 
 
 def released_claims(session: Session, grant: Grant, which: str) -> set[str]:
-    """Requested claims of one kind (userinfo / id_token) that are under active consent now
-    (`poll_pseudonym`: consent for the requested poll, see `identity.oidc.poll`)."""
+    """Requested claims of one kind (userinfo / id_token) whose field is under active consent
+    now (`poll_pseudonym`: consent for the requested poll, see `identity.oidc.poll`)."""
     requested = RequestedClaims.from_json(grant.claims)
     wanted = requested.userinfo if which == "userinfo" else requested.id_token
     if not wanted:
         return set()
-    return set(wanted) & consented_claims(
-        session, grant.account_id, grant.client_id, requested.poll_id
+    return under_consent(
+        wanted, consented_claims(session, grant.account_id, grant.client_id, requested.poll_id)
     )
 
 
@@ -115,20 +115,27 @@ def build_id_token(
     if names:
         values = resolve_claims(session, provider, client, grant, names)
         claims.update({k: v for k, v in values.items() if k not in claims})
-        _audit_release(session, provider, grant, sorted(values), "id_token")
+        record_release(session, provider, grant, values, "id_token")
     return provider.keyring.sign_jwt(session, claims, client.id_token_alg, headers={"typ": "JWT"})
 
 
-def _audit_release(
-    session: Session, provider: Provider, grant: Grant, names: list[str], channel: str
+def record_release(
+    session: Session, provider: Provider, grant: Grant, values: Mapping[str, Any], channel: str
 ) -> None:
-    if names:
+    """The `claims.released` entry of one ID token or UserInfo response: the claims and the
+    consented fields they came from (names only, never values)."""
+    if values:
         record(
             session,
             "claims.released",
             f"client:{grant.client_id}",
             provider.subject_keys.reference(session, grant.account_id),
-            {"client": grant.client_id, "claims": names, "channel": channel},
+            {
+                "client": grant.client_id,
+                "claims": sorted(values),
+                "fields": sorted(fields_of(values)),
+                "channel": channel,
+            },
         )
 
 

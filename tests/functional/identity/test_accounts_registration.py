@@ -81,7 +81,7 @@ def test_register_verify_and_log_in_gives_a_session_the_provider_can_read(
         "email": EMAIL.lower(),
         "email_verified": True,
         "name": NAME,
-        "preferred_username": NAME,
+        "preferred_username": account.handle,  # never the name: that is the field `name`
     }
     assert current_session(request_with_cookie("forged"), session) is None
 
@@ -104,7 +104,7 @@ def test_account_row_holds_only_encrypted_personal_data_and_a_blind_index(
     assert session.get(SubjectKey, account.id) is not None  # its own data key
 
 
-def test_without_a_name_the_username_is_a_neutral_handle(
+def test_the_username_is_a_neutral_handle_without_a_name_too(
     client: TestClient, accounts: Accounts, session: Session
 ) -> None:
     register(client, "jan.jansen@example.org")

@@ -16,6 +16,11 @@
    mail to the resident are deleted while the address can still be read;
 5. `propagating`. `refresh_erasure_states` (run by the background worker) moves a request to
    `completed` once every platform acknowledged (2xx), or to `overdue` past its due date.
+
+A platform that registered no `events_uri` cannot be told automatically: it gets a `manual`
+link, and the request stays open (never `completed`) until an operator records with
+`record_platform_handled` how that platform was told (`kluis erasure handled`). The same
+records a platform whose deliveries keep failing as handled another way.
 """
 
 from __future__ import annotations
@@ -50,6 +55,10 @@ ERASURE_PERIOD = dt.timedelta(days=30)
 MAX_REASON = 500
 RECEIVED, EXECUTING, PROPAGATING = "received", "executing", "propagating"
 COMPLETED, OVERDUE = "completed", "overdue"
+OPEN = (PROPAGATING, OVERDUE)
+# the kind of a link to a platform that an operator must tell (no delivery behind it)
+MANUAL = "manual"
+MANUAL_PREFIX = "manual-"
 REQUESTERS = ("resident", "operator")
 _EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+")
 _POSTCODE = re.compile(r"\b[1-9][0-9]{3}\s?[A-Za-z]{2}\b")
@@ -104,9 +113,20 @@ def _platforms(session: Session, provider: Provider, account_id: str) -> list[Pl
     return notices
 
 
-def link_delivery(session: Session, request: ErasureRequest, delivery: Delivery | None) -> int:
-    """Record that `delivery` tells a platform about `request` (0 when nothing was queued)."""
+def link_delivery(
+    session: Session, request: ErasureRequest, delivery: Delivery | None, *, client_id: str
+) -> int:
+    """Record that `delivery` tells platform `client_id` about `request` (1), or, when nothing
+    could be queued (no `events_uri`), that an operator must tell it (a `manual` link, 0)."""
     if delivery is None:
+        session.add(
+            ErasureDelivery(
+                delivery_id=MANUAL_PREFIX + uuid.uuid4().hex,
+                request_id=request.id,
+                client_id=client_id,
+                kind=MANUAL,
+            )
+        )
         return 0
     session.add(
         ErasureDelivery(
@@ -119,6 +139,17 @@ def link_delivery(session: Session, request: ErasureRequest, delivery: Delivery 
     return 1
 
 
+def manual_platforms(session: Session, request_id: str) -> list[str]:
+    """The platforms of a request Kluis could not tell automatically (sorted client ids)."""
+    return sorted(
+        session.scalars(
+            select(ErasureDelivery.client_id).where(
+                ErasureDelivery.request_id == request_id, ErasureDelivery.kind == MANUAL
+            )
+        )
+    )
+
+
 def _notify(
     session: Session, provider: Provider, request: ErasureRequest, notice: PlatformNotice
 ) -> int:
@@ -128,7 +159,8 @@ def _notify(
     queued = link_delivery(
         session,
         request,
-        enqueue_security_event(
+        client_id=client.client_id,
+        delivery=enqueue_security_event(
             session,
             issuer=issuer,
             client=client,
@@ -156,7 +188,7 @@ def _notify(
             payload=payload,
             correlation_id=request.id,
         )
-        queued += link_delivery(session, request, delivery)
+        queued += link_delivery(session, request, delivery, client_id=client.client_id)
     return queued
 
 
@@ -287,6 +319,7 @@ def execute_erasure(
             **revoked,
             "platforms": sorted(n.client.client_id for n in notices),
             "deliveries": queued,
+            "manual": manual_platforms(session, request.id),
         },
     )
     refresh_erasure_states(session, now, request_id=request.id)
@@ -325,7 +358,7 @@ def refresh_erasure_states(
     # Several app processes run this: each request is handled by whoever locks it first.
     query = (
         select(ErasureRequest)
-        .where(ErasureRequest.status.in_((PROPAGATING, OVERDUE)))
+        .where(ErasureRequest.status.in_(OPEN))
         .with_for_update(skip_locked=True)
     )
     if request_id is not None:
@@ -342,15 +375,77 @@ def refresh_erasure_states(
     return changed
 
 
+class NotOpen(ErasureError):
+    def __init__(self) -> None:
+        super().__init__("no open erasure request with this id (it is unknown or completed)")
+
+
+class NothingPending(ErasureError):
+    def __init__(self) -> None:
+        super().__init__("that platform has nothing pending for this erasure request")
+
+
+class NoteRequired(ErasureError):
+    def __init__(self) -> None:
+        super().__init__("say how the platform was told (for example: by e-mail to its admin)")
+
+
+def record_platform_handled(
+    session: Session,
+    *,
+    request_id: str,
+    client_id: str,
+    actor: str,
+    note: str,
+    now: dt.datetime | None = None,
+) -> ErasureRequest:
+    """An operator records that a platform was told of an erasure another way than by Kluis's
+    own deliveries (it has no `events_uri`, or they keep failing). Every open link of that
+    platform counts as acknowledged; the request completes when nothing else is pending. The
+    caller commits."""
+    text = check_reason(note)
+    if not text:
+        raise NoteRequired()
+    request = session.get(ErasureRequest, request_id, with_for_update=True)
+    if request is None or request.status not in OPEN:
+        raise NotOpen()
+    links = list(
+        session.scalars(
+            select(ErasureDelivery).where(
+                ErasureDelivery.request_id == request_id,
+                ErasureDelivery.client_id == client_id,
+                ErasureDelivery.acknowledged_at.is_(None),
+            )
+        )
+    )
+    if not links:
+        raise NothingPending()
+    now = now or utcnow()
+    for link in links:
+        link.acknowledged_at, link.handled_by, link.note = now, actor, text
+    session.flush()
+    details = {"request": request.id, "client": client_id, "kinds": sorted(li.kind for li in links)}
+    record(session, "erasure.platform_handled", actor, request.subject_ref, details)
+    refresh_erasure_states(session, now, request_id=request.id)
+    return request
+
+
 @dataclasses.dataclass(frozen=True)
 class PlatformState:
     client_id: str
+    name: str  # the platform's name, as residents and stewards know it
     kind: str
     delivery_id: str
     attempts: int
     last_status: int | None
     last_error: str | None
     acknowledged_at: dt.datetime | None
+    handled_by: str | None = None
+    note: str | None = None
+
+    @property
+    def manual(self) -> bool:
+        return self.kind == MANUAL
 
 
 def erasure_requests(session: Session) -> list[ErasureRequest]:
@@ -371,15 +466,19 @@ def erasure_deliveries(session: Session, request_id: str) -> list[PlatformState]
     )
     for link in links:
         delivery = session.get(Delivery, link.delivery_id)
+        client = get_client(session, link.client_id)
         states.append(
             PlatformState(
                 client_id=link.client_id,
+                name=client.name if client is not None else link.client_id,
                 kind=link.kind,
                 delivery_id=link.delivery_id,
                 attempts=delivery.attempts if delivery else 0,
                 last_status=delivery.last_status if delivery else None,
                 last_error=delivery.last_error if delivery else None,
                 acknowledged_at=link.acknowledged_at,
+                handled_by=link.handled_by,
+                note=link.note,
             )
         )
     return states

@@ -1,4 +1,5 @@
-"""`kluis accounts delete` (erasure on the resident's behalf) and `kluis erasure list|show`."""
+"""`kluis accounts delete` (erasure on the resident's behalf) and `kluis erasure
+list|show|handled`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from consent.erasure import (
     erasure_deliveries,
     erasure_requests,
     execute_erasure,
+    manual_platforms,
+    record_platform_handled,
 )
 from consent.field_erasure import FIELDS, execute_field_erasure
 from consent.models import ErasureRequest
@@ -108,6 +111,7 @@ def delete_account(
             )
             result = _summary(request)
             result["deliveries"] = len(erasure_deliveries(session, request.id))
+            result["manual"] = manual_platforms(session, request.id)
     except (ErasureError, AccountError) as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -115,6 +119,20 @@ def delete_account(
         return
     click.echo(f"erasure request {result['id']}: {result['status']}")
     click.echo(f"due: {result['due_at']}; platform deliveries queued: {result['deliveries']}")
+    _echo_manual(result["id"], result["manual"])
+
+
+def _echo_manual(request_id: str, client_ids: list[str]) -> None:
+    if not client_ids:
+        return
+    click.echo(
+        f"NOT told automatically (no events_uri): {', '.join(client_ids)}. Tell each platform "
+        "yourself, then record it, for example:"
+    )
+    click.echo(
+        f"  kluis erasure handled {request_id} --platform {client_ids[0]} "
+        '--note "by e-mail to the platform\'s administrator"'
+    )
 
 
 @click.group("erasure")
@@ -159,6 +177,9 @@ def show(runtime: ErasureRuntime, request_id: str, as_json: bool) -> None:
                 "last_status": d.last_status,
                 "last_error": d.last_error,
                 "acknowledged_at": _iso(d.acknowledged_at),
+                "manual": d.manual,
+                "handled_by": d.handled_by,
+                "note": d.note,
             }
             for d in erasure_deliveries(session, request_id)
         ]
@@ -168,5 +189,39 @@ def show(runtime: ErasureRuntime, request_id: str, as_json: bool) -> None:
     for key in ("id", "status", "field", "requested_by", "received_at", "due_at", "completed_at"):
         click.echo(f"{key:<14} {result[key]}")
     for p in result["platforms"]:
-        state = f"acknowledged {p['acknowledged_at']}" if p["acknowledged_at"] else "pending"
-        click.echo(f"  {p['client_id']}  {p['kind']:<20} {state} (attempts {p['attempts']})")
+        click.echo(f"  {p['client_id']}  {p['kind']:<20} {_platform_state(p)}")
+    waiting = [p["client_id"] for p in result["platforms"] if p["manual"] and not p["handled_by"]]
+    _echo_manual(result["id"], waiting)
+
+
+def _platform_state(p: dict[str, Any]) -> str:
+    if p["handled_by"]:
+        return f"handled by {p['handled_by']} {p['acknowledged_at']}: {p['note']}"
+    if p["acknowledged_at"]:
+        return f"acknowledged {p['acknowledged_at']}"
+    if p["manual"]:
+        return "NOT told automatically: waiting for an operator"
+    return f"pending (attempts {p['attempts']})"
+
+
+@erasure_cli.command("handled")
+@click.argument("request_id")
+@click.option("--platform", "client_id", required=True, help="The platform's client id.")
+@click.option(
+    "--note",
+    required=True,
+    help="How the platform was told (free text WITHOUT personal data).",
+)
+@click.pass_obj
+def handled(runtime: ErasureRuntime, request_id: str, client_id: str, note: str) -> None:
+    """Record that a platform Kluis could not tell (no events_uri, or failing deliveries) was
+    told another way; the request completes once nothing else is pending."""
+    try:
+        with runtime.db.transaction() as session:
+            request = record_platform_handled(
+                session, request_id=request_id, client_id=client_id, actor=OPERATOR, note=note
+            )
+            status = request.status
+    except ErasureError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"erasure request {request_id}: {client_id} recorded as handled; now {status}")

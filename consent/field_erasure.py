@@ -35,6 +35,7 @@ from consent.erasure import (
     PROPAGATING,
     ErasureError,
     link_delivery,
+    manual_platforms,
     receive_request,
     refresh_erasure_states,
 )
@@ -179,6 +180,7 @@ def execute_field_erasure(
             "wallet_credentials": discarded,
             "platforms": platforms,
             "deliveries": queued,
+            "manual": manual_platforms(session, request.id),
         },
     )
     refresh_erasure_states(session, now, request_id=request.id)
@@ -213,4 +215,4 @@ def _notify(
         event=event,
         correlation_id=request.id,
     )
-    return link_delivery(session, request, delivery)
+    return link_delivery(session, request, delivery, client_id=client_id)

@@ -89,6 +89,14 @@ register(
         },
         "erasure.confirm.cancel": {"nl": "Nee, terug", "en": "No, go back"},
         "erasure.done.title": {"nl": "Je account is verwijderd", "en": "Your account is deleted"},
+        "erasure.done.home": {"nl": "Naar de startpagina", "en": "To the home page"},
+        "erasure.manual.intro": {
+            "nl": "Deze platforms kan Kluis niet zelf een bericht sturen. De beheerder van Kluis "
+            "laat ze weten dat ze je gegevens moeten wissen, en het verzoek blijft open tot dat "
+            "gebeurd is:",
+            "en": "Kluis cannot send these platforms a message itself. The people who run Kluis "
+            "tell them to erase your data, and the request stays open until they have:",
+        },
         "erasure.done.body": {
             "nl": "Je gegevens zijn onleesbaar gemaakt en verwijderd. De platforms krijgen "
             "bericht; uiterlijk op {due} is alles afgerond. Referentie: {ref}.",

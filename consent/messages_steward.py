@@ -42,6 +42,31 @@ register(
         "steward.overdue": {"nl": "TE LAAT", "en": "OVERDUE"},
         "steward.acknowledged": {"nl": "bevestigd", "en": "acknowledged"},
         "steward.pending": {"nl": "wacht (pogingen: {n})", "en": "pending (attempts: {n})"},
+        "steward.manual": {
+            "nl": "kreeg geen automatisch bericht (geen adres voor meldingen): de beheerder moet "
+            "dit platform zelf inlichten",
+            "en": "was not told automatically (no events address): the operator must tell "
+            "this platform",
+        },
+        "steward.handled": {
+            "nl": "afgehandeld door {by}: {note}",
+            "en": "handled by {by}: {note}",
+        },
+        "steward.kind.security_event": {"nl": "melding", "en": "event"},
+        "steward.kind.backchannel_logout": {"nl": "uitloggen", "en": "logout"},
+        "steward.kind.manual": {"nl": "handmatig", "en": "by hand"},
+        "steward.status.received": {"nl": "ontvangen", "en": "received"},
+        "steward.status.executing": {"nl": "wordt uitgevoerd", "en": "executing"},
+        "steward.status.propagating": {
+            "nl": "platforms worden ingelicht",
+            "en": "telling the platforms",
+        },
+        "steward.status.completed": {"nl": "afgerond", "en": "completed"},
+        "steward.status.overdue": {"nl": "te laat", "en": "overdue"},
+        "steward.field.name": {"nl": "naam", "en": "name"},
+        "steward.field.postcode": {"nl": "postcode", "en": "postcode"},
+        "steward.field.age": {"nl": "leeftijd", "en": "age"},
+        "steward.field.real_person": {"nl": "echt persoon", "en": "real person"},
         "steward.consents.none": {"nl": "Nog geen toestemmingen.", "en": "No consents yet."},
         "steward.filter": {"nl": "Filteren", "en": "Filter"},
         "steward.filter.event": {"nl": "Gebeurtenis", "en": "Event type"},

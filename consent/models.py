@@ -122,7 +122,9 @@ class ErasureRequest(Base):
 
 class ErasureDelivery(Base):
     """Which outbox delivery tells which platform about which erasure request, and when the
-    platform acknowledged it (a 2xx answer)."""
+    platform acknowledged it (a 2xx answer). A platform Kluis cannot tell automatically (it
+    registered no `events_uri`) gets a `manual` link with no delivery behind it: it stays open
+    until an operator records how the platform was told (`handled_by`, `note`)."""
 
     __tablename__ = "erasure_deliveries"
 
@@ -133,3 +135,5 @@ class ErasureDelivery(Base):
     client_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    handled_by: Mapped[str | None] = mapped_column(String(160))
+    note: Mapped[str | None] = mapped_column(String(500))

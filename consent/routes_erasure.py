@@ -14,7 +14,7 @@ from consent import (
     messages,  # noqa: F401 (registers the page texts)
     messages_steward,  # noqa: F401 (registers the page texts)
 )
-from consent.erasure import execute_erasure
+from consent.erasure import erasure_deliveries, execute_erasure
 from consent.field_erasure import FIELDS, execute_field_erasure
 from consent.models import ErasureRequest
 from core.db import db_session
@@ -22,7 +22,6 @@ from core.errors import InvalidInput
 from core.web import check_csrf, render
 from identity.accounts.routes_account import when
 from identity.accounts.sessions import clear_session_cookie, current_session
-from identity.accounts.web import message_page
 from identity.oidc.provider import Provider
 
 router = APIRouter(tags=["consent"], include_in_schema=False)
@@ -74,13 +73,35 @@ def deleted_page(request: Request, session: SessionDep, ref: str = "") -> Respon
     erasure = session.get(ErasureRequest, ref) if 0 < len(ref) <= 32 else None
     if erasure is None:
         return RedirectResponse("/", status_code=303)
-    return message_page(
-        request,
-        "erasure.done.title",
-        "erasure.done.body",
-        due=when(erasure.due_at, day_only=True).text,
-        ref=erasure.id,
+    return _done_page(
+        request, session, erasure, "erasure.done.title", "erasure.done.body", link="/"
     )
+
+
+def _done_page(
+    request: Request,
+    session: Session,
+    erasure: ErasureRequest,
+    title: str,
+    body: str,
+    *,
+    link: str,
+) -> Response:
+    """What happened, by when the rest is done, and which platforms Kluis could not tell
+    itself (the operator tells those), with a way on."""
+    names = [p.name for p in erasure_deliveries(session, erasure.id) if p.manual]
+    context = {
+        "title": title,
+        "body": body,
+        "due": when(erasure.due_at, day_only=True).text,
+        "ref": erasure.id,
+        "manual": sorted(set(names)),
+        "link": link,
+        "link_text": "erasure.done.home" if link == "/" else "consent.back",
+    }
+    response = render(request, "consent/erasure_done.html", context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- erasure of one field ----------------------------------------------------------------------
@@ -116,10 +137,6 @@ def erase_field(
         actor="resident",
     )
     session.commit()
-    return message_page(
-        request,
-        "field_erasure.title",
-        "field_erasure.done",
-        due=when(erasure.due_at, day_only=True).text,
-        ref=erasure.id,
+    return _done_page(
+        request, session, erasure, "field_erasure.title", "field_erasure.done", link="/account"
     )

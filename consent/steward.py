@@ -100,10 +100,15 @@ def erasure_json(line: ErasureLine) -> dict[str, Any]:
         "platforms": [
             {
                 "client_id": p.client_id,
+                "name": p.name,
                 "kind": p.kind,
                 "attempts": p.attempts,
                 "last_status": p.last_status,
                 "acknowledged_at": p.acknowledged_at.isoformat() if p.acknowledged_at else None,
+                # a platform Kluis could not tell: waits for an operator until handled_by is set
+                "manual": p.manual,
+                "handled_by": p.handled_by,
+                "note": p.note,
             }
             for p in line.platforms
         ],

@@ -13,7 +13,6 @@ from consent.erasure import (
     erasure_deliveries,
     erasure_requests,
     execute_erasure,
-    manual_platforms,
     record_platform_handled,
 )
 from consent.field_erasure import FIELDS, execute_field_erasure
@@ -110,8 +109,9 @@ def delete_account(
                 )
             )
             result = _summary(request)
-            result["deliveries"] = len(erasure_deliveries(session, request.id))
-            result["manual"] = manual_platforms(session, request.id)
+            links = erasure_deliveries(session, request.id)
+            result["deliveries"] = sum(1 for link in links if not link.manual)
+            result["manual"] = sorted({link.client_id for link in links if link.manual})
     except (ErasureError, AccountError) as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:

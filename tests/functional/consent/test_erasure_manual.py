@@ -115,6 +115,20 @@ def test_a_platform_without_events_uri_keeps_the_request_open_until_an_operator_
     assert "handled by operator:cli" in show(runtime, request.id)
 
 
+def test_accounts_delete_counts_only_queued_deliveries_and_names_the_untold_platform(
+    runtime: Runtime, session: Session, resident: Resident, silent_rp: RP, told_rp: RP
+) -> None:
+    from consent.erasure_cli import delete_account
+
+    done = CliRunner().invoke(
+        delete_account, ["--account", resident.account_id, "--yes", "--json"], obj=runtime
+    )
+    assert done.exit_code == 0, done.output
+    result = json.loads(done.output)
+    assert result["deliveries"] == 1  # the told platform's account-purged SET
+    assert result["manual"] == [silent_rp.client_id]
+
+
 def test_recording_a_platform_as_handled_refuses_bad_input_and_changes_nothing(
     runtime: Runtime, session: Session, resident: Resident, silent_rp: RP, told_rp: RP
 ) -> None:

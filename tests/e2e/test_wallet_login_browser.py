@@ -7,7 +7,6 @@ off, through the "continue" button. axe-core checks the pages."""
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -15,11 +14,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import jwt
 import pytest
-import zxingcpp
-from PIL import Image
 
 from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, axe_script, axe_violations, platform
 from tests.support.oidc import pkce_pair
+from tests.support.qr import qr_codes_in
 from tests.support.server import LiveServer
 from tests.support.wallet import Wallet
 
@@ -59,8 +57,8 @@ def qr_payload_on(page: Any) -> str:
     page.wait_for_load_state("load")  # images included
     barcodes: list[Any] = []
     for _ in range(QR_ATTEMPTS):  # a busy machine may paint the image a little later
-        image = Image.open(io.BytesIO(page.locator("img.qr").screenshot()))
-        barcodes = zxingcpp.read_barcodes(image)
+        image = page.locator("img.qr").screenshot()
+        barcodes = qr_codes_in(image)
         if barcodes:
             break
         page.wait_for_timeout(250)

@@ -23,6 +23,7 @@ from core.db import utcnow
 from keys import Keyring
 from tests.conftest import TEST_ISSUER
 from tests.functional.attestations.conftest import MakeOffer
+from tests.support.qr import qr_codes_in
 from tests.support.wallet import PRE_AUTH_GRANT, Wallet
 
 NONCE = "vp-nonce-123"
@@ -83,11 +84,6 @@ def test_issuance_is_audited_with_type_and_ids_only(
 
 
 def test_the_offer_document_and_its_qr_codes(client: TestClient, make_offer: MakeOffer) -> None:
-    import io
-
-    import zxingcpp
-    from PIL import Image
-
     offer = make_offer("real_person")
     path = offer.credential_offer_uri.removeprefix(TEST_ISSUER)
     body = client.get(path).json()
@@ -104,7 +100,7 @@ def test_the_offer_document_and_its_qr_codes(client: TestClient, make_offer: Mak
     assert offer.tx_code.isdigit() and len(offer.tx_code) == 6
     png = client.get(path + "/qr.png")
     assert png.headers["content-type"] == "image/png"
-    [decoded] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))
+    [decoded] = qr_codes_in(png.content)
     assert decoded.text == offer.offer_uri
     svg = client.get(path + "/qr.svg")
     assert svg.headers["content-type"].startswith("image/svg+xml")

@@ -26,8 +26,9 @@ from attestations.verifier.wakeup import stop_listener
 from attestations.wallet.routes import router as wallet_router
 from consent.erasure import refresh_erasure_states
 from consent.routes import router as consent_router
+from core import untrusted
 from core.db import Database, db_session
-from core.errors import OAuthError, Problem, TooManyRequests
+from core.errors import InvalidRequest, OAuthError, Problem, TooManyRequests
 from core.logging import request_id_var
 from core.web import Templates, render
 from identity.accounts.routes import router as accounts_router
@@ -37,7 +38,7 @@ from identity.oidc.routes import OAUTH_PATHS as OIDC_OAUTH_PATHS
 from identity.oidc.routes import router as oidc_router
 from keys import derive_key
 from keys.routes import router as keys_router
-from service.middleware import RequestContextMiddleware
+from service.middleware import UNSAFE_INPUT, InputGuardMiddleware, RequestContextMiddleware
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings
 
@@ -110,6 +111,20 @@ def install_error_handlers(app: FastAPI) -> None:
         return _problem_response(request, problem)
 
 
+async def refuse_unsafe_input(request: Request) -> None:
+    """App-wide dependency: the refusal `InputGuardMiddleware` decided on, as the route's own
+    kind of error. Async, so that it costs no thread hop on every request."""
+    refused: untrusted.UnsafeInput | None = request.scope.get(UNSAFE_INPUT)
+    if refused is None:
+        return
+    log.warning("request input refused", extra={"reason": refused.reason})
+    if request.url.path in request.app.state.oauth_paths:
+        raise InvalidRequest(refused.reason)
+    raise Problem(
+        refused.reason, status=refused.status, title="Input not accepted", slug="unsafe-input"
+    )
+
+
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Background work of this process: the outbox worker (when enabled)."""
@@ -161,6 +176,7 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
         docs_url="/api/docs" if not settings.production else None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        dependencies=[Depends(refuse_unsafe_input)],
     )
     app.state.runtime = runtime
     app.state.settings = settings
@@ -178,6 +194,7 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
         secure_cookies=settings.issuer.startswith("https://"),
     )
     install_error_handlers(app)
+    app.add_middleware(InputGuardMiddleware)  # inside: its refusals get request ids and headers
     app.add_middleware(
         RequestContextMiddleware, hsts=settings.production, oauth_paths=app.state.oauth_paths
     )

@@ -1,5 +1,6 @@
 """ASGI middleware (pure ASGI, so streamed responses such as SSE pass through untouched):
-request ids, one structured log line per request, and security headers."""
+request ids, one structured log line per request, security headers, and the one check of
+untrusted input where requests are read."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
+from core import untrusted
 from core.logging import request_id_var
 
 Scope = MutableMapping[str, Any]
@@ -121,3 +124,103 @@ class RequestContextMiddleware:
                 },
             )
             request_id_var.reset(token)
+
+
+UNSAFE_INPUT = "kluis.unsafe_input"  # scope key: why the request's input was refused
+_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class InputGuardMiddleware:
+    """Checks every request's path, query, Basic credentials and body once, before any route
+    reads them (`core.untrusted`). A refused request reaches the app with an empty body and
+    the reason under `UNSAFE_INPUT` in its scope; the app-wide dependency
+    `service.app.refuse_unsafe_input` then answers with the endpoint's own kind of error (an
+    OAuth error or a problem), so the answer is the one the route's clients already handle.
+    """
+
+    def __init__(self, app: ASGIApp, max_body: int = untrusted.MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        try:
+            self._check_head(scope, headers)
+        except untrusted.UnsafeInput as exc:
+            scope[UNSAFE_INPUT] = exc
+        if scope.get("method") not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        body, more = await self._read_body(receive, headers)
+        if UNSAFE_INPUT not in scope:
+            try:
+                if more:
+                    raise untrusted.UnsafeInput("the request body is too large", status=413)
+                _check_body(body, headers.get(b"content-type", b"").decode("latin-1"))
+            except untrusted.UnsafeInput as exc:
+                scope[UNSAFE_INPUT] = exc
+        if UNSAFE_INPUT in scope:
+            body = b""
+        await self.app(scope, _replay(body, receive), send)
+
+    @staticmethod
+    def _check_head(scope: Scope, headers: dict[bytes, bytes]) -> None:
+        untrusted.check_text(scope.get("path", ""))
+        query = scope.get("query_string", b"").decode("latin-1")
+        untrusted.check_texts(v for pair in parse_qsl(query, True) for v in pair)
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
+        if "\x00" in authorization:
+            raise untrusted.UnsafeInput("NUL characters are not accepted")
+        untrusted.check_basic_credentials(authorization)
+
+    async def _read_body(self, receive: Receive, headers: dict[bytes, bytes]) -> tuple[bytes, bool]:
+        """The body, up to `max_body` bytes; and whether there was more (then it is not read
+        further: the request is refused)."""
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_body:
+            return b"", True
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return b"", True
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks), False
+
+
+def _check_body(body: bytes, content_type: str) -> None:
+    if not body:
+        return
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type == "application/x-www-form-urlencoded":
+        text = body.decode("latin-1")
+        untrusted.check_texts(v for pair in parse_qsl(text, True) for v in pair)
+    elif media_type == "application/json" or media_type.endswith("+json"):
+        untrusted.check_json_text(body)
+    elif not media_type.startswith("multipart/"):
+        untrusted.check_text(body.decode("utf-8", "replace"))
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the app the body read already, then the client's own messages
+    (such as `http.disconnect`)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

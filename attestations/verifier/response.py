@@ -70,7 +70,7 @@ def _presentations(vp_token: str | None, query: DcqlQuery) -> dict[str, list[str
         raise PresentationRejected("vp_token is required")
     try:
         parsed = json.loads(vp_token)
-    except ValueError:
+    except (ValueError, RecursionError):  # bounded where requests are read; kept as a backstop
         raise PresentationRejected("vp_token must be a JSON object") from None
     if not isinstance(parsed, dict) or not parsed:
         raise PresentationRejected("vp_token must be a non-empty JSON object")

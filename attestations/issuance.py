@@ -195,14 +195,6 @@ def _param(form: Mapping[str, Any], name: str) -> str | None:
     return value
 
 
-def _count_failed_tx_code(session: Session, offer_id: str) -> None:
-    session.execute(
-        update(CredentialOffer)
-        .where(CredentialOffer.id == offer_id)
-        .values(failed_tx_attempts=CredentialOffer.failed_tx_attempts + 1)
-    )
-
-
 def _revoke_tokens_of(session: Session, offer_id: str, now: dt.datetime) -> None:
     """A replayed pre-authorized code revokes what it granted (RFC 9700 §4.5.3.1 spirit)."""
     session.execute(
@@ -215,16 +207,13 @@ def _revoke_tokens_of(session: Session, offer_id: str, now: dt.datetime) -> None
 def _refuse(
     session: Session, config: AttestationConfig, offer: CredentialOffer, now: dt.datetime
 ) -> NoReturn:
-    """Why the code was not accepted; replays and wrong PINs leave a committed trace."""
+    """Why the attempt could not even be counted; a replay revokes what the code granted,
+    and that is committed."""
     if offer.used_at is not None:
         _revoke_tokens_of(session, offer.id, now)
         session.commit()
         raise InvalidGrant("the pre-authorized code has already been used")
-    if not _live(offer, config, now):
-        raise InvalidGrant("the pre-authorized code is invalid or has expired")
-    _count_failed_tx_code(session, offer.id)
-    session.commit()
-    raise InvalidGrant("the transaction code is wrong")
+    raise InvalidGrant("the pre-authorized code is invalid or has expired")
 
 
 def exchange_pre_authorized_code(
@@ -245,21 +234,6 @@ def exchange_pre_authorized_code(
     if code is None:
         raise InvalidRequest("pre-authorized_code is required")
     tx_code = _param(form, "tx_code")
-    # Write first: the conditional UPDATE is the single-use arbiter, and on SQLite a
-    # transaction that starts with a write never works on a stale snapshot.
-    consumed = None
-    if tx_code is not None:
-        consumed = session.execute(
-            update(CredentialOffer)
-            .where(
-                CredentialOffer.code_hash == token_hash(code),
-                CredentialOffer.tx_code_hash == _tx_code_hash(code, tx_code),
-                CredentialOffer.used_at.is_(None),
-                CredentialOffer.expires_at > moment,
-                CredentialOffer.failed_tx_attempts < config.max_tx_attempts,
-            )
-            .values(used_at=moment)
-        )
     offer = session.scalar(
         select(CredentialOffer)
         .where(CredentialOffer.code_hash == token_hash(code))
@@ -267,10 +241,36 @@ def exchange_pre_authorized_code(
     )
     if offer is None:
         raise InvalidGrant("the pre-authorized code is invalid or has expired")
-    if consumed is None:
+    if tx_code is None:
         raise InvalidRequest("tx_code is required for this offer")
-    if rowcount(consumed) != 1:
+    # Count the attempt before the code is compared, in one conditional UPDATE: it locks the
+    # offer row, so concurrent attempts queue and each sees the count of those before it. At
+    # most `max_tx_attempts` comparisons ever happen; a right code gives its count back.
+    reserved = session.execute(
+        update(CredentialOffer)
+        .where(
+            CredentialOffer.id == offer.id,
+            CredentialOffer.used_at.is_(None),
+            CredentialOffer.expires_at > moment,
+            CredentialOffer.failed_tx_attempts < config.max_tx_attempts,
+        )
+        .values(failed_tx_attempts=CredentialOffer.failed_tx_attempts + 1)
+    )
+    if rowcount(reserved) != 1:
+        session.refresh(offer)
         _refuse(session, config, offer, moment)
+    consumed = session.execute(
+        update(CredentialOffer)
+        .where(
+            CredentialOffer.id == offer.id,
+            CredentialOffer.tx_code_hash == _tx_code_hash(code, tx_code),
+            CredentialOffer.used_at.is_(None),
+        )
+        .values(used_at=moment, failed_tx_attempts=CredentialOffer.failed_tx_attempts - 1)
+    )
+    if rowcount(consumed) != 1:
+        session.commit()  # the counted attempt holds whatever the caller does with the error
+        raise InvalidGrant("the transaction code is wrong")
     # the offer document is gone now; its copy of the code need not be kept
     session.execute(
         update(CredentialOffer).where(CredentialOffer.id == offer.id).values(code_enc=b"")

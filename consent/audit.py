@@ -20,7 +20,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from consent.merkle import leaf_hash
 from consent.models import AuditEntry
 from core.canonical import canonical_json
-from core.db import lock_for_append, utcnow
+from core.db import lock_named, utcnow
 
 EVENT_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 ACTOR_PATTERN = re.compile(r"^[a-z][a-z_]*(:[A-Za-z0-9._~\-]{1,128})?$")
@@ -174,7 +174,7 @@ def _tail(session: Session) -> tuple[int, bytes | None]:
     known = session.info.get(_TAIL_KEY)
     if known is not None and known[0] is session.get_transaction():
         return known[1] + 1, known[2]
-    lock_for_append(session, _LOCK_NAME)
+    lock_named(session, _LOCK_NAME)
     last = session.execute(
         select(AuditEntry.idx, AuditEntry.leaf_hash).order_by(AuditEntry.idx.desc()).limit(1)
     ).first()

@@ -138,8 +138,9 @@ class Database:
         self.engine.dispose()
 
 
-def lock_for_append(session: Session, name: str) -> None:
-    """Serialise appenders of one append-only sequence within the current transaction.
+def lock_named(session: Session, name: str) -> None:
+    """Serialise the holders of `name` (appenders of one append-only sequence, counters of one
+    rate limit) until the current transaction ends.
 
     PostgreSQL: a transaction-scoped advisory lock keyed by `name`. SQLite serialises writers
     itself (one writer at a time), so nothing is needed there.

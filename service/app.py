@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from attestations.routes import OAUTH_PATHS as ATTESTATION_OAUTH_PATHS
 from attestations.routes import router as attestations_router
@@ -198,6 +199,8 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware, hsts=settings.production, oauth_paths=app.state.oauth_paths
     )
+    if settings.trusted_proxy_list:  # outermost: every layer sees the forwarded client address
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)

@@ -126,7 +126,17 @@ def serve(obj: CliRuntime) -> None:
             ]
         )
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    # Forwarding headers are the app's business (KLUIS_TRUSTED_PROXIES, default none): uvicorn
+    # would otherwise believe X-Forwarded-For from 127.0.0.1, and anyone on the machine could
+    # reset the per-address limits with it.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 cli.add_command(keys_cli)

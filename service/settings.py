@@ -6,6 +6,7 @@ a missing or placeholder secret, or a non-https issuer, refuses to start with a 
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -61,6 +62,10 @@ class Settings(BaseSettings):
     login_max_failures_per_ip: int = Field(default=20, ge=1, description="per IP and window")
     login_failure_window: int = Field(default=900, ge=60, description="seconds")
     wallet_login_max_starts_per_ip: int = Field(default=30, ge=1, description="per IP, window")
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated
+    # addresses or networks (e.g. "127.0.0.1" or "10.0.0.0/8"). Empty (the default): none, so
+    # the client address the limits count is the peer's, whatever headers a client sends.
+    trusted_proxies: str = ""
 
     # The outbox worker pushes back-channel logout tokens and security events to platforms.
     outbox_worker: bool = True
@@ -89,6 +94,20 @@ class Settings(BaseSettings):
         if self.mail_outbox_dir is None:
             self.mail_outbox_dir = self.data_dir / "outbox"
         return self
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """`trusted_proxies` as a list; each entry an IP address or network."""
+        entries = [e.strip() for e in self.trusted_proxies.split(",") if e.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"KLUIS_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
+                    "(a comma-separated list such as 127.0.0.1,10.0.0.0/8; '*' is not accepted)."
+                ) from None
+        return entries
 
     @property
     def production(self) -> bool:
@@ -125,6 +144,7 @@ def _development_secret(data_dir: Path) -> str:
 def load_settings(**overrides: object) -> Settings:
     """Read the environment, apply the production checks, provision development secrets."""
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings.trusted_proxy_list  # noqa: B018 (refuses a malformed list at start)
     if (settings.verifier_x509_key_file is None) != (settings.verifier_x509_chain_file is None):
         raise SettingsError(
             "Set both KLUIS_VERIFIER_X509_KEY_FILE and KLUIS_VERIFIER_X509_CHAIN_FILE, or neither."

@@ -73,32 +73,35 @@ def pairing_for(session: Session, session_id: str, account_id: str) -> WalletPai
 
 
 def check_pairing_code(session: Session, pairing: WalletPairing, code: str) -> None:
-    """Compare in constant time, then pair with one conditional UPDATE (not after the attempts
-    ran out, not twice). A wrong code is counted; at MAX_ATTEMPTS the session is cancelled.
+    """Count the attempt, then compare in constant time and pair (not after the attempts ran
+    out, not twice). Counting first, in one conditional UPDATE that locks the row, makes the
+    limit exact under concurrency: at most MAX_ATTEMPTS comparisons ever happen, and a right
+    code gives its count back. At MAX_ATTEMPTS wrong codes the session is cancelled.
     Raises `PairingFailed` (the caller COMMITS, so the count holds)."""
     if pairing.paired_at is not None:
         return
-    typed = "".join(code.split())
-    if hmac.compare_digest(typed.encode(), pairing.code.encode()):
-        paired = session.execute(
-            update(WalletPairing)
-            .where(
-                WalletPairing.session_id == pairing.session_id,
-                WalletPairing.paired_at.is_(None),
-                WalletPairing.failed_attempts < MAX_ATTEMPTS,
+    reserved = session.execute(
+        update(WalletPairing)
+        .where(
+            WalletPairing.session_id == pairing.session_id,
+            WalletPairing.paired_at.is_(None),
+            WalletPairing.failed_attempts < MAX_ATTEMPTS,
+        )
+        .values(failed_attempts=WalletPairing.failed_attempts + 1)
+    )
+    session.refresh(pairing)
+    if rowcount(reserved) == 1:
+        typed = "".join(code.split())
+        if hmac.compare_digest(typed.encode(), pairing.code.encode()):
+            session.execute(
+                update(WalletPairing)
+                .where(WalletPairing.session_id == pairing.session_id)
+                .values(paired_at=utcnow(), failed_attempts=WalletPairing.failed_attempts - 1)
             )
-            .values(paired_at=utcnow())
-        )
-        session.refresh(pairing)
-        if rowcount(paired) == 1 or pairing.paired_at is not None:
+            session.refresh(pairing)
             return
-    else:
-        session.execute(
-            update(WalletPairing)
-            .where(WalletPairing.session_id == pairing.session_id)
-            .values(failed_attempts=WalletPairing.failed_attempts + 1)
-        )
-        session.refresh(pairing)
+    elif pairing.paired_at is not None:  # paired meanwhile, by a concurrent right code
+        return
     left = MAX_ATTEMPTS - pairing.failed_attempts
     if left <= 0:
         row = session.get(VerifierSession, pairing.session_id)

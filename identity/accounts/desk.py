@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 
 from sqlalchemy.orm import Session
 
 from consent.audit import record
 from core.db import utcnow
 from identity.accounts import mails, tokens
-from identity.accounts.errors import AccountError, InvalidActivationCode
+from identity.accounts.errors import AccountError, InvalidActivationCode, LoginThrottled
 from identity.accounts.models import Account, AccountStatus, TokenPurpose
 from identity.accounts.passwords import check_policy
 from identity.accounts.service import (
@@ -30,6 +31,8 @@ from identity.accounts.service import (
     normalize_name,
     send_verification,
 )
+
+log = logging.getLogger("kluis.accounts")
 
 
 class DeskInputError(AccountError):
@@ -104,14 +107,25 @@ def activate_account(
     password: str,
     email: str | None,
     lang: str,
+    ip: str,
 ) -> Account:
     """Set the first password with an activation code. An e-mail address given here is used
     only if the account has none yet; it must be confirmed by link before login by address.
-    Everything is checked before the code is used up, so a typo does not burn it."""
+    Everything is checked before the code is used up, so a typo does not burn it.
+
+    Every typed code is counted against `ip` and COMMITTED before it is looked up, and given
+    back only if it was right (`LoginLimiter.reserve_code_guess`): the limit on guesses holds
+    exactly under bursts. The caller commits after an error too."""
+    reservation = accounts.limiter.reserve_code_guess(session, ip)
+    if isinstance(reservation, int):
+        log.warning("activation throttled", extra={"retry_after": reservation})
+        raise LoginThrottled(reservation)
+    session.commit()
     account_id = tokens.peek(session, TokenPurpose.ACTIVATION, code)
     account = get_account(session, account_id) if account_id else None
     if account is None or account.status != AccountStatus.PENDING_ACTIVATION.value:
         raise InvalidActivationCode()
+    accounts.limiter.release(session, reservation)
     known_email = account_email(session, accounts.subject_keys, account)
     new_email = normalize_email(email) if email and known_email is None else None
     check_policy(password, email=known_email or new_email)

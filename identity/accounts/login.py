@@ -74,14 +74,16 @@ def log_in(
     previous_sid: str | None = None,
     return_to: str | None = None,
 ) -> BrowserSession:
-    """Authenticate with a password and start a browser session. Failures are recorded in
-    `session` before the error is raised: the caller commits in both cases."""
+    """Authenticate with a password and start a browser session. The attempt is counted and
+    COMMITTED before the password is checked (so the limits hold under bursts, see
+    `ratelimit`); the caller commits the rest in both cases."""
     identifier = normalize_identifier(identifier)
     limiter = accounts.limiter
-    retry_after = limiter.retry_after(session, identifier, ip)
-    if retry_after is not None:
-        log.warning("login throttled", extra={"retry_after": retry_after})
-        raise LoginThrottled(retry_after)
+    reservation = limiter.reserve(session, identifier, ip)
+    if isinstance(reservation, int):
+        log.warning("login throttled", extra={"retry_after": reservation})
+        raise LoginThrottled(reservation)
+    session.commit()
 
     account = find_by_identifier(accounts, session, identifier)
     password_hash = (
@@ -91,10 +93,10 @@ def log_in(
     )
     # verify first, always: without a hash it checks a dummy so that failures take as long
     if not accounts.passwords.verify(password_hash, password) or account is None:
-        limiter.record_failure(session, identifier, ip)
-        _audit_failure(accounts, session, account)
+        _audit_failure(accounts, session, account)  # the reservation stays: a failure
         raise InvalidCredentials()
     assert password_hash is not None  # verify() says no without a hash
+    limiter.release(session, reservation)
     if not HANDLE_PATTERN.match(identifier) and not account.email_verified:
         email = account_email(session, accounts.subject_keys, account)
         if email is not None and not accounts.recently_mailed(

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from core.web import check_csrf, page_language, render
 from identity.accounts import messages  # noqa: F401 (registers the page texts)
 from identity.accounts.desk import activate_account
-from identity.accounts.errors import AccountError, InvalidToken
+from identity.accounts.errors import AccountError, InvalidToken, LoginThrottled
 from identity.accounts.recovery import (
     request_password_reset,
     reset_password,
@@ -19,6 +19,7 @@ from identity.accounts.web import (
     AccountsDep,
     FormStr,
     SessionDep,
+    client_ip,
     errors_of,
     message_page,
     see_other,
@@ -119,10 +120,18 @@ def activate_submit(
             password=password,
             email=email or None,
             lang=page_language(request),
+            ip=client_ip(request),
         )
     except AccountError as exc:
+        session.commit()  # a wrong code counts towards the limit
         context = {"code": code, "email": email, "errors": errors_of(exc)}
-        return render(request, "accounts/activate.html", context, status_code=400)
+        throttled = exc if isinstance(exc, LoginThrottled) else None
+        response = render(
+            request, "accounts/activate.html", context, status_code=429 if throttled else 400
+        )
+        if throttled is not None:
+            response.headers["Retry-After"] = str(throttled.retry_after)
+        return response
     session.commit()
     return message_page(
         request,

@@ -326,3 +326,15 @@ def logout(
         confirmed = True
         request = submission
     raise FlowError(f"no redirect to {post_logout_redirect_uri} after {MAX_STEPS} steps")
+
+
+def prepared(http: httpx.Client, page_url: str, fields: dict[str, str]) -> Submission:
+    """Load `page_url` in `http` (so its CSRF cookie is set) and fill in its one POST form
+    that has all of `fields`, keeping the form's hidden inputs."""
+    loaded = http.get(page_url)
+    [form] = [
+        f
+        for f in parse_forms(loaded.text, str(loaded.url))
+        if f.method == "POST" and {i.name for i in f.inputs} >= set(fields)
+    ]
+    return Submission(form.method, form.action, [*form.hidden(), *fields.items()])

@@ -57,13 +57,17 @@ def server_env(data_dir: Path, database_url: str, port: int, **extra: str) -> di
 
 
 @contextlib.contextmanager
-def run_server(data_dir: Path, database_url: str, **extra_env: str) -> Iterator[LiveServer]:
+def run_server(
+    data_dir: Path, database_url: str, log_name: str = "server.log", **extra_env: str
+) -> Iterator[LiveServer]:
+    """`kluis serve` on a free port. Two servers may share `data_dir` (and so the development
+    secret and keys) and a database, as two app processes of one deployment do."""
     port = free_port()
     env = server_env(data_dir, database_url, port, **extra_env)
     data_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     subprocess.run([KLUIS, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
-    log_path = data_dir / "server.log"
+    log_path = data_dir / log_name
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             [KLUIS, "serve"], env=env, stdout=log_file, stderr=subprocess.STDOUT

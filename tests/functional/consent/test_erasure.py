@@ -282,7 +282,7 @@ def test_cli_deletes_by_email_and_lists_and_shows_requests(
     resident: Resident,
     signed_in: dict[str, dict[str, Any]],
 ) -> None:
-    runtime.accounts.limiter.record_failure(session, EMAIL, "203.0.113.9")
+    runtime.accounts.limiter.reserve(session, EMAIL, "203.0.113.9")  # a failed login
     session.commit()
     runner = CliRunner()
     refused = runner.invoke(

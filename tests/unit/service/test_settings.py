@@ -110,3 +110,14 @@ def test_cli_help_needs_no_configuration() -> None:
     assert result.exit_code == 0
     for command in ("db", "keys", "serve"):
         assert command in result.output
+
+
+def test_no_proxy_is_trusted_by_default_and_a_malformed_list_refuses_to_start(
+    tmp_path: Path,
+) -> None:
+    assert load_settings(data_dir=tmp_path).trusted_proxy_list == []
+    listed = load_settings(data_dir=tmp_path, trusted_proxies=" 127.0.0.1, 10.0.0.0/8 ,")
+    assert listed.trusted_proxy_list == ["127.0.0.1", "10.0.0.0/8"]
+    for bad in ("*", "proxy.example.nl", "10.0.0.0/33"):
+        with pytest.raises(SettingsError, match="KLUIS_TRUSTED_PROXIES"):
+            load_settings(data_dir=tmp_path, trusted_proxies=bad)

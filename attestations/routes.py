@@ -28,6 +28,7 @@ from attestations.metadata import (
 from attestations.qr import qr_png, qr_svg
 from attestations.statuslist import MEDIA_TYPE, status_list_token
 from attestations.types import TYPES
+from core import openapi
 from core.db import db_session
 from core.errors import NotFound
 from core.web import read_json_body
@@ -132,7 +133,20 @@ def nonce(request: Request, session: DbSession) -> JSONResponse:
     return JSONResponse({"c_nonce": c_nonce}, headers=NO_STORE)
 
 
-@router.post("/credential", name="vci_credential")
+@router.post(
+    "/credential",
+    name="vci_credential",
+    openapi_extra=openapi.json_body(
+        {
+            "credential_configuration_id": None,
+            "credential_identifier": None,
+            "proofs": {
+                "type": "object",
+                "properties": {"jwt": {"type": "array", "items": {"type": "string"}}},
+            },
+        }
+    ),
+)
 def credential(
     request: Request, session: DbSession, body: Annotated[Any, Depends(read_json_body)]
 ) -> JSONResponse:

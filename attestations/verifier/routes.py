@@ -41,6 +41,7 @@ from attestations.verifier.session import (
 )
 from attestations.verifier.waiting import events, long_poll, read_status, request_listener
 from attestations.verifier.x509 import request_signer
+from core import openapi
 from core.db import Database, db_session
 from core.errors import InvalidClient
 from core.web import read_json_body
@@ -134,7 +135,21 @@ def authenticate_platform(request: Request, session: Session, body: Any = None) 
 # --- the platform API ------------------------------------------------------------------------
 
 
-@router.post("/verifier/sessions", name="verifier_create_session", status_code=201)
+@router.post(
+    "/verifier/sessions",
+    name="verifier_create_session",
+    status_code=201,
+    openapi_extra=openapi.json_body(
+        {
+            "purpose": None,
+            "poll_id": None,
+            "dcql_query": {"type": "object"},
+            "client_assertion_type": openapi.CLIENT_AUTH_FIELDS["client_assertion_type"],
+            "client_assertion": None,
+        },
+        ["dcql_query", "purpose"],
+    ),
+)
 def create(request: Request, session: DbSession, body: JsonBody) -> JSONResponse:
     client_id = authenticate_platform(request, session, body)
     if body is None:
@@ -238,7 +253,13 @@ def serve_request_object(request: Request, session_id: str, session: DbSession) 
     return Response(token, media_type=MEDIA_TYPE, headers=NO_STORE)
 
 
-@router.post("/verifier/response", name="verifier_response")
+@router.post(
+    "/verifier/response",
+    name="verifier_response",
+    openapi_extra=openapi.form_body(
+        {"state": None, "vp_token": None, "error": None, "error_description": None}
+    ),
+)
 def response(request: Request, session: DbSession, form: FormBody) -> JSONResponse:
     """OpenID4VP §8.2: 200 with a JSON object once the response has been processed."""
     if form is None:

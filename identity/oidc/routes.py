@@ -16,7 +16,7 @@ from attestations.config import PRE_AUTH_GRANT
 from attestations.routes import pre_authorized_token
 from consent.audit import record
 from consent.ledger import record_decision
-from core import csrf
+from core import csrf, openapi
 from core.db import db_session, utcnow
 from core.errors import AccessDenied, InvalidRequest, InvalidToken, OAuthError, UnsupportedGrantType
 from core.tokens import token_hash
@@ -59,6 +59,59 @@ router = APIRouter(tags=["openid-connect"])
 DbSession = Annotated[Session, Depends(db_session)]
 OAUTH_PATHS = {"/token", "/userinfo", "/introspect", "/revoke", "/connect/register"}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+AUTHORIZATION_FIELDS = {
+    "response_type": openapi.enum("code"),
+    "client_id": None,
+    "redirect_uri": None,
+    "scope": None,
+    "state": None,
+    "nonce": None,
+    "code_challenge": None,
+    "code_challenge_method": openapi.enum("S256"),
+    "prompt": None,
+    "max_age": None,
+    "claims": None,
+    "acr_values": None,
+    "ui_locales": None,
+    "login_hint": None,
+    "id_token_hint": None,
+}
+TOKEN_FIELDS = {
+    "grant_type": openapi.enum(
+        "authorization_code",
+        "refresh_token",
+        "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+    ),
+    "code": None,
+    "redirect_uri": None,
+    "code_verifier": None,
+    "refresh_token": None,
+    "scope": None,
+    "pre-authorized_code": None,
+    "tx_code": None,
+    **openapi.CLIENT_AUTH_FIELDS,
+}
+TOKEN_REFERENCE_FIELDS = {
+    "token": None,
+    "token_type_hint": openapi.enum("access_token", "refresh_token"),
+    **openapi.CLIENT_AUTH_FIELDS,
+}
+REGISTRATION_FIELDS = {
+    "redirect_uris": {"type": "array", "items": {"type": "string"}},
+    "post_logout_redirect_uris": {"type": "array", "items": {"type": "string"}},
+    "client_name": None,
+    "token_endpoint_auth_method": openapi.enum("client_secret_basic", "private_key_jwt", "none"),
+    "grant_types": {"type": "array", "items": {"type": "string"}},
+    "response_types": {"type": "array", "items": {"type": "string"}},
+    "jwks_uri": None,
+    "jwks": {"type": "object"},
+    "sector_identifier_uri": None,
+    "subject_type": openapi.enum("pairwise", "public"),
+    "backchannel_logout_uri": None,
+    "events_uri": None,
+}
 
 
 def provider_of(request: Request) -> Provider:
@@ -213,7 +266,11 @@ def _proceed(
     return _with_binding_cookie(request, response)
 
 
-@router.api_route("/authorize", methods=["GET", "POST"], name="authorize")
+# one registration per method, so each has its own OpenAPI operation id
+@router.get("/authorize", name="authorize", openapi_extra=openapi.query(AUTHORIZATION_FIELDS))
+@router.post(
+    "/authorize", name="authorize_post", openapi_extra=openapi.form_body(AUTHORIZATION_FIELDS)
+)
 def authorize(request: Request, session: DbSession, params: ParamsDep) -> Response:
     provider = provider_of(request)
     if params.error is not None:
@@ -294,7 +351,13 @@ def authorize_continue(request: Request, request_id: str, session: DbSession) ->
     return _proceed(request, session, provider, p, browser, row)
 
 
-@router.post("/authorize/continue/{request_id}", name="authorize_decide")
+@router.post(
+    "/authorize/continue/{request_id}",
+    name="authorize_decide",
+    openapi_extra=openapi.form_body(
+        {"csrf_token": None, "decision": openapi.enum("allow", "deny"), "claims": None}
+    ),
+)
 def authorize_decide(
     request: Request, request_id: str, session: DbSession, pairs: FormListDep
 ) -> Response:
@@ -363,7 +426,12 @@ async def read_json(request: Request) -> Any:
         return None
 
 
-@router.post("/connect/register", name="register_client", status_code=201)
+@router.post(
+    "/connect/register",
+    name="register_client",
+    status_code=201,
+    openapi_extra=openapi.json_body(REGISTRATION_FIELDS),
+)
 def register(
     request: Request, session: DbSession, metadata: Annotated[Any, Depends(read_json)]
 ) -> JSONResponse:
@@ -392,7 +460,7 @@ def openid_configuration(request: Request) -> JSONResponse:
     )
 
 
-@router.post("/token", name="token")
+@router.post("/token", name="token", openapi_extra=openapi.form_body(TOKEN_FIELDS, ["grant_type"]))
 def token(request: Request, session: DbSession, params: ParamsDep) -> JSONResponse:
     provider = provider_of(request)
     form = params.require_form()
@@ -425,7 +493,9 @@ def _bearer(request: Request, params: Params) -> str:
     raise InvalidToken("a bearer access token is required")
 
 
-@router.api_route("/userinfo", methods=["GET", "POST"], name="userinfo")
+# one registration per method, so each has its own OpenAPI operation id
+@router.get("/userinfo", name="userinfo")
+@router.post("/userinfo", name="userinfo_post")
 def userinfo(request: Request, session: DbSession, params: ParamsDep) -> JSONResponse:
     """OIDC Core §5.3: `sub` plus the requested claims under active consent."""
     provider = provider_of(request)
@@ -454,7 +524,11 @@ def userinfo(request: Request, session: DbSession, params: ParamsDep) -> JSONRes
     return JSONResponse(body, headers=NO_STORE)
 
 
-@router.post("/introspect", name="introspect")
+@router.post(
+    "/introspect",
+    name="introspect",
+    openapi_extra=openapi.form_body(TOKEN_REFERENCE_FIELDS, ["token"]),
+)
 def introspect(request: Request, session: DbSession, params: ParamsDep) -> JSONResponse:
     """RFC 7662. A client learns only about its own tokens; anything else is inactive."""
     provider = provider_of(request)
@@ -484,7 +558,9 @@ def introspect(request: Request, session: DbSession, params: ParamsDep) -> JSONR
     )
 
 
-@router.post("/revoke", name="revoke")
+@router.post(
+    "/revoke", name="revoke", openapi_extra=openapi.form_body(TOKEN_REFERENCE_FIELDS, ["token"])
+)
 def revoke(request: Request, session: DbSession, params: ParamsDep) -> Response:
     """RFC 7009: always 200 for a well-formed request, whether or not the token existed."""
     provider = provider_of(request)
@@ -518,7 +594,9 @@ def _finish_logout(
     return response
 
 
-@router.api_route("/logout", methods=["GET", "POST"], name="end_session")
+# one registration per method, so each has its own OpenAPI operation id
+@router.get("/logout", name="end_session")
+@router.post("/logout", name="end_session_post")
 def logout(request: Request, session: DbSession, raw: ParamsDep) -> Response:
     """OIDC RP-Initiated Logout 1.0 §2. Without a hint for this very session we ask the
     resident to confirm, so a third-party page cannot log them out."""

@@ -4,6 +4,7 @@ problems and OAuth errors turned into responses in one place), templates and mid
 from __future__ import annotations
 
 import contextlib
+import importlib.resources
 import logging
 import threading
 import time
@@ -163,6 +164,17 @@ def _outbox_loop(runtime: Runtime, stop: threading.Event) -> None:
         stop.wait(runtime.settings.outbox_interval)
 
 
+def _mount_api_docs(app: FastAPI) -> None:
+    """`/api/docs`: Swagger UI from the `fastapi-offline` package's files (nothing is loaded
+    from a CDN), started by `/static/api-docs.js` (no inline script)."""
+    assets = Path(str(importlib.resources.files("fastapi_offline") / "static"))
+    app.mount("/api/docs/assets", StaticFiles(directory=assets), name="api_docs_assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs(request: Request) -> Response:
+        return render(request, "api_docs.html", {"openapi_url": app.openapi_url})
+
+
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     runtime = build_runtime(settings, database)
     return create_app_from_runtime(runtime)
@@ -174,7 +186,13 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
         lifespan=_lifespan,
         title="Kluis",
         version="0.1.0",
-        docs_url="/api/docs" if not settings.production else None,
+        description=(
+            "The OpenID Connect provider, the OpenID4VCI credential issuer and the OpenID4VP "
+            "verifier API of Kluis. How a platform connects and verifies residents is described "
+            "in the README; the OAuth endpoints answer errors as RFC 6749 §5.2 objects, the "
+            "others as RFC 9457 problems."
+        ),
+        docs_url=None,  # served below from packaged assets, under the strict CSP
         redoc_url=None,
         openapi_url="/api/openapi.json",
         dependencies=[Depends(refuse_unsafe_input)],
@@ -202,6 +220,8 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
     if settings.trusted_proxy_list:  # outermost: every layer sees the forwarded client address
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    if not settings.production:
+        _mount_api_docs(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> PlainTextResponse:

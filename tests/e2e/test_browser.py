@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -48,6 +49,23 @@ def axe_violations(page: Any, axe_script: str) -> list[dict[str, Any]]:
         "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']})"
     )
     return [v for v in result["violations"] if v["impact"] in SERIOUS]
+
+
+WIDTHS = (320, 375, 1280)
+SHOTS = os.environ.get("KLUIS_SCREENSHOT_DIR")  # set it to look at the pages
+
+
+def sideways_scroll(page: Any, name: str) -> dict[int, int]:
+    """How far `page` scrolls sideways at each of WIDTHS (0 is right); with
+    KLUIS_SCREENSHOT_DIR set, a screenshot at each width."""
+    found = {}
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        found[width] = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+        if SHOTS:
+            page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    return {w: px for w, px in found.items() if px > 0}
 
 
 @pytest.fixture
@@ -115,6 +133,7 @@ def test_register_login_consent_redirect_in_chromium(
         )
     )
     email, password = "browser.bewoner@example.org", "een lang wachtwoord 42"
+    overflow: dict[str, dict[int, int]] = {}
     audits: dict[str, list[dict[str, Any]]] = {}
 
     with sync_playwright() as pw:
@@ -124,6 +143,7 @@ def test_register_login_consent_redirect_in_chromium(
 
         page.goto(live_server.url + "/register")
         audits["register"] = axe_violations(page, axe_script)
+        overflow["register"] = sideways_scroll(page, "register")
         page.fill("input[name=email]", email)
         page.fill("input[name=password]", password)
         page.click("button[type=submit]")
@@ -138,11 +158,13 @@ def test_register_login_consent_redirect_in_chromium(
         page.goto(authorize)
         assert "/login" in page.url
         audits["login"] = axe_violations(page, axe_script)
+        overflow["login"] = sideways_scroll(page, "login")
         page.fill("#login-form input[name=email]", email)
         page.fill("#login-form input[name=password]", password)
         page.click("#login-form button[type=submit]")
         page.wait_for_selector("#consent-form")
         audits["consent"] = axe_violations(page, axe_script)
+        overflow["consent"] = sideways_scroll(page, "consent")
         assert page.locator("html").get_attribute("lang") == "nl"
         page.check("input[name=claims][value=email]")
         page.click("button[name=decision][value=allow]")
@@ -155,14 +177,18 @@ def test_register_login_consent_redirect_in_chromium(
         assert page.locator("h1").inner_text() == "Mijn account"
         assert page.locator("table tbody tr").count() == 1
         audits["account"] = axe_violations(page, axe_script)
+        overflow["account"] = sideways_scroll(page, "account")
         page.goto(live_server.url + "/account/consents")
         assert page.locator("h1").inner_text() == "Mijn toestemmingen"
         assert page.locator("[data-claim=email][data-state=given]").count() == 1
         audits["consents"] = axe_violations(page, axe_script)
+        overflow["consents"] = sideways_scroll(page, "consents")
         page.goto(live_server.url + "/account/delete")
         audits["delete"] = axe_violations(page, axe_script)
+        overflow["delete"] = sideways_scroll(page, "delete")
         page.goto(live_server.url + "/account/erase-field")
         audits["erase-field"] = axe_violations(page, axe_script)
+        overflow["erase-field"] = sideways_scroll(page, "erase-field")
 
         other = "andere.bewoner@example.org"
         live_server.cli("accounts", "add", "--email", other, "--password", password)
@@ -172,6 +198,7 @@ def test_register_login_consent_redirect_in_chromium(
             page.goto(f"{live_server.url}/steward/{view}")
             assert page.locator("h1").inner_text() == "Gegevensbeheer"
             audits[f"steward-{view}"] = axe_violations(page, axe_script)
+            overflow[f"steward-{view}"] = sideways_scroll(page, f"steward-{view}")
         assert page.locator("tr[data-event]").count() > 0
         browser.close()
 
@@ -180,4 +207,5 @@ def test_register_login_consent_redirect_in_chromium(
     assert query["state"] == ["s-123"] and query["iss"] == [live_server.url] and query["code"]
     for name, violations in audits.items():
         assert violations == [], f"{name}: {[(v['id'], v['impact']) for v in violations]}"
+    assert {name: px for name, px in overflow.items() if px} == {}, "pages scroll sideways"
     assert verifier  # the code is exchanged by the client-library tests

@@ -84,12 +84,18 @@ def _label(provider: Provider, claim: str, lang: str) -> str:
     return provider.claims.label(claim, lang)
 
 
-def _purpose(purpose: str, lang: str) -> str:
+def _purpose(purpose: str, described: str, lang: str) -> str:
+    """What the consent was for, as the resident was told: the poll, else the platform's
+    own words recorded with the consent, else Kluis's text for the purpose (never a key)."""
     if purpose.startswith(POLL_PURPOSE_PREFIX):  # consent per poll: name the poll
         return i18n.translate(
             lang, "consent.purpose.poll", poll=purpose[len(POLL_PURPOSE_PREFIX) :]
         )
-    return i18n.translate(lang, f"consent.purpose.{purpose}")
+    if described.strip():
+        return described.strip()
+    key = f"consent.purpose.{purpose}"
+    text = i18n.translate(lang, key)
+    return i18n.translate(lang, "consent.purpose.service-provision") if text == key else text
 
 
 def _platforms(session: Session, provider: Provider, account_id: str, lang: str) -> list[Platform]:
@@ -100,7 +106,7 @@ def _platforms(session: Session, provider: Provider, account_id: str, lang: str)
             Row(
                 claim=s.record.claim,
                 label=_label(provider, s.record.claim, lang),
-                purpose=_purpose(s.record.purpose, lang),
+                purpose=_purpose(s.record.purpose, s.record.purpose_description, lang),
                 state=s.state,
                 since=s.changed_at,
             )

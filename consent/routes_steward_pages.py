@@ -19,8 +19,9 @@ from consent.steward import EntryFilter, consent_overview, erasure_overview, lis
 from consent.steward_access import Steward, audit_read, page_steward
 from core.db import db_session, utcnow
 from core.errors import InvalidInput
-from core.web import render
+from core.web import page_language, render
 from identity.accounts.sessions import current_session
+from identity.oidc.clients import get_client
 
 router = APIRouter(prefix="/steward", tags=["steward"], include_in_schema=False)
 SessionDep = Annotated[Session, Depends(db_session)]
@@ -68,7 +69,16 @@ def consents_page(request: Request, session: SessionDep) -> Response:
         return steward
     counts = consent_overview(session)
     _read(request, session, steward, "consent.overview")
-    return _page(request, "consent/steward_consents.html", {"counts": counts})
+    clients = {c.client_id: get_client(session, c.client_id) for c in counts}
+    names = {cid: client.name for cid, client in clients.items() if client is not None}
+    claims = request.app.state.oidc.claims
+    lang = page_language(request)
+    context = {
+        "counts": counts,
+        "names": names,
+        "claim_label": lambda claim: claims.label(claim, lang),
+    }
+    return _page(request, "consent/steward_consents.html", context)
 
 
 def _moment(value: str) -> dt.datetime | None:

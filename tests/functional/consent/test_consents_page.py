@@ -167,3 +167,29 @@ def test_receipt_for_unknown_platform_or_without_login_is_refused(
     assert client.get(f"{PAGE}/receipt/{other.client_id}").status_code == 404
     client.cookies.clear()
     assert client.get(f"{PAGE}/receipt/{rp.client_id}", follow_redirects=False).status_code == 303
+
+
+def test_each_row_says_what_the_platform_said_it_was_for_never_a_key(
+    client: TestClient, session: Session, rp: RP, resident: Resident
+) -> None:
+    from attestations.wallet.approve import _purpose_id
+    from consent.ledger import record_decision
+
+    # a presentation by the built-in wallet to the same platform, for its stated purpose
+    record_decision(
+        session,
+        account_id=resident.account_id,
+        subject_ref=None,
+        client_id=rp.client_id,
+        given=["postcode_area"],
+        refused=[],
+        purpose=_purpose_id("Stemmen over het buurtbudget"),
+        purpose_description="Stemmen over het buurtbudget",
+        method="kluis-wallet",
+    )
+    session.commit()
+    page = client.get(PAGE).text
+    rows = dict(re.findall(r'data-claim="([^"]+)".*?data-label="Doel">([^<]*)<', page, re.S))
+    assert rows["email"] == "Om je aan te melden bij het buurtplatform"  # the client's --purpose
+    assert rows["postcode_area"] == "Stemmen over het buurtbudget"
+    assert "consent.purpose" not in page

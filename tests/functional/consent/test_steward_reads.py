@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
@@ -159,6 +160,14 @@ def test_consent_overview_counts_per_platform_claim_and_state(
     page = client.get("/steward/consents")
     assert page.status_code == 200 and 'data-claim="email"' in page.text
     assert RESIDENT_EMAIL not in page.text and "Jan Smit" not in page.text
+    # the platform by its name and the field by its label, as the resident saw them
+    cells = re.findall(
+        r'data-claim="email" data-state="given">\s*<td[^>]*>([^<]*)</td><td[^>]*>([^<]*)<',
+        page.text,
+    )
+    (platform_cell, field_cell), *_ = cells
+    assert platform_cell == "Buurtplatform"  # make_rp's name, not its kc_… id
+    assert field_cell == "Je e-mailadres (en of het bevestigd is)"
 
 
 def test_audit_page_filters_and_audits(

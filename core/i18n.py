@@ -77,6 +77,17 @@ register(
             "en": "Kluis manages your login, your attestations and your consents for the "
             "platforms in your neighbourhood. You share only what you choose.",
         },
+        "nav.main": {"nl": "Menu", "en": "Menu"},
+        "nav.account": {"nl": "Mijn account", "en": "My account"},
+        "nav.logout": {"nl": "Uitloggen", "en": "Log out"},
+        "nav.login": {"nl": "Inloggen", "en": "Log in"},
+        "home.login": {"nl": "Inloggen", "en": "Log in"},
+        "home.register": {"nl": "Account maken", "en": "Create an account"},
+        "home.account": {"nl": "Naar mijn account", "en": "Go to my account"},
+        "home.platforms": {
+            "nl": "Log je in bij een buurtplatform? Dan stuurt dat platform je vanzelf hierheen.",
+            "en": "Logging in to a neighbourhood platform? It sends you here by itself.",
+        },
         "error.title": {"nl": "Er ging iets mis", "en": "Something went wrong"},
         "error.request_id": {"nl": "Referentie", "en": "Reference"},
         "error.back": {"nl": "Terug naar het begin", "en": "Back to the start"},

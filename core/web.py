@@ -14,6 +14,8 @@ from core import csrf, i18n
 from core.errors import Forbidden
 from core.logging import request_id_var
 
+SESSION_COOKIE = "kluis_session"  # the resident's browser session (identity.accounts.sessions)
+
 
 class Templates:
     def __init__(self, packages: Iterable[str], csrf_key: bytes, secure_cookies: bool) -> None:
@@ -63,6 +65,8 @@ def render(
         csrf_field=csrf.CSRF_FIELD,
         csrf_token=csrf.token_for(templates.csrf_key, cookie_value),
         request_id=request_id_var.get(),
+        # the header's account and logout links; a stale cookie only leads to the login page
+        signed_in=SESSION_COOKIE in request.cookies,
         **(context or {}),
     )
     response = HTMLResponse(html, status_code=status_code)

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from consent.audit import record
 from core.db import utcnow
 from core.tokens import token_hash
+from core.web import SESSION_COOKIE as SESSION_COOKIE  # defined low, for the page header
 from identity.accounts.models import Account, AccountStatus, BrowserSessionRecord
 from keys import SubjectKeys
 
-SESSION_COOKIE = "kluis_session"
 ACR_PASSWORD = "urn:kluis:acr:password"  # noqa: S105 (an ACR value, not a password)
 AMR_PASSWORD = "pwd"  # noqa: S105 (RFC 8176 method name)
 # Login by QR: the wallet proved possession of the key its Kluis credential is bound to

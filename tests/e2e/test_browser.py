@@ -141,6 +141,10 @@ def test_register_login_consent_redirect_in_chromium(
         context = browser.new_context(bypass_csp=True, locale="nl-NL")
         page = context.new_page()
 
+        page.goto(live_server.url + "/")
+        assert page.locator("main a[href='/register']").count() == 1
+        audits["home"] = axe_violations(page, axe_script)
+        overflow["home"] = sideways_scroll(page, "home")
         page.goto(live_server.url + "/register")
         audits["register"] = axe_violations(page, axe_script)
         overflow["register"] = sideways_scroll(page, "register")

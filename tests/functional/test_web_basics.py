@@ -6,8 +6,10 @@ import logging
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from core.errors import InvalidGrant, NotFound
+from service.runtime import Runtime
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -168,3 +170,30 @@ def test_log_formatter_redacts_personal_fields() -> None:
     record = logging.makeLogRecord({"msg": "x", "email": "jan@example.org", "kid": "k1"})
     line = JsonFormatter().format(record)
     assert "jan@example.org" not in line and '"kid": "k1"' in line
+
+
+def test_the_home_page_and_header_lead_somewhere_for_visitors_and_residents(
+    client: TestClient, runtime: Runtime, session: Session
+) -> None:
+    import re
+
+    from tests.support.oidc import make_resident
+
+    visitor = client.get("/").text
+    assert 'href="/login"' in visitor and 'href="/register"' in visitor
+    assert 'action="/logout-local"' not in visitor
+    english = client.get("/?lang=en").text
+    assert "Create an account" in english and "Log in" in english
+
+    make_resident(runtime, session, client)
+    resident = client.get("/account/consents").text  # any page: the header is the same
+    assert 'href="/account"' in resident and 'action="/logout-local"' in resident
+    assert 'href="/account"' in client.get("/").text
+    [token] = re.findall(
+        r'<form method="post" action="/logout-local" class="inline-form">\s*'
+        r'<input type="hidden" name="csrf_token" value="([^"]+)"',
+        resident,
+    )
+    out = client.post("/logout-local", data={"csrf_token": token}, follow_redirects=False)
+    assert out.status_code == 303
+    assert client.get("/account", follow_redirects=False).status_code == 303  # logged out

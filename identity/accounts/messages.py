@@ -95,6 +95,17 @@ register(
             "en": "We have sent an e-mail to the address you gave. Follow the link in it to "
             "confirm your account. Nothing arrived? Please check your spam folder too.",
         },
+        "accounts.register.resend.title": {"nl": "Niets gekregen?", "en": "Nothing arrived?"},
+        "accounts.register.resend.submit": {
+            "nl": "Stuur de link opnieuw",
+            "en": "Send the link again",
+        },
+        "accounts.register.resent.body": {
+            "nl": "Als er een account op dit adres wacht, hebben we een nieuwe link gestuurd. "
+            "Kijk ook bij je ongewenste e-mail.",
+            "en": "If an account is waiting for this address, we have sent a new link. Please "
+            "check your spam folder too.",
+        },
         "accounts.verify.failed.title": {
             "nl": "Deze link werkt niet",
             "en": "This link does not work",

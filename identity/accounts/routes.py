@@ -27,7 +27,7 @@ from identity.accounts.errors import (
 from identity.accounts.login import log_in, log_out, safe_return_to
 from identity.accounts.routes_recovery import router as recovery_router
 from identity.accounts.routes_wallet import router as wallet_router
-from identity.accounts.service import register_account, verify_email
+from identity.accounts.service import register_account, resend_verification, verify_email
 from identity.accounts.sessions import (
     SESSION_COOKIE,
     clear_session_cookie,
@@ -169,8 +169,8 @@ def logout_local(
 
 @router.get("/register")
 def register_form(request: Request, return_to: str = "/", status: str = "") -> Response:
-    if status == "sent":
-        return message_page(request, "accounts.register.sent.title", "accounts.register.sent.body")
+    if status in ("sent", "resent"):
+        return render(request, "accounts/register_sent.html", {"resent": status == "resent"})
     context = {"return_to": safe_return_to(return_to), "email": "", "name": "", "errors": {}}
     return render(request, "accounts/register.html", context)
 
@@ -203,6 +203,22 @@ def register_submit(
         return render(request, "accounts/register.html", context, status_code=400)
     session.commit()
     return see_other("/register?status=sent")
+
+
+@router.post("/register/resend")
+def register_resend(
+    request: Request,
+    session: SessionDep,
+    accounts: AccountsDep,
+    email: FormStr = "",
+    csrf_token: FormStr = "",
+) -> Response:
+    """A new confirmation link; the answer is the same whether or not the address has an
+    account waiting (and at most one mail per cooldown goes out)."""
+    check_csrf(request, {"csrf_token": csrf_token})
+    resend_verification(accounts, session, email, page_language(request))
+    session.commit()
+    return see_other("/register?status=resent")
 
 
 @router.get("/verify-email")

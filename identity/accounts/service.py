@@ -303,6 +303,22 @@ def send_verification(
     mails.send_verification(accounts.mailer, email, link, lang)
 
 
+def resend_verification(
+    accounts: Accounts, session: Session, email: str, lang: str, return_to: str | None = None
+) -> None:
+    """ "Nothing arrived?": mail a new link if an account waits for `email` to be confirmed
+    and none went out within the mail cooldown. The caller answers the same either way, so
+    the page reveals nothing about which addresses have accounts."""
+    account = find_by_email(accounts, session, normalize_email(email))
+    if account is None or account.email_verified or account.status == AccountStatus.DISABLED:
+        return
+    if accounts.recently_mailed(session, account.id, TokenPurpose.VERIFY_EMAIL):
+        return
+    address = account_email(session, accounts.subject_keys, account)
+    if address is not None:
+        send_verification(accounts, session, account, address, lang, return_to)
+
+
 def verify_email(accounts: Accounts, session: Session, token: str) -> Account:
     """Confirm the address the link was sent to. `InvalidToken` if unknown, used or old."""
     account_id = tokens.consume(session, TokenPurpose.VERIFY_EMAIL, token)

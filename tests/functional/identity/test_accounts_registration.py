@@ -245,3 +245,33 @@ def test_personal_data_never_reaches_logs_or_the_audit_log(
         for secret in (EMAIL.lower(), "onbekend@example.org", NAME.lower(), "klaas"):
             assert secret not in lowered, text
         assert STRONG_PASSWORD not in text and "helemaal fout" not in text
+
+
+def test_check_your_inbox_offers_a_new_link_and_says_the_same_for_any_address(
+    client: TestClient, accounts: Accounts, settings: Settings
+) -> None:
+    assert register(client, EMAIL).headers["location"] == "/register?status=sent"
+    sent_page = client.get("/register?status=sent").text
+    assert 'action="/register/resend"' in sent_page and "Niets gekregen?" in sent_page
+
+    def resend(address: str) -> str:
+        response = post_form(
+            client, "/register/resend", {"email": address}, csrf_from="/register?status=sent"
+        )
+        assert response.status_code == 303
+        assert response.headers["location"] == "/register?status=resent"
+        return client.get(response.headers["location"]).text
+
+    # within the cooldown: no second mail, and the same answer as for an unknown address
+    assert resend(EMAIL) == resend("niemand@example.org")
+    assert len(outbox(settings.mail_outbox_dir)) == 1
+    with time_machine.travel(utcnow() + accounts.mail_cooldown + dt.timedelta(seconds=1)):
+        page = resend(EMAIL.upper())  # typed differently: the same address
+        assert "nieuwe link gestuurd" in page
+        _first, second = outbox(settings.mail_outbox_dir)
+        fresh = client.get(relative(link_in(second, "/verify-email")), follow_redirects=False)
+        assert fresh.status_code == 303
+    # a confirmed address gets no more links, however long one waits
+    with time_machine.travel(utcnow() + 3 * accounts.mail_cooldown):
+        resend(EMAIL)
+        assert len(outbox(settings.mail_outbox_dir)) == 2

@@ -94,6 +94,25 @@ def received(session: Session, account_id: str, field: str) -> dict[str, tuple[s
     return {client_id: tuple(sorted(found[client_id])) for client_id in sorted(found)}
 
 
+def fields_held(session: Session, account: Account) -> list[str]:
+    """The fields Kluis holds something of for the resident (what the erase-field page
+    offers): the name if one is stored, and each attestation type with a live attestation,
+    an open offer or a copy in the built-in wallet."""
+    held = ["name"] if account.name_enc else []
+    for field in sorted(ATTESTATION_FIELDS):
+        issued = select(IssuedCredential.id).where(
+            IssuedCredential.account_id == account.id,
+            IssuedCredential.type == field,
+            IssuedCredential.revoked_at.is_(None),
+        )
+        offered = select(CredentialOffer.id).where(
+            CredentialOffer.account_id == account.id, CredentialOffer.type == field
+        )
+        if session.scalar(issued.limit(1)) or session.scalar(offered.limit(1)):
+            held.append(field)
+    return held
+
+
 def _delete_field_data(
     session: Session, account: Account, field: str, actor: str
 ) -> tuple[int, int]:

@@ -88,6 +88,41 @@ register(
             "en": "Yes, delete my account",
         },
         "erasure.confirm.cancel": {"nl": "Nee, terug", "en": "No, go back"},
+        "erasure.preview.title": {"nl": "Wat er gebeurt", "en": "What will happen"},
+        "erasure.preview.platforms": {
+            "nl": "Deze platforms kregen gegevens van je en krijgen bericht dat ze die moeten "
+            "wissen:",
+            "en": "These platforms received data about you and will be told to erase it:",
+        },
+        "erasure.preview.no_platforms": {
+            "nl": "Geen enkel platform kreeg gegevens van je via Kluis.",
+            "en": "No platform received data about you through Kluis.",
+        },
+        "erasure.reconfirm.password": {"nl": "Je wachtwoord", "en": "Your password"},
+        "erasure.reconfirm.hint": {
+            "nl": "Vul je wachtwoord nog een keer in. Zo weten we dat jij het bent.",
+            "en": "Type your password once more, so that we know it is you.",
+        },
+        "erasure.reconfirm.recent_login": {
+            "nl": "Je account heeft geen wachtwoord. Dit kan alleen vlak nadat je bent "
+            "ingelogd (binnen 10 minuten).",
+            "en": "Your account has no password. You can do this only shortly after logging "
+            "in (within 10 minutes).",
+        },
+        "field_erasure.preview.told": {
+            "nl": "Kregen dit van je en krijgen bericht: {platforms}",
+            "en": "Received this and will be told: {platforms}",
+        },
+        "field_erasure.preview.nobody": {
+            "nl": "Geen platform kreeg dit van je.",
+            "en": "No platform received this.",
+        },
+        "field_erasure.nothing": {
+            "nl": "Kluis bewaart geen gegevens van je die je los kunt wissen: geen naam en geen "
+            "bewijzen.",
+            "en": "Kluis holds nothing about you that you can erase on its own: no name and no "
+            "attestations.",
+        },
         "erasure.done.title": {"nl": "Je account is verwijderd", "en": "Your account is deleted"},
         "erasure.done.home": {"nl": "Naar de startpagina", "en": "To the home page"},
         "erasure.manual.intro": {

@@ -4,6 +4,7 @@ And "erase one detail" (`/account/erase-field`): the same for one field, the acc
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -15,13 +16,19 @@ from consent import (
     messages_steward,  # noqa: F401 (registers the page texts)
 )
 from consent.erasure import erasure_deliveries, execute_erasure
-from consent.field_erasure import FIELDS, execute_field_erasure
+from consent.field_erasure import FIELDS, execute_field_erasure, fields_held, received
+from consent.ledger import consents_of
 from consent.models import ErasureRequest
 from core.db import db_session
 from core.errors import InvalidInput
 from core.web import check_csrf, render
+from identity.accounts import get_account
+from identity.accounts.errors import AccountError, LoginThrottled
+from identity.accounts.login import reconfirm
 from identity.accounts.routes_account import when
-from identity.accounts.sessions import clear_session_cookie, current_session
+from identity.accounts.sessions import BrowserSession, clear_session_cookie, current_session
+from identity.accounts.web import client_ip, errors_of
+from identity.oidc.clients import get_client
 from identity.oidc.provider import Provider
 
 router = APIRouter(tags=["consent"], include_in_schema=False)
@@ -34,18 +41,55 @@ def _login(return_to: str) -> Response:
     return RedirectResponse(f"/login?return_to={return_to}", status_code=303)
 
 
-@router.get(DELETE_PATH)
-def confirm_page(request: Request, session: SessionDep) -> Response:
-    if current_session(request, session) is None:
-        return _login(DELETE_PATH)
-    response = render(request, "consent/delete.html")
+def _names(session: Session, client_ids: Iterable[str]) -> list[str]:
+    clients = (get_client(session, c) for c in client_ids)
+    return sorted({c.name for c in clients if c is not None}, key=str.lower)
+
+
+def _confirm_page(
+    request: Request,
+    session: Session,
+    browser: BrowserSession,
+    template: str,
+    context: dict[str, object],
+    error: AccountError | None = None,
+) -> Response:
+    """A page that shows what will happen and asks for the password (or says a fresh login
+    is needed), with the error of a refused attempt; nothing has been erased then."""
+    account = get_account(session, browser.account_id)
+    full = {
+        **context,
+        "needs_password": account is not None and account.password_hash is not None,
+        "errors": errors_of(error) if error is not None else {},
+    }
+    status = 200 if error is None else 429 if isinstance(error, LoginThrottled) else 400
+    response = render(request, template, full, status_code=status)
+    if isinstance(error, LoginThrottled):
+        response.headers["Retry-After"] = str(error.retry_after)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
+def _delete_context(session: Session, account_id: str) -> dict[str, object]:
+    return {"platforms": _names(session, consents_of(session, account_id))}
+
+
+@router.get(DELETE_PATH)
+def confirm_page(request: Request, session: SessionDep) -> Response:
+    browser = current_session(request, session)
+    if browser is None:
+        return _login(DELETE_PATH)
+    context = _delete_context(session, browser.account_id)
+    return _confirm_page(request, session, browser, "consent/delete.html", context)
+
+
 @router.post(DELETE_PATH)
 def delete_account(
-    request: Request, session: SessionDep, confirm: FormStr = "", csrf_token: FormStr = ""
+    request: Request,
+    session: SessionDep,
+    confirm: FormStr = "",
+    password: FormStr = "",
+    csrf_token: FormStr = "",
 ) -> Response:
     check_csrf(request, {"csrf_token": csrf_token})
     browser = current_session(request, session)
@@ -53,6 +97,14 @@ def delete_account(
         return _login(DELETE_PATH)
     if confirm != "yes":
         return RedirectResponse("/account", status_code=303)
+    try:
+        reconfirm(
+            request.app.state.accounts, session, browser, password=password, ip=client_ip(request)
+        )
+    except AccountError as exc:
+        session.commit()  # a wrong password counts towards the login limits
+        context = _delete_context(session, browser.account_id)
+        return _confirm_page(request, session, browser, "consent/delete.html", context, exc)
     provider: Provider = request.app.state.oidc
     erasure = execute_erasure(
         session,
@@ -108,18 +160,31 @@ def _done_page(
 FIELD_PATH = "/account/erase-field"
 
 
+def _field_context(session: Session, account_id: str) -> dict[str, object]:
+    """The fields the resident has, each with the platforms that received it."""
+    account = get_account(session, account_id)
+    held = fields_held(session, account) if account is not None else []
+    return {
+        "fields": [(f, _names(session, received(session, account_id, f))) for f in held],
+    }
+
+
 @router.get(FIELD_PATH)
 def field_page(request: Request, session: SessionDep) -> Response:
-    if current_session(request, session) is None:
+    browser = current_session(request, session)
+    if browser is None:
         return _login(FIELD_PATH)
-    response = render(request, "consent/erase_field.html", {"fields": list(FIELDS)})
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    context = _field_context(session, browser.account_id)
+    return _confirm_page(request, session, browser, "consent/erase_field.html", context)
 
 
 @router.post(FIELD_PATH)
 def erase_field(
-    request: Request, session: SessionDep, field: FormStr = "", csrf_token: FormStr = ""
+    request: Request,
+    session: SessionDep,
+    field: FormStr = "",
+    password: FormStr = "",
+    csrf_token: FormStr = "",
 ) -> Response:
     """Erase one field of the resident's (name or an attestation type), tell the platforms."""
     check_csrf(request, {"csrf_token": csrf_token})
@@ -128,6 +193,14 @@ def erase_field(
         return _login(FIELD_PATH)
     if field not in FIELDS:
         raise InvalidInput(f"field must be one of: {', '.join(FIELDS)}")
+    try:
+        reconfirm(
+            request.app.state.accounts, session, browser, password=password, ip=client_ip(request)
+        )
+    except AccountError as exc:
+        session.commit()  # a wrong password counts towards the login limits
+        context = _field_context(session, browser.account_id)
+        return _confirm_page(request, session, browser, "consent/erase_field.html", context, exc)
     erasure = execute_field_erasure(
         session,
         request.app.state.oidc,

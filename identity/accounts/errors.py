@@ -48,6 +48,19 @@ class LoginThrottled(AccountError):
         self.retry_after = retry_after
 
 
+class WrongPassword(AccountError):
+    """The password typed to confirm an irreversible action is not the account's."""
+
+    message_key = "accounts.error.reconfirm_password"
+    field = "password"
+
+
+class FreshLoginRequired(AccountError):
+    """An account without a password confirms an irreversible action by a recent login."""
+
+    message_key = "accounts.error.fresh_login"
+
+
 class InvalidToken(AccountError):
     """The link or code is unknown, expired or already used (we do not say which)."""
 

@@ -12,6 +12,7 @@ The checks of a login, in order:
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from urllib.parse import urlsplit
@@ -19,13 +20,21 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from consent.audit import record
-from identity.accounts.errors import EmailNotVerified, InvalidCredentials, LoginThrottled
+from core.db import utcnow
+from identity.accounts.errors import (
+    EmailNotVerified,
+    FreshLoginRequired,
+    InvalidCredentials,
+    LoginThrottled,
+    WrongPassword,
+)
 from identity.accounts.models import Account, AccountStatus, TokenPurpose
 from identity.accounts.service import (
     HANDLE_PATTERN,
     Accounts,
     account_email,
     find_by_identifier,
+    get_account,
     send_verification,
 )
 from identity.accounts.sessions import (
@@ -39,6 +48,8 @@ from identity.accounts.sessions import (
 
 log = logging.getLogger("kluis.accounts")
 
+# an account without a password confirms an irreversible action by a login this recent
+RECONFIRM_WINDOW = dt.timedelta(minutes=10)
 MAX_RETURN_TO = 2048
 MAX_IDENTIFIER = 254
 # ASCII controls, space and backslash: browsers strip or reinterpret them (`/\evil`, `/\t/x`)
@@ -115,6 +126,30 @@ def log_in(
     ref = accounts.subject_ref(session, account.id)
     record(session, "login.succeeded", "resident", ref, {"amr": browser.amr})
     return browser
+
+
+def reconfirm(
+    accounts: Accounts, session: Session, browser: BrowserSession, *, password: str, ip: str
+) -> None:
+    """Before an irreversible action (deleting the account, erasing a field): the password
+    once more, so that a browser left logged in is not enough. The attempt counts towards the
+    login limits like a login does (committed before the check). An account without a
+    password must have logged in within RECONFIRM_WINDOW instead."""
+    account = get_account(session, browser.account_id)
+    if account is None or account.status != AccountStatus.ACTIVE.value:
+        raise InvalidCredentials()
+    if account.password_hash is None:
+        if utcnow() - browser.auth_time > RECONFIRM_WINDOW:
+            raise FreshLoginRequired()
+        return
+    reservation = accounts.limiter.reserve(session, account.handle, ip)
+    if isinstance(reservation, int):
+        raise LoginThrottled(reservation)
+    session.commit()
+    if not accounts.passwords.verify(account.password_hash, password):
+        record(session, "reconfirm.failed", "resident", accounts.subject_ref(session, account.id))
+        raise WrongPassword()
+    accounts.limiter.release(session, reservation)
 
 
 def end_previous_session(accounts: Accounts, session: Session, previous_sid: str | None) -> None:

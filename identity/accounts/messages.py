@@ -95,6 +95,14 @@ register(
             "en": "We have sent an e-mail to the address you gave. Follow the link in it to "
             "confirm your account. Nothing arrived? Please check your spam folder too.",
         },
+        "accounts.error.reconfirm_password": {
+            "nl": "Dat wachtwoord klopt niet. Er is niets gewist.",
+            "en": "That password is not right. Nothing has been erased.",
+        },
+        "accounts.error.fresh_login": {
+            "nl": "Log eerst opnieuw in en probeer het dan nog een keer. Er is niets gewist.",
+            "en": "Please log in again first, then try once more. Nothing has been erased.",
+        },
         "accounts.register.resend.title": {"nl": "Niets gekregen?", "en": "Nothing arrived?"},
         "accounts.register.resend.submit": {
             "nl": "Stuur de link opnieuw",

@@ -160,9 +160,10 @@ def withdraw(browser: httpx.Client, client_id: str, claim: str) -> None:
 
 
 def delete_my_account(browser: httpx.Client) -> str:
-    """The resident's own "delete my account"; returns the erasure request id."""
+    """The resident's own "delete my account", confirmed with the password; returns the
+    erasure request id."""
     page = browser.get("/account/delete")
-    form = {**form_of(page.text), "confirm": "yes"}
+    form = {**form_of(page.text), "confirm": "yes", "password": PASSWORD}
     answer = browser.post("/account/delete", data=form)
     assert answer.status_code == 303, answer.text
     return parse_qs(urlsplit(answer.headers["location"]).query)["ref"][0]

@@ -100,9 +100,13 @@ class FileOutbox:
         self.directory = directory
         self.sender = sender
         directory.mkdir(parents=True, exist_ok=True)
+
+    def announce(self) -> None:
+        """Say once, when the service starts, that mail is not delivered (not on every CLI
+        call, which builds a mailer too)."""
         log.warning(
             "development mail outbox in use: mail is written to files, not sent",
-            extra={"outbox": str(directory), "hint": "set KLUIS_SMTP_HOST to deliver mail"},
+            extra={"outbox": str(self.directory), "hint": "set KLUIS_SMTP_HOST to deliver mail"},
         )
 
     def send(self, to: str, subject: str, body: str) -> None:

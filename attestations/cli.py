@@ -59,7 +59,21 @@ def attestations_cli() -> None:
     """Credential offers (OpenID4VCI) and issued credentials."""
 
 
-@attestations_cli.command("offer")
+def _claims_help() -> str:
+    """The `--claims` members of every type, for `kluis attestations offer --help`."""
+    lines = ["Claims per --type (the JSON object given with --claims):", ""]
+    for type_id, spec in TYPES.items():
+        lines += ["\b", f"{type_id} ({spec.name['en']})"]
+        for member in spec.inputs:
+            need = "required" if member.required else "optional"
+            lines.append(f"  {member.name:<17} {need}: {member.allowed}")
+        if spec.example is not None:
+            lines.append(f"  example: --claims '{json.dumps(spec.example)}'")
+        lines.append("")
+    return "\n".join(lines)
+
+
+@attestations_cli.command("offer", epilog=_claims_help())
 @click.option("--account", "identifier", required=True, help="Account id or e-mail address.")
 @click.option("--type", "type_id", required=True, type=click.Choice(list(TYPES)))
 @click.option("--claims", "claims_json", required=True, help="The claims as a JSON object.")

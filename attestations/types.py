@@ -38,6 +38,15 @@ class ClaimSpec:
 
 
 @dataclass(frozen=True)
+class InputSpec:
+    """One member of the operator's `--claims` object for a type, as `--help` lists it."""
+
+    name: str
+    allowed: str  # which values are accepted (operator documentation, English)
+    required: bool = True
+
+
+@dataclass(frozen=True)
 class CredentialType:
     id: str
     name: Labels
@@ -45,6 +54,8 @@ class CredentialType:
     claims: tuple[ClaimSpec, ...]
     validity: dt.timedelta
     build: Callable[[Mapping[str, Any], dt.date], JsonObject]
+    inputs: tuple[InputSpec, ...] = ()
+    example: Mapping[str, Any] | None = None  # a valid `--claims` object
 
     @property
     def disclosable(self) -> tuple[IssuerPath, ...]:
@@ -187,6 +198,18 @@ TYPES: dict[str, CredentialType] = {
             ),
             validity=YEAR,
             build=_postcode_claims,
+            inputs=(
+                InputSpec("postcode", 'a Dutch postcode, "1087 AB" (spaces and case free)'),
+                InputSpec("municipality", '{"code": CBS code "GMnnnn", "name": its name}'),
+                InputSpec(
+                    "residence_source", "how it was established: " + ", ".join(RESIDENCE_SOURCES)
+                ),
+            ),
+            example={
+                "postcode": "1087 AB",
+                "municipality": {"code": "GM0363", "name": "Amsterdam"},
+                "residence_source": "registry",
+            },
         ),
         CredentialType(
             id="age",
@@ -204,6 +227,15 @@ TYPES: dict[str, CredentialType] = {
             ),
             validity=YEAR,
             build=_age_claims,
+            inputs=(
+                InputSpec(
+                    "birth_date",
+                    "YYYY-MM-DD, not in the future; only age_over_"
+                    + "/".join(str(n) for n in AGE_THRESHOLDS)
+                    + " are issued, never the date",
+                ),
+            ),
+            example={"birth_date": "1990-05-17"},
         ),
         CredentialType(
             id="real_person",
@@ -218,6 +250,11 @@ TYPES: dict[str, CredentialType] = {
             ),
             validity=YEAR,
             build=_real_person_claims,
+            inputs=(
+                InputSpec("verification", "who confirmed it: " + ", ".join(VERIFICATIONS)),
+                InputSpec("real_person", "true (the default)", required=False),
+            ),
+            example={"verification": "desk"},
         ),
     )
 }

@@ -9,6 +9,7 @@ import sys
 import click
 import uvicorn
 
+from adapters.mail import FileOutbox
 from attestations.cli import attestations_cli
 from attestations.verifier.cli import verifier_cli
 from attestations.verifier.x509 import X509ConfigError, request_signer
@@ -108,6 +109,8 @@ def serve(obj: CliRuntime) -> None:
             if created:
                 log.warning("development signing keys created", extra={"kids": created})
     check_verifier_identity(settings)
+    if isinstance(runtime.mailer, FileOutbox):
+        runtime.mailer.announce()
     app = create_app_from_runtime(runtime)
     click.echo(
         "\n".join(

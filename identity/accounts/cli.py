@@ -49,6 +49,12 @@ def accounts_cli() -> None:
     default=None,
     help="Initial password. Without it the resident gets an activation code instead.",
 )
+@click.option(
+    "--ask-password",
+    is_flag=True,
+    help="Type the initial password at a hidden prompt (twice) instead of on the command "
+    "line, where it would stay in the shell history.",
+)
 @click.option("--name", default=None, help="Name; required without --email.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
@@ -56,6 +62,7 @@ def add(
     runtime: AccountsRuntime,
     email: str | None,
     password: str | None,
+    ask_password: bool,
     name: str | None,
     as_json: bool,
 ) -> None:
@@ -66,6 +73,12 @@ def add(
     """
     if email is None and not name:
         raise click.UsageError("--name is required for an account without --email")
+    if ask_password:
+        if password is not None:
+            raise click.UsageError("give --password or --ask-password, not both")
+        password = click.prompt(
+            "Initial password", hide_input=True, confirmation_prompt="Repeat it"
+        )
     try:
         with runtime.db.transaction() as session:
             created = create_desk_account(

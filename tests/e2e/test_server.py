@@ -18,6 +18,10 @@ def test_real_server_starts_fast_and_serves_health_jwks_and_pages(live_server: L
     page = httpx.get(live_server.url + "/", headers={"Accept-Language": "en"})
     assert "Welcome to Kluis" in page.text
     assert "development signing keys created" in live_server.log()
+    # the development mail outbox is announced once, by serve, not by every operator command
+    assert live_server.log().count("development mail outbox in use") == 1
+    listed = live_server.cli("accounts", "list")
+    assert "outbox" not in listed.stderr and "outbox" not in listed.stdout
     # logs are JSON lines
     lines = [line for line in live_server.log().splitlines() if line.startswith("{")]
     assert lines and all(json.loads(line)["level"] for line in lines)

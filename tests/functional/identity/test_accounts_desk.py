@@ -194,3 +194,24 @@ def test_kluis_command_has_the_accounts_group(
         for obj in made:
             if "runtime" in obj.__dict__:  # built: close its connection pool
                 obj.runtime.db.dispose()
+
+
+def test_the_desk_can_type_the_password_at_a_hidden_prompt(
+    operator: SimpleNamespace, client: TestClient
+) -> None:
+    typed = f"{STRONG_PASSWORD}\n{STRONG_PASSWORD}\n"
+    result = CliRunner().invoke(
+        accounts_cli,
+        ["add", "--email", EMAIL, "--ask-password", "--json"],
+        obj=operator,
+        input=typed,
+    )
+    assert result.exit_code == 0, result.output
+    assert STRONG_PASSWORD not in result.output  # hidden: not echoed
+    assert log_in(client, EMAIL).status_code == 303
+    both = CliRunner().invoke(
+        accounts_cli,
+        ["add", "--email", "x@example.org", "--password", STRONG_PASSWORD, "--ask-password"],
+        obj=operator,
+    )
+    assert both.exit_code == 2 and "not both" in both.output

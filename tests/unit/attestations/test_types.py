@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -171,3 +172,27 @@ def test_age_is_derived_on_the_amsterdam_calendar_at_issuance(instant: str, expe
         claims = TYPES["age"].claims_from({"birth_date": birth}, issuance_date(utcnow()))
     assert claims["age_over_18"] is expected
     assert claims["age_over_16"] is True and claims["age_over_21"] is False
+
+
+@pytest.mark.parametrize("type_id", sorted(TYPES))
+def test_the_documented_inputs_are_exactly_what_the_type_accepts(type_id: str) -> None:
+    """`kluis attestations offer --help` lists each type's inputs and an example; they must be
+    the truth: the example is accepted, each required input is needed, nothing else is."""
+    from click.testing import CliRunner
+
+    from attestations.cli import attestations_cli
+
+    spec = TYPES[type_id]
+    assert spec.example is not None and spec.inputs
+    today = dt.date(2026, 12, 3)
+    spec.claims_from(dict(spec.example), today)
+    for member in spec.inputs:
+        if member.required:
+            without = {k: v for k, v in spec.example.items() if k != member.name}
+            with pytest.raises(InvalidClaims):
+                spec.claims_from(without, today)
+    with pytest.raises(InvalidClaims):
+        spec.claims_from({**spec.example, "undocumented": "x"}, today)
+    shown = CliRunner().invoke(attestations_cli, ["offer", "--help"]).output
+    assert all(member.name in shown for member in spec.inputs)
+    assert json.dumps(spec.example) in shown

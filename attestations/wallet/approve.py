@@ -12,6 +12,7 @@ with `access_denied` (§8.5).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -48,6 +49,7 @@ class AskedClaim:
     name: str  # the claim path joined by "." (the consent ledger's claim name)
     path: tuple[str | int | None, ...]
     label: dict[str, str]
+    values: tuple[Any, ...] = ()  # what would be shared, from the resident's own credential
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,11 @@ def _match(
             continue
         option = _option_for(query, credential.claims)
         if option is not None:
-            return Match(query.id, credential, _asked(option))
+            shared = tuple(
+                dataclasses.replace(c, values=tuple(select(credential.claims, c.path) or ()))
+                for c in _asked(option)
+            )
+            return Match(query.id, credential, shared)
     return None
 
 
@@ -129,6 +135,18 @@ def request_view(
         for q in query.credentials:
             asked.extend(_asked(q.claim_options()[0]))
     return RequestView(platform_of(session, row), row.purpose, tuple(asked), found)
+
+
+def shown_value(value: Any, lang: str) -> str:
+    """A claim value as the share screen shows it to the resident: yes/no, a municipality by
+    its name and code, anything else as written."""
+    if isinstance(value, bool):
+        return {"nl": "ja", "en": "yes"}[lang] if value else {"nl": "nee", "en": "no"}[lang]
+    if isinstance(value, dict) and "name" in value:
+        return f"{value['name']} ({value['code']})" if "code" in value else str(value["name"])
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 def platform_of(session: Session, row: VerifierSession) -> str:

@@ -42,8 +42,8 @@ register(
             "en": "How do you want to show this?",
         },
         "wallet.open.intro": {
-            "nl": "Een platform vraagt je om een bewijs te laten zien. Kies waar je bewijs staat.",
-            "en": "A platform asks you to show an attestation. Choose where your attestation is.",
+            "nl": "{platform} vraagt je om een bewijs te laten zien. Kies waar je bewijs staat.",
+            "en": "{platform} asks you to show an attestation. Choose where your attestation is.",
         },
         "wallet.open.app": {"nl": "In je wallet-app", "en": "In your wallet app"},
         "wallet.open.app_body": {

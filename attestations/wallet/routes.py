@@ -17,7 +17,13 @@ from attestations.verifier.models import VerifierSession
 from attestations.verifier.routes import config_of
 from attestations.verifier.session import live_session
 from attestations.wallet import messages  # noqa: F401 (registers the page texts)
-from attestations.wallet.approve import approve, platform_of, refuse, request_view
+from attestations.wallet.approve import (
+    approve,
+    platform_of,
+    refuse,
+    request_view,
+    shown_value,
+)
 from attestations.wallet.errors import (
     NoMatchingCredential,
     OpenedByAnotherAccount,
@@ -138,9 +144,10 @@ def open_link(request: Request, session: SessionDep) -> Response:
     session_id = request_uri[len(prefix) :]
     account_id = _account_id(request, session)
     if account_id is None:
-        if live_session(session, session_id) is None:
+        row = live_session(session, session_id)
+        if row is None:
             return _ended(request)
-        return _chooser(request, config.qr_payload(session_id))
+        return _chooser(request, config.qr_payload(session_id), platform_of(session, row))
     try:
         open_session(session, session_id, account_id)
     except SessionEnded:
@@ -151,12 +158,13 @@ def open_link(request: Request, session: SessionDep) -> Response:
     return see_other(_page_path(session_id))
 
 
-def _chooser(request: Request, wallet_link: str) -> Response:
-    """No Kluis login in this browser: a wallet app or the Kluis wallet (no JavaScript)."""
+def _chooser(request: Request, wallet_link: str, platform: str) -> Response:
+    """No Kluis login in this browser: a wallet app or the Kluis wallet (no JavaScript),
+    naming the platform that asks."""
     query = {k: request.query_params[k] for k in ("client_id", "request_uri")}
     target = f"{request.url.path}?{urlencode(query)}"
     login_link = "/login?" + urlencode({"return_to": target}, safe="/")
-    context = {"wallet_link": wallet_link, "login_link": login_link}
+    context = {"wallet_link": wallet_link, "login_link": login_link, "platform": platform}
     response = render(request, "wallet/open.html", context)
     response.headers.update(NO_STORE)
     return response
@@ -188,7 +196,13 @@ def wallet_page(request: Request, session: SessionDep, session_id: str) -> Respo
         return _pair_page(request, session_id, platform_of(session, row))
     view = request_view(session, _subject_keys(request), config_of(request), row, account_id)
     template = "wallet/approve.html" if view.matches is not None else "wallet/no_match.html"
-    context = {"session_id": session_id, "view": view, "login": row.kind == LOGIN_KIND}
+    lang = page_language(request)
+    context = {
+        "session_id": session_id,
+        "view": view,
+        "login": row.kind == LOGIN_KIND,
+        "shown": lambda values: ", ".join(shown_value(v, lang) for v in values),
+    }
     response = render(request, template, context)
     response.headers.update(NO_STORE)
     return response

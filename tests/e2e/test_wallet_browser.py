@@ -12,7 +12,13 @@ import httpx
 import jwt
 import pytest
 
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, axe_script, axe_violations
+from tests.e2e.test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    axe_script,
+    axe_violations,
+    sideways_scroll,
+)
 from tests.support.live_kluis import add_client, add_resident
 from tests.support.server import LiveServer
 
@@ -88,6 +94,7 @@ def test_resident_approves_and_refuses_in_the_built_in_wallet(
         live_server, add_client(live_server, "Buurtplatform Oost", "http://127.0.0.1:9/cb")
     )
     audits: dict[str, list[dict[str, Any]]] = {}
+    overflow: dict[str, dict[int, int]] = {}
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -98,6 +105,7 @@ def test_resident_approves_and_refuses_in_the_built_in_wallet(
         page.goto(created["universal_link"])  # the phone's camera opens the link
         page.wait_for_selector("#open-choices")  # not logged in: a wallet app or Kluis?
         audits["open"] = axe_violations(page, axe_script)
+        overflow["open"] = sideways_scroll(page, "wallet-" + "open")
         assert page.locator("#open-in-app").get_attribute("href") == created["qr_payload"]
         page.click("#use-kluis-wallet")
         assert "/login" in page.url
@@ -106,19 +114,23 @@ def test_resident_approves_and_refuses_in_the_built_in_wallet(
         page.click("#login-form button[type=submit]")
         page.wait_for_selector("#pair-form")
         audits["pair"] = axe_violations(page, axe_script)
+        overflow["pair"] = sideways_scroll(page, "wallet-" + "pair")
         code = platform.status(created)["pairing_code"]  # what the platform's screen shows
 
         page.fill("#pair-form input[name=code]", code)
         page.click("#pair-form button[type=submit]")
         page.wait_for_selector("#decision-form")
         audits["approve"] = axe_violations(page, axe_script)
+        overflow["approve"] = sideways_scroll(page, "wallet-" + "approve")
         assert page.locator("#asked-claims li").count() == 1
         assert page.locator("#asked-claims li[data-claim=postcode_area]").count() == 1
+        assert page.locator("#asked-claims .shared-value").inner_text() == "1087"  # shown first
         assert page.locator("#purpose").inner_text() == PURPOSE
         assert "Buurtplatform Oost" in page.content()
         page.click("button[name=decision][value=allow]")
         page.wait_for_load_state()
         audits["shared"] = axe_violations(page, axe_script)
+        overflow["shared"] = sideways_scroll(page, "wallet-" + "shared")
 
         [entry] = platform.result(created)["credentials"]
         assert entry["claims"] == {"postcode_area": "1087"}
@@ -136,7 +148,9 @@ def test_resident_approves_and_refuses_in_the_built_in_wallet(
         page.goto(live_server.url + "/account")
         assert page.locator("#wallet [data-state=valid]").count() == 1
         audits["account"] = axe_violations(page, axe_script)
+        overflow["account"] = sideways_scroll(page, "wallet-" + "account")
         browser.close()
 
     for name, violations in audits.items():
         assert violations == [], f"{name}: {[(v['id'], v['impact']) for v in violations]}"
+    assert {name: px for name, px in overflow.items() if px} == {}, "pages scroll sideways"

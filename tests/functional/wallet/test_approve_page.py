@@ -115,7 +115,9 @@ def test_resident_pairs_approves_and_the_platform_reads_postcode_area_only(
     assert 'data-claim="postcode_area"' in approve_page.text
     assert approve_page.text.count("data-claim=") == 1
     assert PURPOSE in approve_page.text and "Buurtplatform Oost" in approve_page.text
-    assert "1087" not in approve_page.text
+    # the resident sees exactly what would be shared, as Yivi shows it: the area, not more
+    assert '<strong class="shared-value">1087</strong>' in approve_page.text
+    assert "1087 AB" not in approve_page.text and "Amsterdam" not in approve_page.text
 
     response = post(client, page, "decision", decision="allow")
     assert response.status_code == 200, response.text

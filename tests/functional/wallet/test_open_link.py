@@ -51,6 +51,7 @@ def test_without_a_login_the_link_offers_a_wallet_app_or_the_kluis_wallet(
     assert parse_qs(login.query)["return_to"] == [link_path(created)]
     assert "<script" not in page.text.split("<main", 1)[-1]
     assert "Open in je wallet-app" in page.text and "Gebruik je Kluis-wallet" in page.text
+    assert re.search(r'<p id="who-asks">Buurtplatform Oost vraagt je', page.text)  # who asks
     assert status(client, rp, created) == {"status": "pending"}  # nothing taken up
 
 

@@ -21,7 +21,7 @@ from consent.ledger import consents_of
 from consent.models import ErasureRequest
 from core.db import db_session
 from core.errors import InvalidInput
-from core.web import check_csrf, render
+from core.web import check_csrf, page_language, render
 from identity.accounts import get_account
 from identity.accounts.errors import AccountError, LoginThrottled
 from identity.accounts.login import reconfirm
@@ -145,7 +145,7 @@ def _done_page(
     context = {
         "title": title,
         "body": body,
-        "due": when(erasure.due_at, day_only=True).text,
+        "due": when(erasure.due_at, day_only=True, lang=page_language(request)).text,
         "ref": erasure.id,
         "manual": sorted(set(names)),
         "link": link,

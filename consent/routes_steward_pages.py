@@ -20,6 +20,7 @@ from consent.steward_access import Steward, audit_read, page_steward
 from core.db import db_session, utcnow
 from core.errors import InvalidInput
 from core.web import page_language, render
+from identity.accounts.routes_account import when
 from identity.accounts.sessions import current_session
 from identity.oidc.clients import get_client
 
@@ -59,7 +60,7 @@ def erasure_page(request: Request, session: SessionDep) -> Response:
         return steward
     lines = erasure_overview(session, utcnow())
     _read(request, session, steward, "erasure.overview", count=len(lines))
-    return _page(request, "consent/steward_erasure.html", {"lines": lines})
+    return _page(request, "consent/steward_erasure.html", {"lines": lines, "when": when})
 
 
 @router.get("/consents")

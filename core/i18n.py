@@ -7,6 +7,7 @@ missing in a language falls back to Dutch, then to the key itself so a gap is vi
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 SUPPORTED = ("nl", "en")
@@ -59,6 +60,49 @@ def negotiate(
             if quality > 0 and tag in SUPPORTED:
                 return tag
     return DEFAULT
+
+
+_MONTHS = {
+    "nl": (
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+
+
+def format_date(day: dt.date, lang: str) -> str:
+    """A date as people write it: "3 december 2026" / "3 December 2026"."""
+    months = _MONTHS.get(lang, _MONTHS[DEFAULT])
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+def format_datetime(moment: dt.datetime, lang: str) -> str:
+    """A local date and time: "3 december 2026, 14:27" (24-hour clock in both languages)."""
+    return f"{format_date(moment.date(), lang)}, {moment:%H:%M}"
 
 
 register(

@@ -34,11 +34,12 @@ class When:
     text: str
 
 
-def when(moment: dt.datetime, *, day_only: bool = False) -> When:
+def when(moment: dt.datetime, *, day_only: bool = False, lang: str = i18n.DEFAULT) -> When:
+    """A moment in the residents' time zone, written out in their language."""
     local = moment.astimezone(LOCAL_TIME)
     if day_only:
-        return When(local.date().isoformat(), local.strftime("%d-%m-%Y"))
-    return When(local.isoformat(timespec="minutes"), local.strftime("%d-%m-%Y %H:%M"))
+        return When(local.date().isoformat(), i18n.format_date(local.date(), lang))
+    return When(local.isoformat(timespec="minutes"), i18n.format_datetime(local, lang))
 
 
 def login_redirect(request: Request) -> Response:

@@ -52,6 +52,16 @@ def axe_violations(page: Any, axe_script: str) -> list[dict[str, Any]]:
 
 
 WIDTHS = (320, 375, 1280)
+ENGLISH_PAGES = (
+    "/",
+    "/account",
+    "/account/consents",
+    "/account/delete",
+    "/account/erase-field",
+    "/steward/erasure",
+    "/steward/consents",
+    "/steward/audit",
+)
 SHOTS = os.environ.get("KLUIS_SCREENSHOT_DIR")  # set it to look at the pages
 
 
@@ -204,6 +214,14 @@ def test_register_login_consent_redirect_in_chromium(
             audits[f"steward-{view}"] = axe_violations(page, axe_script)
             overflow[f"steward-{view}"] = sideways_scroll(page, f"steward-{view}")
         assert page.locator("tr[data-event]").count() > 0
+
+        # the same pages in English, with the same data
+        for path in ENGLISH_PAGES:
+            page.goto(f"{live_server.url}{path}?lang=en")
+            assert page.locator("html").get_attribute("lang") == "en"
+            name = "en" + path.replace("/", "-")
+            audits[name] = axe_violations(page, axe_script)
+            overflow[name] = sideways_scroll(page, name)
         browser.close()
 
     assert redirected, "the browser never reached the platform's callback"

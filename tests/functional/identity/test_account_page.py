@@ -163,3 +163,16 @@ def test_account_page_in_english_and_logout_from_it(client: TestClient, resident
 def test_redirect_keeps_the_chosen_language(client: TestClient) -> None:
     response = client.get("/account", params={"lang": "en"}, follow_redirects=False)
     assert response.headers["location"] == "/login?return_to=/account&lang=en"
+
+
+def test_dates_are_written_out_in_the_page_language() -> None:
+    import datetime as dt
+
+    from identity.accounts.routes_account import when
+
+    moment = dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC)  # 01:30 CET, the night DST starts
+    assert when(moment, lang="nl").text == "29 maart 2026, 01:30"
+    assert when(moment, lang="en").text == "29 March 2026, 01:30"
+    assert when(moment + dt.timedelta(hours=1), lang="nl").text == "29 maart 2026, 03:30"
+    assert when(moment, day_only=True, lang="en").text == "29 March 2026"
+    assert when(moment, day_only=True).iso == "2026-03-29"

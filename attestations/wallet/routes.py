@@ -5,7 +5,7 @@ rendered, no JavaScript needed, Dutch and English."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -118,7 +118,9 @@ def keep(
             tx_code=tx_code,
         )
     except InvalidGrant:  # a wrong code was counted and committed
-        return see_other("/account?wallet=wrong_code#wallet")
+        # back to that offer's own code field, where the error is shown
+        query = urlencode({"wallet": "wrong_code", "offer": offer_id})
+        return see_other(f"/account?{query}#tx-{quote(offer_id)}")
     except NotFound:
         return see_other("/account?wallet=gone#wallet")
     session.commit()

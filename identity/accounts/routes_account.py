@@ -61,6 +61,7 @@ def account_page(request: Request, session: SessionDep, accounts: AccountsDep) -
         "credentials": credentials_for_account(session, account.id),
         "wallet": held_credentials(session, account.id),
         "wallet_status": request.query_params.get("wallet"),
+        "wrong_offer": request.query_params.get("offer", ""),
         "type_names": {type_id: ctype.name for type_id, ctype in TYPES.items()},
         "when": when,
     }

@@ -123,3 +123,26 @@ def test_every_known_claim_maps_to_one_field_of_its_own_scope() -> None:
         for name in names:
             assert registry.known(name)
             assert field_of(name) in names, (scope, name)  # a field its own scope asks for
+
+
+def test_the_required_hint_appears_only_when_something_is_required(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    import json
+
+    from tests.support.oidc import auth_params, pkce_pair
+
+    rp = make_rp(session, name="Hint platform")
+    make_resident(runtime, session, client)
+
+    def consent_page(**extra: str) -> str:
+        _, challenge = pkce_pair()
+        started = client.get(
+            "/authorize", params=auth_params(rp, challenge, **extra), follow_redirects=False
+        )
+        return client.get(started.headers["location"]).text
+
+    assert 'id="required-help"' not in consent_page()
+    essential = json.dumps({"userinfo": {"email": {"essential": True}}})
+    page = consent_page(claims=essential)
+    assert 'id="required-help"' in page and "(nodig)" in page

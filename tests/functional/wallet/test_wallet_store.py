@@ -78,7 +78,14 @@ def test_wrong_transaction_code_is_counted_and_keeps_nothing(
 ) -> None:
     offer_id, tx_code = _offer(runtime, session, resident)
     wrong = "000000" if tx_code != "000000" else "111111"
-    assert _keep(client, offer_id, wrong) == "/account?wallet=wrong_code#wallet"
+    back = _keep(client, offer_id, wrong)
+    assert back == f"/account?wallet=wrong_code&offer={offer_id}#tx-{offer_id}"
+    # the error stands at that offer's own code field, which says it is wrong
+    page = client.get(back.split("#")[0]).text
+    field = page[page.index(f'<label for="tx-{offer_id}">') :].split("</form>")[0]
+    assert f'id="tx-{offer_id}-error"' in field and 'aria-invalid="true"' in field
+    assert f'aria-describedby="tx-{offer_id}-error"' in field
+    assert 'data-wallet-status="wrong_code"' not in page  # not far away in another section
     session.expire_all()
     assert session.get(CredentialOffer, offer_id).failed_tx_attempts == 1  # type: ignore[union-attr]
     assert held_credentials(session, resident.account_id) == []

@@ -4,7 +4,7 @@ And "erase one detail" (`/account/erase-field`): the same for one field, the acc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -70,6 +70,27 @@ def _confirm_page(
     return response
 
 
+def _refused(
+    request: Request,
+    session: Session,
+    browser: BrowserSession,
+    password: str,
+    template: str,
+    context_of: Callable[[Session, str], dict[str, object]],
+) -> Response | None:
+    """None if the resident confirmed who they are (`reconfirm`); else the confirmation page
+    again with the reason, nothing erased."""
+    try:
+        reconfirm(
+            request.app.state.accounts, session, browser, password=password, ip=client_ip(request)
+        )
+    except AccountError as exc:
+        session.commit()  # a wrong password counts towards the login limits
+        context = context_of(session, browser.account_id)
+        return _confirm_page(request, session, browser, template, context, exc)
+    return None
+
+
 def _delete_context(session: Session, account_id: str) -> dict[str, object]:
     return {"platforms": _names(session, consents_of(session, account_id))}
 
@@ -97,14 +118,9 @@ def delete_account(
         return _login(DELETE_PATH)
     if confirm != "yes":
         return RedirectResponse("/account", status_code=303)
-    try:
-        reconfirm(
-            request.app.state.accounts, session, browser, password=password, ip=client_ip(request)
-        )
-    except AccountError as exc:
-        session.commit()  # a wrong password counts towards the login limits
-        context = _delete_context(session, browser.account_id)
-        return _confirm_page(request, session, browser, "consent/delete.html", context, exc)
+    refused = _refused(request, session, browser, password, "consent/delete.html", _delete_context)
+    if refused is not None:
+        return refused
     provider: Provider = request.app.state.oidc
     erasure = execute_erasure(
         session,
@@ -193,14 +209,10 @@ def erase_field(
         return _login(FIELD_PATH)
     if field not in FIELDS:
         raise InvalidInput(f"field must be one of: {', '.join(FIELDS)}")
-    try:
-        reconfirm(
-            request.app.state.accounts, session, browser, password=password, ip=client_ip(request)
-        )
-    except AccountError as exc:
-        session.commit()  # a wrong password counts towards the login limits
-        context = _field_context(session, browser.account_id)
-        return _confirm_page(request, session, browser, "consent/erase_field.html", context, exc)
+    template = "consent/erase_field.html"
+    refused = _refused(request, session, browser, password, template, _field_context)
+    if refused is not None:
+        return refused
     erasure = execute_field_erasure(
         session,
         request.app.state.oidc,

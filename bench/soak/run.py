@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -46,6 +45,7 @@ if str(REPO) not in sys.path:
 
 import httpx  # noqa: E402
 
+from bench.verifier.run import database_url  # noqa: E402
 from tests.support import forms  # noqa: E402
 from tests.support.databases import drop_database  # noqa: E402
 from tests.support.live_kluis import add_client, add_resident  # noqa: E402
@@ -71,16 +71,6 @@ AREA_QUERY = {
     ]
 }
 SAMPLE_EVERY = 5.0
-
-
-def database_url(work: Path) -> str:
-    base = os.environ.get("KLUIS_BENCH_DATABASE_URL")
-    if not base:
-        return f"sqlite:///{work / 'soak.sqlite3'}"
-    os.environ["KLUIS_TEST_DATABASE_URL"] = base
-    from tests.support.databases import fresh_database_url
-
-    return fresh_database_url(work)
 
 
 def rss_kib(pid: int) -> int:

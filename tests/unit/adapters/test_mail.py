@@ -23,14 +23,16 @@ def test_smtp_and_file_outbox_both_satisfy_the_mailer_protocol(tmp_path: Path) -
     assert isinstance(smtp, Mailer) and isinstance(outbox, Mailer)
 
 
-def test_file_outbox_warns_when_constructed_and_writes_eml_files(
+def test_file_outbox_warns_when_announced_not_when_built_and_writes_eml_files(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO, logger="kluis.mail"):
         outbox = FileOutbox(tmp_path / "outbox", "Kluis <noreply@kluis.invalid>")
-        assert any(
-            r.levelno == logging.WARNING and "not sent" in r.getMessage() for r in caplog.records
-        )
+        assert not any("not sent" in r.getMessage() for r in caplog.records)  # every CLI call
+        outbox.announce()  # kluis serve, once
+        assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+            "development mail outbox in use: mail is written to files, not sent"
+        ]
         outbox.send(TO, "Bevestig je e-mailadres", "Hallo,\n\nklik: https://kluis.invalid/x\n")
         outbox.send(TO, "Tweede", "nog een")
     files = sorted((tmp_path / "outbox").glob("*.eml"))

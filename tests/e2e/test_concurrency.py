@@ -4,6 +4,7 @@ held by a request that needs the event loop (the regression: DB work in async ro
 from __future__ import annotations
 
 import concurrent.futures
+import statistics
 import time
 from urllib.parse import parse_qs, urlencode
 
@@ -68,6 +69,10 @@ def test_concurrent_logins_and_code_exchanges_all_succeed(live_server: LiveServe
     with concurrent.futures.ThreadPoolExecutor(RESIDENTS) as pool:
         durations = list(pool.map(flow, range(RESIDENTS)))
     assert len(durations) == RESIDENTS
-    # Before the fix some flows stalled for multiples of the 10 s SQLite busy timeout.
-    assert max(durations) < 8, durations
+    # Before the fix some flows stalled for multiples of the 10 s SQLite busy timeout while
+    # the others went on. A stall shows as a flow far slower than the rest; a machine busy
+    # with other tests slows them all alike (12 argon2 logins share 2 cores), so the bound
+    # is on the spread, with a generous absolute ceiling.
+    assert max(durations) - statistics.median(durations) < 5, durations
+    assert max(durations) < 30, durations
     assert "database is locked" not in live_server.log()

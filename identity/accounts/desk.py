@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 
 from sqlalchemy.orm import Session
 
 from consent.audit import record
 from core.db import utcnow
 from identity.accounts import mails, tokens
-from identity.accounts.errors import AccountError, InvalidActivationCode, LoginThrottled
+from identity.accounts.errors import AccountError, InvalidActivationCode
 from identity.accounts.models import Account, AccountStatus, TokenPurpose
 from identity.accounts.passwords import check_policy
 from identity.accounts.service import (
@@ -31,8 +30,6 @@ from identity.accounts.service import (
     normalize_name,
     send_verification,
 )
-
-log = logging.getLogger("kluis.accounts")
 
 
 class DeskInputError(AccountError):
@@ -116,10 +113,7 @@ def activate_account(
     Every typed code is counted against `ip` and COMMITTED before it is looked up, and given
     back only if it was right (`LoginLimiter.reserve_code_guess`): the limit on guesses holds
     exactly under bursts. The caller commits after an error too."""
-    reservation = accounts.limiter.reserve_code_guess(session, ip)
-    if isinstance(reservation, int):
-        log.warning("activation throttled", extra={"retry_after": reservation})
-        raise LoginThrottled(reservation)
+    reservation = accounts.limiter.reserve_code_guess(session, ip)  # or LoginThrottled
     session.commit()
     account_id = tokens.peek(session, TokenPurpose.ACTIVATION, code)
     account = get_account(session, account_id) if account_id else None

@@ -13,7 +13,6 @@ The checks of a login, in order:
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 from urllib.parse import urlsplit
 
@@ -25,7 +24,6 @@ from identity.accounts.errors import (
     EmailNotVerified,
     FreshLoginRequired,
     InvalidCredentials,
-    LoginThrottled,
     WrongPassword,
 )
 from identity.accounts.models import Account, AccountStatus, TokenPurpose
@@ -45,8 +43,6 @@ from identity.accounts.sessions import (
     public_sid,
     start_browser_session,
 )
-
-log = logging.getLogger("kluis.accounts")
 
 # an account without a password confirms an irreversible action by a login this recent
 RECONFIRM_WINDOW = dt.timedelta(minutes=10)
@@ -90,10 +86,7 @@ def log_in(
     `ratelimit`); the caller commits the rest in both cases."""
     identifier = normalize_identifier(identifier)
     limiter = accounts.limiter
-    reservation = limiter.reserve(session, identifier, ip)
-    if isinstance(reservation, int):
-        log.warning("login throttled", extra={"retry_after": reservation})
-        raise LoginThrottled(reservation)
+    reservation = limiter.reserve(session, identifier, ip)  # or LoginThrottled
     session.commit()
 
     account = find_by_identifier(accounts, session, identifier)
@@ -142,9 +135,7 @@ def reconfirm(
         if utcnow() - browser.auth_time > RECONFIRM_WINDOW:
             raise FreshLoginRequired()
         return
-    reservation = accounts.limiter.reserve(session, account.handle, ip)
-    if isinstance(reservation, int):
-        raise LoginThrottled(reservation)
+    reservation = accounts.limiter.reserve(session, account.handle, ip)  # or LoginThrottled
     session.commit()
     if not accounts.passwords.verify(account.password_hash, password):
         record(session, "reconfirm.failed", "resident", accounts.subject_ref(session, account.id))

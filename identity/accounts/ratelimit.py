@@ -25,6 +25,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import math
 import uuid
 
@@ -32,8 +33,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core.db import lock_named, utcnow
+from identity.accounts.errors import LoginThrottled
 from identity.accounts.models import LoginFailure
 
+log = logging.getLogger("kluis.accounts")
 ACCOUNT = "account"
 IP = "ip"
 WALLET_START = "wallet_start"
@@ -80,18 +83,26 @@ class LoginLimiter:
         blocked = [w for w in waits if w is not None]
         return max(blocked) if blocked else None
 
-    def reserve(self, session: Session, identifier: str, ip: str) -> Reservation | int:
+    def reserve(self, session: Session, identifier: str, ip: str) -> Reservation:
         """Count a login attempt for `identifier` from `ip` as a failure, atomically with the
-        check that the limits allow it; or, at a limit, count nothing and return the seconds
-        until one may try again. The caller commits at once, then checks the password."""
-        return self._reserve(session, self._scopes(identifier, ip))
+        check that the limits allow it; at a limit, count nothing and raise `LoginThrottled`.
+        The caller commits at once, then checks the password."""
+        return self._reserved(session, self._scopes(identifier, ip), "login")
 
-    def reserve_code_guess(self, session: Session, ip: str) -> Reservation | int:
+    def reserve_code_guess(self, session: Session, ip: str) -> Reservation:
         """The same for one typed activation code from `ip` (the per-IP limit: a guesser
         does not know which account a code belongs to)."""
-        return self._reserve(
-            session, [(ACTIVATION, self._hash(ACTIVATION, ip), self.limits.per_ip)]
-        )
+        keys = [(ACTIVATION, self._hash(ACTIVATION, ip), self.limits.per_ip)]
+        return self._reserved(session, keys, "activation")
+
+    def _reserved(
+        self, session: Session, keys: list[tuple[str, str, int]], what: str
+    ) -> Reservation:
+        counted = self._reserve(session, keys)
+        if isinstance(counted, int):
+            log.warning("attempts throttled", extra={"what": what, "retry_after": counted})
+            raise LoginThrottled(counted)
+        return counted
 
     def release(self, session: Session, reservation: Reservation) -> None:
         """The attempt was not a wrong guess: it counts for nothing."""

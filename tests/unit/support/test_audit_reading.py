@@ -1,0 +1,24 @@
+"""The helper that reads records for personal data finds values and ignores chance digits."""
+
+import json
+
+from tests.support.audit import discloses
+
+
+def test_a_value_in_a_field_is_found_wherever_it_sits() -> None:
+    entry = json.dumps({"event": "x", "data": {"claims": [{"postcode": "1087AB"}]}})
+
+    assert discloses(entry, "1087")
+    assert discloses({"note": "woont in 1087"}, "1087")
+
+
+def test_digests_ids_and_timestamps_that_contain_the_digits_by_chance_are_ignored() -> None:
+    entry = json.dumps(
+        {
+            "hash": "b84895ab4d1087318e40504de22078342983bf2a7fb3509d24a040d0d315ce",
+            "ref": "Xy1087_abcdefghijklmnopqrstuvwxyz012",
+            "ts": "2026-12-03T14:52:35.108712Z",
+        }
+    )
+
+    assert not discloses(entry, "1087")

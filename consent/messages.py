@@ -134,9 +134,13 @@ register(
         },
         "erasure.done.body": {
             "nl": "Je gegevens zijn onleesbaar gemaakt en verwijderd. De platforms krijgen "
-            "bericht; uiterlijk op {due} is alles afgerond. Referentie: {ref}.",
+            "bericht. Uiterlijk op {due} is alles klaar.",
             "en": "Your data has been made unreadable and deleted. The platforms are being "
-            "told; everything is finished by {due} at the latest. Reference: {ref}.",
+            "told. Everything is finished by {due} at the latest.",
+        },
+        "erasure.done.ref": {
+            "nl": "Je kenmerk, voor als je een vraag hebt:",
+            "en": "Your reference, in case you have a question:",
         },
     }
 )

@@ -97,8 +97,10 @@ register(
             "en": "Your 'real person' attestation",
         },
         "field_erasure.done": {
-            "nl": "Het gegeven is gewist. Referentie: {ref}; uiterlijk {due} is alles afgerond.",
-            "en": "The detail is erased. Reference: {ref}; everything is finished by {due}.",
+            "nl": "Het gegeven is gewist. De platforms krijgen bericht. Uiterlijk op {due} is "
+            "alles klaar.",
+            "en": "The detail is erased. The platforms are being told. Everything is finished by "
+            "{due} at the latest.",
         },
     }
 )

@@ -30,6 +30,11 @@ def translate(lang: str, key: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
+def known(key: str) -> bool:
+    """Whether a message is registered under `key` (for optional, more specific messages)."""
+    return key in _CATALOGUE
+
+
 def _parse_accept_language(header: str) -> list[tuple[float, str]]:
     ranked: list[tuple[float, str]] = []
     for part in header.split(","):
@@ -135,5 +140,32 @@ register(
         "error.title": {"nl": "Er ging iets mis", "en": "Something went wrong"},
         "error.request_id": {"nl": "Referentie", "en": "Reference"},
         "error.back": {"nl": "Terug naar het begin", "en": "Back to the start"},
+        # What a browser shows for a problem, in the page's language; the API's problem+json
+        # keeps its English `detail`. A problem without an entry here shows its own detail.
+        "error.problem.not-found": {
+            "nl": "Deze pagina bestaat niet (meer). Misschien is de link oud of niet helemaal "
+            "goed overgenomen.",
+            "en": "This page does not exist (any more). The link may be old or not copied in full.",
+        },
+        "error.problem.rate-limited": {
+            "nl": "Dat ging te vaak achter elkaar. Wacht even en probeer het dan opnieuw.",
+            "en": "That happened too often in a row. Wait a moment, then try again.",
+        },
+        "error.problem.unsafe-input": {
+            "nl": "Kluis kan deze gegevens niet lezen. Ga terug en probeer het opnieuw.",
+            "en": "Kluis cannot read what was sent. Go back and try again.",
+        },
+        "error.problem.invalid-input": {
+            "nl": "Er ontbreekt iets of er klopt iets niet. Ga terug en probeer het opnieuw.",
+            "en": "Something is missing or not right. Go back and try again.",
+        },
+        "error.problem.forbidden": {
+            "nl": "Je mag deze pagina niet zien.",
+            "en": "You are not allowed to see this page.",
+        },
+        "error.problem.unauthorized": {
+            "nl": "Log eerst in om deze pagina te zien.",
+            "en": "Log in first to see this page.",
+        },
     }
 )

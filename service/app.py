@@ -28,7 +28,7 @@ from attestations.verifier.wakeup import stop_listener
 from attestations.wallet.routes import router as wallet_router
 from consent.erasure import refresh_erasure_states
 from consent.routes import router as consent_router
-from core import untrusted
+from core import i18n, untrusted
 from core.db import Database, db_session
 from core.errors import InvalidRequest, OAuthError, Problem, TooManyRequests
 from core.logging import request_id_var
@@ -56,12 +56,22 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in accept and "json" not in accept
 
 
+def _page_message(problem: Problem) -> str | None:
+    """The catalogue key of the browser's wording for this kind of problem, if it has one."""
+    key = f"error.problem.{problem.slug_text}"
+    return key if i18n.known(key) else None
+
+
 def _problem_response(request: Request, problem: Problem) -> Response:
     if _wants_html(request):
         return render(
             request,
             "error.html",
-            {"title": problem.title_text, "detail": problem.detail},
+            {
+                "title": problem.title_text,
+                "detail": problem.detail,
+                "message": _page_message(problem),
+            },
             status_code=problem.status_code,
         )
     headers = {}

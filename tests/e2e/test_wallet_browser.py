@@ -1,7 +1,8 @@
 """The built-in wallet in a real Chromium against a real server: a resident with a credential
 in their Kluis wallet opens a platform's universal link, logs in, types the pairing code the
 platform shows (read from the status API), sees exactly what is asked and approves; the
-platform reads a result with `postcode_area` only. Then a refusal. axe-core on every page."""
+platform reads a result with `postcode_area` only. Then, in English, a refusal; and in both
+languages the page for an attestation the resident does not hold. axe-core on every page."""
 
 from __future__ import annotations
 
@@ -39,14 +40,14 @@ class Platform:
         self.server, self.auth = server, (client["client_id"], client["client_secret"])
         self.client_id = client["client_id"]
 
-    def start(self) -> dict[str, Any]:
+    def start(self, vct: str = "postcode", claim: str = "postcode_area") -> dict[str, Any]:
         query = {
             "credentials": [
                 {
                     "id": "residence",
                     "format": "dc+sd-jwt",
-                    "meta": {"vct_values": [f"{self.server.url}/vct/postcode"]},
-                    "claims": [{"path": ["postcode_area"]}],
+                    "meta": {"vct_values": [f"{self.server.url}/vct/{vct}"]},
+                    "claims": [{"path": [claim]}],
                 }
             ]
         }
@@ -135,22 +136,66 @@ def test_resident_approves_and_refuses_in_the_built_in_wallet(
         [entry] = platform.result(created)["credentials"]
         assert entry["claims"] == {"postcode_area": "1087"}
 
-        refused = platform.start()
-        page.goto(refused["universal_link"])  # still logged in: straight to pairing
-        page.wait_for_selector("#pair-form")
-        page.fill("#pair-form input[name=code]", platform.status(refused)["pairing_code"])
-        page.click("#pair-form button[type=submit]")
-        page.wait_for_selector("#decision-form")
-        page.click("button[name=decision][value=refuse]")
-        page.wait_for_load_state()
-        assert platform.status(refused) == {"status": "cancelled"}
-
         page.goto(live_server.url + "/account")
         assert page.locator("#wallet [data-state=valid]").count() == 1
         audits["account"] = axe_violations(page, axe_script)
         overflow["account"] = sideways_scroll(page, "wallet-" + "account")
+        _no_match(page, platform, "nl", axe_script, audits, overflow)
+
+        # The same pages in English, ending in a refusal.
+        page = browser.new_context(bypass_csp=True, locale="en-GB").new_page()
+        refused = platform.start()
+        page.goto(refused["universal_link"])
+        page.wait_for_selector("#open-choices")
+        audits["en-open"] = axe_violations(page, axe_script)
+        overflow["en-open"] = sideways_scroll(page, "wallet-en-open")
+        page.click("#use-kluis-wallet")
+        page.fill("#login-form input[name=email]", EMAIL)
+        page.fill("#login-form input[name=password]", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("#pair-form")
+        assert page.locator("html").get_attribute("lang") == "en"
+        audits["en-pair"] = axe_violations(page, axe_script)
+        overflow["en-pair"] = sideways_scroll(page, "wallet-en-pair")
+        page.fill("#pair-form input[name=code]", platform.status(refused)["pairing_code"])
+        page.click("#pair-form button[type=submit]")
+        page.wait_for_selector("#decision-form")
+        assert page.locator("#asked-claims .shared-value").inner_text() == "1087"
+        audits["en-approve"] = axe_violations(page, axe_script)
+        overflow["en-approve"] = sideways_scroll(page, "wallet-en-approve")
+        page.click("button[name=decision][value=refuse]")
+        page.wait_for_load_state()
+        assert platform.status(refused) == {"status": "cancelled"}
+        audits["en-refused"] = axe_violations(page, axe_script)
+        overflow["en-refused"] = sideways_scroll(page, "wallet-en-refused")
+        _no_match(page, platform, "en", axe_script, audits, overflow)
         browser.close()
 
     for name, violations in audits.items():
         assert violations == [], f"{name}: {[(v['id'], v['impact']) for v in violations]}"
     assert {name: px for name, px in overflow.items() if px} == {}, "pages scroll sideways"
+
+
+def _no_match(
+    page: Any,
+    platform: Platform,
+    lang: str,
+    axe: str,
+    audits: dict[str, list[dict[str, Any]]],
+    overflow: dict[str, dict[int, int]],
+) -> None:
+    """A platform asks for an attestation the resident does not hold: the page says so, names
+    what was asked, and lets them refuse."""
+    asked = platform.start(vct="age", claim="age_over_18")
+    page.goto(asked["universal_link"])
+    page.wait_for_selector("#pair-form")
+    page.fill("#pair-form input[name=code]", platform.status(asked)["pairing_code"])
+    page.click("#pair-form button[type=submit]")
+    page.wait_for_selector("#no-match")
+    assert page.locator("html").get_attribute("lang") == lang
+    assert "Buurtplatform Oost" in page.locator("#no-match").inner_text()
+    audits[f"{lang}-no-match"] = axe_violations(page, axe)
+    overflow[f"{lang}-no-match"] = sideways_scroll(page, f"wallet-{lang}-no-match")
+    page.click("button[name=decision][value=refuse]")
+    page.wait_for_load_state()
+    assert platform.status(asked) == {"status": "cancelled"}

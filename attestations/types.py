@@ -179,7 +179,7 @@ TYPES: dict[str, CredentialType] = {
             id="postcode",
             name={"nl": "Woonplaatsbewijs", "en": "Proof of residence"},
             description={
-                "nl": "Uw postcode en gemeente, zodat u kunt aantonen waar u woont.",
+                "nl": "Je postcode en gemeente. Zo kun je laten zien waar je woont.",
                 "en": "Your postcode and municipality, to prove where you live.",
             },
             claims=(
@@ -215,8 +215,8 @@ TYPES: dict[str, CredentialType] = {
             id="age",
             name={"nl": "Leeftijdsbewijs", "en": "Proof of age"},
             description={
-                "nl": "Of u ouder bent dan 12, 16, 18, 21 of 65, zonder uw geboortedatum.",
-                "en": "Whether you are over 12, 16, 18, 21 or 65, without your birth date.",
+                "nl": "Of je 12, 16, 18, 21 of 65 jaar of ouder bent, zonder je geboortedatum.",
+                "en": "Whether you are 12, 16, 18, 21 or 65 or older, without your birth date.",
             },
             claims=tuple(
                 ClaimSpec(
@@ -241,8 +241,8 @@ TYPES: dict[str, CredentialType] = {
             id="real_person",
             name={"nl": "Echt persoon", "en": "Real person"},
             description={
-                "nl": "Dat u een echt, uniek persoon bent.",
-                "en": "That you are a real, unique person.",
+                "nl": "Dat je een echt persoon bent.",
+                "en": "That you are a real person.",
             },
             claims=(
                 ClaimSpec(("real_person",), {"nl": "Echt persoon", "en": "Real person"}),

@@ -2,12 +2,21 @@
 keys for crypto-shredding."""
 
 from keys.crypto import derive_key
-from keys.errors import DecryptionFailed, NoActiveKey, SubjectKeyDestroyed, UnknownKey
+from keys.errors import (
+    DecryptionFailed,
+    NoActiveKey,
+    SubjectKeyDestroyed,
+    UnknownKey,
+    UnknownKeyEncryptionKey,
+    UnwrappableKeys,
+)
+from keys.kek import KeyEncryption
 from keys.signing import Keyring, KeyState, KeyStatus
 from keys.subject import SubjectKeys
 
 __all__ = [
     "DecryptionFailed",
+    "KeyEncryption",
     "KeyState",
     "KeyStatus",
     "Keyring",
@@ -15,5 +24,7 @@ __all__ = [
     "SubjectKeyDestroyed",
     "SubjectKeys",
     "UnknownKey",
+    "UnknownKeyEncryptionKey",
+    "UnwrappableKeys",
     "derive_key",
 ]

@@ -1,9 +1,10 @@
 """Symmetric primitives: purpose-bound key derivation and authenticated encryption.
 
-Every secret Kluis uses is derived from the one configured secret with HKDF-SHA256, the
-purpose being the HKDF `info`, so no two features share a key. Encryption is AES-256-GCM with a
-random 96-bit nonce and the owner's identifier as associated data, so a ciphertext moved to
-another row does not decrypt.
+Every secret Kluis uses is derived from a configured secret with HKDF-SHA256, the purpose
+being the HKDF `info`, so no two features share a key: stable identifiers from the root secret,
+the wrap keys of stored keys from the key-encryption secret (`keys.kek`). Encryption is
+AES-256-GCM with a random 96-bit nonce and the owner's identifier as associated data, so a
+ciphertext moved to another row does not decrypt.
 """
 
 from __future__ import annotations

@@ -22,6 +22,9 @@ class SigningKey(Base):
     public_jwk: Mapped[dict[str, str]] = mapped_column(JSON)
     # AES-GCM ciphertext of the PKCS#8 private key; NULL once the key is pruned.
     private_key_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Fingerprint of the wrap key that sealed `private_key_enc` (keys.kek); NULL: sealed under
+    # the root secret before fingerprints were recorded.
+    kek_fingerprint: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     activates_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
@@ -34,4 +37,6 @@ class SubjectKey(Base):
 
     subject_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # As SigningKey.kek_fingerprint.
+    kek_fingerprint: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

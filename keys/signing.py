@@ -25,11 +25,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
-from keys.crypto import derive_key, seal, unseal
 from keys.errors import NoActiveKey, UnknownKey
+from keys.kek import KeyEncryption, as_key_encryption
 from keys.models import SigningKey
+from keys.rewrap import WrappedTable
 
 SUPPORTED_ALGS = ("RS256", "ES256")
+WRAP_PURPOSE = "kluis/keys/signing-key-wrap"
 RSA_BITS = 3072
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -116,10 +118,22 @@ class Keyring:
     active is read from the database on every call, so all processes rotate together.
     """
 
-    def __init__(self, secret: bytes, retention: dt.timedelta) -> None:
-        self._wrap_key = derive_key(secret, "kluis/keys/signing-key-wrap")
+    def __init__(self, secret: bytes | KeyEncryption, retention: dt.timedelta) -> None:
+        self._wrap = as_key_encryption(secret).for_purpose(WRAP_PURPOSE)
         self.retention = retention
         self._private_cache: dict[str, PrivateKey] = {}
+
+    @property
+    def wrapped(self) -> WrappedTable:
+        """Where the private keys are stored wrapped (for `kluis secret rotate`)."""
+        return WrappedTable(
+            "signing keys",
+            SigningKey,
+            SigningKey.kid,
+            SigningKey.private_key_enc,
+            SigningKey.kek_fingerprint,
+            self._wrap,
+        )
 
     # -- lifecycle ---------------------------------------------------------------------
     def create_key(
@@ -133,11 +147,13 @@ class Keyring:
             serialization.NoEncryption(),
         )
         now = utcnow()
+        wrapped, fingerprint = self._wrap.seal(pkcs8, kid.encode())
         row = SigningKey(
             kid=kid,
             alg=alg,
             public_jwk=_public_jwk(private, kid, alg),
-            private_key_enc=seal(self._wrap_key, pkcs8, kid.encode()),
+            private_key_enc=wrapped,
+            kek_fingerprint=fingerprint,
             created_at=now,
             activates_at=activates_at or now,
         )
@@ -200,7 +216,7 @@ class Keyring:
         row = session.get(SigningKey, kid)
         if row is None or row.private_key_enc is None:
             raise UnknownKey(kid)
-        der = unseal(self._wrap_key, row.private_key_enc, kid.encode())
+        der = self._wrap.unseal(row.private_key_enc, kid.encode(), row.kek_fingerprint)
         private = serialization.load_der_private_key(der, password=None)
         if not isinstance(private, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
             raise UnknownKey(kid)

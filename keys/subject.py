@@ -19,20 +19,38 @@ from sqlalchemy.orm import Session
 from core.db import rowcount, utcnow
 from keys.crypto import derive_key, seal, unseal
 from keys.errors import SubjectKeyDestroyed
+from keys.kek import KeyEncryption, as_key_encryption
 from keys.models import SubjectKey
+from keys.rewrap import WrappedTable
+
+WRAP_PURPOSE = "kluis/keys/subject-key-wrap"
 
 
 class SubjectKeys:
-    def __init__(self, secret: bytes) -> None:
-        self._wrap_key = derive_key(secret, "kluis/keys/subject-key-wrap")
+    def __init__(self, secret: bytes | KeyEncryption) -> None:
+        self._wrap = as_key_encryption(secret).for_purpose(WRAP_PURPOSE)
+
+    @property
+    def wrapped(self) -> WrappedTable:
+        """Where the data keys are stored wrapped (for `kluis secret rotate`)."""
+        return WrappedTable(
+            "subject keys",
+            SubjectKey,
+            SubjectKey.subject_id,
+            SubjectKey.wrapped_key,
+            SubjectKey.kek_fingerprint,
+            self._wrap,
+        )
 
     def create(self, session: Session, subject_id: str) -> None:
         """Give a new resident their data key (idempotent)."""
         if session.get(SubjectKey, subject_id) is None:
+            wrapped, fingerprint = self._wrap.seal(os.urandom(32), subject_id.encode())
             session.add(
                 SubjectKey(
                     subject_id=subject_id,
-                    wrapped_key=seal(self._wrap_key, os.urandom(32), subject_id.encode()),
+                    wrapped_key=wrapped,
+                    kek_fingerprint=fingerprint,
                     created_at=utcnow(),
                 )
             )
@@ -42,7 +60,7 @@ class SubjectKeys:
         row = session.get(SubjectKey, subject_id)
         if row is None:
             raise SubjectKeyDestroyed(f"no data key for subject {subject_id}")
-        return unseal(self._wrap_key, row.wrapped_key, subject_id.encode())
+        return self._wrap.unseal(row.wrapped_key, subject_id.encode(), row.kek_fingerprint)
 
     def encrypt(self, session: Session, subject_id: str, field: str, value: str) -> bytes:
         key = self._data_key(session, subject_id)

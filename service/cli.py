@@ -23,10 +23,12 @@ from identity.accounts.cli import accounts_cli
 from identity.accounts.service import Accounts
 from identity.oidc.cli import clients_cli
 from identity.oidc.provider import Provider
-from keys import Keyring, SubjectKeys
+from keys import Keyring, SubjectKeys, UnwrappableKeys
 from keys.cli import keys_cli
+from keys.rewrap import check_wrapped_keys
 from service import migrate
 from service.runtime import Runtime, build_runtime
+from service.secret_cli import secret_cli, wrapped_tables
 from service.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("kluis.cli")
@@ -108,6 +110,10 @@ def serve(obj: CliRuntime) -> None:
             created = runtime.keyring.ensure_keys(session)
             if created:
                 log.warning("development signing keys created", extra={"kids": created})
+        try:  # refuse now, not with a 500 at the first login that needs such a key
+            check_wrapped_keys(session, wrapped_tables(obj))
+        except UnwrappableKeys as exc:
+            raise SettingsError(f"{exc} (KLUIS_PREVIOUS_KEY_ENCRYPTION_SECRETS)") from exc
     check_verifier_identity(settings)
     if isinstance(runtime.mailer, FileOutbox):
         runtime.mailer.announce()
@@ -143,6 +149,7 @@ def serve(obj: CliRuntime) -> None:
 
 
 cli.add_command(keys_cli)
+cli.add_command(secret_cli)
 cli.add_command(audit_cli)
 cli.add_command(clients_cli)
 cli.add_command(accounts_cli)

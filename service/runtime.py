@@ -24,7 +24,7 @@ from identity.oidc.logout import DELIVERY_KIND as BACKCHANNEL_LOGOUT
 from identity.oidc.logout import end_session, render_logout_token
 from identity.oidc.pairwise import SubjectIds
 from identity.oidc.provider import OidcConfig, Provider
-from keys import Keyring, SubjectKeys, derive_key
+from keys import KeyEncryption, Keyring, SubjectKeys, derive_key
 from service.settings import Settings
 
 log = logging.getLogger("kluis.runtime")
@@ -101,8 +101,11 @@ def _oidc_session_end(provider: Provider) -> Callable[[Session, str, str], None]
 def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     secret = settings.secret_bytes
     database = db or Database.from_url(settings.database_url)
-    keyring = Keyring(secret, retention=dt.timedelta(days=settings.key_retention_days))
-    subject_keys = SubjectKeys(secret)
+    key_encryption = KeyEncryption(
+        settings.key_encryption_bytes, settings.previous_key_encryption_bytes, root=secret
+    )
+    keyring = Keyring(key_encryption, retention=dt.timedelta(days=settings.key_retention_days))
+    subject_keys = SubjectKeys(key_encryption)
     provider = build_provider(settings, keyring, subject_keys)
     outbox = Outbox(database, {BACKCHANNEL_LOGOUT: render_logout_token(provider)})
     outbox.renderers[SECURITY_EVENT] = render_security_event(keyring)

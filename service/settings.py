@@ -36,7 +36,14 @@ class Settings(BaseSettings):
     issuer: str = Field(default="", description="Public base URL; default http://HOST:PORT")
     data_dir: Path = Path("var")
     database_url: str = Field(default="", description="Default: SQLite in the data dir")
-    secret_key: SecretStr | None = Field(default=None, description="Key-encryption secret")
+    secret_key: SecretStr | None = Field(
+        default=None, description="Root secret of stable identifiers (never rotated)"
+    )
+    # Wraps the stored signing keys and residents' data keys; rotatable (`kluis secret
+    # rotate`). Unset: the wrap keys derive from `secret_key`, as they always did.
+    key_encryption_secret: SecretStr | None = None
+    # Comma-separated key-encryption secrets still accepted for unwrapping during a rotation.
+    previous_key_encryption_secrets: SecretStr | None = None
     log_level: str = "INFO"
     key_retention_days: int = Field(
         default=400, ge=1, description="How long a retired signing key stays published"
@@ -119,6 +126,49 @@ class Settings(BaseSettings):
             raise SettingsError("no secret key loaded; call load_settings()")
         return self.secret_key.get_secret_value().encode("utf-8")
 
+    @property
+    def key_encryption_bytes(self) -> bytes:
+        """The current key-encryption secret: the separate one if set, else the root."""
+        value = self.key_encryption_secret.get_secret_value() if self.key_encryption_secret else ""
+        return value.encode("utf-8") if value else self.secret_bytes
+
+    @property
+    def previous_key_encryption_bytes(self) -> tuple[bytes, ...]:
+        raw = self.previous_key_encryption_secrets
+        values = raw.get_secret_value().split(",") if raw else []
+        return tuple(v.strip().encode("utf-8") for v in values if v.strip())
+
+
+def _check_key_encryption_secrets(settings: Settings) -> None:
+    """The key-encryption secrets are separate from the root and from each other (names only
+    in messages, never values)."""
+    root, current = settings.secret_bytes, settings.key_encryption_bytes
+    previous = settings.previous_key_encryption_bytes
+    if settings.key_encryption_secret and current == root:
+        raise SettingsError(
+            "KLUIS_KEY_ENCRYPTION_SECRET equals KLUIS_SECRET_KEY; generate a separate one with "
+            "`openssl rand -base64 48` (or leave it unset)."
+        )
+    if current in previous:
+        raise SettingsError(
+            "KLUIS_PREVIOUS_KEY_ENCRYPTION_SECRETS contains the current key-encryption secret; "
+            "list only the secrets being rotated away from."
+        )
+    if settings.key_encryption_secret and root in previous:
+        raise SettingsError(
+            "KLUIS_PREVIOUS_KEY_ENCRYPTION_SECRETS contains KLUIS_SECRET_KEY, which is always "
+            "accepted for the keys wrapped under it; remove it from the list."
+        )
+    if settings.production:
+        named = [("KLUIS_KEY_ENCRYPTION_SECRET", current)] if settings.key_encryption_secret else []
+        named += [("KLUIS_PREVIOUS_KEY_ENCRYPTION_SECRETS", p) for p in previous]
+        for name, value in named:
+            if looks_like_placeholder(value.decode("utf-8")):
+                raise SettingsError(
+                    f"{name} holds a value that looks like a placeholder or is shorter than "
+                    f"{MIN_SECRET_LENGTH} characters; generate one with `openssl rand -base64 48`."
+                )
+
 
 def looks_like_placeholder(value: str) -> bool:
     lowered = value.lower()
@@ -167,4 +217,5 @@ def load_settings(**overrides: object) -> Settings:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         if settings.secret_key is None:
             settings.secret_key = SecretStr(_development_secret(settings.data_dir))
+    _check_key_encryption_secrets(settings)
     return settings

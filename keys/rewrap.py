@@ -76,10 +76,12 @@ def rewrap_batch(session: Session, table: WrappedTable, after: str | None, limit
     """Re-wrap up to `limit` keys of `table` that follow `after` and are not under the
     current wrap key."""
     current = table.wrap.current.fingerprint
+    stale = table.fingerprint_column != current  # SQL: false for NULL
+    if table.wrap.legacy_fingerprint != current:  # rows from before fingerprints: the root's
+        stale = or_(table.fingerprint_column.is_(None), stale)
     query = (
         select(table.id_column, table.blob_column, table.fingerprint_column)
-        .where(table.blob_column.is_not(None))
-        .where(or_(table.fingerprint_column.is_(None), table.fingerprint_column != current))
+        .where(table.blob_column.is_not(None), stale)
         .order_by(table.id_column)
         .limit(limit)
     )

@@ -215,3 +215,27 @@ def test_pruned_signing_keys_depend_on_no_secret(session: Session) -> None:
         update(SigningKey).where(SigningKey.kid == row.kid).values(private_key_enc=None)
     )
     assert usage(session, ring.wrapped)["current"] == before - 1
+
+
+def test_rows_from_before_fingerprints_count_as_the_roots(db: Database) -> None:
+    root_only = SubjectKeys(ROOT)
+    with db.transaction() as session:
+        root_only.create(session, "legacy-1")
+        session.execute(
+            update(SubjectKey)
+            .where(SubjectKey.subject_id == "legacy-1")
+            .values(kek_fingerprint=None)
+        )
+    # Without a separate secret they are under the current key already: nothing to do.
+    with db.transaction() as session:
+        assert usage(session, root_only.wrapped)["current"] >= 1
+        reference = root_only.reference(session, "legacy-1")
+    assert rotate_key_encryption(db, [root_only.wrapped]) == {"subject keys": 0}
+    # With one, they depend on the root and are moved.
+    split = SubjectKeys(KeyEncryption(NEW, root=ROOT))
+    with db.transaction() as session:
+        assert usage(session, split.wrapped)["root"] >= 1
+    assert rotate_key_encryption(db, [split.wrapped])["subject keys"] >= 1
+    with db.transaction() as session:
+        assert set(usage(session, split.wrapped)) == {"current"}
+        assert split.reference(session, "legacy-1") == reference

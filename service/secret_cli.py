@@ -68,6 +68,7 @@ def _report(runtime: SecretRuntime) -> dict[str, Any]:
     total: Counter[str] = Counter()
     for each in counts.values():
         total.update(each)
+    under_root = total[ROOT]
     pending = sum(n for name, n in total.items() if name not in (CURRENT, UNKNOWN))
     previous = runtime.settings.previous_key_encryption_bytes
     return {
@@ -76,6 +77,8 @@ def _report(runtime: SecretRuntime) -> dict[str, Any]:
         "current_fingerprints": {t.label: t.wrap.current.fingerprint for t in tables},
         "keys": {label: dict(sorted(each.items())) for label, each in counts.items()},
         "pending": pending,
+        "under_root": under_root,
+        "under_previous": pending - under_root,
         "unknown": total[UNKNOWN],
         "previous_secrets_removable": pending == 0 and total[UNKNOWN] == 0,
     }
@@ -87,10 +90,15 @@ def _verdict(report: dict[str, Any]) -> str:
             f"{report['unknown']} key(s) are wrapped under a secret that is not configured: "
             f"`kluis serve` refuses to start until it is listed in {PREVIOUS_ENV}."
         )
-    if report["pending"]:
+    if report["under_previous"]:
         return (
             f"{report['pending']} key(s) still depend on a previous secret: run "
             f"`kluis secret rotate`, and keep {PREVIOUS_ENV} until it reports none."
+        )
+    if report["under_root"]:
+        return (
+            f"{report['under_root']} key(s) are still wrapped under {ROOT_ENV}: run "
+            "`kluis secret rotate`."
         )
     if report["previous_secrets_configured"]:
         return (

@@ -89,7 +89,9 @@ def test_a_resident_from_before_the_rotation_logs_in_after_it_with_the_same_sub(
     runner = CliRunner()
     pending = runner.invoke(secret_cli, ["status", "--json"], obj=after)
     assert pending.exit_code == 0, pending.output
-    assert json.loads(pending.output)["pending"] > 0
+    assert json.loads(pending.output)["under_root"] > 0
+    told = runner.invoke(secret_cli, ["status"], obj=after).output
+    assert "still wrapped under KLUIS_SECRET_KEY: run `kluis secret rotate`" in told
     rotated = runner.invoke(secret_cli, ["rotate", "--batch-size", "1"], obj=after)
     assert rotated.exit_code == 0, rotated.output
     assert "Nothing depends on a previous key-encryption secret" in rotated.output

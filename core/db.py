@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
@@ -29,6 +30,7 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_S = 5  # PostgreSQL: per host of the URL
 
 
 class Base(DeclarativeBase):
@@ -64,6 +66,48 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def multi_host_url(url: str) -> str:
+    """libpq's multi-host spelling `postgresql+psycopg://user@h1:5432,h2:5432/db?…` (what
+    `pg_autoctl show uri` prints) as SQLAlchemy's, `…@/db?host=h1:5432&host=h2:5432&…`:
+    SQLAlchemy's URL parser reads a single port and refuses the list. Other URLs are returned
+    unchanged. The psycopg dialect turns the `host` list back into libpq's, so libpq tries the
+    hosts in order and `target_session_attrs=read-write` picks the primary."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or not scheme.startswith("postgresql"):
+        return url
+    authority, _, tail = rest.partition("/")
+    userinfo, at, hosts = authority.rpartition("@")
+    if "," not in hosts:
+        return url
+    database, _, query = tail.partition("?")
+    params = "&".join(f"host={quote(h, safe='')}" for h in hosts.split(",") if h)
+    return f"{scheme}://{userinfo}{at}/{database}?{params}{'&' + query if query else ''}"
+
+
+def _with_connect_timeout(url: str) -> str:
+    """libpq waits for an unreachable host forever by default; a host that vanished without a
+    reset (a failed machine) would hang every new connection. Unless the URL says otherwise,
+    give up on a host after CONNECT_TIMEOUT_S and try the next one."""
+    parsed = make_url(url)
+    if "connect_timeout" in parsed.query:
+        return url
+    parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)})
+    return parsed.render_as_string(hide_password=False)
+
+
+def libpq_conninfo(url: str) -> str:
+    """The libpq connection string the engine's psycopg dialect connects with (every host of
+    a multi-host URL, `target_session_attrs`, `options` such as a search_path), for the
+    connections Kluis opens without SQLAlchemy (the LISTEN connection)."""
+    import psycopg  # PostgreSQL only; the embedded default never needs it
+
+    parsed = make_url(_with_connect_timeout(multi_host_url(url)))
+    parsed = parsed.set(drivername="postgresql+psycopg")
+    _, params = parsed.get_dialect()().create_connect_args(parsed)
+    params.pop("context", None)  # a psycopg adapters map, not a connection parameter
+    return psycopg.conninfo.make_conninfo(**params)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -85,13 +129,19 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = multi_host_url(url)
+    # errors (and so logs) show statements without their values, which can be personal data
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
+    # A pooled connection to a primary that has gone (failover) is found at checkout and
+    # replaced; one that breaks mid-request invalidates the whole pool (SQLAlchemy's
+    # disconnect handling), and the request answers 503 (service.app).
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    return create_engine(_with_connect_timeout(url), **kwargs)
 
 
 class Database:

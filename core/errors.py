@@ -94,6 +94,21 @@ class TooManyRequests(Problem):
         self.retry_after = retry_after
 
 
+class ServiceUnavailable(Problem):
+    """The database cannot be reached (during a failover, for a few seconds). The request was
+    not confirmed; it can be sent again after `retry_after` seconds. (Only when the connection
+    broke while a commit was under way can it have taken effect: a retry then meets its own
+    result, e.g. a code already used.)"""
+
+    status = 503
+    slug = "unavailable"
+    title = "Temporarily unavailable"
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class OAuthError(Exception):
     """An OAuth 2.0 error response. Subclasses fix `error` and `status`."""
 

@@ -159,6 +159,10 @@ register(
             "nl": "Er ontbreekt iets of er klopt iets niet. Ga terug en probeer het opnieuw.",
             "en": "Something is missing or not right. Go back and try again.",
         },
+        "error.problem.unavailable": {
+            "nl": "Kluis is heel even niet bereikbaar. Probeer het over een paar seconden opnieuw.",
+            "en": "Kluis is unavailable for a moment. Try again in a few seconds.",
+        },
         "error.problem.forbidden": {
             "nl": "Je mag deze pagina niet zien.",
             "en": "You are not allowed to see this page.",

@@ -16,6 +16,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -30,7 +32,14 @@ from consent.erasure import refresh_erasure_states
 from consent.routes import router as consent_router
 from core import i18n, untrusted
 from core.db import Database, db_session
-from core.errors import InvalidRequest, OAuthError, Problem, TooManyRequests
+from core.errors import (
+    InvalidRequest,
+    OAuthError,
+    Problem,
+    ServiceUnavailable,
+    TemporarilyUnavailable,
+    TooManyRequests,
+)
 from core.logging import request_id_var
 from core.web import Templates, render
 from identity.accounts.routes import router as accounts_router
@@ -49,6 +58,7 @@ TEMPLATE_PACKAGES: tuple[str, ...] = ("service", "identity")
 TEMPLATE_PACKAGES = (*TEMPLATE_PACKAGES, "consent")
 TEMPLATE_PACKAGES = (*TEMPLATE_PACKAGES, "attestations")
 PROBLEM_JSON = "application/problem+json"
+DATABASE_RETRY_AFTER_S = 2  # a failover of the documented set-up takes a few seconds
 
 
 def _wants_html(request: Request) -> bool:
@@ -75,7 +85,7 @@ def _problem_response(request: Request, problem: Problem) -> Response:
             status_code=problem.status_code,
         )
     headers = {}
-    if isinstance(problem, TooManyRequests):
+    if isinstance(problem, TooManyRequests | ServiceUnavailable):
         headers["Retry-After"] = str(problem.retry_after)
     return JSONResponse(
         problem.to_dict(instance=f"urn:kluis:request:{request_id_var.get()}"),
@@ -95,6 +105,39 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status >= 500:
             log.error("oauth server error", extra={"error": exc.error})
         return JSONResponse(exc.to_dict(), status_code=exc.status, headers=exc.headers())
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeout)
+    async def _database(request: Request, exc: Exception) -> Response:
+        """The database is unreachable (a failover, a restart) or gone mid-request: a clean
+        503 that the client may retry, never a 500 and never a success. Other database
+        errors are bugs: they take the 500 path with a reference."""
+        lost = isinstance(exc, OperationalError | PoolTimeout) or (
+            isinstance(exc, DBAPIError) and exc.connection_invalidated
+        )
+        if not lost:
+            raise exc
+        # the class and SQLSTATE only: the message can quote the statement
+        orig = getattr(exc, "orig", None)
+        log.warning(
+            "database unavailable; answered 503",
+            extra={
+                "error": type(orig or exc).__name__,
+                "sqlstate": getattr(orig, "sqlstate", None),
+            },
+        )
+        if request.url.path in request.app.state.oauth_paths:
+            oauth = TemporarilyUnavailable("the service is unavailable for a moment; try again")
+            headers = {**oauth.headers(), "Retry-After": str(DATABASE_RETRY_AFTER_S)}
+            return JSONResponse(oauth.to_dict(), status_code=oauth.status, headers=headers)
+        return _problem_response(
+            request,
+            ServiceUnavailable(
+                DATABASE_RETRY_AFTER_S,
+                "The database cannot be reached just now (a failover may be under way); "
+                "nothing was confirmed. Try again in a few seconds.",
+            ),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -169,6 +212,10 @@ def _outbox_loop(runtime: Runtime, stop: threading.Event) -> None:
                 with runtime.db.transaction() as session:
                     runtime.audit.checkpoint(session)
                 last_checkpoint = time.monotonic()
+        except OperationalError as exc:  # a failover or restart: no traceback every round
+            log.warning(
+                "background worker: database unavailable (%s); retrying", type(exc.orig).__name__
+            )
         except Exception:
             log.exception("background worker failed; retrying")
         stop.wait(runtime.settings.outbox_interval)

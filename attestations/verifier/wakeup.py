@@ -21,6 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from core.db import libpq_conninfo, multi_host_url
+
 log = logging.getLogger("kluis.verifier.wakeup")
 
 CHANNEL = "kluis_verifier"
@@ -34,12 +36,6 @@ def notify_change(session: Session, session_id: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
         notify = text("SELECT pg_notify(:channel, :id)")
         session.execute(notify, {"channel": CHANNEL, "id": session_id})
-
-
-def libpq_url(database_url: str) -> str:
-    """The SQLAlchemy URL as a libpq connection URI (keeping `options`, e.g. search_path)."""
-    url = make_url(database_url).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
 
 
 class Waiter:
@@ -65,7 +61,9 @@ class Listener:
     """One LISTEN connection per app process, shared by all waiters."""
 
     def __init__(self, database_url: str, fallback: float) -> None:
-        self.conninfo = libpq_url(database_url)
+        # what the engine connects with: with a multi-host URL and target_session_attrs,
+        # a reconnect after a failover finds the new primary
+        self.conninfo = libpq_conninfo(database_url)
         self.fallback = fallback
         self.connected = threading.Event()
         self._stop = threading.Event()
@@ -122,7 +120,7 @@ _START_LOCK = threading.Lock()
 
 def listener_for(state: Any, database_url: str, fallback: float) -> Listener | None:
     """The process's listener (started on first use), or None on SQLite."""
-    if make_url(database_url).get_backend_name() != "postgresql":
+    if make_url(multi_host_url(database_url)).get_backend_name() != "postgresql":
         return None
     with _START_LOCK:
         listener: Listener | None = getattr(state, "verifier_listener", None)

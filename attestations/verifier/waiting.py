@@ -9,17 +9,23 @@ thread and no connection.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import logging
 from collections.abc import AsyncIterator, Callable, Collection
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from attestations.verifier.errors import SessionNotFound
 from attestations.verifier.session import FINAL, session_for_client, status_body
 from attestations.verifier.wakeup import Listener, Waiter, listener_for
 from core.db import Database
+
+log = logging.getLogger("kluis.verifier.waiting")
+T = TypeVar("T")
 
 POLL_INTERVAL_SECONDS = 0.25
 SSE_KEEPALIVE_SECONDS = 15.0
@@ -31,6 +37,17 @@ def read_status(database: Database, client_id: str, session_id: str) -> dict[str
         body = status_body(session, session_for_client(session, client_id, session_id))
         session.commit()
         return body
+
+
+async def _reread(read: Callable[[], T], last: T) -> T:
+    """A re-read while waiting. The database being unreachable (a failover, seconds) is no
+    news: the waiter keeps what it last read and reads again after its next pause, instead
+    of breaking a response whose 200 has already been sent."""
+    try:
+        return await run_in_threadpool(read)
+    except OperationalError:
+        log.warning("verifier waiter: database unavailable; will read again")
+        return last
 
 
 async def _pause(waiter: Waiter | None, seconds: float) -> bool:
@@ -61,7 +78,9 @@ async def long_poll(
             if remaining <= 0:
                 break
             await _pause(waiter, min(remaining, _interval(listener)))
-            body = await run_in_threadpool(read_status, database, client_id, session_id)
+            body = await _reread(
+                functools.partial(read_status, database, client_id, session_id), body
+            )
     except SessionNotFound:  # purged while waiting
         body = {"status": "expired"}
     finally:
@@ -111,7 +130,10 @@ async def change_events(
     last_sent = loop.time()
     try:
         while True:
-            body = await run_in_threadpool(read)
+            if last_body is None:  # nothing read yet
+                body = await run_in_threadpool(read)
+            else:
+                body = await _reread(read, body)
             if body is None:
                 return
             last_read = loop.time()

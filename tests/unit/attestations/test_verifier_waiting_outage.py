@@ -1,0 +1,60 @@
+"""A platform waiting for a verification session (long-poll, SSE) rides out a database
+failover: a re-read that cannot reach the database is no news, the wait goes on, and the
+change is delivered once the database is back. (The 200 of a waiting response is already
+sent; breaking it would leave the platform without an answer.)"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from attestations.verifier import waiting
+
+GONE = OperationalError("SELECT …", {}, Exception("server closed the connection"))
+
+
+def _reader(first: str, then: str) -> Any:
+    """Reads `first`, then fails three times (the failover), then reads `then`."""
+    results: list[dict[str, str] | Exception] = [{"status": first}, GONE, GONE, GONE]
+    results.append({"status": then})
+
+    def read(*_: Any) -> dict[str, str]:
+        result = results.pop(0)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    return read
+
+
+class _Browser:
+    async def is_disconnected(self) -> bool:
+        return False
+
+
+def test_a_long_poll_waits_through_an_outage_and_delivers_the_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(waiting, "read_status", _reader("scanned", "done"))
+
+    async def poll() -> list[str]:
+        return [chunk async for chunk in waiting.long_poll(None, "c", "s", 10, None)]  # type: ignore[arg-type]
+
+    assert asyncio.run(poll()) == ['{"status": "done"}']
+
+
+def test_an_event_stream_waits_through_an_outage_and_delivers_the_change() -> None:
+    read = _reader("pending", "done")
+
+    async def stream() -> list[str]:
+        events = waiting.change_events(_Browser(), read, "s", 10, None)  # type: ignore[arg-type]
+        return [chunk async for chunk in events]
+
+    chunks = asyncio.run(stream())
+    assert chunks == [
+        'event: status\ndata: {"status": "pending"}\n\n',
+        'event: status\ndata: {"status": "done"}\n\n',
+    ]

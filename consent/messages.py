@@ -9,12 +9,14 @@ register(
         "consent.page.title": {"nl": "Mijn toestemmingen", "en": "My consents"},
         "consent.privacy": {"nl": "Privacy", "en": "Privacy"},
         "consent.page.intro": {
-            "nl": "Hier zie je per platform welke gegevens je hebt gedeeld en waarvoor. "
-            "Intrekken is net zo makkelijk als toestemming geven, en werkt meteen: het platform "
-            "krijgt het gegeven daarna niet meer en krijgt er bericht van.",
-            "en": "Here you see, per platform, which details you shared and what for. "
-            "Withdrawing is as easy as giving consent and works at once: the platform no "
-            "longer receives the detail and is told so.",
+            "nl": "Hier zie je per platform welke gegevens je hebt gedeeld en waarvoor. Intrekken "
+            "is net zo makkelijk als toestemming geven. Het werkt meteen: het platform krijgt het "
+            "gegeven daarna niet meer van Kluis. Kan het platform berichten van Kluis ontvangen? "
+            "Dan krijgt het ook bericht.",
+            "en": "Here you see, per platform, which details you shared and what for. Withdrawing "
+            "is as easy as giving consent. It works at once: after that, the platform no longer "
+            "gets the detail from Kluis. If the platform can receive messages from Kluis, it is "
+            "told as well.",
         },
         "consent.page.none": {
             "nl": "Je hebt nog geen gegevens gedeeld met een platform.",
@@ -39,19 +41,19 @@ register(
             "en": "Withdraw everything for {platform}",
         },
         "consent.receipt.download": {
-            "nl": "Ontvangstbewijs downloaden (ondertekend)",
-            "en": "Download receipt (signed)",
+            "nl": "Ontvangstbewijs downloaden (digitaal ondertekend)",
+            "en": "Download receipt (digitally signed)",
         },
         "consent.status.withdrawn": {
-            "nl": "Je toestemming is ingetrokken. Het platform krijgt bericht.",
-            "en": "Your consent has been withdrawn. The platform is being told.",
+            "nl": "Je toestemming is ingetrokken. Het platform krijgt dit niet meer van Kluis.",
+            "en": "Your consent has been withdrawn. The platform no longer gets this from Kluis.",
         },
         "consent.status.nothing": {
             "nl": "Er was niets meer in te trekken.",
             "en": "There was nothing left to withdraw.",
         },
         "consent.purpose.service-provision": {
-            "nl": "Om je aan te melden en de dienst te leveren",
+            "nl": "Om je te laten inloggen en de dienst te leveren",
             "en": "To log you in and provide the service",
         },
         "consent.purpose.poll": {
@@ -67,21 +69,22 @@ register(
             "en": "Access when you are not logged in",
         },
         "consent.export": {
-            "nl": "Alles wat Kluis over je weet downloaden (JSON)",
-            "en": "Download everything Kluis holds about you (JSON)",
+            "nl": "Alles wat Kluis over je weet downloaden (JSON-bestand)",
+            "en": "Download everything Kluis holds about you (JSON file)",
         },
         "consent.back": {"nl": "Terug naar je account", "en": "Back to your account"},
         # erasure
         "erasure.link": {"nl": "Mijn account verwijderen", "en": "Delete my account"},
         "erasure.confirm.title": {"nl": "Account verwijderen", "en": "Delete account"},
         "erasure.confirm.body": {
-            "nl": "Als je je account verwijdert, beëindigen we al je sessies, trekken we je "
-            "bewijzen in, vernietigen we de sleutel van je gegevens en verwijderen we je "
-            "account. Elk platform dat gegevens van je kreeg, krijgt bericht dat het die moet "
-            "wissen. Dit kan niet ongedaan worden gemaakt.",
-            "en": "If you delete your account, we end all your sessions, revoke your "
-            "attestations, destroy the key of your data and delete your account. Every "
-            "platform that received data about you is told to erase it. This cannot be undone.",
+            "nl": "Als je je account verwijdert, logt Kluis je uit op al je apparaten. We trekken "
+            "je bewijzen in. We vernietigen de sleutel waarmee je gegevens zijn versleuteld. "
+            "Daarna verwijderen we je account. Elk platform dat gegevens van je kreeg, krijgt "
+            "bericht dat het die moet wissen. Je kunt dit niet ongedaan maken.",
+            "en": "If you delete your account, Kluis logs you out on all your devices. We revoke "
+            "your proofs. We destroy the key your data is encrypted with. Then we delete your "
+            "account. Every platform that received data about you is told to erase it. You cannot "
+            "undo this.",
         },
         "erasure.confirm.submit": {
             "nl": "Ja, verwijder mijn account",
@@ -101,42 +104,45 @@ register(
         "erasure.reconfirm.password": {"nl": "Je wachtwoord", "en": "Your password"},
         "erasure.reconfirm.hint": {
             "nl": "Vul je wachtwoord nog een keer in. Zo weten we dat jij het bent.",
-            "en": "Type your password once more, so that we know it is you.",
+            "en": "Type your password once more. That way we know it is you.",
         },
         "erasure.reconfirm.recent_login": {
-            "nl": "Je account heeft geen wachtwoord. Dit kan alleen vlak nadat je bent "
-            "ingelogd (binnen 10 minuten).",
-            "en": "Your account has no password. You can do this only shortly after logging "
-            "in (within 10 minutes).",
+            "nl": "Je account heeft geen wachtwoord. Daarom kan dit alleen binnen 10 minuten "
+            "nadat je bent ingelogd. Is het langer geleden? Log dan eerst opnieuw in.",
+            "en": "Your account has no password. So you can do this only within 10 minutes after "
+            "logging in. Longer ago? Then log in again first.",
         },
         "field_erasure.preview.told": {
-            "nl": "Kregen dit van je en krijgen bericht: {platforms}",
-            "en": "Received this and will be told: {platforms}",
+            "nl": "Deze platforms kregen dit van je en krijgen bericht: {platforms}",
+            "en": "These platforms received this and will be told: {platforms}",
         },
         "field_erasure.preview.nobody": {
             "nl": "Geen platform kreeg dit van je.",
             "en": "No platform received this.",
         },
         "field_erasure.nothing": {
-            "nl": "Kluis bewaart geen gegevens van je die je los kunt wissen: geen naam en geen "
+            "nl": "Kluis heeft geen gegevens van je die je apart kunt wissen: geen naam en geen "
             "bewijzen.",
-            "en": "Kluis holds nothing about you that you can erase on its own: no name and no "
-            "attestations.",
+            "en": "Kluis has nothing about you that you can erase separately: no name and no "
+            "proofs.",
         },
-        "erasure.done.title": {"nl": "Je account is verwijderd", "en": "Your account is deleted"},
+        "erasure.done.title": {
+            "nl": "Je account is verwijderd",
+            "en": "Your account has been deleted",
+        },
         "erasure.done.home": {"nl": "Naar de startpagina", "en": "To the home page"},
         "erasure.manual.intro": {
             "nl": "Deze platforms kan Kluis niet zelf een bericht sturen. De beheerder van Kluis "
-            "laat ze weten dat ze je gegevens moeten wissen, en het verzoek blijft open tot dat "
-            "gebeurd is:",
+            "laat hun weten dat ze je gegevens moeten wissen. Tot dat gebeurd is, blijft je "
+            "verzoek open:",
             "en": "Kluis cannot send these platforms a message itself. The people who run Kluis "
-            "tell them to erase your data, and the request stays open until they have:",
+            "tell them to erase your data. Your request stays open until that has happened:",
         },
         "erasure.done.body": {
-            "nl": "Je gegevens zijn onleesbaar gemaakt en verwijderd. De platforms krijgen "
-            "bericht. Uiterlijk op {due} is alles klaar.",
-            "en": "Your data has been made unreadable and deleted. The platforms are being "
-            "told. Everything is finished by {due} at the latest.",
+            "nl": "We hebben je gegevens onleesbaar gemaakt en verwijderd. De platforms die "
+            "gegevens van je kregen, krijgen bericht. Alles moet uiterlijk op {due} klaar zijn.",
+            "en": "We have made your data unreadable and deleted it. The platforms that received "
+            "data about you are being told. Everything must be finished by {due} at the latest.",
         },
         "erasure.done.ref": {
             "nl": "Je kenmerk, voor als je een vraag hebt:",

@@ -9,11 +9,12 @@ register(
     {
         "steward.title": {"nl": "Gegevensbeheer", "en": "Data stewardship"},
         "steward.intro": {
-            "nl": "Overzichten zonder persoonsgegevens: bewoners staan er alleen in als "
-            "ondoorzichtige referentie. Elke keer dat je hier iets bekijkt, komt dat in het "
-            "auditlogboek.",
-            "en": "Overviews without personal data: residents appear only as opaque "
-            "references. Every time you look at something here, that goes into the audit log.",
+            "nl": "Deze overzichten bevatten geen persoonsgegevens. Bewoners staan er alleen in "
+            "als referentie: een code die niet laat zien wie het is. Alles wat je hier bekijkt, "
+            "komt in het auditlogboek.",
+            "en": "These overviews contain no personal data. Residents appear only as a "
+            "reference: a code that does not show who it is. Everything you look at here goes "
+            "into the audit log.",
         },
         "steward.nav.erasure": {"nl": "Verwijderverzoeken", "en": "Erasure requests"},
         "steward.nav.consents": {"nl": "Toestemmingen", "en": "Consents"},
@@ -78,11 +79,11 @@ register(
         "field_erasure.link": {"nl": "Eén gegeven wissen", "en": "Erase one detail"},
         "field_erasure.title": {"nl": "Eén gegeven wissen", "en": "Erase one detail"},
         "field_erasure.intro": {
-            "nl": "Kies welk gegeven we moeten wissen. We verwijderen het, trekken je "
-            "toestemmingen ervoor in en laten elk platform dat het kreeg weten dat het weg "
-            "moet. Je account blijft bestaan.",
-            "en": "Choose which detail to erase. We delete it, withdraw your consents for it "
-            "and tell every platform that received it to erase it. Your account stays.",
+            "nl": "Kies welk gegeven we moeten wissen. We verwijderen het en trekken je "
+            "toestemming ervoor in. Elk platform dat het kreeg, krijgt bericht dat het dit moet "
+            "wissen. Je account blijft bestaan.",
+            "en": "Choose which detail to erase. We delete it and withdraw your consent for it. "
+            "Every platform that received it is told to erase it. Your account stays.",
         },
         "field_erasure.field": {"nl": "Gegeven", "en": "Detail"},
         "field_erasure.submit": {"nl": "Wis dit gegeven", "en": "Erase this detail"},
@@ -94,13 +95,13 @@ register(
         "field_erasure.field.age": {"nl": "Je leeftijdsbewijs", "en": "Your proof of age"},
         "field_erasure.field.real_person": {
             "nl": "Je bewijs 'echt persoon'",
-            "en": "Your 'real person' attestation",
+            "en": "Your 'real person' proof",
         },
         "field_erasure.done": {
-            "nl": "Het gegeven is gewist. De platforms krijgen bericht. Uiterlijk op {due} is "
-            "alles klaar.",
-            "en": "The detail is erased. The platforms are being told. Everything is finished by "
-            "{due} at the latest.",
+            "nl": "We hebben het gegeven gewist. De platforms die het kregen, krijgen bericht. "
+            "Alles moet uiterlijk op {due} klaar zijn.",
+            "en": "We have erased the detail. The platforms that received it are being told. "
+            "Everything must be finished by {due} at the latest.",
         },
     }
 )

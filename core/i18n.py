@@ -121,10 +121,10 @@ register(
         "nav.language": {"nl": "Taal", "en": "Language"},
         "home.title": {"nl": "Welkom bij Kluis", "en": "Welcome to Kluis"},
         "home.body": {
-            "nl": "Kluis beheert je inlog, je bewijzen en je toestemmingen voor de platforms "
-            "in je buurt. Je deelt alleen wat je zelf kiest.",
-            "en": "Kluis manages your login, your attestations and your consents for the "
-            "platforms in your neighbourhood. You share only what you choose.",
+            "nl": "Met Kluis log je in bij de platforms in je buurt. Kluis geeft je bewijzen en "
+            "houdt bij waarvoor je toestemming gaf. Je deelt alleen wat je zelf kiest.",
+            "en": "With Kluis you log in to the platforms in your neighbourhood. Kluis gives you "
+            "proofs and keeps track of what you gave consent for. You share only what you choose.",
         },
         "nav.main": {"nl": "Menu", "en": "Menu"},
         "nav.account": {"nl": "Mijn account", "en": "My account"},
@@ -135,24 +135,27 @@ register(
         "home.account": {"nl": "Naar mijn account", "en": "Go to my account"},
         "home.platforms": {
             "nl": "Log je in bij een buurtplatform? Dan stuurt dat platform je vanzelf hierheen.",
-            "en": "Logging in to a neighbourhood platform? It sends you here by itself.",
+            "en": "Logging in to a neighbourhood platform? Then that platform sends you here by "
+            "itself.",
         },
         "error.title": {"nl": "Er ging iets mis", "en": "Something went wrong"},
-        "error.request_id": {"nl": "Referentie", "en": "Reference"},
+        "error.request_id": {"nl": "Kenmerk", "en": "Reference"},
         "error.back": {"nl": "Terug naar het begin", "en": "Back to the start"},
         # What a browser shows for a problem, in the page's language; the API's problem+json
         # keeps its English `detail`. A problem without an entry here shows its own detail.
         "error.problem.not-found": {
-            "nl": "Deze pagina bestaat niet (meer). Misschien is de link oud of niet helemaal "
-            "goed overgenomen.",
-            "en": "This page does not exist (any more). The link may be old or not copied in full.",
+            "nl": "Deze pagina bestaat niet (meer). Misschien is de link oud of niet compleet. "
+            "Kijk of je de hele link hebt overgenomen.",
+            "en": "This page does not exist (any more). The link may be old or incomplete. Check "
+            "that you copied the whole link.",
         },
         "error.problem.rate-limited": {
-            "nl": "Dat ging te vaak achter elkaar. Wacht even en probeer het dan opnieuw.",
-            "en": "That happened too often in a row. Wait a moment, then try again.",
+            "nl": "Dit is te vaak kort na elkaar geprobeerd. Wacht even en probeer het dan "
+            "opnieuw.",
+            "en": "This was tried too often in a short time. Wait a moment, then try again.",
         },
         "error.problem.unsafe-input": {
-            "nl": "Kluis kan deze gegevens niet lezen. Ga terug en probeer het opnieuw.",
+            "nl": "Kluis kan niet lezen wat er is verstuurd. Ga terug en probeer het opnieuw.",
             "en": "Kluis cannot read what was sent. Go back and try again.",
         },
         "error.problem.invalid-input": {
@@ -164,8 +167,8 @@ register(
             "en": "Kluis is unavailable for a moment. Try again in a few seconds.",
         },
         "error.problem.forbidden": {
-            "nl": "Je mag deze pagina niet zien.",
-            "en": "You are not allowed to see this page.",
+            "nl": "Je hebt geen toegang tot deze pagina. Ben je ingelogd met het goede account?",
+            "en": "You do not have access to this page. Are you logged in with the right account?",
         },
         "error.problem.unauthorized": {
             "nl": "Log eerst in om deze pagina te zien.",

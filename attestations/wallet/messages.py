@@ -8,16 +8,16 @@ register(
     {
         "wallet.title": {"nl": "Mijn Kluis-wallet", "en": "My Kluis wallet"},
         "wallet.intro": {
-            "nl": "Bewijzen die Kluis voor je bewaart, als je geen wallet-app hebt. Je laat ze "
-            "zien door met je telefoon de QR-code van een platform te scannen; je kiest elke "
-            "keer zelf of je iets deelt.",
-            "en": "Attestations Kluis keeps for you if you have no wallet app. You show them by "
-            "scanning a platform's QR code with your phone; each time you decide whether to "
-            "share anything.",
+            "nl": "Heb je geen wallet-app? Dan kan Kluis je bewijzen voor je bewaren. Wil je een "
+            "bewijs laten zien? Scan dan met je telefoon de QR-code van het platform. Je kiest "
+            "elke keer zelf of je iets deelt.",
+            "en": "No wallet app? Then Kluis can keep your proofs for you. Want to show a proof? "
+            "Then scan the platform's QR code with your phone. Each time, you decide yourself "
+            "whether to share anything.",
         },
         "wallet.empty": {
             "nl": "Er staan nog geen bewijzen in je Kluis-wallet.",
-            "en": "There are no attestations in your Kluis wallet yet.",
+            "en": "There are no proofs in your Kluis wallet yet.",
         },
         "wallet.keep.code": {"nl": "Code (6 cijfers)", "en": "Code (6 digits)"},
         "wallet.keep.submit": {
@@ -26,15 +26,17 @@ register(
         },
         "wallet.status.kept": {
             "nl": "Het bewijs staat nu in je Kluis-wallet.",
-            "en": "The attestation is now in your Kluis wallet.",
+            "en": "The proof is now in your Kluis wallet.",
         },
         "wallet.status.wrong_code": {
-            "nl": "De code klopt niet. Na 5 verkeerde codes vervalt het aanbod.",
-            "en": "The code is not right. After 5 wrong codes the offer lapses.",
+            "nl": "De code klopt niet. Probeer het opnieuw. Na 5 verkeerde codes kun je dit "
+            "bewijs niet meer ophalen.",
+            "en": "The code is not right. Try again. After 5 wrong codes you can no longer "
+            "collect this proof.",
         },
         "wallet.status.gone": {
-            "nl": "Dit aanbod bestaat niet meer of is verlopen.",
-            "en": "This offer no longer exists or has expired.",
+            "nl": "Dit bewijs kun je niet meer ophalen. Het is verlopen of bestaat niet meer.",
+            "en": "This proof can no longer be collected. It has expired or no longer exists.",
         },
         # the universal link without a Kluis login
         "wallet.open.title": {
@@ -43,7 +45,7 @@ register(
         },
         "wallet.open.intro": {
             "nl": "{platform} vraagt je om een bewijs te laten zien. Kies waar je bewijs staat.",
-            "en": "{platform} asks you to show an attestation. Choose where your attestation is.",
+            "en": "{platform} asks you to show a proof. Choose where your proof is.",
         },
         "wallet.open.app": {"nl": "In je wallet-app", "en": "In your wallet app"},
         "wallet.open.app_body": {
@@ -56,8 +58,9 @@ register(
         },
         "wallet.open.kluis": {"nl": "In je Kluis-wallet", "en": "In your Kluis wallet"},
         "wallet.open.kluis_body": {
-            "nl": "Bewaart Kluis je bewijzen? Log in bij Kluis; daarna kom je hier terug.",
-            "en": "Does Kluis keep your attestations? Log in to Kluis; you come back here after.",
+            "nl": "Bewaart Kluis je bewijzen? Log dan in bij Kluis. Daarna kom je hier terug.",
+            "en": "Does Kluis keep your proofs? Then log in to Kluis. After that you come back "
+            "here.",
         },
         "wallet.open.kluis_link": {
             "nl": "Gebruik je Kluis-wallet",
@@ -70,28 +73,28 @@ register(
             "en": "{platform} asks you to show the following:",
         },
         "wallet.approve.login": {
-            "nl": "Je logt in bij Kluis op het scherm waar je de QR-code hebt gescand, met dit "
-            "account. Er worden geen gegevens gedeeld. Heb je dat inloggen niet zelf gestart? "
-            "Kies dan Niet delen.",
-            "en": "You log in to Kluis with this account on the screen where you scanned the QR "
-            "code. No information is shared. Did you not start that login yourself? Then "
-            "choose Do not share.",
+            "nl": "Met dit account log je in bij Kluis, op het scherm waar je de QR-code hebt "
+            "gescand. Je deelt hiermee geen gegevens. Heb je dat inloggen niet zelf gestart? Kies "
+            "dan Niet delen.",
+            "en": "You log in to Kluis with this account, on the screen where you scanned the QR "
+            "code. You share no information with this. Did you not start that login yourself? "
+            "Then choose Do not share.",
         },
         "wallet.approve.purpose": {"nl": "Waarvoor", "en": "What for"},
         "wallet.approve.only": {
-            "nl": "Alleen dit wordt gedeeld, niet je naam of andere gegevens.",
-            "en": "Only this is shared, not your name or anything else.",
+            "nl": "Je deelt alleen dit. Je naam en andere gegevens deel je niet.",
+            "en": "You share only this. You do not share your name or anything else.",
         },
         "wallet.approve.allow": {"nl": "Delen", "en": "Share"},
         "wallet.approve.refuse": {"nl": "Niet delen", "en": "Do not share"},
         "wallet.pair.title": {"nl": "Koppelcode", "en": "Pairing code"},
         "wallet.pair.body": {
             "nl": "Typ de code van 4 cijfers die {platform} nu op zijn scherm laat zien. Zie je "
-            "geen code, of heb je deze QR-code niet zelf gescand? Stop dan: iemand anders kan "
-            "meekijken.",
+            "geen code? Of heb je deze QR-code niet zelf gescand? Stop dan. Misschien probeert "
+            "iemand anders je gegevens te krijgen.",
             "en": "Type the 4-digit code that {platform} is showing on its screen now. No code "
-            "visible, or did you not scan this QR code yourself? Then stop: someone else may be "
-            "trying to use your data.",
+            "visible? Or did you not scan this QR code yourself? Then stop. Someone else may be "
+            "trying to get your data.",
         },
         "wallet.pair.field": {"nl": "Koppelcode", "en": "Pairing code"},
         "wallet.pair.submit": {"nl": "Verder", "en": "Continue"},
@@ -101,8 +104,10 @@ register(
         },
         "wallet.ended.title": {"nl": "Verzoek beëindigd", "en": "Request ended"},
         "wallet.ended.body": {
-            "nl": "Dit verzoek is niet meer open (verlopen, afgebroken of al beantwoord).",
-            "en": "This request is no longer open (expired, cancelled or already answered).",
+            "nl": "Dit verzoek is niet meer open. Het is verlopen, afgebroken of al beantwoord. "
+            "Begin zo nodig opnieuw bij het platform.",
+            "en": "This request is no longer open. It has expired, was cancelled or was already "
+            "answered. If needed, start again at the platform.",
         },
         "wallet.pair_failed.body": {
             "nl": "De koppelcode is te vaak verkeerd ingevuld. Het verzoek is afgebroken en er "
@@ -110,15 +115,12 @@ register(
             "en": "The pairing code was entered wrongly too often. The request was cancelled and "
             "nothing was shared.",
         },
-        "wallet.no_credential.title": {
-            "nl": "Geen passend bewijs",
-            "en": "No matching attestation",
-        },
+        "wallet.no_credential.title": {"nl": "Geen passend bewijs", "en": "No matching proof"},
         "wallet.no_credential.body": {
-            "nl": "Je Kluis-wallet heeft geen geldig bewijs met wat {platform} vraagt. Er is "
+            "nl": "In je Kluis-wallet staat geen geldig bewijs met wat {platform} vraagt. Er is "
             "niets gedeeld. Vraag de gemeente of de balie om dit bewijs.",
-            "en": "Your Kluis wallet holds no valid attestation with what {platform} asks for. "
-            "Nothing was shared. Ask the municipality or the desk for this attestation.",
+            "en": "Your Kluis wallet has no valid proof with what {platform} asks for. Nothing "
+            "was shared. Ask the municipality or the desk for this proof.",
         },
         "wallet.shared.title": {"nl": "Gedeeld", "en": "Shared"},
         "wallet.shared.body": {
@@ -131,8 +133,10 @@ register(
             "en": "You shared nothing with {platform}.",
         },
         "wallet.other_account.body": {
-            "nl": "Dit verzoek is al op een ander account geopend.",
-            "en": "This request was already opened on another account.",
+            "nl": "Dit verzoek is al geopend met een ander account. Begin opnieuw bij het "
+            "platform.",
+            "en": "This request was already opened with another account. Start again at the "
+            "platform.",
         },
     }
 )

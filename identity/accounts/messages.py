@@ -76,9 +76,10 @@ register(
         },
         "accounts.throttled.body": {
             "nl": "Er is te vaak een verkeerd wachtwoord ingevuld. Probeer het over {minutes} "
-            "minuten opnieuw. Wachtwoord vergeten? Vraag dan een nieuw wachtwoord aan.",
-            "en": "A wrong password was entered too often. Please try again in {minutes} "
-            "minutes. Forgot your password? Then request a new one.",
+            "minuten opnieuw. Wachtwoord vergeten? Kies dan een nieuw wachtwoord via 'Wachtwoord "
+            "vergeten?'.",
+            "en": "A wrong password was entered too often. Please try again in {minutes} minutes. "
+            "Forgot your password? Then choose a new one through 'Forgot your password?'.",
         },
         # registration and verification
         "accounts.register.title": {"nl": "Account aanmaken", "en": "Create an account"},
@@ -90,10 +91,10 @@ register(
         "accounts.register.sent.title": {"nl": "Kijk in je mailbox", "en": "Check your inbox"},
         "accounts.register.sent.body": {
             "nl": "We hebben een e-mail gestuurd naar het adres dat je opgaf. Klik op de link in "
-            "die e-mail om je account te bevestigen. Niets ontvangen? Kijk ook bij je "
-            "ongewenste e-mail.",
-            "en": "We have sent an e-mail to the address you gave. Follow the link in it to "
-            "confirm your account. Nothing arrived? Please check your spam folder too.",
+            "die e-mail om je account te bevestigen. Niets ontvangen? Kijk dan ook in de map met "
+            "ongewenste e-mail (spam).",
+            "en": "We have sent an e-mail to the address you gave. Click the link in it to "
+            "confirm your account. Nothing arrived? Then also look in your spam folder.",
         },
         "accounts.error.reconfirm_password": {
             "nl": "Dat wachtwoord klopt niet. Er is niets gewist.",
@@ -109,10 +110,10 @@ register(
             "en": "Send the link again",
         },
         "accounts.register.resent.body": {
-            "nl": "Als er een account op dit adres wacht, hebben we een nieuwe link gestuurd. "
-            "Kijk ook bij je ongewenste e-mail.",
-            "en": "If an account is waiting for this address, we have sent a new link. Please "
-            "check your spam folder too.",
+            "nl": "Hoort dit adres bij een account dat nog niet bevestigd is? Dan hebben we een "
+            "nieuwe link gestuurd. Kijk ook in de map met ongewenste e-mail (spam).",
+            "en": "Does this address belong to an account that is not confirmed yet? Then we have "
+            "sent a new link. Also look in your spam folder.",
         },
         "accounts.verify.failed.title": {
             "nl": "Deze link werkt niet",
@@ -140,8 +141,8 @@ register(
         },
         "accounts.reset.title": {"nl": "Nieuw wachtwoord kiezen", "en": "Choose a new password"},
         "accounts.reset.intro": {
-            "nl": "Na het wijzigen word je op alle apparaten uitgelogd.",
-            "en": "After the change you will be logged out on every device.",
+            "nl": "Als je je wachtwoord wijzigt, logt Kluis je uit op al je apparaten.",
+            "en": "When you change your password, Kluis logs you out on all your devices.",
         },
         "accounts.reset.submit": {"nl": "Wachtwoord opslaan", "en": "Save password"},
         "accounts.reset.again": {
@@ -160,10 +161,11 @@ register(
             "en": "Your account is active",
         },
         "accounts.activate.done.body": {
-            "nl": "Je gebruikersnaam is {handle}. Log in met je gebruikersnaam of je "
-            "e-mailadres (zodra je dat hebt bevestigd) en je nieuwe wachtwoord.",
-            "en": "Your username is {handle}. Log in with your username, or with your e-mail "
-            "address once you have confirmed it, and your new password.",
+            "nl": "Je gebruikersnaam is {handle}. Log in met je gebruikersnaam en je nieuwe "
+            "wachtwoord. Heb je je e-mailadres bevestigd? Dan kun je ook inloggen met je "
+            "e-mailadres.",
+            "en": "Your username is {handle}. Log in with your username and your new password. "
+            "Once you have confirmed your e-mail address, you can also log in with that.",
         },
         # errors
         "accounts.error.generic": {
@@ -187,28 +189,29 @@ register(
             "en": "Your password must not be the same as your e-mail address.",
         },
         "accounts.error.credentials": {
-            "nl": "Dit e-mailadres en wachtwoord horen niet bij elkaar, of het account bestaat "
-            "niet.",
-            "en": "This e-mail address and password do not match, or the account does not exist.",
+            "nl": "Het e-mailadres (of de gebruikersnaam) of het wachtwoord klopt niet. "
+            "Controleer wat je hebt ingevuld en probeer het opnieuw.",
+            "en": "The e-mail address (or username) or the password is not right. Check what you "
+            "entered and try again.",
         },
         "accounts.error.email_unverified": {
-            "nl": "Je e-mailadres is nog niet bevestigd. Klik op de link in de e-mail die we je "
-            "stuurden (zo nodig sturen we een nieuwe) en log daarna in.",
-            "en": "Your e-mail address is not confirmed yet. Follow the link in the e-mail we "
-            "sent you (we send a new one if needed) and then log in.",
+            "nl": "Je e-mailadres is nog niet bevestigd. Klik op de link in de nieuwste e-mail "
+            "die we je stuurden. Log daarna opnieuw in.",
+            "en": "Your e-mail address is not confirmed yet. Click the link in the latest e-mail "
+            "we sent you. Then log in again.",
         },
         "accounts.error.throttled": {
             "nl": "Te veel mislukte pogingen. Wacht even en probeer het opnieuw.",
             "en": "Too many failed attempts. Please wait and try again.",
         },
         "accounts.error.token": {
-            "nl": "Deze link is ongeldig, verlopen of al gebruikt.",
-            "en": "This link is invalid, has expired or was already used.",
+            "nl": "Deze link is verlopen, al gebruikt of klopt niet.",
+            "en": "This link has expired, was already used or is not right.",
         },
         "accounts.error.activation_code": {
-            "nl": "Deze code is ongeldig, verlopen of al gebruikt. Vraag bij de balie een "
+            "nl": "Deze code is verlopen, al gebruikt of klopt niet. Vraag bij de balie een "
             "nieuwe code.",
-            "en": "This code is invalid, has expired or was already used. Ask the desk for a "
+            "en": "This code has expired, was already used or is not right. Ask the desk for a "
             "new code.",
         },
         # the account page
@@ -232,37 +235,37 @@ register(
         },
         "accounts.account.offers": {
             "nl": "Bewijzen die voor je klaarstaan",
-            "en": "Attestations waiting for you",
+            "en": "Proofs waiting for you",
         },
         "accounts.account.offers_intro": {
-            "nl": "Je haalt een bewijs op door de QR-code te scannen met je wallet en de code "
-            "van 6 cijfers in te vullen die je apart kreeg. Die code staat nooit op deze "
-            "pagina.",
-            "en": "You collect an attestation by scanning the QR code with your wallet and "
-            "entering the 6-digit code you were given separately. That code is never shown "
-            "on this page.",
+            "nl": "Zo haal je een bewijs op: scan de QR-code met je wallet-app. Vul daarna de "
+            "code van 6 cijfers in die je apart kreeg. Die code staat nooit op deze pagina.",
+            "en": "To collect a proof, scan the QR code with your wallet app. Then enter the "
+            "6-digit code you were given separately. That code is never shown on this page.",
         },
         "accounts.account.no_offers": {
             "nl": "Er staan geen bewijzen voor je klaar.",
-            "en": "No attestations are waiting for you.",
+            "en": "No proofs are waiting for you.",
         },
         "accounts.account.credentials": {
             "nl": "Bewijzen die je kreeg",
-            "en": "Attestations you received",
+            "en": "Proofs you received",
         },
         "accounts.account.credentials_intro": {
-            "nl": "Kluis bewaart alleen wanneer een bewijs is uitgegeven en of het nog geldig "
-            "is, niet wat erin staat. Je wallet krijgt meerdere exemplaren van elk bewijs, "
-            "zodat platforms je niet kunnen volgen.",
-            "en": "Kluis keeps only when an attestation was issued and whether it is still "
-            "valid, not what it says. Your wallet gets several copies of each attestation, so "
-            "that platforms cannot track you.",
+            "nl": "Van deze bewijzen bewaart Kluis alleen wanneer ze zijn uitgegeven en of ze nog "
+            "geldig zijn. Wat erin staat, bewaart Kluis niet. Alleen een bewijs in je "
+            "Kluis-wallet staat bij Kluis, versleuteld. Je wallet krijgt meerdere exemplaren van "
+            "elk bewijs. Zo kunnen platforms je niet volgen.",
+            "en": "For these proofs, Kluis keeps only when they were issued and whether they are "
+            "still valid. Kluis does not keep what they say. Only a proof in your Kluis wallet is "
+            "stored at Kluis, encrypted. Your wallet gets several copies of each proof, so that "
+            "platforms cannot track you.",
         },
         "accounts.account.no_credentials": {
             "nl": "Je hebt nog geen bewijzen gekregen.",
-            "en": "You have not received any attestations yet.",
+            "en": "You have not received any proofs yet.",
         },
-        "accounts.account.col.type": {"nl": "Soort bewijs", "en": "Type of attestation"},
+        "accounts.account.col.type": {"nl": "Soort bewijs", "en": "Type of proof"},
         "accounts.account.col.offered": {"nl": "Klaargezet op", "en": "Offered on"},
         "accounts.account.col.collect_before": {
             "nl": "Op te halen tot",
@@ -296,38 +299,37 @@ register(
             "en": "Confirm your e-mail address",
         },
         "accounts.mail.verify.body": {
-            "nl": "Hallo,\n\nBevestig je e-mailadres via deze link:\n\n{link}\n\nDe link is "
-            "twee dagen geldig. Heb je geen account aangemaakt? Dan kun je deze e-mail "
-            "negeren.",
-            "en": "Hello,\n\nPlease confirm your e-mail address with this link:\n\n{link}\n\n"
-            "The link is valid for two days. Did not create an account? Then you can ignore "
-            "this e-mail.",
+            "nl": "Hallo,\n\nBevestig je e-mailadres via deze link:\n\n{link}\n\nDe link is twee "
+            "dagen geldig. Heb je geen account aangemaakt? Dan kun je deze e-mail negeren.",
+            "en": "Hello,\n\nPlease confirm your e-mail address with this link:\n\n{link}\n\nThe "
+            "link is valid for two days. Did you not create an account? Then you can ignore this "
+            "e-mail.",
         },
         "accounts.mail.already_registered.subject": {
             "nl": "Iemand probeerde een account aan te maken met jouw adres",
             "en": "Someone tried to create an account with your address",
         },
         "accounts.mail.already_registered.body": {
-            "nl": "Hallo,\n\nIemand probeerde een nieuw account aan te maken met dit "
-            "e-mailadres, maar er hoort al een account bij. Was jij dat? Log dan in:\n\n"
-            "{login}\n\nWachtwoord vergeten? Kies een nieuw wachtwoord:\n\n{reset}\n\n"
-            "Was jij het niet? Dan hoef je niets te doen; er is niets veranderd.",
-            "en": "Hello,\n\nSomeone tried to create a new account with this e-mail address, "
-            "but it already has one. Was it you? Then log in:\n\n{login}\n\nForgot your "
-            "password? Choose a new one:\n\n{reset}\n\nWas it not you? Then there is nothing "
-            "to do; nothing has changed.",
+            "nl": "Hallo,\n\nIemand probeerde een nieuw account aan te maken met dit e-mailadres. "
+            "Maar er hoort al een account bij. Was jij dat? Log dan in:\n\n{login}\n\nWachtwoord "
+            "vergeten? Kies een nieuw wachtwoord:\n\n{reset}\n\nWas jij het niet? Dan hoef je "
+            "niets te doen. Er is niets veranderd.",
+            "en": "Hello,\n\nSomeone tried to create a new account with this e-mail address. But "
+            "it already has an account. Was it you? Then log in:\n\n{login}\n\nForgot your "
+            "password? Choose a new one:\n\n{reset}\n\nWas it not you? Then you do not need to do "
+            "anything. Nothing has changed.",
         },
         "accounts.mail.reset.subject": {
             "nl": "Kies een nieuw wachtwoord",
             "en": "Choose a new password",
         },
         "accounts.mail.reset.body": {
-            "nl": "Hallo,\n\nKies een nieuw wachtwoord via deze link:\n\n{link}\n\nDe link "
-            "werkt één keer en is {minutes} minuten geldig. Heb je dit niet aangevraagd? Dan "
-            "kun je deze e-mail negeren; je wachtwoord blijft hetzelfde.",
+            "nl": "Hallo,\n\nKies een nieuw wachtwoord via deze link:\n\n{link}\n\nDe link werkt "
+            "één keer en is {minutes} minuten geldig. Heb je dit niet gevraagd? Dan kun je deze "
+            "e-mail negeren. Je wachtwoord blijft dan hetzelfde.",
             "en": "Hello,\n\nChoose a new password with this link:\n\n{link}\n\nThe link works "
-            "once and is valid for {minutes} minutes. Did not ask for this? Then ignore this "
-            "e-mail; your password stays the same.",
+            "once and is valid for {minutes} minutes. Did you not ask for this? Then you can "
+            "ignore this e-mail. Your password then stays the same.",
         },
     }
 )

@@ -10,14 +10,14 @@ register(
         "accounts.wallet.intro": {
             "nl": "Heb je een bewijs van Kluis in je wallet-app? Scan dan een QR-code met je "
             "telefoon. Je hebt geen wachtwoord nodig.",
-            "en": "Do you have a Kluis attestation in your wallet app? Scan a QR code with "
-            "your phone. No password needed.",
+            "en": "Do you have a proof from Kluis in your wallet app? Then scan a QR code with "
+            "your phone. You do not need a password.",
         },
         "accounts.wallet.start": {"nl": "Log in met je wallet", "en": "Log in with your wallet"},
         "accounts.wallet.required": {
-            "nl": "Deze dienst vraagt dat je inlogt met je wallet: een wachtwoord is hier niet "
+            "nl": "Voor deze dienst log je in met je wallet-app. Een wachtwoord is hier niet "
             "genoeg.",
-            "en": "This service asks you to log in with your wallet: a password is not enough "
+            "en": "For this service you log in with your wallet app. A password is not enough "
             "here.",
         },
         "accounts.wallet.password_instead": {
@@ -76,10 +76,10 @@ register(
             "en": "This QR code has already been used.",
         },
         "accounts.wallet.throttled": {
-            "nl": "Vanaf dit adres is te vaak inloggen met een wallet gestart. Probeer het over "
-            "{minutes} minuten opnieuw.",
-            "en": "Logging in with a wallet was started too often from this address. Please try "
-            "again in {minutes} minutes.",
+            "nl": "Vanaf deze internetverbinding is te vaak geprobeerd om in te loggen met een "
+            "wallet. Probeer het over {minutes} minuten opnieuw.",
+            "en": "Logging in with a wallet was tried too often from this internet connection. "
+            "Please try again in {minutes} minutes.",
         },
         "accounts.wallet.restart": {"nl": "Opnieuw inloggen", "en": "Log in again"},
         "accounts.wallet.gone.title": {
@@ -88,7 +88,7 @@ register(
         },
         "accounts.wallet.refused.title": {
             "nl": "Inloggen met dit bewijs lukt niet",
-            "en": "This attestation cannot log you in",
+            "en": "This proof cannot log you in",
         },
         "accounts.wallet.error.gone": {
             "nl": "De inlogpoging is verlopen, al gebruikt, of in een andere browser gestart. "
@@ -103,10 +103,10 @@ register(
             "your wallet app.",
         },
         "accounts.wallet.error.refused": {
-            "nl": "Het bewijs in je wallet is ingetrokken, verlopen of hoort niet (meer) bij "
-            "een account. Log in met je wachtwoord of vraag een nieuw bewijs aan.",
-            "en": "The attestation in your wallet was revoked, has expired or no longer "
-            "belongs to an account. Log in with your password or ask for a new attestation.",
+            "nl": "Het bewijs in je wallet is ingetrokken, verlopen of hoort niet (meer) bij een "
+            "account. Log in met je wachtwoord of vraag een nieuw bewijs aan.",
+            "en": "The proof in your wallet was revoked, has expired or no longer belongs to an "
+            "account. Log in with your password or ask for a new proof.",
         },
     }
 )

@@ -51,7 +51,7 @@ _LABELS: dict[str, dict[str, str]] = {
     },
     "email_verified": {
         "nl": "Of je e-mailadres bevestigd is",
-        "en": "Whether your e-mail is verified",
+        "en": "Whether your e-mail address is confirmed",
     },
     "name": {"nl": "Je naam", "en": "Your name"},
     "preferred_username": {
@@ -63,10 +63,10 @@ _LABELS: dict[str, dict[str, str]] = {
     "age_over_18": {"nl": "Of je 18 jaar of ouder bent", "en": "Whether you are 18 or older"},
     "real_person": {"nl": "Dat je een echt persoon bent", "en": "That you are a real person"},
     "poll_pseudonym": {
-        "nl": "Een schuilnaam voor deze stemming: steeds dezelfde bij deze stemming, anders bij "
-        "elke andere, en niet terug te leiden naar jou",
-        "en": "A pseudonym for this poll: always the same in this poll, different in every "
-        "other, and not traceable to you",
+        "nl": "Een schuilnaam voor deze stemming. Bij deze stemming is die steeds dezelfde, bij "
+        "elke andere stemming anders. Hij is niet naar jou te herleiden.",
+        "en": "A pseudonym for this poll. It is always the same in this poll and different in "
+        "every other poll. It cannot be traced back to you.",
     },
 }
 

@@ -14,10 +14,10 @@ register(
         "consent.required": {"nl": "nodig", "en": "required"},
         "consent.poll": {"nl": "stemming", "en": "poll"},
         "consent.required_help": {
-            "nl": "Gegevens met 'nodig' zijn noodzakelijk voor dit platform. Wil je die niet "
-            "delen, kies dan Weigeren.",
-            "en": "Items marked 'required' are needed by this platform. If you do not want to "
-            "share them, choose Deny.",
+            "nl": "Dit platform kan niet zonder de gegevens met 'nodig'. Wil je die niet delen? "
+            "Kies dan Weigeren.",
+            "en": "This platform cannot do without the items marked 'required'. Do you not want "
+            "to share them? Then choose Deny.",
         },
         "consent.none": {
             "nl": "Dit platform vraagt alleen een schuilnaam, geen andere gegevens.",
@@ -55,16 +55,22 @@ register(
             "en": "This request cannot continue",
         },
         "oidc_error.unknown_client": {
-            "nl": "Het platform dat je hierheen stuurde is niet bij Kluis bekend.",
-            "en": "The platform that sent you here is not known to Kluis.",
+            "nl": "Kluis kent het platform niet dat je hierheen stuurde. Ga terug naar het "
+            "platform en meld dit daar.",
+            "en": "Kluis does not know the platform that sent you here. Go back to the platform "
+            "and report this there.",
         },
         "oidc_error.invalid_redirect_uri": {
-            "nl": "Het terugadres van het platform klopt niet. Je wordt daarom niet teruggestuurd.",
-            "en": "The platform's return address is not registered, so you are not sent back.",
+            "nl": "Het terugadres van het platform klopt niet. Daarom stuurt Kluis je niet terug. "
+            "Meld dit bij het platform.",
+            "en": "The platform's return address is not right. That is why Kluis does not send "
+            "you back. Report this to the platform.",
         },
         "oidc_error.invalid_request": {
-            "nl": "Het verzoek van het platform is ongeldig.",
-            "en": "The platform's request is not valid.",
+            "nl": "Het platform stuurde een verzoek dat niet klopt. Ga terug naar het platform en "
+            "probeer het opnieuw.",
+            "en": "The platform sent a request that is not right. Go back to the platform and try "
+            "again.",
         },
         "oidc_error.request_expired": {
             "nl": "Dit inlogverzoek is verlopen of in een andere browser begonnen. Ga terug "
@@ -73,8 +79,9 @@ register(
             "to the platform and try again.",
         },
         "oidc_error.invalid_logout": {
-            "nl": "Dit uitlogverzoek is ongeldig.",
-            "en": "This logout request is not valid.",
+            "nl": "Dit verzoek om uit te loggen klopt niet. Ga terug naar het platform en probeer "
+            "het opnieuw.",
+            "en": "This request to log out is not right. Go back to the platform and try again.",
         },
     }
 )

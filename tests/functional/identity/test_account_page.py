@@ -151,8 +151,8 @@ def test_account_page_in_english_and_logout_from_it(client: TestClient, resident
     log_in(client, EMAIL)
     html = client.get("/account", params={"lang": "en"}).text
     assert '<html lang="en">' in html and "<h1>My account</h1>" in html
-    assert "No attestations are waiting for you." in html
-    assert "You have not received any attestations yet." in html
+    assert "No proofs are waiting for you." in html
+    assert "You have not received any proofs yet." in html
     token = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert token
     out = client.post("/logout-local", data={"csrf_token": token.group(1)}, follow_redirects=False)

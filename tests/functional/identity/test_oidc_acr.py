@@ -122,7 +122,7 @@ def test_acr_values_attested_sends_a_password_session_to_wallet_login(
     assert urlsplit(location).path == "/login"
     assert query_of(location)["mode"] == "wallet"
     page = client.get(location)
-    assert "Deze dienst vraagt dat je inlogt met je wallet" in page.text
+    assert "Voor deze dienst log je in met je wallet-app" in page.text
     continued = client.get(log_in_by_wallet(client, phone, location), follow_redirects=False)
     assert continued.status_code == 302
     callback = query_of(continued.headers["location"])

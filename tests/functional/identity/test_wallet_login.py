@@ -300,8 +300,8 @@ def test_the_login_page_offers_the_wallet_in_dutch_and_english(client: TestClien
 
     assert 'action="/login/wallet"' in dutch.text and "Log in met je wallet" in dutch.text
     assert "Log in with your wallet" in english.text
-    assert "Deze dienst vraagt" not in dutch.text
-    assert "Deze dienst vraagt" in client.get("/login?mode=wallet&lang=nl").text
+    assert "Voor deze dienst log je in" not in dutch.text
+    assert "Voor deze dienst log je in" in client.get("/login?mode=wallet&lang=nl").text
 
 
 def test_starting_a_wallet_login_needs_the_csrf_token(client: TestClient) -> None:

@@ -51,7 +51,7 @@ def test_too_many_starts_from_one_address_get_429_and_create_nothing(
 
     assert blocked.status_code == 429
     assert int(blocked.headers["retry-after"]) > 0
-    assert "te vaak inloggen met een wallet gestart" in blocked.text
+    assert "te vaak geprobeerd om in te loggen met een wallet" in blocked.text
     assert "198.51.100.7" not in blocked.text
     assert sessions(session) == LIMIT
     stored = session.scalars(select(LoginFailure.key_hash)).all()
@@ -89,4 +89,4 @@ def test_the_page_speaks_english_on_request(app: FastAPI) -> None:
         token = csrf_token(flooder, "/login")
         blocked = flooder.post("/login/wallet", data={"csrf_token": token})
     assert blocked.status_code == 429
-    assert "started too often from this address" in blocked.text
+    assert "tried too often from this internet connection" in blocked.text

@@ -37,39 +37,16 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-import httpx  # noqa: E402
-
 from bench.verifier.run import database_url  # noqa: E402
-from tests.support import forms  # noqa: E402
 from tests.support.databases import drop_database  # noqa: E402
-from tests.support.live_kluis import add_client, add_resident  # noqa: E402
-from tests.support.oidc import pkce_pair  # noqa: E402
+from tests.support.mixed_load import UNLIMITED_ENV, MixedLoad  # noqa: E402
 from tests.support.server import LiveServer, run_server  # noqa: E402
-from tests.support.wallet import Wallet  # noqa: E402
 
-PASSWORD = "een lang en sterk wachtwoord"
-REDIRECT_URI = "http://127.0.0.1:9/cb"
-POSTCODE = {
-    "postcode": "1087 AB",
-    "municipality": {"code": "GM0363", "name": "Amsterdam"},
-    "residence_source": "registry",
-}
-AREA_QUERY = {
-    "credentials": [
-        {
-            "id": "residence",
-            "format": "dc+sd-jwt",
-            "meta": {"vct_values": []},
-            "claims": [{"path": ["postcode_area"]}],
-        }
-    ]
-}
 SAMPLE_EVERY = 5.0
 
 
@@ -78,126 +55,6 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
-
-
-class Soak:
-    def __init__(self, servers: tuple[LiveServer, LiveServer], residents: int, offers: int) -> None:
-        self.servers = servers
-        first = servers[0]
-        self.client = add_client(first, "Soak platform", REDIRECT_URI)
-        self.emails = [f"soak{n}@example.org" for n in range(residents)]
-        for email in self.emails:
-            add_resident(first, email, PASSWORD)
-        claims = json.dumps(POSTCODE)
-        self.offers = [
-            json.loads(
-                first.cli(
-                    "attestations",
-                    "offer",
-                    "--account",
-                    self.emails[0],
-                    "--type",
-                    "postcode",
-                    "--claims",
-                    claims,
-                    "--ttl",
-                    "86400",
-                    "--json",
-                ).stdout
-            )
-            for _ in range(offers)
-        ]
-        self.offer_lock = threading.Lock()
-
-    def base(self, n: int) -> str:
-        return self.servers[n % 2].url
-
-    # --- operations: each returns normally or raises -------------------------------------
-    def login(self, base: str, n: int) -> None:
-        verifier, challenge = pkce_pair()
-        query = {
-            "response_type": "code",
-            "client_id": self.client["client_id"],
-            "redirect_uri": REDIRECT_URI,
-            "scope": "openid email",
-            "state": f"s{n}",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-        with httpx.Client(timeout=30) as http:
-            done = forms.authorize(
-                http,
-                f"{base}/authorize?{urlencode(query)}",
-                redirect_uri=REDIRECT_URI,
-                email=self.emails[n % len(self.emails)],
-                password=PASSWORD,
-                claims_to_allow=["email"],
-            )
-            code = parse_qs(done.callback_url.query.decode())["code"][0]
-            token = http.post(
-                base + "/token",
-                data={
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "code_verifier": verifier,
-                    "redirect_uri": REDIRECT_URI,
-                },
-                auth=(self.client["client_id"], self.client["client_secret"]),
-            )
-            token.raise_for_status()
-            info = http.get(
-                base + "/userinfo",
-                headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-            )
-            info.raise_for_status()
-
-    def failed_login(self, base: str, n: int) -> None:
-        with httpx.Client(timeout=30) as http:
-            fields = {"email": f"onbekend{n}@example.org", "password": "fout"}
-            status = forms.send(http, forms.prepared(http, base + "/login", fields)).status_code
-            if status != 400:
-                raise RuntimeError(f"failed login answered {status}")
-
-    def verify(self, base: str, n: int) -> None:
-        auth = (self.client["client_id"], self.client["client_secret"])
-        query = json.loads(json.dumps(AREA_QUERY))
-        # each process here has its own issuer URL (its port), so its own vct
-        query["credentials"][0]["meta"]["vct_values"] = [f"{base}/vct/postcode"]
-        created = httpx.post(
-            base + "/verifier/sessions",
-            json={"purpose": "Soak", "dcql_query": query},
-            auth=auth,
-            timeout=30,
-        )
-        created.raise_for_status()
-        session_id = created.json()["session_id"]
-        httpx.get(
-            f"{base}/verifier/sessions/{session_id}", auth=auth, timeout=30
-        ).raise_for_status()
-        httpx.delete(
-            f"{base}/verifier/sessions/{session_id}", auth=auth, timeout=30
-        ).raise_for_status()
-
-    def issue(self, base: str, n: int) -> str | None:
-        """Redeem a prepared offer; when they have run out, read metadata instead (and say so:
-        the operation is counted under that name)."""
-        with self.offer_lock:
-            if not self.offers:
-                self.metadata(base, n)
-                return "metadata"
-            offer = self.offers.pop()
-        # the offers name the first process's issuer URL; the database is the same
-        with Wallet.over_http(self.servers[0].url) as wallet:
-            wallet.accept(offer["offer_uri"], offer["tx_code"])
-        return None
-
-    def metadata(self, base: str, n: int) -> None:
-        for path in (
-            "/.well-known/openid-configuration",
-            "/.well-known/openid-credential-issuer",
-            "/jwks.json",
-        ):
-            httpx.get(base + path, timeout=30).raise_for_status()
 
 
 def main() -> int:
@@ -212,11 +69,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="kluis-soak-"))
     url = database_url(work)
     data = work / "data"
-    env = {
-        "KLUIS_LOG_LEVEL": "WARNING",
-        "KLUIS_LOGIN_MAX_FAILURES_PER_IP": "1000000",  # all load comes from 127.0.0.1
-        "KLUIS_WALLET_LOGIN_MAX_STARTS_PER_IP": "1000000",
-    }
+    env = {"KLUIS_LOG_LEVEL": "WARNING", **UNLIMITED_ENV}
     try:
         with run_server(data, url, **env) as a, run_server(data, url, "second.log", **env) as b:
             print(
@@ -224,7 +77,7 @@ def main() -> int:
                 f"{args.seconds:.0f} s; preparing residents and offers …",
                 flush=True,
             )
-            soak = Soak((a, b), args.residents, args.offers)
+            soak = MixedLoad((a, b), args.residents, args.offers)
             result = run(soak, (a, b), args)
             audit = a.cli("audit", "verify", check=False)
     finally:
@@ -234,7 +87,7 @@ def main() -> int:
     return 0 if not result["errors"] and audit.returncode == 0 else 1
 
 
-def run(soak: Soak, servers: tuple[LiveServer, LiveServer], args: argparse.Namespace) -> dict:
+def run(soak: MixedLoad, servers: tuple[LiveServer, LiveServer], args: argparse.Namespace) -> dict:
     ops: list[tuple[str, Callable[[str, int], str | None]]] = [
         ("login", soak.login),
         ("failed_login", soak.failed_login),

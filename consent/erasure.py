@@ -29,6 +29,7 @@ import dataclasses
 import datetime as dt
 import re
 import uuid
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -40,6 +41,7 @@ from consent.audit import Pending, record, record_many
 from consent.ledger import clients_with_data
 from consent.models import ConsentRecord, ErasureDelivery, ErasureRequest
 from consent.signals import ACCOUNT_PURGED, enqueue_security_event
+from consent.tombstones import Tombstone, TombstoneJournal
 from core.db import utcnow
 from identity.accounts.models import Account
 from identity.accounts.service import Accounts, account_email
@@ -99,13 +101,24 @@ class PlatformNotice:
     sub: str
 
 
-def _platforms(session: Session, provider: Provider, account_id: str) -> list[PlatformNotice]:
-    """Every platform that may hold data about the resident, with its pairwise `sub`."""
+def _platforms(
+    session: Session, provider: Provider, account_id: str, also: Iterable[str] = ()
+) -> list[PlatformNotice]:
+    """Every platform that may hold data about the resident, with its pairwise `sub`: from
+    the ledger and the grants, and `also` (the platforms a re-applied erasure told before)."""
     client_ids = clients_with_data(session, account_id) | set(
         session.scalars(select(Grant.client_id).where(Grant.account_id == account_id))
     )
+    return platform_notices(session, provider, account_id, client_ids | set(also))
+
+
+def platform_notices(
+    session: Session, provider: Provider, account_id: str, client_ids: Iterable[str]
+) -> list[PlatformNotice]:
+    """The platforms among `client_ids` that still exist, with the resident's `sub` there (a
+    pairwise `sub` needs only the account id, not the account)."""
     notices = []
-    for client_id in sorted(client_ids):
+    for client_id in sorted(set(client_ids)):
         client = get_client(session, client_id)
         if client is not None:
             sub = provider.subject_ids.for_client(client, account_id)
@@ -150,7 +163,7 @@ def manual_platforms(session: Session, request_id: str) -> list[str]:
     )
 
 
-def _notify(
+def notify_platform(
     session: Session, provider: Provider, request: ErasureRequest, notice: PlatformNotice
 ) -> int:
     """Queue the platform's account-purged SET and back-channel logout token."""
@@ -241,10 +254,14 @@ def receive_request(
     reason: str | None,
     field: str | None = None,
     now: dt.datetime | None = None,
+    replay: Tombstone | None = None,
 ) -> tuple[Account, ErasureRequest, str]:
     """Step 1 of every erasure (whole account or one field): check the request, lock the
     account, store the request as `received` with its due date (Art. 12(3)) and audit it.
-    Returns the account, the request and the resident's opaque reference."""
+    Returns the account, the request and the resident's opaque reference.
+
+    `replay` re-applies an erasure from the tombstone journal after a restore: the request
+    keeps its id, its reference and its date (so its due date)."""
     if requested_by not in REQUESTERS:
         raise ErasureError(f"requested_by must be one of {REQUESTERS}")
     reason_text = check_reason(reason)
@@ -253,10 +270,14 @@ def receive_request(
     account = session.get(Account, account_id, with_for_update=True)
     if account is None:
         raise UnknownAccount()
-    now = now or utcnow()
-    ref = provider.subject_keys.reference(session, account_id)
+    now = replay.received_at if replay is not None else now or utcnow()
+    ref = (
+        replay.subject_ref
+        if replay is not None
+        else provider.subject_keys.reference(session, account_id)
+    )
     request = ErasureRequest(
-        id=uuid.uuid4().hex,
+        id=replay.request_id if replay is not None else uuid.uuid4().hex,
         subject_ref=ref,
         requested_by=requested_by,
         actor=actor,
@@ -286,8 +307,12 @@ def execute_erasure(
     reason: str | None = None,
     accounts: Accounts | None = None,
     now: dt.datetime | None = None,
+    tombstones: TombstoneJournal | None = None,
+    replay: Tombstone | None = None,
 ) -> ErasureRequest:
-    """Erase the resident and queue the notices to platforms. The caller commits."""
+    """Erase the resident and queue the notices to platforms. The caller commits; with
+    `tombstones`, the erasure's tombstone is appended to the journal just before that commit
+    (consent/tombstones.py). `replay`: see `receive_request`."""
     account, request, ref = receive_request(
         session,
         provider,
@@ -296,12 +321,14 @@ def execute_erasure(
         actor=actor,
         reason=reason,
         now=now,
+        replay=replay,
     )
     now = request.received_at
     request.status = EXECUTING
     revoked = _revoke_access(session, account_id, actor)
-    notices = _platforms(session, provider, account_id)
-    queued = sum(_notify(session, provider, request, notice) for notice in notices)
+    also = replay.platforms if replay is not None else ()
+    notices = _platforms(session, provider, account_id, also)
+    queued = sum(notify_platform(session, provider, request, notice) for notice in notices)
     if accounts is not None:
         _forget_login_failures(session, accounts, account)
     _delete_rows(session, provider, account_id)
@@ -322,8 +349,28 @@ def execute_erasure(
             "manual": manual_platforms(session, request.id),
         },
     )
+    if tombstones is not None:
+        tombstones.stage(
+            session, tombstone_of(request, account_id, {n.client.client_id: () for n in notices})
+        )
     refresh_erasure_states(session, now, request_id=request.id)
     return request
+
+
+def tombstone_of(
+    request: ErasureRequest, account_id: str, platforms: Mapping[str, tuple[str, ...]]
+) -> Tombstone:
+    """What the journal keeps of an executed request: its ids, never its reason."""
+    return Tombstone(
+        request_id=request.id,
+        account_id=account_id,
+        subject_ref=request.subject_ref,
+        field=request.field,
+        requested_by=request.requested_by,
+        actor=request.actor,
+        received_at=request.received_at,
+        platforms=platforms,
+    )
 
 
 def _refresh_one(session: Session, request: ErasureRequest, now: dt.datetime) -> Pending | None:

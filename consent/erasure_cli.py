@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import click
 
+from consent.auditlog import AuditLog
 from consent.erasure import (
     ErasureError,
     erasure_deliveries,
@@ -15,8 +16,10 @@ from consent.erasure import (
     execute_erasure,
     record_platform_handled,
 )
+from consent.erasure_replay import reapply_tombstones
 from consent.field_erasure import FIELDS, execute_field_erasure
 from consent.models import ErasureRequest
+from consent.tombstones import JournalError, TombstoneJournal
 from core.db import Database
 from identity.accounts.errors import AccountError
 from identity.accounts.service import Accounts, find_by_email, normalize_email
@@ -32,6 +35,10 @@ class ErasureRuntime(Protocol):
     def accounts(self) -> Accounts: ...
     @property
     def oidc(self) -> Provider: ...
+    @property
+    def tombstones(self) -> TombstoneJournal: ...
+    @property
+    def audit(self) -> AuditLog: ...
 
 
 def _iso(moment: Any) -> str | None:
@@ -96,6 +103,7 @@ def delete_account(
                     requested_by="operator",
                     actor=OPERATOR,
                     reason=reason,
+                    tombstones=runtime.tombstones,
                 )
                 if field
                 else execute_erasure(
@@ -106,13 +114,14 @@ def delete_account(
                     actor=OPERATOR,
                     reason=reason,
                     accounts=runtime.accounts,
+                    tombstones=runtime.tombstones,
                 )
             )
             result = _summary(request)
             links = erasure_deliveries(session, request.id)
             result["deliveries"] = sum(1 for link in links if not link.manual)
             result["manual"] = sorted({link.client_id for link in links if link.manual})
-    except (ErasureError, AccountError) as exc:
+    except (ErasureError, AccountError, JournalError) as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
         click.echo(json.dumps(result))
@@ -202,6 +211,41 @@ def _platform_state(p: dict[str, Any]) -> str:
     if p["manual"]:
         return "NOT told automatically: waiting for an operator"
     return f"pending (attempts {p['attempts']})"
+
+
+@erasure_cli.command("reapply")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def reapply(runtime: ErasureRuntime, as_json: bool) -> None:
+    """Re-apply every erasure in the tombstone journal that the database lacks: after a
+    restore made with other tools (point-in-time recovery, a file copy), or to finish a
+    `kluis restore` that could not. Stop every app process first."""
+    try:
+        tombstones = runtime.tombstones.read()
+        with runtime.db.transaction() as session:
+            report = reapply_tombstones(
+                session,
+                runtime.oidc,
+                runtime.accounts,
+                tombstones,
+                actor=OPERATOR,
+                restore={"how": "kluis erasure reapply"},
+            )
+            runtime.audit.checkpoint(session)
+    except (JournalError, ErasureError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    result = report.to_json()
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(
+        f"tombstone journal: {result['journal_entries']} erasures, "
+        f"{result['already_in_backup']} already in the database; re-applied "
+        f"{result['reapplied_accounts']} account and {result['reapplied_fields']} field "
+        f"erasures, {result['deliveries']} platform notices queued"
+    )
+    for item in result["reapplied"]:
+        click.echo(f"  {item['request_id']}  {item['field'] or 'account'}")
 
 
 @erasure_cli.command("handled")

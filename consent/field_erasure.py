@@ -22,6 +22,7 @@ The account, its sessions and other data stay.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -38,10 +39,12 @@ from consent.erasure import (
     manual_platforms,
     receive_request,
     refresh_erasure_states,
+    tombstone_of,
 )
 from consent.ledger import GIVEN, withdraw_consent
 from consent.models import ConsentEvent, ConsentRecord, ErasureRequest
 from consent.signals import TOKEN_CLAIMS_CHANGE, enqueue_security_event
+from consent.tombstones import Tombstone, TombstoneJournal
 from core.db import utcnow
 from identity.accounts.models import Account
 from identity.oidc.clients import get_client
@@ -151,8 +154,12 @@ def execute_field_erasure(
     actor: str,
     reason: str | None = None,
     now: dt.datetime | None = None,
+    tombstones: TombstoneJournal | None = None,
+    replay: Tombstone | None = None,
 ) -> ErasureRequest:
-    """Erase one field and queue the notices to platforms. The caller commits."""
+    """Erase one field and queue the notices to platforms. The caller commits; with
+    `tombstones`, the tombstone is journaled just before that commit. `replay` re-applies a
+    tombstone after a restore (`consent.erasure.receive_request`)."""
     if field not in FIELDS:
         raise UnknownField()
     account, request, ref = receive_request(
@@ -164,12 +171,15 @@ def execute_field_erasure(
         reason=reason,
         field=field,
         now=now,
+        replay=replay,
     )
     now = request.received_at
     details = {"request": request.id, "by": requested_by, "field": field}
     request.status = EXECUTING
     revoked, discarded = _delete_field_data(session, account, field, actor)
     got = received(session, account_id, field)
+    if replay is not None:  # the platforms told before, whether or not the backup knew
+        got = merge_platforms(got, replay.platforms)
     platforms = list(got)
     for client_id, claims in got.items():
         withdraw_consent(
@@ -182,7 +192,7 @@ def execute_field_erasure(
             method=METHOD,
         )
     queued = sum(
-        _notify(session, provider, request, account_id, client_id, claims, now)
+        notify_claims_change(session, provider, request, account_id, client_id, claims, now)
         for client_id, claims in got.items()
     )
     request.status = PROPAGATING
@@ -202,11 +212,23 @@ def execute_field_erasure(
             "manual": manual_platforms(session, request.id),
         },
     )
+    if tombstones is not None:
+        tombstones.stage(session, tombstone_of(request, account_id, got))
     refresh_erasure_states(session, now, request_id=request.id)
     return request
 
 
-def _notify(
+def merge_platforms(
+    *sources: Mapping[str, tuple[str, ...]],
+) -> dict[str, tuple[str, ...]]:
+    merged: dict[str, set[str]] = {}
+    for source in sources:
+        for client_id, claims in source.items():
+            merged.setdefault(client_id, set()).update(claims)
+    return {c: tuple(sorted(merged[c])) for c in sorted(merged)}
+
+
+def notify_claims_change(
     session: Session,
     provider: Provider,
     request: ErasureRequest,

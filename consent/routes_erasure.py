@@ -129,6 +129,7 @@ def delete_account(
         requested_by="resident",
         actor="resident",
         accounts=request.app.state.accounts,
+        tombstones=request.app.state.tombstones,
     )
     session.commit()
     response = RedirectResponse(f"/account/deleted?ref={erasure.id}", status_code=303)
@@ -220,6 +221,7 @@ def erase_field(
         field=field,
         requested_by="resident",
         actor="resident",
+        tombstones=request.app.state.tombstones,
     )
     session.commit()
     return _done_page(

@@ -261,6 +261,7 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
     app.state.subject_keys = runtime.subject_keys
     app.state.oidc = runtime.oidc
     app.state.accounts = runtime.accounts
+    app.state.tombstones = runtime.tombstones
     app.state.oauth_paths = set(OIDC_OAUTH_PATHS)
     app.state.oauth_paths.update(ATTESTATION_OAUTH_PATHS)
     app.state.oauth_paths.update(VERIFIER_OAUTH_PATHS)

@@ -17,6 +17,7 @@ from attestations.wallet.cli import wallet_cli
 from consent.auditlog import AuditLog
 from consent.cli import audit_cli
 from consent.erasure_cli import delete_account, erasure_cli
+from consent.tombstones import TombstoneJournal
 from core.db import Database
 from core.logging import configure_logging
 from identity.accounts.cli import accounts_cli
@@ -27,6 +28,7 @@ from keys import Keyring, SubjectKeys, UnwrappableKeys
 from keys.cli import keys_cli
 from keys.rewrap import check_wrapped_keys
 from service import migrate
+from service.backup_cli import backup_cli, restore_cli
 from service.runtime import Runtime, build_runtime
 from service.secret_cli import secret_cli, wrapped_tables
 from service.settings import Settings, SettingsError, load_settings
@@ -70,6 +72,10 @@ class CliRuntime:
     @property
     def oidc(self) -> Provider:
         return self.runtime.oidc
+
+    @property
+    def tombstones(self) -> TombstoneJournal:
+        return self.runtime.tombstones
 
 
 @click.group()
@@ -157,6 +163,8 @@ cli.add_command(attestations_cli)
 cli.add_command(verifier_cli)
 cli.add_command(erasure_cli)
 cli.add_command(wallet_cli)
+cli.add_command(backup_cli)
+cli.add_command(restore_cli)
 accounts_cli.add_command(delete_account)
 
 

@@ -17,6 +17,7 @@ from attestations.wallet import ATTESTED_CLAIMS, attested_claims
 from consent.auditlog import AuditLog, checkpoint_signer
 from consent.signals import DELIVERY_KIND as SECURITY_EVENT
 from consent.signals import render_security_event
+from consent.tombstones import TombstoneJournal
 from core.db import Database
 from identity.accounts.service import Accounts, account_claims, get_account
 from identity.oidc.claims import ClaimRegistry
@@ -41,6 +42,7 @@ class Runtime:
     audit: AuditLog
     mailer: Mailer
     accounts: Accounts
+    tombstones: TombstoneJournal
 
 
 def build_mailer(settings: Settings) -> Mailer:
@@ -122,5 +124,8 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
         accounts=dataclasses.replace(
             Accounts.from_settings(settings, subject_keys, mailer),
             session_end_hooks=(_oidc_session_end(provider),),
+        ),
+        tombstones=TombstoneJournal(
+            settings.tombstone_journal or settings.data_dir / "tombstones.jsonl"
         ),
     )

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     mail_from: str = "Kluis <noreply@localhost>"
     mail_outbox_dir: Path | None = Field(default=None, description="Default: DATA_DIR/outbox")
+    # The append-only record of erasures (opaque ids only) that `kluis restore` re-applies to
+    # a restored backup. Keep it on other storage than the database and its backups.
+    tombstone_journal: Path | None = Field(
+        default=None, description="Default: DATA_DIR/tombstones.jsonl"
+    )
 
     # Lifetimes (seconds) and limits of the OpenID provider.
     session_ttl: int = Field(default=8 * 3600, ge=60)
@@ -100,6 +105,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'kluis.sqlite3'}"
         if self.mail_outbox_dir is None:
             self.mail_outbox_dir = self.data_dir / "outbox"
+        if self.tombstone_journal is None:
+            self.tombstone_journal = self.data_dir / "tombstones.jsonl"
         return self
 
     @property

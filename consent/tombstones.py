@@ -208,6 +208,8 @@ class TombstoneJournal:
         """Append `tombstone` when `session` commits, before the commit reaches the database
         (so an erasure is acknowledged only once its tombstone is on disk)."""
         tombstone.check()
+        if session.get_transaction() is None:
+            session.begin()  # so that a rollback, which drops the staged line, ends it
         session.info.setdefault(_PENDING, []).append((self, tombstone))
 
 

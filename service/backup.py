@@ -211,10 +211,18 @@ def backup_postgresql(url: str, target: Path) -> BackupFile:
 
 
 def check_pg_dump(path: Path) -> None:
+    """A whole pg_dump archive of Kluis's tables, or BackupError: the table of contents must
+    list them, and the whole archive must read (a truncated file fails here, not halfway
+    through a restore)."""
     with path.open("rb") as handle:
         if handle.read(len(PGDUMP_MAGIC)) != PGDUMP_MAGIC:
             raise BackupError(f"{path} is not a pg_dump (custom format) backup of Kluis")
-    listing = _run([_tool("pg_restore"), "--list", str(path)], dict(os.environ), f"reading {path}")
+    pg_restore, env = _tool("pg_restore"), dict(os.environ)
+    try:
+        listing = _run([pg_restore, "--list", str(path)], env, "pg_restore --list")
+        _run([pg_restore, "--file=/dev/null", str(path)], env, "pg_restore")
+    except BackupError as exc:
+        raise BackupError(f"{path} is damaged: {exc}") from exc
     missing = [t for t in REQUIRED_TABLES if not re.search(rf" TABLE DATA \S+ {t} ", listing)]
     if missing:
         raise BackupError(f"{path} is not a Kluis backup (no {', '.join(missing)} table)")

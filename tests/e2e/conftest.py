@@ -16,6 +16,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
+def database(tmp_path: Path) -> Iterator[str]:
+    """An empty database (not migrated: the servers a test starts migrate it themselves)."""
+    url = fresh_database_url(tmp_path)
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     url = fresh_database_url(tmp_path)
     try:

@@ -14,18 +14,15 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import jwt
-import pytest
 
 from adapters.mail import read_outbox
 from tests.support.authlib_rp import AuthlibSession
-from tests.support.databases import drop_database, fresh_database_url
 from tests.support.server import LiveServer, free_port, run_server
 
 EMAIL = "erik.eraser@example.org"
@@ -186,15 +183,6 @@ def verify(token: str, jwks: dict[str, Any], issuer: str, audience: str) -> dict
         token, key.key, algorithms=["RS256", "ES256"], audience=audience, issuer=issuer
     )
     return claims
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[str]:
-    url = fresh_database_url(tmp_path)
-    try:
-        yield url
-    finally:
-        drop_database(url)
 
 
 def test_erasure_reaches_both_platforms_across_a_restart_and_leaves_nothing_readable(

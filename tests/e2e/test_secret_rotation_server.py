@@ -16,15 +16,12 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.support.authlib_rp import AuthlibSession
-from tests.support.databases import drop_database, fresh_database_url
 from tests.support.server import KLUIS, run_server, server_env
 
 EMAIL = "roos.roteer@example.org"
@@ -36,15 +33,6 @@ K2 = "e2e-second-key-encryption-material-9876543210zyxwvu"
 NEIGHBOURS = 2
 LIVE_SUBJECT_KEYS = 1 + NEIGHBOURS  # the erased resident's key is gone
 KILL_AFTER_BATCHES = 3  # of 2 signing keys + 3 subject keys, one per batch
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[str]:
-    url = fresh_database_url(tmp_path)
-    try:
-        yield url
-    finally:
-        drop_database(url)
 
 
 def kluis(

@@ -4,26 +4,14 @@ address each time. Now no proxy is trusted unless KLUIS_TRUSTED_PROXIES names it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support import forms
-from tests.support.databases import drop_database, fresh_database_url
 from tests.support.server import LiveServer, run_server
 
 PER_IP = 3
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[str]:
-    url = fresh_database_url(tmp_path)
-    try:
-        yield url
-    finally:
-        drop_database(url)
 
 
 def wrong_login(server: LiveServer, n: int, forwarded_for: str) -> int:

@@ -184,19 +184,25 @@ class MixedLoad:
 
     def verify(self, base: str, n: int) -> None:
         """A platform creates a verification session, reads its status, cancels it."""
-        created = httpx.post(
+        created = self._create_session(base)
+        session_id = created["session_id"]
+        url = f"{base}/verifier/sessions/{session_id}"
+        httpx.get(url, auth=self.auth, timeout=30).raise_for_status()
+        httpx.delete(url, auth=self.auth, timeout=30).raise_for_status()
+        self.acknowledged.add("sessions_cancelled", session_id)
+
+    def _create_session(self, base: str) -> dict[str, Any]:
+        """A platform creates a verification session for a postcode area (acknowledged)."""
+        response = httpx.post(
             base + "/verifier/sessions",
             json={"purpose": "Load", "dcql_query": area_query(base)},
             auth=self.auth,
             timeout=30,
         )
-        created.raise_for_status()
-        session_id = created.json()["session_id"]
-        self.acknowledged.add("sessions_created", session_id)
-        url = f"{base}/verifier/sessions/{session_id}"
-        httpx.get(url, auth=self.auth, timeout=30).raise_for_status()
-        httpx.delete(url, auth=self.auth, timeout=30).raise_for_status()
-        self.acknowledged.add("sessions_cancelled", session_id)
+        response.raise_for_status()
+        created: dict[str, Any] = response.json()
+        self.acknowledged.add("sessions_created", created["session_id"])
+        return created
 
     def issue(self, base: str, n: int) -> str | None:
         """A wallet redeems a prepared credential offer (token with tx_code, nonce,
@@ -221,17 +227,10 @@ class MixedLoad:
         base = self.servers[0].url
         with Wallet.over_http(base) as wallet:
             wallet.credentials.append(self._holder_credential())
-            created = httpx.post(
-                base + "/verifier/sessions",
-                json={"purpose": "Load", "dcql_query": area_query(base)},
-                auth=self.auth,
-                timeout=30,
-            )
-            created.raise_for_status()
-            session_id = created.json()["session_id"]
-            self.acknowledged.add("sessions_created", session_id)
-            wallet.present(created.json()["qr_payload"]).raise_for_status()
-            status = httpx.get(created.json()["status_url"], auth=self.auth, timeout=30)
+            created = self._create_session(base)
+            session_id = created["session_id"]
+            wallet.present(created["qr_payload"]).raise_for_status()
+            status = httpx.get(created["status_url"], auth=self.auth, timeout=30)
             status.raise_for_status()
             if status.json()["status"] != "done":
                 raise RuntimeError(f"presented session is {status.json()['status']}")

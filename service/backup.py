@@ -254,10 +254,15 @@ def backup(url: str, target: Path) -> BackupFile:
     return backup_postgresql(url, target)
 
 
-def check_backup(dialect: str, path: Path) -> BackupFile:
-    """The backup is whole and fits this database, or BackupError (nothing changed)."""
+def require_file(path: Path) -> None:
+    """BackupError unless `path` is a file (checked before anything is asked or changed)."""
     if not path.is_file():
         raise BackupError(f"{path} does not exist or is not a file")
+
+
+def check_backup(dialect: str, path: Path) -> BackupFile:
+    """The backup is whole and fits this database, or BackupError (nothing changed)."""
+    require_file(path)
     if dialect == "sqlite":
         check_sqlite_file(path)
         return _described(path, "sqlite")

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import click
 
 from consent.tombstones import JournalError, TombstoneJournal, merged
-from service.backup import BackupError, backup
+from service.backup import BackupError, backup, require_file
 from service.restore import restore
 from service.settings import Settings
 
@@ -63,6 +63,7 @@ def restore_cli(
         missing = [str(j.path) for j in sources if journals and not j.path.exists()]
         if missing:
             raise JournalError(f"no tombstone journal at {', '.join(missing)}")
+        require_file(path)  # before asking: a mistyped path needs no confirmation
         if not yes:
             click.confirm(
                 f"Replace the database by {path}? Everything written since that backup is "

@@ -28,7 +28,6 @@ from tests.e2e.test_erasure_server import (
     PURGED,
     Platform,
     add_platform,
-    database,  # noqa: F401 (fixture)
     delete_my_account,
     form_of,
     received_sets,
@@ -87,7 +86,7 @@ def rows_of(database_url: str, table: str, column: str, value: str) -> int:
 
 def test_restoring_a_backup_from_before_erasures_keeps_the_residents_erased(
     tmp_path: Path,
-    database: str,  # noqa: F811 (fixture)
+    database: str,
 ) -> None:
     data_dir = tmp_path / "data"
     backup_file = tmp_path / "before-erasure.backup"

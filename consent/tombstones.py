@@ -33,6 +33,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from core.files import fsync_path
+
 VERSION = 1
 KINDS = ("account", "field")
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -173,7 +175,7 @@ class TombstoneJournal:
             finally:
                 os.close(fd)
             if created:
-                _fsync_dir(self.path.parent)
+                fsync_path(self.path.parent)
         except OSError as exc:
             raise JournalError(
                 f"cannot append to the tombstone journal {self.path}: {exc.strerror}"
@@ -222,14 +224,6 @@ def merged(journals: Sequence[Sequence[Tombstone]]) -> list[Tombstone]:
         for tombstone in journal:
             seen.setdefault(tombstone.request_id, tombstone)
     return sorted(seen.values(), key=lambda t: t.received_at)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @event.listens_for(Session, "before_commit")

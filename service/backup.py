@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from core.db import is_sqlite, libpq_conninfo
+from core.files import fsync_path
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
@@ -71,14 +72,6 @@ def _described(path: Path, fmt: str) -> BackupFile:
     return BackupFile(path, fmt, path.stat().st_size, _digest(path))
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 @contextmanager
 def _new_file(path: Path) -> Iterator[Path]:
     """A temporary name next to `path`, renamed to `path` when the block succeeds."""
@@ -90,9 +83,9 @@ def _new_file(path: Path) -> Iterator[Path]:
     partial.unlink(missing_ok=True)
     try:
         yield partial
-        _fsync(partial)
+        fsync_path(partial)
         os.link(partial, path)  # fails rather than replace a file created meanwhile
-        _fsync(path.parent)
+        fsync_path(path.parent)
     finally:
         partial.unlink(missing_ok=True)
 

@@ -29,6 +29,7 @@ from typing import Any
 from consent.erasure_replay import ReplayReport, reapply_tombstones
 from consent.tombstones import Tombstone
 from core.db import Database, is_sqlite
+from core.files import fsync_path
 from service import migrate
 from service.backup import (
     BackupError,
@@ -123,11 +124,7 @@ def _restore_sqlite(
         for suffix in ("-wal", "-shm"):
             Path(f"{live}{suffix}").unlink(missing_ok=True)
         os.replace(staging, live)
-        fd = os.open(live.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_path(live.parent)
     finally:
         for leftover in (staging, Path(f"{staging}-wal"), Path(f"{staging}-shm")):
             leftover.unlink(missing_ok=True)

@@ -71,7 +71,11 @@ def main() -> int:
     data = work / "data"
     env = {"KLUIS_LOG_LEVEL": "WARNING", **UNLIMITED_ENV}
     try:
-        with run_server(data, url, **env) as a, run_server(data, url, "second.log", **env) as b:
+        # One host, two ports: the processes have different issuer URLs and so different
+        # checkpoint keys, which one deployment never has. Only the first runs the background
+        # worker (outbox and checkpoints), so every checkpoint is signed under one issuer.
+        second = {**env, "KLUIS_OUTBOX_WORKER": "false"}
+        with run_server(data, url, **env) as a, run_server(data, url, "second.log", **second) as b:
             print(
                 f"soak: 2 processes on {url.split(':')[0]}, {args.workers} workers, "
                 f"{args.seconds:.0f} s; preparing residents and offers …",

@@ -6,13 +6,11 @@ from __future__ import annotations
 import concurrent.futures
 import statistics
 import time
-from urllib.parse import parse_qs, urlencode
 
 import httpx
 
 from tests.support import forms
 from tests.support.live_kluis import add_client, add_resident
-from tests.support.oidc import pkce_pair
 from tests.support.server import LiveServer
 
 RESIDENTS = 12
@@ -27,41 +25,15 @@ def test_concurrent_logins_and_code_exchanges_all_succeed(live_server: LiveServe
 
     def flow(i: int) -> float:
         started = time.perf_counter()
-        verifier, challenge = pkce_pair()
-        url = (
-            live_server.url
-            + "/authorize?"
-            + urlencode(
-                {
-                    "response_type": "code",
-                    "client_id": client["client_id"],
-                    "redirect_uri": REDIRECT_URI,
-                    "scope": "openid email",
-                    "state": f"s{i}",
-                    "code_challenge": challenge,
-                    "code_challenge_method": "S256",
-                }
-            )
-        )
         with httpx.Client(timeout=30) as http:
-            done = forms.authorize(
+            token = forms.code_flow(
                 http,
-                url,
+                live_server.url,
+                client,
                 redirect_uri=REDIRECT_URI,
                 email=f"druk{i}@example.org",
                 password=PASSWORD,
-                claims_to_allow=["email"],
-            )
-            code = parse_qs(done.callback_url.query.decode())["code"][0]
-            token = http.post(
-                live_server.url + "/token",
-                data={
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "code_verifier": verifier,
-                    "redirect_uri": REDIRECT_URI,
-                },
-                auth=(client["client_id"], client["client_secret"]),
+                state=f"s{i}",
             )
             assert token.status_code == 200, token.text
         return time.perf_counter() - started

@@ -10,12 +10,15 @@ are copied verbatim. The reference oidc-provider (bench/oidc_flow/node) serves t
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlencode, urljoin
+from urllib.parse import parse_qs, urlencode, urljoin
 
 import httpx
 
@@ -24,6 +27,13 @@ CONFIRM_VALUES = re.compile(
     r"^(yes|true|1|confirm|logout|log.?out|sign.?out|allow|ja|uitloggen|afmelden)$", re.I
 )
 LOGOUT_FORM_ID = re.compile(r"log.?out|sign.?out|end.?session", re.I)
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A PKCE code verifier and its S256 challenge (RFC 7636)."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    return verifier, challenge.decode()
 
 
 class FlowError(Exception):
@@ -297,6 +307,51 @@ def authorize(
                 **_where(response),
             )
     raise FlowError(f"no redirect to {redirect_uri} after {MAX_STEPS} steps")
+
+
+def code_flow(
+    http: httpx.Client,
+    base: str,
+    client: dict[str, Any],
+    *,
+    redirect_uri: str,
+    email: str,
+    password: str,
+    state: str,
+    claims: Sequence[str] = ("email",),
+) -> httpx.Response:
+    """One whole code flow against a Kluis at ``base`` as the confidential ``client``: /authorize
+    (PKCE, S256) through login and consent, then the code exchanged at /token. Returns the
+    /token response unread, so callers decide what an error means."""
+    verifier, challenge = pkce_pair()
+    query = {
+        "response_type": "code",
+        "client_id": client["client_id"],
+        "redirect_uri": redirect_uri,
+        "scope": "openid " + " ".join(claims),
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    done = authorize(
+        http,
+        f"{base}/authorize?{urlencode(query)}",
+        redirect_uri=redirect_uri,
+        email=email,
+        password=password,
+        claims_to_allow=list(claims),
+    )
+    code = parse_qs(done.callback_url.query.decode())["code"][0]
+    return http.post(
+        base + "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": redirect_uri,
+        },
+        auth=(client["client_id"], client["client_secret"]),
+    )
 
 
 def logout(

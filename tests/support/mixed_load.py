@@ -16,7 +16,6 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
 
 import httpx
 
@@ -28,7 +27,6 @@ from service.runtime import build_runtime
 from service.settings import load_settings
 from tests.support import forms
 from tests.support.live_kluis import add_client, add_resident
-from tests.support.oidc import pkce_pair
 from tests.support.server import LiveServer
 from tests.support.wallet import StoredCredential, Wallet
 
@@ -138,35 +136,15 @@ class MixedLoad:
     # --- operations: each returns normally or raises -------------------------------------
     def login(self, base: str, n: int) -> None:
         """A whole code flow: authorize, password login, consent, /token (PKCE), /userinfo."""
-        verifier, challenge = pkce_pair()
-        query = {
-            "response_type": "code",
-            "client_id": self.client["client_id"],
-            "redirect_uri": REDIRECT_URI,
-            "scope": "openid email",
-            "state": f"s{n}",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
         with httpx.Client(timeout=30) as http:
-            done = forms.authorize(
+            token = forms.code_flow(
                 http,
-                f"{base}/authorize?{urlencode(query)}",
+                base,
+                self.client,
                 redirect_uri=REDIRECT_URI,
                 email=self.emails[n % len(self.emails)],
                 password=PASSWORD,
-                claims_to_allow=["email"],
-            )
-            code = parse_qs(done.callback_url.query.decode())["code"][0]
-            token = http.post(
-                base + "/token",
-                data={
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "code_verifier": verifier,
-                    "redirect_uri": REDIRECT_URI,
-                },
-                auth=self.auth,
+                state=f"s{n}",
             )
             token.raise_for_status()
             access_token = token.json()["access_token"]

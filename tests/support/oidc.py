@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
 import re
 import secrets
 from typing import Any
@@ -19,6 +17,7 @@ from identity.accounts.sessions import SESSION_COOKIE, start_browser_session
 from identity.oidc.clients import ClientSpec, create_client
 from identity.oidc.models import Client
 from service.runtime import Runtime
+from tests.support.forms import pkce_pair
 
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
@@ -91,12 +90,6 @@ def make_resident(
     if browser is not None:
         browser.cookies.set(SESSION_COOKIE, started.sid)
     return Resident(account.id, started.sid)
-
-
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
-    return verifier, challenge.decode()
 
 
 def auth_params(rp: RP, challenge: str, **extra: str) -> dict[str, str]:

@@ -33,7 +33,7 @@ test-postgres: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy core keys identity attestations consent adapters service
+	$(BIN)/mypy core keys adapters audit consent identity attestations rights service
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -21,7 +21,7 @@ import httpx
 from sqlalchemy import JSON, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, Database, UTCDateTime, rowcount, utcnow
+from core import Base, Database, UTCDateTime, rowcount, utcnow
 
 log = logging.getLogger("kluis.outbox")
 

@@ -4,6 +4,8 @@ pre-authorized issuance, and Token Status Lists for revocation.
 Public API for other packages (erasure, peer vouching, verification sessions):
 """
 
+from attestations import models
+from attestations.cli import attestations_cli
 from attestations.config import PRE_AUTH_GRANT, AttestationConfig
 from attestations.errors import (
     CredentialRejected,
@@ -18,6 +20,7 @@ from attestations.issuance import (
     exchange_pre_authorized_code,
     purge_expired,
 )
+from attestations.models import CredentialOffer, IssuedCredential
 from attestations.overview import (
     CredentialState,
     CredentialSummary,
@@ -26,35 +29,69 @@ from attestations.overview import (
     credentials_for_account,
     offers_for_account,
 )
+from attestations.routers import OAUTH_PATHS, ROUTERS
 from attestations.statuslist import issued_credentials, revoke_all_credentials, revoke_credential
 from attestations.types import TYPES, CredentialType, credential_type
 from attestations.vc import VerifiedVc, issue_vc, verify_vc
+from attestations.verifier import VerifierConfig
+from attestations.verifier import models as verifier_models
+from attestations.verifier.cli import verifier_cli
+from attestations.verifier.wakeup import stop_listener
+from attestations.verifier.x509 import X509ConfigError, request_signer
+from attestations.wallet import (
+    ATTESTED_CLAIMS,
+    attested_claims,
+    discard_held,
+    held_credentials,
+)
+from attestations.wallet import (
+    models as wallet_models,
+)
+from attestations.wallet.cli import wallet_cli
 
 __all__ = [
+    "ATTESTED_CLAIMS",
+    "OAUTH_PATHS",
     "PRE_AUTH_GRANT",
+    "ROUTERS",
     "TYPES",
     "AttestationConfig",
     "CreatedOffer",
+    "CredentialOffer",
     "CredentialRejected",
     "CredentialRevoked",
     "CredentialState",
     "CredentialSummary",
     "CredentialType",
     "InvalidClaims",
+    "IssuedCredential",
     "NotAKluisCredential",
     "OfferState",
     "OfferSummary",
     "StatusUnavailable",
     "VerifiedVc",
+    "VerifierConfig",
+    "X509ConfigError",
+    "attestations_cli",
+    "attested_claims",
     "create_offer",
     "credential_type",
     "credentials_for_account",
+    "discard_held",
     "exchange_pre_authorized_code",
+    "held_credentials",
     "issue_vc",
     "issued_credentials",
+    "models",
     "offers_for_account",
     "purge_expired",
+    "request_signer",
     "revoke_all_credentials",
     "revoke_credential",
+    "stop_listener",
+    "verifier_cli",
+    "verifier_models",
     "verify_vc",
+    "wallet_cli",
+    "wallet_models",
 ]

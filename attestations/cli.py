@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -16,23 +17,16 @@ from attestations.statuslist import issued_credentials, revoke_credential
 from attestations.types import TYPES
 from attestations.verifier.session import purge_sessions
 from attestations.wallet import issue_to_wallet
-from core.db import Database
-from core.errors import Problem
-from identity.accounts.models import Account
-from identity.accounts.service import Accounts, find_by_email, get_account
+from core import Database, Problem
+from identity import Account, Accounts, find_by_email, get_account
 from keys import Keyring, SubjectKeys
 
 ACTOR = "operator:cli"
 
 
-class AttestationsSettings(Protocol):
-    @property
-    def issuer(self) -> str: ...
-
-
 class AttestationsRuntime(Protocol):
     @property
-    def settings(self) -> AttestationsSettings: ...
+    def attestations(self) -> AttestationConfig: ...
     @property
     def db(self) -> Database: ...
     @property
@@ -111,7 +105,7 @@ def offer(
         claims = json.loads(claims_json)
     except ValueError as exc:
         raise click.BadParameter("not valid JSON", param_hint="--claims") from exc
-    config = AttestationConfig(runtime.settings.issuer, offer_ttl=dt.timedelta(seconds=ttl_seconds))
+    config = dataclasses.replace(runtime.attestations, offer_ttl=dt.timedelta(seconds=ttl_seconds))
     try:
         if to_wallet:
             _issue_to_wallet(runtime, config, identifier, type_id, claims, as_json)

@@ -33,14 +33,10 @@ from attestations.sdjwt.jwk import public_key_from_jwk
 from attestations.statuslist import StatusReference, record_issued
 from attestations.types import TYPES
 from attestations.vc import day_floor, issue_vc
-from consent.audit import record
-from core.db import rowcount, utcnow
-from core.errors import InsufficientScope, InvalidToken
-from core.tokens import token_hash
-from identity.accounts.models import AccountStatus
-from identity.accounts.service import get_account
-from keys import Keyring, SubjectKeyDestroyed, SubjectKeys
-from keys.errors import DecryptionFailed
+from audit import record
+from core import InsufficientScope, InvalidToken, rowcount, token_hash, utcnow
+from identity import AccountStatus, get_account
+from keys import DecryptionFailed, Keyring, SubjectKeyDestroyed, SubjectKeys
 
 PROOF_TYP = "openid4vci-proof+jwt"
 PROOF_ALGS = frozenset({"ES256"})

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from core.errors import Conflict, InvalidInput, NotFound, OAuthError
+from core import Conflict, InvalidInput, NotFound, OAuthError
 
 
 class InvalidClaims(InvalidInput):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from attestations.config import AttestationConfig
 from attestations.models import IssuedCredential
 from attestations.statuslist import StatusReference
-from core.db import utcnow
+from core import utcnow
 
 
 def account_of_credential(

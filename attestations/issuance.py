@@ -26,12 +26,9 @@ from attestations.config import PRE_AUTH_GRANT, AttestationConfig
 from attestations.errors import AccountNotEligible
 from attestations.models import CredentialOffer, VciAccessToken, VciNonce
 from attestations.types import credential_type, issuance_date
-from consent.audit import record
-from core.db import rowcount, utcnow
-from core.errors import InvalidGrant, InvalidRequest, NotFound
-from core.tokens import new_token, token_hash
-from identity.accounts.models import AccountStatus
-from identity.accounts.service import get_account
+from audit import record
+from core import InvalidGrant, InvalidRequest, NotFound, new_token, rowcount, token_hash, utcnow
+from identity import AccountStatus, get_account
 from keys import DecryptionFailed, SubjectKeyDestroyed, SubjectKeys
 
 OFFER_SCHEME = "openid-credential-offer://"

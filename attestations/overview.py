@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from attestations.config import AttestationConfig
 from attestations.models import CredentialOffer, IssuedCredential
-from core.db import utcnow
+from core import utcnow
 
 
 class OfferState(enum.StrEnum):

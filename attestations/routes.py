@@ -3,18 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from attestations.config import AttestationConfig
 from attestations.credential import issue_credentials
 from attestations.issuance import (
     OFFER_SCHEME,
-    exchange_pre_authorized_code,
     live_offer_by_ref,
     new_nonce,
     offer_document,
@@ -28,11 +26,9 @@ from attestations.metadata import (
 from attestations.qr import qr_png, qr_svg
 from attestations.statuslist import MEDIA_TYPE, status_list_token
 from attestations.types import TYPES
-from core import openapi
-from core.db import db_session
-from core.errors import NotFound
-from core.web import read_json_body
-from keys import Keyring, SubjectKeys
+from attestations.web import attestation_config
+from core import JsonBody, NotFound, db_session, openapi
+from keys import keyring_of, subject_keys_of
 
 router = APIRouter(tags=["attestations"])
 DbSession = Annotated[Session, Depends(db_session)]
@@ -41,36 +37,23 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 METADATA_CACHE = {"Cache-Control": "public, max-age=300"}
 
 
-def config_of(request: Request) -> AttestationConfig:
-    configured = getattr(request.app.state, "attestation_config", None)
-    if isinstance(configured, AttestationConfig):
-        return configured
-    return AttestationConfig(request.app.state.settings.issuer)
-
-
-def _keyring(request: Request) -> Keyring:
-    keyring: Keyring = request.app.state.keyring
-    return keyring
-
-
-def _subject_keys(request: Request) -> SubjectKeys:
-    subject_keys: SubjectKeys = request.app.state.subject_keys
-    return subject_keys
-
-
 @router.get("/.well-known/openid-credential-issuer", name="credential_issuer_metadata")
 def issuer_metadata(request: Request) -> JSONResponse:
-    return JSONResponse(credential_issuer_metadata(config_of(request)), headers=METADATA_CACHE)
+    return JSONResponse(
+        credential_issuer_metadata(attestation_config(request)), headers=METADATA_CACHE
+    )
 
 
 @router.get("/.well-known/oauth-authorization-server", name="vci_authorization_server")
 def as_metadata(request: Request) -> JSONResponse:
-    return JSONResponse(authorization_server_metadata(config_of(request)), headers=METADATA_CACHE)
+    return JSONResponse(
+        authorization_server_metadata(attestation_config(request)), headers=METADATA_CACHE
+    )
 
 
 @router.get("/.well-known/jwt-vc-issuer", name="jwt_vc_issuer_metadata")
 def vc_issuer_metadata(request: Request) -> JSONResponse:
-    return JSONResponse(jwt_vc_issuer_metadata(config_of(request)), headers=METADATA_CACHE)
+    return JSONResponse(jwt_vc_issuer_metadata(attestation_config(request)), headers=METADATA_CACHE)
 
 
 @router.get("/vct/{type_id}", name="type_metadata")
@@ -78,13 +61,13 @@ def vct(request: Request, type_id: str) -> JSONResponse:
     ctype = TYPES.get(type_id)
     if ctype is None:
         raise NotFound("No such credential type.")
-    return JSONResponse(type_metadata(config_of(request), ctype), headers=METADATA_CACHE)
+    return JSONResponse(type_metadata(attestation_config(request), ctype), headers=METADATA_CACHE)
 
 
 @router.get("/status/{list_id}", name="status_list")
 def status_list(request: Request, list_id: str, session: DbSession) -> Response:
-    config = config_of(request)
-    token = status_list_token(session, _keyring(request), config, list_id)
+    config = attestation_config(request)
+    token = status_list_token(session, keyring_of(request), config, list_id)
     ttl = int(config.status_list_ttl.total_seconds())
     return Response(
         token,
@@ -95,12 +78,12 @@ def status_list(request: Request, list_id: str, session: DbSession) -> Response:
 
 @router.get("/credential-offer/{ref}", name="credential_offer")
 def credential_offer(request: Request, ref: str, session: DbSession) -> JSONResponse:
-    body = offer_document(session, _subject_keys(request), config_of(request), ref)
+    body = offer_document(session, subject_keys_of(request), attestation_config(request), ref)
     return JSONResponse(body, headers=NO_STORE)
 
 
 def _offer_uri(request: Request, session: Session, ref: str) -> str:
-    config = config_of(request)
+    config = attestation_config(request)
     live_offer_by_ref(session, config, ref)
     return f"{OFFER_SCHEME}?credential_offer_uri={quote(config.offer_uri(ref), safe='')}"
 
@@ -118,17 +101,9 @@ def credential_offer_svg(request: Request, ref: str, session: DbSession) -> Resp
     return Response(svg, media_type="image/svg+xml", headers=NO_STORE)
 
 
-def pre_authorized_token(request: Request, session: Session, form: dict[str, str]) -> JSONResponse:
-    """The Token Response of the pre-authorized code grant, committed. For the OpenID
-    provider's /token to dispatch to: anonymous access, so before client authentication."""
-    body = exchange_pre_authorized_code(session, config_of(request), form)
-    session.commit()
-    return JSONResponse(body, headers=NO_STORE)
-
-
 @router.post("/nonce", name="vci_nonce")
 def nonce(request: Request, session: DbSession) -> JSONResponse:
-    c_nonce = new_nonce(session, config_of(request))
+    c_nonce = new_nonce(session, attestation_config(request))
     session.commit()
     return JSONResponse({"c_nonce": c_nonce}, headers=NO_STORE)
 
@@ -147,17 +122,15 @@ def nonce(request: Request, session: DbSession) -> JSONResponse:
         }
     ),
 )
-def credential(
-    request: Request, session: DbSession, body: Annotated[Any, Depends(read_json_body)]
-) -> JSONResponse:
+def credential(request: Request, session: DbSession, body: JsonBody) -> JSONResponse:
     """Sync (thread pool): the body is read by the async dependency, the database work must
     not block the event loop."""
     authorization = request.headers.get("authorization")
     response = issue_credentials(
         session,
-        _keyring(request),
-        _subject_keys(request),
-        config_of(request),
+        keyring_of(request),
+        subject_keys_of(request),
+        attestation_config(request),
         authorization=authorization,
         body=body,
     )

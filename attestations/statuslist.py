@@ -30,15 +30,14 @@ from sqlalchemy.orm import Session
 from attestations.config import AttestationConfig
 from attestations.errors import IssuedCredentialNotFound, StatusUnavailable
 from attestations.models import IssuedCredential, StatusList
-from consent.audit import record
-from core.db import rowcount, utcnow
-from core.errors import InvalidInput, NotFound
-from core.tokens import b64url, new_token
+from audit import record
+from core import InvalidInput, NotFound, b64url, new_token, rowcount, utcnow
 from keys import Keyring, UnknownKey
 
 TYP = "statuslist+jwt"
 MEDIA_TYPE = "application/statuslist+jwt"
 VALID, INVALID = 0x00, 0x01
+SUSPENDED = 0x02  # §7.1, in other issuers' lists of 2 or more bits; Kluis never sets it
 ALLOWED_BITS = (1, 2, 4, 8)
 MAX_FILL = 0.5  # open a new list at half full, so a random free index is found quickly
 MAX_ALLOCATION_ATTEMPTS = 32
@@ -235,6 +234,26 @@ def status_list_token(
         },
     }
     return keyring.sign_jwt(session, payload, "ES256", headers={"typ": TYP})
+
+
+def own_status(session: Session, list_id: str, idx: int) -> int:
+    """The status at `idx` of Kluis's own list `list_id`, read from the rows its Status List
+    Token is built from, without signing a token and decoding it again. Raises
+    `StatusUnavailable` only when there is no such list or `idx` lies outside it (§8.3: no
+    statement can be made); database faults propagate."""
+    row = session.get(StatusList, list_id)
+    if row is None:
+        raise StatusUnavailable("status list not found")
+    if not 0 <= idx < row.size:
+        raise StatusUnavailable("status index lies outside the list")
+    revoked = session.scalar(
+        select(IssuedCredential.id).where(
+            IssuedCredential.status_list_id == list_id,
+            IssuedCredential.status_idx == idx,
+            IssuedCredential.revoked_at.is_not(None),
+        )
+    )
+    return VALID if revoked is None else INVALID
 
 
 # --- the relying party's side (§8.3) ---------------------------------------------------------

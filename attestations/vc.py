@@ -33,9 +33,9 @@ from attestations.sdjwt import (
     verify_sd_jwt,
 )
 from attestations.sdjwt.jwk import PublicKey
-from attestations.statuslist import VALID, StatusReference, read_status, status_list_token
+from attestations.statuslist import VALID, StatusReference, own_status
 from attestations.types import TYPES, CredentialType
-from core.db import utcnow
+from core import utcnow
 from keys import Keyring, UnknownKey
 
 VC_TYP = "dc+sd-jwt"
@@ -44,9 +44,6 @@ DAY_SECONDS = 86_400
 REGISTERED = ("iss", "vct", "iat", "exp", "nbf", "cnf", "status", "sub", "vct#integrity")
 NEVER_DISCLOSED = ("iss", "vct", "exp", "nbf", "cnf", "status", "vct#integrity")
 REQUIRED = ("iss", "vct", "iat", "exp", "cnf", "status")
-
-StatusSource = Callable[[str], str]
-"""Returns the Status List Token served at a status list URI."""
 
 
 def day_floor(moment: dt.datetime) -> int:
@@ -124,32 +121,19 @@ def _check_structure(verified: VerifiedSdJwt, config: AttestationConfig) -> Cred
     return ctype
 
 
-def local_status_source(
-    session: Session, keyring: Keyring, config: AttestationConfig, now: dt.datetime
-) -> StatusSource:
-    """Resolves this issuer's own status lists from the database, as the endpoint would."""
+def own_credential_status(session: Session, config: AttestationConfig, ref: StatusReference) -> int:
+    """The status of a credential Kluis issued, read from its own list in the database (the
+    list the status endpoint would serve). A URI outside Kluis's lists, an unknown list or an
+    index outside it: `StatusUnavailable`."""
     prefix = config.status_uri("")
-
-    def fetch(uri: str) -> str:
-        if not uri.startswith(prefix) or "/" in uri[len(prefix) :]:
-            raise StatusUnavailable("status list of another issuer")
-        try:
-            return status_list_token(session, keyring, config, uri[len(prefix) :], now)
-        except Exception as exc:  # unknown list: no statement can be made (§8.3)
-            raise StatusUnavailable("status list not found") from exc
-
-    return fetch
+    list_id = ref.uri[len(prefix) :]
+    if not ref.uri.startswith(prefix) or "/" in list_id:
+        raise StatusUnavailable("status list of another issuer")
+    return own_status(session, list_id, ref.idx)
 
 
-def check_status(
-    ref: StatusReference,
-    source: StatusSource,
-    session: Session,
-    keyring: Keyring,
-    now: dt.datetime,
-) -> None:
-    token = source(ref.uri)
-    status = read_status(token, ref, lambda kid: keyring.public_key(session, kid), now.timestamp())
+def require_valid(status: int) -> None:
+    """Only VALID is accepted: INVALID, SUSPENDED and application-specific values refuse."""
     if status != VALID:
         raise CredentialRevoked("the credential has been revoked")
 
@@ -163,11 +147,11 @@ def verify_vc(
     now: dt.datetime | None = None,
     *,
     issuer: str,
-    status_source: StatusSource | None = None,
 ) -> VerifiedVc:
     """Verify an SD-JWT VC presentation of a credential this Kluis issued: RFC 9901 §7.1 and
     §7.3 with key binding to `nonce` and `audience`, typ `dc+sd-jwt`, Kluis's own key by
-    `kid`, the required claims, then the Token Status List. Raises `CredentialRejected`."""
+    `kid`, the required claims, then its status, read from Kluis's own list. Raises
+    `CredentialRejected` (database faults propagate)."""
     moment = now or utcnow()
     config = AttestationConfig(issuer)
     policy = VerificationPolicy(
@@ -188,8 +172,7 @@ def verify_vc(
         raise CredentialRejected(str(exc), code=exc.code) from exc
     ctype = _check_structure(verified, config)
     ref = StatusReference.from_claims(verified.claims)
-    source = status_source or local_status_source(session, keyring, config, moment)
-    check_status(ref, source, session, keyring, moment)
+    require_valid(own_credential_status(session, config, ref))
     assert verified.holder_jwk is not None
     disclosed = {k: v for k, v in verified.claims.items() if k not in REGISTERED}
     return VerifiedVc(ctype.id, disclosed, verified.holder_jwk, ref, verified)

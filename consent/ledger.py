@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent.audit import Pending, record, record_many
+from audit import Pending, record, record_many
 from consent.models import ConsentEvent, ConsentRecord
-from core.db import utcnow
+from core import utcnow
 
 GIVEN = "given"
 REFUSED = "refused"

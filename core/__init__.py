@@ -5,3 +5,106 @@ It sits at the bottom of the dependency graph (it imports no other Kluis package
 `identity`, `attestations` and `consent` can share it without reaching into `service`, the
 composition root they must never import.
 """
+
+from core import csrf, i18n, openapi, untrusted
+from core.canonical import canonical_json
+from core.db import (
+    Base,
+    Database,
+    UTCDateTime,
+    db_session,
+    is_sqlite,
+    libpq_conninfo,
+    lock_named,
+    multi_host_url,
+    rowcount,
+    utcnow,
+)
+from core.errors import (
+    AccessDenied,
+    Conflict,
+    ConsentRequired,
+    InsufficientScope,
+    InvalidClient,
+    InvalidGrant,
+    InvalidInput,
+    InvalidRequest,
+    InvalidScope,
+    InvalidToken,
+    LoginRequired,
+    NotFound,
+    OAuthError,
+    Problem,
+    ServiceUnavailable,
+    TemporarilyUnavailable,
+    TooManyRequests,
+    UnsupportedGrantType,
+    UnsupportedResponseType,
+)
+from core.files import fsync_path
+from core.i18n import register, translate, when
+from core.logging import configure_logging, request_id_var
+from core.params import AnyJsonBody, FormDep, FormPairsDep, JsonBody, Params, ParamsDep
+from core.personal import PERSONAL_FIELDS, personal_data_in
+from core.tokens import b64url, matches, new_token, token_hash
+from core.web import SESSION_COOKIE, Templates, check_csrf, page_language, render
+
+__all__ = [
+    "PERSONAL_FIELDS",
+    "SESSION_COOKIE",
+    "AccessDenied",
+    "AnyJsonBody",
+    "Base",
+    "Conflict",
+    "ConsentRequired",
+    "Database",
+    "FormDep",
+    "FormPairsDep",
+    "InsufficientScope",
+    "InvalidClient",
+    "InvalidGrant",
+    "InvalidInput",
+    "InvalidRequest",
+    "InvalidScope",
+    "InvalidToken",
+    "JsonBody",
+    "LoginRequired",
+    "NotFound",
+    "OAuthError",
+    "Params",
+    "ParamsDep",
+    "Problem",
+    "ServiceUnavailable",
+    "Templates",
+    "TemporarilyUnavailable",
+    "TooManyRequests",
+    "UTCDateTime",
+    "UnsupportedGrantType",
+    "UnsupportedResponseType",
+    "b64url",
+    "canonical_json",
+    "check_csrf",
+    "configure_logging",
+    "csrf",
+    "db_session",
+    "fsync_path",
+    "i18n",
+    "is_sqlite",
+    "libpq_conninfo",
+    "lock_named",
+    "matches",
+    "multi_host_url",
+    "new_token",
+    "openapi",
+    "page_language",
+    "personal_data_in",
+    "register",
+    "render",
+    "request_id_var",
+    "rowcount",
+    "token_hash",
+    "translate",
+    "untrusted",
+    "utcnow",
+    "when",
+]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 SUPPORTED = ("nl", "en")
 DEFAULT = "nl"
@@ -176,3 +178,20 @@ register(
         },
     }
 )
+
+
+LOCAL_TIME = ZoneInfo("Europe/Amsterdam")  # residents read times in their own time zone
+
+
+@dataclass(frozen=True)
+class When:
+    iso: str  # for <time datetime>
+    text: str
+
+
+def when(moment: dt.datetime, *, day_only: bool = False, lang: str = DEFAULT) -> When:
+    """A moment in the residents' time zone, written out in their language."""
+    local = moment.astimezone(LOCAL_TIME)
+    if day_only:
+        return When(local.date().isoformat(), format_date(local.date(), lang))
+    return When(local.isoformat(timespec="minutes"), format_datetime(local, lang))

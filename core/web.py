@@ -85,17 +85,6 @@ def render(
     return response
 
 
-async def read_json_body(request: Request) -> Any:
-    """Async dependency: the body if it is declared and parsed as JSON, else None (the sync
-    route refuses it with its own error, after its own authentication checks)."""
-    if not request.headers.get("content-type", "").startswith("application/json"):
-        return None
-    try:
-        return await request.json()
-    except ValueError:
-        return None
-
-
 def check_csrf(request: Request, form: Mapping[str, Any]) -> None:
     """Raise `Forbidden` unless the form's CSRF token matches the browser's cookie."""
     templates: Templates = request.app.state.templates

@@ -1,1 +1,138 @@
 """Kluis: identity."""
+
+from identity.accounts import models as accounts_models
+from identity.accounts.cli import accounts_cli
+from identity.accounts.errors import (
+    AccountError,
+    LoginThrottled,
+    WalletLoginGone,
+    WalletLoginPending,
+    WalletLoginRefused,
+)
+from identity.accounts.login import end_previous_session, reconfirm, safe_return_to
+from identity.accounts.models import Account, AccountStatus
+from identity.accounts.profile import own_profile
+from identity.accounts.roles import STEWARD, has_role
+from identity.accounts.service import (
+    Accounts,
+    account_claims,
+    account_email,
+    find_by_email,
+    get_account,
+    normalize_email,
+)
+from identity.accounts.sessions import (
+    ACR_ATTESTED,
+    AMR_WALLET,
+    SESSION_COOKIE,
+    BrowserSession,
+    clear_session_cookie,
+    current_session,
+    end_account_sessions,
+    set_session_cookie,
+    start_browser_session,
+)
+from identity.accounts.web import (
+    AccountsDep,
+    FormStr,
+    SessionDep,
+    client_ip,
+    errors_of,
+    message_page,
+    see_other,
+)
+from identity.oidc import messages
+from identity.oidc import models as oidc_models
+from identity.oidc.authorize import STEWARD_SCOPE
+from identity.oidc.claims import ClaimRegistry, claims_of_field
+from identity.oidc.cli import clients_cli
+from identity.oidc.client_auth import authenticate_client
+from identity.oidc.clients import get_client
+from identity.oidc.grants import GrantRegistry, GrantType
+from identity.oidc.logout import (
+    DELIVERY_KIND,
+    end_session,
+    enqueue_backchannel_logout,
+    render_logout_token,
+)
+from identity.oidc.models import AuthorizationRequest, Client, Grant
+from identity.oidc.pairwise import SubjectIds
+from identity.oidc.provider import OidcConfig, Provider, provider_of
+from identity.oidc.pseudonyms import (
+    poll_pseudonym,
+    poll_pseudonym_key,
+    resident_poll_pseudonym,
+    valid_poll_id,
+)
+from identity.oidc.tokens import CLIENT_GRANTS, active_token, revoke_grant
+from identity.routers import OAUTH_PATHS, ROUTERS
+
+__all__ = [
+    "ACR_ATTESTED",
+    "AMR_WALLET",
+    "CLIENT_GRANTS",
+    "DELIVERY_KIND",
+    "OAUTH_PATHS",
+    "ROUTERS",
+    "SESSION_COOKIE",
+    "STEWARD",
+    "STEWARD_SCOPE",
+    "Account",
+    "AccountError",
+    "AccountStatus",
+    "Accounts",
+    "AccountsDep",
+    "AuthorizationRequest",
+    "BrowserSession",
+    "ClaimRegistry",
+    "Client",
+    "FormStr",
+    "Grant",
+    "GrantRegistry",
+    "GrantType",
+    "LoginThrottled",
+    "OidcConfig",
+    "Provider",
+    "SessionDep",
+    "SubjectIds",
+    "WalletLoginGone",
+    "WalletLoginPending",
+    "WalletLoginRefused",
+    "account_claims",
+    "account_email",
+    "accounts_cli",
+    "accounts_models",
+    "active_token",
+    "authenticate_client",
+    "claims_of_field",
+    "clear_session_cookie",
+    "client_ip",
+    "clients_cli",
+    "current_session",
+    "end_account_sessions",
+    "end_previous_session",
+    "end_session",
+    "enqueue_backchannel_logout",
+    "errors_of",
+    "find_by_email",
+    "get_account",
+    "get_client",
+    "has_role",
+    "message_page",
+    "messages",
+    "normalize_email",
+    "oidc_models",
+    "own_profile",
+    "poll_pseudonym",
+    "poll_pseudonym_key",
+    "provider_of",
+    "reconfirm",
+    "render_logout_token",
+    "resident_poll_pseudonym",
+    "revoke_grant",
+    "safe_return_to",
+    "see_other",
+    "set_session_cookie",
+    "start_browser_session",
+    "valid_poll_id",
+]

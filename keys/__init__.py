@@ -1,6 +1,8 @@
 """Kluis keys: signing keys (encrypted at rest, staged rotation, JWKS) and per-resident data
 keys for crypto-shredding."""
 
+from keys import models
+from keys.cli import keys_cli
 from keys.crypto import derive_key
 from keys.errors import (
     DecryptionFailed,
@@ -10,11 +12,28 @@ from keys.errors import (
     UnknownKeyEncryptionKey,
     UnwrappableKeys,
 )
-from keys.kek import KeyEncryption
+from keys.kek import CURRENT, ROOT, KeyEncryption
+from keys.rewrap import (
+    DEFAULT_BATCH_SIZE,
+    UNKNOWN,
+    Batch,
+    WrappedTable,
+    check_wrapped_keys,
+    rotate_key_encryption,
+    usage,
+)
+from keys.routers import ROUTERS
 from keys.signing import Keyring, KeyState, KeyStatus
 from keys.subject import SubjectKeys
+from keys.web import keyring_of, subject_keys_of
 
 __all__ = [
+    "CURRENT",
+    "DEFAULT_BATCH_SIZE",
+    "ROOT",
+    "ROUTERS",
+    "UNKNOWN",
+    "Batch",
     "DecryptionFailed",
     "KeyEncryption",
     "KeyState",
@@ -26,5 +45,13 @@ __all__ = [
     "UnknownKey",
     "UnknownKeyEncryptionKey",
     "UnwrappableKeys",
+    "WrappedTable",
+    "check_wrapped_keys",
     "derive_key",
+    "keyring_of",
+    "keys_cli",
+    "models",
+    "rotate_key_encryption",
+    "subject_keys_of",
+    "usage",
 ]

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import click
 
-from core.db import Database
+from core import Database
 from keys.routes import JWKS_MAX_AGE_SECONDS
 from keys.signing import SUPPORTED_ALGS, Keyring
 

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import JSON, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
+from core import Base, UTCDateTime
 
 
 class SigningKey(Base):

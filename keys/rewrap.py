@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from core.db import Database, rowcount
+from core import Database, rowcount
 from keys.errors import UnwrappableKeys
 from keys.kek import WrapKeys
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from core.db import db_session
-from keys.signing import Keyring
+from core import db_session
+from keys.web import keyring_of
 
 router = APIRouter(tags=["keys"])
 
@@ -19,9 +19,8 @@ JWKS_MAX_AGE_SECONDS = 300
 
 @router.get("/jwks.json", name="jwks")
 def jwks(request: Request, session: Annotated[Session, Depends(db_session)]) -> JSONResponse:
-    keyring: Keyring = request.app.state.keyring
     return JSONResponse(
-        keyring.jwks(session),
+        keyring_of(request).jwks(session),
         media_type="application/jwk-set+json",
         headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE_SECONDS}"},
     )

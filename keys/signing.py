@@ -24,7 +24,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core import utcnow
 from keys.errors import NoActiveKey, UnknownKey
 from keys.kek import KeyEncryption, as_key_encryption
 from keys.models import SigningKey

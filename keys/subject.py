@@ -16,7 +16,7 @@ import os
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from core.db import rowcount, utcnow
+from core import rowcount, utcnow
 from keys.crypto import derive_key, seal, unseal
 from keys.errors import SubjectKeyDestroyed
 from keys.kek import KeyEncryption, as_key_encryption

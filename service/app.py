@@ -22,41 +22,36 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from attestations.routes import OAUTH_PATHS as ATTESTATION_OAUTH_PATHS
-from attestations.routes import router as attestations_router
-from attestations.verifier.routes import OAUTH_PATHS as VERIFIER_OAUTH_PATHS
-from attestations.verifier.routes import router as verifier_router
-from attestations.verifier.wakeup import stop_listener
-from attestations.wallet.routes import router as wallet_router
-from consent.erasure import refresh_erasure_states
-from consent.routes import router as consent_router
-from core import i18n, untrusted
-from core.db import Database, db_session
-from core.errors import (
+from attestations import OAUTH_PATHS as ATTESTATION_OAUTH_PATHS
+from attestations import ROUTERS as ATTESTATION_ROUTERS
+from attestations import stop_listener
+from core import (
+    Database,
     InvalidRequest,
     OAuthError,
     Problem,
     ServiceUnavailable,
+    Templates,
     TemporarilyUnavailable,
     TooManyRequests,
+    db_session,
+    i18n,
+    render,
+    request_id_var,
+    untrusted,
 )
-from core.logging import request_id_var
-from core.web import Templates, render
-from identity.accounts.routes import router as accounts_router
-from identity.accounts.routes_account import router as account_page_router
-from identity.oidc import messages as _oidc_messages  # noqa: F401 (registers texts)
-from identity.oidc.routes import OAUTH_PATHS as OIDC_OAUTH_PATHS
-from identity.oidc.routes import router as oidc_router
+from identity import OAUTH_PATHS as IDENTITY_OAUTH_PATHS
+from identity import ROUTERS as IDENTITY_ROUTERS
+from keys import ROUTERS as KEYS_ROUTERS
 from keys import derive_key
-from keys.routes import router as keys_router
+from rights import ROUTERS as RIGHTS_ROUTERS
+from rights import refresh_erasure_states
 from service.middleware import UNSAFE_INPUT, InputGuardMiddleware, RequestContextMiddleware
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings
 
 log = logging.getLogger("kluis.app")
-TEMPLATE_PACKAGES: tuple[str, ...] = ("service", "identity")
-TEMPLATE_PACKAGES = (*TEMPLATE_PACKAGES, "consent")
-TEMPLATE_PACKAGES = (*TEMPLATE_PACKAGES, "attestations")
+TEMPLATE_PACKAGES = ("service", "identity", "attestations", "rights")
 PROBLEM_JSON = "application/problem+json"
 DATABASE_RETRY_AFTER_S = 2  # a failover of the documented set-up takes a few seconds
 
@@ -262,9 +257,7 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
     app.state.oidc = runtime.oidc
     app.state.accounts = runtime.accounts
     app.state.tombstones = runtime.tombstones
-    app.state.oauth_paths = set(OIDC_OAUTH_PATHS)
-    app.state.oauth_paths.update(ATTESTATION_OAUTH_PATHS)
-    app.state.oauth_paths.update(VERIFIER_OAUTH_PATHS)
+    app.state.oauth_paths = set(IDENTITY_OAUTH_PATHS | ATTESTATION_OAUTH_PATHS)
     app.state.templates = Templates(
         TEMPLATE_PACKAGES,
         csrf_key=derive_key(settings.secret_bytes, "kluis/web/csrf"),
@@ -298,12 +291,6 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
     def home(request: Request) -> Response:
         return render(request, "home.html", {"issuer": settings.issuer})
 
-    app.include_router(keys_router)
-    app.include_router(oidc_router)
-    app.include_router(accounts_router)
-    app.include_router(account_page_router)
-    app.include_router(attestations_router)
-    app.include_router(verifier_router)
-    app.include_router(wallet_router)
-    app.include_router(consent_router)
+    for router in (*KEYS_ROUTERS, *IDENTITY_ROUTERS, *ATTESTATION_ROUTERS, *RIGHTS_ROUTERS):
+        app.include_router(router)
     return app

@@ -31,8 +31,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from core.db import is_sqlite, libpq_conninfo
-from core.files import fsync_path
+from core import fsync_path, is_sqlite, libpq_conninfo
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"

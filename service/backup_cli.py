@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import click
 
-from consent.tombstones import JournalError, TombstoneJournal, merged
+from rights import JournalError, TombstoneJournal, merged
 from service.backup import BackupError, backup, require_file
 from service.restore import restore
 from service.settings import Settings

@@ -9,24 +9,21 @@ import sys
 import click
 import uvicorn
 
-from adapters.mail import FileOutbox
-from attestations.cli import attestations_cli
-from attestations.verifier.cli import verifier_cli
-from attestations.verifier.x509 import X509ConfigError, request_signer
-from attestations.wallet.cli import wallet_cli
-from consent.auditlog import AuditLog
-from consent.cli import audit_cli
-from consent.erasure_cli import delete_account, erasure_cli
-from consent.tombstones import TombstoneJournal
-from core.db import Database
-from core.logging import configure_logging
-from identity.accounts.cli import accounts_cli
-from identity.accounts.service import Accounts
-from identity.oidc.cli import clients_cli
-from identity.oidc.provider import Provider
-from keys import Keyring, SubjectKeys, UnwrappableKeys
-from keys.cli import keys_cli
-from keys.rewrap import check_wrapped_keys
+from adapters import FileOutbox
+from attestations import (
+    AttestationConfig,
+    VerifierConfig,
+    X509ConfigError,
+    attestations_cli,
+    request_signer,
+    verifier_cli,
+    wallet_cli,
+)
+from audit import AuditLog, audit_cli
+from core import Database, configure_logging
+from identity import Accounts, Provider, accounts_cli, clients_cli
+from keys import Keyring, SubjectKeys, UnwrappableKeys, check_wrapped_keys, keys_cli
+from rights import TombstoneJournal, delete_account, erasure_cli
 from service import migrate
 from service.backup_cli import backup_cli, restore_cli
 from service.runtime import Runtime, build_runtime
@@ -76,6 +73,14 @@ class CliRuntime:
     @property
     def tombstones(self) -> TombstoneJournal:
         return self.runtime.tombstones
+
+    @property
+    def attestations(self) -> AttestationConfig:
+        return self.runtime.attestations
+
+    @property
+    def verifier(self) -> VerifierConfig:
+        return self.runtime.verifier
 
 
 @click.group()

@@ -13,8 +13,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from core import untrusted
-from core.logging import request_id_var
+from core import request_id_var, untrusted
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -8,7 +8,7 @@ The order is what makes a restore safe for residents who were erased after the b
    `pg_restore --single-transaction` (service/backup.py);
 3. migrate it to this version's schema;
 4. in one transaction: re-apply every tombstone the restored database lacks
-   (consent/erasure_replay.py), audit the restore (`backup.restored`: the backup's digest, the
+   (rights/erasure_replay.py), audit the restore (`backup.restored`: the backup's digest, the
    size of the restored audit log — entries after it from before the restore are not in this
    log — and what was re-applied), and sign a checkpoint of the restored log;
 5. SQLite only: replace the database by the staging file. Until then the database is as it
@@ -26,10 +26,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from consent.erasure_replay import ReplayReport, reapply_tombstones
-from consent.tombstones import Tombstone
-from core.db import Database, is_sqlite
-from core.files import fsync_path
+from core import Database, fsync_path, is_sqlite
+from rights import ReplayReport, Tombstone, reapply_tombstones
 from service import migrate
 from service.backup import (
     BackupError,

@@ -1,4 +1,5 @@
-"""The composition root's wiring: settings → database, keyring, subject keys."""
+"""The composition root's wiring: settings → database, keyring, subject keys, and the
+configs of the attestation issuer and the verifier, each built once here."""
 
 from __future__ import annotations
 
@@ -10,22 +11,37 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from adapters.mail import FileOutbox, Mailer, SmtpMailer
-from adapters.outbox import Outbox
-from attestations.pseudonyms import poll_pseudonym_key
-from attestations.wallet import ATTESTED_CLAIMS, attested_claims
-from consent.auditlog import AuditLog, checkpoint_signer
-from consent.signals import DELIVERY_KIND as SECURITY_EVENT
-from consent.signals import render_security_event
-from consent.tombstones import TombstoneJournal
-from core.db import Database
-from identity.accounts.service import Accounts, account_claims, get_account
-from identity.oidc.claims import ClaimRegistry
-from identity.oidc.logout import DELIVERY_KIND as BACKCHANNEL_LOGOUT
-from identity.oidc.logout import end_session, render_logout_token
-from identity.oidc.pairwise import SubjectIds
-from identity.oidc.provider import OidcConfig, Provider
+from adapters import FileOutbox, HttpFetcher, Mailer, Outbox, SmtpMailer
+from attestations import (
+    ATTESTED_CLAIMS,
+    PRE_AUTH_GRANT,
+    AttestationConfig,
+    VerifierConfig,
+    attested_claims,
+    exchange_pre_authorized_code,
+)
+from audit import AuditLog, checkpoint_signer
+from core import Database
+from identity import (
+    CLIENT_GRANTS,
+    Accounts,
+    ClaimRegistry,
+    Client,
+    GrantRegistry,
+    GrantType,
+    OidcConfig,
+    Provider,
+    SubjectIds,
+    account_claims,
+    end_session,
+    get_account,
+    poll_pseudonym_key,
+    render_logout_token,
+)
+from identity import DELIVERY_KIND as BACKCHANNEL_LOGOUT
 from keys import KeyEncryption, Keyring, SubjectKeys, derive_key
+from rights import DELIVERY_KIND as SECURITY_EVENT
+from rights import TombstoneJournal, render_security_event
 from service.settings import Settings
 
 log = logging.getLogger("kluis.runtime")
@@ -43,6 +59,8 @@ class Runtime:
     mailer: Mailer
     accounts: Accounts
     tombstones: TombstoneJournal
+    attestations: AttestationConfig
+    verifier: VerifierConfig
 
 
 def build_mailer(settings: Settings) -> Mailer:
@@ -63,7 +81,24 @@ def build_mailer(settings: Settings) -> Mailer:
     return FileOutbox(settings.mail_outbox_dir, settings.mail_from)
 
 
-def build_provider(settings: Settings, keyring: Keyring, subject_keys: SubjectKeys) -> Provider:
+def build_grants(attestations: AttestationConfig) -> GrantRegistry:
+    """The token endpoint's grants: the provider's own, and OpenID4VCI's pre-authorized code
+    grant, which wallets redeem without client authentication (OpenID4VCI 1.0 §6)."""
+
+    def pre_authorized(
+        session: Session, provider: Provider, client: Client | None, form: Mapping[str, str]
+    ) -> dict[str, Any]:
+        return exchange_pre_authorized_code(session, attestations, form)
+
+    return GrantRegistry(*CLIENT_GRANTS, GrantType(PRE_AUTH_GRANT, pre_authorized, anonymous=True))
+
+
+def build_provider(
+    settings: Settings,
+    keyring: Keyring,
+    subject_keys: SubjectKeys,
+    attestations: AttestationConfig | None = None,
+) -> Provider:
     config = OidcConfig(
         issuer=settings.issuer,
         auth_code_ttl=settings.auth_code_ttl,
@@ -87,7 +122,22 @@ def build_provider(settings: Settings, keyring: Keyring, subject_keys: SubjectKe
     registry.register_source(ATTESTED_CLAIMS, wallet_source)
     pairwise_key = derive_key(settings.secret_bytes, "kluis/oidc/pairwise-subject")
     poll_key = poll_pseudonym_key(settings.secret_bytes)  # shared with the verifier
-    return Provider(config, keyring, subject_keys, SubjectIds(pairwise_key), registry, poll_key)
+    grants = build_grants(attestations or AttestationConfig(settings.issuer))
+    return Provider(
+        config, keyring, subject_keys, SubjectIds(pairwise_key), registry, poll_key, grants
+    )
+
+
+def build_verifier_config(settings: Settings) -> VerifierConfig:
+    key_file, chain_file = settings.verifier_x509_key_file, settings.verifier_x509_chain_file
+    return VerifierConfig(
+        settings.issuer,
+        session_ttl=dt.timedelta(seconds=settings.verifier_session_ttl),
+        result_ttl=dt.timedelta(seconds=settings.verifier_result_ttl),
+        pseudonym_key=poll_pseudonym_key(settings.secret_bytes),
+        x509_files=(key_file, chain_file) if key_file and chain_file else None,
+        fetcher=HttpFetcher(allow_http=not settings.production),
+    )
 
 
 def _oidc_session_end(provider: Provider) -> Callable[[Session, str, str], None]:
@@ -108,7 +158,8 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     )
     keyring = Keyring(key_encryption, retention=dt.timedelta(days=settings.key_retention_days))
     subject_keys = SubjectKeys(key_encryption)
-    provider = build_provider(settings, keyring, subject_keys)
+    attestations = AttestationConfig(settings.issuer)
+    provider = build_provider(settings, keyring, subject_keys, attestations)
     outbox = Outbox(database, {BACKCHANNEL_LOGOUT: render_logout_token(provider)})
     outbox.renderers[SECURITY_EVENT] = render_security_event(keyring)
     mailer = build_mailer(settings)
@@ -128,4 +179,6 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
         tombstones=TombstoneJournal(
             settings.tombstone_journal or settings.data_dir / "tombstones.jsonl"
         ),
+        attestations=attestations,
+        verifier=build_verifier_config(settings),
     )

@@ -14,14 +14,17 @@ from typing import Any, Protocol
 import click
 from sqlalchemy.orm import Session
 
-from consent.audit import record
-from core.db import Database
-from keys import Keyring, SubjectKeys, UnwrappableKeys
-from keys.kek import CURRENT, ROOT
-from keys.rewrap import (
+from audit import record
+from core import Database
+from keys import (
+    CURRENT,
     DEFAULT_BATCH_SIZE,
+    ROOT,
     UNKNOWN,
     Batch,
+    Keyring,
+    SubjectKeys,
+    UnwrappableKeys,
     WrappedTable,
     rotate_key_encryption,
     usage,

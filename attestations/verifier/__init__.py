@@ -1,7 +1,6 @@
 """Kluis: the verifier — OpenID4VP 1.0 verification sessions for platforms (DCQL queries,
 request objects by reference, `direct_post` responses) with results signed by Kluis."""
 
-from attestations.pseudonyms import poll_pseudonym
 from attestations.verifier.config import VerifierConfig
 from attestations.verifier.dcql import DcqlQuery, NoMatch, parse_query, requested_claims
 from attestations.verifier.errors import InvalidDcqlQuery, PresentationRejected, SessionNotFound
@@ -14,6 +13,7 @@ from attestations.verifier.session import (
     session_for_client,
     status_body,
 )
+from identity import poll_pseudonym
 
 __all__ = [
     "DcqlQuery",

@@ -8,7 +8,8 @@ from typing import Any, Protocol
 
 import click
 
-from adapters.fetch import HttpFetcher
+from adapters import HttpFetcher
+from attestations.verifier.config import VerifierConfig
 from attestations.verifier.models import TrustedIssuer
 from attestations.verifier.trust import (
     add_trusted_issuer,
@@ -16,8 +17,7 @@ from attestations.verifier.trust import (
     trusted_issuers,
 )
 from attestations.verifier.x509 import DEV_CA_NAME, write_development_ca
-from core.db import Database
-from core.errors import Problem
+from core import Database, Problem
 
 ACTOR = "operator:cli"
 
@@ -48,16 +48,9 @@ def dev_ca(out: Path, dns_name: str) -> None:
     click.echo(f"# trust anchor for test wallets: {paths['ca']}")
 
 
-class VerifierSettings(Protocol):
-    @property
-    def issuer(self) -> str: ...
-    @property
-    def production(self) -> bool: ...
-
-
 class VerifierRuntime(Protocol):
     @property
-    def settings(self) -> VerifierSettings: ...
+    def verifier(self) -> VerifierConfig: ...
     @property
     def db(self) -> Database: ...
 
@@ -94,7 +87,8 @@ def add_issuer(
         jwks = json.loads(raw) if raw is not None else None
     except ValueError as exc:
         raise click.BadParameter("the JWKS is not valid JSON") from exc
-    fetcher = HttpFetcher(allow_http=not runtime.settings.production)
+    config = runtime.verifier
+    fetcher = config.fetcher or HttpFetcher(allow_http=False)
     try:
         with runtime.db.transaction() as session:
             row = add_trusted_issuer(
@@ -104,7 +98,7 @@ def add_issuer(
                 vct_values,
                 ACTOR,
                 jwks=jwks,
-                own_issuer=runtime.settings.issuer,
+                own_issuer=config.issuer,
             )
             summary = _summary(row)
     except Problem as exc:

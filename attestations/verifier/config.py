@@ -1,13 +1,15 @@
-"""Settings of the verifier and the URLs it derives from the issuer identifier."""
+"""Settings of the verifier and the URLs it derives from the issuer identifier. The service
+builds one `VerifierConfig` from its settings at start (`service.runtime.build_runtime`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode
 
-from adapters.fetch import Fetcher
-from attestations.verifier.x509 import RequestSigner
+from adapters import Fetcher
+from attestations.verifier.x509 import RequestSigner, request_signer
 
 REDIRECT_URI_PREFIX = "redirect_uri"
 X509_SAN_DNS_PREFIX = "x509_san_dns"
@@ -21,13 +23,23 @@ class VerifierConfig:
     result_ttl: dt.timedelta = dt.timedelta(minutes=2)
     # HMAC key for per-poll pseudonyms (derived from the secret key, purpose-bound)
     pseudonym_key: bytes = b""
-    # set: `x509_san_dns:` with signed request objects; None: `redirect_uri:` (development)
-    signer: RequestSigner | None = None
+    # PEM key and certificate chain files: `x509_san_dns:` with signed request objects;
+    # None: `redirect_uri:` (development)
+    x509_files: tuple[Path, Path] | None = None
     # fetches other trusted issuers' keys and status lists (None: only Kluis is trusted)
     fetcher: Fetcher | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "issuer", self.issuer.rstrip("/"))
+
+    @property
+    def signer(self) -> RequestSigner | None:
+        """The request-object signer of `x509_files`, read again only when a file changes,
+        so a renewed certificate is used without a restart."""
+        if self.x509_files is None:
+            return None
+        key_file, chain_file = self.x509_files
+        return request_signer(key_file, chain_file, self.issuer)
 
     @property
     def response_uri(self) -> str:

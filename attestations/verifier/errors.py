@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from core.errors import InvalidInput, InvalidRequest, NotFound, Problem
+from core import InvalidInput, InvalidRequest, NotFound, Problem
 
 
 class InvalidDcqlQuery(InvalidInput):

@@ -22,8 +22,8 @@ from attestations.verifier.config import VerifierConfig
 from attestations.verifier.errors import PresentationRejected
 from attestations.verifier.models import VerifierSession
 from attestations.verifier.session import purge_sessions
-from consent.audit import record
-from core.db import utcnow
+from audit import record
+from core import utcnow
 
 LOGIN_KIND = "login"
 LOGIN_QUERY_ID = "kluis_login"

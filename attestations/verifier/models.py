@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
+from core import Base, UTCDateTime
 
 STATUSES = ("pending", "scanned", "done", "cancelled", "expired")
 
@@ -71,3 +71,21 @@ class TrustedIssuer(Base):
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     # when the keys were last refreshed because a credential named an unknown kid
     keys_fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class WalletLogin(Base):
+    """A login by QR (cross-device OpenID4VP) started in one browser. The browser holds a
+    random secret in a cookie; only its SHA-256 hash is stored, so only that browser can
+    complete the login, once (`consumed_at` set in one conditional UPDATE)."""
+
+    __tablename__ = "wallet_logins"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    verifier_session_id: Mapped[str] = mapped_column(
+        ForeignKey("verifier_sessions.id", ondelete="CASCADE"), unique=True
+    )
+    binding_hash: Mapped[str] = mapped_column(String(64))
+    return_to: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    consumed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -1,6 +1,6 @@
 """Per-poll pseudonyms ("one person, one vote", DESIGN invariant 4).
 
-`poll_pseudonym` = `attestations.pseudonyms.resident_poll_pseudonym`: HMAC(key, "poll" ‖
+`poll_pseudonym` = `identity.oidc.pseudonyms.resident_poll_pseudonym`: HMAC(key, "poll" ‖
 client sector ‖ poll_id ‖ resident). The resident is the Kluis account the presented credential
 was issued to, found through the credential's Token Status List entry
 (`status.status_list.uri` + `idx` name exactly one `issued_credentials` row). Every
@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from attestations.config import AttestationConfig
 from attestations.holders import account_of_credential
-from attestations.pseudonyms import resident_poll_pseudonym
 from attestations.statuslist import StatusReference
+from identity import resident_poll_pseudonym
 
 NO_ACCOUNT = "no_account"
 SEVERAL_RESIDENTS = "several_residents"

@@ -22,7 +22,7 @@ import jwt
 
 from attestations.verifier.config import VerifierConfig
 from attestations.verifier.models import VerifierSession
-from core.tokens import b64url
+from core import b64url
 
 TYP = "oauth-authz-req+jwt"
 MEDIA_TYPE = "application/oauth-authz-req+jwt"

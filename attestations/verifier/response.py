@@ -46,9 +46,9 @@ from attestations.verifier.session import (
     query_of,
 )
 from attestations.verifier.trust import IssuerNotTrusted, verify_external
-from consent.audit import record
-from core.db import utcnow
-from identity.oidc.clients import get_client
+from audit import record
+from core import utcnow
+from identity import get_client
 from keys import Keyring
 
 RESULT_TYP = "kluis-verifier-result+jwt"

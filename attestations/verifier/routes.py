@@ -9,15 +9,12 @@ LISTEN/NOTIFY (`wakeup`), from whichever app process changed the session.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from adapters.fetch import HttpFetcher
-from attestations.pseudonyms import poll_pseudonym_key
 from attestations.qr import qr_png, qr_svg
 from attestations.verifier.config import VerifierConfig
 from attestations.verifier.errors import (
@@ -40,14 +37,11 @@ from attestations.verifier.session import (
     status_body,
 )
 from attestations.verifier.waiting import events, long_poll, read_status, request_listener
-from attestations.verifier.x509 import request_signer
-from core import openapi
-from core.db import Database, db_session
-from core.errors import InvalidClient
-from core.web import read_json_body
-from identity.oidc.client_auth import authenticate_client
-from identity.oidc.provider import Provider
-from keys import Keyring
+from attestations.web import verifier_config
+from core import Database, InvalidClient, JsonBody, db_session, openapi
+from core import FormDep as FormBody
+from identity import authenticate_client, provider_of
+from keys import keyring_of
 
 router = APIRouter(tags=["verifier"])
 DbSession = Annotated[Session, Depends(db_session)]
@@ -56,23 +50,6 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_WAIT_SECONDS = 30
 ASSERTION_FIELDS = ("client_id", "client_assertion", "client_assertion_type")
 PLATFORM_AUTH_METHODS = ("client_secret_basic", "private_key_jwt")
-
-
-def config_of(request: Request) -> VerifierConfig:
-    settings = request.app.state.settings
-    key_file = getattr(settings, "verifier_x509_key_file", None)
-    chain_file = getattr(settings, "verifier_x509_chain_file", None)
-    signer = None
-    if key_file is not None and chain_file is not None:
-        signer = request_signer(key_file, chain_file, settings.issuer)
-    return VerifierConfig(
-        settings.issuer,
-        session_ttl=_seconds(getattr(settings, "verifier_session_ttl", 300)),
-        result_ttl=_seconds(getattr(settings, "verifier_result_ttl", 120)),
-        pseudonym_key=poll_pseudonym_key(settings.secret_bytes),
-        signer=signer,
-        fetcher=HttpFetcher(allow_http=not settings.production),
-    )
 
 
 def _require_identity(request: Request, config: VerifierConfig) -> None:
@@ -85,33 +62,7 @@ def _require_identity(request: Request, config: VerifierConfig) -> None:
         )
 
 
-def _seconds(value: int) -> dt.timedelta:
-    return dt.timedelta(seconds=value)
-
-
-def _keyring(request: Request) -> Keyring:
-    keyring: Keyring = request.app.state.keyring
-    return keyring
-
-
 # --- request bodies (read on the event loop) ---------------------------------------------------
-
-
-async def read_form(request: Request) -> dict[str, str] | None:
-    """The urlencoded body; None when it is not a form or a parameter is repeated."""
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return None
-    form = await request.form()
-    values: dict[str, str] = {}
-    for key, value in form.multi_items():
-        if not isinstance(value, str) or key in values:
-            return None
-        values[key] = value
-    return values
-
-
-JsonBody = Annotated[Any, Depends(read_json_body)]
-FormBody = Annotated[dict[str, str] | None, Depends(read_form)]
 
 
 # --- platform authentication ---------------------------------------------------------------------
@@ -124,8 +75,9 @@ def authenticate_platform(request: Request, session: Session, body: Any = None) 
     assertion `jti` stays used)."""
     source = body if isinstance(body, dict) else request.query_params
     form = {k: str(source[k]) for k in ASSERTION_FIELDS if source.get(k) is not None}
-    provider: Provider = request.app.state.oidc
-    client = authenticate_client(session, provider, form, request.headers.get("authorization"))
+    client = authenticate_client(
+        session, provider_of(request), form, request.headers.get("authorization")
+    )
     if client.public or client.token_endpoint_auth_method not in PLATFORM_AUTH_METHODS:
         raise InvalidClient("the verifier API needs client_secret_basic or private_key_jwt")
     session.commit()
@@ -154,7 +106,7 @@ def create(request: Request, session: DbSession, body: JsonBody) -> JSONResponse
     client_id = authenticate_platform(request, session, body)
     if body is None:
         raise InvalidSessionRequest("the body must be a JSON object (application/json)")
-    config = config_of(request)
+    config = verifier_config(request)
     _require_identity(request, config)
     row = create_session(session, config, client_id, body)
     session.commit()
@@ -188,7 +140,7 @@ def status(request: Request, session_id: str, session: DbSession) -> Response:
     session.close()
     database: Database = request.app.state.db
     if "text/event-stream" in request.headers.get("accept", ""):
-        config = config_of(request)
+        config = verifier_config(request)
         limit = config.session_ttl.total_seconds() + config.result_ttl.total_seconds()
         return StreamingResponse(
             events(request, database, client_id, session_id, limit, request_listener(request)),
@@ -223,7 +175,7 @@ def _qr_data(request: Request, session: Session, session_id: str) -> str:
     but only while the session is open."""
     if live_session(session, session_id) is None:
         raise SessionNotFound()
-    return config_of(request).qr_payload(session_id)
+    return verifier_config(request).qr_payload(session_id)
 
 
 @router.get("/verifier/sessions/{session_id}/qr.png", name="verifier_qr_png")
@@ -247,7 +199,7 @@ def serve_request_object(request: Request, session_id: str, session: DbSession) 
     row = live_session(session, session_id)
     if row is None:
         raise RequestObjectGone()
-    token = request_object(config_of(request), row)
+    token = request_object(verifier_config(request), row)
     mark_scanned(session, row.id)
     session.commit()
     return Response(token, media_type=MEDIA_TYPE, headers=NO_STORE)
@@ -266,7 +218,7 @@ def response(request: Request, session: DbSession, form: FormBody) -> JSONRespon
         raise PresentationRejected(
             "the body must be application/x-www-form-urlencoded without repeated parameters"
         )
-    receive_response(session, _keyring(request), config_of(request), form)
+    receive_response(session, keyring_of(request), verifier_config(request), form)
     session.commit()
     return JSONResponse({}, headers=NO_STORE)
 

@@ -17,7 +17,6 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from attestations.config import AttestationConfig
-from attestations.pseudonyms import valid_poll_id
 from attestations.types import TYPES, CredentialType
 from attestations.verifier.config import VerifierConfig
 from attestations.verifier.dcql import DcqlQuery, parse_query
@@ -26,8 +25,9 @@ from attestations.verifier.models import VerifierSession
 from attestations.verifier.trust import trusted_vct_values
 from attestations.verifier.wakeup import notify_change
 from attestations.wallet.models import WalletPairing
-from consent.audit import record
-from core.db import rowcount, utcnow
+from audit import record
+from core import rowcount, utcnow
+from identity import valid_poll_id
 
 OPEN = ("pending", "scanned")
 FINAL = ("done", "cancelled", "expired")

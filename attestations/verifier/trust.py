@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from adapters.fetch import Fetcher, FetchError
+from adapters import Fetcher, FetchError
 from attestations.config import AttestationConfig
 from attestations.errors import CredentialRejected, MalformedCredential, StatusUnavailable
 from attestations.sdjwt import (
@@ -38,9 +38,8 @@ from attestations.statuslist import MEDIA_TYPE as STATUS_MEDIA_TYPE
 from attestations.statuslist import VALID, StatusReference, read_status
 from attestations.vc import ALG, NEVER_DISCLOSED, REGISTERED, VC_TYP, VerifiedVc
 from attestations.verifier.models import TrustedIssuer
-from consent.audit import record
-from core.db import rowcount, utcnow
-from core.errors import InvalidInput
+from audit import record
+from core import InvalidInput, rowcount, utcnow
 from keys import UnknownKey
 
 log = logging.getLogger("kluis.verifier.trust")

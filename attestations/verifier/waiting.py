@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from attestations.verifier.errors import SessionNotFound
 from attestations.verifier.session import FINAL, session_for_client, status_body
 from attestations.verifier.wakeup import Listener, Waiter, listener_for
-from core.db import Database
+from core import Database
 
 log = logging.getLogger("kluis.verifier.waiting")
 T = TypeVar("T")
@@ -161,5 +161,5 @@ async def change_events(
 def request_listener(request: Request) -> Listener | None:
     """The app process's LISTEN connection (PostgreSQL), or None (SQLite: poll)."""
     settings = request.app.state.settings
-    fallback = float(getattr(settings, "verifier_fallback_poll", 5.0))
+    fallback = float(settings.verifier_fallback_poll)
     return listener_for(request.app.state, settings.database_url, fallback)

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from core.db import libpq_conninfo, multi_host_url
+from core import libpq_conninfo, multi_host_url
 
 log = logging.getLogger("kluis.verifier.wakeup")
 

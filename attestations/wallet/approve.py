@@ -37,8 +37,8 @@ from attestations.verifier.response import receive_response
 from attestations.verifier.session import query_of
 from attestations.wallet.errors import NoMatchingCredential
 from attestations.wallet.store import HeldCredential, usable_credentials
-from consent.ledger import PRESENTATION_PURPOSE_PREFIX, record_decision
-from identity.oidc.clients import get_client
+from consent import PRESENTATION_PURPOSE_PREFIX, record_decision
+from identity import get_client
 from keys import Keyring, SubjectKeys
 
 METHOD = "wallet"

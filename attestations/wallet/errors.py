@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import NotFound
+from core import NotFound
 
 
 class SessionEnded(NotFound):

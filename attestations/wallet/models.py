@@ -13,7 +13,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
+from core import Base, UTCDateTime
 
 
 class WalletCredential(Base):

@@ -19,8 +19,8 @@ from attestations.verifier.models import VerifierSession
 from attestations.verifier.session import cancel_session, live_session, mark_scanned
 from attestations.wallet.errors import OpenedByAnotherAccount, PairingFailed, SessionEnded
 from attestations.wallet.models import WalletPairing
-from consent.audit import record
-from core.db import rowcount, utcnow
+from audit import record
+from core import rowcount, utcnow
 
 CODE_DIGITS = 4
 MAX_ATTEMPTS = 3

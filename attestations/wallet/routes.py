@@ -10,11 +10,9 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from attestations.config import AttestationConfig
 from attestations.verifier.errors import RequestObjectGone
 from attestations.verifier.login import LOGIN_KIND
 from attestations.verifier.models import VerifierSession
-from attestations.verifier.routes import config_of
 from attestations.verifier.session import live_session
 from attestations.wallet import messages  # noqa: F401 (registers the page texts)
 from attestations.wallet.approve import (
@@ -33,11 +31,10 @@ from attestations.wallet.errors import (
 from attestations.wallet.models import WalletPairing
 from attestations.wallet.pairing import MAX_ATTEMPTS, check_pairing_code, open_session, pairing_for
 from attestations.wallet.store import keep_offer
-from core.errors import InvalidGrant, NotFound
-from core.web import check_csrf, page_language, render
-from identity.accounts.sessions import current_session
-from identity.accounts.web import FormStr, SessionDep, message_page, see_other
-from keys import Keyring, SubjectKeys
+from attestations.web import attestation_config, verifier_config
+from core import InvalidGrant, NotFound, check_csrf, page_language, render
+from identity import FormStr, SessionDep, current_session, message_page, see_other
+from keys import keyring_of, subject_keys_of
 
 router = APIRouter(tags=["wallet"], include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -50,16 +47,6 @@ def _login(target: str) -> RedirectResponse:
 def _account_id(request: Request, session: SessionDep) -> str | None:
     browser = current_session(request, session)
     return browser.account_id if browser is not None else None
-
-
-def _subject_keys(request: Request) -> SubjectKeys:
-    keys: SubjectKeys = request.app.state.subject_keys
-    return keys
-
-
-def _keyring(request: Request) -> Keyring:
-    keyring: Keyring = request.app.state.keyring
-    return keyring
 
 
 def _page_path(session_id: str) -> str:
@@ -106,12 +93,12 @@ def keep(
     account_id = _account_id(request, session)
     if account_id is None:
         return _login("/account")
-    config = AttestationConfig(request.app.state.settings.issuer)
+    config = attestation_config(request)
     try:
         keep_offer(
             session,
-            _keyring(request),
-            _subject_keys(request),
+            keyring_of(request),
+            subject_keys_of(request),
             config,
             account_id=account_id,
             offer_id=offer_id,
@@ -139,7 +126,7 @@ def open_link(request: Request, session: SessionDep) -> Response:
     request_uri = request.query_params.get("request_uri", "")
     if not client_id or not request_uri:
         raise RequestObjectGone()
-    config = config_of(request)
+    config = verifier_config(request)
     prefix = config.request_uri("")
     if client_id != config.client_id or not request_uri.startswith(prefix):
         return _ended(request)
@@ -196,7 +183,9 @@ def wallet_page(request: Request, session: SessionDep, session_id: str) -> Respo
     row = _session_row(session, session_id)
     if pairing.paired_at is None:
         return _pair_page(request, session_id, platform_of(session, row))
-    view = request_view(session, _subject_keys(request), config_of(request), row, account_id)
+    view = request_view(
+        session, subject_keys_of(request), verifier_config(request), row, account_id
+    )
     template = "wallet/approve.html" if view.matches is not None else "wallet/no_match.html"
     lang = page_language(request)
     context = {
@@ -250,8 +239,8 @@ def decide(
     if pairing.paired_at is None:
         return see_other(_page_path(session_id))
     row = _session_row(session, session_id)
-    config, lang = config_of(request), page_language(request)
-    subject_keys, keyring = _subject_keys(request), _keyring(request)
+    config, lang = verifier_config(request), page_language(request)
+    subject_keys, keyring = subject_keys_of(request), keyring_of(request)
     platform = platform_of(session, row)
     if decision == "allow":
         try:

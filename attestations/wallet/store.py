@@ -27,9 +27,8 @@ from attestations.models import CredentialOffer, IssuedCredential
 from attestations.sdjwt import HeldSdJwt, public_jwk
 from attestations.statuslist import StatusReference
 from attestations.wallet.models import WalletCredential
-from consent.audit import record
-from core.db import utcnow
-from core.errors import InvalidGrant, NotFound
+from audit import record
+from core import InvalidGrant, NotFound, utcnow
 from keys import DecryptionFailed, Keyring, SubjectKeyDestroyed, SubjectKeys
 
 # one credential per offer: the built-in wallet never shows a credential to anyone but Kluis's

@@ -28,10 +28,11 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import insert, select
 
-from consent.audit import Pending, record, record_many
-from consent.auditlog import verify_log
-from consent.merkle import leaf_hash, verify_inclusion
-from consent.models import AuditEntry
+from audit.log import verify_log
+from audit.merkle import leaf_hash
+from audit.models import AuditEntry
+from audit.proofs import verify_inclusion
+from audit.record import Pending, record, record_many
 from core.canonical import canonical_json
 from core.db import utcnow
 from service import migrate

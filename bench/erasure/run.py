@@ -26,12 +26,13 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from adapters import outbox as outbox_module
-from consent.erasure import COMPLETED, execute_erasure, refresh_erasure_states
 from consent.ledger import record_decision
-from consent.models import ErasureRequest
 from identity.accounts.models import AccountStatus
 from identity.accounts.service import create_account
 from identity.oidc.clients import ClientSpec, create_client
+from rights.erasure import execute_erasure
+from rights.lifecycle import COMPLETED, refresh_erasure_states
+from rights.models import ErasureRequest
 from service import migrate
 from service.runtime import build_runtime
 from service.settings import Settings

@@ -8,8 +8,7 @@ from typing import Protocol
 import click
 from sqlalchemy.orm import Session
 
-from core.db import Database
-from core.i18n import translate
+from core import Database, translate
 from identity.accounts import messages  # noqa: F401 (registers the texts)
 from identity.accounts.desk import create_desk_account
 from identity.accounts.errors import AccountError

@@ -14,8 +14,8 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from consent.audit import record
-from core.db import utcnow
+from audit import record
+from core import utcnow
 from identity.accounts import mails, tokens
 from identity.accounts.errors import AccountError, InvalidActivationCode
 from identity.accounts.models import Account, AccountStatus, TokenPurpose

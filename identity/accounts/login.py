@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from consent.audit import record
-from core.db import utcnow
+from audit import record
+from core import utcnow
 from identity.accounts.errors import (
     EmailNotVerified,
     FreshLoginRequired,

@@ -3,8 +3,8 @@ message catalogue (`identity.accounts.messages`)."""
 
 from __future__ import annotations
 
-from adapters.mail import Mailer
-from core.i18n import translate
+from adapters import Mailer
+from core import translate
 from identity.accounts import messages  # noqa: F401 (registers the texts)
 
 

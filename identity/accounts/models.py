@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
+from core import Base, UTCDateTime
 
 
 class AccountStatus(enum.StrEnum):
@@ -97,24 +97,6 @@ class LoginFailure(Base):
     scope: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-
-
-class WalletLogin(Base):
-    """A login by QR (cross-device OpenID4VP) started in one browser. The browser holds a
-    random secret in a cookie; only its SHA-256 hash is stored, so only that browser can
-    complete the login, once (`consumed_at` set in one conditional UPDATE)."""
-
-    __tablename__ = "wallet_logins"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    verifier_session_id: Mapped[str] = mapped_column(
-        ForeignKey("verifier_sessions.id", ondelete="CASCADE"), unique=True
-    )
-    binding_hash: Mapped[str] = mapped_column(String(64))
-    return_to: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-    consumed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class AccountRole(Base):

@@ -9,6 +9,7 @@ successful login (`needs_rehash`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import secrets
 
 from argon2 import PasswordHasher, Type
@@ -39,9 +40,6 @@ class Passwords:
             parallelism=params.parallelism,
             type=Type.ID,
         )
-        # Verified against when the account does not exist, so that answer takes as long
-        # as a real one.
-        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
@@ -49,7 +47,7 @@ class Passwords:
     def verify(self, password_hash: str | None, password: str) -> bool:
         """Whether `password` matches; with no hash, spend the same time and say no."""
         if password_hash is None:
-            self._verify(self._dummy_hash, password)
+            self._verify(_dummy_hash(self.params), password)
             return False
         return self._verify(password_hash, password)
 
@@ -61,6 +59,19 @@ class Passwords:
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)
+
+
+@functools.cache
+def _dummy_hash(params: Argon2Params) -> str:
+    """Verified against when the account does not exist, so that answer takes as long as a
+    real one. Made once per process and parameters, on first use (it costs a whole hash)."""
+    hasher = PasswordHasher(
+        time_cost=params.time_cost,
+        memory_cost=params.memory_kib,
+        parallelism=params.parallelism,
+        type=Type.ID,
+    )
+    return hasher.hash(secrets.token_urlsafe(16))
 
 
 def check_policy(password: str, *, email: str | None = None) -> None:

@@ -32,7 +32,7 @@ import uuid
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from core.db import lock_named, utcnow
+from core import lock_named, utcnow
 from identity.accounts.errors import LoginThrottled
 from identity.accounts.models import LoginFailure
 

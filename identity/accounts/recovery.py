@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from consent.audit import record
+from audit import record
 from identity.accounts import mails, tokens
 from identity.accounts.errors import InvalidEmail, InvalidToken
 from identity.accounts.models import AccountStatus, TokenPurpose

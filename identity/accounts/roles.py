@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from consent.audit import record
-from core.db import rowcount, utcnow
+from audit import record
+from core import rowcount, utcnow
 from identity.accounts.models import Account, AccountRole, AccountStatus
 from keys import SubjectKeys
 

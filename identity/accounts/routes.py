@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from core.web import check_csrf, page_language, render
+from core import check_csrf, page_language, render
 from identity.accounts import messages  # noqa: F401 (registers the page texts)
 from identity.accounts.errors import (
     AccountError,
@@ -25,8 +25,6 @@ from identity.accounts.errors import (
     LoginThrottled,
 )
 from identity.accounts.login import log_in, log_out, safe_return_to
-from identity.accounts.routes_recovery import router as recovery_router
-from identity.accounts.routes_wallet import router as wallet_router
 from identity.accounts.service import register_account, resend_verification, verify_email
 from identity.accounts.sessions import (
     SESSION_COOKIE,
@@ -45,8 +43,6 @@ from identity.accounts.web import (
 )
 
 router = APIRouter(tags=["accounts"], include_in_schema=False)
-router.include_router(recovery_router)
-router.include_router(wallet_router)
 
 LOGIN_STATUSES = {"logged_out", "email_verified", "password_reset"}
 # where a login without (a usable) return_to lands: the resident's own page

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from core.web import check_csrf, page_language, render
+from core import check_csrf, page_language, render
 from identity.accounts import messages  # noqa: F401 (registers the page texts)
 from identity.accounts.desk import activate_account
 from identity.accounts.errors import AccountError, InvalidToken, LoginThrottled

@@ -23,9 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adapters.mail import Mailer
-from consent.audit import record
-from core.db import utcnow
+from adapters import Mailer
+from audit import record
+from core import utcnow
 from identity.accounts import mails, tokens
 from identity.accounts.errors import InvalidEmail, InvalidToken
 from identity.accounts.models import Account, AccountStatus, TokenPurpose

@@ -16,10 +16,9 @@ from fastapi import Request, Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from consent.audit import record
-from core.db import utcnow
-from core.tokens import token_hash
-from core.web import SESSION_COOKIE as SESSION_COOKIE  # defined low, for the page header
+from audit import record
+from core import SESSION_COOKIE as SESSION_COOKIE  # the cookie of these sessions, re-exported
+from core import token_hash, utcnow
 from identity.accounts.models import Account, AccountStatus, BrowserSessionRecord
 from keys import SubjectKeys
 

@@ -15,8 +15,7 @@ import secrets
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
-from core.db import rowcount, utcnow
-from core.tokens import token_hash
+from core import rowcount, token_hash, utcnow
 from identity.accounts.errors import InvalidToken
 from identity.accounts.models import AccountToken, TokenPurpose
 

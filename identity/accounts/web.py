@@ -8,8 +8,7 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from core.db import db_session
-from core.web import render
+from core import db_session, render
 from identity.accounts.errors import AccountError
 from identity.accounts.service import Accounts
 

@@ -16,15 +16,16 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
-from core.errors import (
+from core import (
     AccessDenied,
     InvalidRequest,
     InvalidScope,
     OAuthError,
     UnsupportedResponseType,
+    new_token,
+    token_hash,
+    utcnow,
 )
-from core.tokens import new_token, token_hash
 from identity.accounts.roles import STEWARD, has_role
 from identity.oidc.claims import (
     BY_NAME,
@@ -37,7 +38,7 @@ from identity.oidc.models import AuthorizationCode, AuthorizationRequest, Client
 from identity.oidc.provider import SUPPORTED_ACRS, Provider
 from identity.oidc.tokens import PKCE_CHARSET
 
-STEWARD_SCOPE = "steward"  # the steward API (consent/routes_steward.py)
+STEWARD_SCOPE = "steward"  # the steward API (rights/routes_steward.py)
 
 PROMPTS = {"none", "login", "consent", "select_account"}
 MAX_PARAM_LENGTH = 2048

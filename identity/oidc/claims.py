@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from attestations.pseudonyms import valid_poll_id
-from core.errors import InvalidRequest
+from core import InvalidRequest
+from identity.oidc.pseudonyms import valid_poll_id
 
 # A claim source resolves several claims at once: (session, account_id) -> {claim: value}.
 ClaimSource = Callable[[Session, str], Mapping[str, Any]]

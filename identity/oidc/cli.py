@@ -8,8 +8,7 @@ from typing import Any, Protocol
 
 import click
 
-from core.db import Database
-from core.errors import OAuthError, Problem
+from core import Database, OAuthError, Problem
 from identity.oidc.authorize import STEWARD_SCOPE
 from identity.oidc.clients import (
     AUTH_METHODS,

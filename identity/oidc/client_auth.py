@@ -17,9 +17,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
-from core.errors import InvalidClient, InvalidRequest
-from core.tokens import token_hash
+from core import InvalidClient, InvalidRequest, token_hash, utcnow
 from identity.oidc.clients import get_client, secret_matches
 from identity.oidc.models import Client, UsedAssertion
 from identity.oidc.provider import Provider

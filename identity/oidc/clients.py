@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
-from core.tokens import matches, new_token, token_hash
+from core import matches, new_token, token_hash, utcnow
 from identity.oidc.errors import InvalidClientMetadata, InvalidRedirectUri
 from identity.oidc.models import Client
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import InvalidInput
+from core import InvalidInput
 
 
 class InvalidClientMetadata(InvalidInput):

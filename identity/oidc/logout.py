@@ -16,10 +16,10 @@ from urllib.parse import urlencode
 import jwt
 from sqlalchemy.orm import Session
 
-from adapters.outbox import enqueue
-from consent.audit import record
+from adapters import Delivery, enqueue
+from audit import record
 from identity.oidc.clients import get_client
-from identity.oidc.models import Client, Grant
+from identity.oidc.models import Client
 from identity.oidc.provider import Provider
 from identity.oidc.tokens import grants_in_session, revoke_grant
 
@@ -80,16 +80,38 @@ def resolve_post_logout(
     return client, claims, target
 
 
-def logout_token_payload(provider: Provider, client: Client, grant: Grant) -> dict[str, Any]:
-    return {
+def enqueue_backchannel_logout(
+    session: Session,
+    provider: Provider,
+    client: Client,
+    sub: str,
+    *,
+    sid: str | None = None,
+    correlation_id: str | None = None,
+) -> Delivery | None:
+    """Queue a Back-Channel Logout 1.0 §2.4 logout token for `client` (None when it
+    registered no `backchannel_logout_uri`): for one session with `sid`, else for every session
+    of the resident `sub` there. The outbox signs it when it delivers (`render_logout_token`)."""
+    if not client.backchannel_logout_uri:
+        return None
+    payload: dict[str, Any] = {
         "iss": provider.config.issuer,
         "aud": client.client_id,
-        "sub": provider.subject_ids.for_client(client, grant.account_id),
-        "sid": provider.subject_ids.session_for(client, grant.sid),
+        "sub": sub,
         "jti": uuid.uuid4().hex,
         "events": {BACKCHANNEL_EVENT: {}},
         "alg": client.id_token_alg,
     }
+    if sid is not None:
+        payload["sid"] = sid
+    return enqueue(
+        session,
+        kind=DELIVERY_KIND,
+        client_id=client.client_id,
+        target_uri=client.backchannel_logout_uri,
+        payload=payload,
+        correlation_id=correlation_id,
+    )
 
 
 def render_logout_token(provider: Provider) -> Any:
@@ -116,12 +138,12 @@ def end_session(session: Session, provider: Provider, sid: str, subject_ref: str
         if client is None or not client.backchannel_logout_uri or client.client_id in notified:
             continue
         notified.add(client.client_id)
-        enqueue(
+        enqueue_backchannel_logout(
             session,
-            kind=DELIVERY_KIND,
-            client_id=client.client_id,
-            target_uri=client.backchannel_logout_uri,
-            payload=logout_token_payload(provider, client, grant),
+            provider,
+            client,
+            provider.subject_ids.for_client(client, grant.account_id),
+            sid=provider.subject_ids.session_for(client, grant.sid),
         )
         queued += 1
     record(session, "logout.completed", "resident", subject_ref, {"backchannel": queued})

@@ -1,6 +1,6 @@
 """Dutch and English texts of the provider's pages."""
 
-from core.i18n import register
+from core import register
 
 register(
     {

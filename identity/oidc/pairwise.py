@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from core.tokens import b64url
+from core import b64url
 from identity.oidc.models import Client
 
 

@@ -2,11 +2,11 @@
 
 A platform asks for it by name with the poll as the claim's `value` (OIDC Core §5.5.1):
 `claims={"id_token": {"poll_pseudonym": {"value": "<poll id>"}}}` (or under `userinfo`). The
-value is `attestations.pseudonyms.oidc_poll_pseudonym` for the client's pairwise sector: a
+value is `identity.oidc.pseudonyms.oidc_poll_pseudonym` for the client's pairwise sector: a
 different HMAC channel from the verifier's, so it never equals the pseudonym an anonymous
 OpenID4VP (QR) presentation gave for the same resident, platform and poll. It travels next to
 the pairwise `sub`; were the two equal, the platform could tie each anonymous vote to a `sub`.
-A poll must therefore use one channel (see `attestations.pseudonyms`).
+A poll must therefore use one channel (see `identity.oidc.pseudonyms`).
 
 Consent is per poll (GDPR Art. 4(11): specific): the ledger records it under the purpose
 `poll:<poll id>` (`consent.ledger.poll_purpose`), and only that record releases that poll's
@@ -22,11 +22,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from attestations.pseudonyms import oidc_poll_pseudonym
-from consent.ledger import active_claims, decided_claims, poll_purpose, record_decision
+from consent import active_claims, decided_claims, poll_purpose, record_decision
 from identity.oidc.claims import POLL_PSEUDONYM, RequestedClaims
 from identity.oidc.models import Client, Grant
 from identity.oidc.provider import Provider
+from identity.oidc.pseudonyms import oidc_poll_pseudonym
 
 _POLL = frozenset({POLL_PSEUDONYM})
 

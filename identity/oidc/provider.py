@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 
+from fastapi import Request
+
 from identity.accounts.sessions import ACR_ATTESTED, ACR_PASSWORD
 from identity.oidc.claims import ClaimRegistry
+from identity.oidc.grants import GrantRegistry
 from identity.oidc.pairwise import SubjectIds
 from keys import Keyring, SubjectKeys
 
@@ -41,6 +44,14 @@ class Provider:
     subject_keys: SubjectKeys
     subject_ids: SubjectIds
     claims: ClaimRegistry
-    # HMAC key of per-poll pseudonyms (`attestations.pseudonyms.poll_pseudonym_key`); without
+    # HMAC key of per-poll pseudonyms (`identity.oidc.pseudonyms.poll_pseudonym_key`); without
     # it the provider releases no `poll_pseudonym`
     poll_key: bytes = b""
+    # the token endpoint's grants, by `grant_type` (`identity.oidc.grants`)
+    grants: GrantRegistry = dataclasses.field(default_factory=GrantRegistry)
+
+
+def provider_of(request: Request) -> Provider:
+    """The provider kept on `app.state.oidc`, for every package's routers."""
+    provider: Provider = request.app.state.oidc
+    return provider

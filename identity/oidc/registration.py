@@ -10,10 +10,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from consent.audit import record
-from core.db import rowcount, utcnow
-from core.errors import InvalidToken, OAuthError
-from core.tokens import new_token, token_hash
+from audit import record
+from core import InvalidToken, OAuthError, new_token, rowcount, token_hash, utcnow
 from identity.oidc.clients import ClientSpec, create_client, describe, validate_uri
 from identity.oidc.errors import InvalidClientMetadata, InvalidRedirectUri
 from identity.oidc.models import InitialAccessToken

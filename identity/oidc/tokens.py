@@ -14,18 +14,17 @@ import datetime as dt
 import hashlib
 import hmac
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from consent.audit import record
-from core.db import rowcount, utcnow
-from core.errors import InvalidGrant, InvalidRequest
-from core.tokens import b64url, new_token, token_hash
+from audit import record
+from core import InvalidGrant, InvalidRequest, b64url, new_token, rowcount, token_hash, utcnow
 from identity.accounts.sessions import session_is_live
 from identity.oidc.claims import RequestedClaims, fields_of, under_consent
+from identity.oidc.grants import GrantType
 from identity.oidc.models import AuthorizationCode, Client, Grant, Token
 from identity.oidc.poll import consented_claims, poll_claims
 from identity.oidc.provider import Provider
@@ -294,3 +293,22 @@ def revoke_token(session: Session, value: str, client: Client) -> None:
 
 def grants_in_session(session: Session, sid: str) -> list[Grant]:
     return list(session.scalars(select(Grant).where(Grant.sid == sid, Grant.revoked_at.is_(None))))
+
+
+def _client_grant(
+    exchange: Callable[[Session, Provider, Client, Mapping[str, str]], dict[str, Any]],
+) -> Callable[[Session, Provider, Client | None, Mapping[str, str]], dict[str, Any]]:
+    def handle(
+        session: Session, provider: Provider, client: Client | None, form: Mapping[str, str]
+    ) -> dict[str, Any]:
+        assert client is not None  # the endpoint authenticates the client of these grants
+        return exchange(session, provider, client, form)
+
+    return handle
+
+
+# the provider's own grants; `service` registers them with the others (identity.oidc.grants)
+CLIENT_GRANTS = (
+    GrantType("authorization_code", _client_grant(exchange_code)),
+    GrantType("refresh_token", _client_grant(refresh)),
+)

@@ -15,8 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from consent.checkpoint import NoteVerifier, open_checkpoint
-from consent.merkle import leaf_hash, verify_inclusion
+from audit.checkpoint import NoteVerifier, open_checkpoint
+from audit.merkle import leaf_hash
+from audit.proofs import verify_inclusion
 from core.canonical import canonical_json
 from tests.support.authlib_rp import AuthlibSession
 from tests.support.databases import drop_database, fresh_database_url

@@ -16,13 +16,13 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent.erasure import execute_erasure
-from consent.models import AuditEntry
+from audit.models import AuditEntry
 from core.db import Database
 from identity.accounts.models import AccountStatus
 from identity.accounts.service import create_account
 from keys import SubjectKeyDestroyed
 from keys.models import SubjectKey
+from rights.erasure import execute_erasure
 from service.app import create_app_from_runtime
 from service.runtime import Runtime, build_runtime
 from service.secret_cli import secret_cli

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent.models import AuditEntry
+from audit.models import AuditEntry
 from identity.accounts.roles import STEWARD, grant_role
 from service.runtime import Runtime
 

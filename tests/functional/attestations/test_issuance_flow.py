@@ -18,7 +18,7 @@ from attestations.models import IssuedCredential
 from attestations.sdjwt import HeldSdJwt
 from attestations.statuslist import decode_list, revoke_credential, status_at
 from attestations.vc import verify_vc
-from consent.models import AuditEntry
+from audit.models import AuditEntry
 from core.db import utcnow
 from keys import Keyring
 from tests.conftest import TEST_ISSUER

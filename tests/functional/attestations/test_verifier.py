@@ -25,7 +25,7 @@ from attestations.config import AttestationConfig
 from attestations.models import IssuedCredential
 from attestations.sdjwt import HeldSdJwt, issue_sd_jwt, public_jwk
 from attestations.statuslist import revoke_credential
-from consent.models import AuditEntry
+from audit.models import AuditEntry
 from core.db import utcnow
 from tests.conftest import TEST_ISSUER
 from tests.functional.attestations.conftest import MakeOffer

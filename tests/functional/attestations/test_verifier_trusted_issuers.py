@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attestations.verifier.cli import verifier_cli
-from consent.models import AuditEntry
+from audit.models import AuditEntry
 from service.runtime import Runtime
 from tests.functional.attestations.test_verifier import (
     POSTCODE_VCT,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from adapters.outbox import Delivery
 from consent.ledger import active_claims
-from consent.signals import DELIVERY_KIND
+from rights.signals import DELIVERY_KIND
 from service.runtime import Runtime
 from tests.conftest import TEST_ISSUER
 from tests.support.oidc import RP, Resident, code_flow, make_resident, make_rp

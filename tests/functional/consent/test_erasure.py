@@ -19,22 +19,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.outbox import Delivery
-from consent.erasure import (
-    COMPLETED,
-    OVERDUE,
-    PROPAGATING,
-    ErasureError,
-    check_reason,
-    execute_erasure,
-    refresh_erasure_states,
-)
-from consent.erasure_cli import delete_account, erasure_cli
-from consent.models import AuditEntry, ConsentRecord, ErasureDelivery, ErasureRequest
-from consent.signals import ACCOUNT_PURGED
+from audit.models import AuditEntry
+from consent.models import ConsentRecord
 from identity.accounts.models import Account, LoginFailure
 from identity.oidc.logout import BACKCHANNEL_EVENT
 from identity.oidc.models import Grant, Token
 from keys import SubjectKeyDestroyed
+from rights.erasure import execute_erasure
+from rights.erasure_cli import delete_account, erasure_cli
+from rights.errors import ErasureError
+from rights.lifecycle import COMPLETED, OVERDUE, PROPAGATING, check_reason, refresh_erasure_states
+from rights.models import ErasureDelivery, ErasureRequest
+from rights.signals import ACCOUNT_PURGED
 from service.models import Base
 from service.runtime import Runtime
 from tests.conftest import TEST_ISSUER

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.mail import FileOutbox
-from consent.erasure import execute_erasure
 from identity.oidc.models import AuthorizationRequest
+from rights.erasure import execute_erasure
 from service.runtime import Runtime
 from tests.support.oidc import Resident, auth_params, make_resident, make_rp, pkce_pair
 

@@ -15,18 +15,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent.erasure import (
+from audit.models import AuditEntry
+from rights.erasure import execute_erasure
+from rights.erasure_cli import erasure_cli
+from rights.errors import ErasureError
+from rights.field_erasure import execute_field_erasure
+from rights.lifecycle import (
     COMPLETED,
     MANUAL,
     PROPAGATING,
-    ErasureError,
-    execute_erasure,
     record_platform_handled,
     refresh_erasure_states,
 )
-from consent.erasure_cli import erasure_cli
-from consent.field_erasure import execute_field_erasure
-from consent.models import AuditEntry, ErasureRequest
+from rights.models import ErasureRequest
 from service.runtime import Runtime
 from tests.support.oidc import RP, Resident, code_flow, make_resident, make_rp
 from tests.support.steward import API, STEWARD_EMAIL, grant
@@ -118,7 +119,7 @@ def test_a_platform_without_events_uri_keeps_the_request_open_until_an_operator_
 def test_accounts_delete_counts_only_queued_deliveries_and_names_the_untold_platform(
     runtime: Runtime, session: Session, resident: Resident, silent_rp: RP, told_rp: RP
 ) -> None:
-    from consent.erasure_cli import delete_account
+    from rights.erasure_cli import delete_account
 
     done = CliRunner().invoke(
         delete_account, ["--account", resident.account_id, "--yes", "--json"], obj=runtime

@@ -21,13 +21,15 @@ from adapters.outbox import Delivery
 from attestations import AttestationConfig, create_offer
 from attestations.models import CredentialOffer, IssuedCredential
 from attestations.statuslist import record_issued
-from consent.erasure import COMPLETED, PROPAGATING, refresh_erasure_states
-from consent.erasure_cli import delete_account, erasure_cli
-from consent.field_erasure import UnknownField, execute_field_erasure
+from audit.models import AuditEntry
 from consent.ledger import active_claims
-from consent.models import AuditEntry, ErasureDelivery, ErasureRequest
-from consent.signals import TOKEN_CLAIMS_CHANGE
 from identity.accounts.models import Account
+from rights.erasure_cli import delete_account, erasure_cli
+from rights.errors import UnknownField
+from rights.field_erasure import execute_field_erasure
+from rights.lifecycle import COMPLETED, PROPAGATING, refresh_erasure_states
+from rights.models import ErasureDelivery, ErasureRequest
+from rights.signals import TOKEN_CLAIMS_CHANGE
 from service.runtime import Runtime
 from tests.conftest import TEST_ISSUER
 from tests.support.attestations import INPUTS

@@ -17,10 +17,11 @@ from attestations.sdjwt import HeldSdJwt
 from attestations.wallet import issue_to_wallet, usable_credentials
 from attestations.wallet.models import WalletCredential
 from attestations.wallet.store import sd_jwt_field
-from consent.field_erasure import execute_field_erasure, of_field
+from audit.models import AuditEntry
 from consent.ledger import active_claims, record_decision
-from consent.models import AuditEntry, ErasureRequest
-from consent.signals import TOKEN_CLAIMS_CHANGE
+from rights.field_erasure import execute_field_erasure, of_field
+from rights.models import ErasureRequest
+from rights.signals import TOKEN_CLAIMS_CHANGE
 from service.runtime import Runtime
 from tests.conftest import TEST_ISSUER
 from tests.support.attestations import INPUTS

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent.models import AuditEntry
+from audit.models import AuditEntry
 from identity.accounts.roles import STEWARD, has_role, revoke_role
 from identity.oidc.clients import DEFAULT_SCOPE
 from service.runtime import Runtime

@@ -13,13 +13,13 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from consent.checkpoint import open_checkpoint
-from consent.erasure import execute_erasure
-from consent.merkle import verify_consistency, verify_inclusion
-from consent.models import AuditEntry
+from audit.checkpoint import open_checkpoint
+from audit.models import AuditEntry
+from audit.proofs import verify_consistency, verify_inclusion
 from identity.accounts.cli import accounts_cli
 from identity.accounts.models import AccountRole
 from identity.accounts.roles import STEWARD
+from rights.erasure import execute_erasure
 from service.runtime import Runtime
 from tests.support.oidc import Resident, make_resident
 from tests.support.steward import (

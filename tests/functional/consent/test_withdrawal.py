@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.outbox import Delivery
+from audit.models import AuditEntry
 from consent.ledger import WITHDRAWN, active_claims, withdraw_consent
-from consent.models import AuditEntry, ConsentEvent
-from consent.signals import DELIVERY_KIND, TOKEN_CLAIMS_CHANGE, ConsentSignals
+from consent.models import ConsentEvent
+from rights.signals import DELIVERY_KIND, TOKEN_CLAIMS_CHANGE, ConsentSignals
 from service.runtime import Runtime
 from tests.conftest import TEST_ISSUER
 from tests.support.oidc import RP, Resident, code_flow, exchange, make_resident, make_rp

@@ -168,7 +168,7 @@ def test_redirect_keeps_the_chosen_language(client: TestClient) -> None:
 def test_dates_are_written_out_in_the_page_language() -> None:
     import datetime as dt
 
-    from identity.accounts.routes_account import when
+    from core.i18n import when
 
     moment = dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC)  # 01:30 CET, the night DST starts
     assert when(moment, lang="nl").text == "29 maart 2026, 01:30"

@@ -15,7 +15,7 @@ from httpx2 import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent.models import AuditEntry
+from audit.models import AuditEntry
 from core.db import Database
 from identity.accounts.cli import accounts_cli
 from identity.accounts.models import AccountStatus

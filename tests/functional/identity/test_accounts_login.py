@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from consent.models import AuditEntry
+from audit.models import AuditEntry
 from core.db import Database, utcnow
 from identity.accounts.models import Account, AccountStatus, BrowserSessionRecord, LoginFailure
 from identity.accounts.service import Accounts, create_account

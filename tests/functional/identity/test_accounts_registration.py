@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from consent.models import AuditEntry
+from audit.models import AuditEntry
 from core.db import utcnow
 from core.logging import JsonFormatter
 from identity.accounts.models import Account, AccountStatus

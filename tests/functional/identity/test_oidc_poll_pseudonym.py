@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from attestations.pseudonyms import (
+from identity.oidc.pseudonyms import (
     oidc_poll_pseudonym,
     poll_pseudonym_key,
     resident_poll_pseudonym,

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from attestations.models import IssuedCredential
 from attestations.statuslist import revoke_credential
-from consent.models import AuditEntry
+from attestations.verifier.qr_login import WALLET_LOGIN_COOKIE
+from audit.models import AuditEntry
 from core.db import utcnow
 from identity.accounts.models import Account, BrowserSessionRecord
 from identity.accounts.sessions import SESSION_COOKIE
-from identity.accounts.wallet_login import WALLET_LOGIN_COOKIE
 from keys import SubjectKeys
 from tests.conftest import TEST_ISSUER
 from tests.support.attestations import make_account

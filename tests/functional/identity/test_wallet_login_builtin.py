@@ -20,11 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attestations.config import AttestationConfig
+from attestations.verifier.models import WalletLogin
+from attestations.verifier.qr_login import WALLET_LOGIN_COOKIE
+from attestations.verifier.routes_login import _events
 from attestations.wallet import issue_to_wallet
-from identity.accounts.models import BrowserSessionRecord, WalletLogin
-from identity.accounts.routes_wallet import _events
+from identity.accounts.models import BrowserSessionRecord
 from identity.accounts.sessions import SESSION_COOKIE
-from identity.accounts.wallet_login import WALLET_LOGIN_COOKIE
 from service.runtime import Runtime
 from tests.conftest import TEST_ISSUER
 from tests.functional.wallet.test_approve_page import post

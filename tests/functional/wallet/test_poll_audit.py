@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent.models import AuditEntry
+from audit.models import AuditEntry
 from identity.accounts.models import Account
 from service.runtime import Runtime
 from tests.functional.wallet.conftest import IssueToWallet

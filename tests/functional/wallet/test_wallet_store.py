@@ -15,8 +15,8 @@ from attestations.models import CredentialOffer, IssuedCredential
 from attestations.sdjwt import HeldSdJwt, public_jwk
 from attestations.wallet import attested_claims, held_credentials, usable_credentials
 from attestations.wallet.models import WalletCredential
-from consent.erasure import execute_erasure
-from consent.models import AuditEntry
+from audit.models import AuditEntry
+from rights.erasure import execute_erasure
 from service.runtime import Runtime
 from tests.conftest import TEST_ISSUER
 from tests.functional.wallet.conftest import IssueToWallet

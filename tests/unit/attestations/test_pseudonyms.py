@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from attestations.pseudonyms import (
+from identity.oidc.pseudonyms import (
     POLL_PSEUDONYM_KEY_LABEL,
     oidc_poll_pseudonym,
     poll_pseudonym_key,

@@ -26,7 +26,7 @@ from attestations.statuslist import (
     status_at,
     status_list_token,
 )
-from consent.models import AuditEntry
+from audit.models import AuditEntry
 from core.db import utcnow
 from core.errors import InvalidInput
 from keys import Keyring, SubjectKeys

@@ -8,8 +8,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwcrypto.jwk import JWK
 from sd_jwt.verifier import SDJWTVerifier
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from attestations import vc
 from attestations.config import AttestationConfig
 from attestations.errors import (
     CredentialRejected,
@@ -17,10 +19,11 @@ from attestations.errors import (
     NotAKluisCredential,
     StatusUnavailable,
 )
+from attestations.models import StatusList
 from attestations.sdjwt import HeldSdJwt, issue_sd_jwt
 from attestations.sdjwt.encoding import b64url_decode
 from attestations.sdjwt.errors import MalformedSdJwt
-from attestations.statuslist import StatusReference, record_issued, revoke_credential
+from attestations.statuslist import SUSPENDED, StatusReference, record_issued, revoke_credential
 from attestations.types import TYPES
 from attestations.vc import DAY_SECONDS, day_floor, issue_vc, verify_vc
 from core.db import utcnow
@@ -260,3 +263,44 @@ def test_the_reference_verifier_accepts_an_issued_credential(
     assert payload["municipality"] == {"name": "Amsterdam"}
     assert "postcode" not in payload
     assert payload == verify(session, keyring, presentation).sd_jwt.claims
+
+
+# --- the status of Kluis's own credential ------------------------------------------------------
+
+
+def test_the_status_is_read_without_signing_a_status_list_token(
+    session: Session, keyring: Keyring, account: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    credential, key, _ = issue(session, keyring, account, "age")
+
+    def no_signing(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("a status list token was signed")
+
+    monkeypatch.setattr(keyring, "sign_jwt", no_signing)
+    assert verify(session, keyring, present(credential, key, ("age_over_18",))).type_id == "age"
+
+
+def test_a_suspended_credential_is_rejected(
+    session: Session, keyring: Keyring, account: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    credential, key, _ = issue(session, keyring, account, "age")
+    monkeypatch.setattr(vc, "own_status", lambda *args: SUSPENDED)
+    with pytest.raises(CredentialRevoked):
+        verify(session, keyring, present(credential, key, ("age_over_18",)))
+
+
+def test_a_database_fault_while_reading_the_status_is_not_hidden(
+    session: Session, keyring: Keyring, account: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    credential, key, _ = issue(session, keyring, account, "age")
+    presentation = present(credential, key, ("age_over_18",))
+    real_get = session.get
+
+    def failing_get(entity: Any, *args: Any, **kwargs: Any) -> Any:
+        if entity is StatusList:
+            raise OperationalError("SELECT status_lists", {}, ConnectionError("server gone"))
+        return real_get(entity, *args, **kwargs)
+
+    monkeypatch.setattr(session, "get", failing_get)
+    with pytest.raises(OperationalError):
+        verify(session, keyring, presentation)

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from attestations.pseudonyms import poll_pseudonym
 from attestations.verifier.dcql import (
     NoMatch,
     check_credential_sets,
@@ -17,6 +16,7 @@ from attestations.verifier.dcql import (
 )
 from attestations.verifier.errors import InvalidDcqlQuery
 from attestations.verifier.session import known_types
+from identity.oidc.pseudonyms import poll_pseudonym
 
 ISSUER = "https://kluis.example"
 POSTCODE = f"{ISSUER}/vct/postcode"

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent.audit import PersonalDataInAudit, record
-from consent.merkle import leaf_hash, node_hash
-from consent.models import AuditEntry
+from audit.merkle import leaf_hash, node_hash
+from audit.models import AuditEntry
+from audit.record import PersonalDataInAudit, record
 from core.db import Database
 from tests.support.concurrency import in_retried_transaction, run_workers
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from consent.audit import Pending, PersonalDataInAudit, record, record_many
-from consent.auditlog import AuditLog, checkpoint_signer, verify_log
-from consent.models import AuditEntry
+from audit.log import AuditLog, checkpoint_signer, verify_log
+from audit.models import AuditEntry
+from audit.record import Pending, PersonalDataInAudit, record, record_many
 from core.db import Database
 from tests.support.concurrency import in_retried_transaction, run_workers
 

@@ -11,12 +11,13 @@ from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from consent.audit import record
-from consent.auditlog import AuditLog, checkpoint_signer, verify_log
-from consent.checkpoint import open_checkpoint
-from consent.cli import audit_cli
-from consent.merkle import leaf_hash, verify_consistency, verify_inclusion
-from consent.models import AuditCheckpoint, AuditEntry
+from audit.checkpoint import open_checkpoint
+from audit.cli import audit_cli
+from audit.log import AuditLog, checkpoint_signer, verify_log
+from audit.merkle import leaf_hash
+from audit.models import AuditCheckpoint, AuditEntry
+from audit.proofs import verify_consistency, verify_inclusion
+from audit.record import record
 from service.runtime import Runtime
 
 ISSUER = "http://testserver"

@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from consent.checkpoint import (
+from audit.checkpoint import (
     Checkpoint,
     InvalidKeyError,
     InvalidSignatureError,
@@ -25,7 +25,8 @@ from consent.checkpoint import (
     sign_note,
     verify_note,
 )
-from consent.merkle import inclusion_proof, leaf_hash, root_from_leaf_hashes, verify_inclusion
+from audit.merkle import inclusion_proof, leaf_hash, root_from_leaf_hashes
+from audit.proofs import verify_inclusion
 
 # The example key and note of Go's golang.org/x/mod/sumdb/note (note_test.go), which Go
 # witnesses and monitors use. Ed25519 is deterministic, so signing must reproduce it exactly.
@@ -240,7 +241,7 @@ def test_two_different_known_keys_with_one_identity_are_refused(
     verify_note(SIGNED, [LOG_KEY.verifier, LOG_KEY.verifier])  # identical duplicates are fine
     twin = NoteVerifier(ORIGIN, OTHER_KEY.verifier.public_key)
     # A 32-bit key ID collision between two configured keys of one name: refuse to guess.
-    monkeypatch.setattr("consent.checkpoint.key_id", lambda name, public_key: b"\0\0\0\0")
+    monkeypatch.setattr("audit.checkpoint.key_id", lambda name, public_key: b"\0\0\0\0")
     with pytest.raises(InvalidKeyError, match="two different known keys"):
         verify_note(SIGNED, [LOG_KEY.verifier, twin])
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consent.merkle import (
+from audit.merkle import (
     EMPTY_ROOT,
     HashLengthError,
     InvalidSizeError,
@@ -26,9 +26,8 @@ from consent.merkle import (
     leaf_hash,
     node_hash,
     root_from_leaf_hashes,
-    verify_consistency,
-    verify_inclusion,
 )
+from audit.proofs import verify_consistency, verify_inclusion
 from tests.support.vectors import VECTORS as SHARED_VECTORS
 
 VECTORS = SHARED_VECTORS / "merkle"

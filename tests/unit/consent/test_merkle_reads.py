@@ -6,13 +6,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from consent.merkle import (
-    MerkleTree,
-    consistency_proof,
-    inclusion_proof,
-    root_from_leaf_hashes,
-    verify_inclusion,
-)
+from audit.merkle import MerkleTree, consistency_proof, inclusion_proof, root_from_leaf_hashes
+from audit.proofs import verify_inclusion
 
 _LEAVES = [hashlib.sha256(b"%d" % i).digest() for i in range(20_000)]
 

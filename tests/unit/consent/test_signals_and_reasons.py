@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from consent.erasure import ErasureError, ReasonLooksPersonal, check_reason
-from consent.signals import ACCOUNT_PURGED, TOKEN_CLAIMS_CHANGE, iss_sub, set_payload
 from identity.oidc.models import Client
+from rights.errors import ErasureError, ReasonLooksPersonal
+from rights.lifecycle import check_reason
+from rights.signals import ACCOUNT_PURGED, TOKEN_CLAIMS_CHANGE, iss_sub, set_payload
 
 
 def _client(alg: str = "ES256") -> Client:

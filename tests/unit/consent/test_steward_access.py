@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from starlette.requests import Request
 
-from consent.steward import EntryFilter
-from consent.steward_access import NotAvailable, bearer_token
+from rights.steward import EntryFilter
+from rights.steward_access import NotAvailable, bearer_token
 
 
 def _request(authorization: str | None) -> Request:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from consent.tombstones import JournalError, Tombstone, TombstoneJournal, merged
+from rights.tombstones import JournalError, Tombstone, TombstoneJournal, merged
 
 WHEN = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 TOMBSTONE = Tombstone(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from identity.accounts import routes_wallet
+from attestations.verifier import routes_login as routes_wallet
 
 
 class _Browser:

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from attestations.sdjwt import HeldSdJwt
 from attestations.verifier.config import VerifierConfig
+from attestations.verifier.qr_login import complete_wallet_login, start_wallet_login
 from attestations.verifier.response import receive_response
 from core.db import Database
 from identity.accounts.errors import WalletLoginGone
 from identity.accounts.models import BrowserSessionRecord
-from identity.accounts.wallet_login import complete_wallet_login, start_wallet_login
 from service.runtime import build_runtime
 from service.settings import Settings
 from tests.conftest import TEST_ISSUER, TEST_SECRET

@@ -1,0 +1,12 @@
+"""The package's routers, in the order the app includes them, and the paths that answer
+with OAuth errors (OpenID4VCI and OpenID4VP use them) rather than problem details."""
+
+from __future__ import annotations
+
+from attestations import routes as issuer
+from attestations.verifier import routes as verifier
+from attestations.verifier import routes_login as qr_login
+from attestations.wallet import routes as wallet
+
+ROUTERS = (qr_login.router, issuer.router, verifier.router, wallet.router)
+OAUTH_PATHS = frozenset(issuer.OAUTH_PATHS | verifier.OAUTH_PATHS)

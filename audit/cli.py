@@ -1,0 +1,107 @@
+"""`kluis audit …`: verify the tamper-evident log, sign checkpoints, prove and export."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from typing import IO, Protocol
+
+import click
+
+from audit.log import AuditLog, export_entries, verify_log
+from core import Database
+
+
+class AuditRuntime(Protocol):
+    @property
+    def db(self) -> Database: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+@click.group("audit")
+def audit_cli() -> None:
+    """The tamper-evident audit log (RFC 9162 Merkle tree, signed checkpoints)."""
+
+
+@audit_cli.command("verify")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def verify(runtime: AuditRuntime, as_json: bool) -> None:
+    """Recompute the tree from every entry and check every stored checkpoint.
+    Exits 1 and names the first problem if anything was altered, removed or reordered."""
+    with runtime.db.transaction() as session:
+        report = verify_log(session, runtime.audit)
+    root = base64.b64encode(report.root_hash or b"").decode()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "tree_size": report.tree_size,
+                    "root_hash": root,
+                    "checkpoints": report.checkpoints,
+                    "problems": report.problems,
+                }
+            )
+        )
+    else:
+        click.echo(f"tree size   {report.tree_size}")
+        click.echo(f"root hash   {root}")
+        click.echo(f"checkpoints {report.checkpoints} checked")
+        for problem in report.problems:
+            click.echo(f"PROBLEM: {problem}", err=True)
+        click.echo("OK" if report.ok else "FAILED")
+    if not report.ok:
+        sys.exit(1)
+
+
+@audit_cli.command("checkpoint")
+@click.pass_obj
+def checkpoint(runtime: AuditRuntime) -> None:
+    """Sign a checkpoint of the current tree and print it (a C2SP signed note)."""
+    with runtime.db.transaction() as session:
+        row = runtime.audit.checkpoint(session)
+        note = row.note
+    click.echo(note, nl=False)
+
+
+@audit_cli.command("key")
+@click.pass_obj
+def key(runtime: AuditRuntime) -> None:
+    """Print the verifier key of the checkpoints (give it to stewards and witnesses)."""
+    click.echo(runtime.audit.verifier.to_string())
+
+
+@audit_cli.command("prove")
+@click.option("--index", type=int, help="Inclusion proof for this entry.")
+@click.option("--old-size", type=int, help="Consistency proof from this tree size.")
+@click.option("--size", type=int, help="Tree size to prove against (default: current).")
+@click.pass_obj
+def prove(runtime: AuditRuntime, index: int | None, old_size: int | None, size: int | None) -> None:
+    """Print an RFC 9162 inclusion or consistency proof as JSON."""
+    if (index is None) == (old_size is None):
+        raise click.UsageError("give exactly one of --index or --old-size")
+    from audit.merkle import MerkleError
+
+    try:
+        with runtime.db.transaction() as session:
+            proof = (
+                runtime.audit.inclusion(session, index, size)
+                if index is not None
+                else runtime.audit.consistency(session, old_size or 0, size)
+            )
+    except MerkleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(proof, indent=2))
+
+
+@audit_cli.command("export")
+@click.option("--output", type=click.File("w"), default="-", help="File (default: stdout).")
+@click.pass_obj
+def export(runtime: AuditRuntime, output: IO[str]) -> None:
+    """Every entry as JSON Lines (entries hold no personal data)."""
+    with runtime.db.transaction() as session:
+        for line in export_entries(session):
+            output.write(line + "\n")

@@ -1,0 +1,117 @@
+"""The token endpoint (RFC 6749 §3.2), which dispatches to the registered grants
+(`identity.oidc.grants`), and the endpoints a token is used at: UserInfo (OIDC Core §5.3),
+introspection (RFC 7662) and revocation (RFC 7009)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
+
+from core import InvalidRequest, InvalidToken, Params, ParamsDep, UnsupportedGrantType, openapi
+from identity.oidc import tokens
+from identity.oidc.client_auth import authenticate_client
+from identity.oidc.models import Client
+from identity.oidc.provider import provider_of
+from identity.oidc.resource import introspection, userinfo_response
+from identity.oidc.web import NO_STORE, DbSession
+
+router = APIRouter(tags=["openid-connect"])
+OAUTH_PATHS = {"/token", "/userinfo", "/introspect", "/revoke"}
+
+TOKEN_FIELDS = {
+    "grant_type": openapi.enum(
+        "authorization_code",
+        "refresh_token",
+        "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+    ),
+    "code": None,
+    "redirect_uri": None,
+    "code_verifier": None,
+    "refresh_token": None,
+    "scope": None,
+    "pre-authorized_code": None,
+    "tx_code": None,
+    **openapi.CLIENT_AUTH_FIELDS,
+}
+TOKEN_REFERENCE_FIELDS = {
+    "token": None,
+    "token_type_hint": openapi.enum("access_token", "refresh_token"),
+    **openapi.CLIENT_AUTH_FIELDS,
+}
+
+
+@router.post("/token", name="token", openapi_extra=openapi.form_body(TOKEN_FIELDS, ["grant_type"]))
+def token(request: Request, session: DbSession, params: ParamsDep) -> JSONResponse:
+    provider = provider_of(request)
+    form = params.require_form()
+    grant_type = form.get("grant_type")
+    grant = provider.grants.get(grant_type)
+    client = None
+    if grant is None or not grant.anonymous:
+        client = authenticate_client(session, provider, form, request.headers.get("authorization"))
+        session.commit()  # a consumed client-assertion jti stays consumed if the grant fails
+    if not grant_type:
+        raise InvalidRequest("grant_type is required")
+    if grant is None:
+        raise UnsupportedGrantType(f"grant_type {grant_type} is not supported")
+    body = grant.handle(session, provider, client, form)
+    session.commit()
+    return JSONResponse(body, headers=NO_STORE)
+
+
+def _bearer(request: Request, params: Params) -> str:
+    """RFC 6750 §2.1 header, or §2.2 form body; never the query string."""
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    value = params.get("access_token") if params.form else None
+    if value:
+        return value
+    raise InvalidToken("a bearer access token is required")
+
+
+# one registration per method, so each has its own OpenAPI operation id
+@router.get("/userinfo", name="userinfo")
+@router.post("/userinfo", name="userinfo_post")
+def userinfo(request: Request, session: DbSession, params: ParamsDep) -> JSONResponse:
+    """OIDC Core §5.3: `sub` plus the requested claims under active consent."""
+    body = userinfo_response(session, provider_of(request), _bearer(request, params))
+    session.commit()
+    return JSONResponse(body, headers=NO_STORE)
+
+
+def _reference(request: Request, session: Session, params: Params) -> tuple[Client, str]:
+    """The authenticated client (committed: a used assertion `jti` stays used) and the
+    `token` the request is about."""
+    provider = provider_of(request)
+    form = params.require_form()
+    client = authenticate_client(session, provider, form, request.headers.get("authorization"))
+    session.commit()
+    value = form.get("token")
+    if not value:
+        raise InvalidRequest("token is required")
+    return client, value
+
+
+@router.post(
+    "/introspect",
+    name="introspect",
+    openapi_extra=openapi.form_body(TOKEN_REFERENCE_FIELDS, ["token"]),
+)
+def introspect(request: Request, session: DbSession, params: ParamsDep) -> JSONResponse:
+    """RFC 7662. A client learns only about its own tokens; anything else is inactive."""
+    client, value = _reference(request, session, params)
+    body = introspection(session, provider_of(request), client, value)
+    return JSONResponse(body, headers=NO_STORE)
+
+
+@router.post(
+    "/revoke", name="revoke", openapi_extra=openapi.form_body(TOKEN_REFERENCE_FIELDS, ["token"])
+)
+def revoke(request: Request, session: DbSession, params: ParamsDep) -> Response:
+    """RFC 7009: always 200 for a well-formed request, whether or not the token existed."""
+    client, value = _reference(request, session, params)
+    tokens.revoke_token(session, value, client)
+    session.commit()
+    return Response(status_code=200, headers=NO_STORE)

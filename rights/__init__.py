@@ -1,0 +1,25 @@
+"""rights"""
+
+from rights import models
+from rights.erasure_cli import delete_account, erasure_cli
+from rights.erasure_replay import ReplayReport, reapply_tombstones
+from rights.lifecycle import refresh_erasure_states
+from rights.routers import ROUTERS
+from rights.signals import DELIVERY_KIND, render_security_event
+from rights.tombstones import JournalError, Tombstone, TombstoneJournal, merged
+
+__all__ = [
+    "DELIVERY_KIND",
+    "ROUTERS",
+    "JournalError",
+    "ReplayReport",
+    "Tombstone",
+    "TombstoneJournal",
+    "delete_account",
+    "erasure_cli",
+    "merged",
+    "models",
+    "reapply_tombstones",
+    "refresh_erasure_states",
+    "render_security_event",
+]

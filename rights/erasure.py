@@ -1,0 +1,187 @@
+"""Erasure of a whole account (GDPR Art. 17) and its propagation to every platform that
+received data (Art. 19), in the caller's transaction, through the request lifecycle of
+`rights.lifecycle`:
+
+1. the request is received (`receive_request`);
+2. `executing`: every browser session ends, every grant (and with it every code and token) and
+   every attestation (status list) is revoked;
+3. each platform's pairwise `sub` is computed (platforms from the consent ledger and the
+   grants), and per platform a RISC `account-purged` SET to its `events_uri` and an OIDC
+   back-channel logout token to its `backchannel_logout_uri` are queued, linked to the request;
+4. the resident's data key is destroyed (crypto-shredding: ciphertexts in backups become noise,
+   and the audit reference becomes unlinkable), then the account, sessions, grants, tokens and
+   consent records with their events, and the resident's pending authorization requests are
+   deleted. Audit entries stay: they hold opaque references. The development mail outbox's
+   copies of mail to the resident are deleted while the address can still be read;
+5. `conclude`: `propagating` until every platform acknowledged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from adapters import ForgetsRecipients
+from attestations import revoke_all_credentials
+from consent import ConsentRecord, clients_with_data
+from identity import (
+    Account,
+    Accounts,
+    AuthorizationRequest,
+    Client,
+    Grant,
+    Provider,
+    account_email,
+    end_account_sessions,
+    enqueue_backchannel_logout,
+    get_client,
+    revoke_grant,
+)
+from rights.lifecycle import EXECUTING, conclude, link_delivery, receive_request
+from rights.models import ErasureRequest
+from rights.signals import ACCOUNT_PURGED, enqueue_security_event
+from rights.tombstones import Tombstone, TombstoneJournal
+
+
+@dataclasses.dataclass(frozen=True)
+class PlatformNotice:
+    client: Client
+    sub: str
+
+
+def _platforms(
+    session: Session, provider: Provider, account_id: str, also: Iterable[str] = ()
+) -> list[PlatformNotice]:
+    """Every platform that may hold data about the resident, with its pairwise `sub`: from
+    the ledger and the grants, and `also` (the platforms a re-applied erasure told before)."""
+    client_ids = clients_with_data(session, account_id) | set(
+        session.scalars(select(Grant.client_id).where(Grant.account_id == account_id))
+    )
+    return platform_notices(session, provider, account_id, client_ids | set(also))
+
+
+def platform_notices(
+    session: Session, provider: Provider, account_id: str, client_ids: Iterable[str]
+) -> list[PlatformNotice]:
+    """The platforms among `client_ids` that still exist, with the resident's `sub` there (a
+    pairwise `sub` needs only the account id, not the account)."""
+    notices = []
+    for client_id in sorted(set(client_ids)):
+        client = get_client(session, client_id)
+        if client is not None:
+            sub = provider.subject_ids.for_client(client, account_id)
+            notices.append(PlatformNotice(client, sub))
+    return notices
+
+
+def notify_platform(
+    session: Session, provider: Provider, request: ErasureRequest, notice: PlatformNotice
+) -> int:
+    """Queue the platform's account-purged SET and back-channel logout token."""
+    client = notice.client
+    issuer = provider.config.issuer
+    queued = link_delivery(
+        session,
+        request,
+        client_id=client.client_id,
+        delivery=enqueue_security_event(
+            session,
+            issuer=issuer,
+            client=client,
+            sub=notice.sub,
+            event_type=ACCOUNT_PURGED,
+            event={},
+            correlation_id=request.id,
+        ),
+    )
+    # Back-Channel Logout 1.0 §2.4: `sub` alone ends every session of the resident there.
+    delivery = enqueue_backchannel_logout(
+        session, provider, client, notice.sub, correlation_id=request.id
+    )
+    if delivery is not None:
+        queued += link_delivery(session, request, delivery, client_id=client.client_id)
+    return queued
+
+
+def _revoke_access(session: Session, account_id: str, actor: str) -> dict[str, int]:
+    sessions = end_account_sessions(session, account_id)
+    grants = list(
+        session.scalars(
+            select(Grant.id).where(Grant.account_id == account_id, Grant.revoked_at.is_(None))
+        )
+    )
+    for grant_id in grants:
+        revoke_grant(session, grant_id, "erasure")
+    credentials = revoke_all_credentials(session, account_id, "erasure", actor)
+    return {"sessions": len(sessions), "grants": len(grants), "credentials": len(credentials)}
+
+
+def _forget_login_failures(session: Session, accounts: Accounts, account: Account) -> None:
+    """Failed-login counters are keyed hashes of the identifier: drop them while the address
+    can still be decrypted. The development mail outbox (`.eml` files) keeps copies of mail
+    to the resident: delete those too (a real SMTP relay keeps nothing here)."""
+    email = account_email(session, accounts.subject_keys, account)
+    for identifier in (email, account.handle):
+        if identifier:
+            accounts.limiter.clear_account(session, identifier)
+    if email and isinstance(accounts.mailer, ForgetsRecipients):
+        accounts.mailer.forget_recipient(email)
+
+
+def _delete_rows(session: Session, provider: Provider, account_id: str) -> None:
+    provider.subject_keys.destroy(session, account_id)
+    # Consent events go with their records, codes and tokens with their grants, sessions,
+    # one-time tokens and credential offers with the account (ON DELETE CASCADE).
+    for statement in (
+        delete(ConsentRecord).where(ConsentRecord.account_id == account_id),
+        delete(Grant).where(Grant.account_id == account_id),
+        delete(AuthorizationRequest).where(AuthorizationRequest.account_id == account_id),
+        delete(Account).where(Account.id == account_id),
+    ):
+        session.execute(statement.execution_options(synchronize_session=False))
+    session.expire_all()
+
+
+def execute_erasure(
+    session: Session,
+    provider: Provider,
+    *,
+    account_id: str,
+    requested_by: str,
+    actor: str,
+    reason: str | None = None,
+    accounts: Accounts | None = None,
+    now: dt.datetime | None = None,
+    tombstones: TombstoneJournal | None = None,
+    replay: Tombstone | None = None,
+) -> ErasureRequest:
+    """Erase the resident and queue the notices to platforms. The caller commits; with
+    `tombstones`, the erasure's tombstone is appended to the journal just before that commit
+    (rights/tombstones.py). `replay`: see `receive_request`."""
+    account, request, _ = receive_request(
+        session,
+        provider,
+        account_id=account_id,
+        requested_by=requested_by,
+        actor=actor,
+        reason=reason,
+        now=now,
+        replay=replay,
+    )
+    request.status = EXECUTING
+    revoked = _revoke_access(session, account_id, actor)
+    also = replay.platforms if replay is not None else ()
+    notices = _platforms(session, provider, account_id, also)
+    queued = sum(notify_platform(session, provider, request, notice) for notice in notices)
+    if accounts is not None:
+        _forget_login_failures(session, accounts, account)
+    _delete_rows(session, provider, account_id)
+    platforms = {n.client.client_id: () for n in notices}
+    details = {**revoked, "platforms": sorted(platforms), "deliveries": queued}
+    return conclude(
+        session, request, account_id, details, platforms=platforms, tombstones=tombstones
+    )

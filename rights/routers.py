@@ -1,0 +1,19 @@
+"""The package's routers, in the order the app includes them."""
+
+from __future__ import annotations
+
+from rights import (
+    routes_account,
+    routes_consents,
+    routes_erasure,
+    routes_steward,
+    routes_steward_pages,
+)
+
+ROUTERS = (
+    routes_account.router,
+    routes_consents.router,
+    routes_erasure.router,
+    routes_steward.router,
+    routes_steward_pages.router,
+)

@@ -199,11 +199,17 @@ def lock_named(session: Session, name: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": name})
 
 
+def database_of(request: Request) -> Database:
+    """The app's database (`app.state.db`), for routes that open their own short
+    transactions (long-polls and event streams, which must not hold one while they wait)."""
+    database: Database = request.app.state.db
+    return database
+
+
 def db_session(request: Request) -> Iterator[Session]:
     """FastAPI dependency: one session per request from `app.state.db`. Routes commit
     explicitly (through their service functions); anything uncommitted is rolled back."""
-    database: Database = request.app.state.db
-    with database.session() as session:
+    with database_of(request).session() as session:
         yield session
 
 

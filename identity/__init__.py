@@ -38,6 +38,7 @@ from identity.accounts.web import (
     SessionDep,
     client_ip,
     errors_of,
+    get_accounts,
     message_page,
     see_other,
 )
@@ -116,6 +117,7 @@ __all__ = [
     "errors_of",
     "find_by_email",
     "get_account",
+    "get_accounts",
     "get_client",
     "has_role",
     "message_page",

@@ -22,6 +22,7 @@ from identity import (
     current_session,
     errors_of,
     get_account,
+    get_accounts,
     get_client,
     provider_of,
     reconfirm,
@@ -32,6 +33,7 @@ from rights.errors import UnknownField
 from rights.field_erasure import FIELDS, execute_field_erasure, fields_held, received
 from rights.lifecycle import erasure_deliveries
 from rights.models import ErasureRequest
+from rights.web import tombstones_of
 
 router = APIRouter(tags=["consent"], include_in_schema=False)
 SessionDep = Annotated[Session, Depends(db_session)]
@@ -83,9 +85,7 @@ def _refused(
     """None if the resident confirmed who they are (`reconfirm`); else the confirmation page
     again with the reason, nothing erased."""
     try:
-        reconfirm(
-            request.app.state.accounts, session, browser, password=password, ip=client_ip(request)
-        )
+        reconfirm(get_accounts(request), session, browser, password=password, ip=client_ip(request))
     except AccountError as exc:
         session.commit()  # a wrong password counts towards the login limits
         context = context_of(session, browser.account_id)
@@ -130,8 +130,8 @@ def delete_account(
         account_id=browser.account_id,
         requested_by="resident",
         actor="resident",
-        accounts=request.app.state.accounts,
-        tombstones=request.app.state.tombstones,
+        accounts=get_accounts(request),
+        tombstones=tombstones_of(request),
     )
     session.commit()
     response = RedirectResponse(f"/account/deleted?ref={erasure.id}", status_code=303)
@@ -223,7 +223,7 @@ def erase_field(
         field=field,
         requested_by="resident",
         actor="resident",
-        tombstones=request.app.state.tombstones,
+        tombstones=tombstones_of(request),
     )
     session.commit()
     return _done_page(

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit import AuditCheckpoint, AuditLog, MerkleError, export_entries
-from core import Database, InvalidInput, NotFound, db_session, utcnow
+from core import InvalidInput, NotFound, database_of, db_session, utcnow
 from keys import subject_keys_of
 from rights.steward import (
     EntryFilter,
@@ -149,7 +149,7 @@ def latest_checkpoint(request: Request, session: SessionDep, steward: StewardDep
 def export(request: Request, session: SessionDep, steward: StewardDep) -> StreamingResponse:
     """Every entry as JSON Lines (`application/jsonl`), streamed in its own transaction."""
     _read(request, session, steward, "audit.export")
-    database: Database = request.app.state.db
+    database = database_of(request)
 
     def lines() -> Iterator[bytes]:
         with database.transaction() as own:

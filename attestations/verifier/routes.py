@@ -38,8 +38,8 @@ from attestations.verifier.session import (
 )
 from attestations.verifier.waiting import events, long_poll, read_status, request_listener
 from attestations.web import verifier_config
-from core import Database, InvalidClient, JsonBody, db_session, openapi
 from core import FormDep as FormBody
+from core import InvalidClient, JsonBody, database_of, db_session, openapi
 from identity import authenticate_client, provider_of
 from keys import keyring_of
 
@@ -138,7 +138,7 @@ def status(request: Request, session_id: str, session: DbSession) -> Response:
     # Release the connection (on SQLite: the write lock BEGIN IMMEDIATE took) before waiting;
     # each check below opens its own short transaction.
     session.close()
-    database: Database = request.app.state.db
+    database = database_of(request)
     if "text/event-stream" in request.headers.get("accept", ""):
         config = verifier_config(request)
         limit = config.session_ttl.total_seconds() + config.result_ttl.total_seconds()

@@ -33,7 +33,7 @@ from attestations.verifier.session import session_links
 from attestations.verifier.waiting import change_events, request_listener
 from attestations.verifier.wakeup import Listener
 from attestations.web import verifier_config
-from core import Database, check_csrf, i18n, page_language, render
+from core import Database, check_csrf, database_of, i18n, page_language, render
 from identity import (
     SESSION_COOKIE,
     AccountsDep,
@@ -194,7 +194,7 @@ def wallet_login_events(request: Request, login_id: str, session: SessionDep) ->
     return StreamingResponse(
         _events(
             request,
-            request.app.state.db,
+            database_of(request),
             watched,
             _secret(request),
             limit,

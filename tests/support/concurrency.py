@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
 from core.db import Database
+
+T = TypeVar("T")
 
 
 def in_retried_transaction(
@@ -43,3 +46,25 @@ def run_workers(workers: int, work: Callable[[int], None]) -> list[BaseException
     for t in threads:
         t.join()
     return errors
+
+
+def race(target: Callable[[], T], n: int) -> tuple[list[T], list[BaseException]]:
+    """Call `target()` in n threads released at once (a barrier); return what the calls
+    returned and what they raised."""
+    results: list[T] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(n)
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            results.append(target())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results, errors

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import jwt
@@ -28,30 +28,11 @@ from core.errors import InvalidGrant, InvalidToken
 from keys import Keyring, SubjectKeys
 from tests.conftest import TEST_ISSUER, TEST_SECRET
 from tests.support.attestations import AGE_INPUT, make_account
+from tests.support.concurrency import race
 
 THREADS = 6
 CONFIG = AttestationConfig(TEST_ISSUER)
 PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
-
-
-def race(target: Callable[[], Any], n: int = THREADS) -> tuple[list[Any], list[BaseException]]:
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(n)
-
-    def run() -> None:
-        barrier.wait()
-        try:
-            results.append(target())
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
 
 
 @pytest.fixture
@@ -90,7 +71,7 @@ def test_concurrent_exchanges_of_one_pre_authorized_code_succeed_once(
             session.commit()
             return body
 
-    results, errors = race(exchange)
+    results, errors = race(exchange, THREADS)
     assert len(results) == 1, errors
     assert all(isinstance(e, InvalidGrant) for e in errors), errors
 
@@ -105,7 +86,7 @@ def test_concurrent_consumers_of_one_nonce_succeed_once(database: Database) -> N
             session.commit()
             return ok
 
-    results, errors = race(consume)
+    results, errors = race(consume, THREADS)
     assert not errors, errors
     assert sorted(results) == [False] * (THREADS - 1) + [True]
 
@@ -150,7 +131,7 @@ def test_concurrent_credential_requests_with_one_token_issue_once(
             session.commit()
             return response
 
-    results, errors = race(request)
+    results, errors = race(request, THREADS)
     assert len(results) == 1, errors
     assert all(isinstance(e, InvalidToken) for e in errors), errors
 
@@ -177,7 +158,7 @@ def test_concurrent_issuers_never_share_a_status_index(
                 pairs.append((row.status_list_id, row.status_idx))
         return pairs
 
-    results, errors = race(allocate)
+    results, errors = race(allocate, THREADS)
     assert not errors, errors
     pairs = [pair for result in results for pair in result]
     assert len(pairs) == THREADS * 5 == len(set(pairs))

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import uuid
 
 import pytest
@@ -16,6 +15,7 @@ from identity.accounts.models import Account, AccountStatus, AccountToken, Token
 from identity.accounts.service import Accounts, create_account
 from service.runtime import Runtime
 from tests.support.accounts import fast_accounts
+from tests.support.concurrency import race
 
 HOUR = dt.timedelta(hours=1)
 
@@ -139,24 +139,14 @@ def test_concurrent_consumers_of_one_token_cannot_both_succeed(fresh_database: s
 
 
 def race_to_consume(database: Database, raw: str) -> list[str]:
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def consume() -> None:
-        barrier.wait()
+    def consume() -> str:
         try:
             with database.transaction() as session:
                 tokens.consume(session, TokenPurpose.PASSWORD_RESET, raw)
-            result = "used"
+            return "used"
         except InvalidToken:
-            result = "refused"
-        with lock:
-            outcomes.append(result)
+            return "refused"
 
-    threads = [threading.Thread(target=consume) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes, errors = race(consume, 2)
+    assert errors == []
     return outcomes

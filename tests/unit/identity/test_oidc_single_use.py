@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 from pydantic import SecretStr
 
@@ -16,6 +15,7 @@ from identity.oidc.clients import ClientSpec, create_client
 from service.runtime import build_runtime
 from service.settings import Settings
 from tests.conftest import TEST_SECRET
+from tests.support.concurrency import race
 from tests.support.oidc import pkce_pair, query_of
 
 THREADS = 6
@@ -30,26 +30,6 @@ def _runtime(url: str, tmp_path: object) -> object:
         outbox_worker=False,
     )
     return build_runtime(settings, Database.from_url(url))
-
-
-def _race(target: object, n: int = THREADS) -> tuple[list[object], list[BaseException]]:
-    results: list[object] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(n)
-
-    def run() -> None:
-        barrier.wait()
-        try:
-            results.append(target())  # type: ignore[operator]
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
 
 
 def test_concurrent_code_exchange_succeeds_once(fresh_database: str, tmp_path: object) -> None:
@@ -95,7 +75,7 @@ def test_concurrent_code_exchange_succeeds_once(fresh_database: str, tmp_path: o
             session.commit()
             return body
 
-    results, errors = _race(exchange)
+    results, errors = race(exchange, THREADS)
     db.dispose()
     assert len(results) + len(errors) == THREADS
     assert len(results) == 1, errors

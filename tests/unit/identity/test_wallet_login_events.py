@@ -17,17 +17,36 @@ class _Browser:
         return False
 
 
+class _VirtualLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock moves only when a quiet wait is simulated: the test injects
+    time instead of sleeping on the real clock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+
 class _Waiter:
-    def __init__(self, notified: asyncio.Event) -> None:
+    """A subscription to NOTIFY: answers at once when notified; otherwise the wait's whole
+    timeout passes (on the virtual clock) without a notification."""
+
+    def __init__(self, notified: asyncio.Event, timeouts: list[float]) -> None:
         self.notified = notified
+        self.timeouts = timeouts
 
     async def wait(self, timeout: float) -> bool:
-        try:
-            await asyncio.wait_for(self.notified.wait(), timeout)
-        except TimeoutError:
-            return False
-        self.notified.clear()
-        return True
+        self.timeouts.append(timeout)
+        if self.notified.is_set():
+            self.notified.clear()
+            return True
+        loop = asyncio.get_running_loop()
+        assert isinstance(loop, _VirtualLoop)
+        loop.now += timeout
+        await asyncio.sleep(0)
+        return False
 
     def close(self) -> None:
         pass
@@ -41,42 +60,47 @@ class _Listener:
     def __init__(self) -> None:
         self.subscribed: list[str] = []
         self.notified = asyncio.Event()
+        self.timeouts: list[float] = []
 
     def subscribe(self, session_id: str) -> _Waiter:
         self.subscribed.append(session_id)
-        return _Waiter(self.notified)
+        return _Waiter(self.notified, self.timeouts)
 
 
 def test_with_notifications_the_stream_reads_only_when_woken(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     states = iter([{"status": "pending"}, {"status": "scanned", "pairing_code": "0420"}])
-    reads: list[float] = []
+    reads: list[float] = []  # the virtual time of each read
+    loop = _VirtualLoop()
 
     def read_state(database: Any, login_id: str, secret: str | None) -> dict[str, str]:
-        reads.append(0.0)
+        reads.append(loop.now)
         return next(states, {"status": "done"})
 
     monkeypatch.setattr(routes_wallet, "_read_state", read_state)
+    listener = _Listener()
 
-    async def run() -> tuple[list[str], list[str], int]:
-        listener = _Listener()
+    async def run() -> list[str]:
         browser: Any = _Browser()
         stream = routes_wallet._events(browser, None, ("login", "vs-1"), "s", 30.0, listener)  # type: ignore[arg-type]
         chunks: list[str] = [await anext(stream)]
-        await asyncio.sleep(0.8)  # the old loop would have read three more times by now
-        reads_while_quiet = len(reads)
+        # 15 quiet seconds pass without a notification: the stream only keeps the line alive
+        chunks.append(await anext(stream))
         listener.notified.set()  # the verification session changed (NOTIFY)
-        chunks.append(await asyncio.wait_for(anext(stream), 2))
+        chunks.append(await anext(stream))
         listener.notified.set()
         chunks.extend([chunk async for chunk in stream])
-        return chunks, listener.subscribed, reads_while_quiet
+        return chunks
 
-    chunks, subscribed, reads_while_quiet = asyncio.run(run())
+    with asyncio.Runner(loop_factory=lambda: loop) as runner:
+        chunks = runner.run(run())
 
-    assert subscribed == ["vs-1"]  # it waits on the login's verification session
-    assert reads_while_quiet == 1
-    assert [c.split("data: ")[1].strip() for c in chunks] == [
+    assert listener.subscribed == ["vs-1"]  # it waits on the login's verification session
+    assert reads == [0.0, 15.0, 15.0]  # no re-read in the quiet 15 s; at once when notified
+    assert chunks[1] == ": keep-alive\n\n"
+    assert all(timeout >= 1.0 for timeout in listener.timeouts)  # never a 0.25 s poll
+    assert [c.split("data: ")[1].strip() for c in chunks if "data: " in c] == [
         '{"status": "pending"}',
         '{"status": "scanned", "pairing_code": "0420"}',
         '{"status": "done"}',

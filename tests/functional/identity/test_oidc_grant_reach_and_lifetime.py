@@ -1,4 +1,7 @@
-"""Regression tests for findings of the independent security review of the provider."""
+"""How far a grant reaches and how long it lives: offline access only with prompt=consent and
+a tick, refresh tokens that die with the browser session (or a new login in it), scopes a
+refresh may narrow but a claims request cannot widen, `sid` per sector, `max_age=0` without a
+login loop, a non-ASCII PKCE verifier refused as invalid_grant, and a login hint never kept."""
 
 from __future__ import annotations
 

@@ -60,15 +60,17 @@ def burst(
 
 
 def form_attempt(base: str, page: str, fields: dict[str, str]) -> Callable[[], str]:
-    """A browser that has the page (and so its CSRF cookie and token) and will submit it."""
-    http = httpx.Client(timeout=60)
-    submission = forms.prepared(http, base + page, fields)
+    """A browser that has the page (and so its CSRF cookie and token) and will submit it. The
+    submission opens its own connection: preparing 50 attempts on a loaded machine can take
+    longer than the server keeps an idle connection open (uvicorn: 5 s), and a POST sent on
+    a connection the server is closing meets a reset instead of an answer."""
+    with httpx.Client(timeout=60) as loader:
+        submission = forms.prepared(loader, base + page, fields)
+        cookies = httpx.Cookies(loader.cookies)
 
     def attempt() -> str:
-        try:
+        with httpx.Client(timeout=60, cookies=cookies) as http:
             return str(forms.send(http, submission).status_code)
-        finally:
-            http.close()
 
     return attempt
 

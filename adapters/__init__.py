@@ -1,21 +1,73 @@
-"""Kluis: adapters."""
+"""Kluis: adapters — the outside world behind small protocols: the municipal registry (Haal
+Centraal BRP), the municipality's identity broker (upstream OpenID Connect), mail, remote
+fetches, and the outbox of platform notifications."""
 
 from adapters import outbox
+from adapters.brp import (
+    DevelopmentRegistry,
+    HttpRegistry,
+    InvalidBsn,
+    NotInRegistry,
+    Registry,
+    RegistryAccessDenied,
+    RegistryBadResponse,
+    RegistryError,
+    RegistryRejectedRequest,
+    RegistryUnavailable,
+    valid_bsn,
+)
+from adapters.brp_auth import ApiKey, ClientCredentials
+from adapters.brp_claims import RegistryRecord, birth_bounds, parse_person, postcode_claims
 from adapters.fetch import Fetcher, FetchError, HttpFetcher
 from adapters.mail import FileOutbox, ForgetsRecipients, Mailer, SmtpMailer
 from adapters.outbox import Delivery, Outbox, Renderer, enqueue
+from adapters.upstream_oidc import (
+    DevelopmentUpstream,
+    OidcUpstream,
+    PendingLogin,
+    UpstreamConfig,
+    UpstreamIdentity,
+    UpstreamLogin,
+)
+from adapters.upstream_oidc_tokens import LoginCancelled, LoginExpired, UpstreamLoginError
 
 __all__ = [
+    "ApiKey",
+    "ClientCredentials",
     "Delivery",
+    "DevelopmentRegistry",
+    "DevelopmentUpstream",
     "FetchError",
     "Fetcher",
     "FileOutbox",
     "ForgetsRecipients",
     "HttpFetcher",
+    "HttpRegistry",
+    "InvalidBsn",
+    "LoginCancelled",
+    "LoginExpired",
     "Mailer",
+    "NotInRegistry",
+    "OidcUpstream",
     "Outbox",
+    "PendingLogin",
+    "Registry",
+    "RegistryAccessDenied",
+    "RegistryBadResponse",
+    "RegistryError",
+    "RegistryRecord",
+    "RegistryRejectedRequest",
+    "RegistryUnavailable",
     "Renderer",
     "SmtpMailer",
+    "UpstreamConfig",
+    "UpstreamIdentity",
+    "UpstreamLogin",
+    "UpstreamLoginError",
+    "birth_bounds",
     "enqueue",
     "outbox",
+    "parse_person",
+    "postcode_claims",
+    "valid_bsn",
 ]

@@ -141,23 +141,52 @@ def anniversary(birth: dt.date, years: int) -> dt.date:
 
 
 def age_claims(birth: dt.date, today: dt.date) -> JsonObject:
-    if birth > today:
+    """Every age threshold, for a known birth date."""
+    return age_claims_between(birth, birth, today)
+
+
+def age_claims_between(earliest: dt.date, latest: dt.date, today: dt.date) -> JsonObject:
+    """The age thresholds that hold for anyone born between `earliest` and `latest`: a source
+    that knows only the year or month of birth (the registry's `JaarDatum`,
+    `JaarMaandDatum`) makes some certain and leaves others out. Later births never have
+    earlier anniversaries, so the range's two ends decide for all of it."""
+    if earliest > latest:
+        raise InvalidClaims("born_between must run from the earliest to the latest date")
+    if latest > today:
         raise InvalidClaims("birth_date lies in the future")
-    if anniversary(birth, OLDEST_PLAUSIBLE_AGE) <= today:
+    if anniversary(earliest, OLDEST_PLAUSIBLE_AGE) <= today:
         raise InvalidClaims("birth_date is implausibly long ago")
-    return {f"age_over_{n}": anniversary(birth, n) <= today for n in AGE_THRESHOLDS}
+    claims: JsonObject = {}
+    for n in AGE_THRESHOLDS:
+        if anniversary(latest, n) <= today:
+            claims[f"age_over_{n}"] = True
+        elif anniversary(earliest, n) > today:
+            claims[f"age_over_{n}"] = False
+    if not claims:
+        raise InvalidClaims("no age threshold is certain for anyone born in that range")
+    return claims
 
 
-def _age_claims(raw: Mapping[str, Any], today: dt.date) -> JsonObject:
-    _only(raw, {"birth_date"}, {"birth_date"})
-    value = raw["birth_date"]
+def _date(value: Any, name: str) -> dt.date:
     try:
         if not isinstance(value, str) or len(value) != 10:
             raise ValueError
-        birth = dt.date.fromisoformat(value)
+        return dt.date.fromisoformat(value)
     except ValueError:
-        raise InvalidClaims("birth_date must be a date as YYYY-MM-DD") from None
-    return age_claims(birth, today)
+        raise InvalidClaims(f"{name} must be a date as YYYY-MM-DD") from None
+
+
+def _age_claims(raw: Mapping[str, Any], today: dt.date) -> JsonObject:
+    _only(raw, {"birth_date", "born_between"}, set())
+    if ("birth_date" in raw) == ("born_between" in raw):
+        raise InvalidClaims("give either birth_date or born_between")
+    if "birth_date" in raw:
+        return age_claims(_date(raw["birth_date"], "birth_date"), today)
+    span = raw["born_between"]
+    if not isinstance(span, list) or len(span) != 2:
+        raise InvalidClaims("born_between must be two dates: the earliest and the latest")
+    earliest, latest = (_date(v, "born_between") for v in span)
+    return age_claims_between(earliest, latest, today)
 
 
 # --- real person ---------------------------------------------------------------------------
@@ -233,6 +262,14 @@ TYPES: dict[str, CredentialType] = {
                     "YYYY-MM-DD, not in the future; only age_over_"
                     + "/".join(str(n) for n in AGE_THRESHOLDS)
                     + " are issued, never the date",
+                    required=False,
+                ),
+                InputSpec(
+                    "born_between",
+                    '["YYYY-MM-DD", "YYYY-MM-DD"] instead of birth_date, when only the year '
+                    "or month of birth is known: only the thresholds certain for the whole "
+                    "range are issued",
+                    required=False,
                 ),
             ),
             example={"birth_date": "1990-05-17"},

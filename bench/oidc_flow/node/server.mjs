@@ -7,6 +7,10 @@
 //                "clients": [ oidc-provider client metadata, ... ],
 //                "accounts": [ { "email", "password", "claims": { "name", ... } }, ... ] }
 //
+// An account claim that no scope below releases (e.g. "bsn", for the upstream DigiD login tests)
+// makes it act like an identity broker: each such claim gets a scope of its own name, and the
+// claims request parameter (OIDC Core §5.5) is enabled. Without such claims nothing changes.
+//
 // When listening it writes {"issuer": "..."} to ready_file (atomically). Logs go to stderr.
 //
 // Configured like Kluis: authorization code + PKCE (S256) required for every client,
@@ -31,6 +35,9 @@ const SCOPE_CLAIMS = {
 };
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const brokerClaims = [...new Set((config.accounts ?? []).flatMap((a) => Object.keys(a.claims ?? {})))]
+  .filter((claim) => !Object.values(SCOPE_CLAIMS).flat().includes(claim));
+for (const claim of brokerClaims) SCOPE_CLAIMS[claim] = [claim];
 const host = config.host ?? '127.0.0.1';
 const pairwiseSalt = randomBytes(32);
 const csrfKey = randomBytes(32);
@@ -78,7 +85,7 @@ const provider = new Provider(issuer, {
   jwks: { keys: [signingKey] },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   claims: { openid: ['sub'], ...SCOPE_CLAIMS },
-  scopes: ['openid', 'email', 'profile'],
+  scopes: ['openid', ...Object.keys(SCOPE_CLAIMS)],
   responseTypes: ['code'],
   pkce: { required: () => true },
   subjectTypes: ['public', 'pairwise'],
@@ -107,6 +114,7 @@ const provider = new Provider(issuer, {
     rpInitiatedLogout: { enabled: true },
     revocation: { enabled: true },
     introspection: { enabled: true },
+    claimsParameter: { enabled: brokerClaims.length > 0 },
   },
 });
 provider.on('server_error', (ctx, error) => console.error('server_error', error));

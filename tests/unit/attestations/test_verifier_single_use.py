@@ -25,7 +25,8 @@ from identity.oidc.clients import ClientSpec, create_client
 from keys import Keyring, SubjectKeys
 from tests.conftest import TEST_ISSUER, TEST_SECRET
 from tests.support.attestations import POSTCODE_INPUT, holder_jwk, holder_key, make_account
-from tests.unit.attestations.test_single_use import THREADS, race
+from tests.support.concurrency import race
+from tests.unit.attestations.test_single_use import THREADS
 
 CONFIG = VerifierConfig(TEST_ISSUER, pseudonym_key=b"p" * 32)
 ATTESTATIONS = AttestationConfig(TEST_ISSUER)
@@ -99,7 +100,7 @@ def test_concurrent_responses_to_one_session_finish_it_once(
             session.commit()
             return True
 
-    results, errors = race(respond)
+    results, errors = race(respond, THREADS)
 
     assert results == [True], errors
     assert len(errors) == THREADS - 1

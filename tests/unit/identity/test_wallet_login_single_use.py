@@ -19,7 +19,8 @@ from identity.accounts.models import BrowserSessionRecord
 from service.runtime import build_runtime
 from service.settings import Settings
 from tests.conftest import TEST_ISSUER, TEST_SECRET
-from tests.unit.attestations.test_single_use import THREADS, race
+from tests.support.concurrency import race
+from tests.unit.attestations.test_single_use import THREADS
 from tests.unit.attestations.test_verifier_single_use import credential
 
 CONFIG = VerifierConfig(TEST_ISSUER, pseudonym_key=b"p" * 32)
@@ -63,7 +64,7 @@ def test_concurrent_completions_of_one_wallet_login_log_in_once(
             session.commit()
             return browser.account_id
 
-    results, errors = race(complete)
+    results, errors = race(complete, THREADS)
 
     assert len(results) == 1, errors
     assert len(errors) == THREADS - 1

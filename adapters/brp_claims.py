@@ -284,7 +284,8 @@ def birth_bounds(record: RegistryRecord, today: dt.date) -> tuple[dt.date, dt.da
 
 
 def postcode_claims(record: RegistryRecord) -> dict[str, Any] | None:
-    """The claims of a `postcode` attestation (`residence_source: "registry"`), only for a
+    """The input of a `postcode` attestation (`residence_source: "registry"`; the type derives
+    `postcode_area` itself), only for a
     Dutch `Adres` with a postcode in a municipality, none of it in doubt; None otherwise
     (`VerblijfplaatsBuitenland`, `VerblijfplaatsOnbekend`, a `Locatie`, the RNI)."""
     if record.suspended is not None or record.residence_in_doubt or record.residence != "Adres":
@@ -299,7 +300,6 @@ def postcode_claims(record: RegistryRecord) -> dict[str, Any] | None:
         return None
     return {
         "postcode": postcode,
-        "postcode_area": postcode[:4],
         # the CBS code attestations use is the registry's gemeentecode with "GM" before it
         "municipality": {"code": "GM" + municipality.code, "name": municipality.name},
         "residence_source": "registry",

@@ -20,7 +20,10 @@ from attestations.issuance import (
     exchange_pre_authorized_code,
     purge_expired,
 )
+from attestations.letters import letters_cli
+from attestations.letters import models as letters_models
 from attestations.models import CredentialOffer, IssuedCredential
+from attestations.municipality import MunicipalitySource
 from attestations.overview import (
     CredentialState,
     CredentialSummary,
@@ -48,6 +51,7 @@ from attestations.wallet import (
     models as wallet_models,
 )
 from attestations.wallet.cli import wallet_cli
+from attestations.web import municipality_of
 
 __all__ = [
     "ATTESTED_CLAIMS",
@@ -65,6 +69,7 @@ __all__ = [
     "CredentialType",
     "InvalidClaims",
     "IssuedCredential",
+    "MunicipalitySource",
     "NotAKluisCredential",
     "OfferState",
     "OfferSummary",
@@ -82,7 +87,10 @@ __all__ = [
     "held_credentials",
     "issue_vc",
     "issued_credentials",
+    "letters_cli",
+    "letters_models",
     "models",
+    "municipality_of",
     "offers_for_account",
     "purge_expired",
     "request_signer",

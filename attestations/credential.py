@@ -199,6 +199,7 @@ def issue_credentials(
             type_id=ctype.id,
             issued_at=moment,
             expires_at=expires_at,  # the credentials' own `exp`
+            pseudonym_holder=offer.pseudonym_holder,
         )
         status = StatusReference(config.status_uri(row.status_list_id), row.status_idx)
         credential = issue_vc(

@@ -13,6 +13,7 @@ per-resident poll pseudonyms: platforms never learn the entry or the account.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,18 +24,27 @@ from attestations.statuslist import StatusReference
 from core import utcnow
 
 
-def account_of_credential(
+@dataclass(frozen=True)
+class CredentialHolder:
+    """Who a presented credential of this Kluis belongs to: the account it was issued to, and
+    what it votes as in polls when that is not the account (`pseudonym_holder`, a letter)."""
+
+    account_id: str
+    pseudonym_holder: str | None
+
+
+def holder_of_credential(
     session: Session,
     config: AttestationConfig,
     ref: StatusReference,
     now: dt.datetime | None = None,
     *,
     iss: object,
-) -> str | None:
-    """The account a credential with this status entry was issued to, or None when it is not
-    one of this Kluis's credentials (its verified `iss` is another issuer, or the entry is not
-    on Kluis's lists), was revoked, has expired, or its account was erased (`account_id`
-    cleared). The caller still checks that the account is active."""
+) -> CredentialHolder | None:
+    """The holder of the credential with this status entry, or None when it is not one of this
+    Kluis's credentials (its verified `iss` is another issuer, or the entry is not on Kluis's
+    lists), was revoked, has expired, or its account was erased (`account_id` cleared). The
+    caller still checks that the account is active."""
     if not isinstance(iss, str) or iss != config.issuer:
         return None
     prefix = config.status_uri("")
@@ -49,4 +59,20 @@ def account_of_credential(
     moment = now or utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= moment:
         return None
-    return row.account_id
+    if row.account_id is None:
+        return None
+    return CredentialHolder(row.account_id, row.pseudonym_holder)
+
+
+def account_of_credential(
+    session: Session,
+    config: AttestationConfig,
+    ref: StatusReference,
+    now: dt.datetime | None = None,
+    *,
+    iss: object,
+) -> str | None:
+    """The account a credential with this status entry was issued to (`holder_of_credential`),
+    or None."""
+    holder = holder_of_credential(session, config, ref, now, iss=iss)
+    return holder.account_id if holder is not None else None

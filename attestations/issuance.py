@@ -80,9 +80,11 @@ def create_offer(
     claims: Any,
     actor: str,
     now: dt.datetime | None = None,
+    pseudonym_holder: str | None = None,
 ) -> CreatedOffer:
     """Validate `claims` for the type and store an offer for the resident. Source data such
-    as a birth date is turned into claims here and not kept."""
+    as a birth date is turned into claims here and not kept. `pseudonym_holder` is what the
+    issued credentials vote as in polls when it is not the account (a letter)."""
     moment = now or utcnow()
     ctype = credential_type(type_id)
     account = get_account(session, account_id)
@@ -110,6 +112,7 @@ def create_offer(
         failed_tx_attempts=0,
         created_at=moment,
         expires_at=moment + config.offer_ttl,
+        pseudonym_holder=pseudonym_holder,
     )
     session.add(offer)
     session.flush()

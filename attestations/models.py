@@ -8,8 +8,10 @@ until the wallet collects them (minutes). Codes, tokens and nonces are stored as
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ForeignKey,
     Integer,
@@ -56,6 +58,9 @@ class IssuedCredential(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revocation_reason: Mapped[str | None] = mapped_column(String(32))
+    # the holder part of its poll pseudonyms when that is not the account: a credential from a
+    # letter votes as the letter (`letter:<id>`, attestations.letters), one letter one vote
+    pseudonym_holder: Mapped[str | None] = mapped_column(String(48))
 
 
 class CredentialOffer(Base):
@@ -80,6 +85,8 @@ class CredentialOffer(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # copied to the credentials issued from this offer (`IssuedCredential.pseudonym_holder`)
+    pseudonym_holder: Mapped[str | None] = mapped_column(String(48))
 
 
 class VciAccessToken(Base):
@@ -107,3 +114,19 @@ class VciNonce(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class MunicipalityLogin(Base):
+    """A login at the municipality's DigiD broker under way (`attestations.municipality`):
+    the state, nonce and PKCE verifier the callback is checked against, for minutes. Keyed by
+    the hash of the state; taken (deleted) once, by the account that started it."""
+
+    __tablename__ = "municipality_logins"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the state
+    account_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    pending: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

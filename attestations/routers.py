@@ -4,9 +4,18 @@ with OAuth errors (OpenID4VCI and OpenID4VP use them) rather than problem detail
 from __future__ import annotations
 
 from attestations import routes as issuer
+from attestations import routes_municipality as municipality
+from attestations.letters import routes as letters
 from attestations.verifier import routes as verifier
 from attestations.verifier import routes_login as qr_login
 from attestations.wallet import routes as wallet
 
-ROUTERS = (qr_login.router, issuer.router, verifier.router, wallet.router)
+ROUTERS = (
+    qr_login.router,
+    issuer.router,
+    municipality.router,
+    letters.router,
+    verifier.router,
+    wallet.router,
+)
 OAUTH_PATHS = frozenset(issuer.OAUTH_PATHS | verifier.OAUTH_PATHS)

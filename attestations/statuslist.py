@@ -118,6 +118,7 @@ def record_issued(
     type_id: str,
     issued_at: dt.datetime,
     expires_at: dt.datetime,
+    pseudonym_holder: str | None = None,
 ) -> IssuedCredential:
     """Store an issued credential's metadata with a fresh random status index. The unique
     constraint on (list, index) is the arbiter between concurrent issuers."""
@@ -140,6 +141,7 @@ def record_issued(
             status_idx=idx,
             issued_at=issued_at,
             expires_at=expires_at,
+            pseudonym_holder=pseudonym_holder,
         )
         try:
             with session.begin_nested():

@@ -22,6 +22,8 @@ TIMEZONE = ZoneInfo("Europe/Amsterdam")  # a resident's birthday starts at midni
 POSTCODE = re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$")
 POSTCODE_EXCLUDED_LETTERS = frozenset({"SA", "SD", "SS"})  # never issued by PostNL
 MUNICIPALITY_CODE = re.compile(r"^GM[0-9]{4}$")  # CBS gemeentecode, e.g. GM0363 Amsterdam
+# CBS wijk- en buurtcodes: WK + gemeentecode + 2 digits, BU + gemeentecode + 4 digits
+NEIGHBOURHOOD_CODE = re.compile(r"^(?:BU[0-9]{8}|WK[0-9]{6})$")
 MAX_NAME_LENGTH = 100
 RESIDENCE_SOURCES = ("registry", "letter", "desk")
 AGE_THRESHOLDS = (12, 16, 18, 21, 65)
@@ -51,15 +53,28 @@ class CredentialType:
     id: str
     name: Labels
     description: Labels
-    claims: tuple[ClaimSpec, ...]
+    claims: tuple[ClaimSpec, ...]  # what every credential of the type carries
     validity: dt.timedelta
     build: Callable[[Mapping[str, Any], dt.date], JsonObject]
     inputs: tuple[InputSpec, ...] = ()
     example: Mapping[str, Any] | None = None  # a valid `--claims` object
+    # claims a credential carries only when its source gave them (a letter's CBS wijk/buurt
+    # code); selectively disclosable like the others, and askable by verifiers
+    optional_claims: tuple[ClaimSpec, ...] = ()
 
     @property
     def disclosable(self) -> tuple[IssuerPath, ...]:
+        """The paths of the claims every credential of the type carries."""
         return tuple(spec.path for spec in self.claims)
+
+    @property
+    def all_claims(self) -> tuple[ClaimSpec, ...]:
+        return self.claims + self.optional_claims
+
+    @property
+    def all_disclosable(self) -> tuple[IssuerPath, ...]:
+        """Every path a credential of the type may carry, each selectively disclosable."""
+        return tuple(spec.path for spec in self.all_claims)
 
     def claims_from(self, raw: Any, today: dt.date) -> JsonObject:
         """Validated claims of this type from operator input (a JSON object)."""
@@ -116,16 +131,44 @@ def _municipality(value: Any) -> JsonObject:
     return {"code": code, "name": " ".join(name.split())}
 
 
+def normalize_neighbourhood(value: Any, municipality_code: str) -> str:
+    """A CBS buurtcode (`BU03630001`) or wijkcode (`WK036300`), upper case, that lies in the
+    municipality `GMnnnn`; the prefix may be left out (8 digits: a buurt, 6: a wijk)."""
+    if not isinstance(value, str):
+        raise InvalidClaims("buurtcode must be a string")
+    code = "".join(value.split()).upper()
+    if code.isdigit() and len(code) in (6, 8):
+        code = ("WK" if len(code) == 6 else "BU") + code
+    if not NEIGHBOURHOOD_CODE.match(code):
+        raise InvalidClaims("buurtcode must be a CBS code such as BU03630001 or WK036300")
+    if code[2:6] != municipality_code[2:]:
+        raise InvalidClaims("buurtcode must lie in the municipality given")
+    return code
+
+
+def neighbourhood_claims(code: str) -> JsonObject:
+    """A buurt lies in a wijk: its code gives both, so a wijk poll needs no more than the wijk."""
+    claims: JsonObject = {"wijkcode": "WK" + code[2:8]}
+    if code.startswith("BU"):
+        claims["buurtcode"] = code
+    return claims
+
+
 def _postcode_claims(raw: Mapping[str, Any], today: dt.date) -> JsonObject:
     names = {"postcode", "municipality", "residence_source"}
-    _only(raw, names, names)
+    _only(raw, {*names, "buurtcode"}, names)
     postcode = normalize_postcode(raw["postcode"])
-    return {
+    municipality = _municipality(raw["municipality"])
+    claims: JsonObject = {
         "postcode": postcode,
         "postcode_area": postcode[:4],
-        "municipality": _municipality(raw["municipality"]),
+        "municipality": municipality,
         "residence_source": _choice(raw, "residence_source", RESIDENCE_SOURCES),
     }
+    if raw.get("buurtcode") is not None:
+        code = normalize_neighbourhood(raw["buurtcode"], str(municipality["code"]))
+        claims.update(neighbourhood_claims(code))
+    return claims
 
 
 # --- age -----------------------------------------------------------------------------------
@@ -225,6 +268,12 @@ TYPES: dict[str, CredentialType] = {
                     {"nl": "Vastgesteld via", "en": "Established through"},
                 ),
             ),
+            optional_claims=(
+                ClaimSpec(("wijkcode",), {"nl": "Wijk (CBS-code)", "en": "District (CBS code)"}),
+                ClaimSpec(
+                    ("buurtcode",), {"nl": "Buurt (CBS-code)", "en": "Neighbourhood (CBS code)"}
+                ),
+            ),
             validity=YEAR,
             build=_postcode_claims,
             inputs=(
@@ -232,6 +281,12 @@ TYPES: dict[str, CredentialType] = {
                 InputSpec("municipality", '{"code": CBS code "GMnnnn", "name": its name}'),
                 InputSpec(
                     "residence_source", "how it was established: " + ", ".join(RESIDENCE_SOURCES)
+                ),
+                InputSpec(
+                    "buurtcode",
+                    'CBS buurtcode "BUnnnnnnnn" or wijkcode "WKnnnnnn" in that municipality: '
+                    "issued as the claims wijkcode (and buurtcode)",
+                    required=False,
                 ),
             ),
             example={

@@ -73,7 +73,9 @@ def issue_vc(
     issued = issue_sd_jwt(
         {**clear, **claims},
         issuer_key=key,
-        disclosable=ctype.disclosable,
+        # a type's claims a source could not make certain are left out (an age attestation
+        # from a birth year alone), and with them their paths
+        disclosable=tuple(p for p in ctype.all_disclosable if p[0] in claims),
         alg=ALG,
         typ=VC_TYP,
         kid=kid,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from attestations.config import AttestationConfig
+from attestations.municipality import MunicipalitySource
 from attestations.verifier.config import VerifierConfig
 
 
@@ -17,3 +18,9 @@ def attestation_config(request: Request) -> AttestationConfig:
 def verifier_config(request: Request) -> VerifierConfig:
     config: VerifierConfig = request.app.state.runtime.verifier
     return config
+
+
+def municipality_of(request: Request) -> MunicipalitySource | None:
+    """The municipality source (broker and registry), or None when it is not configured."""
+    source: MunicipalitySource | None = request.app.state.runtime.municipality
+    return source

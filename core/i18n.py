@@ -24,6 +24,11 @@ def register(messages: Mapping[str, Mapping[str, str]]) -> None:
         _CATALOGUE.setdefault(key, {}).update(by_lang)
 
 
+def languages_of(key: str) -> frozenset[str]:
+    """The languages the catalogue has `key` in (none: the key is unknown)."""
+    return frozenset(_CATALOGUE.get(key, {}))
+
+
 def translate(lang: str, key: str, **params: object) -> str:
     by_lang = _CATALOGUE.get(key)
     if by_lang is None:

@@ -4,14 +4,18 @@ from identity.accounts import models as accounts_models
 from identity.accounts.cli import accounts_cli
 from identity.accounts.errors import (
     AccountError,
+    AccountOfAnotherPerson,
     LoginThrottled,
+    PersonHasAnotherAccount,
     WalletLoginGone,
     WalletLoginPending,
     WalletLoginRefused,
 )
 from identity.accounts.login import end_previous_session, reconfirm, safe_return_to
 from identity.accounts.models import Account, AccountStatus
+from identity.accounts.person import PERSON_KEY_PURPOSE, link_person
 from identity.accounts.profile import own_profile
+from identity.accounts.ratelimit import LoginLimiter, LoginLimits
 from identity.accounts.roles import STEWARD, has_role
 from identity.accounts.service import (
     Accounts,
@@ -74,12 +78,14 @@ __all__ = [
     "CLIENT_GRANTS",
     "DELIVERY_KIND",
     "OAUTH_PATHS",
+    "PERSON_KEY_PURPOSE",
     "ROUTERS",
     "SESSION_COOKIE",
     "STEWARD",
     "STEWARD_SCOPE",
     "Account",
     "AccountError",
+    "AccountOfAnotherPerson",
     "AccountStatus",
     "Accounts",
     "AccountsDep",
@@ -91,8 +97,11 @@ __all__ = [
     "Grant",
     "GrantRegistry",
     "GrantType",
+    "LoginLimiter",
+    "LoginLimits",
     "LoginThrottled",
     "OidcConfig",
+    "PersonHasAnotherAccount",
     "Provider",
     "SessionDep",
     "SubjectIds",
@@ -120,6 +129,7 @@ __all__ = [
     "get_accounts",
     "get_client",
     "has_role",
+    "link_person",
     "message_page",
     "messages",
     "normalize_email",

@@ -10,7 +10,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from attestations import TYPES, credentials_for_account, held_credentials, offers_for_account
+from attestations import (
+    TYPES,
+    credentials_for_account,
+    held_credentials,
+    municipality_of,
+    offers_for_account,
+)
 from core import i18n, render
 from identity import AccountsDep, SessionDep, current_session, get_account, own_profile, see_other
 
@@ -41,6 +47,7 @@ def account_page(request: Request, session: SessionDep, accounts: AccountsDep) -
         "wrong_offer": request.query_params.get("offer", ""),
         "type_names": {type_id: ctype.name for type_id, ctype in TYPES.items()},
         "when": i18n.when,
+        "municipality": municipality_of(request) is not None,
     }
     response = render(request, "rights/account.html", context)
     response.headers["Cache-Control"] = "no-store"  # personal data: not for shared caches

@@ -15,6 +15,7 @@ from attestations import (
     VerifierConfig,
     X509ConfigError,
     attestations_cli,
+    letters_cli,
     request_signer,
     verifier_cli,
     wallet_cli,
@@ -165,6 +166,7 @@ cli.add_command(audit_cli)
 cli.add_command(clients_cli)
 cli.add_command(accounts_cli)
 cli.add_command(attestations_cli)
+cli.add_command(letters_cli)
 cli.add_command(verifier_cli)
 cli.add_command(erasure_cli)
 cli.add_command(wallet_cli)

@@ -1,8 +1,8 @@
 """Every package's tables, imported so `Base.metadata` is complete for Alembic."""
 
 from adapters import outbox as outbox_models
+from attestations import letters_models, verifier_models, wallet_models
 from attestations import models as attestations_models
-from attestations import verifier_models, wallet_models
 from audit import models as audit_models
 from consent import models as consent_models
 from core import Base
@@ -17,6 +17,7 @@ __all__ = [
     "audit_models",
     "consent_models",
     "keys_models",
+    "letters_models",
     "oidc_models",
     "outbox_models",
     "rights_models",

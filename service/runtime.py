@@ -9,13 +9,29 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
-from adapters import FileOutbox, HttpFetcher, Mailer, Outbox, SmtpMailer
+from adapters import (
+    ApiKey,
+    ClientCredentials,
+    DevelopmentRegistry,
+    DevelopmentUpstream,
+    FileOutbox,
+    HttpFetcher,
+    HttpRegistry,
+    Mailer,
+    OidcUpstream,
+    Outbox,
+    SmtpMailer,
+    UpstreamConfig,
+    parse_person,
+)
 from attestations import (
     ATTESTED_CLAIMS,
     PRE_AUTH_GRANT,
     AttestationConfig,
+    MunicipalitySource,
     VerifierConfig,
     attested_claims,
     exchange_pre_authorized_code,
@@ -24,6 +40,7 @@ from audit import AuditLog, checkpoint_signer
 from core import Database
 from identity import (
     CLIENT_GRANTS,
+    PERSON_KEY_PURPOSE,
     Accounts,
     ClaimRegistry,
     Client,
@@ -61,6 +78,7 @@ class Runtime:
     tombstones: TombstoneJournal
     attestations: AttestationConfig
     verifier: VerifierConfig
+    municipality: MunicipalitySource | None = None
 
 
 def build_mailer(settings: Settings) -> Mailer:
@@ -140,6 +158,74 @@ def build_verifier_config(settings: Settings) -> VerifierConfig:
     )
 
 
+def build_municipality(settings: Settings) -> MunicipalitySource | None:
+    """The DigiD broker and the registry, when configured (both or neither: `load_settings`
+    checks), or their development stand-ins when KLUIS_MUNICIPALITY_DEVELOPMENT is set."""
+    person_key = derive_key(settings.secret_bytes, PERSON_KEY_PURPOSE)
+    callback = settings.issuer + "/account/municipality/callback"
+    dev = not settings.production
+    if settings.municipality_development and not settings.upstream_issuer:
+        record, _ = parse_person(DEVELOPMENT_PERSON)
+        return MunicipalitySource(
+            upstream=DevelopmentUpstream(callback, settings.municipality_test_bsn),
+            registry=DevelopmentRegistry({settings.municipality_test_bsn: record}),
+            person_key=person_key,
+        )
+    if not settings.upstream_issuer:
+        return None
+    secret = settings.upstream_client_secret
+    upstream = OidcUpstream(
+        UpstreamConfig(
+            issuer=settings.upstream_issuer,
+            client_id=settings.upstream_client_id,
+            client_secret=secret.get_secret_value() if secret else "",
+            redirect_uri=callback,
+            scopes=tuple(settings.upstream_scopes.split()),
+            bsn_claim=settings.upstream_bsn_claim,
+            bsn_source=settings.upstream_bsn_source,
+            bsn_sector_code=settings.upstream_bsn_sector_code or None,
+            acr_values=tuple(settings.upstream_acr_values.split()),
+            accepted_acr=tuple(settings.upstream_accepted_acr.split()),
+            timeout_s=settings.upstream_timeout,
+            allow_http=dev,
+        )
+    )
+    registry = HttpRegistry(
+        settings.brp_url,
+        _registry_credentials(settings),
+        timeout=settings.brp_timeout,
+        retries=settings.brp_retries,
+        max_wait=settings.brp_max_wait,
+        municipality=settings.brp_municipality or None,
+        allow_http=dev,
+    )
+    return MunicipalitySource(upstream=upstream, registry=registry, person_key=person_key)
+
+
+def _registry_credentials(settings: Settings) -> ApiKey | ClientCredentials:
+    def secret(value: SecretStr | None) -> str:
+        return value.get_secret_value() if value is not None else ""
+
+    if settings.brp_auth == "api-key":
+        return ApiKey(secret(settings.brp_api_key), settings.brp_api_key_header)
+    return ClientCredentials(
+        settings.brp_token_url,
+        settings.brp_client_id,
+        secret(settings.brp_client_secret),
+        settings.brp_scope,
+        allow_http=not settings.production,
+    )
+
+
+# The development registry's one resident (KLUIS_MUNICIPALITY_DEVELOPMENT): a `Persoon` as the
+# BRP answers it, living in Amsterdam, born in 1990 (only the year known, as for some residents).
+DEVELOPMENT_PERSON = {
+    "verblijfplaats": {"type": "Adres", "verblijfadres": {"postcode": "1087AB"}},
+    "gemeenteVanInschrijving": {"code": "0363", "omschrijving": "Amsterdam"},
+    "geboorte": {"datum": {"type": "JaarDatum", "jaar": 1990, "langFormaat": "1990"}},
+}
+
+
 def _oidc_session_end(provider: Provider) -> Callable[[Session, str, str], None]:
     """When a session ends outside the provider's own logout, still revoke its grants and
     tell the platforms (back-channel logout)."""
@@ -181,4 +267,5 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
         ),
         attestations=attestations,
         verifier=build_verifier_config(settings),
+        municipality=build_municipality(settings),
     )

@@ -96,6 +96,37 @@ class Settings(BaseSettings):
     verifier_x509_key_file: Path | None = None
     verifier_x509_chain_file: Path | None = None
 
+    # Attestations from the municipality (README, "Attestations from the municipality"): the
+    # registry, Haal Centraal BRP Personen Bevragen 2.x (base URL up to /personen) ...
+    brp_url: str = ""
+    brp_auth: Literal["api-key", "client-credentials"] = "api-key"
+    brp_api_key: SecretStr | None = None
+    brp_api_key_header: str = "X-API-KEY"
+    brp_token_url: str = ""
+    brp_client_id: str = ""
+    brp_client_secret: SecretStr | None = None
+    brp_scope: str = ""
+    brp_timeout: float = Field(default=10.0, gt=0, le=60, description="seconds per request")
+    brp_retries: int = Field(default=2, ge=0, le=5, description="after a 429 or 503")
+    brp_max_wait: float = Field(default=10.0, gt=0, le=60, description="seconds, per wait")
+    brp_municipality: str = Field(default="", description="gemeentecode the registry serves")
+    # ... and the identity broker residents log in at with DigiD (OpenID Connect); Kluis's
+    # redirect URI there is ISSUER/account/municipality/callback
+    upstream_issuer: str = ""
+    upstream_client_id: str = ""
+    upstream_client_secret: SecretStr | None = None
+    upstream_scopes: str = "openid"
+    upstream_bsn_claim: str = "bsn"
+    upstream_bsn_source: Literal["id_token", "userinfo"] = "id_token"
+    upstream_bsn_sector_code: str = ""
+    upstream_acr_values: str = ""
+    upstream_accepted_acr: str = ""
+    upstream_timeout: float = Field(default=10.0, gt=0, le=60)
+    # development only: stand-ins for both (every login yields this test BSN, whose record
+    # the development registry holds), announced loudly; refused in production
+    municipality_development: bool = False
+    municipality_test_bsn: str = "999993653"
+
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
         if not self.issuer:
@@ -177,6 +208,39 @@ def _check_key_encryption_secrets(settings: Settings) -> None:
                 )
 
 
+def _check_municipality(settings: Settings) -> None:
+    """Both halves of the municipality source or neither, each complete (names only)."""
+    if settings.municipality_development and settings.production:
+        raise SettingsError("KLUIS_MUNICIPALITY_DEVELOPMENT is for development only.")
+    registry, broker = bool(settings.brp_url), bool(settings.upstream_issuer)
+    if registry != broker:
+        raise SettingsError(
+            "Set KLUIS_BRP_URL and KLUIS_UPSTREAM_ISSUER together: residents log in at the "
+            "broker (DigiD) so that Kluis may ask the registry (BRP) about them."
+        )
+    if not registry:
+        return
+    missing = [
+        name
+        for name, value in (
+            ("KLUIS_UPSTREAM_CLIENT_ID", settings.upstream_client_id),
+            ("KLUIS_UPSTREAM_CLIENT_SECRET", settings.upstream_client_secret),
+            *(
+                [("KLUIS_BRP_API_KEY", settings.brp_api_key)]
+                if settings.brp_auth == "api-key"
+                else [
+                    ("KLUIS_BRP_TOKEN_URL", settings.brp_token_url),
+                    ("KLUIS_BRP_CLIENT_ID", settings.brp_client_id),
+                    ("KLUIS_BRP_CLIENT_SECRET", settings.brp_client_secret),
+                ]
+            ),
+        )
+        if not value
+    ]
+    if missing:
+        raise SettingsError(f"The municipality source needs {', '.join(missing)}.")
+
+
 def looks_like_placeholder(value: str) -> bool:
     lowered = value.lower()
     return len(value) < MIN_SECRET_LENGTH or any(m in lowered for m in PLACEHOLDER_MARKERS)
@@ -206,6 +270,7 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError(
             "Set both KLUIS_VERIFIER_X509_KEY_FILE and KLUIS_VERIFIER_X509_CHAIN_FILE, or neither."
         )
+    _check_municipality(settings)
     if settings.production:
         secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
         if not secret:

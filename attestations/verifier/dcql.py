@@ -128,8 +128,8 @@ def _check_path_known(path: ClaimPath, types: Sequence[CredentialType | None], w
     if any(t is None for t in types):
         return
     known = [t for t in types if t is not None]
-    if not any(path == spec.path for t in known for spec in t.claims):
-        names = sorted({"/".join(s.path) for t in known for s in t.claims})
+    if not any(path == spec.path for t in known for spec in t.all_claims):
+        names = sorted({"/".join(s.path) for t in known for s in t.all_claims})
         raise _fail(where, f"is not a claim of the requested type(s); known: {', '.join(names)}")
 
 

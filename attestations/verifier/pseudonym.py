@@ -1,12 +1,20 @@
 """Per-poll pseudonyms ("one person, one vote", DESIGN invariant 4).
 
-`poll_pseudonym` = `identity.oidc.pseudonyms.resident_poll_pseudonym`: HMAC(key, "poll" ‖
-client sector ‖ poll_id ‖ resident). The resident is the Kluis account the presented credential
-was issued to, found through the credential's Token Status List entry
-(`status.status_list.uri` + `idx` name exactly one `issued_credentials` row). Every
-credential of a resident — all copies of a batch, the built-in wallet's and a wallet
-app's — gives the same pseudonym for one poll at one platform; different polls and platforms
-give unlinkable ones. The account id never leaves Kluis: only the HMAC does.
+`poll_pseudonym` = `identity.oidc.pseudonyms.poll_pseudonym`: HMAC(key, "poll" ‖ client
+sector ‖ poll_id ‖ holder). The holder is found through the presented credential's Token
+Status List entry (`status.status_list.uri` + `idx` name exactly one `issued_credentials`
+row):
+
+- normally the Kluis account the credential was issued to (`resident_reference`): every
+  credential of a resident — all copies of a batch, the built-in wallet's and a wallet
+  app's — gives the same pseudonym for one poll at one platform;
+- for a credential that came from a letter with a one-time code (`attestations.letters`), the
+  letter (`pseudonym_holder`, `letter:<id>`): one letter, one vote. A letter is bound to the
+  first account that redeems it, so no second account can vote with it, and the platform API
+  for paper votes (`POST /letters/votes`) answers the same value for that letter's code.
+
+Different polls and platforms give unlinkable values, whatever the holder. The account id and
+the letter id never leave Kluis: only the HMAC does.
 
 A presentation is anonymous (the platform learns the disclosed claims, not who the resident
 is), so this value is deliberately NOT the OIDC `poll_pseudonym` claim's, which comes with
@@ -26,22 +34,23 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from attestations.config import AttestationConfig
-from attestations.holders import account_of_credential
+from attestations.holders import CredentialHolder, holder_of_credential
 from attestations.statuslist import StatusReference
-from identity import resident_poll_pseudonym
+from identity import poll_pseudonym, resident_poll_pseudonym, valid_poll_id
 
 NO_ACCOUNT = "no_account"
 SEVERAL_RESIDENTS = "several_residents"
+SEVERAL_LETTERS = "several_letters"
 
 
-def resident_of(
+def holder_of(
     session: Session, issuer: str, credential_iss: Any, ref: StatusReference | None
-) -> str | None:
-    """The account a (verified) credential of this Kluis was issued to, or None: another
-    issuer, no status entry, or the resident was erased (`account_id` is cleared then)."""
+) -> CredentialHolder | None:
+    """The holder of a (verified) credential of this Kluis, or None: another issuer, no
+    status entry, or the resident was erased (`account_id` is cleared then)."""
     if ref is None:
         return None
-    return account_of_credential(session, AttestationConfig(issuer), ref, iss=credential_iss)
+    return holder_of_credential(session, AttestationConfig(issuer), ref, iss=credential_iss)
 
 
 def pseudonym_claims(
@@ -53,10 +62,20 @@ def pseudonym_claims(
     presented: Iterable[tuple[Any, StatusReference | None]],
 ) -> dict[str, str]:
     """`{"poll_pseudonym": …}`, or `{"poll_pseudonym_unavailable": reason}`. `presented`
-    holds (iss, status reference) per verified credential."""
-    residents = {r for iss, ref in presented if (r := resident_of(session, issuer, iss, ref))}
-    if not residents:
+    holds (iss, status reference) per verified credential. The credentials must belong to one
+    account; if one of them came from a letter, the letter is the holder (a presentation of
+    credentials from two letters has none)."""
+    holders = [h for iss, ref in presented if (h := holder_of(session, issuer, iss, ref))]
+    accounts = {h.account_id for h in holders}
+    if not accounts:
         return {"poll_pseudonym_unavailable": NO_ACCOUNT}
-    if len(residents) > 1:
+    if len(accounts) > 1:
         return {"poll_pseudonym_unavailable": SEVERAL_RESIDENTS}
-    return {"poll_pseudonym": resident_poll_pseudonym(key, sector, poll_id, residents.pop())}
+    letters = {h.pseudonym_holder for h in holders if h.pseudonym_holder is not None}
+    if len(letters) > 1:
+        return {"poll_pseudonym_unavailable": SEVERAL_LETTERS}
+    if letters:
+        if not valid_poll_id(poll_id):
+            raise ValueError("poll_id must be 1 to 128 printable ASCII characters")
+        return {"poll_pseudonym": poll_pseudonym(key, sector, poll_id, letters.pop())}
+    return {"poll_pseudonym": resident_poll_pseudonym(key, sector, poll_id, accounts.pop())}

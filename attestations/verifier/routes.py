@@ -9,12 +9,13 @@ LISTEN/NOTIFY (`wakeup`), from whichever app process changed the session.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
+from attestations.platforms import authenticate_platform
 from attestations.qr import qr_png, qr_svg
 from attestations.verifier.config import VerifierConfig
 from attestations.verifier.errors import (
@@ -39,8 +40,7 @@ from attestations.verifier.session import (
 from attestations.verifier.waiting import events, long_poll, read_status, request_listener
 from attestations.web import verifier_config
 from core import FormDep as FormBody
-from core import InvalidClient, JsonBody, database_of, db_session, openapi
-from identity import authenticate_client, provider_of
+from core import JsonBody, database_of, db_session, openapi
 from keys import keyring_of
 
 router = APIRouter(tags=["verifier"])
@@ -48,8 +48,6 @@ DbSession = Annotated[Session, Depends(db_session)]
 OAUTH_PATHS = {"/verifier/response"}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_WAIT_SECONDS = 30
-ASSERTION_FIELDS = ("client_id", "client_assertion", "client_assertion_type")
-PLATFORM_AUTH_METHODS = ("client_secret_basic", "private_key_jwt")
 
 
 def _require_identity(request: Request, config: VerifierConfig) -> None:
@@ -63,25 +61,6 @@ def _require_identity(request: Request, config: VerifierConfig) -> None:
 
 
 # --- request bodies (read on the event loop) ---------------------------------------------------
-
-
-# --- platform authentication ---------------------------------------------------------------------
-
-
-def authenticate_platform(request: Request, session: Session, body: Any = None) -> str:
-    """The platform's OIDC client credentials: HTTP Basic (client_secret_basic), or a
-    private_key_jwt assertion in the JSON body (POST) or the query string (GET, DELETE).
-    Public clients cannot use the verifier API. Returns the client_id, committed (a used
-    assertion `jti` stays used)."""
-    source = body if isinstance(body, dict) else request.query_params
-    form = {k: str(source[k]) for k in ASSERTION_FIELDS if source.get(k) is not None}
-    client = authenticate_client(
-        session, provider_of(request), form, request.headers.get("authorization")
-    )
-    if client.public or client.token_endpoint_auth_method not in PLATFORM_AUTH_METHODS:
-        raise InvalidClient("the verifier API needs client_secret_basic or private_key_jwt")
-    session.commit()
-    return client.client_id
 
 
 # --- the platform API ------------------------------------------------------------------------
@@ -103,7 +82,7 @@ def authenticate_platform(request: Request, session: Session, body: Any = None) 
     ),
 )
 def create(request: Request, session: DbSession, body: JsonBody) -> JSONResponse:
-    client_id = authenticate_platform(request, session, body)
+    client_id = authenticate_platform(request, session, body).client_id
     if body is None:
         raise InvalidSessionRequest("the body must be a JSON object (application/json)")
     config = verifier_config(request)
@@ -133,7 +112,7 @@ def _wait_seconds(request: Request) -> float:
 @router.get("/verifier/sessions/{session_id}", name="verifier_session_status")
 def status(request: Request, session_id: str, session: DbSession) -> Response:
     """`{status, result?}`; `?wait=SECONDS` long-polls; `Accept: text/event-stream` streams."""
-    client_id = authenticate_platform(request, session)
+    client_id = authenticate_platform(request, session).client_id
     session_for_client(session, client_id, session_id)
     # Release the connection (on SQLite: the write lock BEGIN IMMEDIATE took) before waiting;
     # each check below opens its own short transaction.
@@ -160,7 +139,7 @@ def status(request: Request, session_id: str, session: DbSession) -> Response:
 @router.delete("/verifier/sessions/{session_id}", name="verifier_cancel_session")
 def cancel(request: Request, session_id: str, session: DbSession) -> JSONResponse:
     """Cancel an open session; for a finished one, erase its result at once."""
-    client_id = authenticate_platform(request, session)
+    client_id = authenticate_platform(request, session).client_id
     row = session_for_client(session, client_id, session_id)
     if not cancel_session(session, row, f"client:{client_id}", "platform"):
         clear_result(session, row.id)  # a finished session: the platform is done with it

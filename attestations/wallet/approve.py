@@ -69,7 +69,7 @@ class RequestView:
 
 def _label(path: tuple[Any, ...]) -> dict[str, str]:
     for ctype in TYPES.values():
-        for spec in ctype.claims:
+        for spec in ctype.all_claims:
             if spec.path == path:
                 return dict(spec.label)
     name = ".".join(str(p) for p in path)

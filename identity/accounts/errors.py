@@ -90,3 +90,17 @@ class WalletLoginRefused(AccountError):
     account, disabled account)."""
 
     message_key = "accounts.wallet.error.refused"
+
+
+class PersonHasAnotherAccount(AccountError):
+    """The person who just proved who they are at the municipality already has another
+    account here (one account per person). Says nothing about which account that is."""
+
+    message_key = "accounts.error.person_has_account"
+
+
+class AccountOfAnotherPerson(AccountError):
+    """This account was linked to someone else: a resident cannot move their account to
+    another person's identity."""
+
+    message_key = "accounts.error.account_of_another_person"

@@ -188,6 +188,16 @@ register(
             "nl": "Je wachtwoord mag niet hetzelfde zijn als je e-mailadres.",
             "en": "Your password must not be the same as your e-mail address.",
         },
+        "accounts.error.person_has_account": {
+            "nl": "Je hebt al een ander account bij Kluis. Iedereen heeft er maar één. Log in "
+            "met dat account. Weet je niet meer welk? Vraag het na bij de balie van de gemeente.",
+            "en": "You already have another Kluis account. Everyone has just one. Log in with "
+            "that account. Do you not know which one it is? Ask at the municipality's desk.",
+        },
+        "accounts.error.account_of_another_person": {
+            "nl": "Dit account hoort bij iemand anders. Log in met je eigen account.",
+            "en": "This account belongs to someone else. Log in with your own account.",
+        },
         "accounts.error.credentials": {
             "nl": "Het e-mailadres (of de gebruikersnaam) of het wachtwoord klopt niet. "
             "Controleer wat je hebt ingevuld en probeer het opnieuw.",

@@ -113,3 +113,17 @@ class AccountRole(Base):
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
     granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     granted_by: Mapped[str] = mapped_column(String(160))
+
+
+class PersonLink(Base):
+    """One account per person: the account of a resident who proved who they are at the
+    municipality's DigiD broker, with a keyed hash of their BSN (`identity.accounts.person`).
+    The BSN itself is never stored; erasing the account removes the link."""
+
+    __tablename__ = "person_links"
+
+    account_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_ref: Mapped[str] = mapped_column(String(64), unique=True)
+    linked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

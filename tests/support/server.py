@@ -58,11 +58,17 @@ def server_env(data_dir: Path, database_url: str, port: int, **extra: str) -> di
 
 @contextlib.contextmanager
 def run_server(
-    data_dir: Path, database_url: str, log_name: str = "server.log", **extra_env: str
+    data_dir: Path,
+    database_url: str,
+    log_name: str = "server.log",
+    *,
+    port: int | None = None,
+    **extra_env: str,
 ) -> Iterator[LiveServer]:
-    """`kluis serve` on a free port. Two servers may share `data_dir` (and so the development
-    secret and keys) and a database, as two app processes of one deployment do."""
-    port = free_port()
+    """`kluis serve` on a free port (or `port`, when another party must know the address
+    before it starts). Two servers may share `data_dir` (and so the development secret and
+    keys) and a database, as two app processes of one deployment do."""
+    port = port or free_port()
     env = server_env(data_dir, database_url, port, **extra_env)
     data_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

@@ -4,6 +4,7 @@ with OAuth errors (OpenID4VCI and OpenID4VP use them) rather than problem detail
 from __future__ import annotations
 
 from attestations import routes as issuer
+from attestations import routes_desk as desk
 from attestations import routes_municipality as municipality
 from attestations.letters import routes as letters
 from attestations.verifier import routes as verifier
@@ -13,6 +14,7 @@ from attestations.wallet import routes as wallet
 ROUTERS = (
     qr_login.router,
     issuer.router,
+    desk.router,
     municipality.router,
     letters.router,
     verifier.router,

@@ -2,6 +2,7 @@
 
 from identity.accounts import models as accounts_models
 from identity.accounts.cli import accounts_cli
+from identity.accounts.desk import DeskAccount, DeskInputError, create_desk_account
 from identity.accounts.errors import (
     AccountError,
     AccountOfAnotherPerson,
@@ -16,12 +17,13 @@ from identity.accounts.models import Account, AccountStatus
 from identity.accounts.person import PERSON_KEY_PURPOSE, link_person
 from identity.accounts.profile import own_profile
 from identity.accounts.ratelimit import LoginLimiter, LoginLimits
-from identity.accounts.roles import STEWARD, has_role
+from identity.accounts.roles import DESK, STEWARD, grant_role, has_role, revoke_role
 from identity.accounts.service import (
     Accounts,
     account_claims,
     account_email,
     find_by_email,
+    find_by_identifier,
     get_account,
     normalize_email,
 )
@@ -77,6 +79,7 @@ __all__ = [
     "AMR_WALLET",
     "CLIENT_GRANTS",
     "DELIVERY_KIND",
+    "DESK",
     "OAUTH_PATHS",
     "PERSON_KEY_PURPOSE",
     "ROUTERS",
@@ -93,6 +96,8 @@ __all__ = [
     "BrowserSession",
     "ClaimRegistry",
     "Client",
+    "DeskAccount",
+    "DeskInputError",
     "FormStr",
     "Grant",
     "GrantRegistry",
@@ -118,6 +123,7 @@ __all__ = [
     "clear_session_cookie",
     "client_ip",
     "clients_cli",
+    "create_desk_account",
     "current_session",
     "end_account_sessions",
     "end_previous_session",
@@ -125,9 +131,11 @@ __all__ = [
     "enqueue_backchannel_logout",
     "errors_of",
     "find_by_email",
+    "find_by_identifier",
     "get_account",
     "get_accounts",
     "get_client",
+    "grant_role",
     "has_role",
     "link_person",
     "message_page",
@@ -142,6 +150,7 @@ __all__ = [
     "render_logout_token",
     "resident_poll_pseudonym",
     "revoke_grant",
+    "revoke_role",
     "safe_return_to",
     "see_other",
     "set_session_cookie",

@@ -18,7 +18,16 @@ from attestations import (
     offers_for_account,
 )
 from core import i18n, render
-from identity import AccountsDep, SessionDep, current_session, get_account, own_profile, see_other
+from identity import (
+    DESK,
+    AccountsDep,
+    SessionDep,
+    current_session,
+    get_account,
+    has_role,
+    own_profile,
+    see_other,
+)
 
 router = APIRouter(tags=["accounts"], include_in_schema=False)
 
@@ -48,6 +57,7 @@ def account_page(request: Request, session: SessionDep, accounts: AccountsDep) -
         "type_names": {type_id: ctype.name for type_id, ctype in TYPES.items()},
         "when": i18n.when,
         "municipality": municipality_of(request) is not None,
+        "desk": has_role(session, account.id, DESK),
     }
     response = render(request, "rights/account.html", context)
     response.headers["Cache-Control"] = "no-store"  # personal data: not for shared caches

@@ -12,7 +12,7 @@ from core import Database, translate
 from identity.accounts import messages  # noqa: F401 (registers the texts)
 from identity.accounts.desk import create_desk_account
 from identity.accounts.errors import AccountError
-from identity.accounts.roles import STEWARD, accounts_with_role, grant_role, revoke_role
+from identity.accounts.roles import DESK, STEWARD, accounts_with_role, grant_role, revoke_role
 from identity.accounts.service import (
     Accounts,
     find_by_email,
@@ -130,12 +130,6 @@ def list_(runtime: AccountsRuntime, as_json: bool) -> None:
         click.echo(f"{row['account_id']}  {row['status']:<18}  {row['created_at']}")
 
 
-@accounts_cli.group("steward")
-def steward_cli() -> None:
-    """The data-steward role: read access to the audit log and the erasure and consent
-    overviews at /steward (no personal data)."""
-
-
 def _role_target(
     runtime: AccountsRuntime, session: Session, email: str | None, account: str | None
 ) -> str:
@@ -151,34 +145,61 @@ def _role_target(
     return found.id
 
 
-@steward_cli.command("grant")
-@click.option("--email", default=None, help="The steward's e-mail address.")
-@click.option("--account", default=None, help="The account id.")
-@click.pass_obj
-def steward_grant(runtime: AccountsRuntime, email: str | None, account: str | None) -> None:
-    """Give an account the steward role."""
-    with runtime.db.transaction() as session:
-        account_id = _role_target(runtime, session, email, account)
-        changed = grant_role(session, runtime.accounts.subject_keys, account_id, STEWARD, OPERATOR)
-    click.echo(f"account {account_id} {'is now' if changed else 'already was'} a steward")
+def role_cli(role: str, holder: str, description: str) -> click.Group:
+    """`kluis accounts <role> grant|revoke|list` for one role (granted by the operator)."""
+
+    @click.group(role, help=description)
+    def group() -> None:
+        pass
+
+    @group.command("grant", help=f"Give an account the {role} role.")
+    @click.option("--email", default=None, help=f"The {holder}'s e-mail address.")
+    @click.option("--account", default=None, help="The account id.")
+    @click.pass_obj
+    def grant(runtime: AccountsRuntime, email: str | None, account: str | None) -> None:
+        with runtime.db.transaction() as session:
+            account_id = _role_target(runtime, session, email, account)
+            changed = grant_role(session, runtime.accounts.subject_keys, account_id, role, OPERATOR)
+        click.echo(f"account {account_id} {'is now' if changed else 'already was'} a {holder}")
+
+    @group.command(
+        "revoke", help=f"Take the {role} role away (effective at once, also for access tokens)."
+    )
+    @click.option("--email", default=None, help=f"The {holder}'s e-mail address.")
+    @click.option("--account", default=None, help="The account id.")
+    @click.pass_obj
+    def revoke(runtime: AccountsRuntime, email: str | None, account: str | None) -> None:
+        with runtime.db.transaction() as session:
+            account_id = _role_target(runtime, session, email, account)
+            changed = revoke_role(
+                session, runtime.accounts.subject_keys, account_id, role, OPERATOR
+            )
+        click.echo(f"account {account_id} {'is no longer' if changed else 'was not'} a {holder}")
+
+    @group.command("list", help=f"Accounts with the {role} role (ids only).")
+    @click.pass_obj
+    def listing(runtime: AccountsRuntime) -> None:
+        with runtime.db.transaction() as session:
+            for row in accounts_with_role(session, role):
+                click.echo(f"{row.account_id}  since {row.granted_at.isoformat()}")
+
+    return group
 
 
-@steward_cli.command("revoke")
-@click.option("--email", default=None, help="The steward's e-mail address.")
-@click.option("--account", default=None, help="The account id.")
-@click.pass_obj
-def steward_revoke(runtime: AccountsRuntime, email: str | None, account: str | None) -> None:
-    """Take the steward role away (effective at once, also for issued access tokens)."""
-    with runtime.db.transaction() as session:
-        account_id = _role_target(runtime, session, email, account)
-        changed = revoke_role(session, runtime.accounts.subject_keys, account_id, STEWARD, OPERATOR)
-    click.echo(f"account {account_id} {'is no longer' if changed else 'was not'} a steward")
-
-
-@steward_cli.command("list")
-@click.pass_obj
-def steward_list(runtime: AccountsRuntime) -> None:
-    """Accounts with the steward role (ids only)."""
-    with runtime.db.transaction() as session:
-        for row in accounts_with_role(session, STEWARD):
-            click.echo(f"{row.account_id}  since {row.granted_at.isoformat()}")
+accounts_cli.add_command(
+    role_cli(
+        STEWARD,
+        "steward",
+        "The data-steward role: read access to the audit log and the erasure and consent "
+        "overviews at /steward (no personal data).",
+    )
+)
+accounts_cli.add_command(
+    role_cli(
+        DESK,
+        "desk operator",
+        "The desk role: at /desk, after checking an ID document in person, issue proofs "
+        "(postcode, age, real person) to residents and create accounts for people without "
+        "e-mail.",
+    )
+)

@@ -1,5 +1,6 @@
-"""Roles operators grant to accounts. The only role is `steward` (a data steward: reads the
-audit log and the erasure and consent overviews, which hold no personal data).
+"""Roles operators grant to accounts: `steward` (a data steward: reads the audit log and the
+erasure and consent overviews, which hold no personal data) and `desk` (an operator at the
+municipal desk or a community host: issues proofs after checking an ID document in person).
 
 Granting and revoking are audited in the same transaction. Whether an account holds a role is
 asked through `has_role` alone, so every access check reads the database afresh: revoking the
@@ -17,7 +18,8 @@ from identity.accounts.models import Account, AccountRole, AccountStatus
 from keys import SubjectKeys
 
 STEWARD = "steward"
-ROLES = (STEWARD,)
+DESK = "desk"  # an operator at the municipal desk or a community host (attestations.desk)
+ROLES = (STEWARD, DESK)
 
 
 class UnknownRole(ValueError):

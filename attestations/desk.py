@@ -1,0 +1,130 @@
+"""The desk (#12 part 3): an operator at the municipal desk or a community host, holding the
+`desk` role, checks an ID document in person and then issues a `postcode`, `age` or
+`real_person` attestation to a resident's account (`residence_source` / `verification`:
+`desk`), or creates an account for someone without e-mail (a paper activation code).
+
+Every act names the operator by an opaque actor, `desk:<the operator's audit reference>`, in
+the audit entry; the document itself is never recorded (only that one was checked). Access is
+decided by `desk_operator` alone: anyone without the role sees the same 404 as for a path that
+does not exist.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from sqlalchemy.orm import Session
+
+from attestations.config import AttestationConfig
+from attestations.errors import InvalidClaims
+from attestations.issuance import CreatedOffer, create_offer
+from core import NotFound
+from identity import (
+    DESK,
+    Account,
+    AccountError,
+    Accounts,
+    find_by_identifier,
+    has_role,
+    normalize_email,
+)
+from keys import SubjectKeys
+
+DESK_TYPES = ("postcode", "age", "real_person")
+SOURCE = "desk"
+
+
+class NotADeskOperator(NotFound):
+    """What someone without the desk role sees: indistinguishable from an unknown path."""
+
+    def __init__(self) -> None:
+        super().__init__("Not Found")
+
+
+class DeskRefused(Exception):
+    """The desk form cannot be carried out as filled in; `message_key` says why (a page text)."""
+
+    def __init__(self, message_key: str, field: str | None = None) -> None:
+        super().__init__(message_key)
+        self.message_key = message_key
+        self.field = field
+
+
+def desk_operator(session: Session, account_id: str | None) -> str:
+    """The operator's account id, if the account holds the desk role now (read afresh on every
+    request, so revoking the role ends access at once); `NotADeskOperator` otherwise."""
+    if account_id is None or not has_role(session, account_id, DESK):
+        raise NotADeskOperator()
+    return account_id
+
+
+def desk_actor(session: Session, subject_keys: SubjectKeys, operator_id: str) -> str:
+    """The opaque audit actor of an operator: their own audit reference, never a name."""
+    return f"desk:{subject_keys.reference(session, operator_id)}"
+
+
+def desk_claims(type_id: str, form: Mapping[str, str]) -> dict[str, object]:
+    """The attestation type's input from the desk form (validated again by the type)."""
+    if type_id == "postcode":
+        return {
+            "postcode": form.get("postcode", ""),
+            "municipality": {
+                "code": form.get("municipality_code", "").strip().upper(),
+                "name": form.get("municipality_name", ""),
+            },
+            "residence_source": SOURCE,
+        }
+    if type_id == "age":
+        return {"birth_date": form.get("birth_date", "").strip()}
+    if type_id == "real_person":
+        return {"verification": SOURCE}
+    raise DeskRefused("desk.error.type", "type")
+
+
+@dataclasses.dataclass(frozen=True)
+class DeskOffer:
+    resident: Account
+    type_id: str
+    offer: CreatedOffer
+
+
+def issue_at_desk(
+    session: Session,
+    accounts: Accounts,
+    config: AttestationConfig,
+    *,
+    operator_id: str,
+    resident: str,
+    type_id: str,
+    form: Mapping[str, str],
+    document_checked: bool,
+) -> DeskOffer:
+    """Offer an attestation of `type_id` to the resident (their e-mail address or username)
+    after the operator checked an ID document in person. The caller commits."""
+    if not document_checked:
+        raise DeskRefused("desk.error.document", "document_checked")
+    if type_id not in DESK_TYPES:
+        raise DeskRefused("desk.error.type", "type")
+    who = resident.strip()
+    try:
+        account = find_by_identifier(accounts, session, normalize_email(who) if "@" in who else who)
+    except AccountError:  # not an e-mail address after all
+        account = None
+    if account is None:
+        raise DeskRefused("desk.error.resident", "resident")
+    claims = desk_claims(type_id, form)
+    actor = desk_actor(session, accounts.subject_keys, operator_id)
+    try:
+        offer = create_offer(
+            session,
+            accounts.subject_keys,
+            config,
+            account_id=account.id,
+            type_id=type_id,
+            claims=claims,
+            actor=actor,
+        )
+    except InvalidClaims as exc:
+        raise DeskRefused("desk.error.claims." + type_id, type_id) from exc
+    return DeskOffer(account, type_id, offer)

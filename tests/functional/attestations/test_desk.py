@@ -1,0 +1,168 @@
+"""The desk over HTTP: only an operator with the desk role reaches it (everyone else gets the
+404 of an unknown path); after ticking that an ID document was checked, the operator offers a
+proof to a resident, whom the audit log names by reference and the operator by an opaque
+actor; a desk account gets a paper activation code; revoking the role ends access at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from attestations.models import CredentialOffer
+from attestations.wallet.store import usable_credentials
+from audit.models import AuditEntry
+from identity import DESK, SESSION_COOKIE, grant_role, revoke_role, start_browser_session
+from identity.accounts.models import Account
+from service.runtime import Runtime
+from tests.support.audit import discloses
+from tests.support.oidc import Resident, hidden_fields, make_resident
+
+RESIDENT = "bewoner@example.org"
+OPERATOR = "balie@example.org"
+POSTCODE = {
+    "type": "postcode",
+    "postcode-resident": RESIDENT,
+    "postcode": "1087 ab",
+    "municipality_code": "gm0363",
+    "municipality_name": "Amsterdam",
+    "document_checked": "yes",
+}
+
+
+@pytest.fixture
+def resident(runtime: Runtime, session: Session) -> Resident:
+    return make_resident(runtime, session, None, email=RESIDENT)
+
+
+@pytest.fixture
+def operator(
+    client: TestClient, runtime: Runtime, session: Session, resident: Resident
+) -> Resident:
+    found = make_resident(runtime, session, client, email=OPERATOR, name="Baliemedewerker")
+    grant_role(session, runtime.subject_keys, found.account_id, DESK, "operator:test")
+    session.commit()
+    return found
+
+
+def post(client: TestClient, path: str, data: dict[str, str]) -> httpx.Response:
+    token = hidden_fields(client.get("/account").text)["csrf_token"]
+    return client.post(path, data={"csrf_token": token, **data}, follow_redirects=False)
+
+
+def test_only_desk_operators_reach_the_desk(
+    client: TestClient, runtime: Runtime, session: Session, resident: Resident
+) -> None:
+    make_resident(runtime, session, client, email="iemand@example.org")
+    assert client.get("/desk").status_code == 404
+    assert post(client, "/desk/offers", POSTCODE).status_code == 404
+    assert session.scalars(select(CredentialOffer)).all() == []
+    client.cookies.clear()
+    assert client.get("/desk").status_code == 404  # not logged in: the same answer
+
+
+def test_an_operator_offers_a_postcode_proof_the_resident_keeps(
+    client: TestClient,
+    runtime: Runtime,
+    session: Session,
+    resident: Resident,
+    operator: Resident,
+) -> None:
+    assert 'href="/desk"' in client.get("/account").text
+    page = post(client, "/desk/offers", POSTCODE)
+
+    assert page.status_code == 200, page.text
+    assert page.headers["cache-control"] == "no-store"
+    [offer] = session.scalars(select(CredentialOffer)).all()
+    assert offer.account_id == resident.account_id and offer.type == "postcode"
+    entry = session.scalars(
+        select(AuditEntry).where(AuditEntry.event == "attestation.offered")
+    ).one()
+    operator_ref = runtime.subject_keys.reference(session, operator.account_id)
+    assert entry.actor == f"desk:{operator_ref}"
+    assert not discloses(entry.entry, OPERATOR) and not discloses(entry.entry, RESIDENT)
+
+    tx_code = page.text.split('class="code">')[1].split("<")[0]
+    client.cookies.clear()
+    make_resident_session(client, runtime, session, resident)
+    kept = post(client, "/account/wallet/keep", {"offer_id": offer.id, "tx_code": tx_code})
+    assert kept.status_code == 303 and kept.headers["location"] == "/account?wallet=kept#wallet"
+    [held] = usable_credentials(session, runtime.subject_keys, resident.account_id)
+    assert held.claims["residence_source"] == "desk"
+    assert held.claims["postcode"] == "1087AB"
+    assert held.claims["municipality"] == {"code": "GM0363", "name": "Amsterdam"}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "text"),
+    [
+        ({"document_checked": ""}, "document_checked", "identiteitsbewijs hebt gecontroleerd"),
+        ({"postcode-resident": "niemand@example.org"}, "postcode-resident", "geen account"),
+        ({"postcode": "0000 AA"}, "postcode", "Nederlandse postcode"),
+    ],
+)
+def test_a_refused_offer_says_why_and_offers_nothing(
+    client: TestClient,
+    session: Session,
+    operator: Resident,
+    change: dict[str, str],
+    field: str,
+    text: str,
+) -> None:
+    form = {k: v for k, v in {**POSTCODE, **change}.items() if v}
+    page = post(client, "/desk/offers", form)
+    assert page.status_code == 400
+    assert text in page.text
+    assert 'aria-invalid="true"' in page.text
+    assert session.scalars(select(CredentialOffer)).all() == []
+
+
+def test_an_age_proof_from_the_desk_keeps_no_birth_date(
+    client: TestClient, runtime: Runtime, session: Session, resident: Resident, operator: Resident
+) -> None:
+    form = {
+        "type": "age",
+        "age-resident": RESIDENT,
+        "birth_date": "1990-05-17",
+        "document_checked": "yes",
+    }
+    assert post(client, "/desk/offers", form).status_code == 200
+    entries = session.scalars(select(AuditEntry)).all()
+    assert not any(discloses(e.entry, "1990-05-17") for e in entries)
+
+
+def test_a_desk_account_gets_a_paper_activation_code(
+    client: TestClient, runtime: Runtime, session: Session, operator: Resident
+) -> None:
+    page = post(client, "/desk/accounts", {"name": "Mevrouw Zonder Mail"})
+
+    assert page.status_code == 200, page.text
+    handle = page.text.split('class="code">')[1].split("<")[0]
+    account = session.scalars(select(Account).where(Account.handle == handle)).one()
+    assert account.status == "pending_activation"
+    registered = session.scalars(
+        select(AuditEntry).where(AuditEntry.event == "account.registered")
+    ).all()
+    assert registered[-1].actor.startswith("desk:")
+
+
+def test_revoking_the_role_ends_access_at_once(
+    client: TestClient, runtime: Runtime, session: Session, operator: Resident
+) -> None:
+    assert client.get("/desk").status_code == 200
+    revoke_role(session, runtime.subject_keys, operator.account_id, DESK, "operator:test")
+    session.commit()
+    assert client.get("/desk").status_code == 404
+
+
+def make_resident_session(
+    client: TestClient, runtime: Runtime, session: Session, resident: Resident
+) -> None:
+    """Log the (existing) resident in in this browser."""
+    started = start_browser_session(session, resident.account_id, ttl=dt.timedelta(hours=1))
+    session.commit()
+    client.cookies.set(SESSION_COOKIE, started.sid)

@@ -20,7 +20,7 @@ from attestations.issuance import (
     exchange_pre_authorized_code,
     purge_expired,
 )
-from attestations.letters import letters_cli
+from attestations.letters import LettersConfig, letters_cli, letters_config
 from attestations.letters import models as letters_models
 from attestations.models import CredentialOffer, IssuedCredential
 from attestations.municipality import MunicipalitySource
@@ -69,6 +69,7 @@ __all__ = [
     "CredentialType",
     "InvalidClaims",
     "IssuedCredential",
+    "LettersConfig",
     "MunicipalitySource",
     "NotAKluisCredential",
     "OfferState",
@@ -88,6 +89,7 @@ __all__ = [
     "issue_vc",
     "issued_credentials",
     "letters_cli",
+    "letters_config",
     "letters_models",
     "models",
     "municipality_of",

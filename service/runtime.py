@@ -31,10 +31,12 @@ from attestations import (
     ATTESTED_CLAIMS,
     PRE_AUTH_GRANT,
     AttestationConfig,
+    LettersConfig,
     MunicipalitySource,
     VerifierConfig,
     attested_claims,
     exchange_pre_authorized_code,
+    letters_config,
 )
 from audit import AuditLog, checkpoint_signer
 from core import Database
@@ -78,6 +80,7 @@ class Runtime:
     tombstones: TombstoneJournal
     attestations: AttestationConfig
     verifier: VerifierConfig
+    letters: LettersConfig
     municipality: MunicipalitySource | None = None
 
 
@@ -268,4 +271,5 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
         attestations=attestations,
         verifier=build_verifier_config(settings),
         municipality=build_municipality(settings),
+        letters=letters_config(settings, attestations),
     )

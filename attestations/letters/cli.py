@@ -10,11 +10,10 @@ from typing import Any, Protocol
 
 import click
 
-from attestations.config import AttestationConfig
 from attestations.letters import messages  # noqa: F401 (the printed texts)
 from attestations.letters.addresses import AddressListError, read_addresses
 from attestations.letters.admin import Revoked, letters_status, revoke_batch, revoke_code
-from attestations.letters.config import MAX_VALIDITY, letters_config
+from attestations.letters.config import MAX_VALIDITY, LettersConfig
 from attestations.letters.pdf import LetterFiles, write_letters
 from attestations.letters.service import MAX_PER_ADDRESS, Municipality, generate_letters
 from core import Database, Problem
@@ -24,11 +23,9 @@ ACTOR = "operator:cli"
 
 class LettersRuntime(Protocol):
     @property
-    def settings(self) -> Any: ...
-    @property
     def db(self) -> Database: ...
     @property
-    def attestations(self) -> AttestationConfig: ...
+    def letters(self) -> LettersConfig: ...
 
 
 @click.group("letters")
@@ -101,7 +98,7 @@ def generate(
     except Problem as exc:
         raise click.BadParameter(exc.detail, param_hint="--municipality") from None
     addresses = _read(input_path, municipality.code)
-    config = letters_config(runtime.settings, runtime.attestations)
+    config = runtime.letters
     total = len(addresses) * per_address
     files: LetterFiles | None = None
     with click.progressbar(length=2 * total, label=f"{total} letters: codes, then pages") as bar:
@@ -191,7 +188,7 @@ def revoke(runtime: LettersRuntime, batch_id: str | None, code: str | None) -> N
                 outcome = revoke_batch(session, batch_id, ACTOR)
             else:
                 assert code is not None
-                config = letters_config(runtime.settings, runtime.attestations)
+                config = runtime.letters
                 outcome = revoke_code(session, config, code, ACTOR)
     except Problem as exc:
         raise click.ClickException(exc.detail) from None

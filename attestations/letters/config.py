@@ -1,7 +1,7 @@
 """What the letters need from the running service: the keyed hash of codes, the attempt
 limiter, the poll pseudonym key (shared with the verifier, so a paper vote and a QR vote of one
-letter give one pseudonym) and the issuer's URLs. Built from the settings each time it is
-asked for (`letters_config`): key derivation is cheap, and nothing is kept in memory."""
+letter give one pseudonym) and the issuer's URLs. Built once from the settings by the runtime
+(`service.runtime.build_runtime` calls `letters_config`)."""
 
 from __future__ import annotations
 

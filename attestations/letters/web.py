@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from attestations.letters.config import LettersConfig, letters_config
-from attestations.web import attestation_config
+from attestations.letters.config import LettersConfig
 
 
 def config_of(request: Request) -> LettersConfig:
-    return letters_config(request.app.state.settings, attestation_config(request))
+    config: LettersConfig = request.app.state.runtime.letters  # built once by the runtime
+    return config

@@ -6,14 +6,22 @@ from __future__ import annotations
 import re
 import zlib
 
-_OBJECT = re.compile(
-    rb"(\d+) 0 obj\s*<<(.*?)>>\s*(?:stream\r?\n(.*?)\r?\nendstream\s*)?endobj", re.S
-)
+_OBJECT = re.compile(rb"(\d+) 0 obj\s*<<(.*?)>>\s*(stream\r?\n)?", re.S)
+_LENGTH = re.compile(rb"/Length (\d+)")
 _SHOWN = re.compile(rb"\(((?:[^()\\]|\\.)*)\) Tj")
 
 
 def _objects(pdf: bytes) -> dict[int, tuple[bytes, bytes | None]]:
-    return {int(m[1]): (m[2], m[3]) for m in _OBJECT.finditer(pdf)}
+    """Each object's dictionary and stream. A stream is cut by its /Length, never by looking
+    for the end marker: compressed bytes may end in a carriage return or hold any text."""
+    found: dict[int, tuple[bytes, bytes | None]] = {}
+    for m in _OBJECT.finditer(pdf):
+        stream = None
+        if m[3]:
+            length = int(_match(_LENGTH.pattern, m[2])[1])
+            stream = pdf[m.end() : m.end() + length]
+        found[int(m[1])] = (m[2], stream)
+    return found
 
 
 def _match(pattern: bytes, data: bytes) -> re.Match[bytes]:

@@ -12,6 +12,7 @@ import uvicorn
 from adapters import FileOutbox
 from attestations import (
     AttestationConfig,
+    LettersConfig,
     VerifierConfig,
     X509ConfigError,
     attestations_cli,
@@ -82,6 +83,10 @@ class CliRuntime:
     @property
     def verifier(self) -> VerifierConfig:
         return self.runtime.verifier
+
+    @property
+    def letters(self) -> LettersConfig:
+        return self.runtime.letters
 
 
 @click.group()

@@ -4,6 +4,7 @@ accessibility checks."""
 
 from __future__ import annotations
 
+import dataclasses
 import http.server
 import json
 import os
@@ -76,6 +77,32 @@ def sideways_scroll(page: Any, name: str) -> dict[int, int]:
             page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
     page.set_viewport_size({"width": 1280, "height": 800})
     return {w: px for w, px in found.items() if px > 0}
+
+
+@dataclasses.dataclass
+class PageChecks:
+    """What each page a browser test visits must pass, by the page's name: the `lang` it was
+    asked in, axe-core without a serious issue, no sideways scrolling at WIDTHS."""
+
+    axe_script: str
+    prefix: str = ""
+    audits: dict[str, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
+    overflow: dict[str, dict[int, int]] = dataclasses.field(default_factory=dict)
+
+    def check(self, page: Any, lang: str, name: str) -> None:
+        assert page.locator("html").get_attribute("lang") == lang, name
+        key = f"{lang}-{name}"
+        self.audits[key] = axe_violations(page, self.axe_script)
+        self.overflow[key] = sideways_scroll(page, self.prefix + key)
+
+    def assert_passed(self) -> None:
+        serious = {
+            name: [(v["id"], v["impact"], len(v["nodes"])) for v in found]
+            for name, found in self.audits.items()
+            if found
+        }
+        assert serious == {}, json.dumps(serious, indent=1)
+        assert {name: px for name, px in self.overflow.items() if px} == {}, "sideways scrolling"
 
 
 @pytest.fixture

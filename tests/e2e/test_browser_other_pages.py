@@ -14,13 +14,7 @@ from typing import Any
 import pytest
 
 from adapters.mail import read_outbox
-from tests.e2e.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    axe_script,
-    axe_violations,
-    sideways_scroll,
-)
+from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, PageChecks, axe_script
 from tests.support.server import LiveServer
 
 PASSWORD, NEW_PASSWORD = "een lang wachtwoord 42", "een ander lang wachtwoord 43"
@@ -46,8 +40,7 @@ def test_the_other_resident_pages_fit_a_phone_in_both_languages(
         pytest.fail("Debian's chromium is required: apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
-    overflow: dict[str, dict[int, int]] = {}
-    audits: dict[str, list[dict[str, Any]]] = {}
+    checks = PageChecks(axe_script)
     base = live_server.url
 
     with sync_playwright() as pw:
@@ -56,9 +49,7 @@ def test_the_other_resident_pages_fit_a_phone_in_both_languages(
             page = browser.new_context(bypass_csp=True, locale=locale).new_page()
 
             def check(name: str, *, lang: str = lang, page: Any = page) -> None:
-                assert page.locator("html").get_attribute("lang") == lang, name
-                audits[f"{lang}-{name}"] = axe_violations(page, axe_script)
-                overflow[f"{lang}-{name}"] = sideways_scroll(page, f"{lang}-{name}")
+                checks.check(page, lang, name)
 
             email = f"telefoon.{lang}@example.org"
             page.goto(base + "/register")
@@ -132,6 +123,4 @@ def test_the_other_resident_pages_fit_a_phone_in_both_languages(
             check("deleted")
         browser.close()
 
-    for name, violations in audits.items():
-        assert violations == [], f"{name}: {[(v['id'], v['impact']) for v in violations]}"
-    assert {name: px for name, px in overflow.items() if px} == {}, "pages scroll sideways"
+    checks.assert_passed()

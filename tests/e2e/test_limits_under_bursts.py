@@ -1,7 +1,8 @@
-"""Limits on guessable secrets hold exactly under bursts spread over two app processes
-(#15 defect 3). Checked first and counted afterwards, 50 concurrent wrong passwords for one
-account got 11-19 evaluated at a limit of 5 on PostgreSQL, and 50 wrong tx_codes 13-14.
-(SQLite serialises its writers, so there the same test shows the limits exact by design.)"""
+"""Limits on guessable secrets (passwords, activation codes, transaction codes, letter codes)
+hold exactly under bursts spread over two app processes (#15 defect 3). Checked first and
+counted afterwards, 50 concurrent wrong passwords for one account got 11-19 evaluated at a
+limit of 5 on PostgreSQL, and 50 wrong tx_codes 13-14. (SQLite serialises its writers, so
+there the same test shows the limits exact by design.)"""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from attestations.letters.codes import new_code
+from attestations.letters.config import ATTEMPTS_PER_ACCOUNT
 from tests.support import forms
 from tests.support.databases import drop_database, fresh_database_url
 from tests.support.live_kluis import add_resident
@@ -26,6 +29,8 @@ PASSWORD = "een lang en sterk wachtwoord"
 PER_ACCOUNT = 5
 PER_IP = 20  # the default, shared by logins and typed activation codes
 TX_ATTEMPTS = 5
+LETTER_EMAIL = "brief.bewoner@example.org"
+LETTER_ATTEMPTS = ATTEMPTS_PER_ACCOUNT
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +97,35 @@ def test_fifty_wrong_passwords_at_once_get_exactly_the_limit_evaluated(
         if '"login.failed"' in line
     ]
     assert len(failed) == PER_ACCOUNT
+
+
+def test_fifty_wrong_letter_codes_at_once_get_exactly_the_limit_evaluated(
+    servers: tuple[LiveServer, LiveServer],
+) -> None:
+    """One account types 50 wrong letter codes at once, on both processes: exactly the
+    account's limit is evaluated (attestations.letters.config.ATTEMPTS_PER_ACCOUNT)."""
+    first, _ = servers
+    add_resident(first, LETTER_EMAIL, PASSWORD)
+    wrong = [new_code() for _ in range(BURST)]
+
+    def prepare(base: str) -> Callable[[], str]:
+        with httpx.Client(timeout=60) as loader:
+            login = forms.prepared(
+                loader, base + "/login", {"email": LETTER_EMAIL, "password": PASSWORD}
+            )
+            assert forms.send(loader, login).status_code == 303
+            submission = forms.prepared(loader, base + "/letters/redeem", {"code": wrong.pop()})
+            cookies = httpx.Cookies(loader.cookies)
+
+        def attempt() -> str:
+            with httpx.Client(timeout=60, cookies=cookies) as http:
+                return str(forms.send(http, submission).status_code)
+
+        return attempt
+
+    outcomes = burst(servers, prepare)
+    # an unknown code is a 404 (UnknownLetterCode); every attempt past the limit a 429
+    assert outcomes == {"404": LETTER_ATTEMPTS, "429": BURST - LETTER_ATTEMPTS}
 
 
 def test_fifty_wrong_activation_codes_at_once_get_exactly_the_limit_evaluated(

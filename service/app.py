@@ -4,6 +4,7 @@ problems and OAuth errors turned into responses in one place), templates and mid
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import importlib.resources
 import logging
 import threading
@@ -34,6 +35,7 @@ from core import (
     Templates,
     TemporarilyUnavailable,
     TooManyRequests,
+    configure_logging,
     db_session,
     i18n,
     render,
@@ -46,14 +48,16 @@ from keys import ROUTERS as KEYS_ROUTERS
 from keys import derive_key
 from rights import ROUTERS as RIGHTS_ROUTERS
 from rights import refresh_erasure_states
+from service.lease import hold_lease, new_holder
 from service.middleware import UNSAFE_INPUT, InputGuardMiddleware, RequestContextMiddleware
 from service.runtime import Runtime, build_runtime
-from service.settings import Settings
+from service.settings import Settings, load_settings
 
 log = logging.getLogger("kluis.app")
 TEMPLATE_PACKAGES = ("service", "identity", "attestations", "rights")
 PROBLEM_JSON = "application/problem+json"
 DATABASE_RETRY_AFTER_S = 2  # a failover of the documented set-up takes a few seconds
+LEASE_MIN_SECONDS = 10.0  # a background lease outlives a few slow rounds
 
 
 def _wants_html(request: Request) -> bool:
@@ -196,24 +200,43 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _outbox_loop(runtime: Runtime, stop: threading.Event) -> None:
-    """Push due deliveries; now and then sign an audit checkpoint if the log grew."""
-    last_checkpoint = 0.0
+    """Push due deliveries, move erasure requests on, and now and then sign an audit
+    checkpoint if the log grew — in one process of the deployment only: the one holding the
+    background lease (service.lease), renewed every round."""
+    holder = new_holder()
+    interval = runtime.settings.outbox_interval
+    ttl = dt.timedelta(seconds=max(3 * interval, LEASE_MIN_SECONDS))
+    last_checkpoint, holding = 0.0, False
     while not stop.is_set():
         try:
-            runtime.outbox.deliver_due()
             with runtime.db.transaction() as session:
-                refresh_erasure_states(session)
-            if time.monotonic() - last_checkpoint >= runtime.settings.audit_checkpoint_interval:
+                held = hold_lease(session, holder, ttl)
+            if held != holding:
+                log.info("background worker: %s the lease", "took" if held else "lost")
+                holding = held
+            if held:
+                runtime.outbox.deliver_due()
                 with runtime.db.transaction() as session:
-                    runtime.audit.checkpoint(session)
-                last_checkpoint = time.monotonic()
+                    refresh_erasure_states(session)
+                if time.monotonic() - last_checkpoint >= runtime.settings.audit_checkpoint_interval:
+                    with runtime.db.transaction() as session:
+                        runtime.audit.checkpoint(session)
+                    last_checkpoint = time.monotonic()
         except OperationalError as exc:  # a failover or restart: no traceback every round
             log.warning(
                 "background worker: database unavailable (%s); retrying", type(exc.orig).__name__
             )
         except Exception:
             log.exception("background worker failed; retrying")
-        stop.wait(runtime.settings.outbox_interval)
+        stop.wait(interval)
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one `kluis serve --workers N` process: settings from the environment (as the
+    parent process read them), its own runtime (connection pool, keys, listener)."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app_from_runtime(build_runtime(settings))
 
 
 def _mount_api_docs(app: FastAPI) -> None:

@@ -112,8 +112,16 @@ def db_upgrade(obj: CliRuntime, revision: str) -> None:
 
 
 @cli.command("serve")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="App processes (uvicorn workers) sharing the port; the background worker runs in "
+    "one of them at a time (a lease in the database).",
+)
 @click.pass_obj
-def serve(obj: CliRuntime) -> None:
+def serve(obj: CliRuntime, workers: int) -> None:
     """Start the web service (uvicorn) on KLUIS_HOST:KLUIS_PORT."""
     from service.app import create_app_from_runtime
 
@@ -155,8 +163,12 @@ def serve(obj: CliRuntime) -> None:
     # Forwarding headers are the app's business (KLUIS_TRUSTED_PROXIES, default none): uvicorn
     # would otherwise believe X-Forwarded-For from 127.0.0.1, and anyone on the machine could
     # reset the per-address limits with it.
+    # With several workers each process builds its own app from the same environment.
+    several = workers > 1
     uvicorn.run(
-        app,
+        "service.app:app_from_environment" if several else app,
+        factory=several,
+        workers=workers if several else None,
         host=settings.host,
         port=settings.port,
         log_config=None,

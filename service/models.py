@@ -9,6 +9,7 @@ from core import Base
 from identity import accounts_models, oidc_models
 from keys import models as keys_models
 from rights import models as rights_models
+from service import lease as service_models
 
 __all__ = [
     "Base",
@@ -21,6 +22,7 @@ __all__ = [
     "oidc_models",
     "outbox_models",
     "rights_models",
+    "service_models",
     "verifier_models",
     "wallet_models",
 ]

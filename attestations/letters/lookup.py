@@ -21,7 +21,19 @@ from attestations.letters.models import LetterCode
 
 def letter_reference(letter_id: str) -> str:
     """What a letter's credentials vote as (the holder part of their poll pseudonyms)."""
-    return f"letter:{letter_id}"
+    return f"{LETTER_PREFIX}{letter_id}"
+
+
+LETTER_PREFIX = "letter:"
+
+
+def letter_poll(session: Session, holder: str) -> str | None:
+    """The poll a letter's credentials vote in ("" for a letter without a poll: any poll),
+    for the pseudonym holder `letter:<id>`; None when the holder is not a letter."""
+    if not holder.startswith(LETTER_PREFIX):
+        return None
+    letter = session.get(LetterCode, holder[len(LETTER_PREFIX) :])
+    return letter.poll_scope if letter is not None else ""
 
 
 def find_letter(session: Session, config: LettersConfig, typed: str) -> LetterCode | None:

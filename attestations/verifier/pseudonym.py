@@ -35,12 +35,14 @@ from sqlalchemy.orm import Session
 
 from attestations.config import AttestationConfig
 from attestations.holders import CredentialHolder, holder_of_credential
+from attestations.letters.lookup import letter_poll
 from attestations.statuslist import StatusReference
 from identity import poll_pseudonym, resident_poll_pseudonym, valid_poll_id
 
 NO_ACCOUNT = "no_account"
 SEVERAL_RESIDENTS = "several_residents"
 SEVERAL_LETTERS = "several_letters"
+OTHER_POLL = "other_poll"  # a letter for one poll does not vote in another
 
 
 def holder_of(
@@ -77,5 +79,8 @@ def pseudonym_claims(
     if letters:
         if not valid_poll_id(poll_id):
             raise ValueError("poll_id must be 1 to 128 printable ASCII characters")
-        return {"poll_pseudonym": poll_pseudonym(key, sector, poll_id, letters.pop())}
+        letter = letters.pop()
+        if letter_poll(session, letter) not in ("", None, poll_id):
+            return {"poll_pseudonym_unavailable": OTHER_POLL}  # as the paper path refuses it
+        return {"poll_pseudonym": poll_pseudonym(key, sector, poll_id, letter)}
     return {"poll_pseudonym": resident_poll_pseudonym(key, sector, poll_id, accounts.pop())}

@@ -155,12 +155,12 @@ def test_one_letter_one_vote_by_qr_or_on_paper_unlinkable_across_polls_and_platf
         # them in another poll.
         refused(buurt.paper_vote(code_b, OTHER_POLL), 409, "letter-code-other-poll")
         refused(buurt.paper_vote(letters[2]["code"], OTHER_POLL), 409, "letter-code-other-poll")
-        # The QR path does not check a letter's poll (reported as a defect: the credential of
-        # a buurtbudget letter currently gets a pseudonym in parkeerplan-2027, so an address
-        # that also gets a parkeerplan letter votes twice there). What must hold either way:
-        # nothing in another poll's result links it to the buurtbudget votes.
+        # So does the QR path: a buurtbudget letter's credential gets no pseudonym in
+        # parkeerplan-2027 (else an address with a parkeerplan letter too would vote twice).
         other_poll = vote_by_qr(a_phone, buurt, OTHER_POLL)
         assert other_poll["poll_id"] == OTHER_POLL
+        assert other_poll["poll_pseudonym_unavailable"] == "other_poll"
+        assert "poll_pseudonym" not in other_poll
         assert not any(seen in json.dumps(other_poll) for seen in tally | elsewhere)
         # A letter without a poll votes once in any poll, under a pseudonym per poll (for the
         # address of letter 3, which the paper path keeps out of parkeerplan-2027 above).

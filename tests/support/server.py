@@ -63,6 +63,7 @@ def run_server(
     log_name: str = "server.log",
     *,
     port: int | None = None,
+    workers: int = 1,
     **extra_env: str,
 ) -> Iterator[LiveServer]:
     """`kluis serve` on a free port (or `port`, when another party must know the address
@@ -76,7 +77,10 @@ def run_server(
     log_path = data_dir / log_name
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            [KLUIS, "serve"], env=env, stdout=log_file, stderr=subprocess.STDOUT
+            [KLUIS, "serve", "--workers", str(workers)],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
     url = env["KLUIS_ISSUER"]
     try:

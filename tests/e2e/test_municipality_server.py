@@ -9,6 +9,8 @@ the logs."""
 from __future__ import annotations
 
 import contextlib
+import html
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,13 +19,16 @@ from typing import Any
 import httpx
 import pytest
 
+from attestations.sdjwt import HeldSdJwt
 from tests.support import forms
 from tests.support.brp_people import BSN, person
 from tests.support.brp_server import LocalRegistry, run_registry
 from tests.support.databases import backend, drop_database, fresh_database_url
 from tests.support.live_kluis import add_resident
 from tests.support.oidc_provider import run_oidc_provider
+from tests.support.qr import qr_codes_in
 from tests.support.server import LiveServer, free_port, run_server
+from tests.support.wallet import Wallet
 
 pytestmark = pytest.mark.e2e
 
@@ -32,6 +37,8 @@ SECRET = "broker-client-secret-for-kluis-0123456789abcdef"
 API_KEY = "registry-api-key-0123456789"
 PASSWORD = "een lang en sterk wachtwoord"
 BROKER_PASSWORD = "digid wachtwoord van de test"
+QR_SRC = re.compile(r'class="qr" src="([^"]+)"')
+TX_CODE = re.compile(r'class="code">(\d+)<')
 PERSONAL = ("999993653", "1990-05-17", "17 mei 1990", "Spui", "1087AB", "1087 AB", "Jansen")
 
 
@@ -113,15 +120,26 @@ def test_a_resident_gets_registry_attestations_and_a_second_account_is_refused(
             "gemeenteVanInschrijving",
             "geboorte.datum",
         ]
+        # the age proof goes into a wallet app written from the specification: it scans the
+        # card's QR code and types the code shown beside it
+        age_card = page.text.split('<section class="card"')[1]
+        assert "Leeftijdsbewijs" in age_card
+        qr_png = browser.get(html.unescape(QR_SRC.search(age_card)[1]).replace(".svg", ".png"))
+        [scanned] = qr_codes_in(qr_png.content)
+        tx_code = TX_CODE.search(age_card)[1]
+        with Wallet.over_http(kluis.url) as app:
+            [stored] = app.accept(scanned.text, tx_code)
+        age = HeldSdJwt.parse(stored.credential).claims
+        assert age["age_over_18"] is True and "birth_date" not in age
+        # the postcode proof stays in the built-in wallet
         keep = [
             form
             for form in forms.parse_forms(page.text, str(page.url))
             if form.action.endswith("/account/wallet/keep")
         ]
-        assert len(keep) == 2  # a postcode and an age attestation
-        for form in keep:
-            kept = forms.send(browser, forms.Submission("POST", form.action, form.hidden()))
-            assert kept.headers["location"].endswith("/account?wallet=kept#wallet")
+        assert len(keep) == 2
+        kept = forms.send(browser, forms.Submission("POST", keep[1].action, keep[1].hidden()))
+        assert kept.headers["location"].endswith("/account?wallet=kept#wallet")
         wallet = browser.get("/account").text
         assert "Woonplaatsbewijs" in wallet and "Leeftijdsbewijs" in wallet
 

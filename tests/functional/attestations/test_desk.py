@@ -6,6 +6,7 @@ actor; a desk account gets a paper activation code; revoking the role ends acces
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attestations.models import CredentialOffer
+from attestations.sdjwt import HeldSdJwt
 from attestations.wallet.store import usable_credentials
 from audit.models import AuditEntry
 from identity import DESK, SESSION_COOKIE, grant_role, revoke_role, start_browser_session
@@ -21,6 +23,8 @@ from identity.accounts.models import Account
 from service.runtime import Runtime
 from tests.support.audit import discloses
 from tests.support.oidc import Resident, hidden_fields, make_resident
+from tests.support.qr import qr_codes_in
+from tests.support.wallet import Wallet
 
 RESIDENT = "bewoner@example.org"
 OPERATOR = "balie@example.org"
@@ -119,6 +123,24 @@ def test_a_refused_offer_says_why_and_offers_nothing(
     assert text in page.text
     assert 'aria-invalid="true"' in page.text
     assert session.scalars(select(CredentialOffer)).all() == []
+
+
+def test_a_wallet_written_from_the_spec_collects_the_desk_s_offer(
+    client: TestClient, session: Session, resident: Resident, operator: Resident
+) -> None:
+    """The operator shows the QR code and the transaction code; a wallet app that knows only
+    OpenID4VCI collects the proof with them."""
+    form = {"type": "real_person", "real_person-resident": RESIDENT, "document_checked": "yes"}
+    page = post(client, "/desk/offers", form)
+    qr_svg = html.unescape(page.text.split('class="qr" src="')[1].split('"')[0])
+    png = client.get(qr_svg.replace("/qr.svg", "/qr.png")).content
+    [scanned] = qr_codes_in(png)  # what the phone's camera reads
+    tx_code = page.text.split('class="code">')[1].split("<")[0]
+
+    [stored] = Wallet(client).accept(scanned.text, tx_code)
+
+    claims = HeldSdJwt.parse(stored.credential).claims
+    assert claims["real_person"] is True and claims["verification"] == "desk"
 
 
 def test_an_age_proof_from_the_desk_keeps_no_birth_date(

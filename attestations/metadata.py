@@ -19,10 +19,10 @@ def _claim_description(ctype: CredentialType) -> list[dict[str, Any]]:
     return [
         {
             "path": list(spec.path),
-            "mandatory": True,
+            "mandatory": spec.mandatory,
             "display": [{"locale": lang, "name": spec.label[lang]} for lang in LANGUAGES],
         }
-        for spec in ctype.claims
+        for spec in ctype.all_claims
     ]
 
 
@@ -91,9 +91,9 @@ def type_metadata(config: AttestationConfig, ctype: CredentialType) -> dict[str,
             {
                 "path": list(spec.path),
                 "display": [{"locale": lang, "label": spec.label[lang]} for lang in LANGUAGES],
-                "mandatory": True,
+                "mandatory": spec.mandatory,
                 "sd": "always",
             }
-            for spec in ctype.claims
+            for spec in ctype.all_claims
         ],
     }

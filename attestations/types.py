@@ -37,6 +37,9 @@ Labels = Mapping[str, str]  # language -> text
 class ClaimSpec:
     path: tuple[str, ...]
     label: Labels
+    # whether every credential of the type carries it: an age threshold a partly known birth
+    # date leaves open is left out (age_claims_between), so the age claims are not
+    mandatory: bool = True
 
 
 @dataclass(frozen=True)
@@ -269,9 +272,15 @@ TYPES: dict[str, CredentialType] = {
                 ),
             ),
             optional_claims=(
-                ClaimSpec(("wijkcode",), {"nl": "Wijk (CBS-code)", "en": "District (CBS code)"}),
                 ClaimSpec(
-                    ("buurtcode",), {"nl": "Buurt (CBS-code)", "en": "Neighbourhood (CBS code)"}
+                    ("wijkcode",),
+                    {"nl": "Wijk (CBS-code)", "en": "District (CBS code)"},
+                    mandatory=False,
+                ),
+                ClaimSpec(
+                    ("buurtcode",),
+                    {"nl": "Buurt (CBS-code)", "en": "Neighbourhood (CBS code)"},
+                    mandatory=False,
                 ),
             ),
             validity=YEAR,
@@ -306,6 +315,7 @@ TYPES: dict[str, CredentialType] = {
                 ClaimSpec(
                     (f"age_over_{n}",),
                     {"nl": f"{n} jaar of ouder", "en": f"{n} or older"},
+                    mandatory=False,
                 )
                 for n in AGE_THRESHOLDS
             ),

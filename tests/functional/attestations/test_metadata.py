@@ -59,7 +59,18 @@ def test_type_metadata(client: TestClient, type_id: str) -> None:
     assert {d["locale"] for d in body["display"]} == {"nl", "en"}
     assert all(c["sd"] == "always" for c in body["claims"])
     assert all({d["locale"] for d in c["display"]} == {"nl", "en"} for c in body["claims"])
-    assert [c["path"] for c in body["claims"]] == [list(p) for p in TYPES[type_id].disclosable]
+    assert [c["path"] for c in body["claims"]] == [list(p) for p in TYPES[type_id].all_disclosable]
+    # what a credential of the type may leave out is not mandatory (a partly known birth
+    # date, a letter without a CBS code)
+    optional = {c["path"][0] for c in body["claims"] if not c["mandatory"]}
+    assert (
+        optional
+        == {
+            "postcode": {"wijkcode", "buurtcode"},
+            "age": {f"age_over_{n}" for n in (12, 16, 18, 21, 65)},
+            "real_person": set(),
+        }[type_id]
+    )
 
 
 def test_unknown_type_metadata_is_not_found(client: TestClient) -> None:

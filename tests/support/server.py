@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 KLUIS = str(Path(sys.executable).parent / "kluis")
-STARTUP_TIMEOUT_S = 30.0
+STARTUP_TIMEOUT_S = 90.0  # migrate + start; a loaded 2-core machine once needed over 30 s
 
 
 def free_port() -> int:

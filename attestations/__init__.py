@@ -4,7 +4,7 @@ pre-authorized issuance, and Token Status Lists for revocation.
 Public API for other packages (erasure, peer vouching, verification sessions):
 """
 
-from attestations import models
+from attestations import models, vouching
 from attestations.cli import attestations_cli
 from attestations.config import PRE_AUTH_GRANT, AttestationConfig
 from attestations.errors import (
@@ -41,6 +41,7 @@ from attestations.verifier import models as verifier_models
 from attestations.verifier.cli import verifier_cli
 from attestations.verifier.wakeup import stop_listener
 from attestations.verifier.x509 import X509ConfigError, request_signer
+from attestations.vouching import models as vouching_models
 from attestations.wallet import (
     ATTESTED_CLAIMS,
     attested_claims,
@@ -102,6 +103,8 @@ __all__ = [
     "verifier_cli",
     "verifier_models",
     "verify_vc",
+    "vouching",
+    "vouching_models",
     "wallet_cli",
     "wallet_models",
 ]

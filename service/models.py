@@ -1,7 +1,7 @@
 """Every package's tables, imported so `Base.metadata` is complete for Alembic."""
 
 from adapters import outbox as outbox_models
-from attestations import letters_models, verifier_models, wallet_models
+from attestations import letters_models, verifier_models, vouching_models, wallet_models
 from attestations import models as attestations_models
 from audit import models as audit_models
 from consent import models as consent_models
@@ -24,5 +24,6 @@ __all__ = [
     "rights_models",
     "service_models",
     "verifier_models",
+    "vouching_models",
     "wallet_models",
 ]

@@ -37,6 +37,7 @@ from attestations import (
     attested_claims,
     exchange_pre_authorized_code,
     letters_config,
+    vouching,
 )
 from audit import AuditLog, checkpoint_signer
 from core import Database
@@ -81,6 +82,7 @@ class Runtime:
     attestations: AttestationConfig
     verifier: VerifierConfig
     letters: LettersConfig
+    vouching: vouching.VouchingConfig
     municipality: MunicipalitySource | None = None
 
 
@@ -272,4 +274,5 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
         verifier=build_verifier_config(settings),
         municipality=build_municipality(settings),
         letters=letters_config(settings, attestations),
+        vouching=vouching.vouching_config(settings, attestations),
     )

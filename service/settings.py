@@ -127,6 +127,16 @@ class Settings(BaseSettings):
     municipality_development: bool = False
     municipality_test_bsn: str = "999993653"
 
+    # Peer vouching (README, "Peer vouching"): confirmations from distinct, independent
+    # vouchers within the window make a resident a real person for the validity
+    vouching_threshold: int = Field(default=2, ge=1, le=10)
+    vouching_window_days: int = Field(default=90, ge=1, le=3650)
+    vouching_voucher_min_age_days: int = Field(default=30, ge=0, le=3650)
+    vouching_quota: int = Field(default=3, ge=0, le=100, description="per voucher and period")
+    vouching_quota_period_days: int = Field(default=30, ge=1, le=3650)
+    vouching_suspension_days: int = Field(default=120, ge=0, le=3650)
+    vouching_validity_days: int = Field(default=365, ge=1, le=365)
+
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
         if not self.issuer:

@@ -1,0 +1,334 @@
+"""The cascade: what follows when a steward finds an account fake, when an account is erased,
+and the periodic settling of the whole graph.
+
+Unwinding (`unwind`) re-judges the live peer attestations of a set of accounts against the
+rules with what is known now; each that no longer meets its threshold lapses (its credentials
+are revoked), and the accounts its holder vouched for are judged next, round after round, until
+nothing changes (a fixed point: every round revokes something or stops). Every step is an
+audit entry under opaque references only.
+
+Where claims change (a resident no longer holds any `real_person` attestation; a fake loses
+all of theirs), a `ClaimsListener` is called in the same transaction, as the consent ledger
+calls its `WithdrawalListener`: the caller passes one that tells the platforms (a CAEP
+token-claims-change; `rights` holds the platforms, the consent ledger and the outbox, and sits
+above this package), and the outcome lists the changes as well.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from attestations.models import CredentialOffer, IssuedCredential
+from attestations.statuslist import revoke_all_credentials
+from attestations.vouching.config import VouchingConfig
+from attestations.vouching.grants import (
+    GRAPH_LOCK,
+    holds_real_person,
+    lapse_grant,
+    live_grants,
+)
+from attestations.vouching.graph import REAL_PERSON, load_graph, vouchees_of
+from attestations.vouching.models import Confirmation, PeerGrant, SeedVoucher, Suspension
+from attestations.vouching.rules import meets_threshold
+from attestations.wallet.claims import SOURCES
+from audit import Pending, record_many
+from core import lock_named, utcnow
+from keys import SubjectKeys
+
+# (session, account id, the OIDC claims no longer released, when)
+ClaimsListener = Callable[[Session, str, tuple[str, ...], dt.datetime], None]
+
+
+@dataclass(frozen=True)
+class Lapse:
+    account_id: str
+    grant_id: str
+    revoked: tuple[str, ...]  # credential ids
+    lost_real_person: bool  # no `real_person` attestation of any source is left
+
+
+@dataclass(frozen=True)
+class ClaimsChange:
+    account_id: str
+    claims: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CascadeOutcome:
+    withdrawn: tuple[str, ...] = ()  # confirmation ids
+    suspended: tuple[str, ...] = ()  # voucher account ids
+    revoked: tuple[str, ...] = ()  # the unmasked account's credential ids
+    lapsed: tuple[Lapse, ...] = ()
+    changes: tuple[ClaimsChange, ...] = ()
+
+
+def claims_of_types(types: Iterable[str]) -> tuple[str, ...]:
+    """The OIDC claims attested by credentials of these types (`attestations.wallet`)."""
+    wanted = set(types)
+    return tuple(sorted(name for name, (type_id, _) in SOURCES.items() if type_id in wanted))
+
+
+def _notify(
+    session: Session,
+    listener: ClaimsListener | None,
+    change: ClaimsChange,
+    now: dt.datetime,
+) -> ClaimsChange:
+    if listener is not None and change.claims:
+        listener(session, change.account_id, change.claims, now)
+    return change
+
+
+def unwind(
+    session: Session,
+    subject_keys: SubjectKeys,
+    config: VouchingConfig,
+    accounts: Iterable[str],
+    *,
+    actor: str,
+    now: dt.datetime,
+    reason: str = "below_threshold",
+) -> list[Lapse]:
+    """Lapse the peer attestations of `accounts`, and then of everyone they depended on, that
+    no longer meet the threshold. The caller holds GRAPH_LOCK."""
+    rules = config.rules
+    frontier = set(accounts)
+    lapses: list[Lapse] = []
+    while frontier:
+        grants = live_grants(session, frontier, now)
+        if not grants:
+            break
+        graph = load_graph(session, {g.account_id for g in grants}, now)
+        losers = set()
+        for grant in grants:
+            if meets_threshold(rules, graph, grant.account_id, grant.granted_at):
+                continue
+            revoked = lapse_grant(session, subject_keys, grant, reason, actor, now)
+            if revoked:
+                losers.add(grant.account_id)
+            lost = bool(revoked) and not holds_real_person(session, grant.account_id, now)
+            lapses.append(Lapse(grant.account_id, grant.id, tuple(revoked), lost))
+        frontier = vouchees_of(session, losers)
+    return lapses
+
+
+def _changes(
+    session: Session, lapses: list[Lapse], listener: ClaimsListener | None, now: dt.datetime
+) -> tuple[ClaimsChange, ...]:
+    lost = sorted({lapse.account_id for lapse in lapses if lapse.lost_real_person})
+    return tuple(
+        _notify(session, listener, ClaimsChange(account, (REAL_PERSON,)), now) for account in lost
+    )
+
+
+def withdraw_given(
+    session: Session,
+    subject_keys: SubjectKeys,
+    account_id: str,
+    reason: str,
+    actor: str,
+    now: dt.datetime,
+) -> list[Confirmation]:
+    """Withdraw every live confirmation the account gave, each with its audit entry."""
+    given = list(
+        session.scalars(
+            select(Confirmation)
+            .where(Confirmation.voucher_id == account_id, Confirmation.withdrawn_at.is_(None))
+            .order_by(Confirmation.created_at, Confirmation.id)
+        )
+    )
+    for row in given:
+        row.withdrawn_at, row.withdrawn_reason = now, reason
+    session.flush()
+    record_many(
+        session,
+        [
+            Pending(
+                "vouching.confirmation_withdrawn",
+                actor,
+                subject_keys.reference(session, row.vouchee_id),
+                {"confirmation": row.id, "reason": reason},
+            )
+            for row in given
+        ],
+    )
+    return given
+
+
+def _suspend_vouchers(
+    session: Session,
+    subject_keys: SubjectKeys,
+    config: VouchingConfig,
+    fake_id: str,
+    report_id: str,
+    actor: str,
+    now: dt.datetime,
+) -> list[str]:
+    """Everyone who vouched for the fake is suspended; offences after the first cost a slot."""
+    vouchers = sorted(
+        set(
+            session.scalars(
+                select(Confirmation.voucher_id).where(
+                    Confirmation.vouchee_id == fake_id,
+                    Confirmation.withdrawn_at.is_(None),
+                    Confirmation.created_at <= now,
+                )
+            )
+        )
+    )
+    entries = []
+    for voucher in vouchers:
+        until = now + config.rules.suspension
+        session.add(
+            Suspension(
+                id=uuid.uuid4().hex,
+                voucher_id=voucher,
+                report_id=report_id,
+                starts_at=now,
+                until=until,
+            )
+        )
+        session.flush()
+        offences = len(
+            session.scalars(select(Suspension.id).where(Suspension.voucher_id == voucher)).all()
+        )
+        details = {
+            "report": report_id,
+            "until": until.isoformat(),
+            "offences": offences,
+            "quota": config.rules.quota_for(offences),
+        }
+        entries.append(
+            Pending("vouching.suspended", actor, subject_keys.reference(session, voucher), details)
+        )
+    record_many(session, entries)
+    return vouchers
+
+
+def unmask(
+    session: Session,
+    subject_keys: SubjectKeys,
+    config: VouchingConfig,
+    *,
+    fake_id: str,
+    report_id: str,
+    actor: str,
+    now: dt.datetime,
+    listener: ClaimsListener | None = None,
+) -> CascadeOutcome:
+    """A steward found `fake_id` fake: its attestations are revoked and its waiting offers
+    withdrawn, its seed appointment ends, every confirmation it gave is withdrawn, its vouchers
+    are suspended, and the cascade unwinds what rested on it. The caller holds GRAPH_LOCK."""
+    types = set(
+        session.scalars(
+            select(IssuedCredential.type).where(
+                IssuedCredential.account_id == fake_id,
+                IssuedCredential.revoked_at.is_(None),
+                IssuedCredential.expires_at > now,
+            )
+        )
+    )
+    revoked = revoke_all_credentials(session, fake_id, "fake", actor, now)
+    for grant in live_grants(session, {fake_id}, now):
+        lapse_grant(session, subject_keys, grant, "fake", actor, now)
+    session.execute(
+        delete(CredentialOffer)
+        .where(CredentialOffer.account_id == fake_id)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(SeedVoucher)
+        .where(SeedVoucher.account_id == fake_id, SeedVoucher.removed_at.is_(None))
+        .values(removed_at=now, removed_by=actor)
+        .execution_options(synchronize_session=False)
+    )
+    withdrawn = withdraw_given(session, subject_keys, fake_id, "fake_voucher", actor, now)
+    suspended = _suspend_vouchers(session, subject_keys, config, fake_id, report_id, actor, now)
+    own = _notify(session, listener, ClaimsChange(fake_id, claims_of_types(types)), now)
+    lapses = unwind(
+        session, subject_keys, config, {row.vouchee_id for row in withdrawn}, actor=actor, now=now
+    )
+    return CascadeOutcome(
+        withdrawn=tuple(row.id for row in withdrawn),
+        suspended=tuple(suspended),
+        revoked=tuple(revoked),
+        lapsed=tuple(lapses),
+        changes=(own,) * bool(own.claims) + _changes(session, lapses, listener, now),
+    )
+
+
+def forget_account(
+    session: Session,
+    subject_keys: SubjectKeys,
+    config: VouchingConfig,
+    *,
+    account_id: str,
+    actor: str,
+    now: dt.datetime | None = None,
+    listener: ClaimsListener | None = None,
+) -> CascadeOutcome:
+    """Before an account is erased (while its data key still exists, for the audit
+    references): the confirmations it gave stop counting, its own grants lapse, and the cascade
+    runs. Deleting the account then removes every edge it gave or got (ON DELETE CASCADE)."""
+    moment = now or utcnow()
+    lock_named(session, GRAPH_LOCK)
+    for grant in live_grants(session, {account_id}, moment):
+        lapse_grant(session, subject_keys, grant, "erasure", actor, moment)
+    withdrawn = withdraw_given(session, subject_keys, account_id, "erasure", actor, moment)
+    lapses = unwind(
+        session,
+        subject_keys,
+        config,
+        {row.vouchee_id for row in withdrawn},
+        actor=actor,
+        now=moment,
+    )
+    return CascadeOutcome(
+        withdrawn=tuple(row.id for row in withdrawn),
+        lapsed=tuple(lapses),
+        changes=_changes(session, lapses, listener, moment),
+    )
+
+
+def settle(
+    session: Session,
+    subject_keys: SubjectKeys,
+    config: VouchingConfig,
+    *,
+    now: dt.datetime | None = None,
+    listener: ClaimsListener | None = None,
+    actor: str = "system",
+) -> CascadeOutcome:
+    """Re-judge every live peer attestation: the periodic sweep. It ends those past the peer
+    validity (when a deployment chose it shorter than the credential's own) and catches what
+    changed outside vouching (an operator revoked a voucher's desk attestation, an account was
+    erased without `forget_account`)."""
+    moment = now or utcnow()
+    lock_named(session, GRAPH_LOCK)
+    expired = session.scalars(
+        select(PeerGrant).where(
+            PeerGrant.lapsed_at.is_(None),
+            PeerGrant.expires_at > moment,
+            PeerGrant.granted_at <= moment - config.rules.peer_validity,
+        )
+    )
+    lapses = []
+    for grant in list(expired):
+        revoked = lapse_grant(session, subject_keys, grant, "expired", actor, moment)
+        lost = bool(revoked) and not holds_real_person(session, grant.account_id, moment)
+        lapses.append(Lapse(grant.account_id, grant.id, tuple(revoked), lost))
+    live = set(
+        session.scalars(
+            select(PeerGrant.account_id).where(
+                PeerGrant.lapsed_at.is_(None), PeerGrant.expires_at > moment
+            )
+        )
+    )
+    lapses += unwind(session, subject_keys, config, live, actor=actor, now=moment)
+    return CascadeOutcome(lapsed=tuple(lapses), changes=_changes(session, lapses, listener, moment))

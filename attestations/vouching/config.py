@@ -1,0 +1,98 @@
+"""What peer vouching needs from the running service: the rules of the deployment, the issuer's
+attestation settings, and two keys derived from the secret key for these purposes only (the
+typed short code of a request, and the keyed hash of an address)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from attestations.config import AttestationConfig
+from attestations.types import normalize_postcode
+from attestations.vouching.rules import VouchingRules
+from core import InvalidInput
+from identity import LoginLimiter, LoginLimits
+from keys import derive_key
+
+CODE_KEY_PURPOSE = "kluis/vouching/code"
+ADDRESS_KEY_PURPOSE = "kluis/vouching/address"
+THROTTLE_KEY_PURPOSE = "kluis/vouching/attempt-throttle"
+# wrong short codes one voucher, and one client address, may type within the login window
+ATTEMPTS_PER_ACCOUNT = 10
+ATTEMPTS_PER_ADDRESS = 30
+HOUSE_NUMBER = re.compile(r"^[1-9][0-9]{0,4}$")
+ADDITION = re.compile(r"^[A-Z0-9]{0,4}$")  # huisletter + huisnummertoevoeging, as printed
+
+
+@dataclass(frozen=True)
+class VouchingConfig:
+    attestations: AttestationConfig
+    code_key: bytes = field(repr=False)
+    address_key: bytes = field(repr=False)
+    limiter: LoginLimiter = field(repr=False)
+    rules: VouchingRules = field(default_factory=VouchingRules)
+    request_ttl: dt.timedelta = dt.timedelta(minutes=10)
+
+    def code_hash(self, code: str) -> str:
+        """The keyed hash a request's typed code is stored and found by."""
+        return hmac.new(self.code_key, code.encode("ascii"), hashlib.sha256).hexdigest()
+
+    def address_ref(self, postcode: str, house_number: str, addition: str = "") -> str:
+        """HMAC-SHA256 of the normalised address (`1087AB 12 A`): equal for one address
+        however it was typed, and useless without the key. Never stored with the address."""
+        number = str(house_number).strip()
+        extra = "".join(addition.split()).upper().lstrip("-")
+        if not HOUSE_NUMBER.match(number) or not ADDITION.match(extra):
+            raise InvalidInput("house number must be 1 to 99999, with an optional addition")
+        text = f"{normalize_postcode(postcode)} {number} {extra}".rstrip()
+        return hmac.new(self.address_key, text.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def vouching_config(
+    settings: Any,
+    attestations: AttestationConfig | None = None,
+    rules: VouchingRules | None = None,
+) -> VouchingConfig:
+    """From the service settings (`secret_bytes`, `issuer`, `login_failure_window`, and the
+    `vouching_*` rules). The limiter shares the login limiter's table under its own key, so
+    its window is the login window (each limiter purges rows older than its own window)."""
+    secret: bytes = settings.secret_bytes
+    limits = LoginLimits(
+        per_account=ATTEMPTS_PER_ACCOUNT,
+        per_ip=ATTEMPTS_PER_ADDRESS,
+        window=dt.timedelta(seconds=settings.login_failure_window),
+    )
+    return VouchingConfig(
+        attestations=attestations or AttestationConfig(settings.issuer),
+        code_key=derive_key(secret, CODE_KEY_PURPOSE),
+        address_key=derive_key(secret, ADDRESS_KEY_PURPOSE),
+        limiter=LoginLimiter(derive_key(secret, THROTTLE_KEY_PURPOSE), limits),
+        rules=rules or rules_from_settings(settings),
+    )
+
+
+def rules_from_settings(settings: Any) -> VouchingRules:
+    """The deployment's rules: `KLUIS_VOUCHING_THRESHOLD`, `_WINDOW_DAYS`, `_VOUCHER_MIN_AGE_DAYS`,
+    `_QUOTA`, `_QUOTA_PERIOD_DAYS`, `_SUSPENSION_DAYS`, `_VALIDITY_DAYS` (the defaults of
+    `VouchingRules` where a setting is absent)."""
+    base = VouchingRules()
+
+    def days(name: str, default: dt.timedelta) -> dt.timedelta:
+        value = getattr(settings, f"vouching_{name}_days", None)
+        return default if value is None else dt.timedelta(days=int(value))
+
+    threshold = getattr(settings, "vouching_threshold", None)
+    quota = getattr(settings, "vouching_quota", None)
+    return VouchingRules(
+        threshold=base.threshold if threshold is None else int(threshold),
+        window=days("window", base.window),
+        voucher_min_age=days("voucher_min_age", base.voucher_min_age),
+        quota=base.quota if quota is None else int(quota),
+        quota_period=days("quota_period", base.quota_period),
+        suspension=days("suspension", base.suspension),
+        peer_validity=days("validity", base.peer_validity),
+    )

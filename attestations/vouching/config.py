@@ -78,7 +78,8 @@ def vouching_config(
 def rules_from_settings(settings: Any) -> VouchingRules:
     """The deployment's rules: `KLUIS_VOUCHING_THRESHOLD`, `_WINDOW_DAYS`, `_VOUCHER_MIN_AGE_DAYS`,
     `_QUOTA`, `_QUOTA_PERIOD_DAYS`, `_SUSPENSION_DAYS`, `_VALIDITY_DAYS` (the defaults of
-    `VouchingRules` where a setting is absent)."""
+    `VouchingRules` where a setting is absent). The renewal window is 30 days, or half the
+    validity when that is shorter (any validity the settings allow makes valid rules)."""
     base = VouchingRules()
 
     def days(name: str, default: dt.timedelta) -> dt.timedelta:
@@ -87,6 +88,7 @@ def rules_from_settings(settings: Any) -> VouchingRules:
 
     threshold = getattr(settings, "vouching_threshold", None)
     quota = getattr(settings, "vouching_quota", None)
+    validity = days("validity", base.peer_validity)
     return VouchingRules(
         threshold=base.threshold if threshold is None else int(threshold),
         window=days("window", base.window),
@@ -94,5 +96,6 @@ def rules_from_settings(settings: Any) -> VouchingRules:
         quota=base.quota if quota is None else int(quota),
         quota_period=days("quota_period", base.quota_period),
         suspension=days("suspension", base.suspension),
-        peer_validity=days("validity", base.peer_validity),
+        peer_validity=validity,
+        renewal_window=min(base.renewal_window, validity / 2),
     )

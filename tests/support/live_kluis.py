@@ -31,11 +31,17 @@ def add_client(
     auth_method: str | None = None,
     jwks: dict[str, Any] | None = None,
     work_dir: Path | None = None,
+    backchannel_logout_uri: str | None = None,
+    events_uri: str | None = None,
 ) -> dict[str, Any]:
     """``kluis clients add … --json``: client_id, client_secret (confidential clients), …"""
     args = ["clients", "add", "--name", name, "--redirect-uri", redirect_uri, "--json"]
     if post_logout_redirect_uri:
         args += ["--post-logout-redirect-uri", post_logout_redirect_uri]
+    if backchannel_logout_uri:
+        args += ["--backchannel-logout-uri", backchannel_logout_uri]
+    if events_uri:
+        args += ["--events-uri", events_uri]
     if public:
         args.append("--public")
     if auth_method:

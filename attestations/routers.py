@@ -6,6 +6,8 @@ from __future__ import annotations
 from attestations import routes as issuer
 from attestations import routes_desk as desk
 from attestations import routes_municipality as municipality
+from attestations import routes_vouching as vouchee
+from attestations import routes_vouching_voucher as voucher
 from attestations.letters import routes as letters
 from attestations.verifier import routes as verifier
 from attestations.verifier import routes_login as qr_login
@@ -17,6 +19,8 @@ ROUTERS = (
     desk.router,
     municipality.router,
     letters.router,
+    vouchee.router,
+    voucher.router,
     verifier.router,
     wallet.router,
 )

@@ -38,6 +38,7 @@ class Preview:
     """What the voucher's phone shows before they answer."""
 
     request_id: str
+    vouchee_id: str  # never shown: what a report of the profile names (`report_fake`)
     vouchee_name: str  # the display name, else the user name
     check_code: str
     refusal: str | None  # a `rules.Refusal` code when the voucher may not confirm now
@@ -100,7 +101,14 @@ def preview(
         raise RequestGone()
     profile = own_profile(session, subject_keys, vouchee)
     why, left = _voucher_state(session, config, voucher_id, row.vouchee_id, moment)
-    return Preview(row.id, profile.name or profile.handle, check_code(config, row.id), why, left)
+    return Preview(
+        row.id,
+        row.vouchee_id,
+        profile.name or profile.handle,
+        check_code(config, row.id),
+        why,
+        left,
+    )
 
 
 def _open_request(session: Session, request_id: str, now: dt.datetime) -> ConfirmationRequest:

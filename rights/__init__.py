@@ -7,6 +7,8 @@ from rights.lifecycle import refresh_erasure_states
 from rights.routers import ROUTERS
 from rights.signals import DELIVERY_KIND, render_security_event
 from rights.tombstones import JournalError, Tombstone, TombstoneJournal, merged
+from rights.vouching_cli import vouching_cli
+from rights.vouching_signals import VouchingSignals, settle_vouching
 
 __all__ = [
     "DELIVERY_KIND",
@@ -15,6 +17,7 @@ __all__ = [
     "ReplayReport",
     "Tombstone",
     "TombstoneJournal",
+    "VouchingSignals",
     "delete_account",
     "erasure_cli",
     "merged",
@@ -22,4 +25,6 @@ __all__ = [
     "reapply_tombstones",
     "refresh_erasure_states",
     "render_security_event",
+    "settle_vouching",
+    "vouching_cli",
 ]

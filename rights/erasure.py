@@ -26,7 +26,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from adapters import ForgetsRecipients
-from attestations import revoke_all_credentials
+from attestations import revoke_all_credentials, vouching
 from consent import ConsentRecord, clients_with_data
 from identity import (
     Account,
@@ -45,6 +45,7 @@ from rights.lifecycle import EXECUTING, conclude, link_delivery, receive_request
 from rights.models import ErasureRequest
 from rights.signals import ACCOUNT_PURGED, enqueue_security_event
 from rights.tombstones import Tombstone, TombstoneJournal
+from rights.vouching_signals import VouchingSignals
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,10 +159,14 @@ def execute_erasure(
     now: dt.datetime | None = None,
     tombstones: TombstoneJournal | None = None,
     replay: Tombstone | None = None,
+    vouching_config: vouching.VouchingConfig | None = None,
 ) -> ErasureRequest:
     """Erase the resident and queue the notices to platforms. The caller commits; with
     `tombstones`, the erasure's tombstone is appended to the journal just before that commit
-    (rights/tombstones.py). `replay`: see `receive_request`."""
+    (rights/tombstones.py). `replay`: see `receive_request`. With `vouching_config`, peer
+    vouching forgets the account first, while its data key exists: the confirmations it gave
+    stop counting and residents who fall below the threshold lose `real_person`, their
+    platforms told (without it, the next periodic settle does this)."""
     account, request, _ = receive_request(
         session,
         provider,
@@ -173,6 +178,16 @@ def execute_erasure(
         replay=replay,
     )
     request.status = EXECUTING
+    if vouching_config is not None:
+        vouching.forget_account(
+            session,
+            provider.subject_keys,
+            vouching_config,
+            account_id=account_id,
+            actor=actor,
+            now=now,
+            listener=VouchingSignals.of(provider),
+        )
     revoked = _revoke_access(session, account_id, actor)
     also = replay.platforms if replay is not None else ()
     notices = _platforms(session, provider, account_id, also)

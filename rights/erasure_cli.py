@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import click
 
+from attestations import vouching
 from audit import AuditLog
 from core import Database
 from identity import AccountError, Accounts, Provider, find_by_email, normalize_email
@@ -33,6 +34,8 @@ class ErasureRuntime(Protocol):
     def tombstones(self) -> TombstoneJournal: ...
     @property
     def audit(self) -> AuditLog: ...
+    @property
+    def vouching(self) -> vouching.VouchingConfig: ...
 
 
 def _iso(moment: Any) -> str | None:
@@ -109,6 +112,7 @@ def delete_account(
                     reason=reason,
                     accounts=runtime.accounts,
                     tombstones=runtime.tombstones,
+                    vouching_config=runtime.vouching,
                 )
             )
             result = _summary(request)

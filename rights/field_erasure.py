@@ -33,6 +33,7 @@ from attestations import (
     credential_type,
     discard_held,
     revoke_credential,
+    vouching,
 )
 from consent import GIVEN, ConsentEvent, ConsentRecord, withdraw_consent
 from identity import Account, Provider, get_client
@@ -163,6 +164,8 @@ def execute_field_erasure(
     now = request.received_at
     request.status = EXECUTING
     revoked, discarded = _delete_field_data(session, account, field, actor)
+    if field == "postcode":  # the shared-address rule's keyed address goes with it
+        vouching.forget_address(session, provider.subject_keys, account_id=account_id, actor=actor)
     got = received(session, account_id, field)
     if replay is not None:  # the platforms told before, whether or not the backup knew
         got = merge_platforms(got, replay.platforms)

@@ -8,6 +8,7 @@ from rights import (
     routes_erasure,
     routes_steward,
     routes_steward_pages,
+    routes_steward_vouching,
 )
 
 ROUTERS = (
@@ -16,4 +17,5 @@ ROUTERS = (
     routes_erasure.router,
     routes_steward.router,
     routes_steward_pages.router,
+    routes_steward_vouching.router,
 )

@@ -33,7 +33,7 @@ from rights.errors import UnknownField
 from rights.field_erasure import FIELDS, execute_field_erasure, fields_held, received
 from rights.lifecycle import erasure_deliveries
 from rights.models import ErasureRequest
-from rights.web import tombstones_of
+from rights.web import tombstones_of, vouching_of
 
 router = APIRouter(tags=["consent"], include_in_schema=False)
 SessionDep = Annotated[Session, Depends(db_session)]
@@ -132,6 +132,7 @@ def delete_account(
         actor="resident",
         accounts=get_accounts(request),
         tombstones=tombstones_of(request),
+        vouching_config=vouching_of(request),
     )
     session.commit()
     response = RedirectResponse(f"/account/deleted?ref={erasure.id}", status_code=303)

@@ -27,6 +27,8 @@ from rights.steward import (
     list_entries,
 )
 from rights.steward_access import Steward, api_steward, audit_read
+from rights.vouching_steward import graph_view, report_views
+from rights.web import vouching_of
 
 router = APIRouter(prefix="/steward/api", tags=["steward"])
 SessionDep = Annotated[Session, Depends(db_session)]
@@ -187,3 +189,22 @@ def consents(request: Request, session: SessionDep, steward: StewardDep) -> JSON
             ]
         }
     )
+
+
+@router.get("/vouching/reports")
+def vouching_reports(request: Request, session: SessionDep, steward: StewardDep) -> JSONResponse:
+    """Open reports of fake profiles, one per reported account, longest waiting first: the
+    report to decide, the account's opaque reference, counts, and whether it holds
+    `real_person`. Deciding is done on the steward pages (it asks for the password again)."""
+    views = report_views(session, subject_keys_of(request))
+    _read(request, session, steward, "vouching.reports", count=len(views))
+    return _json({"reports": [view.to_json() for view in views]})
+
+
+@router.get("/vouching/graph")
+def vouching_graph(request: Request, session: SessionDep, steward: StewardDep) -> JSONResponse:
+    """The confirmation graph's summary and warning signs (clusters that mostly confirm each
+    other, vouchers near their quota, new accounts confirming many), by opaque reference."""
+    view = graph_view(session, subject_keys_of(request), vouching_of(request), utcnow())
+    _read(request, session, steward, "vouching.graph", signs=view.counts)
+    return _json(view.to_json())

@@ -47,7 +47,7 @@ from identity import ROUTERS as IDENTITY_ROUTERS
 from keys import ROUTERS as KEYS_ROUTERS
 from keys import derive_key
 from rights import ROUTERS as RIGHTS_ROUTERS
-from rights import refresh_erasure_states
+from rights import refresh_erasure_states, settle_vouching
 from service.lease import hold_lease, new_holder
 from service.middleware import UNSAFE_INPUT, InputGuardMiddleware, RequestContextMiddleware
 from service.runtime import Runtime, build_runtime
@@ -200,13 +200,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _outbox_loop(runtime: Runtime, stop: threading.Event) -> None:
-    """Push due deliveries, move erasure requests on, and now and then sign an audit
-    checkpoint if the log grew — in one process of the deployment only: the one holding the
-    background lease (service.lease), renewed every round."""
+    """Push due deliveries, move erasure requests on, now and then sign an audit checkpoint
+    if the log grew and settle the vouching graph — in one process of the deployment only:
+    the one holding the background lease (service.lease), renewed every round."""
     holder = new_holder()
     interval = runtime.settings.outbox_interval
     ttl = dt.timedelta(seconds=max(3 * interval, LEASE_MIN_SECONDS))
     last_checkpoint, holding = 0.0, False
+    last_settle: float | None = None  # the first round that holds the lease settles
     while not stop.is_set():
         try:
             with runtime.db.transaction() as session:
@@ -222,6 +223,10 @@ def _outbox_loop(runtime: Runtime, stop: threading.Event) -> None:
                     with runtime.db.transaction() as session:
                         runtime.audit.checkpoint(session)
                     last_checkpoint = time.monotonic()
+                since = None if last_settle is None else time.monotonic() - last_settle
+                if since is None or since >= runtime.settings.vouching_settle_interval:
+                    last_settle = time.monotonic()  # a failing settle waits its interval too
+                    _settle_vouching(runtime)
         except OperationalError as exc:  # a failover or restart: no traceback every round
             log.warning(
                 "background worker: database unavailable (%s); retrying", type(exc.orig).__name__
@@ -229,6 +234,21 @@ def _outbox_loop(runtime: Runtime, stop: threading.Event) -> None:
         except Exception:
             log.exception("background worker failed; retrying")
         stop.wait(interval)
+
+
+def _settle_vouching(runtime: Runtime) -> None:
+    """Re-judge every peer attestation (rights.settle_vouching); counts only in the log."""
+    with runtime.db.transaction() as session:
+        outcome, signals = settle_vouching(session, runtime.oidc, runtime.vouching)
+    if outcome.lapsed:
+        lost = sum(1 for lapse in outcome.lapsed if lapse.lost_real_person)
+        log.info(
+            "vouching settled: %d peer attestations lapsed, %d residents lost real_person, "
+            "%d platform events queued",
+            len(outcome.lapsed),
+            lost,
+            signals.queued,
+        )
 
 
 def app_from_environment() -> FastAPI:

@@ -19,13 +19,14 @@ from attestations import (
     letters_cli,
     request_signer,
     verifier_cli,
+    vouching,
     wallet_cli,
 )
 from audit import AuditLog, audit_cli
 from core import Database, configure_logging
 from identity import Accounts, Provider, accounts_cli, clients_cli
 from keys import Keyring, SubjectKeys, UnwrappableKeys, check_wrapped_keys, keys_cli
-from rights import TombstoneJournal, delete_account, erasure_cli
+from rights import TombstoneJournal, delete_account, erasure_cli, vouching_cli
 from service import migrate
 from service.backup_cli import backup_cli, restore_cli
 from service.runtime import Runtime, build_runtime
@@ -87,6 +88,10 @@ class CliRuntime:
     @property
     def letters(self) -> LettersConfig:
         return self.runtime.letters
+
+    @property
+    def vouching(self) -> vouching.VouchingConfig:
+        return self.runtime.vouching
 
 
 @click.group()
@@ -186,6 +191,7 @@ cli.add_command(attestations_cli)
 cli.add_command(letters_cli)
 cli.add_command(verifier_cli)
 cli.add_command(erasure_cli)
+cli.add_command(vouching_cli)
 cli.add_command(wallet_cli)
 cli.add_command(backup_cli)
 cli.add_command(restore_cli)

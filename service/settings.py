@@ -136,6 +136,10 @@ class Settings(BaseSettings):
     vouching_quota_period_days: int = Field(default=30, ge=1, le=3650)
     vouching_suspension_days: int = Field(default=120, ge=0, le=3650)
     vouching_validity_days: int = Field(default=365, ge=1, le=365)
+    # the background worker re-judges every peer attestation this often (`kluis vouching settle`)
+    vouching_settle_interval: float = Field(
+        default=3600.0, gt=0, description="seconds between periodic settles of the vouching graph"
+    )
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

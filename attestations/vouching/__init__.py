@@ -1,7 +1,9 @@
 """Peer vouching (issue 10): residents confirm, in person, that a neighbour really is who they
 say; enough independent confirmations give a `real_person` attestation with
 `verification: peer`. Rules in `rules`, acts in `acts`, peer attestations in `grants`, the
-cascade in `cascade`, reports and seed vouchers in `reports`."""
+cascade in `cascade`, reports and seed vouchers in `reports`; what stewards read in `listing`
+and the graph's warning signs in `overview`; the shared-address rule's keyed addresses in
+`addresses`."""
 
 from attestations.vouching import models
 from attestations.vouching.acts import (
@@ -13,6 +15,7 @@ from attestations.vouching.acts import (
     progress,
     request_state,
 )
+from attestations.vouching.addresses import forget_address, record_address
 from attestations.vouching.cascade import (
     CascadeOutcome,
     ClaimsChange,
@@ -33,6 +36,24 @@ from attestations.vouching.errors import (
     VouchingRefused,
 )
 from attestations.vouching.grants import GRAPH_LOCK, PeerOffer, issue_peer_attestation
+from attestations.vouching.listing import (
+    GraphSummary,
+    ReportLine,
+    graph_rows,
+    graph_summary,
+    open_report,
+    open_reports,
+)
+from attestations.vouching.overview import (
+    Cluster,
+    GraphRows,
+    Newcomer,
+    QuotaUse,
+    Thresholds,
+    WarningSigns,
+    accounts_named,
+    warning_signs,
+)
 from attestations.vouching.reports import (
     Decision,
     appoint_seed,
@@ -51,32 +72,47 @@ __all__ = [
     "CascadeOutcome",
     "ClaimsChange",
     "ClaimsListener",
+    "Cluster",
     "ConfirmationRefused",
     "Decision",
+    "GraphRows",
+    "GraphSummary",
     "Lapse",
+    "Newcomer",
     "OpenedRequest",
     "PeerOffer",
     "Preview",
     "Progress",
+    "QuotaUse",
     "Refusal",
+    "ReportLine",
     "ReportNotFound",
     "ReportRefused",
     "RequestGone",
     "ThresholdNotMet",
+    "Thresholds",
     "VouchingConfig",
     "VouchingRefused",
     "VouchingRules",
+    "WarningSigns",
+    "accounts_named",
     "appoint_seed",
     "confirm",
     "decide",
     "decline",
     "forget_account",
+    "forget_address",
+    "graph_rows",
+    "graph_summary",
     "is_seed",
     "issue_peer_attestation",
     "models",
+    "open_report",
+    "open_reports",
     "open_request",
     "preview",
     "progress",
+    "record_address",
     "remove_seed",
     "report_fake",
     "request_state",
@@ -84,4 +120,5 @@ __all__ = [
     "settle",
     "unmask",
     "vouching_config",
+    "warning_signs",
 ]

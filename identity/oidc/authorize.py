@@ -161,11 +161,18 @@ def check_scope(p: AuthParams, provider: Provider) -> None:
 
 
 def check_pkce(p: AuthParams, provider: Provider) -> None:
-    """RFC 7636 §4.3; S256 required for every client (RFC 9700 §2.1.1)."""
+    """RFC 7636 §4.3 with S256. RFC 9700 §2.1.1: a public client must use PKCE; a confidential
+    OpenID Connect client may bind the code to its transaction with a `nonce` instead (the ID
+    token carries it back, the client checks it). Then no code_verifier may follow at the token
+    endpoint (§4.8.2, see `tokens.exchange_code`)."""
     challenge = p.raw.get("code_challenge")
     method = p.raw.get("code_challenge_method")
+    if not challenge and method is None and p.nonce and not p.client.public:
+        return
     if not challenge:
-        raise InvalidRequest("code_challenge is required (PKCE)")
+        raise InvalidRequest(
+            "code_challenge is required (PKCE; or a nonce, for a confidential client)"
+        )
     if method != "S256":
         raise InvalidRequest("code_challenge_method must be S256")
     if not 43 <= len(challenge) <= 128 or not set(challenge) <= PKCE_CHARSET:

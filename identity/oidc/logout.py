@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from adapters import Delivery, enqueue
 from audit import record
-from identity.oidc.clients import get_client
+from identity.oidc.clients import get_client, list_clients
 from identity.oidc.models import Client
 from identity.oidc.provider import Provider
 from identity.oidc.tokens import grants_in_session, revoke_grant
@@ -71,8 +71,13 @@ def resolve_post_logout(
     target = params.get("post_logout_redirect_uri")
     if target:
         if client is None:
-            raise InvalidLogoutRequest("post_logout_redirect_uri needs id_token_hint or client_id")
-        if target not in client.post_logout_redirect_uris:
+            # §2 leaves id_token_hint and client_id optional (RECOMMENDED): the URI must then
+            # be registered by some client; it names that client when only one registered it.
+            registered = [c for c in list_clients(session) if target in c.post_logout_redirect_uris]
+            if not registered:
+                raise InvalidLogoutRequest("post_logout_redirect_uri is not registered")
+            client = registered[0] if len(registered) == 1 else None
+        elif target not in client.post_logout_redirect_uris:
             raise InvalidLogoutRequest("post_logout_redirect_uri is not registered for the client")
         state = params.get("state")
         if state:

@@ -59,6 +59,17 @@ def pkce_matches(verifier: str, challenge: str) -> bool:
     return hmac.compare_digest(b64url(digest), challenge)
 
 
+def check_code_verifier(verifier: str | None, challenge: str) -> None:
+    """RFC 7636 §4.6. A code asked for without PKCE (a confidential client's nonce bound it,
+    RFC 9700 §2.1.1) takes no code_verifier: one here would be a PKCE downgrade (§4.8.2)."""
+    if not challenge:
+        if verifier is not None:
+            raise InvalidGrant("code_verifier sent, but the authorization request had no PKCE")
+        return
+    if not verifier or not pkce_matches(verifier, challenge):
+        raise InvalidGrant("code_verifier does not match the code_challenge")
+
+
 def at_hash(access_token: str) -> str:
     """OIDC Core §3.1.3.6: left half of SHA-256 (RS256 and ES256 both use SHA-256)."""
     digest = hashlib.sha256(access_token.encode("ascii")).digest()
@@ -195,12 +206,12 @@ def exchange_code(
     if not code:
         raise InvalidRequest("code is required")
     verifier = form.get("code_verifier")
-    if not verifier:
-        raise InvalidRequest("code_verifier is required (PKCE)")
     code_hash = token_hash(code)
     row = session.get(AuthorizationCode, code_hash)
     if row is None or row.client_id != client.client_id:
         raise InvalidGrant("the authorization code is invalid")
+    if row.code_challenge and not verifier:
+        raise InvalidRequest("code_verifier is required (PKCE)")
     consumed = session.execute(
         update(AuthorizationCode)
         .where(AuthorizationCode.code_hash == code_hash, AuthorizationCode.used_at.is_(None))
@@ -214,8 +225,7 @@ def exchange_code(
         raise InvalidGrant("the authorization code has expired")
     if form.get("redirect_uri") != row.redirect_uri:
         raise InvalidGrant("redirect_uri does not match the authorization request")
-    if not pkce_matches(verifier, row.code_challenge):
-        raise InvalidGrant("code_verifier does not match the code_challenge")
+    check_code_verifier(verifier, row.code_challenge)
     grant = session.get(Grant, row.grant_id)
     if grant is None or grant.revoked_at is not None:
         raise InvalidGrant("the grant was revoked")

@@ -137,7 +137,7 @@ def test_logout_confirmation_requires_csrf(
     "params",
     [
         {"post_logout_redirect_uri": "https://evil.example/bye"},
-        {"post_logout_redirect_uri": "https://buurt.example.nl/bye"},  # no client known
+        {"post_logout_redirect_uri": "https://buurt.example.nl/not-registered"},
         {"id_token_hint": "not.a.jwt"},
         {"client_id": "kc_unknown"},
     ],

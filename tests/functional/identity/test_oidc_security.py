@@ -91,7 +91,7 @@ def test_refresh_rotates_and_reuse_revokes_the_grant(browser: TestClient, rp: RP
 @pytest.mark.parametrize(
     ("override", "error"),
     [
-        ({"code_challenge": None}, "invalid_request"),
+        ({"code_challenge": None, "nonce": None}, "invalid_request"),
         ({"code_challenge_method": "plain"}, "invalid_request"),
         ({"code_challenge_method": None}, "invalid_request"),
         ({"response_type": "token"}, "unsupported_response_type"),

@@ -95,6 +95,7 @@ register(
             "nl": "Je hebt genoeg bevestigingen. Haal je bewijs 'echt persoon' op.",
             "en": "You have enough confirmations. Collect your 'real person' proof.",
         },
+        "vouching.claim.heading": {"nl": "Je bewijs ophalen", "en": "Collect the proof"},
         "vouching.claim.submit": {"nl": "Haal mijn bewijs op", "en": "Collect my proof"},
         "vouching.back": {"nl": "Terug naar je account", "en": "Back to your account"},
         # --- the peer offer ----------------------------------------------------------------
@@ -115,8 +116,8 @@ register(
         },
         "vouching.offer.app": {"nl": "In een wallet-app", "en": "In a wallet app"},
         "vouching.offer.app_body": {
-            "nl": "Scan deze QR-code met je wallet-app. Typ daarna deze code: {tx_code}",
-            "en": "Scan this QR code with your wallet app. Then type this code: {tx_code}",
+            "nl": "Scan deze QR-code met je wallet-app. Typ daarna de code hieronder.",
+            "en": "Scan this QR code with your wallet app. Then type the code below.",
         },
         "vouching.offer.qr_alt": {
             "nl": "QR-code voor je wallet-app: bewijs 'echt persoon'",
@@ -262,6 +263,16 @@ register(
         "vouching.desk.title": {
             "nl": "Bevestiging door buren voor {handle}",
             "en": "Confirmation by neighbours for {handle}",
+        },
+        "vouching.desk.heading_scan": {"nl": "Voor de buur", "en": "For the neighbour"},
+        "vouching.desk.check_hint": {
+            "nl": "De buur ziet dezelfde 4 cijfers op de eigen telefoon. Zijn ze anders? Stop dan.",
+            "en": "The neighbour sees the same 4 digits on their own phone. Are they different? "
+            "Stop then.",
+        },
+        "vouching.desk.short_hint": {
+            "nl": "Lukt scannen niet? De buur gaat naar {url} en typt deze code.",
+            "en": "Scanning does not work? The neighbour goes to {url} and types this code.",
         },
         "vouching.desk.scan": {
             "nl": "Laat de buur deze QR-code scannen met de eigen telefoon.",

@@ -76,11 +76,20 @@ def browser() -> httpx.Client:
     return httpx.Client(timeout=TIMEOUT_S, follow_redirects=False)
 
 
-def follow(http: httpx.Client, url: str, *, stop: Callable[[str], bool] | None = None) -> Any:
+def follow(
+    http: httpx.Client,
+    url: str,
+    *,
+    stop: Callable[[str], bool] | None = None,
+    hops: list[httpx.URL] | None = None,
+) -> Any:
     """GET `url` and follow redirects (up to forms.MAX_STEPS) until a page, or until `stop`
-    says a Location is where the caller takes over; returns the last response."""
+    says a Location is where the caller takes over; returns the last response. `hops` collects
+    every URL requested on the way."""
     response = http.get(url)
     for _ in range(forms.MAX_STEPS):
+        if hops is not None:
+            hops.append(response.url)
         if not response.is_redirect:
             return response
         location = str(response.url.join(response.headers["location"]))

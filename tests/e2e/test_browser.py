@@ -62,6 +62,8 @@ ENGLISH_PAGES = (
     "/steward/erasure",
     "/steward/consents",
     "/steward/audit",
+    "/steward/vouching",
+    "/steward/vouching/graph",
 )
 SHOTS = os.environ.get("KLUIS_SCREENSHOT_DIR")  # set it to look at the pages
 
@@ -235,11 +237,12 @@ def test_register_login_consent_redirect_in_chromium(
         live_server.cli("accounts", "add", "--email", other, "--password", password)
         live_server.cli("accounts", "delete", "--email", other, "--yes")  # a row to show
         live_server.cli("accounts", "steward", "grant", "--email", email)
-        for view in ("erasure", "consents", "audit"):
+        for view in ("erasure", "consents", "vouching", "vouching/graph", "audit"):
             page.goto(f"{live_server.url}/steward/{view}")
             assert page.locator("h1").inner_text() == "Gegevensbeheer"
-            audits[f"steward-{view}"] = axe_violations(page, axe_script)
-            overflow[f"steward-{view}"] = sideways_scroll(page, f"steward-{view}")
+            name = "steward-" + view.replace("/", "-")
+            audits[name] = axe_violations(page, axe_script)
+            overflow[name] = sideways_scroll(page, name)
         assert page.locator("tr[data-event]").count() > 0
 
         # the same pages in English, with the same data

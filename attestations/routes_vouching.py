@@ -161,7 +161,7 @@ def _ask_page(
     }
     if shown is not None and state["state"] == "open":
         spaced = f"{shown.short_code[:4]} {shown.short_code[4:]}"
-        qr = _qr_data_uri(f"{attestation_config(request).issuer}{VOUCH_PATH}?t={shown.token}")
+        qr = _qr_data_uri(f"{attestation_config(request).issuer}{VOUCH_PATH}/{shown.token}")
         expires = when(shown.expires_at, lang=page_language(request))
         context |= {"check_code": shown.check_code, "short_code": spaced, "qr": qr}
         context |= {"expires": expires}

@@ -1,5 +1,6 @@
-"""Pages of the voucher (issue 10): Jan scans the QR code on Klaas's phone (`/vouch?t=…`) or
-types its short code (`/vouch`), sees Klaas's display name and the check code both phones
+"""Pages of the voucher (issue 10): Jan scans the QR code on Klaas's phone (`/vouch/<token>`;
+the token sits in the path, so that the page's language link keeps it) or types its short code
+(`/vouch`), sees Klaas's display name and the check code both phones
 show, and confirms honestly that he met Klaas in person and knows him by that name — or
 declines, or reports the profile as fake. When the rules do not let him confirm now, the page
 says why in plain words and offers no confirm button.
@@ -48,7 +49,7 @@ def vouching_config(request: Request) -> vouching.VouchingConfig:
 
 
 def _login(token: str = "") -> Response:
-    target = f"{VOUCH_PATH}?{urlencode({'t': token})}" if token else VOUCH_PATH
+    target = f"{VOUCH_PATH}/{token}" if token else VOUCH_PATH
     return see_other("/login?" + urlencode({"return_to": target}, safe="/"))
 
 
@@ -140,16 +141,24 @@ def _find(
 
 @router.get(VOUCH_PATH)
 def vouch_page(request: Request, session: SessionDep) -> Response:
-    """Where the QR code leads (`?t=`), or the form to type a short code. Without a login,
-    the login page comes first and returns here, to the same request."""
+    """The form to type a short code (`?t=<token>` goes on to the token's own page)."""
     token = request.query_params.get("t")
-    if token is not None and not TOKEN.match(token):
+    if token is not None:
+        return scanned(request, session, token)
+    if _account_id(request, session) is None:
+        return _login()
+    return _code_form(request)
+
+
+@router.get(VOUCH_PATH + "/{token}")
+def scanned(request: Request, session: SessionDep, token: str) -> Response:
+    """Where the QR code leads. Without a login, the login page comes first and returns
+    here, to the same request."""
+    if not TOKEN.match(token):
         return _gone(request)  # an unknown request: the same page as an expired one
     voucher = _account_id(request, session)
     if voucher is None:
-        return _login(token or "")
-    if token is None:
-        return _code_form(request)
+        return _login(token)
     found = _find(request, session, voucher, token, "")
     return found if isinstance(found, Response) else _preview_page(request, *found)
 

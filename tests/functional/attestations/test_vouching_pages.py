@@ -106,11 +106,11 @@ def show_request(klaas: Person, path: str = ASK) -> Showing:
     short = re.search(r'id="vouch-short">([A-Z0-9]{4} [A-Z0-9]{4})<', page.text)
     assert check and short, page.text
     assert 'src="data:image/svg+xml;base64,' in page.text and "/static/vouching.js" in page.text
-    return Showing(f"{TEST_ISSUER}/vouch?t={token}", token, check[1], short[1])
+    return Showing(f"{TEST_ISSUER}/vouch/{token}", token, check[1], short[1])
 
 
 def scan(voucher: Person, showing: Showing) -> httpx.Response:
-    return voucher.browser.get(urlsplit(showing.url).path + "?" + urlsplit(showing.url).query)
+    return voucher.browser.get(urlsplit(showing.url).path)
 
 
 def answer(voucher: Person, form: dict[str, str], **fields: str) -> httpx.Response:
@@ -221,7 +221,10 @@ def test_a_declined_request_shows_as_declined_on_the_vouchee_s_page(
     people: dict[str, Person],
 ) -> None:
     klaas = people["klaas"]
-    seen = scan(people["jan"], show_request(klaas))
+    showing = show_request(klaas)
+    english = people["jan"].browser.get(urlsplit(showing.url).path + "?lang=en")  # the page's link
+    assert english.headers["content-language"] == "en" and "Confirm who this is" in english.text
+    seen = people["jan"].browser.get(urlsplit(showing.url).path + "?lang=nl")
     done = answer(people["jan"], found_fields(seen), answer="decline")
     assert done.status_code == 200 and f"Je hebt {KLAAS} niet bevestigd" in done.text
     assert state(klaas)["state"] == "declined" and state(klaas)["confirmations"] == 0
@@ -337,10 +340,9 @@ def test_unknown_expired_and_answered_requests_look_the_same(
         now=utcnow() - dt.timedelta(hours=1),
     )
     session.commit()
-    pages = [
-        jan.browser.get("/vouch?t=" + token)
-        for token in (answered.token, expired.token, "x" * 43, "not a token!", "é" * 20, "a" * 5000)
-    ]
+    tokens = (answered.token, expired.token, "x" * 43, "not a token!", "é" * 20, "a" * 5000)
+    pages = [jan.browser.get("/vouch/" + quote(token)) for token in tokens]
+    pages += [jan.browser.get("/vouch", params={"t": token}) for token in tokens]
     assert {p.status_code for p in pages} == {404}
     assert len({main_of(p.text) for p in pages}) == 1
     assert "verlopen of al beantwoord" in pages[0].text
@@ -404,13 +406,15 @@ def test_without_a_login_the_qr_code_leads_to_the_login_and_back(
 ) -> None:
     showing = show_request(people["klaas"])
     stranger = browsers()
-    first = stranger.get(f"/vouch?t={showing.token}", follow_redirects=False)
+    first = stranger.get(f"/vouch/{showing.token}", follow_redirects=False)
     assert first.status_code == 303
     location = first.headers["location"]
-    assert location == f"/login?return_to={quote('/vouch?t=' + showing.token, safe='/')}"
+    assert location == f"/login?return_to={quote('/vouch/' + showing.token, safe='/')}"
     [back] = parse_qs(urlsplit(location).query)["return_to"]
     login = stranger.get(location)
-    assert hidden_fields(login.text)["return_to"] == back == f"/vouch?t={showing.token}"
+    assert hidden_fields(login.text)["return_to"] == back == f"/vouch/{showing.token}"
+    also = stranger.get(f"/vouch?t={showing.token}", follow_redirects=False)
+    assert also.headers["location"] == location
     for path in ("/vouch", ASK):
         answered = stranger.get(path, follow_redirects=False)
         assert answered.status_code == 303 and answered.headers["location"].startswith("/login")
@@ -476,7 +480,7 @@ def test_the_desk_shows_a_request_for_a_desk_account_and_makes_the_peer_offer(
     assert again.status_code == 303
     token = (desk.browser.cookies.get("kluis_vouch", path="/desk/vouching") or "").split(".")[1]
     assert token != cookie.split(".")[1]
-    seen = people["piet"].browser.get(f"/vouch?t={token}")
+    seen = people["piet"].browser.get(f"/vouch/{token}")
     answer(people["piet"], found_fields(seen), answer="confirm", honest="yes")
 
     ready = desk.browser.get("/desk/vouching")

@@ -12,22 +12,27 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from attestations import vouching
+from attestations import AttestationConfig, create_offer, vouching
 from attestations.models import IssuedCredential
 from attestations.vouching.models import FakeReport
 from audit.models import AuditEntry
 from identity.accounts.models import Account
 from service.runtime import Runtime
+from tests.conftest import TEST_ISSUER
 from tests.functional.rights.vouching_world import (
     EMAILS,
     NAMES,
     World,
     build_world,
     claims_changes,
+    confirm,
+    consent_to,
 )
 from tests.support.accounts import STRONG_PASSWORD, install_fast_accounts
+from tests.support.attestations import POSTCODE_INPUT
 from tests.support.oidc import make_resident
 from tests.support.steward import steward_reads
+from tests.support.wallet import Wallet
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PERSONAL = [*NAMES.values(), *EMAILS.values()]
@@ -192,7 +197,6 @@ def test_the_graph_page_and_api_show_warning_signs_by_reference(
 ) -> None:
     # Jan (a new seed) confirms a third and a fourth resident: 3 confirmations in a period
     # (at his quota) and a newcomer confirming many
-    from tests.functional.rights.vouching_world import confirm
 
     others = [
         make_resident(runtime, session, email=f"n{i}@example.org").account_id for i in range(2)
@@ -243,3 +247,39 @@ def test_the_pages_speak_english_too(
     assert "Fake-profile reports" in client.get("/steward/vouching?lang=en").text
     graph = client.get("/steward/vouching/graph?lang=en").text
     assert "Groups that mostly confirm each other" in graph
+
+
+def test_a_fake_loses_every_attested_claim_and_its_platforms_are_told(
+    client: TestClient, runtime: Runtime, session: Session, world: World
+) -> None:
+
+    offer = create_offer(
+        session,
+        runtime.subject_keys,
+        AttestationConfig(TEST_ISSUER),
+        account_id=world["jan"],
+        type_id="postcode",
+        claims=POSTCODE_INPUT,
+        actor="desk:test",
+    )
+    session.commit()
+    Wallet(client).accept(offer.offer_uri, offer.tx_code)
+    consent_to(session, runtime, world["jan"], world.rp, "postcode_area", "email")
+    jan_report = report(session, runtime, world["piet"], world["jan"])
+    done = post_decision(client, jan_report, decision="fake")
+    assert re.search(r'data-count="revoked">1<', done.text)  # type: ignore[attr-defined]
+    assert re.search(r'data-count="events">2<', done.text)  # type: ignore[attr-defined]
+    session.expire_all()
+    changes = {
+        event.payload["sub_id"]["sub"]: next(iter(event.payload["events"].values()))["claims"]
+        for event in claims_changes(session)
+    }
+    subject_ids, client_row = runtime.oidc.subject_ids, world.rp.client
+    assert changes == {
+        subject_ids.for_client(client_row, world["jan"]): {"postcode_area": None},
+        subject_ids.for_client(client_row, world["klaas"]): {"real_person": None},
+    }
+    told = session.scalars(
+        select(AuditEntry.entry).where(AuditEntry.event == "vouching.platforms_told")
+    ).all()
+    assert len(told) == 2 and all(world.rp.client_id in entry for entry in told)

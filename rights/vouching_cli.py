@@ -175,6 +175,8 @@ def decide(
             )
     except vouching.ReportNotFound:
         raise click.ClickException("no such open report") from None
+    except vouching.ReportRefused as exc:
+        raise click.ClickException(exc.detail) from None
     result = view.to_json()
     lines = [f"report {report_id}: {decision} ({view.reports} report(s) on {view.subject_ref})"]
     if view.fake:

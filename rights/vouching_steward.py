@@ -115,13 +115,16 @@ def decide_report(
     now: dt.datetime | None = None,
 ) -> DecisionView:
     """Decide the reported account (see the module docstring); `vouching.ReportNotFound` when
-    the report is unknown or decided already. Platforms are told of every claim that changed.
-    The caller commits."""
+    the report is unknown or decided already, `vouching.ReportRefused` when it is on the
+    steward's own account. Platforms are told of every claim that changed. The caller
+    commits."""
     moment = now or utcnow()
     keys = provider.subject_keys
     line = vouching.open_report(session, report_id, moment)
     if line is None:
         raise vouching.ReportNotFound()
+    if line.account_id == steward_id:  # nobody judges their own case
+        raise vouching.ReportRefused("A steward cannot decide a report on their own account.")
     signals = VouchingSignals.of(provider, initiating_entity="admin")
     targets = [report_id] if fake else list(line.report_ids)
     decisions = [

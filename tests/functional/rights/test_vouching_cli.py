@@ -105,6 +105,12 @@ def test_reports_and_a_decision_by_a_steward(
     assert not_steward.exit_code == 1 and "steward role" in not_steward.output
     unknown = invoke(runtime, "decide", "0" * 32, "--fake", "--steward", EMAILS["steward"])
     assert unknown.exit_code == 1 and "no such open report" in unknown.output
+    own = vouching.report_fake(
+        session, runtime.subject_keys, reporter_id=world["piet"], reported_id=world["steward"]
+    )
+    session.commit()
+    judge = invoke(runtime, "decide", own, "--dismiss", "--steward", EMAILS["steward"])
+    assert judge.exit_code == 1 and "own account" in judge.output
 
     decided = invoke(runtime, "decide", report, "--fake", "--steward", EMAILS["steward"], "--json")
     assert decided.exit_code == 0, decided.output

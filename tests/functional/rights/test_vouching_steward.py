@@ -283,3 +283,13 @@ def test_a_fake_loses_every_attested_claim_and_its_platforms_are_told(
         select(AuditEntry.entry).where(AuditEntry.event == "vouching.platforms_told")
     ).all()
     assert len(told) == 2 and all(world.rp.client_id in entry for entry in told)
+
+
+def test_a_steward_cannot_decide_a_report_on_their_own_account(
+    client: TestClient, runtime: Runtime, session: Session, world: World
+) -> None:
+    own = report(session, runtime, world["piet"], world["steward"])
+    refused = post_decision(client, own, decision="dismiss")
+    assert refused.status_code == 409  # type: ignore[attr-defined]
+    session.expire_all()
+    assert session.scalars(select(FakeReport.state)).one() == "open"

@@ -151,20 +151,22 @@ def _ask_page(
     config = vouching_config(request)
     shown = _shown(request)
     state = _state(session, config, vouchee, shown)
+    vouch_url = attestation_config(request).issuer + VOUCH_PATH
     context: dict[str, object] = {
         **state,
         "base": base,
         "desk": handle is not None,
         "handle": handle,
         "window_days": config.rules.window.days,
-        "vouch_url": attestation_config(request).issuer + VOUCH_PATH,
+        "vouch_url": vouch_url,
     }
-    if shown is not None and state["state"] == "open":
-        spaced = f"{shown.short_code[:4]} {shown.short_code[4:]}"
-        qr = _qr_data_uri(f"{attestation_config(request).issuer}{VOUCH_PATH}/{shown.token}")
-        expires = when(shown.expires_at, lang=page_language(request))
-        context |= {"check_code": shown.check_code, "short_code": spaced, "qr": qr}
-        context |= {"expires": expires}
+    if shown is not None and state["state"] == "open":  # the codes, shown again
+        context |= {
+            "qr": _qr_data_uri(f"{vouch_url}/{shown.token}"),
+            "check_code": shown.check_code,
+            "short_code": f"{shown.short_code[:4]} {shown.short_code[4:]}",
+            "expires": when(shown.expires_at, lang=page_language(request)),
+        }
     response = render(request, "vouching/ask.html", context)
     response.headers.update(NO_STORE)
     return response

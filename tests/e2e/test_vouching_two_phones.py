@@ -19,11 +19,7 @@ from typing import Any
 
 import pytest
 
-from attestations import vouching
 from attestations.sdjwt import HeldSdJwt
-from identity import find_by_email
-from service.runtime import build_runtime
-from service.settings import load_settings
 from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, PageChecks, axe_script
 from tests.support.databases import drop_database, fresh_database_url
 from tests.support.live_kluis import add_resident
@@ -53,27 +49,6 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
             yield live
     finally:
         drop_database(url)
-
-
-def appoint_seeds(server: LiveServer, emails: list[str]) -> None:
-    """What an operator does for a new neighbourhood: appoint seed vouchers (in the
-    deployment's database, through the function the operator's tools call)."""
-    settings = load_settings(
-        data_dir=Path(server.env["KLUIS_DATA_DIR"]),
-        database_url=server.env["KLUIS_DATABASE_URL"],
-        issuer=server.env["KLUIS_ISSUER"],
-    )
-    runtime = build_runtime(settings)
-    try:
-        with runtime.db.transaction() as session:
-            for email in emails:
-                account = find_by_email(runtime.accounts, session, email)
-                assert account is not None, email
-                vouching.appoint_seed(
-                    session, runtime.subject_keys, account_id=account.id, actor="operator:test"
-                )
-    finally:
-        runtime.db.dispose()
 
 
 def log_in(page: Any, base: str, email: str, then: str | re.Pattern[str] = "**/account") -> None:
@@ -110,7 +85,8 @@ def test_two_phones_confirm_a_neighbour_who_collects_the_proof(
     add_resident(server, OPERATOR, PASSWORD)
     add_resident(server, DESK_RESIDENT, PASSWORD, "Mevrouw Zonder Telefoon")
     server.cli("accounts", "desk", "grant", "--email", OPERATOR)
-    appoint_seeds(server, list(SEEDS.values()))
+    for seed in SEEDS.values():  # what an operator does to start a neighbourhood
+        server.cli("vouching", "seeds", "add", seed)
     checks = PageChecks(axe_script, prefix="vouching-")
     base = server.url
 

@@ -71,7 +71,14 @@ def _public_jwk(private: PrivateKey, kid: str, alg: str) -> dict[str, str]:
         raw: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(public))
     else:
         raw = json.loads(ECAlgorithm.to_jwk(public))
-    return {**raw, "kid": kid, "alg": alg, "use": "sig"}
+    return _published({**raw, "kid": kid, "alg": alg, "use": "sig"})
+
+
+def _published(jwk: Mapping[str, str]) -> dict[str, str]:
+    """A JWK as the JWKS shows it: with `use` (what OpenID Connect Core §10.1.1 and its RPs
+    read) and without `key_ops`, which RFC 7517 §4.3 says not to combine with `use` (strict
+    JOSE libraries refuse such keys; keys stored before carried both)."""
+    return {k: v for k, v in jwk.items() if k != "key_ops"}
 
 
 def derive_states(
@@ -250,7 +257,9 @@ class Keyring:
         """Public keys of every key that is published, active or retired."""
         live = {s.kid for s in self.statuses(session, now=now) if s.state is not KeyState.REMOVED}
         rows = session.scalars(select(SigningKey).where(SigningKey.kid.in_(live)))
-        return {"keys": [dict(r.public_jwk) for r in sorted(rows, key=lambda r: r.created_at)]}
+        return {
+            "keys": [_published(r.public_jwk) for r in sorted(rows, key=lambda r: r.created_at)]
+        }
 
     def public_key(self, session: Session, kid: str, now: dt.datetime | None = None) -> PublicKey:
         """A published key by kid (for verifying Kluis's own tokens); removed keys are unknown."""

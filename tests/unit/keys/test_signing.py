@@ -91,6 +91,18 @@ def test_jwks_publishes_only_public_members(session: Session, keyring: Keyring) 
     for key in jwks["keys"]:
         assert not PRIVATE_JWK_MEMBERS & set(key), key
         assert key["use"] == "sig" and key["kid"]
+        assert "key_ops" not in key  # RFC 7517 §4.3: not together with use
+
+
+def test_jwks_drops_key_ops_that_older_keys_were_stored_with(
+    session: Session, keyring: Keyring
+) -> None:
+    row = session.scalars(select(SigningKey)).first()
+    assert row is not None
+    row.public_jwk = {**row.public_jwk, "key_ops": ["verify"]}
+    session.flush()
+    published = next(k for k in keyring.jwks(session)["keys"] if k["kid"] == row.kid)
+    assert "key_ops" not in published and published["use"] == "sig"
 
 
 def test_rotation_publishes_before_use_and_keeps_old_tokens_verifiable(

@@ -129,7 +129,7 @@ def _find(
             session, keys, config, voucher_id=voucher, short_code=code, ip=client_ip(request)
         )
     except LoginThrottled as exc:
-        return _throttled(request, code, exc)
+        return _throttled(request, code[:32], exc)
     except vouching.RequestGone:
         session.commit()  # a wrong typed code stays counted
         return (

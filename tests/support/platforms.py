@@ -1,8 +1,9 @@
-"""What the platform tests (tests/e2e/test_platform_*.py) share: one Kluis per module with a
-fast outbox (back-channel logout tokens leave within a fraction of a second), residents, a
+"""What the platform tests (tests/e2e/platforms/) share: one Kluis (per test session) with a
+fast outbox, so back-channel logout tokens leave within a fraction of a second; residents; a
 browser (an httpx client with its own cookie jar that walks Kluis's pages with
-tests/support/forms.py), the "app behind" a reverse proxy, and the rule that a missing Debian
-package fails a test with the line that installs it (CI installs them in .ci/run)."""
+tests/support/forms.py); the "app behind" a reverse proxy; servers run in the foreground of a
+test module; and the rule that a missing Debian package fails a test with the line that
+installs it (CI installs them in .ci/run), never skips it."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def require_file(path: str, apt_packages: str) -> None:
 
 
 @contextlib.contextmanager
-def module_kluis(tmp: Path) -> Iterator[LiveServer]:
+def kluis_for_platforms(tmp: Path) -> Iterator[LiveServer]:
     url = fresh_database_url(tmp)
     try:
         with run_server(tmp / "data", url, **FAST_OUTBOX) as server:

@@ -1,5 +1,5 @@
 """What the specifications let a relying party leave out, and stock RPs do (omniauth_openid_connect,
-tests/e2e/test_platform_omniauth.py), accepted exactly as far as they allow and no further:
+tests/e2e/platforms/test_omniauth.py), accepted exactly as far as they allow and no further:
 
 - RFC 9700 §2.1.1: a confidential OpenID Connect client may bind its code with a `nonce`
   instead of PKCE; a public client may not, and without PKCE no code_verifier may follow at

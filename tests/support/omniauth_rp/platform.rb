@@ -1,6 +1,6 @@
 # A minimal Rack platform that logs residents in with omniauth_openid_connect (Debian's
 # ruby-omniauth-openid-connect, the strategy Decidim, Consul, Mastodon and GitLab use), unchanged,
-# configured as docs/platforms/omniauth.md says. Run by tests/e2e/test_platform_omniauth.py:
+# configured as docs/platforms/omniauth.md says. Run by tests/e2e/platforms/test_omniauth.py:
 #
 #   KLUIS_ISSUER=… CLIENT_ID=… CLIENT_SECRET=… PORT=… ruby platform.rb
 #

@@ -19,7 +19,6 @@ from tests.support.platforms import (
     PASSWORD,
     RESIDENT_NAME,
     browser,
-    module_kluis,
     new_resident,
 )
 from tests.support.server import LiveServer
@@ -27,12 +26,6 @@ from tests.support.server import LiveServer
 BASE = "http://127.0.0.1:9/idpy"  # the RP's own pages are never visited: nothing listens
 REDIRECT_URI = BASE + "/callback"
 SIGNED_OUT = BASE + "/signed-out"
-
-
-@pytest.fixture(scope="module")
-def kluis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with module_kluis(tmp_path_factory.mktemp("kluis-idpyoidc")) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

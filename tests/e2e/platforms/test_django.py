@@ -31,12 +31,11 @@ from tests.support.platforms import (
     foreground,
     log_in_at_platform,
     log_out_at_kluis,
-    module_kluis,
     new_resident,
 )
 from tests.support.server import LiveServer, free_port
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 RENEW_AFTER_S = 2  # OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS, short so the test sees a renewal
 
 
@@ -45,12 +44,6 @@ class Platform:
         self.base = f"http://127.0.0.1:{port}"
         self.redirect_uri = f"{self.base}/oidc/callback/"
         self.signed_out = f"{self.base}/signed-out/"
-
-
-@pytest.fixture(scope="module")
-def kluis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with module_kluis(tmp_path_factory.mktemp("kluis-django")) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -23,17 +23,10 @@ from tests.support.platforms import (
     browser,
     log_in_at_platform,
     log_out_at_kluis,
-    module_kluis,
     new_resident,
     wait_for,
 )
 from tests.support.server import LiveServer
-
-
-@pytest.fixture(scope="module")
-def kluis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with module_kluis(tmp_path_factory.mktemp("kluis-apache")) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -24,14 +24,13 @@ from tests.support.platforms import (
     browser,
     foreground,
     log_in_at_platform,
-    module_kluis,
     new_resident,
     require_program,
 )
 from tests.support.server import LiveServer, free_port
 
 APT_PACKAGES = "ruby ruby-omniauth-openid-connect ruby-rack ruby-webrick"
-PLATFORM = Path(__file__).parents[1] / "support" / "omniauth_rp" / "platform.rb"
+PLATFORM = Path(__file__).parents[2] / "support" / "omniauth_rp" / "platform.rb"
 
 
 class Platform:
@@ -39,12 +38,6 @@ class Platform:
         self.base = f"http://127.0.0.1:{port}"
         self.redirect_uri = f"{self.base}/auth/kluis/callback"
         self.signed_out = f"{self.base}/signed-out"
-
-
-@pytest.fixture(scope="module")
-def kluis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with module_kluis(tmp_path_factory.mktemp("kluis-omniauth")) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

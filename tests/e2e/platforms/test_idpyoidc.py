@@ -2,15 +2,19 @@
 relying party of a real `kluis serve` (tests/support/idpyoidc_rp.py): discovery, a static
 client, the code flow with PKCE and nonce through Kluis's login and consent pages, the ID token
 verified by idpyoidc against Kluis's JWKS, UserInfo with only the consented claims, refresh with
-rotation, and RP-initiated logout with the ID token as hint."""
+rotation, RP-initiated logout with the ID token as hint, and back-channel logout tokens that
+idpyoidc verifies and maps to the RP's session."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import http.server
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from idpyoidc.client.oauth2.stand_alone_client import backchannel_logout
 
 from tests.support import forms
 from tests.support.idpyoidc_rp import as_dict, rp_handler
@@ -19,18 +23,65 @@ from tests.support.platforms import (
     PASSWORD,
     RESIDENT_NAME,
     browser,
+    log_out_at_kluis,
     new_resident,
+    wait_for,
 )
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, free_port
 
 BASE = "http://127.0.0.1:9/idpy"  # the RP's own pages are never visited: nothing listens
 REDIRECT_URI = BASE + "/callback"
 SIGNED_OUT = BASE + "/signed-out"
 
 
+class BackChannel:
+    """The RP's back-channel logout endpoint: hands each POSTed body to `on_logout`."""
+
+    def __init__(self) -> None:
+        self.on_logout: Callable[[str], None] | None = None
+        self.port = free_port()
+        channel = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
+                if channel.on_logout is not None:
+                    channel.on_logout(body)
+                self.send_response(200)
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/backchannel"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @pytest.fixture(scope="module")
-def client(kluis: LiveServer) -> dict[str, Any]:
-    return add_client(kluis, "Buurtapp (idpyoidc)", REDIRECT_URI, SIGNED_OUT)
+def back_channel() -> Iterator[BackChannel]:
+    channel = BackChannel()
+    yield channel
+    channel.close()
+
+
+@pytest.fixture(scope="module")
+def client(kluis: LiveServer, back_channel: BackChannel) -> dict[str, Any]:
+    return add_client(
+        kluis,
+        "Buurtapp (idpyoidc)",
+        REDIRECT_URI,
+        SIGNED_OUT,
+        backchannel_logout_uri=back_channel.url,
+    )
 
 
 class Session:
@@ -122,3 +173,20 @@ def test_idpyoidc_logout_ends_the_kluis_session(kluis: LiveServer, session: Sess
     url = session.rp.begin(issuer_id=kluis.url, req_args={"prompt": "none"})
     back = forms.authorize(session.http, url, redirect_uri=REDIRECT_URI, interactive=False)
     assert back.callback_url.params["error"] == "login_required"
+
+
+def test_idpyoidc_verifies_a_back_channel_logout_and_finds_its_session(
+    kluis: LiveServer, session: Session, back_channel: BackChannel
+) -> None:
+    email = new_resident(kluis)
+    result = session.log_in(email)
+    rp_client = session.rp.issuer2rp[kluis.url]
+    ended: list[str] = []
+    back_channel.on_logout = lambda body: ended.append(backchannel_logout(rp_client, body))
+    try:
+        log_out_at_kluis(session.http, kluis)
+        wait_for(lambda: bool(ended), timeout=10.0, what="Kluis's logout token")
+    finally:
+        back_channel.on_logout = None
+    # idpyoidc checked the token (signature, iss, aud, events, no nonce) and found the session
+    assert ended == [result["state"]]

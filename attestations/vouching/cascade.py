@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from attestations.models import CredentialOffer, IssuedCredential
@@ -31,10 +31,16 @@ from attestations.vouching.grants import (
     GRAPH_LOCK,
     holds_real_person,
     lapse_grant,
-    live_grants,
+    sound_grants,
 )
 from attestations.vouching.graph import REAL_PERSON, load_graph, vouchees_of
-from attestations.vouching.models import Confirmation, PeerGrant, SeedVoucher, Suspension
+from attestations.vouching.models import (
+    Confirmation,
+    FakeReport,
+    PeerGrant,
+    SeedVoucher,
+    Suspension,
+)
 from attestations.vouching.rules import meets_threshold
 from attestations.wallet.claims import SOURCES
 from audit import Pending, record_many
@@ -101,7 +107,9 @@ def unwind(
     frontier = set(accounts)
     lapses: list[Lapse] = []
     while frontier:
-        grants = live_grants(session, frontier, now)
+        # expired grants too: their credentials vouched while valid, and a voucher found
+        # wanting takes those confirmations back however long ago they were given
+        grants = sound_grants(session, frontier)
         if not grants:
             break
         graph = load_graph(session, {g.account_id for g in grants}, now)
@@ -109,11 +117,13 @@ def unwind(
         for grant in grants:
             if meets_threshold(rules, graph, grant.account_id, grant.granted_at):
                 continue
-            revoked = lapse_grant(session, subject_keys, grant, reason, actor, now)
-            if revoked:
+            ended = lapse_grant(session, subject_keys, grant, reason, actor, now)
+            if ended is None:
+                continue
+            if ended.discredited:
                 losers.add(grant.account_id)
-            lost = bool(revoked) and not holds_real_person(session, grant.account_id, now)
-            lapses.append(Lapse(grant.account_id, grant.id, tuple(revoked), lost))
+            lost = bool(ended.revoked) and not holds_real_person(session, grant.account_id, now)
+            lapses.append(Lapse(grant.account_id, grant.id, ended.revoked, lost))
         frontier = vouchees_of(session, losers)
     return lapses
 
@@ -170,7 +180,15 @@ def _suspend_vouchers(
     actor: str,
     now: dt.datetime,
 ) -> list[str]:
-    """Everyone who vouched for the fake is suspended; offences after the first cost a slot."""
+    """Everyone who vouched for the fake is suspended; offences after the first cost a slot.
+    Vouching for one fake is one offence, however often it is found fake (a later report on
+    it, decided fake again, must not suspend its vouchers again)."""
+    punished = (
+        select(Suspension.id)
+        .join(FakeReport, FakeReport.id == Suspension.report_id)
+        .where(Suspension.voucher_id == Confirmation.voucher_id, FakeReport.reported_id == fake_id)
+        .exists()
+    )
     vouchers = sorted(
         set(
             session.scalars(
@@ -178,6 +196,7 @@ def _suspend_vouchers(
                     Confirmation.vouchee_id == fake_id,
                     Confirmation.withdrawn_at.is_(None),
                     Confirmation.created_at <= now,
+                    ~punished,
                 )
             )
         )
@@ -235,7 +254,7 @@ def unmask(
         )
     )
     revoked = revoke_all_credentials(session, fake_id, "fake", actor, now)
-    for grant in live_grants(session, {fake_id}, now):
+    for grant in sound_grants(session, {fake_id}):
         lapse_grant(session, subject_keys, grant, "fake", actor, now)
     session.execute(
         delete(CredentialOffer)
@@ -278,7 +297,7 @@ def forget_account(
     runs. Deleting the account then removes every edge it gave or got (ON DELETE CASCADE)."""
     moment = now or utcnow()
     lock_named(session, GRAPH_LOCK)
-    for grant in live_grants(session, {account_id}, moment):
+    for grant in sound_grants(session, {account_id}):
         lapse_grant(session, subject_keys, grant, "erasure", actor, moment)
     withdrawn = withdraw_given(session, subject_keys, account_id, "erasure", actor, moment)
     lapses = unwind(
@@ -305,10 +324,11 @@ def settle(
     listener: ClaimsListener | None = None,
     actor: str = "system",
 ) -> CascadeOutcome:
-    """Re-judge every live peer attestation: the periodic sweep. It ends those past the peer
-    validity (when a deployment chose it shorter than the credential's own) and catches what
-    changed outside vouching (an operator revoked a voucher's desk attestation, an account was
-    erased without `forget_account`)."""
+    """Re-judge every peer attestation that still counts (`grants.sound_grants`, expired ones
+    too): the periodic sweep. It ends those past the peer validity (when a deployment chose it
+    shorter than the credential's own) and catches what changed outside vouching (an operator
+    revoked a voucher's desk attestation, an account was erased without `forget_account`, an
+    address was recorded)."""
     moment = now or utcnow()
     lock_named(session, GRAPH_LOCK)
     expired = session.scalars(
@@ -320,15 +340,17 @@ def settle(
     )
     lapses = []
     for grant in list(expired):
-        revoked = lapse_grant(session, subject_keys, grant, "expired", actor, moment)
-        lost = bool(revoked) and not holds_real_person(session, grant.account_id, moment)
-        lapses.append(Lapse(grant.account_id, grant.id, tuple(revoked), lost))
-    live = set(
+        ended = lapse_grant(session, subject_keys, grant, "expired", actor, moment)
+        if ended is None:
+            continue
+        lost = bool(ended.revoked) and not holds_real_person(session, grant.account_id, moment)
+        lapses.append(Lapse(grant.account_id, grant.id, ended.revoked, lost))
+    sound = set(
         session.scalars(
             select(PeerGrant.account_id).where(
-                PeerGrant.lapsed_at.is_(None), PeerGrant.expires_at > moment
+                or_(PeerGrant.lapsed_at.is_(None), PeerGrant.lapse_reason == "expired")
             )
         )
     )
-    lapses += unwind(session, subject_keys, config, live, actor=actor, now=moment)
+    lapses += unwind(session, subject_keys, config, sound, actor=actor, now=moment)
     return CascadeOutcome(lapsed=tuple(lapses), changes=_changes(session, lapses, listener, moment))

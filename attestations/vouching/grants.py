@@ -17,7 +17,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from attestations.issuance import CreatedOffer, create_offer
@@ -27,7 +27,7 @@ from attestations.vouching.config import VouchingConfig
 from attestations.vouching.errors import AlreadyVerified, ThresholdNotMet
 from attestations.vouching.graph import REAL_PERSON, chunks, load_graph
 from attestations.vouching.models import PeerGrant
-from attestations.vouching.rules import independent_count, needs_peer_attestation
+from attestations.vouching.rules import TYPE_VALIDITY, independent_count, needs_peer_attestation
 from audit import AuditEntry, record
 from core import lock_named, rowcount, utcnow
 from keys import SubjectKeys
@@ -87,14 +87,15 @@ def issue_peer_attestation(
         now=moment,
     )
     # the latest moment a credential from this offer can be valid: collected before the offer
-    # and its access token expire, then valid for the peer validity at most
+    # and its access token expire, then valid for the type's validity (a credential carries
+    # the type's `exp`; a shorter peer validity is enforced by `cascade.settle` revoking it)
     collected_by = config.attestations.offer_ttl + config.attestations.access_token_ttl
     grant = PeerGrant(
         id=uuid.uuid4().hex,
         account_id=account_id,
         offer_id=created.offer_id,
         granted_at=moment,
-        expires_at=moment + rules.peer_validity + collected_by,
+        expires_at=moment + TYPE_VALIDITY + collected_by,
         confirmations=count,
     )
     session.add(grant)
@@ -141,6 +142,22 @@ def live_grants(session: Session, accounts: set[str], now: dt.datetime) -> list[
     return sorted(found, key=lambda g: (g.account_id, g.granted_at, g.id))
 
 
+def sound_grants(session: Session, accounts: set[str]) -> list[PeerGrant]:
+    """Grants whose credentials still count as their holders' attestations for what they
+    vouched while those were valid: not lapsed, or ended by expiry only, however long ago."""
+    found: list[PeerGrant] = []
+    for part in chunks(accounts):
+        found.extend(
+            session.scalars(
+                select(PeerGrant).where(
+                    PeerGrant.account_id.in_(part),
+                    or_(PeerGrant.lapsed_at.is_(None), PeerGrant.lapse_reason == "expired"),
+                )
+            )
+        )
+    return sorted(found, key=lambda g: (g.account_id, g.granted_at, g.id))
+
+
 def credentials_of_grant(
     session: Session, subject_keys: SubjectKeys, grant: PeerGrant
 ) -> list[IssuedCredential]:
@@ -167,6 +184,16 @@ def credentials_of_grant(
     )
 
 
+@dataclass(frozen=True)
+class Ended:
+    """What ending a grant changed: `revoked`, its credentials that were valid until now
+    (their holder may lose the claim); `discredited`, every credential of it that stops
+    counting as the voucher's attestation (`graph.standing`), expired ones included."""
+
+    revoked: tuple[str, ...]
+    discredited: tuple[str, ...]
+
+
 def lapse_grant(
     session: Session,
     subject_keys: SubjectKeys,
@@ -174,28 +201,45 @@ def lapse_grant(
     reason: str,
     actor: str,
     now: dt.datetime,
-) -> list[str]:
+) -> Ended | None:
     """End the grant: its offer is withdrawn (also one being collected right now: deleting it
     waits for that and takes its access tokens along) and the credentials it became are
-    revoked. Returns the ids newly revoked (none if it had lapsed already)."""
+    revoked. None if it had ended already.
+
+    A grant that is found wanting (any reason but `expired`) takes back its credentials
+    entirely, the expired ones too: while they were valid their holder vouched with them, and
+    those confirmations must stop counting. A grant that merely ended by expiry (`expired`)
+    may be found wanting later all the same: it is ended again, for that reason."""
+    expired = REVOCATION_REASONS["expired"]
+    still: ColumnElement[bool] = PeerGrant.lapsed_at.is_(None)
+    if reason != "expired":
+        still = or_(still, PeerGrant.lapse_reason == "expired")
     ended = session.execute(
         update(PeerGrant)
-        .where(PeerGrant.id == grant.id, PeerGrant.lapsed_at.is_(None))
-        .values(lapsed_at=now, lapse_reason=reason)
+        .where(PeerGrant.id == grant.id, still)
+        .values(lapsed_at=func.coalesce(PeerGrant.lapsed_at, now), lapse_reason=reason)
         .execution_options(synchronize_session=False)
     )
     if rowcount(ended) != 1:
-        return []
+        return None
     session.execute(
         delete(CredentialOffer)
         .where(CredentialOffer.id == grant.offer_id)
         .execution_options(synchronize_session=False)
     )
-    revoked = []
+    revoked, discredited = [], []
     for row in credentials_of_grant(session, subject_keys, grant):
-        if row.revoked_at is None and row.expires_at > now:
+        valid = row.revoked_at is None and row.expires_at > now
+        if valid or (row.revoked_at is None and reason != "expired"):
             revoke_credential(session, row.id, REVOCATION_REASONS[reason], actor, now)
+        elif row.revocation_reason == expired and reason != "expired":
+            row.revocation_reason = REVOCATION_REASONS[reason]  # it never counted after all
+        else:
+            continue
+        discredited.append(row.id)
+        if valid:
             revoked.append(row.id)
+    session.flush()
     record(
         session,
         "vouching.peer_lapsed",
@@ -203,7 +247,7 @@ def lapse_grant(
         subject_ref=subject_keys.reference(session, grant.account_id),
         details={"grant": grant.id, "reason": reason, "credentials": len(revoked)},
     )
-    return revoked
+    return Ended(tuple(revoked), tuple(discredited))
 
 
 def holds_real_person(session: Session, account_id: str, now: dt.datetime) -> bool:

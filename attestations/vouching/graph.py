@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from attestations.models import IssuedCredential
@@ -29,6 +29,7 @@ from attestations.vouching.rules import Edge, Graph, Span
 CHUNK = 500
 REAL_PERSON = "real_person"
 FAKE = "fake"
+ENDED = "peer_expired"  # the revocation reason of `grants.REVOCATION_REASONS["expired"]`
 
 
 def chunks(ids: Iterable[str]) -> Iterator[list[str]]:
@@ -65,22 +66,33 @@ def vouchees_of(session: Session, vouchers: Iterable[str]) -> set[str]:
 
 
 def standing(session: Session, accounts: Iterable[str]) -> dict[str, list[Span]]:
-    """Live (never revoked) `real_person` attestations: (issued, expires)."""
+    """`real_person` attestations that count: (issued, expires) of those never revoked, and
+    (issued, revoked) of peer attestations the deployment's shorter peer validity ended
+    (`cascade.settle`): they end, but what their holder vouched before still counts. Any
+    other revocation (a fake, a withdrawn basis, an erasure, an operator) means it never
+    counted."""
     spans: dict[str, list[Span]] = {}
     for part in chunks(accounts):
         rows = session.execute(
             select(
-                IssuedCredential.account_id, IssuedCredential.issued_at, IssuedCredential.expires_at
+                IssuedCredential.account_id,
+                IssuedCredential.issued_at,
+                IssuedCredential.expires_at,
+                IssuedCredential.revoked_at,
             )
             .where(
                 IssuedCredential.account_id.in_(part),
                 IssuedCredential.type == REAL_PERSON,
-                IssuedCredential.revoked_at.is_(None),
+                or_(
+                    IssuedCredential.revoked_at.is_(None),
+                    IssuedCredential.revocation_reason == ENDED,
+                ),
             )
             .distinct()
         )
-        for account, issued, expires in rows:
-            spans.setdefault(account, []).append(Span(issued, expires))
+        for account, issued, expires, revoked in rows:
+            end = expires if revoked is None else min(expires, revoked)
+            spans.setdefault(account, []).append(Span(issued, end))
     return spans
 
 

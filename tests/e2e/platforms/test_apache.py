@@ -28,10 +28,6 @@ from tests.support.platforms import (
 )
 from tests.support.server import LiveServer
 
-# One worker runs every platform test (make test: --dist loadgroup), so the relying parties
-# and the Kluis they share start once.
-pytestmark = pytest.mark.xdist_group("platforms")
-
 UNICODE_NAME = "Eliëlle Ørsted"
 
 

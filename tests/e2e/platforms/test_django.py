@@ -35,10 +35,6 @@ from tests.support.platforms import (
 )
 from tests.support.server import LiveServer, free_port
 
-# One worker runs every platform test (make test: --dist loadgroup), so the relying parties
-# and the Kluis they share start once.
-pytestmark = pytest.mark.xdist_group("platforms")
-
 ROOT = Path(__file__).parents[3]
 RENEW_AFTER_S = 2  # OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS, short so the test sees a renewal
 

@@ -29,10 +29,6 @@ from tests.support.platforms import (
 )
 from tests.support.server import LiveServer, free_port
 
-# One worker runs every platform test (make test: --dist loadgroup), so the relying parties
-# and the Kluis they share start once.
-pytestmark = pytest.mark.xdist_group("platforms")
-
 BASE = "http://127.0.0.1:9/idpy"  # the RP's own pages are never visited: nothing listens
 REDIRECT_URI = BASE + "/callback"
 SIGNED_OUT = BASE + "/signed-out"

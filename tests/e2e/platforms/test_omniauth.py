@@ -29,10 +29,6 @@ from tests.support.platforms import (
 )
 from tests.support.server import LiveServer, free_port
 
-# One worker runs every platform test (make test: --dist loadgroup), so the relying parties
-# and the Kluis they share start once.
-pytestmark = pytest.mark.xdist_group("platforms")
-
 APT_PACKAGES = "ruby ruby-omniauth-openid-connect ruby-rack ruby-webrick"
 PLATFORM = Path(__file__).parents[2] / "support" / "omniauth_rp" / "platform.rb"
 

@@ -80,9 +80,14 @@ def platform_notices(
 
 
 def notify_platform(
-    session: Session, provider: Provider, request: ErasureRequest, notice: PlatformNotice
+    session: Session,
+    provider: Provider,
+    request: ErasureRequest,
+    notice: PlatformNotice,
+    sids: Iterable[str] = (),
 ) -> int:
-    """Queue the platform's account-purged SET and back-channel logout token."""
+    """Queue the platform's account-purged SET and back-channel logout tokens: one with `sub`
+    alone, and one per session `sids` the resident had there (the grants' `sid`)."""
     client = notice.client
     issuer = provider.config.issuer
     queued = link_delivery(
@@ -99,13 +104,30 @@ def notify_platform(
             correlation_id=request.id,
         ),
     )
-    # Back-Channel Logout 1.0 §2.4: `sub` alone ends every session of the resident there.
-    delivery = enqueue_backchannel_logout(
-        session, provider, client, notice.sub, correlation_id=request.id
-    )
-    if delivery is not None:
-        queued += link_delivery(session, request, delivery, client_id=client.client_id)
+    # Back-Channel Logout 1.0 §2.4: `sub` alone ends every session of the resident there. An
+    # RP may find its sessions only by the `sid` of their ID tokens (mod_auth_openidc does),
+    # so each session the resident had there gets its own token with `sub` and `sid` as well.
+    session_ids = [provider.subject_ids.session_for(client, sid) for sid in sorted(set(sids))]
+    for sid in (None, *session_ids):
+        delivery = enqueue_backchannel_logout(
+            session, provider, client, notice.sub, sid=sid, correlation_id=request.id
+        )
+        if delivery is not None:
+            queued += link_delivery(session, request, delivery, client_id=client.client_id)
     return queued
+
+
+def _live_sessions(session: Session, account_id: str) -> dict[str, set[str]]:
+    """The sessions (`sid`) in which the resident holds unrevoked grants, per platform."""
+    found: dict[str, set[str]] = {}
+    rows = session.execute(
+        select(Grant.client_id, Grant.sid).where(
+            Grant.account_id == account_id, Grant.revoked_at.is_(None)
+        )
+    )
+    for client_id, sid in rows:
+        found.setdefault(client_id, set()).add(sid)
+    return found
 
 
 def _revoke_access(session: Session, account_id: str, actor: str) -> dict[str, int]:
@@ -188,10 +210,14 @@ def execute_erasure(
             now=now,
             listener=VouchingSignals.of(provider),
         )
+    live = _live_sessions(session, account_id)
     revoked = _revoke_access(session, account_id, actor)
     also = replay.platforms if replay is not None else ()
     notices = _platforms(session, provider, account_id, also)
-    queued = sum(notify_platform(session, provider, request, notice) for notice in notices)
+    queued = sum(
+        notify_platform(session, provider, request, n, live.get(n.client.client_id, ()))
+        for n in notices
+    )
     if accounts is not None:
         _forget_login_failures(session, accounts, account)
     _delete_rows(session, provider, account_id)

@@ -242,7 +242,8 @@ def test_erasure_reaches_both_platforms_across_a_restart_and_leaves_nothing_read
                 assert list((data_dir / "outbox").glob("*.eml")), "the outbox held the mail"
                 request_id = delete_my_account(browser)
             jwks = httpx.get(issuer + "/jwks.json").json()
-            wait_for(lambda: len(up.received) == 3)  # + SET + logout token at the live platform
+            # + the purge SET and two logout tokens (sub alone; sub + sid) at the live platform
+            wait_for(lambda: len(up.received) == 4)
             for client in (a, b):
                 for kind in ("access_token", "refresh_token"):
                     if kind not in tokens[client["client_id"]]:
@@ -258,7 +259,7 @@ def test_erasure_reaches_both_platforms_across_a_restart_and_leaves_nothing_read
         # Kluis restarts while platform B is still down; B comes back afterwards.
         down.start()
         with run_server(data_dir, database, **FAST) as server:
-            wait_for(lambda: len(down.received) == 2, timeout=30)
+            wait_for(lambda: len(down.received) == 3, timeout=30)
 
             def completed() -> bool:
                 out = server.cli("erasure", "show", request_id, "--json").stdout
@@ -282,9 +283,13 @@ def test_erasure_reaches_both_platforms_across_a_restart_and_leaves_nothing_read
         assert claims["sub_id"] == {"format": "iss_sub", "iss": issuer, "sub": sub}
         by_path = {path: (ctype, body) for path, ctype, body in platform.received}
         assert by_path["/events"][0] == "application/secevent+jwt"
-        _, logout = by_path["/backchannel"]
-        logout_token = parse_qs(logout.decode())["logout_token"][0]
-        assert verify(logout_token, jwks, issuer, client["client_id"])["sub"] == sub
+        logouts = [
+            verify(parse_qs(body.decode())["logout_token"][0], jwks, issuer, client["client_id"])
+            for path, _, body in platform.received
+            if path == "/backchannel"
+        ]
+        assert [c["sub"] for c in logouts] == [sub, sub]
+        assert sorted("sid" in c for c in logouts) == [False, True]
     assert tokens[a["client_id"]]["sub"] != tokens[b["client_id"]]["sub"]
 
     assert EMAIL not in log and NAME not in log

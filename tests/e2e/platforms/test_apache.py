@@ -170,12 +170,6 @@ def test_logging_out_at_kluis_ends_the_apache_session_by_back_channel(
         wait_for(apache_session_gone, what="the back-channel logout to end Apache's session")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mod_auth_openidc 2.4.12 finds sessions only by the sid of their ID token, and the "
-    "erasure's logout token carries sub alone (Back-Channel Logout §2.4: every session of the "
-    "resident); Kluis should also send each ended session's sid",
-)
 def test_erasing_the_account_ends_the_apache_session_by_back_channel(
     kluis: LiveServer, apache: ApacheSite, client: dict[str, Any]
 ) -> None:

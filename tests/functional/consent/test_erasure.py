@@ -72,7 +72,8 @@ def signed_in(
     for rp in (rp_a, rp_b):
         query, verifier, _ = code_flow(client, rp, allow=["email", "name"])
         body = exchange(client, rp, query["code"], verifier).json()
-        body["sub"] = jwt.decode(body["id_token"], options={"verify_signature": False})["sub"]
+        id_token = jwt.decode(body["id_token"], options={"verify_signature": False})
+        body["sub"], body["sid"] = id_token["sub"], id_token.get("sid")
         out[rp.client_id] = body
     return out
 
@@ -183,9 +184,18 @@ def test_each_platform_gets_a_verifiable_purge_set_and_logout_token_with_its_own
         assert claims["sub_id"] == {"format": "iss_sub", "iss": TEST_ISSUER, "sub": sub}
         assert claims["events"] == {ACCOUNT_PURGED: {}}
         assert "exp" not in claims and claims["jti"]
-    logout = re.sub(r"^logout_token=", "", by_url[A_LOGOUT].content.decode())
-    claims = verified(client, logout, rp_a.client_id, "logout+jwt")
-    assert claims["sub"] == sub_a and BACKCHANNEL_EVENT in claims["events"]
+    # one token for every session of the resident there (sub alone), and one for the session
+    # the platform knows by the `sid` of its ID token (what RPs such as mod_auth_openidc match)
+    logouts = [
+        verified(
+            client, re.sub(r"^logout_token=", "", r.content.decode()), rp_a.client_id, "logout+jwt"
+        )
+        for r in received
+        if str(r.url) == A_LOGOUT
+    ]
+    assert all(c["sub"] == sub_a and BACKCHANNEL_EVENT in c["events"] for c in logouts)
+    sid = signed_in[rp_a.client_id]["sid"]
+    assert sid and sorted(str(c.get("sid")) for c in logouts) == sorted([str(None), sid])
 
 
 def test_failing_platform_is_retried_then_the_request_completes(
@@ -199,7 +209,7 @@ def test_failing_platform_is_retried_then_the_request_completes(
     request = erase(runtime, session, resident)
     answers = {A_EVENTS: [503, 202], A_LOGOUT: [200], B_EVENTS: [202]}
     first = push(runtime, answers)
-    assert len(first) == 3
+    assert sorted(str(r.url) for r in first) == sorted([A_EVENTS, A_LOGOUT, A_LOGOUT, B_EVENTS])
     assert refresh_erasure_states(session) == []
     session.refresh(request)
     assert request.status == PROPAGATING
@@ -292,7 +302,8 @@ def test_cli_deletes_by_email_and_lists_and_shows_requests(
     )
     assert done.exit_code == 0, done.output
     result = json.loads(done.output)
-    assert result["status"] == PROPAGATING and result["deliveries"] == 3
+    # A: the purge event and two logout tokens (sub alone, sub + sid); B: the purge event
+    assert result["status"] == PROPAGATING and result["deliveries"] == 4
     failures = session.scalars(select(LoginFailure.scope)).all()
     assert failures == ["ip"]  # the keyed hash of the e-mail address is gone
     again = runner.invoke(delete_account, ["--email", EMAIL, "--yes"], obj=runtime)
@@ -305,6 +316,7 @@ def test_cli_deletes_by_email_and_lists_and_shows_requests(
     kinds = sorted((p["client_id"], p["kind"]) for p in detail["platforms"])
     assert kinds == sorted(
         [
+            (rp_a.client_id, "backchannel_logout"),
             (rp_a.client_id, "backchannel_logout"),
             (rp_a.client_id, "security_event"),
             (rp_b.client_id, "security_event"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from typing import Any, Protocol
@@ -12,7 +13,6 @@ from core import Database, OAuthError, Problem
 from identity.oidc.authorize import STEWARD_SCOPE
 from identity.oidc.clients import (
     AUTH_METHODS,
-    DEFAULT_SCOPE,
     ID_TOKEN_ALGS,
     SUBJECT_TYPES,
     ClientSpec,
@@ -23,6 +23,8 @@ from identity.oidc.clients import (
     remove_client,
     rotate_secret,
 )
+from identity.oidc.platform_settings import platform_settings, render_text
+from identity.oidc.presets import PRESETS, get_preset, preset_spec
 from identity.oidc.registration import issue_initial_access_token
 from identity.oidc.sector import fetch_sector_uris
 
@@ -30,6 +32,8 @@ from identity.oidc.sector import fetch_sector_uris
 class _Mode(Protocol):
     @property
     def production(self) -> bool: ...
+    @property
+    def issuer(self) -> str: ...
 
 
 class ClientsRuntime(Protocol):
@@ -53,22 +57,26 @@ def clients_cli() -> None:
 
 
 @clients_cli.command("add")
-@click.option("--name", required=True)
-@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
+@click.option(
+    "--preset",
+    type=click.Choice(sorted(PRESETS)),
+    help="Fill the client as this platform's OpenID Connect plug-in expects (needs --base-url); "
+    "options given beside it win. Prints the settings to type on the platform's side.",
+)
+@click.option("--base-url", help="The platform's address (with --preset).")
+@click.option("--name", help="Required without --preset.")
+@click.option("--redirect-uri", "redirect_uris", multiple=True, help="Required without --preset.")
 @click.option("--post-logout-redirect-uri", "post_logout", multiple=True)
 @click.option("--backchannel-logout-uri")
 @click.option("--events-uri", help="RFC 8935 push endpoint for security events (erasure).")
 @click.option("--public", is_flag=True, help="A public client (no secret; PKCE only).")
-@click.option(
-    "--subject-type", type=click.Choice(SUBJECT_TYPES), default="pairwise", show_default=True
-)
+@click.option("--subject-type", type=click.Choice(SUBJECT_TYPES), help="[default: pairwise]")
 @click.option("--sector-identifier-uri")
-@click.option(
-    "--id-token-alg", type=click.Choice(ID_TOKEN_ALGS), default="RS256", show_default=True
-)
+@click.option("--id-token-alg", type=click.Choice(ID_TOKEN_ALGS), help="[default: RS256]")
 @click.option("--auth-method", type=click.Choice(AUTH_METHODS))
 @click.option("--jwks-file", type=click.File("r"), help="JWKS for private_key_jwt.")
 @click.option("--jwks-uri")
+@click.option("--scope", help="The scopes the client may ask for [default: all, or the preset's].")
 @click.option("--purpose", default="", help="Why the platform asks for data (shown to residents).")
 @click.option(
     "--steward-tool",
@@ -87,25 +95,36 @@ def add(runtime: ClientsRuntime, /, **opts: Any) -> None:
         )
     except OAuthError as exc:
         raise click.ClickException(exc.description or exc.error) from exc
-    spec = ClientSpec(
-        name=opts["name"],
-        redirect_uris=opts["redirect_uris"],
-        post_logout_redirect_uris=opts["post_logout"],
-        backchannel_logout_uri=opts["backchannel_logout_uri"],
-        events_uri=opts["events_uri"],
-        public=opts["public"],
-        token_endpoint_auth_method=opts["auth_method"],
-        subject_type=opts["subject_type"],
-        sector_identifier_uri=opts["sector_identifier_uri"],
-        sector_redirect_uris=sector_uris,
-        id_token_alg=opts["id_token_alg"],
-        jwks=json.load(opts["jwks_file"]) if opts["jwks_file"] else None,
-        jwks_uri=opts["jwks_uri"],
-        purpose=opts["purpose"],
-        scope=f"{DEFAULT_SCOPE} {STEWARD_SCOPE}" if opts["steward_tool"] else DEFAULT_SCOPE,
-        allow_loopback_targets=not runtime.settings.production,
-    )
+    given = {
+        "name": opts["name"],
+        "redirect_uris": opts["redirect_uris"] or None,
+        "post_logout_redirect_uris": opts["post_logout"] or None,
+        "backchannel_logout_uri": opts["backchannel_logout_uri"],
+        "events_uri": opts["events_uri"],
+        "public": opts["public"] or None,
+        "token_endpoint_auth_method": opts["auth_method"],
+        "subject_type": opts["subject_type"],
+        "sector_identifier_uri": opts["sector_identifier_uri"],
+        "sector_redirect_uris": sector_uris,
+        "id_token_alg": opts["id_token_alg"],
+        "jwks": json.load(opts["jwks_file"]) if opts["jwks_file"] else None,
+        "jwks_uri": opts["jwks_uri"],
+        "purpose": opts["purpose"],
+        "scope": opts["scope"],
+        "allow_loopback_targets": not runtime.settings.production,
+    }
     try:
+        if opts["preset"]:
+            if not opts["base_url"]:
+                raise click.UsageError("--preset needs --base-url")
+            preset = get_preset(opts["preset"])
+            spec = preset_spec(preset, opts["base_url"], given)
+        else:
+            if not opts["name"] or not opts["redirect_uris"]:
+                raise click.UsageError("--name and --redirect-uri are needed without --preset")
+            spec = ClientSpec(**{k: v for k, v in given.items() if v is not None})
+        if opts["steward_tool"]:
+            spec = dataclasses.replace(spec, scope=f"{spec.scope} {STEWARD_SCOPE}")
         with runtime.db.transaction() as session:
             client, secret = create_client(session, spec)
             data = describe(client)
@@ -113,7 +132,20 @@ def add(runtime: ClientsRuntime, /, **opts: Any) -> None:
         raise click.ClickException(exc.detail) from exc
     if secret:
         data["client_secret"] = secret
+    settings = None
+    if opts["preset"]:
+        settings = platform_settings(
+            preset,
+            issuer=runtime.settings.issuer,
+            base_url=opts["base_url"],
+            client=data,
+            secret=secret,
+        )
+        if opts["as_json"]:
+            data["platform"] = settings
     _emit(data, opts["as_json"])
+    if settings and not opts["as_json"]:
+        click.echo("\n" + render_text(settings))
 
 
 @clients_cli.command("list")

@@ -1,0 +1,261 @@
+"""What to type on the platform's side after `kluis clients add --preset …`: the discovery
+URL, the client's id and secret, the scopes, the claim mapping, and the exact commands,
+settings or directives of that platform's plug-in (docs/platforms/ has a guide per platform).
+Sources are noted in `identity/oidc/presets.py`."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from identity.oidc.presets import Preset, base_of
+
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+NOT_SHOWN = "(shown only when the client is created or its secret rotated)"
+BY_HAND = (
+    "Erasure: the plug-in has no receiver for Kluis's erasure events; `kluis accounts delete` "
+    "lists the platform as told by hand, and `kluis erasure handled` records it once the "
+    "platform's administrator has removed the user whose id is the resident's `sub`."
+)
+BACK_CHANNEL = (
+    " The erasure also sends a back-channel logout token, which ends the resident's sessions."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    issuer: str
+    base: str
+    origin: str
+    client_id: str
+    secret: str
+    redirect_uri: str
+    post_logout_redirect_uri: str
+
+    @property
+    def discovery(self) -> str:
+        return self.issuer + DISCOVERY_PATH
+
+
+Rendered = tuple[dict[str, Any], list[str]]
+
+
+def _nextcloud(c: Context, p: Preset) -> Rendered:
+    occ = [
+        "sudo -u www-data php occ user_oidc:provider kluis \\",
+        f'    --clientid="{c.client_id}" --clientsecret="{c.secret}" \\',
+        f'    --discoveryuri="{c.discovery}" \\',
+        f'    --scope="{p.scope}" --postlogouturi="{c.post_logout_redirect_uri}" \\',
+        "    --mapping-uid=sub --mapping-display-name=name --mapping-email=email \\",
+        "    --send-id-token-hint=1",
+        "sudo -u www-data php occ config:system:set user_oidc use_pkce --value=true --type=boolean",
+    ]
+    lines = [
+        "Install the app 'OpenID Connect user backend' (user_oidc), then run:",
+        *(f"  {line}" for line in occ),
+        "Or in Administration settings → OpenID Connect → Register: identifier kluis, the "
+        "client ID and secret, discovery endpoint and scope above, attribute mapping "
+        "User ID = sub, Display name = name, Email = email.",
+        "The provider identifier must stay 'kluis': the back-channel logout URI ends in it.",
+    ]
+    return {"occ": occ}, lines
+
+
+def _discourse(c: Context, p: Preset) -> Rendered:
+    settings = {
+        "openid_connect_enabled": True,
+        "openid_connect_discovery_document": c.discovery,
+        "openid_connect_client_id": c.client_id,
+        "openid_connect_client_secret": c.secret,
+        "openid_connect_authorize_scope": p.scope,
+        "openid_connect_rp_initiated_logout": True,
+        "openid_connect_rp_initiated_logout_redirect": c.post_logout_redirect_uri,
+        "openid_connect_allow_association_change": False,
+        "openid_connect_use_pkce": True,
+    }
+    lines = [
+        "Install the plug-in discourse-openid-connect, then in Admin → Settings → Plugins "
+        "(filter 'openid_connect') set:",
+        *(f"  {k} = {json.dumps(v)}" for k, v in settings.items()),
+        "(or in `rails c`: SiteSetting.openid_connect_enabled = true, and so on).",
+    ]
+    return {"site_settings": settings}, lines
+
+
+def _omniauth(name: str, prefix: str) -> Callable[[Context, Preset], Rendered]:
+    def render(c: Context, p: Preset) -> Rendered:
+        options = {
+            "name": name,
+            "issuer": c.issuer,
+            "discovery": True,
+            "scope": p.scope.split(),
+            "response_type": "code",
+            "client_auth_method": "basic",
+            "uid_field": "sub",
+            "post_logout_redirect_uri": c.post_logout_redirect_uri,
+            "client_options": {
+                "identifier": c.client_id,
+                "secret": c.secret,
+                "redirect_uri": c.redirect_uri,
+            },
+        }
+        lines = [
+            f"Register the omniauth strategy openid_connect under the name :{name} "
+            f"(callback {prefix}/{name}/callback) with these options:",
+            *(f"  {line}" for line in json.dumps(options, indent=2).splitlines()),
+            "Turn on pkce: true where the gem's version has it.",
+        ]
+        return {"omniauth": {"path_prefix": prefix, "options": options}}, lines
+
+    return render
+
+
+def _mastodon(c: Context, p: Preset) -> Rendered:
+    env = {
+        "OIDC_ENABLED": "true",
+        "OIDC_DISPLAY_NAME": "Kluis",
+        "OIDC_ISSUER": c.issuer,
+        "OIDC_DISCOVERY": "true",
+        "OIDC_SCOPE": ",".join(p.scope.split()),
+        "OIDC_UID_FIELD": "sub",
+        "OIDC_CLIENT_ID": c.client_id,
+        "OIDC_CLIENT_SECRET": c.secret,
+        "OIDC_REDIRECT_URI": c.redirect_uri,
+        "OIDC_CLIENT_AUTH_METHOD": "basic",
+        "OIDC_USE_PKCE": "true",
+        "OIDC_IDP_LOGOUT_REDIRECT_URI": c.post_logout_redirect_uri,
+        "OIDC_SECURITY_ASSUME_EMAIL_IS_VERIFIED": "false",
+    }
+    omniauth, _ = _omniauth("openid_connect", "/auth/auth")(c, p)
+    lines = [
+        "In .env.production (then restart Mastodon):",
+        *(f"  {k}={v}" for k, v in env.items()),
+    ]
+    return {"env": env, **omniauth}, lines
+
+
+def _openstad(c: Context, p: Preset) -> Rendered:
+    scope = p.scope.replace(" ", "%20")
+    provider = {
+        "adapter": "oidc",
+        "serverUrl": c.issuer,
+        "serverLoginPath": "/authorize?response_type=code&client_id=[[clientId]]"
+        f"&redirect_uri=[[redirectUri]]&scope={scope}"
+        "&code_challenge=[[codeChallenge]]&code_challenge_method=S256",
+        "serverExchangeCodePath": "/token",
+        "serverExchangeContentType": "application/x-www-form-urlencoded",
+        "serverUserInfoPath": "/userinfo",
+        "pkceEnabled": True,
+        "clientId": c.client_id,
+        "clientSecret": c.secret,
+        "userMapping": {"identifier": "sub", "email": "email", "name": "name"},
+    }
+    lines = [
+        "In the project's authentication settings, an auth provider with the oidc adapter:",
+        *(f"  {line}" for line in json.dumps(provider, indent=2).splitlines()),
+        "pkceEnabled and the form content type are required: the adapter sends no nonce, and "
+        "Kluis's token endpoint takes form-encoded requests (RFC 6749 §4.1.3).",
+    ]
+    return {"auth_provider": provider}, lines
+
+
+def _apache(c: Context, p: Preset) -> Rendered:
+    location = c.base.removeprefix(c.origin) + "/"
+    directives = [
+        f"OIDCProviderMetadataURL {c.discovery}",
+        f"OIDCClientID {c.client_id}",
+        f"OIDCClientSecret {c.secret}",
+        f"OIDCRedirectURI {c.redirect_uri}",
+        f"OIDCCryptoPassphrase {secrets.token_urlsafe(32)}",
+        f'OIDCScope "{p.scope}"',
+        "OIDCPKCEMethod S256",
+        "OIDCRemoteUserClaim sub",
+        "OIDCPassClaimsAs headers",
+        f"OIDCDefaultLoggedOutURL {c.post_logout_redirect_uri}",
+    ]
+    protect = [f"<Location {location}>", "  AuthType openid-connect", "  Require valid-user"]
+    lines = [
+        "In the site's <VirtualHost> (a2enmod auth_openidc):",
+        *(f"  {d}" for d in [*directives, *protect, "</Location>"]),
+        f"A reverse proxy to the application must leave {c.redirect_uri.removeprefix(c.origin)} "
+        "to the module (ProxyPass … !).",
+    ]
+    return {"directives": directives, "location": location}, lines
+
+
+RENDERERS: dict[str, Callable[[Context, Preset], Rendered]] = {
+    "nextcloud": _nextcloud,
+    "discourse": _discourse,
+    "decidim": _omniauth("openid_connect", "/users/auth"),
+    "consul": _omniauth("oidc", "/users/auth"),
+    "openstad": _openstad,
+    "mastodon": _mastodon,
+    "apache": _apache,
+}
+
+CLAIM_MAPPING: dict[str, dict[str, str]] = {
+    "nextcloud": {"User ID": "sub", "Display name": "name", "Email": "email"},
+    "discourse": {"uid": "sub", "email": "email", "name": "name", "username": "preferred_username"},
+    "openstad": {"identifier": "sub", "email": "email", "name": "name"},
+    "apache": {"REMOTE_USER": "sub", "OIDC_CLAIM_email": "email", "OIDC_CLAIM_name": "name"},
+}
+OMNIAUTH_MAPPING = {
+    "uid": "sub",
+    "info.email": "email",
+    "info.name": "name",
+    "info.nickname": "preferred_username",
+}
+
+
+def platform_settings(
+    preset: Preset, *, issuer: str, base_url: str, client: Mapping[str, Any], secret: str | None
+) -> dict[str, Any]:
+    """The platform-side settings for a client created from `preset` (`describe` output)."""
+    base, origin = base_of(base_url)
+    context = Context(
+        issuer=issuer,
+        base=base,
+        origin=origin,
+        client_id=client["client_id"],
+        secret=secret or NOT_SHOWN,
+        redirect_uri=client["redirect_uris"][0],
+        post_logout_redirect_uri=next(iter(client["post_logout_redirect_uris"]), ""),
+    )
+    settings, lines = RENDERERS[preset.name](context, preset)
+    erasure = BY_HAND + (BACK_CHANNEL if client.get("backchannel_logout_uri") else "")
+    return {
+        "preset": preset.name,
+        "platform": preset.platform,
+        "plugin": preset.plugin,
+        "issuer": issuer,
+        "discovery_url": context.discovery,
+        "client_id": context.client_id,
+        "client_secret": secret,
+        "scope": preset.scope,
+        "claim_mapping": CLAIM_MAPPING.get(preset.name, OMNIAUTH_MAPPING),
+        **settings,
+        "instructions": lines,
+        "erasure": erasure,
+        "unsure": list(preset.unsure),
+    }
+
+
+def render_text(settings: Mapping[str, Any]) -> str:
+    mapping = ", ".join(f"{k} ← {v}" for k, v in settings["claim_mapping"].items())
+    lines = [
+        f"On the platform's side ({settings['platform']}, {settings['plugin']}):",
+        f"  discovery URL   {settings['discovery_url']}",
+        f"  client ID       {settings['client_id']}",
+        f"  client secret   {settings['client_secret'] or NOT_SHOWN}",
+        f"  scopes          {settings['scope']}",
+        f"  claim mapping   {mapping}",
+        "",
+        *settings["instructions"],
+        "",
+        settings["erasure"],
+        *(f"Not verified: {note}" for note in settings["unsure"]),
+    ]
+    return "\n".join(lines)

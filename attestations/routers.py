@@ -11,6 +11,7 @@ from attestations import routes_vouching_voucher as voucher
 from attestations.letters import routes as letters
 from attestations.verifier import routes as verifier
 from attestations.verifier import routes_login as qr_login
+from attestations.verifier import routes_widget as widget
 from attestations.wallet import routes as wallet
 
 ROUTERS = (
@@ -22,6 +23,7 @@ ROUTERS = (
     vouchee.router,
     voucher.router,
     verifier.router,
+    widget.router,
     wallet.router,
 )
 OAUTH_PATHS = frozenset(issuer.OAUTH_PATHS | verifier.OAUTH_PATHS)

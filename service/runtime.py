@@ -158,6 +158,7 @@ def build_verifier_config(settings: Settings) -> VerifierConfig:
         session_ttl=dt.timedelta(seconds=settings.verifier_session_ttl),
         result_ttl=dt.timedelta(seconds=settings.verifier_result_ttl),
         pseudonym_key=poll_pseudonym_key(settings.secret_bytes),
+        widget_key=derive_key(settings.secret_bytes, "kluis/verifier/widget-token"),
         x509_files=(key_file, chain_file) if key_file and chain_file else None,
         fetcher=HttpFetcher(allow_http=not settings.production),
     )

@@ -23,6 +23,8 @@ class VerifierConfig:
     result_ttl: dt.timedelta = dt.timedelta(minutes=2)
     # HMAC key for per-poll pseudonyms (derived from the secret key, purpose-bound)
     pseudonym_key: bytes = b""
+    # HMAC key of the widget tokens (`widget.widget_token`), purpose-bound like the above
+    widget_key: bytes = b""
     # PEM key and certificate chain files: `x509_san_dns:` with signed request objects;
     # None: `redirect_uri:` (development)
     x509_files: tuple[Path, Path] | None = None
@@ -65,6 +67,10 @@ class VerifierConfig:
     def qr_payload(self, session_id: str) -> str:
         """The cross-device Authorization Request (§5.1, JAR by reference)."""
         return f"{WALLET_SCHEME}?{self._query(session_id)}"
+
+    def widget_page(self, session_id: str) -> str:
+        """Kluis's hosted verification page of a session (the token goes in its query)."""
+        return f"{self.issuer}/verify/{session_id}"
 
     def universal_link(self, session_id: str) -> str:
         return f"{self.issuer}/verifier/open?{self._query(session_id)}"

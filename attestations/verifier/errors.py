@@ -41,3 +41,11 @@ class VerifierNotConfigured(Problem):
     status = 503
     slug = "verifier-not-configured"
     title = "Verification sessions are not configured on this Kluis"
+
+
+class OriginNotAllowed(Problem):
+    """A page on an origin that is not the platform's asked for a session's state."""
+
+    status = 403
+    slug = "verifier-origin-not-allowed"
+    title = "This origin may not follow the verification session"

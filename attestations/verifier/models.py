@@ -53,6 +53,9 @@ class VerifierSession(Base):
     result_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # a short code such as `wallet_access_denied` or `platform`, never personal data
     end_reason: Mapped[str | None] = mapped_column(String(64))
+    # where Kluis's hosted verification page sends the resident back (same origin as one of
+    # the platform's redirect URIs), if the platform gave one
+    return_uri: Mapped[str | None] = mapped_column(Text)
 
 
 class TrustedIssuer(Base):

@@ -38,6 +38,7 @@ from attestations.verifier.session import (
     status_body,
 )
 from attestations.verifier.waiting import events, long_poll, read_status, request_listener
+from attestations.verifier.widget import widget_links
 from attestations.web import verifier_config
 from core import FormDep as FormBody
 from core import JsonBody, database_of, db_session, openapi
@@ -74,6 +75,7 @@ def _require_identity(request: Request, config: VerifierConfig) -> None:
         {
             "purpose": None,
             "poll_id": None,
+            "return_uri": None,
             "dcql_query": {"type": "object"},
             "client_assertion_type": openapi.CLIENT_AUTH_FIELDS["client_assertion_type"],
             "client_assertion": None,
@@ -90,7 +92,7 @@ def create(request: Request, session: DbSession, body: JsonBody) -> JSONResponse
     row = create_session(session, config, client_id, body)
     session.commit()
     return JSONResponse(
-        session_links(config, row),
+        {**session_links(config, row), **widget_links(config, row)},
         status_code=201,
         headers={**NO_STORE, "Location": config.status_url(row.id)},
     )

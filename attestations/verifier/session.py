@@ -24,6 +24,7 @@ from attestations.verifier.errors import InvalidSessionRequest, SessionNotFound
 from attestations.verifier.models import VerifierSession
 from attestations.verifier.trust import trusted_vct_values
 from attestations.verifier.wakeup import notify_change
+from attestations.verifier.widget import check_return_uri
 from attestations.wallet.models import WalletPairing
 from audit import record
 from core import rowcount, utcnow
@@ -90,6 +91,7 @@ def create_session(
         raise InvalidSessionRequest("dcql_query is required", pointer="/dcql_query")
     parse_query(body["dcql_query"], accepted_types(session, config.issuer))
     purpose, poll_id = _purpose(body.get("purpose")), _poll_id(body.get("poll_id"))
+    return_uri = check_return_uri(session, client_id, body.get("return_uri"))
     now = utcnow()
     purge_sessions(session, now)
     row = VerifierSession(
@@ -98,6 +100,7 @@ def create_session(
         dcql_query=body["dcql_query"],
         purpose=purpose,
         poll_id=poll_id,
+        return_uri=return_uri,
         nonce=secrets.token_urlsafe(32),  # 256 bits (§5.2 asks for at least 128)
         state=secrets.token_urlsafe(32),
         status="pending",

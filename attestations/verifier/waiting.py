@@ -89,6 +89,33 @@ async def long_poll(
     yield json.dumps(body)
 
 
+async def wait_for_change(
+    read: Callable[[], dict[str, Any] | None],
+    session_id: str,
+    wait: float,
+    listener: Listener | None,
+    final: Collection[str] = FINAL,
+) -> dict[str, Any] | None:
+    """What `read` returns once it differs from its first answer (or is final, or `wait`
+    runs out); None when the thing is gone. `read` runs in the thread pool and opens its own
+    short transaction; between reads this waits as `long_poll` does."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    waiter = listener.subscribe(session_id) if listener is not None else None
+    try:
+        first = body = await run_in_threadpool(read)
+        while body is not None and body == first and body["status"] not in final:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            await _pause(waiter, min(remaining, _interval(listener)))
+            body = await _reread(read, body)
+        return body
+    finally:
+        if waiter is not None:
+            waiter.close()
+
+
 async def events(
     request: Request,
     database: Database,

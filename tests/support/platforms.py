@@ -222,3 +222,12 @@ class HeaderEcho:
 
 def end_session_url(kluis: LiveServer, **params: str) -> str:
     return f"{kluis.url}/logout?{urlencode(params)}"
+
+
+def add_preset_client(kluis: LiveServer, preset: str, base_url: str) -> dict[str, Any]:
+    """`kluis clients add --preset PRESET --base-url URL --json` through the server's CLI, as an
+    operator registers a platform: the client and, under "platform", the settings printed for
+    the platform's side, which the test then configures its plug-in with."""
+    args = ["clients", "add", "--preset", preset, "--base-url", base_url, "--json"]
+    client: dict[str, Any] = json.loads(kluis.cli(*args).stdout)
+    return client

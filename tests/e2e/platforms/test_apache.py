@@ -4,7 +4,8 @@ pages, the application behind Apache receives exactly the consented claims as OI
 headers, the module refreshes its tokens, and both kinds of logout end the Apache session:
 RP-initiated from Apache, and back-channel when the resident logs out at Kluis itself.
 
-The settings are those of docs/platforms/apache.md (tests/support/apache_rp.py)."""
+The client is registered with `kluis clients add --preset apache`, and Apache runs the
+directives that command printed (docs/platforms/apache.md, tests/support/apache_rp.py)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ import pytest
 
 from tests.support import forms
 from tests.support.apache_rp import ApacheSite, new_site, oidc_directives, run_apache
-from tests.support.live_kluis import add_client
 from tests.support.platforms import (
     HeaderEcho,
+    add_preset_client,
     browser,
     log_in_at_platform,
     log_out_at_kluis,
@@ -45,13 +46,13 @@ def site() -> ApacheSite:
 
 @pytest.fixture(scope="module")
 def client(kluis: LiveServer, site: ApacheSite) -> dict[str, Any]:
-    return add_client(
-        kluis,
-        "Buurtsite (Apache)",
-        site.redirect_uri,
-        site.logged_out,
-        backchannel_logout_uri=site.backchannel_logout_uri,
-    )
+    """Registered as an operator would: `kluis clients add --preset apache`."""
+    client = add_preset_client(kluis, "apache", site.app)
+    assert client["redirect_uris"] == [site.redirect_uri]
+    assert client["post_logout_redirect_uris"] == [site.logged_out]
+    assert client["backchannel_logout_uri"] == site.backchannel_logout_uri
+    assert client["platform"]["location"] == "/app/"
+    return client
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ def apache(
     client: dict[str, Any],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ApacheSite]:
-    directives = oidc_directives(site, kluis, client["client_id"], client["client_secret"])
+    directives = oidc_directives(client["platform"]["directives"])
     with run_apache(site, tmp_path_factory.mktemp("apache"), app.url, directives):
         yield site
 
@@ -146,7 +147,7 @@ def test_apache_logout_ends_the_kluis_session_too(kluis: LiveServer, apache: Apa
             http, end_session, post_logout_redirect_uri=apache.logged_out
         )
         assert not confirmed  # the hint named this very session: no question asked
-        assert final.path == "/logged-out"
+        assert final.path == "/"
         # Apache asks Kluis again, and Kluis asks the resident to log in again
         again = http.get(apache.app + "page")
         assert again.is_redirect

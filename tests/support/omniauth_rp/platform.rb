@@ -1,14 +1,16 @@
 # A minimal Rack platform that logs residents in with omniauth_openid_connect (Debian's
 # ruby-omniauth-openid-connect, the strategy Decidim, Consul, Mastodon and GitLab use), unchanged,
-# configured as docs/platforms/omniauth.md says. Run by tests/e2e/platforms/test_omniauth.py:
+# configured with the options `kluis clients add --preset decidim|consul|mastodon` printed
+# (docs/platforms/omniauth.md). Run by tests/e2e/platforms/test_omniauth.py:
 #
-#   KLUIS_ISSUER=… CLIENT_ID=… CLIENT_SECRET=… PORT=… ruby platform.rb
+#   OMNIAUTH_OPTIONS='{…}' PATH_PREFIX=/users/auth PORT=… ruby platform.rb
 #
-# Pages: GET / (a "sign in with Kluis" button: a POST form with omniauth's CSRF token, as
-# omniauth 2 requires), GET /auth/kluis/callback (stores the omniauth auth hash in the session),
-# GET /me (that hash as JSON, 401 when signed out), POST /sign-out (ends the platform's session
-# and goes on to the strategy's logout path, which sends the browser to Kluis's end-session
-# endpoint), GET /signed-out (the post-logout page), GET /auth/failure (omniauth's failures).
+# Pages (PREFIX/NAME is the platform's omniauth path, e.g. /users/auth/openid_connect):
+# GET / (a "sign in with Kluis" button: a POST form to PREFIX/NAME with omniauth's CSRF token,
+# as omniauth 2 requires), GET PREFIX/NAME/callback (stores the omniauth auth hash in the
+# session), GET /me (that hash as JSON, 401 when signed out), POST /sign-out (ends the
+# platform's session and goes on to the strategy's logout path PREFIX/NAME/logout, which sends
+# the browser to Kluis's end-session endpoint), GET PREFIX/failure (omniauth's failures).
 require 'json'
 require 'logger'
 require 'securerandom'
@@ -18,9 +20,16 @@ require 'webrick'
 require 'omniauth'
 require 'omniauth_openid_connect'
 
-ISSUER = ENV.fetch('KLUIS_ISSUER')
 PORT = Integer(ENV.fetch('PORT'))
-BASE = "http://127.0.0.1:#{PORT}"
+PREFIX = ENV.fetch('PATH_PREFIX')
+# The printed options, as JSON: names and symbols in Ruby are strings here.
+OPTIONS = JSON.parse(ENV.fetch('OMNIAUTH_OPTIONS'), symbolize_names: true)
+OPTIONS[:name] = OPTIONS[:name].to_sym
+OPTIONS[:scope] = OPTIONS[:scope].map(&:to_sym)
+OPTIONS[:response_type] = OPTIONS[:response_type].to_sym
+OPTIONS[:client_auth_method] = OPTIONS[:client_auth_method].to_sym
+ISSUER = OPTIONS[:issuer]
+STRATEGY = "#{PREFIX}/#{OPTIONS[:name]}"
 
 if ISSUER.start_with?('http://')
   # openid_connect's discovery builds https URLs; a development Kluis on loopback speaks http.
@@ -29,6 +38,7 @@ if ISSUER.start_with?('http://')
 end
 
 OmniAuth.config.logger = Logger.new($stderr)
+OmniAuth.config.path_prefix = PREFIX
 
 class Platform
   def call(env)
@@ -38,12 +48,12 @@ class Platform
     when ['GET', '/']
       token = Rack::Protection::AuthenticityToken.token(session)
       html(200, <<~HTML)
-        <form id="sign-in" method="post" action="/auth/kluis">
+        <form id="sign-in" method="post" action="#{STRATEGY}">
           <input type="hidden" name="authenticity_token" value="#{Rack::Utils.escape_html(token)}">
           <button type="submit">Inloggen met Kluis</button>
         </form>
       HTML
-    when ['GET', '/auth/kluis/callback']
+    when ['GET', "#{STRATEGY}/callback"]
       auth = env['omniauth.auth']
       session['user'] = {
         'provider' => auth['provider'],
@@ -64,10 +74,8 @@ class Platform
       json(200, user.merge('signed_in' => true))
     when ['POST', '/sign-out']
       session.clear
-      [302, { 'Location' => '/auth/kluis/logout' }, []]
-    when ['GET', '/signed-out']
-      html(200, '<p>Je bent uitgelogd.</p>')
-    when ['GET', '/auth/failure']
+      [302, { 'Location' => "#{STRATEGY}/logout" }, []]
+    when ['GET', "#{PREFIX}/failure"]
       json(401, { 'error' => request.params['message'], 'strategy' => request.params['strategy'] })
     else
       html(404, '<p>Niet gevonden</p>')
@@ -88,20 +96,7 @@ end
 app = Rack::Builder.new do
   use Rack::Session::Cookie, key: 'platform.session', secret: SecureRandom.hex(64), same_site: :lax
   use OmniAuth::Builder do
-    provider :openid_connect,
-             name: :kluis,
-             issuer: ISSUER,
-             discovery: true,
-             scope: %i[openid email profile],
-             response_type: :code,
-             client_auth_method: :basic,
-             uid_field: 'sub',
-             post_logout_redirect_uri: "#{BASE}/signed-out",
-             client_options: {
-               identifier: ENV.fetch('CLIENT_ID'),
-               secret: ENV.fetch('CLIENT_SECRET'),
-               redirect_uri: "#{BASE}/auth/kluis/callback",
-             }
+    provider :openid_connect, OPTIONS
   end
   run Platform.new
 end

@@ -158,6 +158,7 @@ PRESETS: dict[str, Preset] = {
             post_logout_redirect_uris=("{origin}/",),
             backchannel_logout_uri="{base}/redirect_uri?logout=backchannel",
             # OIDCProviderTokenEndpointAuth defaults to client_secret_basic.
+            extra_scope=PROOF_SCOPE,  # any site may need a proof; OIDCScope says which
         ),
     )
 }

@@ -64,6 +64,8 @@ from identity.oidc.logout import (
 )
 from identity.oidc.models import AuthorizationRequest, Client, Grant
 from identity.oidc.pairwise import SubjectIds
+from identity.oidc.platform_settings import platform_settings
+from identity.oidc.presets import PRESETS, Preset, get_preset, preset_spec
 from identity.oidc.provider import OidcConfig, Provider, provider_of
 from identity.oidc.pseudonyms import (
     poll_pseudonym,
@@ -82,6 +84,7 @@ __all__ = [
     "DESK",
     "OAUTH_PATHS",
     "PERSON_KEY_PURPOSE",
+    "PRESETS",
     "ROUTERS",
     "SESSION_COOKIE",
     "STEWARD",
@@ -107,6 +110,7 @@ __all__ = [
     "LoginThrottled",
     "OidcConfig",
     "PersonHasAnotherAccount",
+    "Preset",
     "Provider",
     "SessionDep",
     "SubjectIds",
@@ -135,6 +139,7 @@ __all__ = [
     "get_account",
     "get_accounts",
     "get_client",
+    "get_preset",
     "grant_role",
     "has_role",
     "link_person",
@@ -143,8 +148,10 @@ __all__ = [
     "normalize_email",
     "oidc_models",
     "own_profile",
+    "platform_settings",
     "poll_pseudonym",
     "poll_pseudonym_key",
+    "preset_spec",
     "provider_of",
     "reconfirm",
     "render_logout_token",

@@ -8,8 +8,10 @@ from core import register
 
 WIDGET_KEYS = (
     "verify.widget.scan",
+    "verify.widget.scan_other",
     "verify.widget.qr_alt",
     "verify.widget.open",
+    "verify.widget.open_desktop",
     "verify.widget.status.pending",
     "verify.widget.status.scanned",
     "verify.widget.status.done",
@@ -47,6 +49,10 @@ register(
             "nl": "Scan deze QR-code met de wallet-app op je telefoon.",
             "en": "Scan this QR code with the wallet app on your phone.",
         },
+        "verify.widget.scan_other": {
+            "nl": "Of scan deze QR-code met de wallet-app op een andere telefoon.",
+            "en": "Or scan this QR code with the wallet app on another phone.",
+        },
         "verify.widget.qr_alt": {
             "nl": "QR-code voor je wallet-app. Op een telefoon gebruik je de link hieronder.",
             "en": "QR code for your wallet app. On a phone, use the link below.",
@@ -54,6 +60,10 @@ register(
         "verify.widget.open": {
             "nl": "Open je wallet-app op deze telefoon",
             "en": "Open your wallet app on this phone",
+        },
+        "verify.widget.open_desktop": {
+            "nl": "Werk je op je telefoon? Open dan je wallet-app",
+            "en": "On your phone? Open your wallet app",
         },
         "verify.widget.status.pending": {
             "nl": "Wacht op je wallet…",

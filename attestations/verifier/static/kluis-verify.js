@@ -76,7 +76,8 @@
     root.textContent = "";
     root.classList.add("kluis-verify");
     root.setAttribute("lang", this.lang);
-    this.intro = element("p", "kv-intro", t.scan);
+    var phone = isPhone();
+    this.intro = element("p", "kv-intro", phone ? t.scan_other : t.scan);
     this.qrBox = element("p", "kv-qr-box");
     this.qr = element("img", "kv-qr");
     this.qr.alt = t.qr_alt;
@@ -84,7 +85,9 @@
     this.qr.height = 240;
     this.qrBox.appendChild(this.qr);
     this.linkBox = element("p", "kv-open-box");
-    this.link = element("a", "kv-open", t.open);
+    this.link = phone
+      ? element("a", "kv-open", t.open)
+      : element("a", "kv-open kv-open-plain", t.open_desktop);
     this.linkBox.appendChild(this.link);
     this.pairing = element("div", "kv-pairing");
     this.pairing.hidden = true;
@@ -95,7 +98,7 @@
     this.status.setAttribute("role", "status");
     this.status.setAttribute("aria-live", "polite");
     this.status.setAttribute("aria-atomic", "true");
-    var parts = isPhone()
+    var parts = phone
       ? [this.linkBox, this.intro, this.qrBox]
       : [this.intro, this.qrBox, this.linkBox];
     parts.push(this.pairing, this.status);

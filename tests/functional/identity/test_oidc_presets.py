@@ -25,6 +25,7 @@ from tests.support.oidc import consent, make_resident, pkce_pair, query_of
 
 ISSUER = "http://testserver"
 BASE = "https://platform.example.nl"
+RESIDENT = {"email": "bewoner@example.org", "name": "Klaas Vaessen"}  # tests.support.oidc's
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +41,18 @@ class PlugIn:
     nonce: bool  # sends a nonce
     backchannel_logout_uri: str | None = None
     post_logout: bool = True  # does RP-initiated logout with a post_logout_redirect_uri
+    extra: tuple[tuple[str, str], ...] = ()  # further authorization request parameters
+    id_token_claims: tuple[str, ...] = ()  # claims it reads from the ID token itself
+
+
+# user_oidc (LoginController::login) asks for its mapped attributes by the claims parameter,
+# quota and groups included, and provisions the user from the ID token.
+USER_OIDC_CLAIMS = json.dumps(
+    {
+        member: {"email": None, "name": None, "quota": None, "groups": None}
+        for member in ("id_token", "userinfo")
+    }
+)
 
 
 PLUG_INS = {
@@ -52,6 +65,8 @@ PLUG_INS = {
         pkce=True,
         nonce=True,
         backchannel_logout_uri=f"{BASE}/index.php/apps/user_oidc/backchannel-logout/kluis",
+        extra=(("claims", USER_OIDC_CLAIMS),),
+        id_token_claims=("email", "name"),
     ),
     # discourse-openid-connect: /auth/oidc/callback, auth_scheme :basic_auth, a nonce
     "discourse": PlugIn(
@@ -115,6 +130,7 @@ def log_in_as_the_plug_in(
         params |= {"code_challenge": challenge, "code_challenge_method": "S256"}
     if plug_in.nonce:
         params["nonce"] = nonce
+    params |= dict(plug_in.extra)
     response = browser.get("/authorize", params=params, follow_redirects=False)
     assert response.status_code == 302, response.text
     answer = consent(browser, response.headers["location"], ["email", "name"])
@@ -135,6 +151,10 @@ def log_in_as_the_plug_in(
     claims = jwt.decode(body["id_token"], options={"verify_signature": False})
     assert claims["aud"] == client["client_id"] and claims["iss"] == ISSUER
     assert claims.get("nonce") == (nonce if plug_in.nonce else None)
+    assert {"email": claims.get("email"), "name": claims.get("name")} == {
+        name: RESIDENT[name] if name in plug_in.id_token_claims else None
+        for name in ("email", "name")
+    }
     return body
 
 
@@ -165,7 +185,7 @@ def test_each_preset_registers_what_its_plug_in_sends_and_logs_in_as_it(
     userinfo = client.get(
         "/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
     ).json()
-    assert userinfo["email"] == "bewoner@example.org" and userinfo["name"] == "Klaas Vaessen"
+    assert {"email": userinfo["email"], "name": userinfo["name"]} == RESIDENT
 
 
 def test_every_preset_has_a_plug_in_check() -> None:

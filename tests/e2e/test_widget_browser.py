@@ -3,7 +3,7 @@ CSP, a local http.server) creates a session server-side and embeds the widget wi
 of HTML; the spec-only test wallet reads the QR code from the page's pixels and presents a
 postcode credential; the page hears `kluis-verify:done` and asks its own server, which reads
 the result from Kluis. In Dutch at 1280 px and in English at 375 px (a phone: the wallet link
-comes first). Then the built-in wallet's pairing step through the widget, and Kluis's hosted
+comes first), and once in a browser without EventSource (long-polling). Then the built-in wallet's pairing step through the widget, and Kluis's hosted
 page `/verify/{id}`, which returns to the platform. axe-core on every state, no sideways
 scrolling; screenshots with KLUIS_SCREENSHOT_DIR."""
 
@@ -271,7 +271,11 @@ def qr_payload_on(page: Any) -> str:
     return str(barcode.text)
 
 
-@pytest.mark.parametrize(("lang", "width"), [("nl", 1280), ("en", 375)])
+@pytest.mark.parametrize(
+    ("lang", "width", "events"),
+    [("nl", 1280, True), ("en", 375, True), ("nl", 375, False)],
+    ids=["nl-1280", "en-375", "nl-375-long-poll"],
+)
 def test_a_platform_page_on_another_origin_shows_the_widget_and_hears_done(
     server: LiveServer,
     platform: Platform,
@@ -280,8 +284,13 @@ def test_a_platform_page_on_another_origin_shows_the_widget_and_hears_done(
     axe_script: str,
     lang: str,
     width: int,
+    events: bool,
 ) -> None:
     page = new_page(browser, axe_script, lang, width)
+    if not events:  # a browser (or a proxy) without server-sent events: long-polling
+        page.add_init_script(script="delete window.EventSource;")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/widget/sessions/" in r.url else None)
     page.goto(f"{platform.origin}/page?lang={lang}")
     page.wait_for_selector(".kluis-verify[data-kluis-state=pending]")
     status = page.locator(".kluis-verify [role=status]")
@@ -313,6 +322,8 @@ def test_a_platform_page_on_another_origin_shows_the_widget_and_hears_done(
     assert csp_reports(page) == []
     assert {k: v for k, v in problems.items() if v} == {}
     assert {k: v for k, v in overflow.items() if v} == {}
+    assert any("/events?" in url for url in asked) == events
+    assert any("&wait=" in url for url in asked) == (not events)
 
 
 def test_the_built_in_wallet_asks_for_the_code_the_widget_shows(

@@ -119,17 +119,25 @@ PRESETS: dict[str, Preset] = {
             platform="OpenStad",
             plugin="OpenStad's auth server, oidc adapter",
             base_url_is="the address of OpenStad's API server (its API_URL)",
-            # openstad-headless apps/api-server/src/adapter/oidc/router.js: redirect_uri is
-            # config.url + '/auth/digest-login'; the code exchange posts client_id and
-            # client_secret in the body; it sends no nonce, so PKCE (pkceEnabled) is needed.
+            # openstad-headless apps/api-server/src/adapter/oidc/router.js as of the branch
+            # feat/yivi-https-local (a777edb, March 2026, "PKCE verifier"): redirect_uri is
+            # config.url + '/auth/digest-login'; the code exchange posts client_id,
+            # client_secret and code_verifier in a form body; no nonce, so pkceEnabled.
+            # Released versions (v2.6, main of July 2026) send neither PKCE nor a nonce and a
+            # redirect_uri with the project id and a returnTo that changes per login: Kluis
+            # refuses both (RFC 9700 §2.1.1, §4.1.3), and must not special-case them.
             redirect_uris=("{base}/auth/digest-login",),
             # the adapter's logout does not call the provider's end-session endpoint
             post_logout_redirect_uris=(),
             auth_method="client_secret_post",
             extra_scope=PROOF_SCOPE,
             unsure=(
-                "Checked against openstad-headless's oidc adapter source, not run here; "
-                "where the project's auth settings are edited depends on the version.",
+                "Needs an OpenStad whose oidc adapter has PKCE (pkceEnabled; the branch "
+                "feat/yivi-https-local of openstad-headless, March 2026). Released versions up "
+                "to v2.6 send no PKCE or nonce and a redirect_uri that changes per login, "
+                "which Kluis refuses.",
+                "Checked against the adapter's source, not run here; where the project's auth "
+                "settings are edited depends on the version.",
             ),
         ),
         Preset(

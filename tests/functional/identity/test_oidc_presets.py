@@ -88,7 +88,8 @@ PLUG_INS = {
         BASE, f"{BASE}/auth/auth/openid_connect/callback", "client_secret_basic",
         "openid email profile", pkce=False, nonce=True,
     ),
-    # OpenStad's oidc adapter: {API_URL}/auth/digest-login, secret in the body, PKCE only
+    # OpenStad's oidc adapter with PKCE (branch feat/yivi-https-local): {API_URL}/auth/
+    # digest-login, secret and verifier in a form body, no nonce and no state
     "openstad": PlugIn(
         BASE, f"{BASE}/auth/digest-login", "client_secret_post", "openid email profile",
         pkce=True, nonce=False, post_logout=False,

@@ -148,10 +148,12 @@ PRESETS: dict[str, Preset] = {
             # Mastodon's Devise mounts omniauth under /auth: /auth/auth/openid_connect/callback
             # (also the OIDC_REDIRECT_URI of Mastodon's own documentation).
             redirect_uris=("{base}/auth/auth/openid_connect/callback",),
-            # config/initializers/omniauth.rb: OIDC_CLIENT_AUTH_METHOD, default basic.
+            # config/omniauth.yml: OIDC_CLIENT_AUTH_METHOD (default basic), OIDC_USE_PKCE,
+            # OIDC_IDP_LOGOUT_REDIRECT_URI; User::Omniauthable makes the user name from the uid.
             unsure=(
-                "OIDC_USE_PKCE and OIDC_IDP_LOGOUT_REDIRECT_URI depend on the Mastodon "
-                "version; without PKCE the strategy's nonce binds the code.",
+                "Mastodon itself is not run here (the strategy is). OIDC_USE_PKCE and "
+                "OIDC_IDP_LOGOUT_REDIRECT_URI are in config/omniauth.yml of Mastodon 4; older "
+                "versions ignore them, and then the strategy's nonce binds the code.",
             ),
         ),
         Preset(

@@ -85,7 +85,19 @@ def _discourse(c: Context, p: Preset) -> Rendered:
     return {"site_settings": settings}, lines
 
 
-def _omniauth(name: str, prefix: str) -> Callable[[Context, Preset], Rendered]:
+DECIDIM_WHERE = (
+    "Decidim has no OpenID Connect strategy of its own: register omniauth_openid_connect with "
+    "Devise (config.omniauth :openid_connect, {…} in an initializer, the values from "
+    "secrets.yml or ENV) and offer it on the login page, with these options:"
+)
+CONSUL_WHERE = (
+    "Consul Democracy's OIDC login (newer releases) registers this strategy itself from "
+    "config/secrets.yml (oidc_issuer and the client's id and secret); it must end up with "
+    "these options:"
+)
+
+
+def _omniauth(name: str, prefix: str, where: str = "") -> Callable[[Context, Preset], Rendered]:
     def render(c: Context, p: Preset) -> Rendered:
         options = {
             "name": name,
@@ -103,7 +115,8 @@ def _omniauth(name: str, prefix: str) -> Callable[[Context, Preset], Rendered]:
             },
         }
         lines = [
-            f"Register the omniauth strategy openid_connect under the name :{name} "
+            where
+            or f"Register the omniauth strategy openid_connect under the name :{name} "
             f"(callback {prefix}/{name}/callback) with these options:",
             *(f"  {line}" for line in json.dumps(options, indent=2).splitlines()),
             "Turn on pkce: true where the gem's version has it.",
@@ -189,8 +202,8 @@ def _apache(c: Context, p: Preset) -> Rendered:
 RENDERERS: dict[str, Callable[[Context, Preset], Rendered]] = {
     "nextcloud": _nextcloud,
     "discourse": _discourse,
-    "decidim": _omniauth("openid_connect", "/users/auth"),
-    "consul": _omniauth("oidc", "/users/auth"),
+    "decidim": _omniauth("openid_connect", "/users/auth", DECIDIM_WHERE),
+    "consul": _omniauth("oidc", "/users/auth", CONSUL_WHERE),
     "openstad": _openstad,
     "mastodon": _mastodon,
     "apache": _apache,

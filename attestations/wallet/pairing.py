@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from attestations.verifier.models import VerifierSession
 from attestations.verifier.session import cancel_session, live_session, mark_scanned
+from attestations.verifier.wakeup import notify_change
 from attestations.wallet.errors import OpenedByAnotherAccount, PairingFailed, SessionEnded
 from attestations.wallet.models import WalletPairing
 from audit import record
@@ -99,6 +100,7 @@ def check_pairing_code(session: Session, pairing: WalletPairing, code: str) -> N
                 .values(paired_at=utcnow(), failed_attempts=WalletPairing.failed_attempts - 1)
             )
             session.refresh(pairing)
+            notify_change(session, pairing.session_id)  # the widget stops showing the code
             return
     elif pairing.paired_at is not None:  # paired meanwhile, by a concurrent right code
         return

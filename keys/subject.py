@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from collections.abc import Iterable
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core import rowcount, utcnow
@@ -73,10 +74,32 @@ class SubjectKeys:
     def reference(self, session: Session, subject_id: str, purpose: str = "audit") -> str:
         """A stable opaque reference to the resident for one purpose (e.g. the audit log).
         Only computable while the data key exists."""
-        ref_key = derive_key(self._data_key(session, subject_id), f"kluis/subject-ref/{purpose}")
-        return hmac.new(ref_key, b"subject", hashlib.sha256).hexdigest()
+        return _reference(self._data_key(session, subject_id), purpose)
+
+    def references(
+        self, session: Session, subject_ids: Iterable[str], purpose: str = "audit"
+    ) -> dict[str, str]:
+        """`reference` of many residents, their keys read a thousand at a time (a cascade
+        writes audit entries about thousands). Residents without a data key are left out."""
+        ordered = sorted(set(subject_ids))
+        found: dict[str, str] = {}
+        for start in range(0, len(ordered), 1000):
+            rows = session.execute(
+                select(
+                    SubjectKey.subject_id, SubjectKey.wrapped_key, SubjectKey.kek_fingerprint
+                ).where(SubjectKey.subject_id.in_(ordered[start : start + 1000]))
+            )
+            for subject_id, wrapped, fingerprint in rows:
+                key = self._wrap.unseal(wrapped, subject_id.encode(), fingerprint)
+                found[subject_id] = _reference(key, purpose)
+        return found
 
     def destroy(self, session: Session, subject_id: str) -> bool:
         """Crypto-shred the resident's data key. Returns whether a key existed."""
         result = session.execute(delete(SubjectKey).where(SubjectKey.subject_id == subject_id))
         return bool(rowcount(result))
+
+
+def _reference(data_key: bytes, purpose: str) -> str:
+    ref_key = derive_key(data_key, f"kluis/subject-ref/{purpose}")
+    return hmac.new(ref_key, b"subject", hashlib.sha256).hexdigest()

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -27,13 +28,9 @@ from sqlalchemy.orm import Session
 from attestations.models import CredentialOffer, IssuedCredential
 from attestations.statuslist import revoke_all_credentials
 from attestations.vouching.config import VouchingConfig
-from attestations.vouching.grants import (
-    GRAPH_LOCK,
-    holds_real_person,
-    lapse_grant,
-    sound_grants,
-)
-from attestations.vouching.graph import REAL_PERSON, load_graph, vouchees_of
+from attestations.vouching.grants import GRAPH_LOCK, sound_grants
+from attestations.vouching.graph import REAL_PERSON, among, load_graph, vouchees_of
+from attestations.vouching.lapses import EXPIRED, Ended, holders, lapse_grants
 from attestations.vouching.models import (
     Confirmation,
     FakeReport,
@@ -113,19 +110,27 @@ def unwind(
         if not grants:
             break
         graph = load_graph(session, {g.account_id for g in grants}, now)
-        losers = set()
-        for grant in grants:
-            if meets_threshold(rules, graph, grant.account_id, grant.granted_at):
-                continue
-            ended = lapse_grant(session, subject_keys, grant, reason, actor, now)
-            if ended is None:
-                continue
-            if ended.discredited:
-                losers.add(grant.account_id)
-            lost = bool(ended.revoked) and not holds_real_person(session, grant.account_id, now)
-            lapses.append(Lapse(grant.account_id, grant.id, ended.revoked, lost))
+        failing = [
+            g for g in grants if not meets_threshold(rules, graph, g.account_id, g.granted_at)
+        ]
+        ended = lapse_grants(session, subject_keys, failing, reason, actor, now)
+        lapses += _lapses(session, failing, ended, now)
+        losers = {g.account_id for g in failing if g.id in ended and ended[g.id].discredited}
         frontier = vouchees_of(session, losers)
     return lapses
+
+
+def _lapses(
+    session: Session, grants: Sequence[PeerGrant], ended: dict[str, Ended], now: dt.datetime
+) -> list[Lapse]:
+    """What ending the grants did, for the outcome (those that had ended already left out)."""
+    kept = holders(session, {g.account_id for g in grants if g.id in ended}, now)
+    return [
+        Lapse(g.account_id, g.id, revoked, bool(revoked) and g.account_id not in kept)
+        for g in grants
+        if g.id in ended
+        for revoked in [ended[g.id].revoked]
+    ]
 
 
 def _changes(
@@ -137,6 +142,11 @@ def _changes(
     )
 
 
+class Withdrawn(NamedTuple):
+    id: str  # the confirmation's
+    vouchee_id: str
+
+
 def withdraw_given(
     session: Session,
     subject_keys: SubjectKeys,
@@ -144,25 +154,31 @@ def withdraw_given(
     reason: str,
     actor: str,
     now: dt.datetime,
-) -> list[Confirmation]:
+) -> list[Withdrawn]:
     """Withdraw every live confirmation the account gave, each with its audit entry."""
-    given = list(
-        session.scalars(
-            select(Confirmation)
+    given = [
+        Withdrawn(*row)
+        for row in session.execute(
+            select(Confirmation.id, Confirmation.vouchee_id)
             .where(Confirmation.voucher_id == account_id, Confirmation.withdrawn_at.is_(None))
             .order_by(Confirmation.created_at, Confirmation.id)
         )
-    )
-    for row in given:
-        row.withdrawn_at, row.withdrawn_reason = now, reason
-    session.flush()
+    ]
+    for part in among(session, Confirmation.id, (row.id for row in given)):
+        session.execute(
+            update(Confirmation)
+            .where(part)
+            .values(withdrawn_at=now, withdrawn_reason=reason)
+            .execution_options(synchronize_session="fetch")
+        )
+    references = subject_keys.references(session, {row.vouchee_id for row in given})
     record_many(
         session,
         [
             Pending(
                 "vouching.confirmation_withdrawn",
                 actor,
-                subject_keys.reference(session, row.vouchee_id),
+                references.get(row.vouchee_id),
                 {"confirmation": row.id, "reason": reason},
             )
             for row in given
@@ -254,8 +270,7 @@ def unmask(
         )
     )
     revoked = revoke_all_credentials(session, fake_id, "fake", actor, now)
-    for grant in sound_grants(session, {fake_id}):
-        lapse_grant(session, subject_keys, grant, "fake", actor, now)
+    lapse_grants(session, subject_keys, sound_grants(session, {fake_id}), "fake", actor, now)
     session.execute(
         delete(CredentialOffer)
         .where(CredentialOffer.account_id == fake_id)
@@ -297,8 +312,8 @@ def forget_account(
     runs. Deleting the account then removes every edge it gave or got (ON DELETE CASCADE)."""
     moment = now or utcnow()
     lock_named(session, GRAPH_LOCK)
-    for grant in sound_grants(session, {account_id}):
-        lapse_grant(session, subject_keys, grant, "erasure", actor, moment)
+    grants = sound_grants(session, {account_id})
+    lapse_grants(session, subject_keys, grants, "erasure", actor, moment)
     withdrawn = withdraw_given(session, subject_keys, account_id, "erasure", actor, moment)
     lapses = unwind(
         session,
@@ -337,18 +352,13 @@ def settle(
             PeerGrant.expires_at > moment,
             PeerGrant.granted_at <= moment - config.rules.peer_validity,
         )
-    )
-    lapses = []
-    for grant in list(expired):
-        ended = lapse_grant(session, subject_keys, grant, "expired", actor, moment)
-        if ended is None:
-            continue
-        lost = bool(ended.revoked) and not holds_real_person(session, grant.account_id, moment)
-        lapses.append(Lapse(grant.account_id, grant.id, ended.revoked, lost))
+    ).all()
+    ended = lapse_grants(session, subject_keys, expired, EXPIRED, actor, moment)
+    lapses = _lapses(session, expired, ended, moment)
     sound = set(
         session.scalars(
             select(PeerGrant.account_id).where(
-                or_(PeerGrant.lapsed_at.is_(None), PeerGrant.lapse_reason == "expired")
+                or_(PeerGrant.lapsed_at.is_(None), PeerGrant.lapse_reason == EXPIRED)
             )
         )
     )

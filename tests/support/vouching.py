@@ -7,7 +7,7 @@ endpoint's `exchange_pre_authorized_code`, the nonce endpoint's `new_nonce`, the
 endpoint's `issue_credentials`), with the key proof any wallet makes: the offer is used, the
 access token and the nonce are spent, one `issued_credentials` row gets its status index,
 the `attestation.issued` audit entry names the offer and the credential (what
-`vouching.grants.credentials_of_grant` reads), and the offer's claims are dropped. Only the
+`vouching.lapses.issued_from` reads), and the offer's claims are dropped. Only the
 HTTP is left out.
 """
 

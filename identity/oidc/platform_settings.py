@@ -196,6 +196,11 @@ def _apache(c: Context, p: Preset) -> Rendered:
         f"A reverse proxy to the application must leave {c.redirect_uri.removeprefix(c.origin)} "
         "to the module (ProxyPass … !).",
     ]
+    if location == "/" and c.post_logout_redirect_uri == c.origin + "/":
+        lines.append(
+            "The whole site is protected, so after logout / starts a new login: register a page "
+            "outside it with --post-logout-redirect-uri if residents should see one."
+        )
     return {"directives": directives, "location": location}, lines
 
 

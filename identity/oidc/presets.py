@@ -215,9 +215,11 @@ def preset_values(preset: Preset, base_url: str) -> dict[str, Any]:
 
 def preset_spec(preset: Preset, base_url: str, overrides: Mapping[str, Any]) -> ClientSpec:
     """The preset's client for `base_url`; every override that is given (not None) wins.
-    A public client (no secret) drops the preset's secret-based auth method."""
+    A public client, or one with its own keys, drops the preset's secret-based auth method
+    (`create_client` then picks none or private_key_jwt)."""
     values = preset_values(preset, base_url)
     given = {k: v for k, v in overrides.items() if v is not None}
-    if given.get("public") and "token_endpoint_auth_method" not in given:
+    keyed = given.get("public") or given.get("jwks") or given.get("jwks_uri")
+    if keyed and "token_endpoint_auth_method" not in given:
         values.pop("token_endpoint_auth_method")
     return ClientSpec(**{**values, **given})

@@ -10,12 +10,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
+from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
+from jwt.algorithms import ECAlgorithm
 from sqlalchemy.orm import Session
 
 from identity.oidc.cli import clients_cli
@@ -254,6 +257,18 @@ def test_a_public_client_beside_a_preset_has_no_secret(runtime: Runtime) -> None
     created = add(runtime, "--preset", "apache", "--base-url", BASE, "--public")
     assert created["token_endpoint_auth_method"] == "none"
     assert "client_secret" not in created and created["platform"]["client_secret"] is None
+
+
+def test_a_client_with_its_own_keys_beside_a_preset_uses_private_key_jwt(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    # user_oidc can authenticate with a private key JWT (--use-private-key-jwt=1)
+    public = ec.generate_private_key(ec.SECP256R1()).public_key()
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [ECAlgorithm.to_jwk(public, as_dict=True)]}))
+    created = add(runtime, "--preset", "nextcloud", "--base-url", BASE, "--jwks-file", str(jwks))
+    assert created["token_endpoint_auth_method"] == "private_key_jwt"
+    assert "client_secret" not in created
 
 
 def test_steward_tool_beside_a_preset_adds_the_steward_scope(runtime: Runtime) -> None:

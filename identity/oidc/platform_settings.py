@@ -248,6 +248,8 @@ def platform_settings(
         "preset": preset.name,
         "platform": preset.platform,
         "plugin": preset.plugin,
+        "base_url": base,
+        "base_url_is": preset.base_url_is,
         "issuer": issuer,
         "discovery_url": context.discovery,
         "client_id": context.client_id,
@@ -265,6 +267,7 @@ def render_text(settings: Mapping[str, Any]) -> str:
     mapping = ", ".join(f"{k} ← {v}" for k, v in settings["claim_mapping"].items())
     lines = [
         f"On the platform's side ({settings['platform']}, {settings['plugin']}):",
+        f"  base URL        {settings['base_url']} (should be {settings['base_url_is']})",
         f"  discovery URL   {settings['discovery_url']}",
         f"  client ID       {settings['client_id']}",
         f"  client secret   {settings['client_secret'] or NOT_SHOWN}",

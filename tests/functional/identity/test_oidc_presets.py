@@ -228,6 +228,7 @@ def test_text_output_prints_the_client_and_the_platform_settings(runtime: Runtim
     assert result.exit_code == 0, result.output
     assert "client_secret" in result.output
     assert "On the platform's side (Nextcloud" in result.output
+    assert f"base URL        {BASE} (should be Nextcloud's address" in result.output
     assert "occ user_oidc:provider kluis" in result.output
     assert "Not verified:" in result.output  # the preset says what was not run here
 

@@ -13,6 +13,7 @@
   var LONG_POLL_SECONDS = 25;
   var RETRY_MS = [1000, 2000, 5000, 10000];
   var SSE_ERRORS_BEFORE_FALLBACK = 3;
+  var EXPIRY_GRACE_MS = 60000; // the browser's clock may differ from Kluis's
   var script = document.currentScript;
   var scriptOrigin = script && script.src ? new URL(script.src, window.location.href).origin : "";
 
@@ -63,6 +64,7 @@
     this.state = null;
     this.failures = 0;
     this.source = null;
+    this.expiresAt = 0;
   }
 
   Widget.prototype.url = function (suffix, extra) {
@@ -110,6 +112,9 @@
 
   Widget.prototype.show = function (body) {
     var t = this.texts;
+    if (body.expires_at) {
+      this.expiresAt = Date.parse(body.expires_at) || 0;
+    }
     if (body.qr_svg_url && !this.qr.getAttribute("src")) {
       this.qr.src = body.qr_svg_url;
       this.link.href = body.universal_link;
@@ -157,6 +162,10 @@
 
   Widget.prototype.retry = function (then) {
     var self = this;
+    if (this.expiresAt && Date.now() > this.expiresAt + EXPIRY_GRACE_MS) {
+      this.show({ status: "expired" }); // Kluis no longer answers for it: it is over anyway
+      return;
+    }
     var delay = RETRY_MS[Math.min(this.failures, RETRY_MS.length - 1)];
     this.failures += 1;
     if (this.failures > 1) {

@@ -240,3 +240,16 @@ def test_the_hosted_page_says_the_same_for_a_wrong_token_and_no_token(
         assert "Dit verzoek bestaat niet meer" in page.text
     query = parse_qs(urlsplit(created["widget_url"]).query)
     assert query == {"token": [created["widget_token"]]}
+
+
+def test_kluis_own_login_sessions_have_no_widget(client: TestClient, session: Session) -> None:
+    from attestations.verifier.login import create_login_session
+    from attestations.verifier.widget import widget_token
+
+    config = client.app.state.runtime.verifier  # type: ignore[attr-defined]
+    row = create_login_session(session, config, "Inloggen bij Kluis")
+    session.commit()
+    token = widget_token(config, row.id)
+    login = {"session_id": row.id, "widget_token": token}
+    assert state(client, login).status_code == 404
+    assert client.get(f"/verify/{row.id}?token={token}").status_code == 404

@@ -106,12 +106,11 @@ def check_return_uri(session: Session, client_id: str, value: Any) -> str | None
         raise InvalidSessionRequest(
             f"return_uri must be a URL of at most {MAX_RETURN_URI} characters", pointer=pointer
         )
-    parts = urlsplit(value)
     try:
-        origin = origin_of(value)
-    except ValueError:  # a port that is not a number
-        origin = ""
-    if parts.scheme not in ("https", "http") or not parts.hostname or not origin:
+        parts, origin = urlsplit(value), origin_of(value)
+    except ValueError:  # an unbalanced "[" or a port that is not a number
+        raise InvalidSessionRequest("return_uri is not a valid URL", pointer=pointer) from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
         raise InvalidSessionRequest("return_uri must be an absolute URL", pointer=pointer)
     if "#" in value or parts.username is not None or parts.password is not None:
         raise InvalidSessionRequest(

@@ -199,6 +199,8 @@ def test_return_uri_must_be_on_the_platforms_own_origin(client: TestClient, rp: 
         "https://user:pw@buurt.example.nl/",
         "javascript:alert(1)",
         "/relative",
+        "https://[::1/x",
+        f"{PLATFORM_ORIGIN}:port/x",
         42,
     ):
         refused = start(client, rp, return_uri=bad)

@@ -3,9 +3,11 @@ CSP, a local http.server) creates a session server-side and embeds the widget wi
 of HTML; the spec-only test wallet reads the QR code from the page's pixels and presents a
 postcode credential; the page hears `kluis-verify:done` and asks its own server, which reads
 the result from Kluis. In Dutch at 1280 px and in English at 375 px (a phone: the wallet link
-comes first), and once in a browser without EventSource (long-polling). Then the built-in wallet's pairing step through the widget, and Kluis's hosted
-page `/verify/{id}`, which returns to the platform. axe-core on every state, no sideways
-scrolling; screenshots with KLUIS_SCREENSHOT_DIR."""
+comes first), and once in a browser without EventSource (long-polling). Then the built-in
+wallet's pairing step through the widget; Kluis's hosted page `/verify/{id}`, which returns to
+the platform; and the same page copied onto an origin the platform did not register, which
+gets nothing. axe-core on every state, no sideways scrolling; screenshots with
+KLUIS_SCREENSHOT_DIR."""
 
 from __future__ import annotations
 
@@ -62,6 +64,7 @@ class Platform:
 
     kluis: str
     origin: str = ""
+    foreign_origin: str = ""  # the same page served from an origin not registered
     auth: tuple[str, str] = ("", "")
     client_id: str = ""
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -182,13 +185,16 @@ def platform(server: LiveServer) -> Iterator[Platform]:
     client = add_client(server, "Buurtplatform", f"{state.origin}/callback")
     state.auth = (client["client_id"], client["client_secret"])
     state.client_id = client["client_id"]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    foreign = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.foreign_origin = f"http://localhost:{foreign.server_address[1]}"
+    for served in (httpd, foreign):
+        threading.Thread(target=served.serve_forever, daemon=True).start()
     try:
         yield state
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        for served in (httpd, foreign):
+            served.shutdown()
+            served.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -405,3 +411,26 @@ def test_the_hosted_page_shows_the_session_and_returns_to_the_platform(
     assert csp_reports(page) == []
     assert {k: v for k, v in problems.items() if v} == {}
     assert {k: v for k, v in overflow.items() if v} == {}
+
+
+def test_a_page_on_an_origin_the_platform_did_not_register_learns_nothing(
+    platform: Platform, browser: Any, axe_script: str
+) -> None:
+    """Someone copies the platform's page, session and token onto their own site: Kluis
+    refuses the state to that origin, so the widget has nothing to show but "unavailable"."""
+    page = new_page(browser, axe_script, "en", 1280)
+    failed: list[str] = []  # a CORS refusal reaches the page as a network error
+    page.on("requestfailed", lambda r: failed.append(r.url) if "/widget/" in r.url else None)
+    page.goto(f"{platform.foreign_origin}/page?lang=en")
+    status = page.locator(".kluis-verify [role=status]")
+    status.filter(has_text="cannot be fetched").wait_for(timeout=WAIT_MS)
+    assert page.locator("img.kv-qr").get_attribute("src") is None
+    assert page.locator(".kluis-verify").get_attribute("data-kluis-state") is None
+    assert failed and all("/widget/sessions/" in url for url in failed)
+    created = list(platform.sessions.values())[-1]  # the one the copied page shows
+    refused = httpx.get(
+        f"{platform.kluis}/widget/sessions/{created['session_id']}",
+        params={"token": created["widget_token"]},
+        headers={"Origin": platform.foreign_origin},
+    )
+    assert refused.status_code == 403 and "access-control-allow-origin" not in refused.headers

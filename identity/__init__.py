@@ -17,7 +17,14 @@ from identity.accounts.models import Account, AccountStatus
 from identity.accounts.person import PERSON_KEY_PURPOSE, link_person
 from identity.accounts.profile import own_profile
 from identity.accounts.ratelimit import LoginLimiter, LoginLimits
-from identity.accounts.roles import DESK, STEWARD, grant_role, has_role, revoke_role
+from identity.accounts.roles import (
+    DESK,
+    OPERATOR_ROLE,
+    STEWARD,
+    grant_role,
+    has_role,
+    revoke_role,
+)
 from identity.accounts.service import (
     Accounts,
     account_claims,
@@ -83,6 +90,7 @@ __all__ = [
     "DELIVERY_KIND",
     "DESK",
     "OAUTH_PATHS",
+    "OPERATOR_ROLE",
     "PERSON_KEY_PURPOSE",
     "PRESETS",
     "ROUTERS",

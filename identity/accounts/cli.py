@@ -12,7 +12,14 @@ from core import Database, translate
 from identity.accounts import messages  # noqa: F401 (registers the texts)
 from identity.accounts.desk import create_desk_account
 from identity.accounts.errors import AccountError
-from identity.accounts.roles import DESK, STEWARD, accounts_with_role, grant_role, revoke_role
+from identity.accounts.roles import (
+    DESK,
+    OPERATOR_ROLE,
+    STEWARD,
+    accounts_with_role,
+    grant_role,
+    revoke_role,
+)
 from identity.accounts.service import (
     Accounts,
     find_by_email,
@@ -201,5 +208,13 @@ accounts_cli.add_command(
         "The desk role: at /desk, after checking an ID document in person, issue proofs "
         "(postcode, age, real person) to residents and create accounts for people without "
         "e-mail.",
+    )
+)
+accounts_cli.add_command(
+    role_cli(
+        OPERATOR_ROLE,
+        "operator",
+        "The operator role: at /console, manage platforms (add with a preset, rotate the "
+        "secret, remove) and watch the outbox's deliveries, as `kluis clients` does.",
     )
 )

@@ -105,7 +105,9 @@ class AccountRole(Base):
     overviews (never personal data). Removed with the account."""
 
     __tablename__ = "account_roles"
-    __table_args__ = (CheckConstraint("role IN ('steward', 'desk')", name="role_known"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('steward', 'desk', 'operator')", name="role_known"),
+    )
 
     account_id: Mapped[str] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True

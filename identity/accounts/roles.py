@@ -1,6 +1,7 @@
 """Roles operators grant to accounts: `steward` (a data steward: reads the audit log and the
 erasure and consent overviews, which hold no personal data) and `desk` (an operator at the
-municipal desk or a community host: issues proofs after checking an ID document in person).
+municipal desk or a community host: issues proofs after checking an ID document in person)
+and `operator` (runs the service from the web console: platforms, the outbox, erasure).
 
 Granting and revoking are audited in the same transaction. Whether an account holds a role is
 asked through `has_role` alone, so every access check reads the database afresh: revoking the
@@ -19,7 +20,8 @@ from keys import SubjectKeys
 
 STEWARD = "steward"
 DESK = "desk"  # an operator at the municipal desk or a community host (attestations.desk)
-ROLES = (STEWARD, DESK)
+OPERATOR_ROLE = "operator"  # runs the service from the console at /console (platforms, outbox)
+ROLES = (STEWARD, DESK, OPERATOR_ROLE)
 
 
 class UnknownRole(ValueError):

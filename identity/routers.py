@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from identity.accounts import routes as accounts
 from identity.accounts import routes_recovery as recovery
-from identity.oidc import routes_authorize, routes_logout, routes_register, routes_token
+from identity.oidc import (
+    routes_authorize,
+    routes_console_platforms,
+    routes_logout,
+    routes_register,
+    routes_token,
+)
 
 ROUTERS = (
     routes_register.router,
@@ -14,5 +20,6 @@ ROUTERS = (
     routes_logout.router,
     accounts.router,
     recovery.router,
+    routes_console_platforms.router,
 )
 OAUTH_PATHS = frozenset(routes_token.OAUTH_PATHS | routes_register.OAUTH_PATHS)

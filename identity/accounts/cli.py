@@ -213,7 +213,7 @@ accounts_cli.add_command(
 accounts_cli.add_command(
     role_cli(
         OPERATOR_ROLE,
-        "operator",
+        "console operator",
         "The operator role: at /console, manage platforms (add with a preset, rotate the "
         "secret, remove) and watch the outbox's deliveries, as `kluis clients` does.",
     )

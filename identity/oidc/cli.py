@@ -15,18 +15,22 @@ from identity.oidc.clients import (
     AUTH_METHODS,
     ID_TOKEN_ALGS,
     SUBJECT_TYPES,
-    ClientSpec,
-    create_client,
     describe,
     get_client,
     list_clients,
-    remove_client,
-    rotate_secret,
 )
 from identity.oidc.platform_settings import platform_settings, render_text
-from identity.oidc.presets import PRESETS, get_preset, preset_spec
+from identity.oidc.platforms import (
+    add_platform,
+    platform_spec,
+    remove_platform,
+    rotate_platform_secret,
+)
+from identity.oidc.presets import PRESETS, get_preset
 from identity.oidc.registration import issue_initial_access_token
 from identity.oidc.sector import fetch_sector_uris
+
+OPERATOR = "operator:cli"
 
 
 class _Mode(Protocol):
@@ -118,15 +122,13 @@ def add(runtime: ClientsRuntime, /, **opts: Any) -> None:
             if not opts["base_url"]:
                 raise click.UsageError("--preset needs --base-url")
             preset = get_preset(opts["preset"])
-            spec = preset_spec(preset, opts["base_url"], given)
-        else:
-            if not opts["name"] or not opts["redirect_uris"]:
-                raise click.UsageError("--name and --redirect-uri are needed without --preset")
-            spec = ClientSpec(**{k: v for k, v in given.items() if v is not None})
+        elif not opts["name"] or not opts["redirect_uris"]:
+            raise click.UsageError("--name and --redirect-uri are needed without --preset")
+        spec = platform_spec(opts["preset"], opts["base_url"], given)
         if opts["steward_tool"]:
             spec = dataclasses.replace(spec, scope=f"{spec.scope} {STEWARD_SCOPE}")
         with runtime.db.transaction() as session:
-            client, secret = create_client(session, spec)
+            client, secret = add_platform(session, spec, OPERATOR, opts["preset"])
             data = describe(client)
     except Problem as exc:
         raise click.ClickException(exc.detail) from exc
@@ -184,7 +186,7 @@ def show(runtime: ClientsRuntime, client_id: str, as_json: bool) -> None:
 def remove(runtime: ClientsRuntime, client_id: str) -> None:
     """Remove a client and everything issued to it."""
     with runtime.db.transaction() as session:
-        remove_client(session, _load(session, client_id))
+        remove_platform(session, _load(session, client_id), OPERATOR)
     click.echo(f"removed {client_id}")
 
 
@@ -196,7 +198,7 @@ def rotate(runtime: ClientsRuntime, client_id: str, as_json: bool) -> None:
     """Issue a new client secret; the old one stops working at once."""
     try:
         with runtime.db.transaction() as session:
-            secret = rotate_secret(session, _load(session, client_id))
+            secret = rotate_platform_secret(session, _load(session, client_id), OPERATOR)
     except Problem as exc:
         raise click.ClickException(exc.detail) from exc
     _emit({"client_id": client_id, "client_secret": secret}, as_json)

@@ -1,0 +1,135 @@
+"""Dutch and English texts of the operator console (registered on import). The words follow
+`kluis clients` (client id, redirect URI, secret), so the CLI and the console say the same."""
+
+from __future__ import annotations
+
+from core import register
+
+register(
+    {
+        "console.title": {"nl": "Beheer", "en": "Operator console"},
+        "console.nav.platforms": {"nl": "Platforms", "en": "Platforms"},
+        "console.nav.outbox": {"nl": "Berichten aan platforms", "en": "Outbox"},
+        "console.back": {"nl": "Terug naar de platforms", "en": "Back to the platforms"},
+        "console.cancel": {"nl": "Annuleren", "en": "Cancel"},
+        "console.error.password": {
+            "nl": "Dit wachtwoord klopt niet.",
+            "en": "This password is not right.",
+        },
+        "console.error.fresh_login": {
+            "nl": "Log opnieuw in en probeer het daarna nog eens.",
+            "en": "Log in again, then try once more.",
+        },
+        "console.platforms.title": {"nl": "Platforms", "en": "Platforms"},
+        "console.platforms.none": {
+            "nl": "Er zijn nog geen platforms aangesloten.",
+            "en": "No platforms are connected yet.",
+        },
+        "console.platforms.removed": {
+            "nl": "Het platform is verwijderd, met alles wat het van Kluis had gekregen.",
+            "en": "The platform has been removed, with everything Kluis had issued to it.",
+        },
+        "console.platforms.by_hand": {
+            "nl": "geen: verwijderverzoeken met de hand doorgeven",
+            "en": "none: erasure requests are passed on by hand",
+        },
+        "console.col.name": {"nl": "Naam", "en": "Name"},
+        "console.col.client_id": {"nl": "Client-id", "en": "Client ID"},
+        "console.col.secret": {"nl": "Client-geheim", "en": "Client secret"},
+        "console.col.redirect_uris": {"nl": "Redirect-URI's", "en": "Redirect URIs"},
+        "console.col.logout_uris": {
+            "nl": "Adressen na uitloggen",
+            "en": "Post-logout redirect URIs",
+        },
+        "console.col.auth_method": {"nl": "Authenticatie", "en": "Auth method"},
+        "console.col.events": {
+            "nl": "Gebeurtenissen en back-channel",
+            "en": "Events and back-channel",
+        },
+        "console.col.events_uri": {"nl": "Adres voor gebeurtenissen", "en": "Events URI"},
+        "console.col.backchannel": {
+            "nl": "Back-channel-uitlogadres",
+            "en": "Back-channel logout URI",
+        },
+        "console.col.scope": {"nl": "Scopes", "en": "Scopes"},
+        "console.col.subject_type": {"nl": "Soort sub", "en": "Subject type"},
+        "console.col.created": {"nl": "Aangemaakt", "en": "Created"},
+        "console.platforms.add": {"nl": "Platform toevoegen", "en": "Add a platform"},
+        "console.platforms.add_intro": {
+            "nl": "Kies de software van het platform: Kluis vult de adressen, scopes en "
+            "inlogmethode in zoals de OpenID Connect-plug-in van dat platform ze verwacht, en "
+            "laat daarna zien wat je aan de kant van het platform invult.",
+            "en": "Choose the platform's software: Kluis fills in the addresses, scopes and "
+            "auth method as that platform's OpenID Connect plug-in expects them, then shows "
+            "what to fill in on the platform's side.",
+        },
+        "console.platforms.preset": {"nl": "Software van het platform", "en": "Platform software"},
+        "console.platforms.preset_choose": {"nl": "Kies…", "en": "Choose…"},
+        "console.platforms.base_url": {"nl": "Adres van het platform", "en": "Platform address"},
+        "console.platforms.base_url_hint": {
+            "nl": "Bijvoorbeeld https://wolk.buurt.nl (https, zonder ?-deel).",
+            "en": "For example https://cloud.example.org (https, no query).",
+        },
+        "console.platforms.name": {"nl": "Naam (niet verplicht)", "en": "Name (optional)"},
+        "console.platforms.name_hint": {
+            "nl": "Bewoners zien deze naam als Kluis om toestemming vraagt. Leeg: de naam van "
+            "de software.",
+            "en": "Residents see this name when Kluis asks for consent. Empty: the software's "
+            "name.",
+        },
+        "console.platforms.add_submit": {"nl": "Toevoegen", "en": "Add"},
+        "console.platforms.error.preset": {
+            "nl": "Kies de software van het platform.",
+            "en": "Choose the platform's software.",
+        },
+        "console.platforms.error.base_url": {
+            "nl": "Vul het adres van het platform in.",
+            "en": "Fill in the platform's address.",
+        },
+        "console.platforms.error.invalid": {
+            "nl": "Met dit adres kan het platform niet worden toegevoegd (zie hieronder).",
+            "en": "The platform cannot be added with this address (see below).",
+        },
+        "console.secret.once": {
+            "nl": "Het client-geheim staat alleen nu op het scherm. Kopieer het naar het "
+            "platform; Kluis bewaart alleen een hash.",
+            "en": "The client secret is shown only now. Copy it to the platform; Kluis keeps "
+            "only a hash.",
+        },
+        "console.added.title": {"nl": "Platform toegevoegd", "en": "Platform added"},
+        "console.added.platform_side": {
+            "nl": "Invullen bij {platform}",
+            "en": "To fill in on {platform}",
+        },
+        "console.added.plugin": {"nl": "Plug-in: {plugin}", "en": "Plug-in: {plugin}"},
+        "console.added.base_url": {"nl": "Adres van het platform", "en": "Base URL"},
+        "console.added.discovery": {"nl": "Discovery-adres", "en": "Discovery URL"},
+        "console.added.mapping": {"nl": "Gegevens koppelen", "en": "Claim mapping"},
+        "console.added.instructions": {"nl": "Stappen op het platform", "en": "On the platform"},
+        "console.added.erasure": {"nl": "Verwijderverzoeken", "en": "Erasure requests"},
+        "console.added.unsure": {"nl": "Niet nagegaan:", "en": "Not verified:"},
+        "console.added.manage": {"nl": "Dit platform beheren", "en": "Manage this platform"},
+        "console.confirm.platform": {"nl": "Platform {name}:", "en": "Platform {name}:"},
+        "console.rotate.title": {"nl": "Nieuw client-geheim", "en": "Rotate the secret"},
+        "console.rotate.what": {
+            "nl": "Het oude geheim werkt meteen niet meer: het platform kan pas weer inloggen "
+            "als het nieuwe geheim daar is ingevuld.",
+            "en": "The old secret stops working at once: the platform can log residents in "
+            "again only once the new secret is filled in there.",
+        },
+        "console.rotate.submit": {"nl": "Nieuw geheim maken", "en": "Rotate the secret"},
+        "console.rotated.title": {"nl": "Nieuw client-geheim", "en": "New client secret"},
+        "console.rotated.what": {
+            "nl": "Vul het nieuwe geheim nu in bij het platform; het oude werkt niet meer.",
+            "en": "Fill in the new secret on the platform now; the old one no longer works.",
+        },
+        "console.remove.title": {"nl": "Platform verwijderen", "en": "Remove the platform"},
+        "console.remove.what": {
+            "nl": "Alles wat Kluis aan dit platform heeft uitgegeven (codes, tokens, "
+            "toestemmingen om in te loggen) vervalt. Dit kan niet ongedaan worden gemaakt.",
+            "en": "Everything Kluis issued to this platform (codes, tokens, login grants) "
+            "ends. This cannot be undone.",
+        },
+        "console.remove.submit": {"nl": "Verwijderen", "en": "Remove"},
+    }
+)

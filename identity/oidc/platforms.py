@@ -1,0 +1,51 @@
+"""Platforms (relying parties) as operators manage them, from `kluis clients` and from the
+console at /console/platforms alike: each change is audited in the same transaction, with
+the acting operator (`operator:cli`, or `operator:<reference>` for a console account).
+
+The audit entries name the platform by its client id only (never its name: a name such as
+"Buurt 1087" would read as personal data to the log's last line of defence)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from audit import record
+from identity.oidc.clients import ClientSpec, create_client, remove_client, rotate_secret
+from identity.oidc.models import Client
+from identity.oidc.presets import get_preset, preset_spec
+
+
+def platform_spec(preset: str | None, base_url: str | None, given: Mapping[str, Any]) -> ClientSpec:
+    """The client a preset fills for `base_url` (`given` values that are not None win), or,
+    without a preset, exactly what was given."""
+    if preset:
+        return preset_spec(get_preset(preset), base_url or "", given)
+    return ClientSpec(**{k: v for k, v in given.items() if v is not None})
+
+
+def add_platform(
+    session: Session, spec: ClientSpec, actor: str, preset: str | None = None
+) -> tuple[Client, str | None]:
+    """Register the platform; its secret (None for public and key-based clients) is returned
+    once, only its hash is kept."""
+    client, secret = create_client(session, spec)
+    details = {"client": client.client_id, "auth_method": client.token_endpoint_auth_method}
+    record(session, "client.added", actor, None, {**details, "preset": preset or ""})
+    return client, secret
+
+
+def rotate_platform_secret(session: Session, client: Client, actor: str) -> str:
+    """A new secret; the old one stops working at once."""
+    secret = rotate_secret(session, client)
+    record(session, "client.secret_rotated", actor, None, {"client": client.client_id})
+    return secret
+
+
+def remove_platform(session: Session, client: Client, actor: str) -> None:
+    """Remove the platform and everything issued to it."""
+    client_id = client.client_id
+    remove_client(session, client)
+    record(session, "client.removed", actor, None, {"client": client_id})

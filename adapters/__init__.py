@@ -21,6 +21,7 @@ from adapters.brp_claims import RegistryRecord, birth_bounds, parse_person, post
 from adapters.fetch import Fetcher, FetchError, HttpFetcher
 from adapters.mail import FileOutbox, ForgetsRecipients, Mailer, SmtpMailer
 from adapters.outbox import Delivery, Outbox, Renderer, enqueue
+from adapters.outbox_health import PlatformDeliveries, outbox_health
 from adapters.upstream_oidc import (
     DevelopmentUpstream,
     OidcUpstream,
@@ -51,6 +52,7 @@ __all__ = [
     "OidcUpstream",
     "Outbox",
     "PendingLogin",
+    "PlatformDeliveries",
     "Registry",
     "RegistryAccessDenied",
     "RegistryBadResponse",
@@ -67,6 +69,7 @@ __all__ = [
     "birth_bounds",
     "enqueue",
     "outbox",
+    "outbox_health",
     "parse_person",
     "postcode_claims",
     "valid_bsn",

@@ -22,6 +22,7 @@ from identity.oidc.clients import (
 from identity.oidc.platform_settings import platform_settings, render_text
 from identity.oidc.platforms import (
     add_platform,
+    outbox_by_platform,
     platform_spec,
     remove_platform,
     rotate_platform_secret,
@@ -213,3 +214,25 @@ def registration_token(runtime: ClientsRuntime, hours: int, as_json: bool) -> No
     with runtime.db.transaction() as session:
         token, expires = issue_initial_access_token(session, dt.timedelta(hours=hours))
     _emit({"initial_access_token": token, "expires_at": expires.isoformat()}, as_json)
+
+
+@clients_cli.command("outbox")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def outbox(runtime: ClientsRuntime, as_json: bool) -> None:
+    """Deliveries to platforms (back-channel logout, erasure events) pending or failing, per
+    platform; as the console's /console/outbox shows them."""
+    with runtime.db.transaction() as session:
+        rows = [line.as_dict() for line in outbox_by_platform(session)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no deliveries")
+    for row in rows:
+        name = row["client_name"] or "(removed)"
+        click.echo(
+            f"{row['client_id']:<28} {name:<24} pending {row['pending']}  failing "
+            f"{row['failing']}  delivered {row['delivered']}"
+            + (f"  last error {row['last_error']}" if row["last_error"] else "")
+        )

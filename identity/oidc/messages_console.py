@@ -131,5 +131,33 @@ register(
             "ends. This cannot be undone.",
         },
         "console.remove.submit": {"nl": "Verwijderen", "en": "Remove"},
+        "console.outbox.title": {
+            "nl": "Berichten aan platforms",
+            "en": "Outbox: deliveries to platforms",
+        },
+        "console.outbox.intro": {
+            "nl": "Kluis stuurt platforms uitlogberichten (back-channel) en verwijderverzoeken. "
+            "Lukt dat niet, dan probeert Kluis het steeds later opnieuw, tot een uur ertussen. "
+            "Een platform dat blijft falen: kijk of het adres voor gebeurtenissen klopt en of "
+            "het platform bereikbaar is.",
+            "en": "Kluis sends platforms logout messages (back-channel) and erasure requests. "
+            "When one fails, Kluis tries again later and later, up to an hour apart. A "
+            "platform that keeps failing: check its events URI and whether it can be reached.",
+        },
+        "console.outbox.none": {
+            "nl": "Er zijn nog geen berichten aan platforms verstuurd.",
+            "en": "No deliveries to platforms yet.",
+        },
+        "console.outbox.state": {"nl": "Stand", "en": "State"},
+        "console.outbox.state_failing": {"nl": "mislukt", "en": "failing"},
+        "console.outbox.state_pending": {"nl": "wacht", "en": "pending"},
+        "console.outbox.state_ok": {"nl": "alles bezorgd", "en": "all delivered"},
+        "console.outbox.pending": {"nl": "Wachtend", "en": "Pending"},
+        "console.outbox.failing": {"nl": "Mislukt", "en": "Failing"},
+        "console.outbox.delivered": {"nl": "Bezorgd", "en": "Delivered"},
+        "console.outbox.waiting_since": {"nl": "Wacht sinds", "en": "Waiting since"},
+        "console.outbox.last_error": {"nl": "Laatste fout", "en": "Last error"},
+        "console.outbox.removed": {"nl": "verwijderd platform", "en": "removed platform"},
+        "console.outbox.attempts": {"nl": "tot {n} pogingen", "en": "up to {n} attempts"},
     }
 )

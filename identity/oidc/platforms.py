@@ -7,11 +7,14 @@ The audit entries name the platform by its client id only (never its name: a nam
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapters import PlatformDeliveries, outbox_health
 from audit import record
 from identity.oidc.clients import ClientSpec, create_client, remove_client, rotate_secret
 from identity.oidc.models import Client
@@ -49,3 +52,35 @@ def remove_platform(session: Session, client: Client, actor: str) -> None:
     client_id = client.client_id
     remove_client(session, client)
     record(session, "client.removed", actor, None, {"client": client_id})
+
+
+@dataclasses.dataclass(frozen=True)
+class PlatformOutbox:
+    """A platform's deliveries (back-channel logout, erasure events) as operators see them;
+    `name` is None for a platform removed while deliveries to it remained."""
+
+    name: str | None
+    deliveries: PlatformDeliveries
+
+    def as_dict(self) -> dict[str, Any]:
+        d = self.deliveries
+        return {
+            "client_id": d.client_id,
+            "client_name": self.name,
+            "pending": d.pending,
+            "failing": d.failing,
+            "delivered": d.delivered,
+            "oldest_waiting_at": d.oldest_waiting_at.isoformat() if d.oldest_waiting_at else None,
+            "next_attempt_at": d.next_attempt_at.isoformat() if d.next_attempt_at else None,
+            "most_attempts": d.most_attempts,
+            "last_error": d.last_error,
+        }
+
+
+def outbox_by_platform(session: Session) -> list[PlatformOutbox]:
+    """The outbox's health per platform, failing platforms first."""
+    lines = outbox_health(session)
+    ids = [line.client_id for line in lines]
+    found = session.execute(select(Client.client_id, Client.name).where(Client.client_id.in_(ids)))
+    names = {client_id: name for client_id, name in found}
+    return [PlatformOutbox(names.get(line.client_id), line) for line in lines]

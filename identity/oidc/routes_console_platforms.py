@@ -1,9 +1,11 @@
 """The operator console's platforms (#16): /console/platforms lists the relying parties and
 adds one with a preset (the platform-side settings and the secret are shown once, on the page
 that answers the POST); /console/platforms/{client_id} shows one, rotates its secret and
-removes it. Rotating and removing need the operator's password again (or a login of the last
-minutes), like the other irreversible actions. Every POST carries the CSRF token; every change
-goes through the same audited functions as `kluis clients` (identity.oidc.platforms).
+removes it; /console/outbox shows the deliveries to platforms pending or failing, per
+platform (as `kluis clients outbox`). Rotating and removing need the operator's password
+again (or a login of the last minutes), like the other irreversible actions. Every POST
+carries the CSRF token; every change goes through the same audited functions as
+`kluis clients` (identity.oidc.platforms).
 
 Access is decided by `page_operator` alone: not logged in goes to the login page, anyone
 without the operator role gets a 404."""
@@ -29,6 +31,7 @@ from identity.oidc.models import Client
 from identity.oidc.platform_settings import platform_settings
 from identity.oidc.platforms import (
     add_platform,
+    outbox_by_platform,
     platform_spec,
     remove_platform,
     rotate_platform_secret,
@@ -257,3 +260,12 @@ def remove(
     remove_platform(session, client, operator_actor(session, subject_keys_of(request), operator))
     session.commit()
     return RedirectResponse(f"{PLATFORMS}?done=removed", 303)
+
+
+@router.get("/outbox")
+def outbox_page(request: Request, session: SessionDep) -> Response:
+    operator = page_operator(request, session, "/console/outbox")
+    if isinstance(operator, Response):
+        return operator
+    context = {"lines": outbox_by_platform(session), "section": "outbox"}
+    return page(request, "console/outbox.html", context)

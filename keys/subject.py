@@ -25,6 +25,8 @@ from keys.models import SubjectKey
 from keys.rewrap import WrappedTable
 
 WRAP_PURPOSE = "kluis/keys/subject-key-wrap"
+# session.info key of the data keys unwrapped in the session's current transaction
+_UNWRAPPED = "kluis.keys.subject.unwrapped"
 
 
 class SubjectKeys:
@@ -57,11 +59,33 @@ class SubjectKeys:
             )
             session.flush()
 
+    def _unwrapped(self, session: Session) -> dict[str, bytes]:
+        """Data keys this object unwrapped in the session's current transaction.
+
+        One request reads a resident's key for each field and for the audit reference; the ORM
+        holds rows weakly, so each `session.get` went back to the database and unwrapped again.
+        The keys are kept for one transaction only, never in the process: `destroy` drops
+        them, and a key destroyed by another transaction is not seen after this one ends, so
+        crypto-shredding works as before.
+        """
+        transaction = session.get_transaction()
+        held = session.info.get(_UNWRAPPED)
+        if held is None or held[0] is not transaction or held[1] is not self:
+            held = (transaction, self, {})
+            session.info[_UNWRAPPED] = held
+        keys: dict[str, bytes] = held[2]
+        return keys
+
     def _data_key(self, session: Session, subject_id: str) -> bytes:
+        key = self._unwrapped(session).get(subject_id)
+        if key is not None:
+            return key
         row = session.get(SubjectKey, subject_id)
         if row is None:
             raise SubjectKeyDestroyed(f"no data key for subject {subject_id}")
-        return self._wrap.unseal(row.wrapped_key, subject_id.encode(), row.kek_fingerprint)
+        key = self._wrap.unseal(row.wrapped_key, subject_id.encode(), row.kek_fingerprint)
+        self._unwrapped(session)[subject_id] = key  # the transaction the get began, if it did
+        return key
 
     def encrypt(self, session: Session, subject_id: str, field: str, value: str) -> bytes:
         key = self._data_key(session, subject_id)
@@ -96,6 +120,7 @@ class SubjectKeys:
 
     def destroy(self, session: Session, subject_id: str) -> bool:
         """Crypto-shred the resident's data key. Returns whether a key existed."""
+        session.info.pop(_UNWRAPPED, None)  # whichever SubjectKeys unwrapped it
         result = session.execute(delete(SubjectKey).where(SubjectKey.subject_id == subject_id))
         return bool(rowcount(result))
 

@@ -4,6 +4,8 @@ introspection (RFC 7662) and revocation (RFC 7009)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
@@ -49,8 +51,7 @@ def token(request: Request, session: DbSession, params: ParamsDep) -> JSONRespon
     grant = provider.grants.get(grant_type)
     client = None
     if grant is None or not grant.anonymous:
-        client = authenticate_client(session, provider, form, request.headers.get("authorization"))
-        session.commit()  # a consumed client-assertion jti stays consumed if the grant fails
+        client = _authenticated(request, session, form)
     if not grant_type:
         raise InvalidRequest("grant_type is required")
     if grant is None:
@@ -58,6 +59,20 @@ def token(request: Request, session: DbSession, params: ParamsDep) -> JSONRespon
     body = grant.handle(session, provider, client, form)
     session.commit()
     return JSONResponse(body, headers=NO_STORE)
+
+
+def _authenticated(request: Request, session: Session, form: Mapping[str, str]) -> Client:
+    """The authenticated client. A consumed client-assertion `jti` (private_key_jwt) is
+    committed at once, so it stays consumed if the request fails later; the other methods
+    consume nothing, so the request goes on in the same transaction (one round trip less and,
+    on SQLite, one write lock less per token request)."""
+    client = authenticate_client(
+        session, provider_of(request), form, request.headers.get("authorization")
+    )
+    method = client.token_endpoint_auth_method
+    if method == "private_key_jwt":
+        session.commit()
+    return client
 
 
 def _bearer(request: Request, params: Params) -> str:
@@ -82,12 +97,10 @@ def userinfo(request: Request, session: DbSession, params: ParamsDep) -> JSONRes
 
 
 def _reference(request: Request, session: Session, params: Params) -> tuple[Client, str]:
-    """The authenticated client (committed: a used assertion `jti` stays used) and the
-    `token` the request is about."""
-    provider = provider_of(request)
+    """The authenticated client (a used assertion `jti` is committed) and the `token` the
+    request is about."""
     form = params.require_form()
-    client = authenticate_client(session, provider, form, request.headers.get("authorization"))
-    session.commit()
+    client = _authenticated(request, session, form)
     value = form.get("token")
     if not value:
         raise InvalidRequest("token is required")

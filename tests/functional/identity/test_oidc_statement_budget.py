@@ -1,0 +1,105 @@
+"""How many SQL statements and transactions each endpoint of the single sign-on code flow and
+the refresh grant costs (bench/oidc_flow/profile.py measures the same). The budgets are the
+current numbers: a change that adds a round trip fails here and has to say why."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
+
+from service.runtime import Runtime
+from tests.support.databases import backend
+from tests.support.oidc import RP, code_flow, exchange, make_resident, make_rp
+
+ALLOW = ["email", "email_verified", "name", "preferred_username"]
+# PostgreSQL takes the audit log's advisory lock with one statement more per audited request
+AUDIT_LOCK = 1 if backend() == "postgresql" else 0
+
+
+@contextlib.contextmanager
+def counted(engine: Engine) -> Iterator[collections.Counter[str]]:
+    """Statements (without the test's savepoint plumbing) and transactions: the app's commits
+    are savepoints here, so each SAVEPOINT the app opens is one transaction it began."""
+    counts: collections.Counter[str] = collections.Counter()
+
+    def on_execute(conn: object, cursor: object, statement: str, *args: object) -> None:
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb == "SAVEPOINT":
+            counts["transactions"] += 1
+        elif verb not in ("RELEASE", "ROLLBACK", "BEGIN", "COMMIT"):
+            counts["statements"] += 1
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield counts
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+
+
+@pytest.fixture
+def rp(session: Session) -> RP:
+    return make_rp(session)
+
+
+@pytest.fixture
+def browser(client: TestClient, runtime: Runtime, session: Session) -> TestClient:
+    make_resident(runtime, session, client)
+    warm_up = make_rp(session, "Warm-up platform")
+    query, verifier, _ = code_flow(client, warm_up, allow=ALLOW)
+    # the process's caches (the decrypted signing key) are warm, as in a running service
+    assert exchange(client, warm_up, query["code"], verifier).status_code == 200
+    return client
+
+
+def sso(browser: TestClient, rp: RP) -> tuple[str, str]:
+    query, verifier, _ = code_flow(browser, rp)
+    return query["code"], verifier
+
+
+def test_sso_token_and_userinfo_stay_within_their_statement_budget(
+    browser: TestClient, rp: RP, engine: Engine
+) -> None:
+    code_flow(browser, rp, allow=ALLOW)  # the one consent; the flows below remember it
+    code, verifier = sso(browser, rp)
+    with counted(engine) as token:
+        response = exchange(browser, rp, code, verifier)
+    assert response.status_code == 200, response.text
+    # client, code, consume code, grant, tokens, active signing key, data key, audit tail + entry
+    assert token["statements"] <= 9 + AUDIT_LOCK, token
+    # client_secret_basic consumes nothing: authentication and grant share one transaction
+    assert token["transactions"] == 1, token
+
+    access = response.json()["access_token"]
+    with counted(engine) as info:
+        response = browser.get("/userinfo", headers={"Authorization": f"Bearer {access}"})
+    assert response.status_code == 200 and response.json()["email"], response.text
+    # token, grant, client, consent, account, data key (once for e-mail, name and the
+    # audit reference), audit tail + entry
+    assert info["statements"] <= 8 + AUDIT_LOCK, info
+    assert info["transactions"] == 1, info
+
+
+def test_refresh_grant_stays_within_its_statement_budget(
+    browser: TestClient, rp: RP, engine: Engine
+) -> None:
+    code_flow(browser, rp, allow=ALLOW)
+    code, verifier = sso(browser, rp)
+    refresh_token = exchange(browser, rp, code, verifier).json()["refresh_token"]
+    with counted(engine) as counts:
+        response = browser.post(
+            "/token",
+            data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+            auth=rp.basic(),
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()["refresh_token"] != refresh_token
+    # client, token, consume token, grant, live session, tokens, active signing key,
+    # data key, audit tail + entry
+    assert counts["statements"] <= 10 + AUDIT_LOCK, counts
+    assert counts["transactions"] == 1, counts

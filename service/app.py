@@ -284,8 +284,8 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
         description=(
             "The OpenID Connect provider, the OpenID4VCI credential issuer and the OpenID4VP "
             "verifier API of Kluis. How a platform connects and verifies residents is described "
-            "in the README; the OAuth endpoints answer errors as RFC 6749 §5.2 objects, the "
-            "others as RFC 9457 problems."
+            "in docs/platform-api.md, each endpoint's specification in docs/api.md; the OAuth "
+            "endpoints answer errors as RFC 6749 §5.2 objects, the others as RFC 9457 problems."
         ),
         docs_url=None,  # served below from packaged assets, under the strict CSP
         redoc_url=None,

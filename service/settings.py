@@ -96,8 +96,9 @@ class Settings(BaseSettings):
     verifier_x509_key_file: Path | None = None
     verifier_x509_chain_file: Path | None = None
 
-    # Attestations from the municipality (README, "Attestations from the municipality"): the
-    # registry, Haal Centraal BRP Personen Bevragen 2.x (base URL up to /personen) ...
+    # Attestations from the municipality (docs/operators.md, "Attestations from the
+    # municipality"): the registry, Haal Centraal BRP Personen Bevragen 2.x (base URL up to
+    # /personen) ...
     brp_url: str = ""
     brp_auth: Literal["api-key", "client-credentials"] = "api-key"
     brp_api_key: SecretStr | None = None
@@ -127,7 +128,7 @@ class Settings(BaseSettings):
     municipality_development: bool = False
     municipality_test_bsn: str = "999993653"
 
-    # Peer vouching (README, "Peer vouching"): confirmations from distinct, independent
+    # Peer vouching (docs/operators.md, "Peer vouching"): confirmations from distinct, independent
     # vouchers within the window make a resident a real person for the validity
     vouching_threshold: int = Field(default=2, ge=1, le=10)
     vouching_window_days: int = Field(default=90, ge=1, le=3650)

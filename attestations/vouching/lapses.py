@@ -1,7 +1,8 @@
 """Ending peer grants, which revokes the credentials they became on their status list.
 
-Kluis keeps no claim values of what it issued (README, "Attestations"), so an issued
-`real_person` credential does not say whether it came from peers, the desk or the registry.
+Kluis keeps no claim values of what it issued (docs/operators.md, "Issuing attestations to a
+wallet"), so an issued `real_person` credential does not say whether it came from peers, the
+desk or the registry.
 A grant keeps the id of its offer, and the log of issuance says which credentials each offer
 became: the credential endpoint writes one `attestation.issued` entry per credential, under the
 resident's reference, naming the offer and the credential (`attestations.credential`). That

@@ -40,7 +40,7 @@ pytestmark = pytest.mark.skipif(
     backend() != "postgresql", reason="a PostgreSQL failover: the PostgreSQL run has it"
 )
 
-RECOVERY_BOUND_S = 20.0  # measured: about 5 s (README, "High availability")
+RECOVERY_BOUND_S = 20.0  # measured: about 5 s (docs/operators.md, "High availability")
 WORKERS = 4
 LOAD_BEFORE_KILL_S = 3.0
 LOAD_AFTER_RECOVERY_S = 3.0

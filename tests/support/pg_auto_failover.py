@@ -12,7 +12,7 @@ alone would only be restarted by its keeper.
 
 The timings are those of a test, not of production: the monitor health-checks every second,
 calls a node unhealthy after 2 s and waits 2 s for a failed primary to demote itself
-(production defaults: 20 s and 30 s; README, "High availability").
+(production defaults: 20 s and 30 s; docs/operators.md, "High availability").
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ HTTP_TIMEOUT_S = 30.0
 def letter_poll_query(issuer: str) -> dict[str, Any]:
     """DCQL for a poll counted per letter: the postcode area, and `residence_source` must be
     `letter`, so that a resident who also holds a registry or desk proof cannot vote twice
-    (README, "Per-poll pseudonyms")."""
+    (docs/platform-api.md, "Per-poll pseudonyms")."""
     return {
         "credentials": [
             {

@@ -1,5 +1,6 @@
-"""The multi-host PostgreSQL URL of the high-availability set-up (README, "High availability"):
-libpq's spelling is accepted, and the LISTEN connection connects exactly where the engine does.
+"""The multi-host PostgreSQL URL of the high-availability set-up (docs/operators.md, "High
+availability"): libpq's spelling is accepted, and the LISTEN connection connects exactly where
+the engine does.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """The cascade: what follows when a steward finds an account fake, when an account is erased,
 and the periodic settling of the whole graph.
 
-Unwinding (`unwind`) re-judges the live peer attestations of a set of accounts against the
-rules with what is known now; each that no longer meets its threshold lapses (its credentials
+Unwinding (`unwind`) re-judges the peer attestations of a set of accounts against the rules
+with what is known now — those still valid and those that ended by expiry, whose holders
+vouched while they were valid; each that no longer meets its threshold lapses (its credentials
 are revoked), and the accounts its holder vouched for are judged next, round after round, until
-nothing changes (a fixed point: every round revokes something or stops). Every step is an
-audit entry under opaque references only.
+nothing changes (a fixed point: every round revokes something or stops). A round reads the
+graph and ends its grants in a few statements whatever its size (`graph`, `lapses`). Every
+step is an audit entry under opaque references only.
 
 Where claims change (a resident no longer holds any `real_person` attestation; a fake loses
 all of theirs), a `ClaimsListener` is called in the same transaction, as the consent ledger

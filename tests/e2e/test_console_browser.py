@@ -1,0 +1,122 @@
+"""The operator console's main journey (#16) in a real Chromium against a real server, in
+Dutch and in English: log in as an operator, add a platform with the Nextcloud preset, read the
+settings to type on the platform's side and the secret shown once, rotate the secret (password
+again), look at the outbox's health, and remove the platform (password again). No page may
+scroll sideways at 320, 375 or 1280 px, and axe-core finds no serious issue on any of them.
+With KLUIS_SCREENSHOT_DIR set, each page is photographed at each width."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, PageChecks, axe_script
+from tests.support.databases import drop_database, fresh_database_url
+from tests.support.live_kluis import add_resident
+from tests.support.server import LiveServer, run_server
+
+PASSWORD = "een lang wachtwoord 42"
+OPERATOR = "beheer@example.org"
+LOCALES = {"nl": "nl-NL", "en": "en-GB"}
+
+pytestmark = pytest.mark.browser
+__all__ = ["axe_script"]  # the fixture, shared with the main browser test
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    url = fresh_database_url(tmp_path)
+    try:
+        with run_server(tmp_path / "data", url) as live:
+            yield live
+    finally:
+        drop_database(url)
+
+
+def test_an_operator_adds_rotates_and_removes_a_platform_in_both_languages(
+    server: LiveServer, axe_script: str
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is required: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    add_resident(server, OPERATOR, PASSWORD)
+    server.cli("accounts", "operator", "grant", "--email", OPERATOR)
+    checks = PageChecks(axe_script, prefix="console-")
+    base = server.url
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        for lang, locale in LOCALES.items():
+            page = browser.new_context(bypass_csp=True, locale=locale).new_page()
+
+            def check(name: str, *, lang: str = lang, page: Any = page) -> None:
+                checks.check(page, lang, name)
+
+            page.goto(base + "/console")
+            page.wait_for_url("**/login?**")
+            page.fill("#login-form input[name=email]", OPERATOR)
+            page.fill("#login-form input[name=password]", PASSWORD)
+            page.click("#login-form button[type=submit]")
+            page.wait_for_url("**/console/platforms")
+            check("platforms-empty" if lang == "nl" else "platforms")
+
+            page.click("#add-form button[type=submit]")  # nothing chosen
+            page.wait_for_load_state()
+            assert page.locator("[aria-invalid=true]").count() == 2
+            check("add-refused")
+
+            page.select_option("#preset", "nextcloud")
+            page.fill("#base_url", f"https://wolk-{lang}.example.org")
+            page.fill("#name", f"Buurtwolk {lang}")
+            page.click("#add-form button[type=submit]")
+            page.wait_for_load_state()
+            secret = page.inner_text("#client-secret")
+            assert secret in page.inner_text("#instructions")  # the occ command carries it
+            client_id = page.inner_text("#client-id")
+            check("added")
+
+            page.goto(f"{base}/console/platforms")
+            assert page.locator(f"tr[data-client='{client_id}']").count() == 1
+            assert secret not in page.content()
+            check("platforms-listed")
+
+            page.click(f"tr[data-client='{client_id}'] a")
+            page.wait_for_url(f"**/console/platforms/{client_id}")
+            check("platform")
+            page.click("#rotate-link")
+            page.fill("#password", "niet het wachtwoord")
+            page.click("#rotate-form button[type=submit]")
+            page.wait_for_load_state()
+            assert page.locator("#password[aria-invalid=true]").count() == 1
+            check("rotate-refused")
+            page.fill("#password", PASSWORD)
+            page.click("#rotate-form button[type=submit]")
+            page.wait_for_load_state()
+            rotated = page.inner_text("#client-secret")
+            assert rotated and rotated != secret
+            check("rotated")
+
+            page.click(".console-nav a[href='/console/outbox']")
+            page.wait_for_url("**/console/outbox")
+            check("outbox")
+
+            page.goto(f"{base}/console/platforms/{client_id}/remove")
+            check("remove")
+            page.fill("#password", PASSWORD)
+            page.click("#remove-form button[type=submit]")
+            page.wait_for_url("**/console/platforms?done=removed")
+            assert page.locator(f"tr[data-client='{client_id}']").count() == 0
+            check("removed")
+        browser.close()
+
+    checks.assert_passed()
+    assert len(checks.audits) == 2 * 10  # every page above, in both languages
+    exported = server.cli("audit", "export").stdout.splitlines()
+    events = [json.loads(line)["entry"]["event"] for line in exported]
+    changes = [e for e in events if e.startswith("client.")]
+    assert changes == ["client.added", "client.secret_rotated", "client.removed"] * 2

@@ -14,6 +14,7 @@ from identity.accounts.errors import (
 )
 from identity.accounts.login import end_previous_session, reconfirm, safe_return_to
 from identity.accounts.models import Account, AccountStatus
+from identity.accounts.operator import NotAnOperator, operator_actor, page_operator
 from identity.accounts.person import PERSON_KEY_PURPOSE, link_person
 from identity.accounts.profile import own_profile
 from identity.accounts.ratelimit import LoginLimiter, LoginLimits
@@ -116,6 +117,7 @@ __all__ = [
     "LoginLimiter",
     "LoginLimits",
     "LoginThrottled",
+    "NotAnOperator",
     "OidcConfig",
     "PersonHasAnotherAccount",
     "Preset",
@@ -155,7 +157,9 @@ __all__ = [
     "messages",
     "normalize_email",
     "oidc_models",
+    "operator_actor",
     "own_profile",
+    "page_operator",
     "platform_settings",
     "poll_pseudonym",
     "poll_pseudonym_key",

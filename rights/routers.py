@@ -5,6 +5,7 @@ from __future__ import annotations
 from rights import (
     routes_account,
     routes_consents,
+    routes_console_erasure,
     routes_erasure,
     routes_steward,
     routes_steward_pages,
@@ -18,4 +19,5 @@ ROUTERS = (
     routes_steward.router,
     routes_steward_pages.router,
     routes_steward_vouching.router,
+    routes_console_erasure.router,
 )

@@ -615,7 +615,7 @@ def isolated(runtime: Runtime, connection: Connection) -> Iterator[Explore]:
 
 
 PROPERTIES = settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,

@@ -1,9 +1,10 @@
 """The operator console's main journey (#16) in a real Chromium against a real server, in
 Dutch and in English: log in as an operator, add a platform with the Nextcloud preset, read the
 settings to type on the platform's side and the secret shown once, rotate the secret (password
-again), look at the outbox's health, and remove the platform (password again). No page may
-scroll sideways at 320, 375 or 1280 px, and axe-core finds no serious issue on any of them.
-With KLUIS_SCREENSHOT_DIR set, each page is photographed at each width."""
+again), look at the outbox's health and the erasure requests, and remove the platform
+(password again). No page may scroll sideways at 320, 375 or 1280 px, and axe-core finds no
+serious issue on any of them. With KLUIS_SCREENSHOT_DIR set, each page is photographed at each
+width."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ def test_an_operator_adds_rotates_and_removes_a_platform_in_both_languages(
 
     add_resident(server, OPERATOR, PASSWORD)
     server.cli("accounts", "operator", "grant", "--email", OPERATOR)
+    add_resident(server, "weg@example.org", PASSWORD)
+    server.cli("accounts", "delete", "--email", "weg@example.org", "--yes")  # a request to list
     checks = PageChecks(axe_script, prefix="console-")
     base = server.url
 
@@ -104,6 +107,13 @@ def test_an_operator_adds_rotates_and_removes_a_platform_in_both_languages(
             page.click(".console-nav a[href='/console/outbox']")
             page.wait_for_url("**/console/outbox")
             check("outbox")
+            page.click(".console-nav a[href='/console/erasure']")
+            page.wait_for_url("**/console/erasure")
+            assert page.locator("tr[data-request]").count() == 1
+            check("erasure")
+            page.click("tr[data-request] a")
+            page.wait_for_load_state()
+            check("erasure-request")
 
             page.goto(f"{base}/console/platforms/{client_id}/remove")
             check("remove")
@@ -115,7 +125,7 @@ def test_an_operator_adds_rotates_and_removes_a_platform_in_both_languages(
         browser.close()
 
     checks.assert_passed()
-    assert len(checks.audits) == 2 * 10  # every page above, in both languages
+    assert len(checks.audits) == 2 * 12  # every page above, in both languages
     exported = server.cli("audit", "export").stdout.splitlines()
     events = [json.loads(line)["entry"]["event"] for line in exported]
     changes = [e for e in events if e.startswith("client.")]

@@ -81,6 +81,7 @@ from identity.oidc.pseudonyms import (
     resident_poll_pseudonym,
     valid_poll_id,
 )
+from identity.oidc.signing_keys import keys_rotate_cli, rotate_signing_key
 from identity.oidc.tokens import CLIENT_GRANTS, active_token, revoke_grant
 from identity.routers import OAUTH_PATHS, ROUTERS
 
@@ -152,6 +153,7 @@ __all__ = [
     "get_preset",
     "grant_role",
     "has_role",
+    "keys_rotate_cli",
     "link_person",
     "message_page",
     "messages",
@@ -170,6 +172,7 @@ __all__ = [
     "resident_poll_pseudonym",
     "revoke_grant",
     "revoke_role",
+    "rotate_signing_key",
     "safe_return_to",
     "see_other",
     "set_session_cookie",

@@ -7,6 +7,7 @@ from identity.accounts import routes as accounts
 from identity.accounts import routes_recovery as recovery
 from identity.oidc import (
     routes_authorize,
+    routes_console_keys,
     routes_console_platforms,
     routes_logout,
     routes_register,
@@ -21,5 +22,6 @@ ROUTERS = (
     accounts.router,
     recovery.router,
     routes_console_platforms.router,
+    routes_console_keys.router,
 )
 OAUTH_PATHS = frozenset(routes_token.OAUTH_PATHS | routes_register.OAUTH_PATHS)

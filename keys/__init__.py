@@ -23,15 +23,18 @@ from keys.rewrap import (
     usage,
 )
 from keys.routers import ROUTERS
-from keys.signing import Keyring, KeyState, KeyStatus
+from keys.routes import JWKS_MAX_AGE_SECONDS
+from keys.signing import SUPPORTED_ALGS, Keyring, KeyState, KeyStatus
 from keys.subject import SubjectKeys
 from keys.web import keyring_of, subject_keys_of
 
 __all__ = [
     "CURRENT",
     "DEFAULT_BATCH_SIZE",
+    "JWKS_MAX_AGE_SECONDS",
     "ROOT",
     "ROUTERS",
+    "SUPPORTED_ALGS",
     "UNKNOWN",
     "Batch",
     "DecryptionFailed",

@@ -1,16 +1,15 @@
-"""`kluis keys …`: list, rotate and prune signing keys."""
+"""`kluis keys …`: list and prune signing keys. `kluis keys rotate` is audited, so it lives
+above the audit log (identity.oidc.signing_keys) and joins this group in the service's CLI."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Protocol
 
 import click
 
 from core import Database
-from keys.routes import JWKS_MAX_AGE_SECONDS
-from keys.signing import SUPPORTED_ALGS, Keyring
+from keys.signing import Keyring
 
 
 class KeysRuntime(Protocol):
@@ -22,7 +21,7 @@ class KeysRuntime(Protocol):
 
 @click.group("keys")
 def keys_cli() -> None:
-    """Signing keys: list states, rotate, prune removed keys."""
+    """Signing keys: list states, rotate (audited), prune removed keys."""
 
 
 @keys_cli.command("list")
@@ -32,17 +31,7 @@ def list_keys(runtime: KeysRuntime, as_json: bool) -> None:
     """Show every signing key with its lifecycle state."""
     with runtime.db.transaction() as session:
         statuses = runtime.keyring.statuses(session)
-    rows = [
-        {
-            "kid": s.kid,
-            "alg": s.alg,
-            "state": s.state.value,
-            "activates_at": s.activates_at.isoformat(),
-            "retired_at": s.retired_at.isoformat() if s.retired_at else None,
-            "removes_at": s.removes_at.isoformat() if s.removes_at else None,
-        }
-        for s in statuses
-    ]
+    rows = [s.as_dict() for s in statuses]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -50,26 +39,6 @@ def list_keys(runtime: KeysRuntime, as_json: bool) -> None:
         click.echo(
             f"{row['kid']:<28} {row['alg']:<6} {row['state']:<10} from {row['activates_at']}"
         )
-
-
-@keys_cli.command("rotate")
-@click.option("--alg", type=click.Choice(SUPPORTED_ALGS), default="RS256", show_default=True)
-@click.option(
-    "--publish-delay",
-    type=int,
-    default=2 * JWKS_MAX_AGE_SECONDS,
-    show_default=True,
-    help="Seconds the new key is published before it signs (must exceed JWKS caching).",
-)
-@click.pass_obj
-def rotate(runtime: KeysRuntime, alg: str, publish_delay: int) -> None:
-    """Publish a new signing key; it becomes active after the publish delay."""
-    if publish_delay < 0:
-        raise click.BadParameter("must be zero or more", param_hint="--publish-delay")
-    with runtime.db.transaction() as session:
-        row = runtime.keyring.rotate(session, alg, dt.timedelta(seconds=publish_delay))
-        runtime.keyring.prune(session)
-    click.echo(f"published {row.kid} ({alg}); it signs from {row.activates_at.isoformat()}")
 
 
 @keys_cli.command("prune")

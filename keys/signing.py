@@ -56,6 +56,17 @@ class KeyStatus:
     removes_at: dt.datetime | None
     has_private_key: bool
 
+    def as_dict(self) -> dict[str, str | None]:
+        """What `kluis keys list --json` and the operator console show of a key."""
+        return {
+            "kid": self.kid,
+            "alg": self.alg,
+            "state": self.state.value,
+            "activates_at": self.activates_at.isoformat(),
+            "retired_at": self.retired_at.isoformat() if self.retired_at else None,
+            "removes_at": self.removes_at.isoformat() if self.removes_at else None,
+        }
+
 
 def _generate(alg: str) -> PrivateKey:
     if alg == "RS256":

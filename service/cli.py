@@ -24,7 +24,7 @@ from attestations import (
 )
 from audit import AuditLog, audit_cli
 from core import Database, configure_logging
-from identity import Accounts, Provider, accounts_cli, clients_cli
+from identity import Accounts, Provider, accounts_cli, clients_cli, keys_rotate_cli
 from keys import Keyring, SubjectKeys, UnwrappableKeys, check_wrapped_keys, keys_cli
 from rights import TombstoneJournal, delete_account, erasure_cli, vouching_cli
 from service import migrate
@@ -196,6 +196,7 @@ cli.add_command(wallet_cli)
 cli.add_command(backup_cli)
 cli.add_command(restore_cli)
 accounts_cli.add_command(delete_account)
+keys_cli.add_command(keys_rotate_cli)  # audited, so above the audit log
 
 
 def check_verifier_identity(settings: Settings) -> None:

@@ -9,15 +9,20 @@ log as `operator:<their audit reference>`, never by name (the CLI acts as `opera
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from core import NotFound
+from core import NotFound, render, when
+from identity.accounts.errors import AccountError, LoginThrottled
+from identity.accounts.login import reconfirm
+from identity.accounts.models import Account
 from identity.accounts.roles import OPERATOR_ROLE, has_role
 from identity.accounts.sessions import current_session
+from identity.accounts.web import client_ip, get_accounts
 from keys import SubjectKeys
 
 
@@ -42,3 +47,43 @@ def page_operator(request: Request, session: Session, path: str) -> str | Respon
 def operator_actor(session: Session, subject_keys: SubjectKeys, account_id: str) -> str:
     """The opaque audit actor of a console operator."""
     return f"operator:{subject_keys.reference(session, account_id)}"
+
+
+def console_page(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    """A console page: never cached (some show a secret once)."""
+    response = render(request, template, {"when": when, **context}, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def confirm_again(request: Request, session: Session, password: str) -> AccountError | None:
+    """Before a dangerous action: the operator's password again, or a login of the last minutes
+    (`reconfirm`). A failure is committed, since it counts towards the login limits."""
+    browser = current_session(request, session)
+    if browser is None:
+        raise NotAnOperator()
+    try:
+        reconfirm(get_accounts(request), session, browser, password=password, ip=client_ip(request))
+    except AccountError as exc:
+        session.commit()
+        return exc
+    return None
+
+
+def reconfirm_context(
+    session: Session, account_id: str, error: AccountError | None
+) -> tuple[dict[str, Any], int]:
+    """The reconfirm step's part of a page (`rights/_reconfirm.html`) and its HTTP status."""
+    account = session.get(Account, account_id)
+    errors: dict[str, str] = {}
+    if isinstance(error, LoginThrottled):
+        errors = {"form": error.message_key}
+    elif error is not None and error.field == "password":
+        errors = {"password": "console.error.password"}
+    elif error is not None:
+        errors = {"form": "console.error.fresh_login"}
+    status = 200 if not errors else 429 if isinstance(error, LoginThrottled) else 400
+    needs_password = account is not None and account.password_hash is not None
+    return {"errors": errors, "needs_password": needs_password}, status

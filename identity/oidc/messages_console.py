@@ -160,5 +160,38 @@ register(
         "console.outbox.last_error": {"nl": "Laatste fout", "en": "Last error"},
         "console.outbox.removed": {"nl": "verwijderd platform", "en": "removed platform"},
         "console.outbox.attempts": {"nl": "tot {n} pogingen", "en": "up to {n} attempts"},
+        "console.nav.keys": {"nl": "Ondertekeningssleutels", "en": "Signing keys"},
+        "console.keys.title": {"nl": "Ondertekeningssleutels", "en": "Signing keys"},
+        "console.keys.intro": {
+            "nl": "Met deze sleutels ondertekent Kluis inlogbewijzen (ID-tokens), berichten aan "
+            "platforms, bewijzen in wallets en het auditlogboek. Een nieuwe sleutel wordt eerst "
+            "gepubliceerd en ondertekent pas daarna; de oude blijft nog een tijd gepubliceerd "
+            "zodat wat ermee ondertekend is geldig blijft.",
+            "en": "Kluis signs ID tokens, messages to platforms, proofs in wallets and the "
+            "audit log with these keys. A new key is published first and signs only after "
+            "that; the old one stays published for a while so that what it signed stays valid.",
+        },
+        "console.keys.kid": {"nl": "Sleutel (kid)", "en": "Key (kid)"},
+        "console.keys.alg": {"nl": "Algoritme", "en": "Algorithm"},
+        "console.keys.state": {"nl": "Stand", "en": "State"},
+        "console.keys.state.published": {"nl": "gepubliceerd", "en": "published"},
+        "console.keys.state.active": {"nl": "actief", "en": "active"},
+        "console.keys.state.retired": {"nl": "uit dienst", "en": "retired"},
+        "console.keys.state.removed": {"nl": "verwijderd", "en": "removed"},
+        "console.keys.signs_from": {"nl": "Ondertekent vanaf", "en": "Signs from"},
+        "console.keys.retired": {"nl": "Uit dienst sinds", "en": "Retired at"},
+        "console.keys.removed": {"nl": "Wordt verwijderd op", "en": "Removed from"},
+        "console.keys.rotate": {"nl": "Nieuwe sleutel", "en": "Rotate a key"},
+        "console.keys.rotate_what": {
+            "nl": "De nieuwe sleutel wordt nu gepubliceerd en ondertekent over {minutes} "
+            "minuten, als platforms hem hebben kunnen ophalen.",
+            "en": "The new key is published now and signs in {minutes} minutes, once platforms "
+            "have been able to fetch it.",
+        },
+        "console.keys.rotate_submit": {"nl": "Nieuwe sleutel maken", "en": "Rotate the key"},
+        "console.keys.rotated": {
+            "nl": "De nieuwe sleutel is gepubliceerd.",
+            "en": "The new key has been published.",
+        },
     }
 )

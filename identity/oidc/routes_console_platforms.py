@@ -18,13 +18,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from core import InvalidInput, check_csrf, db_session, render, when
+from core import InvalidInput, check_csrf, db_session
 from identity.accounts.errors import AccountError, LoginThrottled
-from identity.accounts.login import reconfirm
-from identity.accounts.models import Account
-from identity.accounts.operator import NotAnOperator, operator_actor, page_operator
-from identity.accounts.sessions import current_session
-from identity.accounts.web import client_ip, get_accounts
+from identity.accounts.operator import (
+    NotAnOperator,
+    confirm_again,
+    console_page,
+    operator_actor,
+    page_operator,
+    reconfirm_context,
+)
 from identity.oidc import messages_console  # noqa: F401 (registers the texts)
 from identity.oidc.clients import describe, get_client, list_clients
 from identity.oidc.models import Client
@@ -49,11 +52,7 @@ ACTIONS = {"rotate-secret": "rotate", "remove": "remove"}  # path -> the page's 
 def page(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> Response:
-    """A console page: never cached (it may show a secret)."""
-    context = {"when": when, "section": "platforms", **context}
-    response = render(request, template, context, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return console_page(request, template, {"section": "platforms", **context}, status_code)
 
 
 @router.get("")
@@ -158,22 +157,13 @@ def _detail_page(
     action: str = "",
     error: AccountError | None = None,
 ) -> Response:
-    account = session.get(Account, operator)
-    errors: dict[str, str] = {}
-    if isinstance(error, LoginThrottled):
-        errors = {"form": error.message_key}
-    elif error is not None and error.field == "password":
-        errors = {"password": "console.error.password"}
-    elif error is not None:
-        errors = {"form": "console.error.fresh_login"}
+    reconfirming, status = reconfirm_context(session, operator, error)
     context = {
         "platform": describe(client),
         "has_secret": client.secret_hash is not None,
-        "needs_password": account is not None and account.password_hash is not None,
-        "errors": errors,
         "action": action,
+        **reconfirming,
     }
-    status = 200 if not errors else 429 if isinstance(error, LoginThrottled) else 400
     template = "console/confirm.html" if action else "console/platform.html"
     response = page(request, template, context, status)
     if isinstance(error, LoginThrottled):
@@ -201,19 +191,6 @@ def confirm_page(request: Request, session: SessionDep, client_id: str, action: 
     return _detail_page(request, session, operator, client, action=ACTIONS[action])
 
 
-def _confirmed(request: Request, session: Session, password: str) -> AccountError | None:
-    """The password again (or a recent login); a failure is committed, since it counts
-    towards the login limits."""
-    browser = current_session(request, session)
-    assert browser is not None  # page_operator found it
-    try:
-        reconfirm(get_accounts(request), session, browser, password=password, ip=client_ip(request))
-    except AccountError as exc:
-        session.commit()
-        return exc
-    return None
-
-
 @router.post("/platforms/{client_id}/rotate-secret")
 def rotate(
     request: Request,
@@ -230,7 +207,7 @@ def rotate(
     client = _platform(session, client_id)
     if client.secret_hash is None:
         raise InvalidInput("this platform does not authenticate with a secret")
-    error = _confirmed(request, session, password)
+    error = confirm_again(request, session, password)
     if error is not None:
         return _detail_page(request, session, operator, client, action="rotate", error=error)
     actor = operator_actor(session, subject_keys_of(request), operator)
@@ -254,7 +231,7 @@ def remove(
     if isinstance(operator, Response):
         return operator
     client = _platform(session, client_id)
-    error = _confirmed(request, session, password)
+    error = confirm_again(request, session, password)
     if error is not None:
         return _detail_page(request, session, operator, client, action="remove", error=error)
     remove_platform(session, client, operator_actor(session, subject_keys_of(request), operator))

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import string
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -199,14 +199,11 @@ def issue_tokens(
     return body
 
 
-def exchange_code(
-    session: Session, provider: Provider, client: Client, form: Mapping[str, str]
-) -> dict[str, Any]:
-    code = form.get("code")
-    if not code:
-        raise InvalidRequest("code is required")
-    verifier = form.get("code_verifier")
-    code_hash = token_hash(code)
+def _consume_code_checked(
+    session: Session, client: Client, code_hash: str, verifier: str | None
+) -> AuthorizationCode:
+    """Read, check, then consume: unknown codes and other clients' codes are invalid, a PKCE
+    code without a verifier is refused unconsumed, and a used code revokes its grant."""
     row = session.get(AuthorizationCode, code_hash)
     if row is None or row.client_id != client.client_id:
         raise InvalidGrant("the authorization code is invalid")
@@ -221,6 +218,34 @@ def exchange_code(
         revoke_grant(session, row.grant_id, "authorization_code_reuse")
         session.commit()
         raise InvalidGrant("the authorization code was already used; its tokens are revoked")
+    return row
+
+
+def exchange_code(
+    session: Session, provider: Provider, client: Client, form: Mapping[str, str]
+) -> dict[str, Any]:
+    code = form.get("code")
+    if not code:
+        raise InvalidRequest("code is required")
+    verifier = form.get("code_verifier")
+    code_hash = token_hash(code)
+    # The usual case in one statement: consume this client's unused code and read it back.
+    # Without a code_verifier the code is read first, so that a PKCE code without one is
+    # refused before it is consumed.
+    row = None
+    if verifier is not None:
+        row = session.scalars(
+            update(AuthorizationCode)
+            .where(
+                AuthorizationCode.code_hash == code_hash,
+                AuthorizationCode.client_id == client.client_id,
+                AuthorizationCode.used_at.is_(None),
+            )
+            .values(used_at=utcnow())
+            .returning(AuthorizationCode)
+        ).first()
+    if row is None:
+        row = _consume_code_checked(session, client, code_hash, verifier)
     if row.expires_at <= utcnow():
         raise InvalidGrant("the authorization code has expired")
     if form.get("redirect_uri") != row.redirect_uri:
@@ -234,6 +259,18 @@ def exchange_code(
     )
 
 
+def _refuse_refresh_token(session: Session, client: Client, hashed: str) -> NoReturn:
+    """Why a refresh token could not be consumed: unknown, another client's or not a refresh
+    token (invalid), or used already, which revokes the grant (RFC 9700 §4.14.2)."""
+    row = session.get(Token, hashed)
+    if row is None or row.kind != "refresh" or row.client_id != client.client_id:
+        raise InvalidGrant("the refresh token is invalid")
+    if row.used_at is not None and row.revoked_at is None:
+        revoke_grant(session, row.grant_id, "refresh_token_reuse")
+        session.commit()
+    raise InvalidGrant("the refresh token was already used or revoked")
+
+
 def refresh(
     session: Session, provider: Provider, client: Client, form: Mapping[str, str]
 ) -> dict[str, Any]:
@@ -241,19 +278,21 @@ def refresh(
     if not value:
         raise InvalidRequest("refresh_token is required")
     hashed = token_hash(value)
-    row = session.get(Token, hashed)
-    if row is None or row.kind != "refresh" or row.client_id != client.client_id:
-        raise InvalidGrant("the refresh token is invalid")
-    consumed = session.execute(
+    # The usual case in one statement: rotate out this client's live refresh token and read it.
+    row = session.scalars(
         update(Token)
-        .where(Token.token_hash == hashed, Token.used_at.is_(None), Token.revoked_at.is_(None))
+        .where(
+            Token.token_hash == hashed,
+            Token.kind == "refresh",
+            Token.client_id == client.client_id,
+            Token.used_at.is_(None),
+            Token.revoked_at.is_(None),
+        )
         .values(used_at=utcnow())
-    )
-    if rowcount(consumed) != 1:
-        if row.revoked_at is None:
-            revoke_grant(session, row.grant_id, "refresh_token_reuse")
-            session.commit()
-        raise InvalidGrant("the refresh token was already used or revoked")
+        .returning(Token)
+    ).first()
+    if row is None:
+        _refuse_refresh_token(session, client, hashed)
     grant = session.get(Grant, row.grant_id)
     if grant is None or grant.revoked_at is not None:
         raise InvalidGrant("the grant was revoked")
@@ -279,13 +318,21 @@ def active_token(
     session: Session, value: str, kind: str | None = None
 ) -> tuple[Token, Grant] | None:
     """The token and its grant if the token is currently valid, else None."""
-    row = session.get(Token, token_hash(value)) if value and len(value) < 256 else None
-    if row is None or (kind and row.kind != kind):
+    if not value or len(value) >= 256:
+        return None
+    found = session.execute(
+        select(Token, Grant)
+        .join(Grant, Grant.id == Token.grant_id)
+        .where(Token.token_hash == token_hash(value))
+    ).first()
+    if found is None:
+        return None
+    row, grant = found
+    if kind and row.kind != kind:
         return None
     if row.revoked_at is not None or row.used_at is not None or row.expires_at <= utcnow():
         return None
-    grant = session.get(Grant, row.grant_id)
-    if grant is None or grant.revoked_at is not None:
+    if grant.revoked_at is not None:
         return None
     return row, grant
 

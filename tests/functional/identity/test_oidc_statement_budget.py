@@ -70,8 +70,9 @@ def test_sso_token_and_userinfo_stay_within_their_statement_budget(
     with counted(engine) as token:
         response = exchange(browser, rp, code, verifier)
     assert response.status_code == 200, response.text
-    # client, code, consume code, grant, tokens, active signing key, data key, audit tail + entry
-    assert token["statements"] <= 9 + AUDIT_LOCK, token
+    # client, consume code (UPDATE … RETURNING), grant, tokens, active signing key, data key,
+    # audit tail + entry
+    assert token["statements"] <= 8 + AUDIT_LOCK, token
     # client_secret_basic consumes nothing: authentication and grant share one transaction
     assert token["transactions"] == 1, token
 
@@ -79,9 +80,9 @@ def test_sso_token_and_userinfo_stay_within_their_statement_budget(
     with counted(engine) as info:
         response = browser.get("/userinfo", headers={"Authorization": f"Bearer {access}"})
     assert response.status_code == 200 and response.json()["email"], response.text
-    # token, grant, client, consent, account, data key (once for e-mail, name and the
-    # audit reference), audit tail + entry
-    assert info["statements"] <= 8 + AUDIT_LOCK, info
+    # token with its grant (one join), client, consent, account, data key (once for e-mail,
+    # name and the audit reference), audit tail + entry
+    assert info["statements"] <= 7 + AUDIT_LOCK, info
     assert info["transactions"] == 1, info
 
 
@@ -99,7 +100,40 @@ def test_refresh_grant_stays_within_its_statement_budget(
         )
     assert response.status_code == 200, response.text
     assert response.json()["refresh_token"] != refresh_token
-    # client, token, consume token, grant, live session, tokens, active signing key,
-    # data key, audit tail + entry
-    assert counts["statements"] <= 10 + AUDIT_LOCK, counts
+    # client, consume token (UPDATE … RETURNING), grant, live session, tokens, active signing
+    # key, data key, audit tail + entry
+    assert counts["statements"] <= 9 + AUDIT_LOCK, counts
     assert counts["transactions"] == 1, counts
+
+
+def test_one_statement_consumption_leaves_other_clients_tokens_alone(
+    browser: TestClient, rp: RP, session: Session
+) -> None:
+    """The consuming UPDATE names the client: another client's refresh token or code is
+    refused without being used up, and its own client can still redeem it."""
+    other = make_rp(session, "Other platform", redirect_uris=["https://other.example/cb"])
+    code_flow(browser, rp, allow=ALLOW)
+    code, verifier = sso(browser, rp)
+    stolen = browser.post(
+        "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": rp.redirect_uri,
+        },
+        auth=other.basic(),
+    )
+    assert stolen.json()["error"] == "invalid_grant"
+    refresh_token = exchange(browser, rp, code, verifier).json()["refresh_token"]
+
+    def refresh(by: RP, value: str) -> dict[str, str]:
+        data = {"grant_type": "refresh_token", "refresh_token": value}
+        result: dict[str, str] = browser.post("/token", data=data, auth=by.basic()).json()
+        return result
+
+    assert refresh(other, refresh_token)["error"] == "invalid_grant"
+    rotated = refresh(rp, refresh_token)["refresh_token"]
+    # reuse of the rotated-out token still revokes the grant
+    assert refresh(rp, refresh_token)["error"] == "invalid_grant"
+    assert refresh(rp, rotated)["error"] == "invalid_grant"

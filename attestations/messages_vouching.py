@@ -42,6 +42,22 @@ register(
             "nl": "Je hebt {count} van de {threshold} bevestigingen.",
             "en": "You have {count} of the {threshold} confirmations.",
         },
+        "vouching.lapsed.below_threshold": {
+            "nl": "Je bewijs 'echt persoon' van buren is op {date} ingetrokken: een van de "
+            "bevestigingen telt niet meer. Vraag opnieuw buren om je te bevestigen.",
+            "en": "Your 'real person' proof from neighbours was withdrawn on {date}: one of the "
+            "confirmations no longer counts. Ask neighbours to confirm you again.",
+        },
+        "vouching.lapsed.expired": {
+            "nl": "Je bewijs 'echt persoon' van buren is op {date} verlopen. Vraag opnieuw buren "
+            "om je te bevestigen.",
+            "en": "Your 'real person' proof from neighbours expired on {date}. Ask neighbours to "
+            "confirm you again.",
+        },
+        "vouching.lapsed.other": {
+            "nl": "Je bewijs 'echt persoon' van buren is op {date} ingetrokken.",
+            "en": "Your 'real person' proof from neighbours was withdrawn on {date}.",
+        },
         "vouching.verified": {
             "nl": "Je hebt al een bewijs 'echt persoon' dat nog lang geldig is. Je hoeft nu "
             "niemand te vragen.",

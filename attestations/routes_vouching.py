@@ -79,6 +79,10 @@ class Shown:
         return ".".join((*parts, self.vouchee_id))
 
 
+# why a peer proof ended, as the resident reads it (messages vouching.lapsed.*)
+LAPSE_REASONS = ("below_threshold", "expired")
+
+
 def vouching_config(request: Request) -> vouching.VouchingConfig:
     config: vouching.VouchingConfig = request.app.state.runtime.vouching
     return config
@@ -160,6 +164,13 @@ def _ask_page(
         "window_days": config.rules.window.days,
         "vouch_url": vouch_url,
     }
+    lapsed = None if state["verified"] else vouching.last_lapse(session, vouchee)
+    if lapsed is not None:  # the resident lost their peer proof: say when and why, once
+        reason = lapsed.reason if lapsed.reason in LAPSE_REASONS else "other"
+        context["lapsed"] = {
+            "reason": reason,
+            "date": when(lapsed.at, day_only=True, lang=page_language(request)).text,
+        }
     if shown is not None and state["state"] == "open":  # the codes, shown again
         context |= {
             "qr": _qr_data_uri(f"{vouch_url}/{shown.token}"),

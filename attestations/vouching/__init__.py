@@ -7,10 +7,12 @@ and the graph's warning signs in `overview`; the shared-address rule's keyed add
 
 from attestations.vouching import models
 from attestations.vouching.acts import (
+    Lapsed,
     Preview,
     Progress,
     confirm,
     decline,
+    last_lapse,
     preview,
     progress,
     request_state,
@@ -78,6 +80,7 @@ __all__ = [
     "GraphRows",
     "GraphSummary",
     "Lapse",
+    "Lapsed",
     "Newcomer",
     "OpenedRequest",
     "PeerOffer",
@@ -106,6 +109,7 @@ __all__ = [
     "graph_summary",
     "is_seed",
     "issue_peer_attestation",
+    "last_lapse",
     "models",
     "open_report",
     "open_reports",

@@ -19,7 +19,7 @@ from attestations.vouching.config import VouchingConfig
 from attestations.vouching.errors import ConfirmationRefused, RequestGone
 from attestations.vouching.grants import GRAPH_LOCK
 from attestations.vouching.graph import load_graph
-from attestations.vouching.models import Confirmation, ConfirmationRequest
+from attestations.vouching.models import Confirmation, ConfirmationRequest, PeerGrant
 from attestations.vouching.requests import check_code, find_request, take_request
 from attestations.vouching.rules import (
     independent_count,
@@ -218,3 +218,26 @@ def progress(
     count = independent_count(rules, graph, account_id, moment)
     needs = needs_peer_attestation(rules, graph, account_id, moment)
     return Progress(count, rules.threshold, not needs, needs and count >= rules.threshold)
+
+
+@dataclass(frozen=True)
+class Lapsed:
+    """The resident's latest peer attestation ended before its time: when, and why
+    (`below_threshold`, `expired`, `fake`, `erasure`, `superseded`)."""
+
+    at: dt.datetime
+    reason: str
+
+
+def last_lapse(session: Session, account_id: str) -> Lapsed | None:
+    """What the resident's page tells them when they lost their peer `real_person`
+    attestation: the latest grant, if it lapsed (not superseded by a newer grant)."""
+    latest = session.execute(
+        select(PeerGrant.lapsed_at, PeerGrant.lapse_reason)
+        .where(PeerGrant.account_id == account_id)
+        .order_by(PeerGrant.granted_at.desc(), PeerGrant.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None or latest[0] is None or latest[1] in (None, "superseded"):
+        return None
+    return Lapsed(latest[0], latest[1])

@@ -15,6 +15,7 @@ from attestations import vouching
 from attestations.models import IssuedCredential
 from attestations.sdjwt import HeldSdJwt
 from audit.models import AuditEntry
+from identity import SESSION_COOKIE
 from service.runtime import Runtime
 from tests.support.oidc import make_resident
 from tests.support.wallet import Wallet
@@ -47,10 +48,12 @@ def confirm_by_qr(session: Session, runtime: Runtime, voucher: str, vouchee: str
 
 @pytest.fixture
 def people(runtime: Runtime, session: Session) -> dict[str, str]:
-    found = {
-        who: make_resident(runtime, session, email=f"{who}@example.org", name=name).account_id
+    residents = {
+        who: make_resident(runtime, session, email=f"{who}@example.org", name=name)
         for who, name in (("jan", "Jan"), ("piet", "Piet"), ("klaas", "Klaas"), ("steward", None))
     }
+    found = {who: resident.account_id for who, resident in residents.items()}
+    found["klaas_sid"] = residents["klaas"].sid
     for seed in ("jan", "piet"):
         vouching.appoint_seed(
             session, runtime.subject_keys, account_id=found[seed], actor="operator:test"
@@ -114,6 +117,12 @@ def test_two_seed_confirmations_give_a_peer_attestation_and_a_fake_voucher_takes
     assert vouching.progress(session, runtime.vouching, klaas) == vouching.Progress(
         1, 2, verified=False, can_claim=False
     )
+    # Klaas's page says what happened and what to do; it names no one
+    client.cookies.set(SESSION_COOKIE, people["klaas_sid"])
+    page = client.get("/account/vouching", headers={"accept-language": "en"})
+    notice = page.text.split('id="vouch-lapsed">')[1].split("</p>")[0]
+    assert "withdrawn" in notice and "Ask neighbours to confirm you again" in notice
+    assert "Jan" not in notice
     events = session.scalars(select(AuditEntry.event)).all()
     for event in ("vouching.confirmed", "vouching.peer_granted", "vouching.report_decided"):
         assert event in events

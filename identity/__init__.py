@@ -14,7 +14,12 @@ from identity.accounts.errors import (
 )
 from identity.accounts.login import end_previous_session, reconfirm, safe_return_to
 from identity.accounts.models import Account, AccountStatus
-from identity.accounts.operator import NotAnOperator, operator_actor, page_operator
+from identity.accounts.operator import (
+    NotAnOperator,
+    console_page,
+    operator_actor,
+    page_operator,
+)
 from identity.accounts.person import PERSON_KEY_PURPOSE, link_person
 from identity.accounts.profile import own_profile
 from identity.accounts.ratelimit import LoginLimiter, LoginLimits
@@ -138,6 +143,7 @@ __all__ = [
     "clear_session_cookie",
     "client_ip",
     "clients_cli",
+    "console_page",
     "create_desk_account",
     "current_session",
     "end_account_sessions",

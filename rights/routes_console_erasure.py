@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from core import check_csrf, db_session, render, utcnow, when
-from identity import NotAnOperator, operator_actor, page_operator
+from core import check_csrf, db_session, utcnow
+from identity import NotAnOperator, console_page, operator_actor, page_operator
 from keys import subject_keys_of
 from rights import messages_console, messages_steward  # noqa: F401 (registers the texts)
 from rights.errors import ErasureError, NoteRequired, NothingPending, NotOpen, ReasonLooksPersonal
@@ -37,10 +37,7 @@ ERRORS = {
 def _page(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> Response:
-    context = {"when": when, "section": "erasure", **context}
-    response = render(request, template, context, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return console_page(request, template, {"section": "erasure", **context}, status_code)
 
 
 @router.get("")

@@ -160,8 +160,8 @@ register(
         "console.outbox.last_error": {"nl": "Laatste fout", "en": "Last error"},
         "console.outbox.removed": {"nl": "verwijderd platform", "en": "removed platform"},
         "console.outbox.attempts": {"nl": "tot {n} pogingen", "en": "up to {n} attempts"},
-        "console.nav.keys": {"nl": "Ondertekeningssleutels", "en": "Signing keys"},
-        "console.keys.title": {"nl": "Ondertekeningssleutels", "en": "Signing keys"},
+        "console.nav.keys": {"nl": "Sleutels", "en": "Signing keys"},
+        "console.keys.title": {"nl": "Sleutels voor ondertekenen", "en": "Signing keys"},
         "console.keys.intro": {
             "nl": "Met deze sleutels ondertekent Kluis inlogbewijzen (ID-tokens), berichten aan "
             "platforms, bewijzen in wallets en het auditlogboek. Een nieuwe sleutel wordt eerst "

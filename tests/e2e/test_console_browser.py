@@ -1,10 +1,10 @@
 """The operator console's main journey (#16) in a real Chromium against a real server, in
 Dutch and in English: log in as an operator, add a platform with the Nextcloud preset, read the
 settings to type on the platform's side and the secret shown once, rotate the secret (password
-again), look at the outbox's health and the erasure requests, and remove the platform
-(password again). No page may scroll sideways at 320, 375 or 1280 px, and axe-core finds no
-serious issue on any of them. With KLUIS_SCREENSHOT_DIR set, each page is photographed at each
-width."""
+again), look at the outbox's health and the erasure requests, rotate a signing key (password
+again), and remove the platform (password again). No page may scroll sideways at 320, 375 or
+1280 px, and axe-core finds no serious issue on any of them. With KLUIS_SCREENSHOT_DIR set,
+each page is photographed at each width."""
 
 from __future__ import annotations
 
@@ -114,6 +114,16 @@ def test_an_operator_adds_rotates_and_removes_a_platform_in_both_languages(
             page.click("tr[data-request] a")
             page.wait_for_load_state()
             check("erasure-request")
+            page.click(".console-nav a[href='/console/keys']")
+            page.wait_for_url("**/console/keys")
+            published = page.locator("tr[data-state=published]").count()
+            check("keys")
+            page.check("#alg-ES256")
+            page.fill("#password", PASSWORD)
+            page.click("#rotate-key-form button[type=submit]")
+            page.wait_for_url("**/console/keys?done=rotated")
+            assert page.locator("tr[data-state=published]").count() == published + 1
+            check("keys-rotated")
 
             page.goto(f"{base}/console/platforms/{client_id}/remove")
             check("remove")
@@ -125,8 +135,9 @@ def test_an_operator_adds_rotates_and_removes_a_platform_in_both_languages(
         browser.close()
 
     checks.assert_passed()
-    assert len(checks.audits) == 2 * 12  # every page above, in both languages
+    assert len(checks.audits) == 2 * 14  # every page above, in both languages
     exported = server.cli("audit", "export").stdout.splitlines()
     events = [json.loads(line)["entry"]["event"] for line in exported]
     changes = [e for e in events if e.startswith("client.")]
     assert changes == ["client.added", "client.secret_rotated", "client.removed"] * 2
+    assert events.count("key.rotated") == 2

@@ -20,6 +20,7 @@ from attestations import (
 from core import i18n, render
 from identity import (
     DESK,
+    OPERATOR_ROLE,
     AccountsDep,
     SessionDep,
     current_session,
@@ -58,6 +59,7 @@ def account_page(request: Request, session: SessionDep, accounts: AccountsDep) -
         "when": i18n.when,
         "municipality": municipality_of(request) is not None,
         "desk": has_role(session, account.id, DESK),
+        "operator": has_role(session, account.id, OPERATOR_ROLE),
     }
     response = render(request, "rights/account.html", context)
     response.headers["Cache-Control"] = "no-store"  # personal data: not for shared caches

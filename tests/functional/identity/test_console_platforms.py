@@ -203,11 +203,13 @@ def test_the_cli_grants_the_operator_role_and_audits_through_the_same_functions(
 
     resident = make_resident(runtime, session, client, email="beheer@example.org")
     assert client.get(PLATFORMS).status_code == 404
+    assert 'href="/console"' not in client.get("/account").text
     granted = CliRunner().invoke(
         accounts_cli, ["operator", "grant", "--email", "beheer@example.org"], obj=runtime
     )
     assert granted.exit_code == 0 and "is now a console operator" in granted.output
     assert client.get(PLATFORMS).status_code == 200
+    assert 'href="/console"' in client.get("/account").text  # the way in, for operators only
     listed = CliRunner().invoke(accounts_cli, ["operator", "list"], obj=runtime)
     assert resident.account_id in listed.output
 

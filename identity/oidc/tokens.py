@@ -122,11 +122,13 @@ def build_id_token(
     if nonce:
         claims["nonce"] = nonce
     names = released_claims(session, grant, "id_token")
-    if names:
-        values = resolve_claims(session, provider, client, grant, names)
-        claims.update({k: v for k, v in values.items() if k not in claims})
-        record_release(session, provider, grant, values, "id_token")
-    return provider.keyring.sign_jwt(session, claims, client.id_token_alg, headers={"typ": "JWT"})
+    values = resolve_claims(session, provider, client, grant, names) if names else {}
+    claims.update({k: v for k, v in values.items() if k not in claims})
+    signed = provider.keyring.sign_jwt(session, claims, client.id_token_alg, headers={"typ": "JWT"})
+    # Audited after signing: the first append of a transaction takes the log's append lock
+    # (held until commit), which need not be held through an RSA signature.
+    record_release(session, provider, grant, values, "id_token")
+    return signed
 
 
 def record_release(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
+from audit.record import _TAIL_KEY as AUDIT_TAIL
 from service.runtime import Runtime
 from tests.support.databases import backend
 from tests.support.oidc import RP, code_flow, exchange, make_resident, make_rp
@@ -137,3 +139,25 @@ def test_one_statement_consumption_leaves_other_clients_tokens_alone(
     # reuse of the rotated-out token still revokes the grant
     assert refresh(rp, refresh_token)["error"] == "invalid_grant"
     assert refresh(rp, rotated)["error"] == "invalid_grant"
+
+
+def test_id_token_is_signed_before_the_audit_append_lock_is_taken(
+    browser: TestClient, rp: RP, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first audit append of a transaction takes the log's append lock until commit; the
+    ID token's RSA signature must not run under it (also with ID token claims, whose release
+    is audited)."""
+    keyring = runtime.oidc.keyring
+    sign = keyring.sign_jwt
+    appended_before_signing: list[bool] = []
+
+    def watched(session: Session, *args: object, **kwargs: object) -> str:
+        appended_before_signing.append(AUDIT_TAIL in session.info)
+        return sign(session, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(keyring, "sign_jwt", watched)
+    claims = json.dumps({"id_token": {"name": {"essential": True}}})
+    query, verifier, _ = code_flow(browser, rp, allow=ALLOW, claims=claims)
+    response = exchange(browser, rp, query["code"], verifier)
+    assert response.status_code == 200, response.text
+    assert appended_before_signing == [False]

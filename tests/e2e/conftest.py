@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.databases import drop_database, fresh_database_url
-from tests.support.server import LiveServer, run_server
+from tests.support.server import LiveServer, fresh_server
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -27,9 +27,5 @@ def database(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    url = fresh_database_url(tmp_path)
-    try:
-        with run_server(tmp_path / "data", url) as server:
-            yield server
-    finally:
-        drop_database(url)
+    with fresh_server(tmp_path) as server:
+        yield server

@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, PageChecks, axe_script
-from tests.support.databases import drop_database, fresh_database_url
 from tests.support.live_kluis import add_resident
-from tests.support.server import LiveServer, run_server
+from tests.support.server import LiveServer, fresh_server
 
 PASSWORD = "een lang wachtwoord 42"
 OPERATOR = "beheer@example.org"
@@ -30,12 +29,8 @@ __all__ = ["axe_script"]  # the fixture, shared with the main browser test
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
-    url = fresh_database_url(tmp_path)
-    try:
-        with run_server(tmp_path / "data", url) as live:
-            yield live
-    finally:
-        drop_database(url)
+    with fresh_server(tmp_path) as live:
+        yield live
 
 
 def test_an_operator_adds_rotates_and_removes_a_platform_in_both_languages(

@@ -20,8 +20,7 @@ from audit.merkle import leaf_hash
 from audit.proofs import verify_inclusion
 from core.canonical import canonical_json
 from tests.support.authlib_rp import AuthlibSession
-from tests.support.databases import drop_database, fresh_database_url
-from tests.support.server import LiveServer, run_server
+from tests.support.server import LiveServer, fresh_server
 
 PASSWORD = "een lang en sterk wachtwoord"
 STEWARD, RESIDENT = "steward@example.org", "bewoner@example.org"
@@ -29,12 +28,8 @@ STEWARD, RESIDENT = "steward@example.org", "bewoner@example.org"
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
-    url = fresh_database_url(tmp_path)
-    try:
-        with run_server(tmp_path / "data", url) as live:
-            yield live
-    finally:
-        drop_database(url)
+    with fresh_server(tmp_path) as live:
+        yield live
 
 
 def token_for(server: LiveServer, client: dict[str, Any], email: str) -> dict[str, Any]:

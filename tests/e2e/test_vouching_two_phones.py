@@ -21,10 +21,9 @@ import pytest
 
 from attestations.sdjwt import HeldSdJwt
 from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, PageChecks, axe_script
-from tests.support.databases import drop_database, fresh_database_url
 from tests.support.live_kluis import add_resident
 from tests.support.qr import qr_codes_in
-from tests.support.server import LiveServer, run_server
+from tests.support.server import LiveServer, fresh_server
 from tests.support.wallet import Wallet
 
 PASSWORD = "een lang wachtwoord 42"
@@ -43,12 +42,8 @@ __all__ = ["axe_script"]  # the fixture, shared with the main browser test
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
-    url = fresh_database_url(tmp_path)
-    try:
-        with run_server(tmp_path / "data", url) as live:
-            yield live
-    finally:
-        drop_database(url)
+    with fresh_server(tmp_path) as live:
+        yield live
 
 
 def log_in(page: Any, base: str, email: str, then: str | re.Pattern[str] = "**/account") -> None:

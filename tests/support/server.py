@@ -104,3 +104,17 @@ def run_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextlib.contextmanager
+def fresh_server(tmp_path: Path, **extra_env: str) -> Iterator[LiveServer]:
+    """`kluis serve` on a database of its own (`tmp_path`/data as its data directory), dropped
+    afterwards: what most end-to-end tests start with."""
+    from tests.support.databases import drop_database, fresh_database_url
+
+    url = fresh_database_url(tmp_path)
+    try:
+        with run_server(tmp_path / "data", url, **extra_env) as live:
+            yield live
+    finally:
+        drop_database(url)

@@ -59,6 +59,7 @@ from identity.accounts.web import (
     errors_of,
     get_accounts,
     message_page,
+    reconfirmed,
     see_other,
 )
 from identity.oidc import messages
@@ -174,6 +175,7 @@ __all__ = [
     "preset_spec",
     "provider_of",
     "reconfirm",
+    "reconfirmed",
     "render_logout_token",
     "resident_poll_pseudonym",
     "revoke_grant",

@@ -18,14 +18,13 @@ from identity import (
     BrowserSession,
     LoginThrottled,
     clear_session_cookie,
-    client_ip,
     current_session,
     errors_of,
     get_account,
     get_accounts,
     get_client,
     provider_of,
-    reconfirm,
+    reconfirmed,
 )
 from rights import messages, messages_steward  # noqa: F401 (registers the page texts)
 from rights.erasure import execute_erasure
@@ -84,13 +83,11 @@ def _refused(
 ) -> Response | None:
     """None if the resident confirmed who they are (`reconfirm`); else the confirmation page
     again with the reason, nothing erased."""
-    try:
-        reconfirm(get_accounts(request), session, browser, password=password, ip=client_ip(request))
-    except AccountError as exc:
-        session.commit()  # a wrong password counts towards the login limits
-        context = context_of(session, browser.account_id)
-        return _confirm_page(request, session, browser, template, context, exc)
-    return None
+    error = reconfirmed(request, session, browser, password)
+    if error is None:
+        return None
+    context = context_of(session, browser.account_id)
+    return _confirm_page(request, session, browser, template, context, error)
 
 
 def _delete_context(session: Session, account_id: str) -> dict[str, object]:

@@ -20,12 +20,10 @@ from core import InvalidInput, check_csrf, db_session, render, utcnow, when
 from identity import (
     AccountError,
     LoginThrottled,
-    client_ip,
     current_session,
     get_account,
-    get_accounts,
     provider_of,
-    reconfirm,
+    reconfirmed,
 )
 from keys import subject_keys_of
 from rights import messages, messages_steward, messages_vouching_steward  # noqa: F401
@@ -135,11 +133,9 @@ def decide(
         return _report_page(request, session, steward, report_id, decision="missing")
     browser = current_session(request, session)
     assert browser is not None  # page_steward found it
-    try:
-        reconfirm(get_accounts(request), session, browser, password=password, ip=client_ip(request))
-    except AccountError as exc:
-        session.commit()  # a wrong password counts towards the login limits
-        return _report_page(request, session, steward, report_id, exc)
+    error = reconfirmed(request, session, browser, password)
+    if error is not None:
+        return _report_page(request, session, steward, report_id, error)
     try:
         outcome = decide_report(
             session,

@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session
 
 from core import NotFound, render, when
 from identity.accounts.errors import AccountError, LoginThrottled
-from identity.accounts.login import reconfirm
 from identity.accounts.models import Account
 from identity.accounts.roles import OPERATOR_ROLE, has_role
 from identity.accounts.sessions import current_session
-from identity.accounts.web import client_ip, get_accounts
+from identity.accounts.web import reconfirmed
 from keys import SubjectKeys
 
 
@@ -64,12 +63,7 @@ def confirm_again(request: Request, session: Session, password: str) -> AccountE
     browser = current_session(request, session)
     if browser is None:
         raise NotAnOperator()
-    try:
-        reconfirm(get_accounts(request), session, browser, password=password, ip=client_ip(request))
-    except AccountError as exc:
-        session.commit()
-        return exc
-    return None
+    return reconfirmed(request, session, browser, password)
 
 
 def reconfirm_context(

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from core import db_session, render
 from identity.accounts.errors import AccountError
+from identity.accounts.login import reconfirm
 from identity.accounts.service import Accounts
+from identity.accounts.sessions import BrowserSession
 
 MAX_FIELD = 1024
 
@@ -27,6 +29,20 @@ FormStr = Annotated[str, Form(max_length=MAX_FIELD)]
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def reconfirmed(
+    request: Request, session: Session, browser: BrowserSession, password: str
+) -> AccountError | None:
+    """`reconfirm` for the POST of a dangerous action: None when the password (or a recent
+    login) confirms who acts; else the refusal for the page to show, committed first, since a
+    wrong password counts towards the login limits."""
+    try:
+        reconfirm(get_accounts(request), session, browser, password=password, ip=client_ip(request))
+    except AccountError as exc:
+        session.commit()
+        return exc
+    return None
 
 
 def errors_of(exc: AccountError) -> dict[str, str]:

@@ -20,7 +20,12 @@ from attestations.vouching.errors import ConfirmationRefused, RequestGone
 from attestations.vouching.grants import GRAPH_LOCK
 from attestations.vouching.graph import load_graph
 from attestations.vouching.models import Confirmation, ConfirmationRequest, PeerGrant
-from attestations.vouching.requests import check_code, find_request, take_request
+from attestations.vouching.requests import (
+    check_code,
+    find_request,
+    open_or_gone,
+    take_request,
+)
 from attestations.vouching.rules import (
     independent_count,
     needs_peer_attestation,
@@ -111,13 +116,6 @@ def preview(
     )
 
 
-def _open_request(session: Session, request_id: str, now: dt.datetime) -> ConfirmationRequest:
-    row = session.get(ConfirmationRequest, request_id)
-    if row is None or row.closed_at is not None or row.expires_at <= now:
-        raise RequestGone()
-    return row
-
-
 def confirm(
     session: Session,
     subject_keys: SubjectKeys,
@@ -133,7 +131,7 @@ def confirm(
     commits (also after a refusal, to keep its audit entry)."""
     moment = now or utcnow()
     lock_named(session, GRAPH_LOCK)
-    row = _open_request(session, request_id, moment)
+    row = open_or_gone(session.get(ConfirmationRequest, request_id), moment)
     vouchee_ref = subject_keys.reference(session, row.vouchee_id)
     why, _ = _voucher_state(session, config, voucher_id, row.vouchee_id, moment)
     if why is not None:
@@ -184,7 +182,7 @@ def decline(
     """The voucher does not confirm: the request is answered (the vouchee sees it was declined,
     not by whom beyond what they saw in person). The caller commits."""
     moment = now or utcnow()
-    row = _open_request(session, request_id, moment)
+    row = open_or_gone(session.get(ConfirmationRequest, request_id), moment)
     take_request(session, row.id, moment)
     record(
         session,

@@ -112,8 +112,13 @@ def find_request(
         if code is None:
             raise RequestGone()
         condition = ConfirmationRequest.code_hash == config.code_hash(code)
-    row = session.scalar(select(ConfirmationRequest).where(condition))
-    if row is None or row.closed_at is not None or row.expires_at <= moment:
+    return open_or_gone(session.scalar(select(ConfirmationRequest).where(condition)), moment)
+
+
+def open_or_gone(row: ConfirmationRequest | None, now: dt.datetime) -> ConfirmationRequest:
+    """The request if it can still be answered; `RequestGone` if unknown, answered or expired
+    (one answer for all three)."""
+    if row is None or row.closed_at is not None or row.expires_at <= now:
         raise RequestGone()
     return row
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
+
+from identity import LoginLimiter, LoginLimits
+from keys import derive_key
 
 PRE_AUTH_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 MINUTE = dt.timedelta(minutes=1)
@@ -42,3 +46,16 @@ class AttestationConfig:
     @property
     def token_endpoint(self) -> str:
         return f"{self.issuer}{self.token_path}"
+
+
+def attempt_limiter(settings: Any, purpose: str, per_account: int, per_ip: int) -> LoginLimiter:
+    """A limiter of wrong guesses of a typed code (letters, vouching requests), per account
+    and per client address. It shares the login limiter's table under its own key (derived
+    for `purpose`), so its window must be the login window: each limiter purges rows older
+    than its own window."""
+    limits = LoginLimits(
+        per_account=per_account,
+        per_ip=per_ip,
+        window=dt.timedelta(seconds=settings.login_failure_window),
+    )
+    return LoginLimiter(derive_key(settings.secret_bytes, purpose), limits)

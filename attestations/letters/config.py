@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from attestations.config import AttestationConfig
+from attestations.config import AttestationConfig, attempt_limiter
 from attestations.letters.codes import CodeHasher
-from identity import LoginLimiter, LoginLimits, poll_pseudonym_key
-from keys import derive_key
+from identity import LoginLimiter, poll_pseudonym_key
 
 # wrong codes one account, and one client address, may type within the login window
 ATTEMPTS_PER_ACCOUNT = 10
@@ -42,15 +41,12 @@ def letters_config(settings: Any, attestations: AttestationConfig | None = None)
     limiter shares the login limiter's table, under its own key, so its window must be the
     login window: each limiter purges rows older than its own window."""
     secret: bytes = settings.secret_bytes
-    limits = LoginLimits(
-        per_account=ATTEMPTS_PER_ACCOUNT,
-        per_ip=ATTEMPTS_PER_ADDRESS,
-        window=dt.timedelta(seconds=settings.login_failure_window),
-    )
     return LettersConfig(
         issuer=settings.issuer,
         hasher=CodeHasher(secret),
-        limiter=LoginLimiter(derive_key(secret, THROTTLE_KEY_PURPOSE), limits),
+        limiter=attempt_limiter(
+            settings, THROTTLE_KEY_PURPOSE, ATTEMPTS_PER_ACCOUNT, ATTEMPTS_PER_ADDRESS
+        ),
         pseudonym_key=poll_pseudonym_key(secret),
         attestations=attestations or AttestationConfig(settings.issuer),
     )

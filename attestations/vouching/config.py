@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from attestations.config import AttestationConfig
+from attestations.config import AttestationConfig, attempt_limiter
 from attestations.types import normalize_postcode
 from attestations.vouching.rules import VouchingRules
 from core import InvalidInput
-from identity import LoginLimiter, LoginLimits
+from identity import LoginLimiter
 from keys import derive_key
 
 CODE_KEY_PURPOSE = "kluis/vouching/code"
@@ -61,16 +61,14 @@ def vouching_config(
     `vouching_*` rules). The limiter shares the login limiter's table under its own key, so
     its window is the login window (each limiter purges rows older than its own window)."""
     secret: bytes = settings.secret_bytes
-    limits = LoginLimits(
-        per_account=ATTEMPTS_PER_ACCOUNT,
-        per_ip=ATTEMPTS_PER_ADDRESS,
-        window=dt.timedelta(seconds=settings.login_failure_window),
+    limiter = attempt_limiter(
+        settings, THROTTLE_KEY_PURPOSE, ATTEMPTS_PER_ACCOUNT, ATTEMPTS_PER_ADDRESS
     )
     return VouchingConfig(
         attestations=attestations or AttestationConfig(settings.issuer),
         code_key=derive_key(secret, CODE_KEY_PURPOSE),
         address_key=derive_key(secret, ADDRESS_KEY_PURPOSE),
-        limiter=LoginLimiter(derive_key(secret, THROTTLE_KEY_PURPOSE), limits),
+        limiter=limiter,
         rules=rules or rules_from_settings(settings),
     )
 

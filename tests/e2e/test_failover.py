@@ -47,6 +47,7 @@ LOAD_AFTER_RECOVERY_S = 3.0
 PROBE_EVERY_S = 0.05
 FALLBACK_POLL_S = 60  # waiting platforms re-read this seldom: only a NOTIFY wakes them fast
 NOTIFY_BOUND_S = 3.0
+OFFERS = 600
 SERVER_ENV = {
     **UNLIMITED_ENV,
     "KLUIS_VERIFIER_FALLBACK_POLL": str(FALLBACK_POLL_S),
@@ -213,7 +214,10 @@ def test_kluis_continues_on_the_new_primary_and_loses_no_acknowledged_write(
         # one deployment's processes share one. Only the first signs checkpoints.
         run_server(data, url, "second.log", **SERVER_ENV, KLUIS_OUTBOX_WORKER="false") as second,
     ):
-        load = MixedLoad((first, second), residents=2, offers=60)
+        # One worker thread does nothing but issue (about 20 a second on a quiet machine):
+        # enough offers that they last through the load before the kill, the outage and the
+        # load after it, or "issuance went on on the new primary" cannot be seen.
+        load = MixedLoad((first, second), residents=2, offers=OFFERS)
         assert notify_wakes_a_waiting_platform(load) < NOTIFY_BOUND_S  # listener started
         probe, driver = Probe(load), Load(load)
         threads = [threading.Thread(target=probe.run)]

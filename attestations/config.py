@@ -52,10 +52,13 @@ def attempt_limiter(settings: Any, purpose: str, per_account: int, per_ip: int) 
     """A limiter of wrong guesses of a typed code (letters, vouching requests), per account
     and per client address. It shares the login limiter's table under its own key (derived
     for `purpose`), so its window must be the login window: each limiter purges rows older
-    than its own window."""
+    than its own window. Its log records name it by the purpose's middle part
+    (`kluis/letters/attempt-throttle` → "letters"), not "login"."""
     limits = LoginLimits(
         per_account=per_account,
         per_ip=per_ip,
         window=dt.timedelta(seconds=settings.login_failure_window),
     )
-    return LoginLimiter(derive_key(settings.secret_bytes, purpose), limits)
+    parts = purpose.split("/")
+    name = parts[1] if len(parts) == 3 and parts[0] == "kluis" else purpose
+    return LoginLimiter(derive_key(settings.secret_bytes, purpose), limits, name=name)

@@ -41,6 +41,13 @@ ACCOUNT = "account"
 IP = "ip"
 WALLET_START = "wallet_start"
 ACTIVATION = "activation"
+# which limit a scope's count is held against (for the log: never the key itself)
+LIMIT_OF_SCOPE = {
+    ACCOUNT: "per_account",
+    IP: "per_ip",
+    ACTIVATION: "per_ip",
+    WALLET_START: "per_ip",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,10 +65,22 @@ class Reservation:
     rows: tuple[str, ...]
 
 
+@dataclasses.dataclass(frozen=True)
+class Blocked:
+    """An attempt a limit refused: seconds until one may be tried again, and which limits."""
+
+    wait: int
+    limits: tuple[str, ...]
+
+
 class LoginLimiter:
-    def __init__(self, key: bytes, limits: LoginLimits) -> None:
+    """`name` says in the log what is limited: "login" for passwords, or the typed codes a
+    limiter of `attestations.config.attempt_limiter` guards ("letters", "vouching")."""
+
+    def __init__(self, key: bytes, limits: LoginLimits, name: str = "login") -> None:
         self._key = key
         self.limits = limits
+        self.name = name
 
     def _hash(self, scope: str, value: str) -> str:
         return hmac.new(self._key, f"{scope}\x00{value}".encode(), hashlib.sha256).hexdigest()
@@ -87,7 +106,7 @@ class LoginLimiter:
         """Count a login attempt for `identifier` from `ip` as a failure, atomically with the
         check that the limits allow it; at a limit, count nothing and raise `LoginThrottled`.
         The caller commits at once, then checks the password."""
-        return self._reserved(session, self._scopes(identifier, ip), "login")
+        return self._reserved(session, self._scopes(identifier, ip), self.name)
 
     def reserve_code_guess(self, session: Session, ip: str) -> Reservation:
         """The same for one typed activation code from `ip` (the per-IP limit: a guesser
@@ -99,26 +118,32 @@ class LoginLimiter:
         self, session: Session, keys: list[tuple[str, str, int]], what: str
     ) -> Reservation:
         counted = self._reserve(session, keys)
-        if isinstance(counted, int):
-            log.warning("attempts throttled", extra={"what": what, "retry_after": counted})
-            raise LoginThrottled(counted)
+        if isinstance(counted, Blocked):
+            limit = ",".join(counted.limits)
+            log.warning(
+                "%s attempts throttled (%s limit)",
+                what,
+                limit,
+                extra={"what": what, "limit": limit, "retry_after": counted.wait},
+            )
+            raise LoginThrottled(counted.wait)
         return counted
 
     def release(self, session: Session, reservation: Reservation) -> None:
         """The attempt was not a wrong guess: it counts for nothing."""
         session.execute(delete(LoginFailure).where(LoginFailure.id.in_(reservation.rows)))
 
-    def _reserve(self, session: Session, keys: list[tuple[str, str, int]]) -> Reservation | int:
+    def _reserve(self, session: Session, keys: list[tuple[str, str, int]]) -> Reservation | Blocked:
         now = utcnow()
         for scope, key_hash, _limit in sorted(keys):  # one order everywhere: no deadlock
             lock_named(session, f"kluis/login-limit/{scope}/{key_hash}")
-        waits = [
-            w
+        waits = {
+            LIMIT_OF_SCOPE[scope]: w
             for scope, key_hash, limit in keys
             if (w := self._wait(session, scope, key_hash, limit, now)) is not None
-        ]
+        }
         if waits:
-            return max(waits)
+            return Blocked(max(waits.values()), tuple(sorted(waits)))
         self._purge(session, now)
         rows = [
             LoginFailure(id=uuid.uuid4().hex, scope=scope, key_hash=key_hash, created_at=now)
@@ -168,4 +193,4 @@ class LoginLimiter:
         counted = self._reserve(
             session, [(WALLET_START, key_hash, self.limits.wallet_starts_per_ip)]
         )
-        return counted if isinstance(counted, int) else None
+        return counted.wait if isinstance(counted, Blocked) else None

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from types import SimpleNamespace
 
 import pytest
 import time_machine
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attestations.config import attempt_limiter
 from core.db import Database, utcnow
+from identity.accounts.errors import LoginThrottled
 from identity.accounts.models import LoginFailure
 from identity.accounts.ratelimit import LoginLimiter, LoginLimits
 
@@ -95,3 +99,40 @@ def test_limits_are_shared_between_processes(limiter: LoginLimiter, fresh_databa
     finally:
         first.dispose()
         second.dispose()
+
+
+@pytest.mark.parametrize(
+    ("purpose", "name"),
+    [
+        ("kluis/letters/attempt-throttle", "letters"),
+        ("kluis/vouching/attempt-throttle", "vouching"),
+    ],
+)
+def test_a_throttled_code_guess_is_logged_as_its_own_limit_without_personal_data(
+    session: Session, caplog: pytest.LogCaptureFixture, purpose: str, name: str
+) -> None:
+    settings = SimpleNamespace(secret_bytes=b"s" * 32, login_failure_window=900)
+    codes = attempt_limiter(settings, purpose, per_account=2, per_ip=30)
+    fail(codes, session, 2)
+    with caplog.at_level(logging.WARNING, logger="kluis.accounts"), pytest.raises(LoginThrottled):
+        fail(codes, session, 1)
+
+    (throttled,) = [r for r in caplog.records if "throttled" in r.getMessage()]
+    assert throttled.getMessage() == f"{name} attempts throttled (per_account limit)"
+    assert (throttled.what, throttled.limit) == (name, "per_account")  # type: ignore[attr-defined]
+    assert "login" not in throttled.getMessage()
+    text = f"{throttled.getMessage()} {throttled.__dict__}"
+    assert EMAIL not in text and IP not in text
+
+
+def test_a_throttled_login_names_the_address_limit_when_the_address_is_at_it(
+    limiter: LoginLimiter, session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    for n in range(5):
+        fail(limiter, session, 1, who=f"user{n}@example.org")
+    with caplog.at_level(logging.WARNING, logger="kluis.accounts"), pytest.raises(LoginThrottled):
+        fail(limiter, session, 1, who="fresh@example.org")
+
+    (throttled,) = [r for r in caplog.records if "throttled" in r.getMessage()]
+    assert throttled.getMessage() == "login attempts throttled (per_ip limit)"
+    assert IP not in f"{throttled.__dict__}" and "fresh@" not in f"{throttled.__dict__}"

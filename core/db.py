@@ -10,12 +10,14 @@ documentation prescribes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
+import anyio
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -206,11 +208,23 @@ def database_of(request: Request) -> Database:
     return database
 
 
-def db_session(request: Request) -> Iterator[Session]:
+async def db_session(request: Request) -> AsyncIterator[Session]:
     """FastAPI dependency: one session per request from `app.state.db`. Routes commit
-    explicitly (through their service functions); anything uncommitted is rolled back."""
-    with database_of(request).session() as session:
+    explicitly (through their service functions); anything uncommitted is rolled back.
+
+    Async, so that opening and closing the session cost no thread hops: creating a session
+    touches no connection, and closing one whose work was committed or never began only
+    returns nothing to the pool. A session still in a transaction (a request that failed)
+    is rolled back and closed in the thread pool, since that is a round trip."""
+    session = database_of(request).session()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            with anyio.CancelScope(shield=True):  # closed even if the client went away
+                await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 def rowcount(result: object) -> int:

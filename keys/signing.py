@@ -222,10 +222,21 @@ class Keyring:
 
     # -- use ---------------------------------------------------------------------------
     def active_key(self, session: Session, alg: str, now: dt.datetime | None = None) -> str:
-        for status in self.statuses(session, alg, now):
-            if status.state is KeyState.ACTIVE and status.has_private_key:
-                return status.kid
-        raise NoActiveKey(alg)
+        """The kid of the key of `alg` that signs now: the last one started (the state
+        `derive_states` calls active), if its private half is still there.
+
+        Read on every signature, so that all processes rotate together; one indexed read of
+        two columns (not the rows with their JWKs and wrapped keys), since every ID token
+        pays for it."""
+        latest = session.execute(
+            select(SigningKey.kid, SigningKey.private_key_enc.is_not(None))
+            .where(SigningKey.alg == alg, SigningKey.activates_at <= (now or utcnow()))
+            .order_by(SigningKey.activates_at.desc(), SigningKey.created_at.desc())
+            .limit(1)
+        ).first()
+        if latest is None or not latest[1]:
+            raise NoActiveKey(alg)
+        return str(latest[0])
 
     def _private_key(self, session: Session, kid: str) -> PrivateKey:
         cached = self._private_cache.get(kid)

@@ -80,7 +80,12 @@ class SubjectKeys:
         key = self._unwrapped(session).get(subject_id)
         if key is not None:
             return key
-        row = session.get(SubjectKey, subject_id)
+        # the two columns, not an ORM row: read in every audited request about a resident
+        row = session.execute(
+            select(SubjectKey.wrapped_key, SubjectKey.kek_fingerprint).where(
+                SubjectKey.subject_id == subject_id
+            )
+        ).first()
         if row is None:
             raise SubjectKeyDestroyed(f"no data key for subject {subject_id}")
         key = self._wrap.unseal(row.wrapped_key, subject_id.encode(), row.kek_fingerprint)

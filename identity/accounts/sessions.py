@@ -13,7 +13,7 @@ import datetime as dt
 import secrets
 
 from fastapi import Request, Response
-from sqlalchemy import select, update
+from sqlalchemy import ColumnExpressionArgument, Exists, exists, select, update
 from sqlalchemy.orm import Session
 
 from audit import record
@@ -98,16 +98,15 @@ def find_browser_session(session: Session, sid: str | None) -> BrowserSession | 
     )
 
 
-def session_is_live(session: Session, public: str) -> bool:
-    """Whether the session with this public sid is still live (not ended, not expired)."""
-    found = session.scalar(
-        select(BrowserSessionRecord.id_hash).where(
-            BrowserSessionRecord.id_hash == public,
-            BrowserSessionRecord.ended_at.is_(None),
-            BrowserSessionRecord.expires_at > utcnow(),
-        )
+def live_session_clause(public: ColumnExpressionArgument[str] | str) -> Exists:
+    """Whether the session with this public sid is still live (not ended, not expired), as
+    an SQL expression: a column of a query that reads something else about the session
+    (the refresh grant reads it with the grant)."""
+    return exists().where(
+        BrowserSessionRecord.id_hash == public,
+        BrowserSessionRecord.ended_at.is_(None),
+        BrowserSessionRecord.expires_at > utcnow(),
     )
-    return found is not None
 
 
 def current_session(request: Request, session: Session) -> BrowserSession | None:

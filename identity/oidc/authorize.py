@@ -35,8 +35,8 @@ from identity.oidc.claims import (
 )
 from identity.oidc.clients import get_client
 from identity.oidc.models import AuthorizationCode, AuthorizationRequest, Client, Grant
+from identity.oidc.pkce import PKCE_CHARSET
 from identity.oidc.provider import SUPPORTED_ACRS, Provider
-from identity.oidc.tokens import PKCE_CHARSET
 
 STEWARD_SCOPE = "steward"  # the steward API (rights/routes_steward.py)
 

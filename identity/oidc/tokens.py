@@ -12,20 +12,19 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import hmac
-import string
 from collections.abc import Callable, Mapping
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from audit import record
-from core import InvalidGrant, InvalidRequest, b64url, new_token, rowcount, token_hash, utcnow
-from identity.accounts.sessions import session_is_live
+from core import InvalidGrant, InvalidRequest, new_token, rowcount, token_hash, utcnow
+from identity.accounts.sessions import live_session_clause
 from identity.oidc.claims import RequestedClaims, fields_of, under_consent
 from identity.oidc.grants import GrantType
 from identity.oidc.models import AuthorizationCode, Client, Grant, Token
+from identity.oidc.pkce import check_code_verifier
 from identity.oidc.poll import consented_claims, poll_claims
 from identity.oidc.provider import Provider
 
@@ -45,29 +44,6 @@ def revoke_grant(session: Session, grant_id: str, reason: str) -> None:
         record(
             session, "grant.revoked", "system", None, {"client": grant.client_id, "reason": reason}
         )
-
-
-# RFC 7636 §4.1: ALPHA / DIGIT / "-" / "." / "_" / "~" (ASCII only; str.isalnum is Unicode)
-PKCE_CHARSET = frozenset(string.ascii_letters + string.digits + "-._~")
-
-
-def pkce_matches(verifier: str, challenge: str) -> bool:
-    """RFC 7636 §4.6 with S256."""
-    if not 43 <= len(verifier) <= 128 or not set(verifier) <= PKCE_CHARSET:
-        return False
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return hmac.compare_digest(b64url(digest), challenge)
-
-
-def check_code_verifier(verifier: str | None, challenge: str) -> None:
-    """RFC 7636 §4.6. A code asked for without PKCE (a confidential client's nonce bound it,
-    RFC 9700 §2.1.1) takes no code_verifier: one here would be a PKCE downgrade (§4.8.2)."""
-    if not challenge:
-        if verifier is not None:
-            raise InvalidGrant("code_verifier sent, but the authorization request had no PKCE")
-        return
-    if not verifier or not pkce_matches(verifier, challenge):
-        raise InvalidGrant("code_verifier does not match the code_challenge")
 
 
 def at_hash(access_token: str) -> str:
@@ -151,21 +127,26 @@ def record_release(
         )
 
 
-def _new_token(session: Session, grant: Grant, kind: str, ttl: int, scope: str) -> str:
+_TOKENS = cast(Table, Token.__table__)
+_INSERT_TOKENS = insert(_TOKENS)
+
+
+def _token_row(grant: Grant, kind: str, ttl: int, scope: str) -> tuple[str, dict[str, Any]]:
+    """A new token's value and its row (with only the value's hash)."""
     value = new_token(32)
     now = utcnow()
-    session.add(
-        Token(
-            token_hash=token_hash(value),
-            kind=kind,
-            grant_id=grant.id,
-            client_id=grant.client_id,
-            scope=scope,
-            issued_at=now,
-            expires_at=now + dt.timedelta(seconds=ttl),
-        )
-    )
-    return value
+    row = {
+        "token_hash": token_hash(value),
+        "kind": kind,
+        "grant_id": grant.id,
+        "client_id": grant.client_id,
+        "scope": scope,
+        "issued_at": now,
+        "expires_at": now + dt.timedelta(seconds=ttl),
+        "used_at": None,
+        "revoked_at": None,
+    }
+    return value, row
 
 
 def issue_tokens(
@@ -180,9 +161,11 @@ def issue_tokens(
 ) -> dict[str, Any]:
     cfg = provider.config
     scope = scope or grant.scope
-    access = _new_token(session, grant, "access", cfg.access_token_ttl, scope)
-    refresh = _new_token(session, grant, "refresh", cfg.refresh_token_ttl, grant.scope)
-    session.flush()
+    access, access_row = _token_row(grant, "access", cfg.access_token_ttl, scope)
+    refresh, refresh_row = _token_row(grant, "refresh", cfg.refresh_token_ttl, grant.scope)
+    # One Core INSERT of both rows: the ORM's unit of work cost more than the statement.
+    session.flush()  # the caller's pending changes first, as before
+    session.connection().execute(_INSERT_TOKENS, [access_row, refresh_row])
     body: dict[str, Any] = {
         "access_token": access,
         "token_type": "Bearer",
@@ -199,6 +182,22 @@ def issue_tokens(
         {"client": client.client_id, "grant_type": grant_type},
     )
     return body
+
+
+_CODES = cast(Table, AuthorizationCode.__table__)
+
+
+class _CodeView(Protocol):
+    """What the code exchange reads of a consumed code (a row or an `AuthorizationCode`)."""
+
+    @property
+    def grant_id(self) -> str: ...
+    @property
+    def redirect_uri(self) -> str: ...
+    @property
+    def code_challenge(self) -> str: ...
+    @property
+    def expires_at(self) -> dt.datetime: ...
 
 
 def _consume_code_checked(
@@ -234,18 +233,25 @@ def exchange_code(
     # The usual case in one statement: consume this client's unused code and read it back.
     # Without a code_verifier the code is read first, so that a PKCE code without one is
     # refused before it is consumed.
-    row = None
+    row: _CodeView | None = None
     if verifier is not None:
-        row = session.scalars(
-            update(AuthorizationCode)
-            .where(
-                AuthorizationCode.code_hash == code_hash,
-                AuthorizationCode.client_id == client.client_id,
-                AuthorizationCode.used_at.is_(None),
+        codes = _CODES.c
+        row = (
+            session.connection()
+            .execute(
+                update(_CODES)
+                .where(
+                    codes.code_hash == code_hash,
+                    codes.client_id == client.client_id,
+                    codes.used_at.is_(None),
+                )
+                .values(used_at=utcnow())
+                .returning(
+                    codes.grant_id, codes.redirect_uri, codes.code_challenge, codes.expires_at
+                )
             )
-            .values(used_at=utcnow())
-            .returning(AuthorizationCode)
-        ).first()
+            .first()
+        )
     if row is None:
         row = _consume_code_checked(session, client, code_hash, verifier)
     if row.expires_at <= utcnow():
@@ -280,27 +286,36 @@ def refresh(
     if not value:
         raise InvalidRequest("refresh_token is required")
     hashed = token_hash(value)
-    # The usual case in one statement: rotate out this client's live refresh token and read it.
-    row = session.scalars(
-        update(Token)
-        .where(
-            Token.token_hash == hashed,
-            Token.kind == "refresh",
-            Token.client_id == client.client_id,
-            Token.used_at.is_(None),
-            Token.revoked_at.is_(None),
+    # The usual case in one statement: rotate out this client's live refresh token and read
+    # what the grant needs of it (Core columns, no ORM object).
+    row = (
+        session.connection()
+        .execute(
+            update(_TOKENS)
+            .where(
+                _TOKENS.c.token_hash == hashed,
+                _TOKENS.c.kind == "refresh",
+                _TOKENS.c.client_id == client.client_id,
+                _TOKENS.c.used_at.is_(None),
+                _TOKENS.c.revoked_at.is_(None),
+            )
+            .values(used_at=utcnow())
+            .returning(_TOKENS.c.grant_id, _TOKENS.c.expires_at)
         )
-        .values(used_at=utcnow())
-        .returning(Token)
-    ).first()
+        .first()
+    )
     if row is None:
         _refuse_refresh_token(session, client, hashed)
-    grant = session.get(Grant, row.grant_id)
-    if grant is None or grant.revoked_at is not None:
+    # the grant and whether its browser session is live, in one read
+    found = session.execute(
+        select(Grant, live_session_clause(Grant.sid)).where(Grant.id == row.grant_id)
+    ).first()
+    grant = found[0] if found is not None else None
+    if found is None or grant is None or grant.revoked_at is not None:
         raise InvalidGrant("the grant was revoked")
     if row.expires_at <= utcnow():
         raise InvalidGrant("the refresh token has expired")
-    if "offline_access" not in grant.scope.split() and not session_is_live(session, grant.sid):
+    if "offline_access" not in grant.scope.split() and not found[1]:
         # Without offline access a grant lives only as long as the browser session.
         revoke_grant(session, grant.id, "session_ended")
         session.commit()

@@ -20,22 +20,24 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Mapping
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from adapters import PendingLogin, Registry, UpstreamLogin, birth_bounds, postcode_claims
 from attestations.config import AttestationConfig
 from attestations.errors import InvalidClaims
 from attestations.issuance import CreatedOffer, create_offer
-from attestations.models import MunicipalityLogin
-from audit import record
+from attestations.models import CredentialOffer, MunicipalityLogin
+from audit import AuditEntry, record
 from core import rowcount, token_hash, utcnow
 from identity import link_person
 from keys import SubjectKeys
 
 ACTOR = "system:registry"  # who offers: the registry source, on the resident's own request
+OFFERED = "attestation.offered"  # `create_offer`'s audit event
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,6 +132,8 @@ def finish_municipality_login(
     if (bounds := birth_bounds(found, day)) is not None:
         inputs["age"] = {"born_between": [bounds[0].isoformat(), bounds[1].isoformat()]}
     offers: dict[str, CreatedOffer] = {}
+    earlier = offered_before(session, subject_ref)
+    replaced: list[str] = []
     for type_id, claims in inputs.items():
         try:
             offers[type_id] = create_offer(
@@ -144,7 +148,48 @@ def finish_municipality_login(
             )
         except InvalidClaims:
             continue  # e.g. a birth year that makes no age threshold certain yet
+        replaced += end_pending(session, account_id, type_id, earlier, moment)
     not_offered = sorted({"postcode", "age"} - set(offers))
-    details = {"offered": sorted(offers), "not_offered": not_offered}
+    details = {"offered": sorted(offers), "not_offered": not_offered, "replaced": replaced}
     record(session, "registry.consulted", "resident", subject_ref, details)
     return MunicipalityOffers(offers, not_offered)
+
+
+def offered_before(session: Session, subject_ref: str) -> set[str]:
+    """The ids of the offers this flow made the resident before (its `attestation.offered`
+    audit entries: the offers themselves do not say which source made them)."""
+    entries = session.scalars(
+        select(AuditEntry.entry).where(
+            AuditEntry.event == OFFERED,
+            AuditEntry.actor == ACTOR,
+            AuditEntry.subject_ref == subject_ref,
+        )
+    )
+    return {str(json.loads(entry).get("details", {}).get("offer_id")) for entry in entries}
+
+
+def end_pending(
+    session: Session, account_id: str, type_id: str, earlier: set[str], now: dt.datetime
+) -> list[str]:
+    """A new offer replaces the still-pending offers of its type from an earlier run: they
+    expire now, so a resident who fetches twice has one offer per type to redeem, not two.
+    Offers already redeemed (`used_at`) stay as they are. Returns the ids ended."""
+    if not earlier:
+        return []
+    pending = session.scalars(
+        select(CredentialOffer.id).where(
+            CredentialOffer.account_id == account_id,
+            CredentialOffer.type == type_id,
+            CredentialOffer.id.in_(earlier),
+            CredentialOffer.used_at.is_(None),
+            CredentialOffer.expires_at > now,
+        )
+    ).all()
+    if pending:
+        session.execute(
+            update(CredentialOffer)
+            .where(CredentialOffer.id.in_(pending), CredentialOffer.used_at.is_(None))
+            .values(expires_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return sorted(pending)

@@ -131,6 +131,53 @@ def test_nothing_personal_stays_behind(
             assert not discloses(entry.entry, needle), entry.event
 
 
+def test_fetching_twice_replaces_the_pending_offers_instead_of_adding_to_them(
+    client: TestClient,
+    runtime: Runtime,
+    session: Session,
+    municipality: MunicipalitySource,
+) -> None:
+    resident = make_resident(runtime, session, client)
+    first = fetch_from_municipality(client)
+    kept_age = next(f for f in _keep_forms(first.text) if _offer_type(session, f) == "age")
+    kept = client.post("/account/wallet/keep", data=kept_age, follow_redirects=False)
+    assert kept.headers["location"] == "/account?wallet=kept#wallet"
+    first_ids = {o.id for o in session.scalars(select(CredentialOffer))}
+
+    second = fetch_from_municipality(client)
+
+    assert second.status_code == 200
+    now = dt.datetime.now(dt.UTC)
+    offers = session.scalars(
+        select(CredentialOffer).where(CredentialOffer.account_id == resident.account_id)
+    ).all()
+    pending = [o for o in offers if o.used_at is None and o.expires_at.replace(tzinfo=dt.UTC) > now]
+    assert sorted(o.type for o in pending) == ["age", "postcode"]  # one of each, not two
+    assert not {o.id for o in pending} & first_ids
+    # the first postcode offer ended; the redeemed age offer stays as it was
+    (old_postcode,) = [o for o in offers if o.id in first_ids and o.type == "postcode"]
+    assert old_postcode.expires_at.replace(tzinfo=dt.UTC) <= now
+    (used_age,) = [o for o in offers if o.id in first_ids and o.type == "age"]
+    assert used_age.used_at is not None and used_age.expires_at.replace(tzinfo=dt.UTC) > now
+    old = client.post(
+        "/account/wallet/keep", data=_keep_forms(first.text)[1], follow_redirects=False
+    )
+    assert "wallet=kept" not in old.headers["location"]  # refused like an expired offer
+    consulted = [
+        e.entry for e in session.scalars(select(AuditEntry)) if e.event == "registry.consulted"
+    ]
+    assert f'"replaced":["{old_postcode.id}"]' in consulted[-1]
+    for form in _keep_forms(second.text):  # the new offers are redeemable
+        kept = client.post("/account/wallet/keep", data=form, follow_redirects=False)
+        assert kept.headers["location"] == "/account?wallet=kept#wallet"
+
+
+def _offer_type(session: Session, form: dict[str, str]) -> str:
+    offer = session.get(CredentialOffer, form["offer_id"])
+    assert offer is not None
+    return offer.type
+
+
 def test_a_second_account_of_the_same_person_is_refused_without_naming_the_first(
     client: TestClient,
     runtime: Runtime,

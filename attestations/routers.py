@@ -4,6 +4,8 @@ with OAuth errors (OpenID4VCI and OpenID4VP use them) rather than problem detail
 from __future__ import annotations
 
 from attestations import routes as issuer
+from attestations import routes_console_accounts as console_accounts
+from attestations import routes_console_attestations as console_attestations
 from attestations import routes_desk as desk
 from attestations import routes_municipality as municipality
 from attestations import routes_vouching as vouchee
@@ -25,5 +27,7 @@ ROUTERS = (
     verifier.router,
     widget.router,
     wallet.router,
+    console_attestations.router,
+    console_accounts.router,
 )
 OAUTH_PATHS = frozenset(issuer.OAUTH_PATHS | verifier.OAUTH_PATHS)

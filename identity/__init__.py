@@ -13,12 +13,15 @@ from identity.accounts.errors import (
     WalletLoginRefused,
 )
 from identity.accounts.login import end_previous_session, reconfirm, safe_return_to
+from identity.accounts.lookup import AccountState, account_state, find_account_exactly
 from identity.accounts.models import Account, AccountStatus
 from identity.accounts.operator import (
     NotAnOperator,
+    confirm_again,
     console_page,
     operator_actor,
     page_operator,
+    reconfirm_context,
 )
 from identity.accounts.person import PERSON_KEY_PURPOSE, link_person
 from identity.accounts.profile import own_profile
@@ -26,6 +29,7 @@ from identity.accounts.ratelimit import LoginLimiter, LoginLimits
 from identity.accounts.roles import (
     DESK,
     OPERATOR_ROLE,
+    ROLES,
     STEWARD,
     grant_role,
     has_role,
@@ -64,6 +68,11 @@ from identity.accounts.web import (
 )
 from identity.oidc import messages
 from identity.oidc import models as oidc_models
+from identity.oidc.account_status import (
+    ACCOUNT_STATUS_COMMANDS,
+    disable_account,
+    enable_account,
+)
 from identity.oidc.authorize import STEWARD_SCOPE
 from identity.oidc.claims import ClaimRegistry, claims_of_field
 from identity.oidc.cli import clients_cli
@@ -92,6 +101,7 @@ from identity.oidc.tokens import CLIENT_GRANTS, active_token, revoke_grant
 from identity.routers import OAUTH_PATHS, ROUTERS
 
 __all__ = [
+    "ACCOUNT_STATUS_COMMANDS",
     "ACR_ATTESTED",
     "AMR_WALLET",
     "CLIENT_GRANTS",
@@ -101,6 +111,7 @@ __all__ = [
     "OPERATOR_ROLE",
     "PERSON_KEY_PURPOSE",
     "PRESETS",
+    "ROLES",
     "ROUTERS",
     "SESSION_COOKIE",
     "STEWARD",
@@ -108,6 +119,7 @@ __all__ = [
     "Account",
     "AccountError",
     "AccountOfAnotherPerson",
+    "AccountState",
     "AccountStatus",
     "Accounts",
     "AccountsDep",
@@ -136,6 +148,7 @@ __all__ = [
     "WalletLoginRefused",
     "account_claims",
     "account_email",
+    "account_state",
     "accounts_cli",
     "accounts_models",
     "active_token",
@@ -144,14 +157,18 @@ __all__ = [
     "clear_session_cookie",
     "client_ip",
     "clients_cli",
+    "confirm_again",
     "console_page",
     "create_desk_account",
     "current_session",
+    "disable_account",
+    "enable_account",
     "end_account_sessions",
     "end_previous_session",
     "end_session",
     "enqueue_backchannel_logout",
     "errors_of",
+    "find_account_exactly",
     "find_by_email",
     "find_by_identifier",
     "get_account",
@@ -175,6 +192,7 @@ __all__ = [
     "preset_spec",
     "provider_of",
     "reconfirm",
+    "reconfirm_context",
     "reconfirmed",
     "render_logout_token",
     "resident_poll_pseudonym",

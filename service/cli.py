@@ -24,7 +24,14 @@ from attestations import (
 )
 from audit import AuditLog, audit_cli
 from core import Database, configure_logging
-from identity import Accounts, Provider, accounts_cli, clients_cli, keys_rotate_cli
+from identity import (
+    ACCOUNT_STATUS_COMMANDS,
+    Accounts,
+    Provider,
+    accounts_cli,
+    clients_cli,
+    keys_rotate_cli,
+)
 from keys import Keyring, SubjectKeys, UnwrappableKeys, check_wrapped_keys, keys_cli
 from rights import TombstoneJournal, delete_account, erasure_cli, vouching_cli
 from service import migrate
@@ -197,6 +204,8 @@ cli.add_command(backup_cli)
 cli.add_command(restore_cli)
 accounts_cli.add_command(delete_account)
 keys_cli.add_command(keys_rotate_cli)  # audited, so above the audit log
+for command in ACCOUNT_STATUS_COMMANDS:  # they end grants, so beside the OpenID provider
+    accounts_cli.add_command(command)
 
 
 def check_verifier_identity(settings: Settings) -> None:

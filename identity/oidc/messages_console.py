@@ -9,6 +9,7 @@ register(
     {
         "console.title": {"nl": "Beheer", "en": "Operator console"},
         "console.nav.platforms": {"nl": "Platforms", "en": "Platforms"},
+        "console.nav.accounts": {"nl": "Accounts", "en": "Accounts"},
         "console.nav.outbox": {"nl": "Berichten aan platforms", "en": "Outbox"},
         "console.nav.erasure": {"nl": "Verwijderverzoeken", "en": "Erasure requests"},
         "console.back": {"nl": "Terug naar de platforms", "en": "Back to the platforms"},

@@ -23,6 +23,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from core.sqlite_writers import WriterQueue
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -111,6 +113,9 @@ def libpq_conninfo(url: str) -> str:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    # first, so that its BEGIN listener runs before the one that emits BEGIN IMMEDIATE
+    WriterQueue(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000).install(engine)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (savepoints work)

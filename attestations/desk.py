@@ -3,6 +3,11 @@
 `real_person` attestation to a resident's account (`residence_source` / `verification`:
 `desk`), or creates an account for someone without e-mail (a paper activation code).
 
+With a `postcode` attestation the operator may give the house number (and addition) they saw
+on the document: it serves only peer vouching's shared-address rule, which keeps the keyed
+hash of the address (`vouching.record_address_ref`); the house number itself is neither stored
+nor put in the credential.
+
 Every act names the operator by an opaque actor, `desk:<the operator's audit reference>`, in
 the audit entry; the document itself is never recorded (only that one was checked). Access is
 decided by `desk_operator` alone: anyone without the role sees the same 404 as for a path that
@@ -19,7 +24,9 @@ from sqlalchemy.orm import Session
 from attestations.config import AttestationConfig
 from attestations.errors import InvalidClaims
 from attestations.issuance import CreatedOffer, create_offer
-from core import NotFound
+from attestations.vouching.addresses import record_address_ref
+from attestations.vouching.config import AddressHasher
+from core import InvalidInput, NotFound
 from identity import (
     DESK,
     Account,
@@ -82,6 +89,23 @@ def desk_claims(type_id: str, form: Mapping[str, str]) -> dict[str, object]:
     raise DeskRefused("desk.error.type", "type")
 
 
+def desk_address_ref(
+    type_id: str, form: Mapping[str, str], hasher: AddressHasher | None
+) -> str | None:
+    """The keyed hash of the address a `postcode` form gives, when the operator filled in the
+    house number (optional); `DeskRefused` for a house number or addition that cannot be one.
+    A malformed postcode is left to the type's own check (its error names the postcode)."""
+    number = form.get("house_number", "").strip()
+    if type_id != "postcode" or hasher is None or not number:
+        return None
+    try:
+        return hasher(form.get("postcode", ""), number, form.get("house_addition", ""))
+    except InvalidClaims:
+        raise DeskRefused("desk.error.claims.postcode", "postcode") from None
+    except InvalidInput:
+        raise DeskRefused("desk.error.house_number", "house_number") from None
+
+
 @dataclasses.dataclass(frozen=True)
 class DeskOffer:
     resident: Account
@@ -99,9 +123,12 @@ def issue_at_desk(
     type_id: str,
     form: Mapping[str, str],
     document_checked: bool,
+    address_hasher: AddressHasher | None = None,
 ) -> DeskOffer:
     """Offer an attestation of `type_id` to the resident (their e-mail address or username)
-    after the operator checked an ID document in person. The caller commits."""
+    after the operator checked an ID document in person. With `address_hasher` and a house
+    number in a `postcode` form, the address's keyed hash is recorded for the resident (peer
+    vouching). The caller commits."""
     if not document_checked:
         raise DeskRefused("desk.error.document", "document_checked")
     if type_id not in DESK_TYPES:
@@ -114,6 +141,7 @@ def issue_at_desk(
     if account is None:
         raise DeskRefused("desk.error.resident", "resident")
     claims = desk_claims(type_id, form)
+    address_ref = desk_address_ref(type_id, form, address_hasher)
     actor = desk_actor(session, accounts.subject_keys, operator_id)
     try:
         offer = create_offer(
@@ -127,4 +155,13 @@ def issue_at_desk(
         )
     except InvalidClaims as exc:
         raise DeskRefused("desk.error.claims." + type_id, type_id) from exc
+    if address_ref is not None:
+        record_address_ref(
+            session,
+            accounts.subject_keys,
+            account_id=account.id,
+            address_ref=address_ref,
+            source=SOURCE,
+            actor=actor,
+        )
     return DeskOffer(account, type_id, offer)

@@ -35,6 +35,26 @@ register(
             "en": "As on the identity document or a letter from the municipality, for example "
             "1087 AB.",
         },
+        "desk.postcode.house_number": {
+            "nl": "Huisnummer (mag leeg blijven)",
+            "en": "House number (may be left empty)",
+        },
+        "desk.postcode.house_number_hint": {
+            "nl": "Alleen nodig als buren deze bewoner bevestigen als echt persoon: buren op "
+            "hetzelfde adres tellen dan samen één keer. Kluis bewaart het huisnummer niet en zet "
+            "het niet in het bewijs.",
+            "en": "Only needed when the resident asks neighbours to confirm they are real: "
+            "neighbours at the same address then count once together. Kluis does not keep the "
+            "house number and does not put it in the proof.",
+        },
+        "desk.postcode.house_addition": {
+            "nl": "Huisletter of toevoeging (mag leeg blijven)",
+            "en": "House letter or addition (may be left empty)",
+        },
+        "desk.postcode.house_addition_hint": {
+            "nl": "Zoals op het document, bijvoorbeeld A of 3.",
+            "en": "As on the document, for example A or 3.",
+        },
         "desk.postcode.municipality_code": {"nl": "Gemeentecode", "en": "Municipality code"},
         "desk.postcode.municipality_code_hint": {
             "nl": "De CBS-code, bijvoorbeeld GM0363 voor Amsterdam.",
@@ -105,6 +125,12 @@ register(
             "no proof.",
         },
         "desk.error.type": {"nl": "Kies een soort bewijs.", "en": "Choose a kind of proof."},
+        "desk.error.house_number": {
+            "nl": "Vul een huisnummer van 1 tot 99999 in, met een huisletter of toevoeging van "
+            "hoogstens 6 letters en cijfers. Of laat beide leeg.",
+            "en": "Enter a house number from 1 to 99999, with a house letter or addition of at "
+            "most 6 letters and digits. Or leave both empty.",
+        },
         "desk.error.resident": {
             "nl": "Er is geen account met dit e-mailadres of deze gebruikersnaam. Kijk het na.",
             "en": "There is no account with this e-mail address or username. Check it.",

@@ -8,7 +8,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from attestations import messages_desk  # noqa: F401 (registers the page texts)
+from attestations import (
+    messages_desk,  # noqa: F401 (registers the page texts)
+    vouching,
+)
 from attestations.desk import DeskRefused, desk_actor, desk_operator, issue_at_desk
 from attestations.types import TYPES
 from attestations.web import attestation_config
@@ -24,6 +27,11 @@ from identity import (
 
 router = APIRouter(tags=["desk"], include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}  # codes for residents: not for any cache
+
+
+def _address_hasher(request: Request) -> vouching.AddressHasher:
+    config: vouching.VouchingConfig = request.app.state.runtime.vouching
+    return vouching.AddressHasher(config.address_key)
 
 
 def _operator(request: Request, session: SessionDep) -> str:
@@ -67,6 +75,7 @@ def offer(request: Request, session: SessionDep, body: FormDep) -> Response:
             type_id=type_id,
             form=form,
             document_checked=form.get("document_checked") == "yes",
+            address_hasher=_address_hasher(request),
         )
     except DeskRefused as exc:
         errors = {exc.field or "form": exc.message_key}

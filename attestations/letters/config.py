@@ -1,7 +1,8 @@
 """What the letters need from the running service: the keyed hash of codes, the attempt
 limiter, the poll pseudonym key (shared with the verifier, so a paper vote and a QR vote of one
-letter give one pseudonym) and the issuer's URLs. Built once from the settings by the runtime
-(`service.runtime.build_runtime` calls `letters_config`)."""
+letter give one pseudonym), the keyed hash of addresses (peer vouching's, so a letter and the
+desk give one reference for one address) and the issuer's URLs. Built once from the settings
+by the runtime (`service.runtime.build_runtime` calls `letters_config`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from urllib.parse import urlencode
 
 from attestations.config import AttestationConfig, attempt_limiter
 from attestations.letters.codes import CodeHasher
+from attestations.vouching.config import AddressHasher
 from identity import LoginLimiter, poll_pseudonym_key
 
 # wrong codes one account, and one client address, may type within the login window
@@ -29,6 +31,7 @@ class LettersConfig:
     limiter: LoginLimiter
     pseudonym_key: bytes
     attestations: AttestationConfig
+    address_hasher: AddressHasher
 
     def redeem_url(self, code: str | None = None) -> str:
         """The redeem page, with the code filled in (what a letter's QR code holds)."""
@@ -49,4 +52,5 @@ def letters_config(settings: Any, attestations: AttestationConfig | None = None)
         ),
         pseudonym_key=poll_pseudonym_key(secret),
         attestations=attestations or AttestationConfig(settings.issuer),
+        address_hasher=AddressHasher.from_secret(secret),
     )

@@ -2,10 +2,12 @@
 
 A batch is one run of `kluis letters generate`: municipality, poll, validity. A code row keeps
 only what the attestation and the paper vote need: the keyed hash of the code (never the code),
-the postcode and its area, the CBS wijk/buurt code if the list gave one; never a house number
-or a street. Once redeemed, it names the account by the resident's opaque reference (derived
-from their data key, so erasure makes it meaningless), never by account id. A paper vote is a
-row per code, platform (sector) and poll, its primary key the arbiter of "once".
+the postcode and its area, the CBS wijk/buurt code if the list gave one, and the keyed hash of
+the full address for peer vouching's shared-address rule (`vouching.AddressHasher`); never a
+house number or a street. Once redeemed, it names the account by the resident's opaque
+reference (derived from their data key, so erasure makes it meaningless), never by account id.
+A paper vote is a row per code, platform (sector) and poll, its primary key the arbiter of
+"once".
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ class LetterCode(Base):
     postcode: Mapped[str] = mapped_column(String(6))
     postcode_area: Mapped[str] = mapped_column(String(4), index=True)
     wijk_buurt: Mapped[str | None] = mapped_column(String(10))
+    # HMAC of postcode, house number and addition under vouching's address key; recorded for
+    # the redeeming account (`vouching.record_address_ref`). NULL for letters made before it
+    address_ref: Mapped[str | None] = mapped_column(String(64))
     poll_scope: Mapped[str] = mapped_column(String(128), default="")
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     account_ref: Mapped[str | None] = mapped_column(String(64))

@@ -2,14 +2,16 @@
 attestation, and answering a platform's paper vote. Plain functions over a session; no HTTP.
 
 - `generate_letters`: one code per address (or `per_address`), stored only as keyed hashes
-  with the postcode, its area and the CBS wijk/buurt code; the printable letters are returned,
-  never stored. All or nothing: one transaction.
+  with the postcode, its area, the CBS wijk/buurt code and the keyed hash of the address (for
+  peer vouching's shared-address rule); the printable letters are returned, never stored. All
+  or nothing: one transaction.
 - `redeem_letter`: a logged-in resident types the code. Every attempt is counted (per account
   and per client address) and COMMITTED before the code is looked up, and given back when the
   code exists. The letter is taken with one conditional UPDATE (`redeemed_at IS NULL`), so of
   any number of concurrent redemptions exactly one wins; it binds the letter to the account.
   The resident gets a credential offer with `residence_source: letter`, whose credentials
-  vote as the letter (`pseudonym_holder`), not as the account.
+  vote as the letter (`pseudonym_holder`), not as the account, and the letter's address
+  reference becomes the account's for peer vouching (`vouching.record_address_ref`).
 - `paper_vote` (`votes.py`): a platform sends a code and a poll; Kluis answers once per code,
   platform and poll, with the pseudonym a QR vote of the same letter gets.
 
@@ -43,6 +45,7 @@ from attestations.letters.lookup import find_letter, letter_reference, unusable
 from attestations.letters.models import LetterBatch, LetterCode
 from attestations.models import CredentialOffer, IssuedCredential
 from attestations.types import MAX_NAME_LENGTH, MUNICIPALITY_CODE, TIMEZONE
+from attestations.vouching.addresses import record_address_ref
 from audit import record
 from core import rowcount, utcnow
 from identity import valid_poll_id
@@ -133,6 +136,9 @@ def generate_letters(
     letters: list[PrintedLetter] = []
     rows: list[dict[str, object]] = []
     for address in addresses:
+        address_ref = config.address_hasher(
+            address.postcode, address.huisnummer, address.toevoeging
+        )
         for _ in range(per_address):
             code = new_code()
             letters.append(PrintedLetter(len(letters) + 1, address, code))
@@ -144,6 +150,7 @@ def generate_letters(
                     "postcode": address.postcode,
                     "postcode_area": address.postcode[:4],
                     "wijk_buurt": address.buurtcode,
+                    "address_ref": address_ref,
                     "poll_scope": poll_id or "",
                     "expires_at": expires_at,
                 }
@@ -340,6 +347,16 @@ def _offer(
     session.execute(
         update(LetterCode).where(LetterCode.id == letter.id).values(offer_id=created.offer_id)
     )
+    if letter.address_ref is not None:
+        record_address_ref(
+            session,
+            subject_keys,
+            account_id=account_id,
+            address_ref=letter.address_ref,
+            source="letter",
+            actor="resident",
+            now=moment,
+        )
     record(
         session,
         "letter.redeemed",

@@ -17,7 +17,7 @@ from attestations.vouching.acts import (
     progress,
     request_state,
 )
-from attestations.vouching.addresses import forget_address, record_address
+from attestations.vouching.addresses import forget_address, record_address, record_address_ref
 from attestations.vouching.cascade import (
     CascadeOutcome,
     ClaimsChange,
@@ -27,7 +27,7 @@ from attestations.vouching.cascade import (
     settle,
     unmask,
 )
-from attestations.vouching.config import VouchingConfig, vouching_config
+from attestations.vouching.config import AddressHasher, VouchingConfig, vouching_config
 from attestations.vouching.errors import (
     AlreadyVerified,
     ConfirmationRefused,
@@ -70,6 +70,7 @@ from attestations.vouching.rules import Refusal, VouchingRules
 
 __all__ = [
     "GRAPH_LOCK",
+    "AddressHasher",
     "AlreadyVerified",
     "CascadeOutcome",
     "ClaimsChange",
@@ -117,6 +118,7 @@ __all__ = [
     "preview",
     "progress",
     "record_address",
+    "record_address_ref",
     "remove_seed",
     "report_fake",
     "request_state",

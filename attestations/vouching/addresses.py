@@ -4,12 +4,16 @@ one per account, replaced when a source establishes a newer one.
 
 A source calls `record_address` when it knows the house number at the moment it issues a
 `postcode` attestation (the rule counts the reference only while such an attestation is
-valid). Recording does not re-judge anyone at once: the periodic `settle` does, under the
-rules as they then read (a shared address can only lower a count)."""
+valid): the desk, from its form. A source that must not keep the house number until then
+hashes the address when it has it (`config.AddressHasher`) and later records that reference
+with `record_address_ref`: letters, whose codes keep only the hash of their address.
+Recording does not re-judge anyone at once: the periodic `settle` does, under the rules as
+they then read (a shared address can only lower a count)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +25,7 @@ from core import InvalidInput, lock_named, utcnow
 from keys import SubjectKeys
 
 SOURCES = ("desk", "letter", "registry")
+REFERENCE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def record_address(
@@ -42,6 +47,35 @@ def record_address(
     if source not in SOURCES:
         raise InvalidInput(f"source must be one of {', '.join(SOURCES)}")
     ref = config.address_ref(postcode, str(house_number), addition)
+    return record_address_ref(
+        session,
+        subject_keys,
+        account_id=account_id,
+        address_ref=ref,
+        source=source,
+        actor=actor,
+        now=now,
+    )
+
+
+def record_address_ref(
+    session: Session,
+    subject_keys: SubjectKeys,
+    *,
+    account_id: str,
+    address_ref: str,
+    source: str,
+    actor: str,
+    now: dt.datetime | None = None,
+) -> bool:
+    """`record_address` for a reference the source computed before (`config.AddressHasher`,
+    with the key of this deployment). `InvalidInput` for an unknown source or something that
+    is not such a reference. The caller commits."""
+    if source not in SOURCES:
+        raise InvalidInput(f"source must be one of {', '.join(SOURCES)}")
+    if not REFERENCE.match(address_ref):
+        raise InvalidInput("an address reference is 64 lower-case hexadecimal characters")
+    ref = address_ref
     moment = now or utcnow()
     lock_named(session, GRAPH_LOCK)
     row = session.get(VouchingAddress, account_id)

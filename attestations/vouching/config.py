@@ -25,7 +25,34 @@ THROTTLE_KEY_PURPOSE = "kluis/vouching/attempt-throttle"
 ATTEMPTS_PER_ACCOUNT = 10
 ATTEMPTS_PER_ADDRESS = 30
 HOUSE_NUMBER = re.compile(r"^[1-9][0-9]{0,4}$")
-ADDITION = re.compile(r"^[A-Z0-9]{0,4}$")  # huisletter + huisnummertoevoeging, as printed
+# BAG huisletter + huisnummertoevoeging, without spaces and dashes (as letters read them)
+ADDITION = re.compile(r"^[A-Z0-9]{0,6}$")
+_SEPARATORS = re.compile(r"[\s\-]")
+
+
+@dataclass(frozen=True)
+class AddressHasher:
+    """The keyed hash of an address (`VouchingConfig.address_ref`), for the sources that know
+    a house number: the desk, letters and the registry all hash with the one key derived for
+    this purpose, so one address gives one reference whichever source saw it."""
+
+    key: bytes = field(repr=False)
+
+    @classmethod
+    def from_secret(cls, secret: bytes) -> AddressHasher:
+        return cls(derive_key(secret, ADDRESS_KEY_PURPOSE))
+
+    def __call__(self, postcode: str, house_number: str | int, addition: str = "") -> str:
+        """HMAC-SHA256 of the normalised address (`1087AB 12 A`): equal for one address
+        however it was typed, and useless without the key. Never stored with the address.
+        `InvalidInput` for a malformed house number or addition (its message names neither),
+        `InvalidClaims` for a malformed postcode."""
+        number = str(house_number).strip()
+        extra = _SEPARATORS.sub("", addition).upper()
+        if not HOUSE_NUMBER.match(number) or not ADDITION.match(extra):
+            raise InvalidInput("house number must be 1 to 99999, with an optional addition")
+        text = f"{normalize_postcode(postcode)} {number} {extra}".rstrip()
+        return hmac.new(self.key, text.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -41,15 +68,9 @@ class VouchingConfig:
         """The keyed hash a request's typed code is stored and found by."""
         return hmac.new(self.code_key, code.encode("ascii"), hashlib.sha256).hexdigest()
 
-    def address_ref(self, postcode: str, house_number: str, addition: str = "") -> str:
-        """HMAC-SHA256 of the normalised address (`1087AB 12 A`): equal for one address
-        however it was typed, and useless without the key. Never stored with the address."""
-        number = str(house_number).strip()
-        extra = "".join(addition.split()).upper().lstrip("-")
-        if not HOUSE_NUMBER.match(number) or not ADDITION.match(extra):
-            raise InvalidInput("house number must be 1 to 99999, with an optional addition")
-        text = f"{normalize_postcode(postcode)} {number} {extra}".rstrip()
-        return hmac.new(self.address_key, text.encode("ascii"), hashlib.sha256).hexdigest()
+    def address_ref(self, postcode: str, house_number: str | int, addition: str = "") -> str:
+        """The keyed hash of an address (`AddressHasher`)."""
+        return AddressHasher(self.address_key)(postcode, house_number, addition)
 
 
 def vouching_config(

@@ -1,8 +1,9 @@
 """The pages where attestations come from, in a real Chromium against a real server (with the
 development broker and registry), in Dutch and in English: the account page's municipality
 button and the offers it leads to, redeeming a letter's code, and the desk (its form, a refusal,
-an offer, a new account). None may scroll sideways at 320, 375 or 1280 px, and axe-core finds no
-serious issue on any of them. With KLUIS_SCREENSHOT_DIR set, each page is photographed."""
+a refused house number, an offer, a new account). None may scroll sideways at 320, 375 or
+1280 px, and axe-core finds no serious issue on any of them. With KLUIS_SCREENSHOT_DIR set,
+each page is photographed."""
 
 from __future__ import annotations
 
@@ -108,6 +109,14 @@ def test_the_pages_of_the_sources_fit_a_phone_in_both_languages(
             assert page.locator("[aria-invalid=true]").count() >= 1  # the unticked document
             check("desk-refused")
             page.check("#postcode-document")
+            page.fill("#house_number", "0")  # optional, for vouching: not a house number
+            page.click("section[aria-labelledby=postcode-heading] button[type=submit]")
+            page.wait_for_load_state()
+            assert page.locator("#house_number[aria-invalid=true]").count() == 1
+            check("desk-house-number-refused")
+            page.check("#postcode-document")
+            page.fill("#house_number", "12")
+            page.fill("#house_addition", "a")
             page.click("section[aria-labelledby=postcode-heading] button[type=submit]")
             page.wait_for_load_state()
             check("desk-offer")
@@ -119,4 +128,4 @@ def test_the_pages_of_the_sources_fit_a_phone_in_both_languages(
         browser.close()
 
     checks.assert_passed()
-    assert len(checks.audits) == 2 * 9  # every page above, in both languages
+    assert len(checks.audits) == 2 * 10  # every page above, in both languages

@@ -2,8 +2,7 @@
 one per account, audited without the address, dropped with an erased postcode, and used by the
 rule: two vouchers living at the vouchee's address count once.
 
-No source records one yet: the registry adapter asks the BRP for the postcode only, letters
-keep no house number once printed, and the desk form has no house-number field."""
+The desk and letters record them through their flows (`test_vouching_sources.py`)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,13 @@ from adapters.brp import (
     valid_bsn,
 )
 from adapters.brp_auth import ApiKey, ClientCredentials
-from adapters.brp_claims import RegistryRecord, birth_bounds, parse_person, postcode_claims
+from adapters.brp_claims import (
+    RegistryRecord,
+    birth_bounds,
+    home_address,
+    parse_person,
+    postcode_claims,
+)
 from adapters.fetch import Fetcher, FetchError, HttpFetcher
 from adapters.mail import FileOutbox, ForgetsRecipients, Mailer, SmtpMailer
 from adapters.outbox import Delivery, Outbox, Renderer, enqueue
@@ -68,6 +74,7 @@ __all__ = [
     "UpstreamLoginError",
     "birth_bounds",
     "enqueue",
+    "home_address",
     "outbox",
     "outbox_health",
     "parse_person",

@@ -36,10 +36,15 @@ log = logging.getLogger("kluis.registry")
 # The smallest set of `Field` paths that gives postcode, municipality and age: the type of
 # `AbstractVerblijfplaats` (an `Adres` or not), its postcode, `gemeenteVanInschrijving` (code
 # and name) and `geboorte.datum`, which also decides the age when only a year or a month is
-# known (`leeftijd` is then not delivered). Everything else stays with the registry.
+# known (`leeftijd` is then not delivered); and the house number of the `Adres`, only for the
+# keyed hash of the whole address (one address, one reference: peer vouching's shared-address
+# rule), never a claim. Everything else stays with the registry.
 FIELDS = (
     "verblijfplaats.type",
     "verblijfplaats.verblijfadres.postcode",
+    "verblijfplaats.verblijfadres.huisnummer",
+    "verblijfplaats.verblijfadres.huisletter",
+    "verblijfplaats.verblijfadres.huisnummertoevoeging",
     "gemeenteVanInschrijving",
     "geboorte.datum",
 )

@@ -7,9 +7,11 @@ only the members Kluis asked for (`verblijfplaats`, `gemeenteVanInschrijving`,
 `opschortingBijhouding`, …), each in the shape the contract gives it. The derivations are pure
 functions of a `RegistryRecord` and an injected `today`.
 
-The birth date is used to answer "at least N years old?" and is never returned: the record
-is meant to be dropped once the claims are derived (privacy invariant 1), and its `repr`
-shows no personal data, so a stray log line cannot leak it.
+The birth date is used to answer "at least N years old?" and is never returned; the house
+number (`huisnummer`, `huisletter`, `huisnummertoevoeging`) only by `home_address`, for the
+keyed hash of the address, never for a claim. The record is meant to be dropped once the
+claims are derived (privacy invariant 1), and its `repr` shows no personal data, so a stray
+log line cannot leak it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ POSTCODE_EXCLUDED_LETTERS = frozenset({"SA", "SD", "SS"})
 MAX_NAME_LENGTH = 100
 # `Postcode` in the contract: a space between digits and letters is allowed, lower case too
 CONTRACT_POSTCODE = re.compile(r"^[1-9][0-9]{3} ?[A-Za-z]{2}$")
+# `Huisletter` and `Huisnummertoevoeging` of the contract (`Huisnummer` is 1 to 99999)
+CONTRACT_HOUSE_LETTER = re.compile(r"^[a-zA-Z]$")
+CONTRACT_HOUSE_ADDITION = re.compile(r"^[a-zA-Z0-9 \-]{1,4}$")
 GEMEENTECODE = re.compile(r"^[0-9]{4}$")  # `GemeenteVanInschrijving`
 # gemeentecode 1999 is the RNI (registratie niet-ingezetenen), not a municipality one lives in
 RNI_GEMEENTECODE = "1999"
@@ -99,6 +104,18 @@ class Municipality:
 
 
 @dataclass(frozen=True, repr=False)
+class HouseNumber:
+    """`huisnummer` with its `huisletter` and `huisnummertoevoeging` as the registry gives them."""
+
+    number: int
+    letter: str = ""
+    addition: str = ""
+
+    def __repr__(self) -> str:
+        return "HouseNumber(<personal data not shown>)"
+
+
+@dataclass(frozen=True, repr=False)
 class RegistryRecord:
     """What Kluis needs of one resident's registry entry, read at one lookup.
 
@@ -110,6 +127,7 @@ class RegistryRecord:
 
     residence: str | None = None  # the `AbstractVerblijfplaats` type, None: no residence
     postcode: str | None = None
+    house: HouseNumber | None = None  # of the `Adres`: for `home_address` only
     municipality: Municipality | None = None
     age: int | None = None
     birth: BirthDate | None = None
@@ -170,8 +188,26 @@ def parse_birth_date(value: Any) -> BirthDate:
     raise MalformedRecord("geboorte.datum.type is not a date type of the contract")
 
 
-def _residence(value: Any) -> tuple[str, str | None, bool]:
-    """An `AbstractVerblijfplaats`: its type, the `Adres` postcode and whether it is in doubt."""
+def _house(address: Mapping[str, Any]) -> HouseNumber | None:
+    """The house number of a `VerblijfadresBinnenland`, when the registry gave one."""
+    number = address.get("huisnummer")
+    if number is None:
+        return None
+    where = "verblijfplaats.verblijfadres."
+    number = _int(number, where + "huisnummer", 1, 99999)
+    letter, addition = address.get("huisletter", ""), address.get("huisnummertoevoeging", "")
+    if not isinstance(letter, str) or not (letter == "" or CONTRACT_HOUSE_LETTER.match(letter)):
+        raise MalformedRecord(f"{where}huisletter is not a letter")
+    if not isinstance(addition, str) or not (
+        addition == "" or CONTRACT_HOUSE_ADDITION.match(addition)
+    ):
+        raise MalformedRecord(f"{where}huisnummertoevoeging is not an addition")
+    return HouseNumber(number, letter, addition)
+
+
+def _residence(value: Any) -> tuple[str, str | None, HouseNumber | None, bool]:
+    """An `AbstractVerblijfplaats`: its type, the `Adres` postcode and house number, and
+    whether it is in doubt."""
     place = _object(value, "verblijfplaats")
     kind = place.get("type")
     if kind not in RESIDENCE_TYPES:
@@ -181,7 +217,7 @@ def _residence(value: Any) -> tuple[str, str | None, bool]:
     )
     address = place.get("verblijfadres")
     if kind != "Adres" or address is None:
-        return kind, None, doubt
+        return kind, None, None, doubt
     address = _object(address, "verblijfplaats.verblijfadres")
     doubt = doubt or _flagged(address.get("inOnderzoek"))
     postcode = address.get("postcode")
@@ -189,7 +225,7 @@ def _residence(value: Any) -> tuple[str, str | None, bool]:
         not isinstance(postcode, str) or not CONTRACT_POSTCODE.match(postcode)
     ):
         raise MalformedRecord("verblijfplaats.verblijfadres.postcode is not a postcode")
-    return kind, postcode, doubt
+    return kind, postcode, _house(address), doubt
 
 
 def _municipality(value: Any) -> Municipality | None:
@@ -210,9 +246,9 @@ def parse_person(value: Any) -> tuple[RegistryRecord, list[str]]:
     unread; the caller reports the names)."""
     person = _object(value, "persoon")
     unexpected = sorted(set(person) - ASKED - ALWAYS_DELIVERED)
-    residence, postcode, residence_doubt = None, None, False
+    residence, postcode, house, residence_doubt = None, None, None, False
     if "verblijfplaats" in person:
-        residence, postcode, residence_doubt = _residence(person["verblijfplaats"])
+        residence, postcode, house, residence_doubt = _residence(person["verblijfplaats"])
     municipality = None
     if "gemeenteVanInschrijving" in person:
         municipality = _municipality(person["gemeenteVanInschrijving"])
@@ -232,6 +268,7 @@ def parse_person(value: Any) -> tuple[RegistryRecord, list[str]]:
     record = RegistryRecord(
         residence=residence,
         postcode=postcode,
+        house=house,
         municipality=municipality,
         age=age,
         birth=birth,
@@ -304,3 +341,15 @@ def postcode_claims(record: RegistryRecord) -> dict[str, Any] | None:
         "municipality": {"code": "GM" + municipality.code, "name": municipality.name},
         "residence_source": "registry",
     }
+
+
+def home_address(record: RegistryRecord) -> tuple[str, int, str] | None:
+    """Postcode, house number and addition (`huisletter` then `huisnummertoevoeging`, as
+    printed) of the address a `postcode` attestation from this record is about; None when
+    there is no such attestation or the registry gave no house number. For a keyed hash of
+    the whole address only: never a claim, a log line or a stored value."""
+    claims = postcode_claims(record)
+    if claims is None or record.house is None:
+        return None
+    house = record.house
+    return claims["postcode"], house.number, house.letter + house.addition

@@ -9,11 +9,13 @@
    asked once (`adapters.Registry`, Haal Centraal BRP), and offers are made for what it makes
    certain: a `postcode` attestation (a Dutch address only) and an `age` attestation (only
    the thresholds certain for the birth date's precision), both with
-   `residence_source`/source `registry`.
+   `residence_source`/source `registry`. With a `postcode` offer, the keyed hash of the full
+   address (postcode and house number) is recorded for peer vouching's shared-address rule
+   (`vouching.record_address`).
 
 The BSN, the birth date and the address live only in this call's memory: the offers hold the
 derived claims (encrypted under the resident's data key, `create_offer`), the person link a
-keyed hash, the audit log the types offered.
+keyed hash, the vouching graph a keyed hash of the address, the audit log the types offered.
 """
 
 from __future__ import annotations
@@ -21,21 +23,32 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 from collections.abc import Mapping
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from adapters import PendingLogin, Registry, UpstreamLogin, birth_bounds, postcode_claims
+from adapters import (
+    PendingLogin,
+    Registry,
+    RegistryRecord,
+    UpstreamLogin,
+    birth_bounds,
+    home_address,
+    postcode_claims,
+)
 from attestations.config import AttestationConfig
 from attestations.errors import InvalidClaims
 from attestations.issuance import CreatedOffer, create_offer
 from attestations.models import CredentialOffer, MunicipalityLogin
+from attestations.vouching import VouchingConfig, record_address
 from audit import AuditEntry, record
-from core import rowcount, token_hash, utcnow
+from core import InvalidInput, rowcount, token_hash, utcnow
 from identity import link_person
 from keys import SubjectKeys
 
+log = logging.getLogger("kluis.municipality")
 ACTOR = "system:registry"  # who offers: the registry source, on the resident's own request
 OFFERED = "attestation.offered"  # `create_offer`'s audit event
 
@@ -111,13 +124,15 @@ def finish_municipality_login(
     subject_keys: SubjectKeys,
     config: AttestationConfig,
     *,
+    vouching: VouchingConfig,
     account_id: str,
     callback: Mapping[str, str],
     today: dt.date | None = None,
 ) -> MunicipalityOffers:
-    """Steps 2-5 above. Raises `MunicipalityLoginGone`, the broker's `UpstreamLoginError`,
-    `identity.PersonHasAnotherAccount`/`AccountOfAnotherPerson` or the registry's
-    `RegistryError`; a taken pending login stays taken (the caller commits in every case)."""
+    """Steps 2-5 above (`vouching` keys the address hash). Raises `MunicipalityLoginGone`,
+    the broker's `UpstreamLoginError`, `identity.PersonHasAnotherAccount`/
+    `AccountOfAnotherPerson` or the registry's `RegistryError`; a taken pending login stays
+    taken (the caller commits in every case)."""
     pending = take_pending(session, account_id, callback.get("state"))
     subject_ref = subject_keys.reference(session, account_id)
     bsn = source.upstream.finish_login(pending, callback).bsn
@@ -149,6 +164,8 @@ def finish_municipality_login(
         except InvalidClaims:
             continue  # e.g. a birth year that makes no age threshold certain yet
         replaced += end_pending(session, account_id, type_id, earlier, moment)
+    if "postcode" in offers:
+        _record_home(session, subject_keys, vouching, account_id, found, moment)
     not_offered = sorted({"postcode", "age"} - set(offers))
     details = {"offered": sorted(offers), "not_offered": not_offered, "replaced": replaced}
     record(session, "registry.consulted", "resident", subject_ref, details)
@@ -193,3 +210,35 @@ def end_pending(
             .execution_options(synchronize_session=False)
         )
     return sorted(pending)
+
+
+def _record_home(
+    session: Session,
+    subject_keys: SubjectKeys,
+    vouching: VouchingConfig,
+    account_id: str,
+    found: RegistryRecord,
+    now: dt.datetime,
+) -> None:
+    """Record the keyed hash of the address the `postcode` offer is about; the house number
+    goes no further than the hash. An address the hash refuses is left out (logged without
+    it): the offer stands, the shared-address rule just does not know this address."""
+    address = home_address(found)
+    if address is None:
+        return
+    postcode, number, addition = address
+    try:
+        record_address(
+            session,
+            subject_keys,
+            vouching,
+            account_id=account_id,
+            postcode=postcode,
+            house_number=number,
+            addition=addition,
+            source="registry",
+            actor=ACTOR,
+            now=now,
+        )
+    except InvalidInput:
+        log.warning("registry address not recorded for vouching: addition not accepted")

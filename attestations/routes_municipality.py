@@ -82,6 +82,7 @@ def callback(request: Request, session: SessionDep) -> Response:
             source,
             subject_keys_of(request),
             attestation_config(request),
+            vouching=request.app.state.runtime.vouching,
             account_id=browser.account_id,
             callback=dict(request.query_params),
         )

@@ -18,6 +18,8 @@ ADRES = {
         "officieleStraatnaam": "Spui",
         "korteStraatnaam": "Spui",
         "huisnummer": 70,
+        "huisletter": "b",
+        "huisnummertoevoeging": "2",
         "postcode": "1087AB",
         "woonplaats": "Amsterdam",
     },

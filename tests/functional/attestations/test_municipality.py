@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from adapters import ApiKey, DevelopmentUpstream, HttpRegistry
 from attestations import MunicipalitySource
 from attestations.models import CredentialOffer, MunicipalityLogin
+from attestations.vouching.models import VouchingAddress
 from attestations.wallet.store import usable_credentials
 from audit.models import AuditEntry
 from identity import PERSON_KEY_PURPOSE
@@ -129,6 +130,29 @@ def test_nothing_personal_stays_behind(
     for entry in entries:
         for needle in (BSN, "1087AB", "1990-05-17", "Spui"):
             assert not discloses(entry.entry, needle), entry.event
+    # the address is kept only as the keyed hash of postcode and house number, for vouching
+    home = session.get(VouchingAddress, resident.account_id)
+    assert home is not None and home.source == "registry"
+    assert home.address_ref == runtime.vouching.address_ref("1087 ab", "70", "B2")
+    assert "vouching.address_recorded" in events
+
+
+def test_a_postcode_without_house_number_records_no_address(
+    client: TestClient,
+    runtime: Runtime,
+    session: Session,
+    municipality: MunicipalitySource,
+    registry_people: dict[str, dict[str, Any]],
+) -> None:
+    registry_people[BSN] = person(
+        verblijfplaats={"type": "Adres", "verblijfadres": {"postcode": "1087AB"}}
+    )
+    resident = make_resident(runtime, session, client)
+
+    assert fetch_from_municipality(client).status_code == 200
+
+    assert [o.type for o in session.scalars(select(CredentialOffer))].count("postcode") == 1
+    assert session.get(VouchingAddress, resident.account_id) is None
 
 
 def test_fetching_twice_replaces_the_pending_offers_instead_of_adding_to_them(
@@ -235,12 +259,13 @@ def test_no_dutch_address_means_no_postcode_offer(
     elsewhere: str,
 ) -> None:
     registry_people[BSN] = person(verblijfplaats=ELSEWHERE[elsewhere])
-    make_resident(runtime, session, client)
+    resident = make_resident(runtime, session, client)
 
     page = fetch_from_municipality(client)
 
     assert page.status_code == 200
     assert [o.type for o in session.scalars(select(CredentialOffer))] == ["age"]
+    assert session.get(VouchingAddress, resident.account_id) is None
     assert "Niet gelukt: Woonplaatsbewijs." in page.text
 
 

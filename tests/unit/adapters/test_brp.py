@@ -39,6 +39,7 @@ from adapters.brp_claims import (
     YearDate,
     YearMonthDate,
     birth_bounds,
+    home_address,
     postcode_claims,
 )
 from attestations import types as attestation_types
@@ -113,6 +114,9 @@ def test_request_is_a_contract_query_for_only_the_needed_fields(router: respx.Mo
             "fields": [
                 "verblijfplaats.type",
                 "verblijfplaats.verblijfadres.postcode",
+                "verblijfplaats.verblijfadres.huisnummer",
+                "verblijfplaats.verblijfadres.huisletter",
+                "verblijfplaats.verblijfadres.huisnummertoevoeging",
                 "gemeenteVanInschrijving",
                 "geboorte.datum",
             ],
@@ -509,6 +513,58 @@ def test_dutch_address_gives_postcode_claims_of_the_attestation_shape(
     derived = attestation_types.credential_type("postcode").claims_from(claims, TODAY)
     assert derived == {**claims, "postcode_area": "1087"}
     assert "1087" not in repr(record) and "1990" not in repr(record)
+
+
+def test_house_number_is_read_for_the_address_hash_only(
+    router: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        record = lookup_via_contract(router)
+
+    assert home_address(record) == ("1087AB", 70, "b2")  # huisletter, then the toevoeging
+    claims = postcode_claims(record)
+    assert claims is not None and "70" not in repr(claims) and "huis" not in repr(claims)
+    assert "70" not in repr(record) and "70" not in repr(record.house)
+    standard = set(vars(logging.makeLogRecord({})))
+    for logged in caplog.records:  # the message and its extra fields, not the line numbers
+        # (timings such as `ms` are numbers; a house number would come as text)
+        extra = {k: v for k, v in vars(logged).items() if k not in standard | {"ms"}}
+        assert "70" not in f"{logged.getMessage()} {extra}", logged.getMessage()
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        {"postcode": "1087AB"},  # no house number delivered
+        {"postcode": "1087SS", "huisnummer": 70},  # no postcode attestation
+    ],
+)
+def test_no_house_number_or_no_postcode_claims_gives_no_home_address(
+    router: respx.MockRouter, address: dict[str, Any]
+) -> None:
+    record = lookup_via_contract(router, verblijfplaats=ADRES | {"verblijfadres": address})
+    assert home_address(record) is None
+    assert home_address(lookup_via_contract(router, verblijfplaats=ELSEWHERE["Locatie"])) is None
+
+
+@pytest.mark.parametrize(
+    ("member", "value"),
+    [("huisnummer", 0), ("huisnummer", "70"), ("huisletter", "bb"), ("huisnummertoevoeging", 2)],
+)
+def test_a_house_number_out_of_contract_is_a_bad_response(
+    router: respx.MockRouter, member: str, value: Any
+) -> None:
+    answer = {
+        "type": "RaadpleegMetBurgerservicenummer",
+        "personen": [
+            {"verblijfplaats": {"type": "Adres", "verblijfadres": {"huisnummer": 1, member: value}}}
+        ],
+    }
+    router.post(PERSONEN).mock(return_value=httpx.Response(200, json=answer))
+
+    with pytest.raises(RegistryBadResponse, match=member) as caught:
+        registry().lookup(BSN)
+    assert str(value) not in str(caught.value).replace(member, "")
 
 
 @pytest.mark.parametrize("kind", sorted(ELSEWHERE))

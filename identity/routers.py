@@ -8,6 +8,7 @@ from identity.accounts import routes_recovery as recovery
 from identity.oidc import (
     routes_authorize,
     routes_console_keys,
+    routes_console_platform_edit,
     routes_console_platforms,
     routes_logout,
     routes_register,
@@ -21,6 +22,7 @@ ROUTERS = (
     routes_logout.router,
     accounts.router,
     recovery.router,
+    routes_console_platform_edit.router,  # before the platforms' /{client_id}/{action}
     routes_console_platforms.router,
     routes_console_keys.router,
 )

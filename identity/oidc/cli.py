@@ -19,6 +19,12 @@ from identity.oidc.clients import (
     get_client,
     list_clients,
 )
+from identity.oidc.platform_edit import (
+    PlatformEdit,
+    PlatformEditRefused,
+    current_edit,
+    edit_platform,
+)
 from identity.oidc.platform_settings import platform_settings, render_text
 from identity.oidc.platforms import (
     add_platform,
@@ -203,6 +209,59 @@ def rotate(runtime: ClientsRuntime, client_id: str, as_json: bool) -> None:
     except Problem as exc:
         raise click.ClickException(exc.detail) from exc
     _emit({"client_id": client_id, "client_secret": secret}, as_json)
+
+
+def _edit_of(now: PlatformEdit, opts: dict[str, Any]) -> PlatformEdit:
+    """`now` with what the options of `kluis clients update` change ('' removes a URI)."""
+
+    def optional(given: str | None, current: str | None) -> str | None:
+        return current if given is None else given or None
+
+    post_logout = tuple(opts["post_logout"]) or now.post_logout_redirect_uris
+    return PlatformEdit(
+        name=now.name if opts["name"] is None else opts["name"],
+        redirect_uris=tuple(opts["redirect_uris"]) or now.redirect_uris,
+        post_logout_redirect_uris=() if opts["no_post_logout"] else post_logout,
+        backchannel_logout_uri=optional(opts["backchannel_logout_uri"], now.backchannel_logout_uri),
+        events_uri=optional(opts["events_uri"], now.events_uri),
+    )
+
+
+@clients_cli.command("update")
+@click.argument("client_id")
+@click.option("--name", help="The name residents see.")
+@click.option("--redirect-uri", "redirect_uris", multiple=True, help="Replaces every redirect URI.")
+@click.option(
+    "--post-logout-redirect-uri", "post_logout", multiple=True, help="Replaces every one."
+)
+@click.option("--no-post-logout-redirect-uris", "no_post_logout", is_flag=True)
+@click.option("--backchannel-logout-uri", help="'' removes it.")
+@click.option("--events-uri", help="'' removes it (erasure requests are then told by hand).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def update(runtime: ClientsRuntime, /, client_id: str, **opts: Any) -> None:
+    """Change a client's addresses or name (options not given stay as they are); as the
+    console's platform page does. Redirect URIs stay on the platform's host."""
+    try:
+        with runtime.db.transaction() as session:
+            client = _load(session, client_id)
+            edit = _edit_of(current_edit(client), opts)
+            changed = edit_platform(
+                session,
+                client,
+                edit,
+                OPERATOR,
+                allow_loopback_targets=not runtime.settings.production,
+            )
+            data = describe(client)
+    except PlatformEditRefused as exc:
+        raise click.ClickException(exc.detail) from exc
+    _emit(
+        {**data, "changed": changed}
+        if opts["as_json"]
+        else {"changed": ", ".join(changed) or "nothing"},
+        opts["as_json"],
+    )
 
 
 @clients_cli.command("registration-token")

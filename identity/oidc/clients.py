@@ -50,17 +50,37 @@ class ClientSpec:
     allow_loopback_targets: bool = True
 
 
+URI_PROBLEMS = {
+    "fragment": "must not contain a fragment",
+    "absolute": "must be an absolute https URL",
+    "https": "must use https (http only for loopback addresses)",
+    "credentials": "must not contain credentials",
+}
+
+
+def uri_problem(uri: str, *, allow_http_loopback: bool = True) -> str | None:
+    """What is wrong with `uri` as a registered address (a key of URI_PROBLEMS), or None."""
+    try:
+        parts = urlsplit(uri)
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return "absolute"
+    if parts.fragment or "#" in uri:
+        return "fragment"
+    if not parts.netloc or parts.scheme not in ("https", "http"):
+        return "absolute"
+    if parts.scheme == "http" and not (allow_http_loopback and hostname in LOOPBACK_HOSTS):
+        return "https"
+    if parts.username or parts.password:
+        return "credentials"
+    return None
+
+
 def validate_uri(uri: str, what: str, *, allow_http_loopback: bool = True) -> str:
     """Absolute https URI without fragment (http only for loopback, for development)."""
-    parts = urlsplit(uri)
-    if parts.fragment or "#" in uri:
-        raise InvalidRedirectUri(f"{what} must not contain a fragment")
-    if not parts.netloc or parts.scheme not in ("https", "http"):
-        raise InvalidRedirectUri(f"{what} must be an absolute https URL")
-    if parts.scheme == "http" and not (allow_http_loopback and parts.hostname in LOOPBACK_HOSTS):
-        raise InvalidRedirectUri(f"{what} must use https (http only for loopback addresses)")
-    if parts.username or parts.password:
-        raise InvalidRedirectUri(f"{what} must not contain credentials")
+    problem = uri_problem(uri, allow_http_loopback=allow_http_loopback)
+    if problem is not None:
+        raise InvalidRedirectUri(f"{what} {URI_PROBLEMS[problem]}")
     return uri
 
 

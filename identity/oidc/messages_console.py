@@ -112,6 +112,80 @@ register(
         "console.added.unsure": {"nl": "Niet nagegaan:", "en": "Not verified:"},
         "console.added.manage": {"nl": "Dit platform beheren", "en": "Manage this platform"},
         "console.confirm.platform": {"nl": "Platform {name}:", "en": "Platform {name}:"},
+        "console.edit.title": {"nl": "Platform wijzigen", "en": "Edit the platform"},
+        "console.edit.link": {"nl": "Naam en adressen wijzigen", "en": "Edit name and addresses"},
+        "console.edit.submit": {"nl": "Wijzigingen opslaan", "en": "Save the changes"},
+        "console.edit.done": {
+            "nl": "De wijzigingen zijn opgeslagen.",
+            "en": "The changes have been saved.",
+        },
+        "console.edit.field.name": {"nl": "Naam", "en": "Name"},
+        "console.edit.field.redirect_uris": {"nl": "Redirect-URI's", "en": "Redirect URIs"},
+        "console.edit.field.post_logout_redirect_uris": {
+            "nl": "Adressen na uitloggen",
+            "en": "Post-logout redirect URIs",
+        },
+        "console.edit.field.backchannel_logout_uri": {
+            "nl": "Back-channel-uitlogadres",
+            "en": "Back-channel logout URI",
+        },
+        "console.edit.field.events_uri": {"nl": "Adres voor gebeurtenissen", "en": "Events URI"},
+        "console.edit.field.password": {"nl": "Wachtwoord", "en": "Password"},
+        "console.edit.hint.redirect_uris": {
+            "nl": "Eén adres per regel, precies zoals de plug-in van het platform het stuurt. Ze "
+            "blijven op de host van het platform ({host}): daarvan hangen de pseudoniemen van "
+            "de bewoners af.",
+            "en": "One address per line, exactly as the platform's plug-in sends it. They stay "
+            "on the platform's host ({host}): the residents' pseudonyms depend on it.",
+        },
+        "console.edit.hint.fixed_sector": {
+            "nl": "Deze liggen vast in het sector_identifier_uri-document van het platform.",
+            "en": "These are fixed by the platform's sector_identifier_uri document.",
+        },
+        "console.edit.hint.post_logout_redirect_uris": {
+            "nl": "Eén adres per regel; leeg als het platform er geen gebruikt.",
+            "en": "One address per line; empty if the platform uses none.",
+        },
+        "console.edit.hint.backchannel_logout_uri": {
+            "nl": "Waar Kluis uitlogberichten heen stuurt. Leeg: geen.",
+            "en": "Where Kluis sends logout tokens. Empty: none.",
+        },
+        "console.edit.hint.events_uri": {
+            "nl": "Waar Kluis verwijderverzoeken heen stuurt. Leeg: je geeft ze met de hand door.",
+            "en": "Where Kluis sends erasure requests. Empty: you pass them on by hand.",
+        },
+        "console.edit.error.required": {"nl": "Vul dit in.", "en": "Fill this in."},
+        "console.edit.error.too_long": {"nl": "Dit is te lang.", "en": "This is too long."},
+        "console.edit.error.too_many": {
+            "nl": "Hooguit 20 adressen.",
+            "en": "At most 20 addresses.",
+        },
+        "console.edit.error.fragment": {
+            "nl": "Een adres mag geen #-deel hebben:",
+            "en": "An address may not have a # part:",
+        },
+        "console.edit.error.absolute": {
+            "nl": "Dit is geen volledig https-adres:",
+            "en": "This is not a complete https address:",
+        },
+        "console.edit.error.https": {
+            "nl": "Gebruik https (http alleen voor localhost):",
+            "en": "Use https (http only for localhost):",
+        },
+        "console.edit.error.credentials": {
+            "nl": "Een adres mag geen gebruikersnaam of wachtwoord bevatten:",
+            "en": "An address may not contain a user name or password:",
+        },
+        "console.edit.error.sector": {
+            "nl": "Redirect-URI's blijven op de host van het platform ({host}), anders krijgt "
+            "elke bewoner daar een nieuw pseudoniem:",
+            "en": "Redirect URIs stay on the platform's host ({host}), or every resident would "
+            "get a new pseudonym there:",
+        },
+        "console.edit.error.sector_document": {
+            "nl": "De redirect-URI's liggen vast in het sector_identifier_uri-document.",
+            "en": "The redirect URIs are fixed by the sector_identifier_uri document.",
+        },
         "console.rotate.title": {"nl": "Nieuw client-geheim", "en": "Rotate the secret"},
         "console.rotate.what": {
             "nl": "Het oude geheim werkt meteen niet meer: het platform kan pas weer inloggen "

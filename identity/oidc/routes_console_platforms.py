@@ -156,12 +156,14 @@ def _detail_page(
     *,
     action: str = "",
     error: AccountError | None = None,
+    done: str = "",
 ) -> Response:
     reconfirming, status = reconfirm_context(session, operator, error)
     context = {
         "platform": describe(client),
         "has_secret": client.secret_hash is not None,
         "action": action,
+        "done": "updated" if done == "updated" else "",
         **reconfirming,
     }
     template = "console/confirm.html" if action else "console/platform.html"
@@ -172,11 +174,14 @@ def _detail_page(
 
 
 @router.get("/platforms/{client_id}")
-def platform_page(request: Request, session: SessionDep, client_id: str) -> Response:
+def platform_page(
+    request: Request, session: SessionDep, client_id: str, done: str = ""
+) -> Response:
     operator = page_operator(request, session, f"{PLATFORMS}/{client_id}")
     if isinstance(operator, Response):
         return operator
-    return _detail_page(request, session, operator, _platform(session, client_id))
+    client = _platform(session, client_id)
+    return _detail_page(request, session, operator, client, done=done)
 
 
 @router.get("/platforms/{client_id}/{action}")

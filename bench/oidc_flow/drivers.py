@@ -11,7 +11,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -21,7 +21,7 @@ from bench.oidc_flow.flows import Target
 from tests.support import forms
 from tests.support.live_kluis import add_client, add_resident
 from tests.support.oidc_provider import SERVER_DIR, run_oidc_provider
-from tests.support.server import run_server
+from tests.support.server import LiveServer, run_server
 
 REDIRECT_URI = "http://127.0.0.1:9/bench/callback"  # never contacted: the code is read off it
 POST_LOGOUT_URI = "http://127.0.0.1:9/bench/bye"
@@ -49,9 +49,12 @@ class OPDriver(ABC):
 
 class KluisDriver(OPDriver):
     """Kluis via tests/support/server.py: a fresh SQLite database in the work directory, or a
-    fresh schema in the PostgreSQL database named by KLUIS_BENCH_DATABASE_URL."""
+    fresh schema in the PostgreSQL database named by KLUIS_BENCH_DATABASE_URL. One uvicorn
+    process and RS256 ID tokens, as the peer; the variants below change one of the two."""
 
     name = "kluis"
+    workers = 1  # `kluis serve --workers N`
+    id_token_alg = "RS256"  # the client's id_token_signed_response_alg
 
     def __init__(self) -> None:
         self.database_url = os.environ.get(BENCH_DB_ENV) or None
@@ -61,10 +64,12 @@ class KluisDriver(OPDriver):
         # Request logging off (WARNING): oidc-provider logs no requests either.
         with (
             fresh_database(work_dir, self.database_url) as url,
-            run_server(work_dir / "kluis", url, KLUIS_LOG_LEVEL="WARNING") as server,
+            run_server(
+                work_dir / "kluis", url, workers=self.workers, KLUIS_LOG_LEVEL="WARNING"
+            ) as server,
         ):
             add_resident(server, EMAIL, PASSWORD, name="Bench Resident")
-            client = add_client(server, "Benchmark platform", REDIRECT_URI, POST_LOGOUT_URI)
+            client = self._add_client(server)
             yield Target(
                 self.name,
                 server.url,
@@ -74,7 +79,18 @@ class KluisDriver(OPDriver):
                 EMAIL,
                 PASSWORD,
                 CLAIMS,
+                self.id_token_alg,
             )
+
+    def _add_client(self, server: LiveServer) -> dict[str, Any]:
+        if self.id_token_alg == "RS256":
+            return add_client(server, "Benchmark platform", REDIRECT_URI, POST_LOGOUT_URI)
+        args = ["clients", "add", "--name", "Benchmark platform", "--redirect-uri"]
+        args += [REDIRECT_URI, "--post-logout-redirect-uri", POST_LOGOUT_URI]
+        client: dict[str, Any] = json.loads(
+            server.cli(*args, "--id-token-alg", self.id_token_alg, "--json").stdout
+        )
+        return client
 
     def first_login(self, http: httpx.Client, authorization_url: str, target: Target) -> httpx.URL:
         # Kluis's form contract: form#login-form (email, password, csrf_token) and
@@ -90,7 +106,26 @@ class KluisDriver(OPDriver):
 
     def describe(self) -> str:
         backend = make_url(self.database_url).get_backend_name() if self.database_url else "sqlite"
-        return f"Kluis (one uvicorn process, {backend}, request logs off)"
+        processes = "one uvicorn process" if self.workers == 1 else f"{self.workers} processes"
+        return (
+            f"Kluis ({processes}: kluis serve --workers {self.workers}, {backend}, "
+            f"{self.id_token_alg} ID tokens, request logs off)"
+        )
+
+
+class KluisTwoWorkersDriver(KluisDriver):
+    """Kluis as above, served by two processes (`kluis serve --workers 2`)."""
+
+    name = "kluis-2w"
+    workers = 2
+
+
+class KluisES256Driver(KluisDriver):
+    """Kluis as above, with a client registered for ES256 ID tokens (P-256) instead of RS256
+    from RSA-3072: what the signature costs of each flow."""
+
+    name = "kluis-es256"
+    id_token_alg = "ES256"
 
 
 class OidcProviderDriver(OPDriver):
@@ -145,7 +180,11 @@ class OidcProviderDriver(OPDriver):
         return f"node oidc-provider {version} (one node process, in-memory adapter)"
 
 
-DRIVERS: dict[str, type[OPDriver]] = {d.name: d for d in (KluisDriver, OidcProviderDriver)}
+DRIVERS: dict[str, type[OPDriver]] = {
+    d.name: d for d in (KluisDriver, KluisTwoWorkersDriver, KluisES256Driver, OidcProviderDriver)
+}
+PEER = OidcProviderDriver.name
+PEER_SETUP = "in-memory store, RS256 from RSA-3072, pairwise subjects, PKCE, refresh rotation"
 
 
 @contextlib.contextmanager

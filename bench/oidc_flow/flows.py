@@ -2,7 +2,8 @@
 session at an OP, doing the two measured operations.
 
 - ``sso_flow``: authorize with the existing session and remembered consent (no page may appear)
-  → code → token (PKCE S256; ID token signature, iss, aud, exp and nonce checked) → userinfo.
+  → code → token (PKCE S256; ID token signature with the client's registered algorithm, iss,
+  aud, exp and nonce checked) → userinfo.
 - ``refresh``: one refresh_token grant; the OP must hand back a new refresh token (rotation).
 
 Nothing here knows which OP it talks to; the first, interactive login is the driver's job.
@@ -38,6 +39,7 @@ class Target:
     email: str
     password: str
     claims_to_allow: tuple[str, ...]
+    id_token_alg: str = "RS256"
 
 
 @dataclass
@@ -141,7 +143,7 @@ class BenchRP:
         claims: dict[str, Any] = jwt.decode(
             id_token,
             key.key,
-            algorithms=["RS256"],
+            algorithms=[self.target.id_token_alg],
             audience=self.target.client_id,
             issuer=self.target.issuer,
             leeway=LEEWAY_S,

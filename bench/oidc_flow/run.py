@@ -9,8 +9,11 @@ each its own browser session and client), for a bounded time after a short warm-
            (authorize → code → token with PKCE and ID token check → userinfo);
 - refresh: refresh_token grants/s, each worker following its own rotating chain.
 
-Providers run one after the other, on loopback only. Prints flows/s, refreshes/s, latencies and
-the ratios Kluis/oidc-provider. A benchmark, not a test: it never fails on time.
+Providers run one after the other, on loopback only: Kluis as one process with RS256 ID tokens
+(`kluis`), as two (`kluis-2w`, `kluis serve --workers 2`), as one with ES256 ID tokens
+(`kluis-es256`), and node oidc-provider with its in-memory store. Prints flows/s, refreshes/s,
+latencies and each Kluis row's ratio to oidc-provider. A benchmark, not a test: it never fails
+on time.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.oidc_flow.drivers import DRIVERS, OPDriver  # noqa: E402
+from bench.oidc_flow.drivers import DRIVERS, PEER, PEER_SETUP, OPDriver  # noqa: E402
 from bench.oidc_flow.flows import BenchRP, Target  # noqa: E402
 
 SCENARIOS = {
@@ -228,32 +231,33 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 
 def report(results: list[Measurement], env: dict[str, Any], args: argparse.Namespace) -> str:
+    """One row per scenario, number of concurrent clients and provider, with each Kluis
+    variant's ratio to the peer measured in the same run."""
     names = list(env["providers"])
     lines = [
         f"OIDC flow benchmark: {args.seconds:g} s per measurement after {args.warmup:g} s "
         f"warm-up, loopback, {env['cpus']} CPUs, client: Python {env['python']} + httpx "
-        f"(one process per worker), node {env['node']}, Kluis {env['kluis_commit']}",
+        f"(one process per concurrent client), node {env['node']}, Kluis {env['kluis_commit']}",
         *(f"  {name:<14} {desc}" for name, desc in env["providers"].items()),
         "",
+        f"{'scenario':<44} {'clients':>7} {'provider':<14} {'ops/s':>8} {'p50 ms':>7} "
+        f"{'p95 ms':>7} {'/' + PEER:>15}",
     ]
-    header = f"{'scenario':<44} {'workers':>7}"
-    for name in names:
-        header += f" {name + '/s':>17} {'p50 ms':>7} {'p95 ms':>7}"
-    if {"kluis", "oidc-provider"} <= set(names):
-        header += f" {'kluis/oidc-provider':>20}"
-    lines.append(header)
     by_key = {(m.provider, m.scenario, m.workers): m for m in results}
     for scenario, label in SCENARIOS.items():
         for workers in args.concurrency:
-            row = f"{label:<44} {workers:>7}"
+            peer = by_key.get((PEER, scenario, workers))
             for name in names:
                 m = by_key[(name, scenario, workers)]
-                row += f" {_fmt(m.per_second):>17} {_fmt(m.p50_ms, 2):>7} {_fmt(m.p95_ms, 2):>7}"
-            if {"kluis", "oidc-provider"} <= set(names):
-                k = by_key[("kluis", scenario, workers)].per_second
-                o = by_key[("oidc-provider", scenario, workers)].per_second
-                row += f" {_fmt(k / o if k is not None and o else None, 2):>20}"
-            lines.append(row)
+                ratio = None
+                if name != PEER and peer is not None and peer.per_second and m.per_second:
+                    ratio = m.per_second / peer.per_second
+                lines.append(
+                    f"{label:<44} {workers:>7} {name:<14} {_fmt(m.per_second):>8} "
+                    f"{_fmt(m.p50_ms, 2):>7} {_fmt(m.p95_ms, 2):>7} {_fmt(ratio, 2):>15}"
+                )
+    if PEER in names:
+        lines.append(f"  (the peer, {PEER}, runs with its {PEER_SETUP})")
     problems = [m for m in results if m.failed or m.errors]
     if problems:
         lines.append("")

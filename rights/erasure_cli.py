@@ -228,6 +228,7 @@ def reapply(runtime: ErasureRuntime, as_json: bool) -> None:
                 tombstones,
                 actor=OPERATOR,
                 restore={"how": "kluis erasure reapply"},
+                vouching_config=runtime.vouching,
             )
             runtime.audit.checkpoint(session)
     except (JournalError, ErasureError) as exc:

@@ -6,7 +6,10 @@ in journal order, `reapply_tombstones` decides:
 - the restored database has the request: the erasure was in the backup (its transaction also
   destroyed the key and deleted the rows), nothing to do;
 - the account is in the restored database: execute the erasure again, under the original
-  request id, reference and date (so the same due date). That shreds the data key again,
+  request id, reference and date (so the same due date). Peer vouching forgets the account
+  first (`vouching.forget_account`, as a fresh erasure does): the confirmations it gave stop
+  counting and residents who fall below the threshold lose `real_person` at once, their
+  platforms told, rather than at the next settle. That shreds the data key again,
   deletes the account or the field, revokes access and queues the notices again: the restored
   database lacks the original deliveries, so every platform that may hold data (from the
   restored ledger and grants, and the platforms the journal says were told) is told again.
@@ -27,6 +30,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from attestations import vouching
 from audit import record
 from core import utcnow
 from identity import Account, Accounts, Provider
@@ -120,7 +124,11 @@ def _record_again(session: Session, provider: Provider, tombstone: Tombstone) ->
 
 
 def _reapply_one(
-    session: Session, provider: Provider, accounts: Accounts, tombstone: Tombstone
+    session: Session,
+    provider: Provider,
+    accounts: Accounts,
+    tombstone: Tombstone,
+    vouching_config: vouching.VouchingConfig | None,
 ) -> Reapplied:
     present = session.get(Account, tombstone.account_id) is not None
     if not present:
@@ -134,6 +142,7 @@ def _reapply_one(
             actor=tombstone.actor,
             accounts=accounts,
             replay=tombstone,
+            vouching_config=vouching_config,
         )
         queued = _deliveries(session, request.id)
     else:
@@ -158,9 +167,12 @@ def reapply_tombstones(
     *,
     actor: str,
     restore: dict[str, Any],
+    vouching_config: vouching.VouchingConfig | None = None,
 ) -> ReplayReport:
     """Re-apply every tombstone whose request the database lacks; audit each and the restore
-    (`restore`: facts about the restored backup, without personal data). The caller commits."""
+    (`restore`: facts about the restored backup, without personal data). With
+    `vouching_config`, peer vouching forgets each erased account still in the database (without
+    it, the next periodic settle catches up). The caller commits."""
     unknown = sorted({t.field for t in tombstones if t.field is not None} - set(FIELDS))
     if unknown:
         raise JournalError(
@@ -171,7 +183,7 @@ def reapply_tombstones(
         if session.get(ErasureRequest, tombstone.request_id) is not None:
             report.already_in_backup += 1
             continue
-        done = _reapply_one(session, provider, accounts, tombstone)
+        done = _reapply_one(session, provider, accounts, tombstone, vouching_config)
         report.reapplied.append(done)
         record(session, "erasure.reapplied", actor, tombstone.subject_ref, done.to_json())
     summary = report.to_json()

@@ -8,9 +8,11 @@ The order is what makes a restore safe for residents who were erased after the b
    `pg_restore --single-transaction` (service/backup.py);
 3. migrate it to this version's schema;
 4. in one transaction: re-apply every tombstone the restored database lacks
-   (rights/erasure_replay.py), audit the restore (`backup.restored`: the backup's digest, the
-   size of the restored audit log — entries after it from before the restore are not in this
-   log — and what was re-applied), and sign a checkpoint of the restored log;
+   (rights/erasure_replay.py; peer vouching forgets each erased account, so the residents its
+   confirmations carried lose `real_person` now, not at the next settle), audit the restore
+   (`backup.restored`: the backup's digest, the size of the restored audit log — entries
+   after it from before the restore are not in this log — and what was re-applied), and sign
+   a checkpoint of the restored log;
 5. SQLite only: replace the database by the staging file. Until then the database is as it
    was, so a failure in 2-4 changes nothing. On PostgreSQL a failure in 3-4 leaves the backup
    restored without the re-apply: the command says so, and `kluis erasure reapply` finishes it.
@@ -79,6 +81,7 @@ def reapply(
             tombstones,
             actor=ACTOR,
             restore={**facts, "restored_tree_size": restored_size},
+            vouching_config=runtime.vouching,
         )
         checkpoint = runtime.audit.checkpoint(session)
         size = checkpoint.tree_size

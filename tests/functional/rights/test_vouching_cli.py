@@ -123,7 +123,7 @@ def test_reports_and_a_decision_by_a_steward(
 
 
 def erase_without_vouching(session: Session, runtime: Runtime, account: str) -> None:
-    """An erasure that skipped peer vouching (as a re-applied tombstone does): the account's
+    """An erasure that skipped peer vouching (made without its config): the account's
     confirmations vanish with it, and only the next settle notices."""
     execute_erasure(session, runtime.oidc, account_id=account, requested_by="operator", actor="t")
     session.commit()

@@ -11,18 +11,16 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from core import translate
+from identity.oidc.messages_platform_settings import PREFIX
 from identity.oidc.presets import Preset, base_of
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
-NOT_SHOWN = "(shown only when the client is created or its secret rotated)"
-BY_HAND = (
-    "Erasure: the plug-in has no receiver for Kluis's erasure events; `kluis accounts delete` "
-    "lists the platform as told by hand, and `kluis erasure handled` records it once the "
-    "platform's administrator has removed the user whose id is the resident's `sub`."
-)
-BACK_CHANNEL = (
-    " The erasure also sends a back-channel logout token, which ends the resident's sessions."
-)
+
+
+def _text(lang: str, key: str, **params: object) -> str:
+    """The prose in `lang` (identity.oidc.messages_platform_settings)."""
+    return translate(lang, PREFIX + key, **params)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +32,10 @@ class Context:
     secret: str
     redirect_uri: str
     post_logout_redirect_uri: str
+    lang: str = "en"
+
+    def t(self, key: str, **params: object) -> str:
+        return _text(self.lang, key, **params)
 
     @property
     def discovery(self) -> str:
@@ -54,12 +56,10 @@ def _nextcloud(c: Context, p: Preset) -> Rendered:
         "sudo -u www-data php occ config:system:set user_oidc use_pkce --value=true --type=boolean",
     ]
     lines = [
-        "Install the app 'OpenID Connect user backend' (user_oidc), then run:",
+        c.t("nextcloud.install"),
         *(f"  {line}" for line in occ),
-        "Or in Administration settings → OpenID Connect → Register: identifier kluis, the "
-        "client ID and secret, discovery endpoint and scope above, attribute mapping "
-        "User ID = sub, Display name = name, Email = email.",
-        "The provider identifier must stay 'kluis': the back-channel logout URI ends in it.",
+        c.t("nextcloud.or"),
+        c.t("nextcloud.identifier"),
     ]
     return {"occ": occ}, lines
 
@@ -77,24 +77,11 @@ def _discourse(c: Context, p: Preset) -> Rendered:
         "openid_connect_use_pkce": True,
     }
     lines = [
-        "Install the plug-in discourse-openid-connect, then in Admin → Settings → Plugins "
-        "(filter 'openid_connect') set:",
+        c.t("discourse.install"),
         *(f"  {k} = {json.dumps(v)}" for k, v in settings.items()),
-        "(or in `rails c`: SiteSetting.openid_connect_enabled = true, and so on).",
+        c.t("discourse.rails"),
     ]
     return {"site_settings": settings}, lines
-
-
-DECIDIM_WHERE = (
-    "Decidim has no OpenID Connect strategy of its own: register omniauth_openid_connect with "
-    "Devise (config.omniauth :openid_connect, {…} in an initializer, the values from "
-    "secrets.yml or ENV) and offer it on the login page, with these options:"
-)
-CONSUL_WHERE = (
-    "Consul Democracy's OIDC login (newer releases) registers this strategy itself from "
-    "config/secrets.yml (oidc_issuer and the client's id and secret); it must end up with "
-    "these options:"
-)
 
 
 def _omniauth(name: str, prefix: str, where: str = "") -> Callable[[Context, Preset], Rendered]:
@@ -115,11 +102,9 @@ def _omniauth(name: str, prefix: str, where: str = "") -> Callable[[Context, Pre
             },
         }
         lines = [
-            where
-            or f"Register the omniauth strategy openid_connect under the name :{name} "
-            f"(callback {prefix}/{name}/callback) with these options:",
+            c.t(where) if where else c.t("omniauth.register", name=name, prefix=prefix),
             *(f"  {line}" for line in json.dumps(options, indent=2).splitlines()),
-            "Turn on pkce: true where the gem's version has it.",
+            c.t("omniauth.pkce"),
         ]
         return {"omniauth": {"path_prefix": prefix, "options": options}}, lines
 
@@ -144,7 +129,7 @@ def _mastodon(c: Context, p: Preset) -> Rendered:
     }
     omniauth, _ = _omniauth("openid_connect", "/auth/auth")(c, p)
     lines = [
-        "In .env.production (then restart Mastodon):",
+        c.t("mastodon.env"),
         *(f"  {k}={v}" for k, v in env.items()),
     ]
     return {"env": env, **omniauth}, lines
@@ -167,10 +152,9 @@ def _openstad(c: Context, p: Preset) -> Rendered:
         "userMapping": {"identifier": "sub", "email": "email", "name": "name"},
     }
     lines = [
-        "In the project's authentication settings, an auth provider with the oidc adapter:",
+        c.t("openstad.provider"),
         *(f"  {line}" for line in json.dumps(provider, indent=2).splitlines()),
-        "pkceEnabled and the form content type are required: the adapter sends no nonce, and "
-        "Kluis's token endpoint takes form-encoded requests (RFC 6749 §4.1.3).",
+        c.t("openstad.pkce"),
     ]
     return {"auth_provider": provider}, lines
 
@@ -191,24 +175,20 @@ def _apache(c: Context, p: Preset) -> Rendered:
     ]
     protect = [f"<Location {location}>", "  AuthType openid-connect", "  Require valid-user"]
     lines = [
-        "In the site's <VirtualHost> (a2enmod auth_openidc):",
+        c.t("apache.vhost"),
         *(f"  {d}" for d in [*directives, *protect, "</Location>"]),
-        f"A reverse proxy to the application must leave {c.redirect_uri.removeprefix(c.origin)} "
-        "to the module (ProxyPass … !).",
+        c.t("apache.proxy", path=c.redirect_uri.removeprefix(c.origin)),
     ]
     if location == "/" and c.post_logout_redirect_uri == c.origin + "/":
-        lines.append(
-            "The whole site is protected, so after logout / starts a new login: register a page "
-            "outside it with --post-logout-redirect-uri if residents should see one."
-        )
+        lines.append(c.t("apache.whole_site"))
     return {"directives": directives, "location": location}, lines
 
 
 RENDERERS: dict[str, Callable[[Context, Preset], Rendered]] = {
     "nextcloud": _nextcloud,
     "discourse": _discourse,
-    "decidim": _omniauth("openid_connect", "/users/auth", DECIDIM_WHERE),
-    "consul": _omniauth("oidc", "/users/auth", CONSUL_WHERE),
+    "decidim": _omniauth("openid_connect", "/users/auth", "decidim.where"),
+    "consul": _omniauth("oidc", "/users/auth", "consul.where"),
     "openstad": _openstad,
     "mastodon": _mastodon,
     "apache": _apache,
@@ -229,27 +209,36 @@ OMNIAUTH_MAPPING = {
 
 
 def platform_settings(
-    preset: Preset, *, issuer: str, base_url: str, client: Mapping[str, Any], secret: str | None
+    preset: Preset,
+    *,
+    issuer: str,
+    base_url: str,
+    client: Mapping[str, Any],
+    secret: str | None,
+    lang: str = "en",
 ) -> dict[str, Any]:
-    """The platform-side settings for a client created from `preset` (`describe` output)."""
+    """The platform-side settings for a client created from `preset` (`describe` output),
+    their prose in `lang` (the commands and settings themselves are never translated)."""
     base, origin = base_of(base_url)
     context = Context(
         issuer=issuer,
         base=base,
         origin=origin,
         client_id=client["client_id"],
-        secret=secret or NOT_SHOWN,
+        secret=secret or _text(lang, "not_shown"),
         redirect_uri=client["redirect_uris"][0],
         post_logout_redirect_uri=next(iter(client["post_logout_redirect_uris"]), ""),
+        lang=lang,
     )
     settings, lines = RENDERERS[preset.name](context, preset)
-    erasure = BY_HAND + (BACK_CHANNEL if client.get("backchannel_logout_uri") else "")
+    back_channel = context.t("back_channel") if client.get("backchannel_logout_uri") else ""
+    erasure = context.t("by_hand") + back_channel
     return {
         "preset": preset.name,
         "platform": preset.platform,
         "plugin": preset.plugin,
         "base_url": base,
-        "base_url_is": preset.base_url_is,
+        "base_url_is": _text(lang, f"preset.{preset.name}.base_url_is"),
         "issuer": issuer,
         "discovery_url": context.discovery,
         "client_id": context.client_id,
@@ -259,7 +248,9 @@ def platform_settings(
         **settings,
         "instructions": lines,
         "erasure": erasure,
-        "unsure": list(preset.unsure),
+        "unsure": [
+            _text(lang, f"preset.{preset.name}.unsure.{i}") for i in range(len(preset.unsure))
+        ],
     }
 
 
@@ -270,7 +261,7 @@ def render_text(settings: Mapping[str, Any]) -> str:
         f"  base URL        {settings['base_url']} (should be {settings['base_url_is']})",
         f"  discovery URL   {settings['discovery_url']}",
         f"  client ID       {settings['client_id']}",
-        f"  client secret   {settings['client_secret'] or NOT_SHOWN}",
+        f"  client secret   {settings['client_secret'] or _text('en', 'not_shown')}",
         f"  scopes          {settings['scope']}",
         f"  claim mapping   {mapping}",
         "",

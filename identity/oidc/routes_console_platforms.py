@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from core import InvalidInput, check_csrf, db_session
+from core import InvalidInput, check_csrf, db_session, page_language
 from identity.accounts.errors import AccountError, LoginThrottled
 from identity.accounts.operator import (
     NotAnOperator,
@@ -134,6 +134,7 @@ def add(
         base_url=form["base_url"],
         client=data,
         secret=secret,
+        lang=page_language(request),
     )
     session.commit()
     return page(

@@ -228,3 +228,36 @@ def test_the_cli_grants_the_operator_role_and_audits_through_the_same_functions(
         ("client.secret_rotated", "operator:cli"),
         ("client.removed", "operator:cli"),
     ]
+
+
+def test_the_platform_side_settings_speak_the_page_language_and_keep_the_commands(
+    client: TestClient, session: Session, operator: str
+) -> None:
+    """The prose after adding a platform is Dutch on the Dutch page and English on the English
+    one (as `kluis clients add` prints it); the plug-in's commands are the same in both."""
+    from identity.oidc.messages_platform_settings import MESSAGES, PREFIX, PRESET_NL
+    from identity.oidc.presets import PRESETS
+
+    dutch = html.unescape(add_nextcloud(client, "https://wolk.example.org"))
+    assert "Installeer de app 'OpenID Connect user backend'" in dutch
+    assert "het adres van Nextcloud" in dutch and "Verwijderen: de plug-in" in dutch
+    assert "Install the app" not in dutch and "Erasure: the plug-in" not in dutch
+    token = csrf(client, PLATFORMS)
+    english = client.post(
+        f"{PLATFORMS}?lang=en",
+        data={"preset": "nextcloud", "base_url": "https://cloud.example.org", "csrf_token": token},
+    )
+    assert english.status_code == 201
+    shown = html.unescape(english.text)
+    assert "Install the app 'OpenID Connect user backend'" in shown
+    assert "Installeer" not in shown and "Nextcloud's address" in shown
+    for page in (dutch, shown):
+        assert "sudo -u www-data php occ user_oidc:provider kluis" in page
+    for name, preset in PRESETS.items():
+        assert len(PRESET_NL[name][1]) == len(preset.unsure), name
+    from core.i18n import languages_of
+
+    keys = [PREFIX + key for key in MESSAGES] + [
+        f"{PREFIX}preset.{name}.base_url_is" for name in PRESETS
+    ]
+    assert keys and all(languages_of(key) == {"nl", "en"} for key in keys)

@@ -198,7 +198,7 @@ def settle(runtime: VouchingRuntime, as_json: bool) -> None:
     """Re-judge every peer real-person proof now (the background worker does this every
     KLUIS_VOUCHING_SETTLE_INTERVAL seconds): those no longer backed by enough independent
     confirmations, or past the peer validity, lapse, and the platforms are told."""
-    with runtime.db.transaction() as session:
+    with runtime.db.session() as session:  # the settle commits, batch by batch
         outcome, signals = settle_vouching(session, runtime.oidc, runtime.vouching, actor=OPERATOR)
         lost = sorted(
             {
@@ -207,6 +207,7 @@ def settle(runtime: VouchingRuntime, as_json: bool) -> None:
                 if lapse.lost_real_person
             }
         )
+        session.commit()
     result = {"lapsed": len(outcome.lapsed), "lost_real_person": lost}
     result["platform_events"] = signals.queued
     lines = [

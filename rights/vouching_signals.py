@@ -119,7 +119,8 @@ def settle_vouching(
     actor: str = "system",
     now: dt.datetime | None = None,
 ) -> tuple[vouching.CascadeOutcome, VouchingSignals]:
-    """The periodic settle (`vouching.settle`) with the platforms told. The caller commits."""
+    """The periodic settle (`vouching.settle`) with the platforms told. It commits, batch by
+    batch: `session` must not be inside `Database.transaction()`."""
     signals = VouchingSignals.of(provider)
     outcome = vouching.settle(
         session, provider.subject_keys, config, now=now, listener=signals, actor=actor

@@ -237,8 +237,9 @@ def _outbox_loop(runtime: Runtime, stop: threading.Event) -> None:
 
 
 def _settle_vouching(runtime: Runtime) -> None:
-    """Re-judge every peer attestation (rights.settle_vouching); counts only in the log."""
-    with runtime.db.transaction() as session:
+    """Re-judge every peer attestation (rights.settle_vouching, which commits batch by batch);
+    counts only in the log."""
+    with runtime.db.session() as session:
         outcome, signals = settle_vouching(session, runtime.oidc, runtime.vouching)
     if outcome.lapsed:
         lost = sum(1 for lapse in outcome.lapsed if lapse.lost_real_person)

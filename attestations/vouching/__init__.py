@@ -1,9 +1,9 @@
 """Peer vouching (issue 10): residents confirm, in person, that a neighbour really is who they
 say; enough independent confirmations give a `real_person` attestation with
 `verification: peer`. Rules in `rules`, acts in `acts`, peer attestations in `grants`, the
-cascade in `cascade`, reports and seed vouchers in `reports`; what stewards read in `listing`
-and the graph's warning signs in `overview`; the shared-address rule's keyed addresses in
-`addresses`."""
+cascade in `cascade`, the periodic settle (in batches) in `settling`, reports and seed vouchers
+in `reports`; what stewards read in `listing` and the graph's warning signs in `overview`; the
+shared-address rule's keyed addresses in `addresses`."""
 
 from attestations.vouching import models
 from attestations.vouching.acts import (
@@ -24,7 +24,6 @@ from attestations.vouching.cascade import (
     ClaimsListener,
     Lapse,
     forget_account,
-    settle,
     unmask,
 )
 from attestations.vouching.config import AddressHasher, VouchingConfig, vouching_config
@@ -67,6 +66,7 @@ from attestations.vouching.reports import (
 )
 from attestations.vouching.requests import OpenedRequest, open_request
 from attestations.vouching.rules import Refusal, VouchingRules
+from attestations.vouching.settling import settle
 
 __all__ = [
     "GRAPH_LOCK",

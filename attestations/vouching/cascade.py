@@ -1,5 +1,5 @@
-"""The cascade: what follows when a steward finds an account fake, when an account is erased,
-and the periodic settling of the whole graph.
+"""The cascade: what follows when a steward finds an account fake or an account is erased
+(the periodic settling of the whole graph, in batches, is in `settling`).
 
 Unwinding (`unwind`) re-judges the peer attestations of a set of accounts against the rules
 with what is known now — those still valid and those that ended by expiry, whose holders
@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from attestations.models import CredentialOffer, IssuedCredential
@@ -32,7 +32,7 @@ from attestations.statuslist import revoke_all_credentials
 from attestations.vouching.config import VouchingConfig
 from attestations.vouching.grants import GRAPH_LOCK, sound_grants
 from attestations.vouching.graph import REAL_PERSON, among, load_graph, vouchees_of
-from attestations.vouching.lapses import EXPIRED, Ended, holders, lapse_grants
+from attestations.vouching.lapses import Ended, holders, lapse_grants
 from attestations.vouching.models import (
     Confirmation,
     FakeReport,
@@ -330,39 +330,3 @@ def forget_account(
         lapsed=tuple(lapses),
         changes=_changes(session, lapses, listener, moment),
     )
-
-
-def settle(
-    session: Session,
-    subject_keys: SubjectKeys,
-    config: VouchingConfig,
-    *,
-    now: dt.datetime | None = None,
-    listener: ClaimsListener | None = None,
-    actor: str = "system",
-) -> CascadeOutcome:
-    """Re-judge every peer attestation that still counts (`grants.sound_grants`, expired ones
-    too): the periodic sweep. It ends those past the peer validity (when a deployment chose it
-    shorter than the credential's own) and catches what changed outside vouching (an operator
-    revoked a voucher's desk attestation, an account was erased without `forget_account`, an
-    address was recorded)."""
-    moment = now or utcnow()
-    lock_named(session, GRAPH_LOCK)
-    expired = session.scalars(
-        select(PeerGrant).where(
-            PeerGrant.lapsed_at.is_(None),
-            PeerGrant.expires_at > moment,
-            PeerGrant.granted_at <= moment - config.rules.peer_validity,
-        )
-    ).all()
-    ended = lapse_grants(session, subject_keys, expired, EXPIRED, actor, moment)
-    lapses = _lapses(session, expired, ended, moment)
-    sound = set(
-        session.scalars(
-            select(PeerGrant.account_id).where(
-                or_(PeerGrant.lapsed_at.is_(None), PeerGrant.lapse_reason == EXPIRED)
-            )
-        )
-    )
-    lapses += unwind(session, subject_keys, config, sound, actor=actor, now=moment)
-    return CascadeOutcome(lapsed=tuple(lapses), changes=_changes(session, lapses, listener, moment))

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import itertools
 import json
 import os
 import random
@@ -35,6 +36,7 @@ import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 import uuid
@@ -50,6 +52,7 @@ if str(REPO) not in sys.path:
 from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from attestations import vouching  # noqa: E402
@@ -59,7 +62,7 @@ from attestations.vouching.graph import load_graph  # noqa: E402
 from attestations.vouching.models import PeerGrant  # noqa: E402
 from attestations.vouching.rules import meets_threshold  # noqa: E402
 from bench.vouching.world import World, generate, load  # noqa: E402
-from core.db import Database  # noqa: E402
+from core.db import Database, lock_named  # noqa: E402
 from keys import SubjectKeys  # noqa: E402
 from service import migrate  # noqa: E402
 from service.settings import Settings  # noqa: E402
@@ -202,18 +205,86 @@ def find_fake(
     return work
 
 
+class LockProbe:
+    """What a confirmation made during the settle waits for: a thread that, every `pause`
+    seconds, takes the vouching graph lock in a transaction of its own (as `vouching.confirm`
+    does) and releases it at once, recording how long each take waited."""
+
+    def __init__(self, database: Database, pause: float = 0.02) -> None:
+        self.database = database
+        self.pause = pause
+        self.waits: list[float] = []
+        self.failures = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.perf_counter()
+            try:
+                with self.database.transaction() as session:
+                    lock_named(session, vouching.GRAPH_LOCK)
+                    session.execute(text("SELECT 1"))
+            except OperationalError:  # SQLite: the writer lock outlasted the busy timeout
+                self.failures += 1
+            self.waits.append(time.perf_counter() - started)
+            self._stop.wait(self.pause)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def settle_work(
-    subject_keys: SubjectKeys, config: vouching.VouchingConfig, world: World
+    database: Database,
+    subject_keys: SubjectKeys,
+    config: vouching.VouchingConfig,
+    world: World,
 ) -> Callable[[Session], dict[str, Any]]:
+    """The settle, with the longest time it held the graph lock (the longest stretch between
+    the start, its commits and its end: the lock is taken at the start of each transaction)
+    and, from a concurrent `LockProbe`, the longest a confirmation had to wait."""
+
     def work(session: Session) -> dict[str, Any]:
-        outcome = vouching.settle(session, subject_keys, config, now=world.now)
-        session.flush()
-        reasons = session.execute(
-            select(PeerGrant.lapse_reason, func.count())
-            .where(PeerGrant.lapsed_at == world.now)
-            .group_by(PeerGrant.lapse_reason)
-        )
-        return {"lapsed": len(outcome.lapsed), **{f"of which {r}": n for r, n in reasons}}
+        moments = [time.perf_counter()]
+        commit = session.commit
+
+        def timed_commit() -> None:
+            commit()
+            moments.append(time.perf_counter())
+
+        session.commit = timed_commit  # type: ignore[method-assign]
+        probe = LockProbe(database)
+        probe.start()
+        try:
+            outcome = vouching.settle(session, subject_keys, config, now=world.now)
+            session.flush()
+            reasons = session.execute(
+                select(PeerGrant.lapse_reason, func.count())
+                .where(PeerGrant.lapsed_at == world.now)
+                .group_by(PeerGrant.lapse_reason)
+            ).all()
+            # what the settle left uncommitted (a settle in one transaction: all of it) is
+            # rolled back, which releases the lock it holds, so each run starts alike
+            session.rollback()
+            moments.append(time.perf_counter())
+        finally:
+            del session.commit
+            probe.stop()
+        holds = [b - a for a, b in itertools.pairwise(moments)]
+        return {
+            "lapsed": len(outcome.lapsed),
+            **{f"of which {r}": n for r, n in reasons},
+            "transactions": len(holds),
+            "longest_hold_s": max(holds),
+            "probe_takes": len(probe.waits),
+            "probe_longest_wait_s": max(probe.waits, default=0.0),
+            "probe_p95_wait_s": spread(probe.waits)["p95_ms"] / 1000 if probe.waits else 0.0,
+            "probe_failures": probe.failures,
+        }
 
     return work
 
@@ -253,6 +324,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="do not drop the database")
     parser.add_argument("--profile", type=Path, help="cProfile the hub's cascade into this file")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--settle-only", action="store_true", help="skip the checks and the cascades"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     figures: dict[str, Any] = {"args": {k: v for k, v in vars(args).items() if k != "profile"}}
@@ -303,7 +377,9 @@ def main() -> int:
             "load_seconds": stored,
         }
 
-        figures["checks"] = checks(database, config, world, args.checks, rng)
+        figures["checks"] = (
+            {} if args.settle_only else checks(database, config, world, args.checks, rng)
+        )
         for name, spread_ in figures["checks"].items():
             print(
                 f"{name.replace('_', ' '):<34} p50 {spread_['p50_ms']:.1f} ms, "
@@ -312,7 +388,7 @@ def main() -> int:
             )
 
         ordinary = ordinary_voucher(world, rng)
-        for name, fake in (("hub", world.hub), ("ordinary", ordinary)):
+        for name, fake in () if args.settle_only else (("hub", world.hub), ("ordinary", ordinary)):
             work = find_fake(subject_keys, config, world, fake)
             profile = cProfile.Profile() if args.profile and name == "hub" else None
             if profile is not None:
@@ -324,8 +400,15 @@ def main() -> int:
             figures[f"cascade_{name}"]["vouchees"] = world.vouchees_of(fake)
             report(f"cascade: {name} voucher found fake", figures[f"cascade_{name}"])
         # last: it reads the whole graph, and the peak RSS only ever grows
-        figures["settle"] = both(database, settle_work(subject_keys, config, world))
+        figures["settle"] = both(database, settle_work(database, subject_keys, config, world))
         report("settle (every grant re-judged)", figures["settle"])
+        settled = figures["settle"]
+        print(
+            f"{'':<34} longest graph-lock hold {settled['longest_hold_s']:.2f} s in "
+            f"{settled['transactions']} transaction(s); a concurrent confirmation waited at most "
+            f"{settled['probe_longest_wait_s']:.2f} s (p95 {settled['probe_p95_wait_s']:.3f} s, "
+            f"{settled['probe_takes']} takes, {settled['probe_failures']} timed out)"
+        )
         database.dispose()
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str))

@@ -5,27 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import InvalidToken
+from core import InvalidToken, token_hash
 from identity.oidc import tokens
-from identity.oidc.clients import get_client
-from identity.oidc.models import Client
+from identity.oidc.models import Client, Grant, Token
 from identity.oidc.provider import Provider
 
 
 def userinfo_response(session: Session, provider: Provider, bearer: str) -> dict[str, Any]:
     """`sub` plus the requested claims under active consent, and their `claims.released`
     entry. The caller commits."""
-    found = tokens.active_token(session, bearer, "access")
-    if found is None:
-        raise InvalidToken("the access token is invalid, expired or revoked")
-    access, grant = found
+    access, grant, client = _access_token_with_client(session, bearer)
     if "openid" not in access.scope.split():
         raise InvalidToken("the access token was not issued for OpenID Connect")
-    client = get_client(session, grant.client_id)
-    if client is None:
-        raise InvalidToken("the client no longer exists")
     names = tokens.released_claims(session, grant, "userinfo")
     if access.scope != grant.scope:
         # A refresh narrowed this token's scope (RFC 6749 §6): scope-derived claims follow
@@ -38,6 +32,22 @@ def userinfo_response(session: Session, provider: Provider, bearer: str) -> dict
     body.update(values)
     tokens.record_release(session, provider, grant, values, "userinfo")
     return body
+
+
+def _access_token_with_client(session: Session, bearer: str) -> tuple[Token, Grant, Client]:
+    """The valid access token, its grant and its client, in one read."""
+    found = None
+    if bearer and len(bearer) < 256:
+        found = session.execute(
+            select(Token, Grant, Client)
+            .join(Grant, Grant.id == Token.grant_id)
+            .join(Client, Client.client_id == Grant.client_id)
+            .where(Token.token_hash == token_hash(bearer))
+        ).first()
+    if found is None or not tokens.is_active(found[0], found[1], "access"):
+        # a client that no longer exists takes its grants (and tokens) with it (cascade)
+        raise InvalidToken("the access token is invalid, expired or revoked")
+    return found[0], found[1], found[2]
 
 
 def introspection(

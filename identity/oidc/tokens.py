@@ -342,16 +342,19 @@ def active_token(
         .join(Grant, Grant.id == Token.grant_id)
         .where(Token.token_hash == token_hash(value))
     ).first()
-    if found is None:
+    if found is None or not is_active(found[0], found[1], kind):
         return None
-    row, grant = found
+    return found[0], found[1]
+
+
+def is_active(row: Token, grant: Grant, kind: str | None = None) -> bool:
+    """Whether a token (of `kind`, if given) is currently valid: unused, unrevoked, unexpired,
+    and its grant unrevoked."""
     if kind and row.kind != kind:
-        return None
+        return False
     if row.revoked_at is not None or row.used_at is not None or row.expires_at <= utcnow():
-        return None
-    if grant.revoked_at is not None:
-        return None
-    return row, grant
+        return False
+    return grant.revoked_at is None
 
 
 def revoke_token(session: Session, value: str, client: Client) -> None:

@@ -82,9 +82,9 @@ def test_sso_token_and_userinfo_stay_within_their_statement_budget(
     with counted(engine) as info:
         response = browser.get("/userinfo", headers={"Authorization": f"Bearer {access}"})
     assert response.status_code == 200 and response.json()["email"], response.text
-    # token with its grant (one join), client, consent, account, data key (once for e-mail,
-    # name and the audit reference), audit tail + entry
-    assert info["statements"] <= 7 + AUDIT_LOCK, info
+    # token with its grant and client (one join), consent, account, data key (once for
+    # e-mail, name and the audit reference), audit tail + entry
+    assert info["statements"] <= 6 + AUDIT_LOCK, info
     assert info["transactions"] == 1, info
 
 

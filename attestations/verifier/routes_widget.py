@@ -38,10 +38,11 @@ from attestations.verifier.widget import (
     widget_status,
 )
 from attestations.web import verifier_config
-from core import Database, database_of, db_session, i18n, render
+from core import Database, database_of, db_session, i18n, openapi, render
 from identity import get_client, message_page, see_other
 
-router = APIRouter(tags=["verifier"], include_in_schema=False)
+# In the API reference (/api/docs): platforms put these on their pages (docs/platform-api.md).
+router = APIRouter(tags=["verification widget"])
 DbSession = Annotated[Session, Depends(db_session)]
 STATIC = Path(__file__).resolve().parent / "static"
 NO_STORE = {"Cache-Control": "no-store", "Vary": "Origin"}
@@ -53,6 +54,25 @@ ASSET_HEADERS = {
 MAX_WAIT_SECONDS = 30
 VERIFY_COOKIE = "kluis_verify"
 TEXTS_MARK = "/*KLUIS_TEXTS*/{}"
+TOKEN = {"type": "string", "description": "The widget token of the session's create response."}
+WAIT = {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS}
+STATE = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string"},
+        "pairing_code": {"type": "string"},
+        "qr_svg_url": {"type": "string", "format": "uri"},
+        "universal_link": {"type": "string"},
+        "expires_at": {"type": "string", "format": "date-time"},
+    },
+    "required": ["status", "qr_svg_url", "universal_link", "expires_at"],
+}
+
+
+def _answers(media_type: str, description: str, schema: dict[str, Any] | None = None) -> Any:
+    """The 200 answer of a route that builds its own response (not JSON from a model)."""
+    content = {media_type: {"schema": schema or {"type": "string"}}}
+    return {200: {"description": description, "content": content}}
 
 
 @functools.cache
@@ -70,13 +90,25 @@ def _script() -> str:
     return source.replace(TEXTS_MARK, json.dumps(texts, ensure_ascii=False))
 
 
-@router.get("/widget/kluis-verify.js")
+@router.get(
+    "/widget/kluis-verify.js",
+    response_class=Response,
+    responses=_answers("text/javascript", "The widget script."),
+)
 def widget_script() -> Response:
+    """The verification widget's script: a platform's page includes it and places a
+    `<kluis-verify>` element with the session's status URL and widget token; it shows the QR
+    code, the pairing step and the live status, in Dutch or English. No third-party code."""
     return Response(_script(), media_type="text/javascript; charset=utf-8", headers=ASSET_HEADERS)
 
 
-@router.get("/widget/kluis-verify.css")
+@router.get(
+    "/widget/kluis-verify.css",
+    response_class=Response,
+    responses=_answers("text/css", "The widget's styles."),
+)
 def widget_styles() -> Response:
+    """The widget's styles, for a page that wants them from Kluis."""
     css = (STATIC / "kluis-verify.css").read_text()
     return Response(css, media_type="text/css; charset=utf-8", headers=ASSET_HEADERS)
 
@@ -133,10 +165,18 @@ async def _long_poll(
     yield json.dumps({**(body or {"status": "expired"}), **links})
 
 
-@router.get("/widget/sessions/{session_id}", name="verifier_widget_status")
+@router.get(
+    "/widget/sessions/{session_id}",
+    name="verifier_widget_status",
+    response_class=Response,
+    responses=_answers("application/json", "The session's state.", STATE),
+    openapi_extra=openapi.query({"token": TOKEN, "wait": WAIT}, ["token"]),
+)
 def widget_state(request: Request, session_id: str, session: DbSession) -> Response:
-    """`{status, pairing_code?, qr_svg_url, universal_link, expires_at}`; `?wait=SECONDS`
-    answers when the state changes (long-poll)."""
+    """The session's state as the widget shows it: `{status, pairing_code?, qr_svg_url,
+    universal_link, expires_at}`, never the result (the platform reads that with its own
+    credentials). `wait=SECONDS` (up to 30) answers when the state changes (long-poll).
+    Readable cross-origin by the platform's registered origins only."""
     config = verifier_config(request)
     row = widget_session(session, config, session_id, request.query_params.get("token"))
     headers = {**NO_STORE, **_cors(request, session, config, row)}
@@ -156,10 +196,16 @@ def widget_state(request: Request, session_id: str, session: DbSession) -> Respo
     )
 
 
-@router.get("/widget/sessions/{session_id}/events", name="verifier_widget_events")
+@router.get(
+    "/widget/sessions/{session_id}/events",
+    name="verifier_widget_events",
+    response_class=Response,
+    responses=_answers("text/event-stream", "One `status` event per change."),
+    openapi_extra=openapi.query({"token": TOKEN}, ["token"]),
+)
 def widget_events(request: Request, session_id: str, session: DbSession) -> Response:
     """Server-sent events: one `status` event (`{status, pairing_code?}`) per change, until
-    the session ends."""
+    the session ends. Readable cross-origin by the platform's registered origins only."""
     config = verifier_config(request)
     row = widget_session(session, config, session_id, request.query_params.get("token"))
     headers = {**NO_STORE, **_cors(request, session, config, row), "X-Accel-Buffering": "no"}
@@ -204,8 +250,22 @@ def _keep_token(
     return response
 
 
-@router.get("/verify/{session_id}", name="verifier_widget_page")
+@router.get(
+    "/verify/{session_id}",
+    name="verifier_widget_page",
+    response_class=Response,
+    responses={
+        **_answers("text/html", "The hosted verification page."),
+        303: {"description": "The token was moved into a cookie scoped to the page."},
+        404: {"description": "The session has ended or the token is wrong (a page saying so)."},
+    },
+    openapi_extra=openapi.query({"token": TOKEN}),
+)
 def verify_page(request: Request, session_id: str, session: DbSession) -> Response:
+    """The hosted verification page, for platforms that redirect residents to Kluis or open it
+    in a popup: the QR code, the pairing step and the live status, then back to the platform's
+    `return_uri`. The first visit carries `token`; Kluis moves it into a cookie and redirects,
+    so the address bar and the history do not keep it."""
     config = verifier_config(request)
     given = request.query_params.get("token")
     token = given if given is not None else request.cookies.get(VERIFY_COOKIE)

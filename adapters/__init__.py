@@ -28,6 +28,7 @@ from adapters.fetch import Fetcher, FetchError, HttpFetcher
 from adapters.mail import FileOutbox, ForgetsRecipients, Mailer, SmtpMailer
 from adapters.outbox import Delivery, Outbox, Renderer, enqueue
 from adapters.outbox_health import PlatformDeliveries, outbox_health
+from adapters.tls import ClientCertificate, TlsConfigError, client_tls
 from adapters.upstream_oidc import (
     DevelopmentUpstream,
     OidcUpstream,
@@ -40,6 +41,7 @@ from adapters.upstream_oidc_tokens import LoginCancelled, LoginExpired, Upstream
 
 __all__ = [
     "ApiKey",
+    "ClientCertificate",
     "ClientCredentials",
     "Delivery",
     "DevelopmentRegistry",
@@ -68,11 +70,13 @@ __all__ = [
     "RegistryUnavailable",
     "Renderer",
     "SmtpMailer",
+    "TlsConfigError",
     "UpstreamConfig",
     "UpstreamIdentity",
     "UpstreamLogin",
     "UpstreamLoginError",
     "birth_bounds",
+    "client_tls",
     "enqueue",
     "home_address",
     "outbox",

@@ -22,6 +22,7 @@ import email.utils
 import json
 import logging
 import re
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -29,6 +30,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import httpx
 
 from adapters.brp_claims import QUERY_TYPE, MalformedRecord, RegistryRecord, parse_answer
+from adapters.tls import tls_failure
 from core import register
 
 log = logging.getLogger("kluis.registry")
@@ -227,7 +229,10 @@ def retry_after_seconds(value: str | None, now: dt.datetime | None = None) -> fl
 
 class HttpRegistry:
     """The BRP API over HTTPS. `municipality` (four digits) makes the registry answer only
-    for residents registered there (`gemeenteVanInschrijving` of the query)."""
+    for residents registered there (`gemeenteVanInschrijving` of the query). `tls`
+    (`adapters.tls.client_tls`) carries the PKIoverheid client certificate for mutual TLS
+    and the CA bundle the registry's certificate is checked against; it serves the token
+    endpoint of the client credentials too."""
 
     def __init__(
         self,
@@ -239,6 +244,7 @@ class HttpRegistry:
         max_wait: float = MAX_WAIT_S,
         municipality: str | None = None,
         allow_http: bool = False,
+        tls: ssl.SSLContext | None = None,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -257,7 +263,10 @@ class HttpRegistry:
         self.municipality = municipality
         self._sleep = sleep
         self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout), follow_redirects=False, transport=transport
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            transport=transport,
+            verify=tls if tls is not None else True,
         )
 
     def close(self) -> None:
@@ -301,8 +310,10 @@ class HttpRegistry:
                     f"registry timed out after {self.timeout:g} s ({type(exc).__name__})"
                 ) from None
             except httpx.HTTPError as exc:
-                log.warning("registry not reached", extra={"error": type(exc).__name__})
-                raise RegistryUnavailable(f"registry not reached: {type(exc).__name__}") from None
+                error = type(exc).__name__ + (" (TLS)" if tls_failure(exc) else "")
+                log.warning("registry not reached", extra={"error": error})
+                hint = "; check the client certificate and CA bundle" if "TLS" in error else ""
+                raise RegistryUnavailable(f"registry not reached: {error}{hint}") from None
             if response.status_code == 401 and not renewed and self.auth.forget():
                 renewed = True  # a cached token can be revoked before it expires: renew once
                 continue

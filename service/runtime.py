@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import ssl
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from adapters import (
     ApiKey,
+    ClientCertificate,
     ClientCredentials,
     DevelopmentRegistry,
     DevelopmentUpstream,
@@ -24,7 +26,9 @@ from adapters import (
     OidcUpstream,
     Outbox,
     SmtpMailer,
+    TlsConfigError,
     UpstreamConfig,
+    client_tls,
     parse_person,
 )
 from attestations import (
@@ -62,7 +66,7 @@ from identity import DELIVERY_KIND as BACKCHANNEL_LOGOUT
 from keys import KeyEncryption, Keyring, SubjectKeys, derive_key
 from rights import DELIVERY_KIND as SECURITY_EVENT
 from rights import TombstoneJournal, render_security_event
-from service.settings import Settings
+from service.settings import Settings, SettingsError
 
 log = logging.getLogger("kluis.runtime")
 
@@ -204,8 +208,25 @@ def build_municipality(settings: Settings) -> MunicipalitySource | None:
         max_wait=settings.brp_max_wait,
         municipality=settings.brp_municipality or None,
         allow_http=dev,
+        tls=_tls(settings, "brp", "the registry"),
     )
     return MunicipalitySource(upstream=upstream, registry=registry, person_key=person_key)
+
+
+def _tls(settings: Settings, side: str, what: str) -> ssl.SSLContext | None:
+    """The TLS context of the registry (`side` "brp") when a client certificate or a CA
+    bundle is configured; a file that cannot serve stops the start."""
+    cert, key, ca = (
+        getattr(settings, f"{side}_{name}_file") for name in ("tls_cert", "tls_key", "ca")
+    )
+    if cert is None and ca is None:
+        return None
+    client = ClientCertificate(cert, key) if cert is not None else None
+    try:
+        return client_tls(client, ca, what=what)
+    except TlsConfigError as exc:
+        prefix = f"KLUIS_{side.upper()}_TLS_CERT_FILE/_KEY_FILE/KLUIS_{side.upper()}_CA_FILE"
+        raise SettingsError(f"{prefix}: {exc}") from exc
 
 
 def _registry_credentials(settings: Settings) -> ApiKey | ClientCredentials:

@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     brp_retries: int = Field(default=2, ge=0, le=5, description="after a 429 or 503")
     brp_max_wait: float = Field(default=10.0, gt=0, le=60, description="seconds, per wait")
     brp_municipality: str = Field(default="", description="gemeentecode the registry serves")
+    # mutual TLS (PEM files): the PKIoverheid client certificate chain and its key, both or
+    # neither; the CA bundle the registry's certificate is checked against (default: system)
+    brp_tls_cert_file: Path | None = None
+    brp_tls_key_file: Path | None = None
+    brp_ca_file: Path | None = None
     # ... and the identity broker residents log in at with DigiD (OpenID Connect); Kluis's
     # redirect URI there is ISSUER/account/municipality/callback
     upstream_issuer: str = ""
@@ -235,6 +240,14 @@ def _check_municipality(settings: Settings) -> None:
         )
     if not registry:
         return
+    for side in ("BRP",):
+        cert, key = (
+            getattr(settings, f"{side.lower()}_tls_{part}_file") for part in ("cert", "key")
+        )
+        if (cert is None) != (key is None):
+            raise SettingsError(
+                f"Set both KLUIS_{side}_TLS_CERT_FILE and KLUIS_{side}_TLS_KEY_FILE, or neither."
+            )
     missing = [
         name
         for name, value in (

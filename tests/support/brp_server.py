@@ -1,11 +1,14 @@
 """A local registry on loopback for the end-to-end tests: an HTTP server that answers
 `POST …/personen` as the Haal Centraal BRP API does, through the contract fake of
 `tests.support.brp_contract` (every request is checked against the official OpenAPI contract;
-a request that breaks it is answered 400 and recorded in `violations`, so the test fails)."""
+a request that breaks it is answered 400 and recorded in `violations`, so the test fails).
+With `tls`, it speaks HTTPS and demands a client certificate, as the BRP API does of a
+PKIoverheid certificate (`tests.support.tls_certs`); `client_subjects` records who came."""
 
 from __future__ import annotations
 
 import contextlib
+import ssl
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,11 +28,15 @@ class LocalRegistry:
     fake: ContractFake
     violations: list[str] = field(default_factory=list)
     api_keys: list[str | None] = field(default_factory=list)
+    client_subjects: list[str] = field(default_factory=list)
 
 
 @contextlib.contextmanager
 def run_registry(
-    people: Mapping[str, Mapping[str, Any]], api_key_header: str = "X-API-KEY"
+    people: Mapping[str, Mapping[str, Any]],
+    api_key_header: str = "X-API-KEY",
+    *,
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[LocalRegistry]:
     fake = contract_fake(people)
 
@@ -43,6 +50,10 @@ def run_registry(
                 content=content,
             )
             registry.api_keys.append(self.headers.get(api_key_header))
+            if isinstance(self.connection, ssl.SSLSocket):
+                peer = self.connection.getpeercert() or {}
+                subject = dict(pair[0] for pair in peer.get("subject", ()))
+                registry.client_subjects.append(str(subject.get("commonName")))
             if self.path != BASE_PATH + "/personen":
                 self._answer(httpx.Response(404))
                 return
@@ -66,7 +77,12 @@ def run_registry(
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    registry = LocalRegistry(f"http://127.0.0.1:{server.server_address[1]}{BASE_PATH}", fake)
+    scheme = "http"
+    if tls is not None:  # the handshake (and the client certificate check) happens on accept
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    port = server.server_address[1]
+    registry = LocalRegistry(f"{scheme}://127.0.0.1:{port}{BASE_PATH}", fake)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -30,17 +30,20 @@ from adapters.outbox import Delivery, Outbox, Renderer, enqueue
 from adapters.outbox_health import PlatformDeliveries, outbox_health
 from adapters.tls import ClientCertificate, TlsConfigError, client_tls
 from adapters.upstream_oidc import (
-    DevelopmentUpstream,
     OidcUpstream,
     PendingLogin,
     UpstreamConfig,
     UpstreamIdentity,
     UpstreamLogin,
 )
+from adapters.upstream_oidc_client_auth import AssertionKey, AssertionKeyError
+from adapters.upstream_oidc_development import DevelopmentUpstream
 from adapters.upstream_oidc_tokens import LoginCancelled, LoginExpired, UpstreamLoginError
 
 __all__ = [
     "ApiKey",
+    "AssertionKey",
+    "AssertionKeyError",
     "ClientCertificate",
     "ClientCredentials",
     "Delivery",

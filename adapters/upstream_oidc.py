@@ -6,13 +6,15 @@ registry look-up and forgets it. The flow (OpenID Connect Core 1.0 §3.1, code f
   verifier (RFC 7636 §4) and returns them as a `PendingLogin`, which the caller keeps
   server-side (in the database, consumed atomically: single use is the caller's delete);
 - `finish_login` checks the callback (pending age, `state`, RFC 9207 `iss`, broker errors),
-  exchanges the code (client_secret_basic, RFC 6749 §2.3.1), validates the ID token
+  exchanges the code (client_secret_basic, private_key_jwt or tls_client_auth:
+  `adapters.upstream_oidc_client_auth`), validates the ID token
   (`adapters.upstream_oidc_tokens`) and reads the BSN.
 Broker metadata comes from OpenID Connect Discovery 1.0 §4 and is cached with its JWKS.
 
 `UpstreamLogin` is the protocol the caller depends on; `OidcUpstream` speaks to a real broker
-(httpx, synchronous: the caller runs in the thread pool) and `DevelopmentUpstream` "logs in" a
-configured test BSN without any broker. Nothing here logs the BSN, the code or a token.
+(httpx, synchronous: the caller runs in the thread pool) and `DevelopmentUpstream`
+(`adapters.upstream_oidc_development`) "logs in" a configured test BSN without any broker.
+Nothing here logs the BSN, the code or a token.
 """
 
 from __future__ import annotations
@@ -21,15 +23,21 @@ import hashlib
 import json
 import logging
 import secrets
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
-from urllib.parse import quote
 
 import httpx
 
+from adapters.upstream_oidc_client_auth import (
+    AssertionAudience,
+    AssertionKey,
+    ClientAuth,
+    ClientAuthMethod,
+)
 from adapters.upstream_oidc_tokens import (
     Expected,
     InvalidCallback,
@@ -72,10 +80,16 @@ class UpstreamConfig:
     metadata_max_age_s: float = DEFAULT_METADATA_MAX_AGE_S
     timeout_s: float = DEFAULT_TIMEOUT_S
     allow_http: bool = False  # development and tests only: a broker without TLS
+    client_auth: ClientAuthMethod = "client_secret_basic"
+    assertion_key: AssertionKey | None = None  # private_key_jwt
+    assertion_audience: AssertionAudience = "issuer"
+    tls: ssl.SSLContext | None = field(default=None, repr=False, compare=False)  # client cert
 
     def __post_init__(self) -> None:
         if "openid" not in self.scopes:
             raise ValueError("scopes must include openid")
+        if self.client_auth == "tls_client_auth" and self.tls is None:
+            raise ValueError("tls_client_auth needs a TLS client certificate")
         if not _secure(self.issuer, self.allow_http):
             raise ValueError("the issuer must be an https URL")
 
@@ -132,8 +146,17 @@ class OidcUpstream:
     ) -> None:
         self.config = config
         self.clock = clock
+        self.auth = ClientAuth(
+            config.client_auth,
+            config.client_id,
+            config.client_secret,
+            config.assertion_key,
+            config.assertion_audience,
+        )
         self._owns_http = http is None
-        self._http = http or httpx.Client(timeout=config.timeout_s, follow_redirects=False)
+        self._http = http or httpx.Client(
+            timeout=config.timeout_s, follow_redirects=False, verify=config.tls or True
+        )
         self._lock = threading.Lock()
         self._metadata: tuple[float, dict[str, Any]] | None = None
         self._jwks: tuple[float, list[dict[str, Any]]] | None = None
@@ -171,12 +194,16 @@ class OidcUpstream:
                 raise UpstreamMisconfigured(f"discovery {name} missing or not https")
         for name, ours in (
             ("code_challenge_methods_supported", "S256"),
-            ("token_endpoint_auth_methods_supported", "client_secret_basic"),
             ("response_types_supported", "code"),
         ):
             offered = document.get(name)
             if offered is not None and (not isinstance(offered, list) or ours not in offered):
                 raise UpstreamMisconfigured(f"discovery {name} lacks {ours}")
+        if (problem := self.auth.metadata_problem(document)) is not None:
+            raise UpstreamMisconfigured(f"discovery {problem}")
+        url = self.auth.token_endpoint(document)  # an mTLS alias is checked like the rest
+        if not _secure(url, config.allow_http):
+            raise UpstreamMisconfigured("discovery mtls_endpoint_aliases token_endpoint not https")
         return document
 
     def _keys(self, refresh: bool) -> list[dict[str, Any]]:
@@ -247,7 +274,7 @@ class OidcUpstream:
         code = callback.get("code")
         if not isinstance(code, str) or not code:
             raise InvalidCallback("callback has neither code nor error")
-        tokens = self._exchange(metadata["token_endpoint"], code, pending)
+        tokens = self._exchange(self.auth.token_endpoint(metadata), code, pending)
         access_token = tokens["access_token"]
         expected = Expected(
             issuer=config.issuer,
@@ -267,19 +294,16 @@ class OidcUpstream:
         return UpstreamIdentity(bsn=bsn, subject=claims["sub"], acr=claims.get("acr"))
 
     def _exchange(self, token_endpoint: str, code: str, pending: PendingLogin) -> dict[str, Any]:
-        """RFC 6749 §4.1.3 with PKCE; the client authenticates with client_secret_basic."""
+        """RFC 6749 §4.1.3 with PKCE; the client authenticates as configured (`self.auth`)."""
         form = {
             "grant_type": "authorization_code",
             "code": code,
             "redirect_uri": self.config.redirect_uri,
             "code_verifier": pending.code_verifier,
         }
-        # RFC 6749 §2.3.1: both halves of the Basic credentials are form-urlencoded first
-        config = self.config
-        basic = httpx.BasicAuth(
-            quote(config.client_id, safe=""), quote(config.client_secret, safe="")
-        )
-        response = self._send("POST", token_endpoint, "token", data=form, auth=basic)
+        extra, basic = self.auth.token_request(self.config.issuer, token_endpoint, self.clock())
+        auth = {"auth": basic} if basic is not None else {}
+        response = self._send("POST", token_endpoint, "token", data=form | extra, **auth)
         if response.status_code != 200:
             try:  # RFC 6749 §5.2; a proxy's error page has no `error`
                 error = printable(_json_object(response.content, "token").get("error"), 40)
@@ -348,43 +372,3 @@ def _json_object(body: bytes, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise UpstreamUnavailable(f"{what}: not a JSON object")
     return value
-
-
-class DevelopmentUpstream:
-    """Development only: "logs in" `test_bsn` without any broker. The authorization URL leads
-    straight back to the redirect_uri, with the same state check and age limit as a real
-    broker."""
-
-    def __init__(
-        self,
-        redirect_uri: str,
-        test_bsn: str = "999993653",
-        *,
-        pending_max_age_s: float = DEFAULT_PENDING_MAX_AGE_S,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.redirect_uri = redirect_uri
-        self.test_bsn = read_bsn({"bsn": test_bsn}, "bsn")
-        self.pending_max_age_s = pending_max_age_s
-        self.clock = clock
-        log.warning(
-            "development upstream login in use: every login yields the test BSN, no broker",
-            extra={"hint": "configure KLUIS_UPSTREAM_ISSUER for a real DigiD broker"},
-        )
-
-    def start_login(self, *, ui_locales: str | None = None) -> tuple[str, PendingLogin]:
-        pending = new_pending(self.clock())
-        url = httpx.URL(self.redirect_uri).copy_merge_params(
-            {"code": "development", "state": pending.state}
-        )
-        return str(url), pending
-
-    def finish_login(
-        self, pending: PendingLogin, callback_query: Mapping[str, str]
-    ) -> UpstreamIdentity:
-        check_pending(
-            pending.state, pending.created_at, callback_query, self.clock(), self.pending_max_age_s
-        )
-        if callback_query.get("code") != "development":
-            raise InvalidCallback("development callback without its code")
-        return UpstreamIdentity(bsn=self.test_bsn, subject="development", acr=None)

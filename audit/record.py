@@ -27,6 +27,9 @@ SUBJECT_REF_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 _LOCK_NAME = "kluis.audit_entries"
 _TAIL_KEY = "kluis.audit_tail"  # session.info: (transaction, last idx, last leaf hash)
 _INSERT = insert(cast(Table, AuditEntry.__table__))
+_LAST_ENTRY = (  # built once: every audited request runs it
+    select(AuditEntry.idx, AuditEntry.leaf_hash).order_by(AuditEntry.idx.desc()).limit(1)
+)
 
 
 class PersonalDataInAudit(ValueError):
@@ -152,9 +155,7 @@ def _tail(session: Session) -> tuple[int, bytes | None]:
     if known is not None and known[0] is session.get_transaction():
         return known[1] + 1, known[2]
     lock_named(session, _LOCK_NAME)
-    last = session.execute(
-        select(AuditEntry.idx, AuditEntry.leaf_hash).order_by(AuditEntry.idx.desc()).limit(1)
-    ).first()
+    last = session.execute(_LAST_ENTRY).first()
     return (0, None) if last is None else (last.idx + 1, last.leaf_hash)
 
 

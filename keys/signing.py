@@ -21,7 +21,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core import utcnow
@@ -129,6 +129,15 @@ def derive_states(
     return statuses
 
 
+# built once (with its cache key): `active_key` runs it for every signature
+_LATEST_STARTED = (
+    select(SigningKey.kid, SigningKey.private_key_enc.is_not(None))
+    .where(SigningKey.alg == bindparam("alg"), SigningKey.activates_at <= bindparam("now"))
+    .order_by(SigningKey.activates_at.desc(), SigningKey.created_at.desc())
+    .limit(1)
+)
+
+
 class Keyring:
     """Signs with the active key of an algorithm and publishes the JWKS.
 
@@ -228,12 +237,7 @@ class Keyring:
         Read on every signature, so that all processes rotate together; one indexed read of
         two columns (not the rows with their JWKs and wrapped keys), since every ID token
         pays for it."""
-        latest = session.execute(
-            select(SigningKey.kid, SigningKey.private_key_enc.is_not(None))
-            .where(SigningKey.alg == alg, SigningKey.activates_at <= (now or utcnow()))
-            .order_by(SigningKey.activates_at.desc(), SigningKey.created_at.desc())
-            .limit(1)
-        ).first()
+        latest = session.execute(_LATEST_STARTED, {"alg": alg, "now": now or utcnow()}).first()
         if latest is None or not latest[1]:
             raise NoActiveKey(alg)
         return str(latest[0])

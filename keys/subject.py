@@ -14,7 +14,7 @@ import hmac
 import os
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from core import rowcount, utcnow
@@ -27,6 +27,13 @@ from keys.rewrap import WrappedTable
 WRAP_PURPOSE = "kluis/keys/subject-key-wrap"
 # session.info key of the data keys unwrapped in the session's current transaction
 _UNWRAPPED = "kluis.keys.subject.unwrapped"
+
+
+# the two columns, not an ORM row, in a statement built once: read in every audited
+# request about a resident
+_WRAPPED_KEY = select(SubjectKey.wrapped_key, SubjectKey.kek_fingerprint).where(
+    SubjectKey.subject_id == bindparam("subject")
+)
 
 
 class SubjectKeys:
@@ -80,12 +87,7 @@ class SubjectKeys:
         key = self._unwrapped(session).get(subject_id)
         if key is not None:
             return key
-        # the two columns, not an ORM row: read in every audited request about a resident
-        row = session.execute(
-            select(SubjectKey.wrapped_key, SubjectKey.kek_fingerprint).where(
-                SubjectKey.subject_id == subject_id
-            )
-        ).first()
+        row = session.execute(_WRAPPED_KEY, {"subject": subject_id}).first()
         if row is None:
             raise SubjectKeyDestroyed(f"no data key for subject {subject_id}")
         key = self._wrap.unseal(row.wrapped_key, subject_id.encode(), row.kek_fingerprint)

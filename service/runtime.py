@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from adapters import (
     ApiKey,
+    AssertionKey,
+    AssertionKeyError,
     ClientCertificate,
     ClientCredentials,
     DevelopmentRegistry,
@@ -198,6 +200,10 @@ def build_municipality(settings: Settings) -> MunicipalitySource | None:
             accepted_acr=tuple(settings.upstream_accepted_acr.split()),
             timeout_s=settings.upstream_timeout,
             allow_http=dev,
+            client_auth=settings.upstream_client_auth,
+            assertion_key=_assertion_key(settings),
+            assertion_audience=settings.upstream_assertion_audience,
+            tls=_tls(settings, "upstream", "the DigiD broker"),
         )
     )
     registry = HttpRegistry(
@@ -214,8 +220,8 @@ def build_municipality(settings: Settings) -> MunicipalitySource | None:
 
 
 def _tls(settings: Settings, side: str, what: str) -> ssl.SSLContext | None:
-    """The TLS context of the registry (`side` "brp") when a client certificate or a CA
-    bundle is configured; a file that cannot serve stops the start."""
+    """The TLS context of the registry (`side` "brp") or the broker ("upstream") when a client
+    certificate or a CA bundle is configured; a file that cannot serve stops the start."""
     cert, key, ca = (
         getattr(settings, f"{side}_{name}_file") for name in ("tls_cert", "tls_key", "ca")
     )
@@ -227,6 +233,16 @@ def _tls(settings: Settings, side: str, what: str) -> ssl.SSLContext | None:
     except TlsConfigError as exc:
         prefix = f"KLUIS_{side.upper()}_TLS_CERT_FILE/_KEY_FILE/KLUIS_{side.upper()}_CA_FILE"
         raise SettingsError(f"{prefix}: {exc}") from exc
+
+
+def _assertion_key(settings: Settings) -> AssertionKey | None:
+    path = settings.upstream_assertion_key_file
+    if settings.upstream_client_auth != "private_key_jwt" or path is None:
+        return None
+    try:
+        return AssertionKey.from_pem_file(path, settings.upstream_assertion_key_id)
+    except AssertionKeyError as exc:
+        raise SettingsError(f"KLUIS_UPSTREAM_ASSERTION_KEY_FILE: {exc}") from exc
 
 
 def _registry_credentials(settings: Settings) -> ApiKey | ClientCredentials:

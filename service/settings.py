@@ -121,6 +121,18 @@ class Settings(BaseSettings):
     upstream_issuer: str = ""
     upstream_client_id: str = ""
     upstream_client_secret: SecretStr | None = None
+    # how Kluis's client authenticates at the broker's token endpoint; private_key_jwt signs
+    # with the PEM key file (kid: its RFC 7638 thumbprint unless set), tls_client_auth presents
+    # the TLS client certificate (which is presented whenever it is set)
+    upstream_client_auth: Literal["client_secret_basic", "private_key_jwt", "tls_client_auth"] = (
+        "client_secret_basic"
+    )
+    upstream_assertion_key_file: Path | None = None
+    upstream_assertion_key_id: str = ""
+    upstream_assertion_audience: Literal["issuer", "token_endpoint"] = "issuer"
+    upstream_tls_cert_file: Path | None = None
+    upstream_tls_key_file: Path | None = None
+    upstream_ca_file: Path | None = None
     upstream_scopes: str = "openid"
     upstream_bsn_claim: str = "bsn"
     upstream_bsn_source: Literal["id_token", "userinfo"] = "id_token"
@@ -240,7 +252,7 @@ def _check_municipality(settings: Settings) -> None:
         )
     if not registry:
         return
-    for side in ("BRP",):
+    for side in ("BRP", "UPSTREAM"):
         cert, key = (
             getattr(settings, f"{side.lower()}_tls_{part}_file") for part in ("cert", "key")
         )
@@ -248,11 +260,18 @@ def _check_municipality(settings: Settings) -> None:
             raise SettingsError(
                 f"Set both KLUIS_{side}_TLS_CERT_FILE and KLUIS_{side}_TLS_KEY_FILE, or neither."
             )
+    auth = settings.upstream_client_auth
     missing = [
         name
         for name, value in (
             ("KLUIS_UPSTREAM_CLIENT_ID", settings.upstream_client_id),
-            ("KLUIS_UPSTREAM_CLIENT_SECRET", settings.upstream_client_secret),
+            *(
+                [("KLUIS_UPSTREAM_CLIENT_SECRET", settings.upstream_client_secret)]
+                if auth == "client_secret_basic"
+                else [("KLUIS_UPSTREAM_ASSERTION_KEY_FILE", settings.upstream_assertion_key_file)]
+                if auth == "private_key_jwt"
+                else [("KLUIS_UPSTREAM_TLS_CERT_FILE", settings.upstream_tls_cert_file)]
+            ),
             *(
                 [("KLUIS_BRP_API_KEY", settings.brp_api_key)]
                 if settings.brp_auth == "api-key"

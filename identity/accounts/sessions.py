@@ -98,14 +98,17 @@ def find_browser_session(session: Session, sid: str | None) -> BrowserSession | 
     )
 
 
-def live_session_clause(public: ColumnExpressionArgument[str] | str) -> Exists:
-    """Whether the session with this public sid is still live (not ended, not expired), as
-    an SQL expression: a column of a query that reads something else about the session
-    (the refresh grant reads it with the grant)."""
+def live_session_clause(
+    public: ColumnExpressionArgument[str] | str,
+    now: ColumnExpressionArgument[dt.datetime] | dt.datetime,
+) -> Exists:
+    """Whether the session with this public sid is still live (not ended, not expired at
+    `now`), as an SQL expression: a column of a query that reads something else about the
+    session (the refresh grant reads it with the grant)."""
     return exists().where(
         BrowserSessionRecord.id_hash == public,
         BrowserSessionRecord.ended_at.is_(None),
-        BrowserSessionRecord.expires_at > utcnow(),
+        BrowserSessionRecord.expires_at > now,
     )
 
 

@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn, Protocol, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from audit import record
@@ -185,6 +185,34 @@ def issue_tokens(
 
 
 _CODES = cast(Table, AuthorizationCode.__table__)
+# The hot statements are built once (their cache keys with them); values are bound per call.
+_CONSUME_CODE = (
+    update(_CODES)
+    .where(
+        _CODES.c.code_hash == bindparam("hash"),
+        _CODES.c.client_id == bindparam("client"),
+        _CODES.c.used_at.is_(None),
+    )
+    .values(used_at=bindparam("now"))
+    .returning(
+        _CODES.c.grant_id, _CODES.c.redirect_uri, _CODES.c.code_challenge, _CODES.c.expires_at
+    )
+)
+_CONSUME_REFRESH = (
+    update(_TOKENS)
+    .where(
+        _TOKENS.c.token_hash == bindparam("hash"),
+        _TOKENS.c.kind == "refresh",
+        _TOKENS.c.client_id == bindparam("client"),
+        _TOKENS.c.used_at.is_(None),
+        _TOKENS.c.revoked_at.is_(None),
+    )
+    .values(used_at=bindparam("now"))
+    .returning(_TOKENS.c.grant_id, _TOKENS.c.expires_at)
+)
+_GRANT_AND_LIVE = select(Grant, live_session_clause(Grant.sid, bindparam("now"))).where(
+    Grant.id == bindparam("grant")
+)
 
 
 class _CodeView(Protocol):
@@ -235,23 +263,8 @@ def exchange_code(
     # refused before it is consumed.
     row: _CodeView | None = None
     if verifier is not None:
-        codes = _CODES.c
-        row = (
-            session.connection()
-            .execute(
-                update(_CODES)
-                .where(
-                    codes.code_hash == code_hash,
-                    codes.client_id == client.client_id,
-                    codes.used_at.is_(None),
-                )
-                .values(used_at=utcnow())
-                .returning(
-                    codes.grant_id, codes.redirect_uri, codes.code_challenge, codes.expires_at
-                )
-            )
-            .first()
-        )
+        params = {"hash": code_hash, "client": client.client_id, "now": utcnow()}
+        row = session.connection().execute(_CONSUME_CODE, params).first()
     if row is None:
         row = _consume_code_checked(session, client, code_hash, verifier)
     if row.expires_at <= utcnow():
@@ -288,28 +301,12 @@ def refresh(
     hashed = token_hash(value)
     # The usual case in one statement: rotate out this client's live refresh token and read
     # what the grant needs of it (Core columns, no ORM object).
-    row = (
-        session.connection()
-        .execute(
-            update(_TOKENS)
-            .where(
-                _TOKENS.c.token_hash == hashed,
-                _TOKENS.c.kind == "refresh",
-                _TOKENS.c.client_id == client.client_id,
-                _TOKENS.c.used_at.is_(None),
-                _TOKENS.c.revoked_at.is_(None),
-            )
-            .values(used_at=utcnow())
-            .returning(_TOKENS.c.grant_id, _TOKENS.c.expires_at)
-        )
-        .first()
-    )
+    params = {"hash": hashed, "client": client.client_id, "now": utcnow()}
+    row = session.connection().execute(_CONSUME_REFRESH, params).first()
     if row is None:
         _refuse_refresh_token(session, client, hashed)
     # the grant and whether its browser session is live, in one read
-    found = session.execute(
-        select(Grant, live_session_clause(Grant.sid)).where(Grant.id == row.grant_id)
-    ).first()
+    found = session.execute(_GRANT_AND_LIVE, {"grant": row.grant_id, "now": utcnow()}).first()
     grant = found[0] if found is not None else None
     if found is None or grant is None or grant.revoked_at is not None:
         raise InvalidGrant("the grant was revoked")

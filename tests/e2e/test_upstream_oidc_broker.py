@@ -2,7 +2,9 @@
 oidc-provider (tests/support/oidc_provider.py), whose accounts carry a `bsn` claim, so it acts
 like a municipality's broker (a `bsn` scope, the claims request parameter). A browser without
 JavaScript is played by httpx and tests/support/forms.py: start_login → the broker's login and
-consent pages → the redirect_uri with code, state and iss → finish_login."""
+consent pages → the redirect_uri with code, state and iss → finish_login. A second client of
+the broker must authenticate with `private_key_jwt` (RFC 7523): oidc-provider verifies Kluis's
+assertion against the public key registered for it."""
 
 from __future__ import annotations
 
@@ -12,9 +14,16 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from adapters.upstream_oidc import OidcUpstream, PendingLogin, UpstreamConfig
-from adapters.upstream_oidc_tokens import InvalidCallback, LoginCancelled, LoginExpired
+from adapters.upstream_oidc_client_auth import AssertionKey
+from adapters.upstream_oidc_tokens import (
+    InvalidCallback,
+    LoginCancelled,
+    LoginExpired,
+    UpstreamMisconfigured,
+)
 from tests.support import forms
 from tests.support.oidc_provider import ReferenceOP, run_oidc_provider
 
@@ -25,14 +34,25 @@ CLIENT_ID = "kluis"
 SECRET = "upstream-broker-client-secret-0123456789abcdef"
 PASSWORD = "correct horse battery staple"
 BSN = "999993653"  # a test BSN (passes the elfproef)
-ACCOUNTS = 8
+ACCOUNTS = 14
+JWT_CLIENT_ID = "kluis-private-key-jwt"
+RSA_KEY = AssertionKey.of(rsa.generate_private_key(public_exponent=65537, key_size=2048), "rsa")
+EC_KEY = AssertionKey.of(ec.generate_private_key(ec.SECP256R1()))
 
 _next_account = iter(range(ACCOUNTS))
 
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceOP]:
-    clients = [{"client_id": CLIENT_ID, "client_secret": SECRET, "redirect_uris": [REDIRECT_URI]}]
+    clients = [
+        {"client_id": CLIENT_ID, "client_secret": SECRET, "redirect_uris": [REDIRECT_URI]},
+        {
+            "client_id": JWT_CLIENT_ID,
+            "redirect_uris": [REDIRECT_URI],
+            "token_endpoint_auth_method": "private_key_jwt",  # nothing else is accepted
+            "jwks": {"keys": [RSA_KEY.public_jwk(), EC_KEY.public_jwk()]},
+        },
+    ]
     accounts = [
         {"email": f"resident{n}@example.org", "password": PASSWORD, "claims": {"bsn": BSN}}
         for n in range(ACCOUNTS)
@@ -134,3 +154,63 @@ def test_resident_who_denies_consent_is_told_the_login_was_cancelled(
         client.finish_login(pending, callback)
     assert "afgebroken" in raised.value.resident_message("nl")
     assert "cancelled" in raised.value.resident_message("en")
+
+
+# -- private_key_jwt ---------------------------------------------------------------------------
+
+
+def jwt_upstream(op: ReferenceOP, http: httpx.Client, **config: Any) -> OidcUpstream:
+    settings = UpstreamConfig(
+        issuer=op.issuer,
+        client_id=JWT_CLIENT_ID,
+        client_secret="",
+        redirect_uri=REDIRECT_URI,
+        allow_http=True,
+        client_auth="private_key_jwt",
+        **config,
+    )
+    return OidcUpstream(settings, http=http)
+
+
+@pytest.mark.parametrize(
+    ("key", "audience"), [(RSA_KEY, "issuer"), (EC_KEY, "token_endpoint")], ids=["RS256", "ES256"]
+)
+def test_a_broker_that_requires_private_key_jwt_accepts_kluis_s_assertion(
+    broker: ReferenceOP,
+    http: httpx.Client,
+    caplog: pytest.LogCaptureFixture,
+    key: AssertionKey,
+    audience: str,
+) -> None:
+    client = jwt_upstream(broker, http, assertion_key=key, assertion_audience=audience)
+    pending, callback = log_in(client)
+    with caplog.at_level(logging.DEBUG):
+        identity = client.finish_login(pending, callback)
+    assert identity.bsn == BSN
+    assert BSN not in caplog.text and "client_assertion" not in caplog.text
+
+
+def test_an_assertion_signed_with_an_unregistered_key_is_refused_by_the_broker(
+    broker: ReferenceOP, http: httpx.Client
+) -> None:
+    stranger = AssertionKey.of(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    client = jwt_upstream(broker, http, assertion_key=stranger)
+    pending, callback = log_in(client)
+    with pytest.raises(UpstreamMisconfigured, match="invalid_client"):
+        client.finish_login(pending, callback)
+
+
+def test_the_secret_is_no_way_in_for_a_private_key_jwt_client(
+    broker: ReferenceOP, http: httpx.Client
+) -> None:
+    settings = UpstreamConfig(
+        issuer=broker.issuer,
+        client_id=JWT_CLIENT_ID,
+        client_secret=SECRET,
+        redirect_uri=REDIRECT_URI,
+        allow_http=True,
+    )
+    client = OidcUpstream(settings, http=http)
+    pending, callback = log_in(client)
+    with pytest.raises(UpstreamMisconfigured, match="invalid_client"):
+        client.finish_login(pending, callback)

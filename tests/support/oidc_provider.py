@@ -10,7 +10,7 @@ import json
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,18 +33,28 @@ class ReferenceOP:
 
 @contextlib.contextmanager
 def run_oidc_provider(
-    work_dir: Path, *, clients: Sequence[dict[str, Any]], accounts: Sequence[dict[str, Any]]
+    work_dir: Path,
+    *,
+    clients: Sequence[dict[str, Any]],
+    accounts: Sequence[dict[str, Any]],
+    tls: Mapping[str, str] | None = None,
 ) -> Iterator[ReferenceOP]:
     """Start server.mjs with these clients (oidc-provider client metadata; defaults: code flow
-    + refresh_token, client_secret_basic, pairwise) and accounts ({email, password, claims})."""
+    + refresh_token, client_secret_basic, pairwise) and accounts ({email, password, claims});
+    with `tls` ({cert, key, ca}: PEM paths) over HTTPS, with RFC 8705 `tls_client_auth`."""
     ensure_node_modules(SERVER_DIR)
     work_dir.mkdir(parents=True, exist_ok=True)
     ready = work_dir / "oidc-provider-ready.json"
     ready.unlink(missing_ok=True)
     config = work_dir / "oidc-provider-config.json"
-    config.write_text(
-        json.dumps({"ready_file": str(ready), "clients": list(clients), "accounts": list(accounts)})
-    )
+    settings: dict[str, Any] = {
+        "ready_file": str(ready),
+        "clients": list(clients),
+        "accounts": list(accounts),
+    }
+    if tls is not None:
+        settings["tls"] = dict(tls)
+    config.write_text(json.dumps(settings))
     log_path = work_dir / "oidc-provider.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(

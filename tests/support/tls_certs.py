@@ -10,6 +10,7 @@ import ipaddress
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,6 +25,7 @@ OIN = "00000001001234567000"  # the shape of an OIN (organisation identification
 @dataclass(frozen=True)
 class Pki:
     ca_file: Path
+    ca_key: Path
     server_cert: Path
     server_key: Path
     client_cert: Path
@@ -70,15 +72,27 @@ def make_pki(
     client_not_before: dt.datetime | None = None,
     client_not_after: dt.datetime | None = None,
     client_name: str = "kluis.gemeente.test",
+    signed_by: Pki | None = None,
 ) -> Pki:
-    """A fresh CA in `directory` with a server certificate (127.0.0.1, localhost) and a
-    client certificate (valid from `client_not_before` to `client_not_after`, default: now
-    for a day)."""
+    """A fresh CA in `directory` (or `signed_by`'s) with a server certificate (127.0.0.1,
+    localhost) and a client certificate for `client_name` (valid from `client_not_before` to
+    `client_not_after`, default: now for a day)."""
     directory.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("Kluis Test CA", "Kluis Test PKI")
-    ca = (
+    if signed_by is not None:
+        ca = x509.load_pem_x509_certificate(signed_by.ca_file.read_bytes())
+        loaded = serialization.load_pem_private_key(signed_by.ca_key.read_bytes(), None)
+        assert isinstance(loaded, ec.EllipticCurvePrivateKey)
+        ca_key = loaded
+    else:
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca = _self_signed(ca_name, ca_key, now)
+    return _issued(directory, ca, ca_key, now, client_name, client_not_before, client_not_after)
+
+
+def _self_signed(ca_name: x509.Name, ca_key: ec.EllipticCurvePrivateKey, now: dt.datetime) -> Any:
+    return (
         x509.CertificateBuilder()
         .subject_name(ca_name)
         .issuer_name(ca_name)
@@ -94,6 +108,18 @@ def make_pki(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
         .sign(ca_key, hashes.SHA256())
     )
+
+
+def _issued(
+    directory: Path,
+    ca: x509.Certificate,
+    ca_key: ec.EllipticCurvePrivateKey,
+    now: dt.datetime,
+    client_name: str,
+    client_not_before: dt.datetime | None,
+    client_not_after: dt.datetime | None,
+) -> Pki:
+    ca_name = ca.subject
 
     def issue(
         stem: str,
@@ -130,8 +156,9 @@ def make_pki(
         _write_key(key_path, key)
         return cert_path, key_path
 
-    ca_file = directory / "ca.crt"
+    ca_file, ca_key_file = directory / "ca.crt", directory / "ca.key"
     ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    _write_key(ca_key_file, ca_key)
     server_cert, server_key = issue(
         "server",
         _name("127.0.0.1"),
@@ -148,4 +175,4 @@ def make_pki(
         client_not_after or now + dt.timedelta(days=1),
         [],
     )
-    return Pki(ca_file, server_cert, server_key, client_cert, client_key)
+    return Pki(ca_file, ca_key_file, server_cert, server_key, client_cert, client_key)

@@ -13,6 +13,12 @@
 //
 // When listening it writes {"issuer": "..."} to ready_file (atomically). Logs go to stderr.
 //
+// With "tls": { "cert", "key", "ca" } (PEM file paths) it speaks HTTPS, asks every client for
+// a certificate (without requiring one: browsers have none) and enables RFC 8705
+// `tls_client_auth` for clients registered with a `tls_client_auth_subject_dn`, matched
+// against the certificate's subject written as "CN=…,O=…" in the certificate's order, and
+// accepted only when the certificate chains to "ca". Without "tls" nothing changes.
+//
 // Configured like Kluis: authorization code + PKCE (S256) required for every client,
 // client_secret_basic by default, pairwise subjects, RS256 ID tokens (RSA-3072 key), refresh
 // tokens issued for the code flow and rotated on every use, claims email/profile, consent
@@ -23,9 +29,12 @@
 // email/password/csrf_token/return_to, a `consent-form` with one `claims` checkbox per claim
 // and a decision=allow|deny button), so the same client code can drive both providers.
 
-import { createHmac, generateKeyPairSync, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import {
+  X509Certificate, createHmac, generateKeyPairSync, randomBytes, scryptSync, timingSafeEqual,
+} from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 
 import Provider from 'oidc-provider';
 
@@ -66,9 +75,33 @@ function authenticate(email, password) {
 
 // --- the provider --------------------------------------------------------------------------
 
-const server = createServer();
+const tls = config.tls;
+const server = tls
+  ? createTlsServer({
+    cert: readFileSync(tls.cert),
+    key: readFileSync(tls.key),
+    ca: readFileSync(tls.ca),
+    requestCert: true,
+    rejectUnauthorized: false, // the token endpoint decides (certificateAuthorized below)
+  })
+  : createServer();
 await new Promise((resolve) => server.listen(config.port ?? 0, host, resolve));
-const issuer = `http://${host}:${server.address().port}`;
+const issuer = `${tls ? 'https' : 'http'}://${host}:${server.address().port}`;
+
+const peerCertificate = (ctx) => {
+  const peer = ctx.req.socket.getPeerCertificate?.();
+  return peer && peer.raw ? new X509Certificate(peer.raw) : undefined;
+};
+const mTLS = tls
+  ? {
+    enabled: true,
+    tlsClientAuth: true,
+    getCertificate: (ctx) => peerCertificate(ctx)?.toString(),
+    certificateAuthorized: (ctx) => ctx.req.socket.authorized === true,
+    certificateSubjectMatches: (ctx, property, expected) => property === 'tls_client_auth_subject_dn'
+      && peerCertificate(ctx)?.subject.split('\n').join(',') === expected,
+  }
+  : { enabled: false };
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'rs256-1', alg: 'RS256', use: 'sig' };
@@ -83,6 +116,11 @@ const provider = new Provider(issuer, {
     token_endpoint_auth_method: 'client_secret_basic',
   },
   jwks: { keys: [signingKey] },
+  // oidc-provider's defaults, and RFC 8705's method when speaking TLS
+  clientAuthMethods: [
+    'client_secret_basic', 'client_secret_jwt', 'client_secret_post', 'private_key_jwt', 'none',
+    ...(tls ? ['tls_client_auth'] : []),
+  ],
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   claims: { openid: ['sub'], ...SCOPE_CLAIMS },
   scopes: ['openid', ...Object.keys(SCOPE_CLAIMS)],
@@ -115,6 +153,7 @@ const provider = new Provider(issuer, {
     revocation: { enabled: true },
     introspection: { enabled: true },
     claimsParameter: { enabled: brokerClaims.length > 0 },
+    mTLS,
   },
 });
 provider.on('server_error', (ctx, error) => console.error('server_error', error));

@@ -24,12 +24,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from adapters.upstream_oidc import (
-    DevelopmentUpstream,
     OidcUpstream,
     PendingLogin,
     UpstreamConfig,
     UpstreamLogin,
 )
+from adapters.upstream_oidc_development import DevelopmentUpstream
 from adapters.upstream_oidc_tokens import (
     ID_TOKEN_LEEWAY_S,
     AssuranceTooLow,

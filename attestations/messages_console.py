@@ -94,17 +94,18 @@ register(
         },
         "console.account.done.revoked": {
             "nl": "Het bewijs is ingetrokken. Platforms zien dat via de statuslijst.",
-            "en": "The proof is revoked. Platforms see this through the status list.",
+            "en": "The attestation is revoked. Platforms see this through the status list.",
         },
         "console.confirm.account": {"nl": "Account {handle}", "en": "Account {handle}"},
         "console.disable.title": {"nl": "Account uitschakelen", "en": "Disable the account"},
         "console.disable.what": {
             "nl": "De bewoner kan niet meer inloggen. Alle sessies eindigen meteen, platforms "
             "krijgen een uitlogbericht en hun toegang (ook langlopende) vervalt. Bewijzen "
-            "blijven geldig tot je ze hieronder intrekt. Je kunt het account later weer aanzetten.",
+            "blijven geldig tot je ze op de pagina van het account intrekt. Je kunt het account "
+            "later weer aanzetten.",
             "en": "The resident can no longer log in. Every session ends at once, platforms get "
             "a logout message and their access (long-lived too) ends. Proofs stay valid until "
-            "you revoke them below. You can re-enable the account later.",
+            "you revoke them on the account's page. You can re-enable the account later.",
         },
         "console.disable.submit": {"nl": "Uitschakelen", "en": "Disable"},
         "console.enable.title": {"nl": "Account weer aanzetten", "en": "Re-enable the account"},
@@ -160,11 +161,12 @@ register(
         "console.attestations.offer": {"nl": "Bewijs aanbieden", "en": "Offer an attestation"},
         "console.revoke.title": {"nl": "Bewijs intrekken", "en": "Revoke the attestation"},
         "console.revoke.what": {
-            "nl": "Het bewijs {type} ({id}) wordt ongeldig: platforms die het controleren zien "
-            "dat via de statuslijst. Dit kan niet ongedaan worden gemaakt.",
-            "en": "The attestation {type} ({id}) becomes invalid: platforms that check it see "
-            "this through the status list. This cannot be undone.",
+            "nl": "Het bewijs wordt ongeldig: platforms die het controleren zien dat via de "
+            "statuslijst. Dit kan niet ongedaan worden gemaakt.",
+            "en": "The attestation becomes invalid: platforms that check it see this through "
+            "the status list. This cannot be undone.",
         },
+        "console.revoke.which": {"nl": "Bewijs: {type}", "en": "Attestation: {type}"},
         "console.revoke.submit": {"nl": "Intrekken", "en": "Revoke"},
         "console.offer.title": {"nl": "Bewijs aanbieden", "en": "Offer an attestation"},
         "console.offer.intro": {

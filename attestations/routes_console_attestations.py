@@ -58,10 +58,10 @@ def offer_claims(form: Mapping[str, str]) -> tuple[str, dict[str, Any], dict[str
     values = {name: form.get(name, "").strip() for name, _ in FIELDS[type_id]}
     errors = {}
     for name, allowed in FIELDS[type_id]:
-        if not values[name]:
-            errors[name] = "console.offer.error.required"
-        elif allowed is not None and values[name] not in allowed:
+        if allowed is not None and values[name] not in allowed:
             errors[name] = "console.offer.error.choose"
+        elif not values[name]:
+            errors[name] = "console.offer.error.required"
     if type_id == "postcode":
         municipality = {
             "code": values["municipality_code"].upper(),

@@ -109,7 +109,7 @@ register(
         "console.added.mapping": {"nl": "Gegevens koppelen", "en": "Claim mapping"},
         "console.added.instructions": {"nl": "Stappen op het platform", "en": "On the platform"},
         "console.added.erasure": {"nl": "Verwijderverzoeken", "en": "Erasure requests"},
-        "console.added.unsure": {"nl": "Niet nagegaan:", "en": "Not verified:"},
+        "console.added.unsure": {"nl": "Kanttekening:", "en": "Note:"},
         "console.added.manage": {"nl": "Dit platform beheren", "en": "Manage this platform"},
         "console.confirm.platform": {"nl": "Platform {name}:", "en": "Platform {name}:"},
         "console.edit.title": {"nl": "Platform wijzigen", "en": "Edit the platform"},
@@ -131,6 +131,10 @@ register(
         },
         "console.edit.field.events_uri": {"nl": "Adres voor gebeurtenissen", "en": "Events URI"},
         "console.edit.field.password": {"nl": "Wachtwoord", "en": "Password"},
+        "console.edit.hint.name": {
+            "nl": "Bewoners zien deze naam als Kluis om toestemming vraagt.",
+            "en": "Residents see this name when Kluis asks for consent.",
+        },
         "console.edit.hint.redirect_uris": {
             "nl": "Eén adres per regel, precies zoals de plug-in van het platform het stuurt. Ze "
             "blijven op de host van het platform ({host}): daarvan hangen de pseudoniemen van "
@@ -161,26 +165,26 @@ register(
             "en": "At most 20 addresses.",
         },
         "console.edit.error.fragment": {
-            "nl": "Een adres mag geen #-deel hebben:",
-            "en": "An address may not have a # part:",
+            "nl": "Een adres mag geen #-deel hebben.",
+            "en": "An address may not have a # part.",
         },
         "console.edit.error.absolute": {
-            "nl": "Dit is geen volledig https-adres:",
-            "en": "This is not a complete https address:",
+            "nl": "Dit is geen volledig https-adres.",
+            "en": "This is not a complete https address.",
         },
         "console.edit.error.https": {
-            "nl": "Gebruik https (http alleen voor localhost):",
-            "en": "Use https (http only for localhost):",
+            "nl": "Gebruik https (http alleen voor localhost).",
+            "en": "Use https (http only for localhost).",
         },
         "console.edit.error.credentials": {
-            "nl": "Een adres mag geen gebruikersnaam of wachtwoord bevatten:",
-            "en": "An address may not contain a user name or password:",
+            "nl": "Een adres mag geen gebruikersnaam of wachtwoord bevatten.",
+            "en": "An address may not contain a user name or password.",
         },
         "console.edit.error.sector": {
             "nl": "Redirect-URI's blijven op de host van het platform ({host}), anders krijgt "
-            "elke bewoner daar een nieuw pseudoniem:",
+            "elke bewoner daar een nieuw pseudoniem.",
             "en": "Redirect URIs stay on the platform's host ({host}), or every resident would "
-            "get a new pseudonym there:",
+            "get a new pseudonym there.",
         },
         "console.edit.error.sector_document": {
             "nl": "De redirect-URI's liggen vast in het sector_identifier_uri-document.",

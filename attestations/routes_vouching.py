@@ -245,7 +245,11 @@ def claim(request: Request, session: SessionDep, csrf_token: FormStr = "") -> Re
         return _login(RESIDENT_PATH)
     try:
         made = vouching.issue_peer_attestation(
-            session, subject_keys_of(request), vouching_config(request), account_id=account_id
+            session,
+            subject_keys_of(request),
+            vouching_config(request),
+            account_id=account_id,
+            language=page_language(request),
         )
     except (vouching.ThresholdNotMet, vouching.AlreadyVerified) as exc:
         return _failed(request, exc, RESIDENT_PATH)
@@ -361,6 +365,7 @@ def desk_claim(request: Request, session: SessionDep, csrf_token: FormStr = "") 
             vouching_config(request),
             account_id=resident.id,
             actor=desk_actor(session, keys, operator_id),
+            language=page_language(request),
         )
     except (vouching.ThresholdNotMet, vouching.AlreadyVerified) as exc:
         return _failed(request, exc, DESK_PATH)

@@ -45,6 +45,7 @@ from rights.lifecycle import EXECUTING, conclude, link_delivery, receive_request
 from rights.models import ErasureRequest
 from rights.signals import ACCOUNT_PURGED, enqueue_security_event
 from rights.tombstones import Tombstone, TombstoneJournal
+from rights.vouching_mail import stage_lapse_mails
 from rights.vouching_signals import VouchingSignals
 
 
@@ -188,7 +189,8 @@ def execute_erasure(
     (rights/tombstones.py). `replay`: see `receive_request`. With `vouching_config`, peer
     vouching forgets the account first, while its data key exists: the confirmations it gave
     stop counting and residents who fall below the threshold lose `real_person`, their
-    platforms told (without it, the next periodic settle does this)."""
+    platforms told and (with `accounts`, whose mailer it uses) the residents e-mailed once the
+    caller commits (without it, the next periodic settle does this)."""
     account, request, _ = receive_request(
         session,
         provider,
@@ -201,7 +203,7 @@ def execute_erasure(
     )
     request.status = EXECUTING
     if vouching_config is not None:
-        vouching.forget_account(
+        forgotten = vouching.forget_account(
             session,
             provider.subject_keys,
             vouching_config,
@@ -210,6 +212,10 @@ def execute_erasure(
             now=now,
             listener=VouchingSignals.of(provider),
         )
+        if accounts is not None:
+            issuer = provider.config.issuer
+            keys = provider.subject_keys
+            stage_lapse_mails(session, accounts.mailer, keys, issuer, forgotten.lapsed)
     live = _live_sessions(session, account_id)
     revoked = _revoke_access(session, account_id, actor)
     also = replay.platforms if replay is not None else ()

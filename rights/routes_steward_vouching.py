@@ -22,6 +22,7 @@ from identity import (
     LoginThrottled,
     current_session,
     get_account,
+    get_accounts,
     provider_of,
     reconfirmed,
 )
@@ -144,6 +145,7 @@ def decide(
             report_id=report_id,
             steward_id=steward.account_id,
             fake=DECISIONS[decision],
+            mailer=get_accounts(request).mailer,
         )
     except vouching.ReportNotFound:
         raise NotAvailable() from None

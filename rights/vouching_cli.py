@@ -172,6 +172,7 @@ def decide(
                 report_id=report_id,
                 steward_id=steward_id,
                 fake=decision == "fake",
+                mailer=runtime.accounts.mailer,
             )
     except vouching.ReportNotFound:
         raise click.ClickException("no such open report") from None
@@ -199,7 +200,13 @@ def settle(runtime: VouchingRuntime, as_json: bool) -> None:
     KLUIS_VOUCHING_SETTLE_INTERVAL seconds): those no longer backed by enough independent
     confirmations, or past the peer validity, lapse, and the platforms are told."""
     with runtime.db.session() as session:  # the settle commits, batch by batch
-        outcome, signals = settle_vouching(session, runtime.oidc, runtime.vouching, actor=OPERATOR)
+        outcome, signals = settle_vouching(
+            session,
+            runtime.oidc,
+            runtime.vouching,
+            actor=OPERATOR,
+            mailer=runtime.accounts.mailer,
+        )
         lost = sorted(
             {
                 reference(session, runtime.accounts.subject_keys, lapse.account_id)

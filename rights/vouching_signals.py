@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from adapters import Mailer
 from attestations import vouching
 from audit import record
 from consent import GIVEN, ConsentEvent, ConsentRecord
@@ -23,6 +24,7 @@ from identity import Provider, SubjectIds, get_client
 from keys import SubjectKeys
 from rights.field_erasure import FIELDS, of_field
 from rights.signals import TOKEN_CLAIMS_CHANGE, enqueue_security_event
+from rights.vouching_mail import stage_lapse_mails
 
 # OIDC claim -> the field whose consent covers it
 FIELD_OF_CLAIM = {claim: name for name, claims in FIELDS.items() for claim in claims}
@@ -118,11 +120,17 @@ def settle_vouching(
     *,
     actor: str = "system",
     now: dt.datetime | None = None,
+    mailer: Mailer | None = None,
 ) -> tuple[vouching.CascadeOutcome, VouchingSignals]:
-    """The periodic settle (`vouching.settle`) with the platforms told. It commits, batch by
-    batch: `session` must not be inside `Database.transaction()`."""
+    """The periodic settle (`vouching.settle`) with the platforms told and, with `mailer`, the
+    residents who lost `real_person` e-mailed (`vouching_mail`). It commits, batch by batch:
+    `session` must not be inside `Database.transaction()`."""
     signals = VouchingSignals.of(provider)
     outcome = vouching.settle(
         session, provider.subject_keys, config, now=now, listener=signals, actor=actor
     )
+    if mailer is not None:
+        issuer = provider.config.issuer
+        stage_lapse_mails(session, mailer, provider.subject_keys, issuer, outcome.lapsed)
+        session.commit()  # sends them
     return outcome, signals

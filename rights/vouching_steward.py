@@ -15,10 +15,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from adapters import Mailer
 from attestations import vouching
 from core import utcnow
 from identity import Provider
 from keys import SubjectKeyDestroyed, SubjectKeys
+from rights.vouching_mail import stage_lapse_mails
 from rights.vouching_signals import VouchingSignals
 
 SHOWN = 100  # entries of one warning sign shown at most (the counts say how many there are)
@@ -113,10 +115,12 @@ def decide_report(
     steward_id: str,
     fake: bool,
     now: dt.datetime | None = None,
+    mailer: Mailer | None = None,
 ) -> DecisionView:
     """Decide the reported account (see the module docstring); `vouching.ReportNotFound` when
     the report is unknown or decided already, `vouching.ReportRefused` when it is on the
-    steward's own account. Platforms are told of every claim that changed. The caller
+    steward's own account. Platforms are told of every claim that changed and, with `mailer`,
+    residents who lost `real_person` are e-mailed once the caller commits. The caller
     commits."""
     moment = now or utcnow()
     keys = provider.subject_keys
@@ -141,6 +145,8 @@ def decide_report(
         for target in targets
     ]
     outcome = decisions[0].outcome
+    if mailer is not None:
+        stage_lapse_mails(session, mailer, keys, provider.config.issuer, outcome.lapsed)
     lost = sorted({lapse.account_id for lapse in outcome.lapsed if lapse.lost_real_person})
     return DecisionView(
         report_id=report_id,

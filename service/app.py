@@ -240,7 +240,9 @@ def _settle_vouching(runtime: Runtime) -> None:
     """Re-judge every peer attestation (rights.settle_vouching, which commits batch by batch);
     counts only in the log."""
     with runtime.db.session() as session:
-        outcome, signals = settle_vouching(session, runtime.oidc, runtime.vouching)
+        outcome, signals = settle_vouching(
+            session, runtime.oidc, runtime.vouching, mailer=runtime.accounts.mailer
+        )
     if outcome.lapsed:
         lost = sum(1 for lapse in outcome.lapsed if lapse.lost_real_person)
         log.info(

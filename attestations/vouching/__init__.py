@@ -45,6 +45,7 @@ from attestations.vouching.listing import (
     open_report,
     open_reports,
 )
+from attestations.vouching.notices import LapseNotice, lapse_notices
 from attestations.vouching.overview import (
     Cluster,
     GraphRows,
@@ -81,6 +82,7 @@ __all__ = [
     "GraphRows",
     "GraphSummary",
     "Lapse",
+    "LapseNotice",
     "Lapsed",
     "Newcomer",
     "OpenedRequest",
@@ -110,6 +112,7 @@ __all__ = [
     "graph_summary",
     "is_seed",
     "issue_peer_attestation",
+    "lapse_notices",
     "last_lapse",
     "models",
     "open_report",

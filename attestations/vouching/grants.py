@@ -44,10 +44,12 @@ def issue_peer_attestation(
     account_id: str,
     actor: str = "resident",
     now: dt.datetime | None = None,
+    language: str = "nl",
 ) -> PeerOffer:
     """Offer the resident a `real_person` attestation with `verification: peer`, if they meet
     the threshold now and hold no `real_person` attestation valid beyond the renewal window.
-    An earlier peer offer still waiting to be collected is withdrawn. The caller commits."""
+    An earlier peer offer still waiting to be collected is withdrawn. `language`: the page's,
+    which the e-mail speaks if the attestation lapses. The caller commits."""
     moment = now or utcnow()
     rules = config.rules
     lock_named(session, GRAPH_LOCK)
@@ -80,6 +82,7 @@ def issue_peer_attestation(
         granted_at=moment,
         expires_at=moment + TYPE_VALIDITY + collected_by,
         confirmations=count,
+        language=language,
     )
     session.add(grant)
     session.flush()

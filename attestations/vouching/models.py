@@ -131,6 +131,9 @@ class PeerGrant(Base):
     lapsed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # `below_threshold`, `fake`, `superseded`, `erasure`
     lapse_reason: Mapped[str | None] = mapped_column(String(32))
+    # the page language the resident claimed it in (`nl`, `en`): the e-mail when it lapses
+    # speaks it (NULL for grants made before it was kept: Dutch)
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class VouchingAddress(Base):

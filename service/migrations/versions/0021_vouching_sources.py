@@ -1,5 +1,6 @@
 """vouching sources: a letter keeps the keyed hash of its address, which redeeming it records
-for the shared-address rule of peer vouching (never the house number itself)
+for the shared-address rule of peer vouching (never the house number itself); a peer grant
+keeps the language its resident claimed it in, for the e-mail when it lapses
 
 Revision ID: 0021
 Revises: 0020
@@ -20,8 +21,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("letter_codes", schema=None) as batch_op:
         batch_op.add_column(sa.Column("address_ref", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("vouching_grants", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("language", sa.String(length=8), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("vouching_grants", schema=None) as batch_op:
+        batch_op.drop_column("language")
     with op.batch_alter_table("letter_codes", schema=None) as batch_op:
         batch_op.drop_column("address_ref")

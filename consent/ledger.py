@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from audit import Pending, record, record_many
@@ -87,47 +87,53 @@ def record_document(
     }
 
 
-def _latest_events(
-    session: Session, account_id: str, client_id: str, purpose: str | None = None
-) -> dict[str, tuple[ConsentRecord, str]]:
-    """claim → (record, latest event) for one resident and platform."""
+def _decisions_query(purpose: bool) -> Select[tuple[str, str]]:
     query = (
-        select(ConsentRecord, ConsentEvent.event)
+        select(ConsentRecord.claim, ConsentEvent.event)
         .join(ConsentEvent, ConsentEvent.record_id == ConsentRecord.id)
-        .where(ConsentRecord.account_id == account_id, ConsentRecord.client_id == client_id)
+        .where(
+            ConsentRecord.account_id == bindparam("account"),
+            ConsentRecord.client_id == bindparam("client"),
+        )
         .order_by(ConsentEvent.at, ConsentEvent.id)
     )
+    if purpose:
+        return query.where(ConsentRecord.purpose == bindparam("purpose"))
+    for prefix in _SCOPED_PREFIXES:
+        query = query.where(ConsentRecord.purpose.not_like(prefix + "%"))
+    return query
+
+
+# built once: every ID token, UserInfo response and remembered-consent check runs one
+_DECISIONS = {False: _decisions_query(purpose=False), True: _decisions_query(purpose=True)}
+
+
+def _latest_decisions(
+    session: Session, account_id: str, client_id: str, purpose: str | None
+) -> dict[str, str]:
+    """claim → latest event for one resident and platform (two columns, no ORM objects);
+    `purpose` None means every purpose but presentations and polls."""
+    params = {"account": account_id, "client": client_id}
     if purpose is not None:
-        query = query.where(ConsentRecord.purpose == purpose)
-    else:
-        for prefix in _SCOPED_PREFIXES:
-            query = query.where(ConsentRecord.purpose.not_like(prefix + "%"))
-    latest: dict[str, tuple[ConsentRecord, str]] = {}
-    for rec, event in session.execute(query):
-        latest[rec.claim] = (rec, event)
-    return latest
+        params["purpose"] = purpose
+    rows = session.execute(_DECISIONS[purpose is not None], params)
+    return {claim: event for claim, event in rows}
 
 
 def active_claims(
     session: Session, account_id: str, client_id: str, purpose: str | None = None
 ) -> set[str]:
     """Claims the resident currently allows this platform to receive."""
-    return {
-        claim
-        for claim, (_, event) in _latest_events(session, account_id, client_id, purpose).items()
-        if event == GIVEN
-    }
+    latest = _latest_decisions(session, account_id, client_id, purpose)
+    return {claim for claim, event in latest.items() if event == GIVEN}
 
 
 def decided_claims(
     session: Session, account_id: str, client_id: str, purpose: str | None = None
 ) -> set[str]:
     """Claims the resident has answered for (given or refused) and not withdrawn since."""
-    return {
-        claim
-        for claim, (_, event) in _latest_events(session, account_id, client_id, purpose).items()
-        if event in (GIVEN, REFUSED)
-    }
+    latest = _latest_decisions(session, account_id, client_id, purpose)
+    return {claim for claim, event in latest.items() if event in (GIVEN, REFUSED)}
 
 
 def _record_for(

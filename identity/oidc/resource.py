@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core import InvalidToken, token_hash
@@ -34,16 +34,19 @@ def userinfo_response(session: Session, provider: Provider, bearer: str) -> dict
     return body
 
 
+_TOKEN_GRANT_CLIENT = (  # built once: every userinfo request runs it
+    select(Token, Grant, Client)
+    .join(Grant, Grant.id == Token.grant_id)
+    .join(Client, Client.client_id == Grant.client_id)
+    .where(Token.token_hash == bindparam("hash"))
+)
+
+
 def _access_token_with_client(session: Session, bearer: str) -> tuple[Token, Grant, Client]:
     """The valid access token, its grant and its client, in one read."""
     found = None
     if bearer and len(bearer) < 256:
-        found = session.execute(
-            select(Token, Grant, Client)
-            .join(Grant, Grant.id == Token.grant_id)
-            .join(Client, Client.client_id == Grant.client_id)
-            .where(Token.token_hash == token_hash(bearer))
-        ).first()
+        found = session.execute(_TOKEN_GRANT_CLIENT, {"hash": token_hash(bearer)}).first()
     if found is None or not tokens.is_active(found[0], found[1], "access"):
         # a client that no longer exists takes its grants (and tokens) with it (cascade)
         raise InvalidToken("the access token is invalid, expired or revoked")

@@ -210,6 +210,7 @@ _CONSUME_REFRESH = (
     .values(used_at=bindparam("now"))
     .returning(_TOKENS.c.grant_id, _TOKENS.c.expires_at)
 )
+_GRANT = select(Grant).where(Grant.id == bindparam("grant"))
 _GRANT_AND_LIVE = select(Grant, live_session_clause(Grant.sid, bindparam("now"))).where(
     Grant.id == bindparam("grant")
 )
@@ -272,7 +273,7 @@ def exchange_code(
     if form.get("redirect_uri") != row.redirect_uri:
         raise InvalidGrant("redirect_uri does not match the authorization request")
     check_code_verifier(verifier, row.code_challenge)
-    grant = session.get(Grant, row.grant_id)
+    grant = session.execute(_GRANT, {"grant": row.grant_id}).scalar_one_or_none()
     if grant is None or grant.revoked_at is not None:
         raise InvalidGrant("the grant was revoked")
     return issue_tokens(
@@ -328,17 +329,20 @@ def refresh(
     )
 
 
+_TOKEN_AND_GRANT = (
+    select(Token, Grant)
+    .join(Grant, Grant.id == Token.grant_id)
+    .where(Token.token_hash == bindparam("hash"))
+)
+
+
 def active_token(
     session: Session, value: str, kind: str | None = None
 ) -> tuple[Token, Grant] | None:
     """The token and its grant if the token is currently valid, else None."""
     if not value or len(value) >= 256:
         return None
-    found = session.execute(
-        select(Token, Grant)
-        .join(Grant, Grant.id == Token.grant_id)
-        .where(Token.token_hash == token_hash(value))
-    ).first()
+    found = session.execute(_TOKEN_AND_GRANT, {"hash": token_hash(value)}).first()
     if found is None or not is_active(found[0], found[1], kind):
         return None
     return found[0], found[1]

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from attestations import messages_console, messages_desk  # noqa: F401 (registers the texts)
+from attestations.overview import OfferState, offers_for_account
 from attestations.statuslist import issued_credentials
 from attestations.types import TYPES
 from core import utcnow
@@ -82,6 +83,9 @@ def account_page(
     context = {
         "account": account_state(session, account),
         "attestations": attestation_lines(session, account.id),
+        "offers": [
+            o for o in offers_for_account(session, account.id) if o.state == OfferState.OPEN
+        ],
         "type_names": {t: spec.name for t, spec in TYPES.items()},
         "roles": ROLES,
         "action": action,

@@ -158,6 +158,11 @@ register(
         "console.attestations.issued": {"nl": "Uitgegeven", "en": "Issued"},
         "console.attestations.until": {"nl": "Geldig tot", "en": "Valid until"},
         "console.attestations.revoke": {"nl": "Intrekken", "en": "Revoke"},
+        "console.offers.title": {
+            "nl": "Klaargezet, nog niet opgehaald",
+            "en": "Offered, not collected yet",
+        },
+        "console.offers.line": {"nl": "{type}, klaar tot", "en": "{type}, waiting until"},
         "console.attestations.offer": {"nl": "Bewijs aanbieden", "en": "Offer an attestation"},
         "console.revoke.title": {"nl": "Bewijs intrekken", "en": "Revoke the attestation"},
         "console.revoke.what": {

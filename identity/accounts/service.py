@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import urlencode
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -146,8 +146,13 @@ def normalize_name(value: str | None) -> str | None:
     return name[:MAX_NAME_LENGTH] or None
 
 
+# built once (session.get builds its statement on every call): every ID token and UserInfo
+# response with account claims reads the account
+_ACCOUNT = select(Account).where(Account.id == bindparam("account_id"))
+
+
 def get_account(session: Session, account_id: str) -> Account | None:
-    return session.get(Account, account_id)
+    return session.execute(_ACCOUNT, {"account_id": account_id}).scalar_one_or_none()
 
 
 def find_by_email(accounts: Accounts, session: Session, email: str) -> Account | None:

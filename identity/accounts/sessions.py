@@ -13,7 +13,7 @@ import datetime as dt
 import secrets
 
 from fastapi import Request, Response
-from sqlalchemy import ColumnExpressionArgument, Exists, exists, select, update
+from sqlalchemy import ColumnExpressionArgument, Exists, bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from audit import record
@@ -73,20 +73,23 @@ def start_browser_session(
     return BrowserSession(sid=sid, account_id=account_id, auth_time=now, amr=methods, acr=acr)
 
 
+_LIVE_SESSION = (  # built once: every authorize request with a session cookie runs it
+    select(BrowserSessionRecord)
+    .join(Account, Account.id == BrowserSessionRecord.account_id)
+    .where(
+        BrowserSessionRecord.id_hash == bindparam("id_hash"),
+        BrowserSessionRecord.ended_at.is_(None),
+        BrowserSessionRecord.expires_at > bindparam("now"),
+        Account.status == AccountStatus.ACTIVE.value,
+    )
+)
+
+
 def find_browser_session(session: Session, sid: str | None) -> BrowserSession | None:
     """The live session with this id: not ended, not expired, account still active."""
     if not sid or len(sid) > MAX_SID_LENGTH:
         return None
-    row = session.scalar(
-        select(BrowserSessionRecord)
-        .join(Account, Account.id == BrowserSessionRecord.account_id)
-        .where(
-            BrowserSessionRecord.id_hash == token_hash(sid),
-            BrowserSessionRecord.ended_at.is_(None),
-            BrowserSessionRecord.expires_at > utcnow(),
-            Account.status == AccountStatus.ACTIVE.value,
-        )
-    )
+    row = session.scalar(_LIVE_SESSION, {"id_hash": token_hash(sid), "now": utcnow()})
     if row is None:
         return None
     return BrowserSession(

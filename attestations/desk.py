@@ -143,6 +143,18 @@ def issue_at_desk(
     claims = desk_claims(type_id, form)
     address_ref = desk_address_ref(type_id, form, address_hasher)
     actor = desk_actor(session, accounts.subject_keys, operator_id)
+    if address_ref is not None:
+        # first: it takes the vouching graph lock, which is always taken before the audit
+        # log's append lock (create_offer appends), never after it; a refused offer below is
+        # not committed, and the address with it
+        record_address_ref(
+            session,
+            accounts.subject_keys,
+            account_id=account.id,
+            address_ref=address_ref,
+            source=SOURCE,
+            actor=actor,
+        )
     try:
         offer = create_offer(
             session,
@@ -155,13 +167,4 @@ def issue_at_desk(
         )
     except InvalidClaims as exc:
         raise DeskRefused("desk.error.claims." + type_id, type_id) from exc
-    if address_ref is not None:
-        record_address_ref(
-            session,
-            accounts.subject_keys,
-            account_id=account.id,
-            address_ref=address_ref,
-            source=SOURCE,
-            actor=actor,
-        )
     return DeskOffer(account, type_id, offer)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from adapters import ForgetsRecipients
 from attestations import revoke_all_credentials, vouching
 from consent import ConsentRecord, clients_with_data
+from core import lock_named
 from identity import (
     Account,
     Accounts,
@@ -191,6 +192,10 @@ def execute_erasure(
     stop counting and residents who fall below the threshold lose `real_person`, their
     platforms told and (with `accounts`, whose mailer it uses) the residents e-mailed once the
     caller commits (without it, the next periodic settle does this)."""
+    if vouching_config is not None:
+        # the vouching graph lock before the audit log's append lock (receive_request
+        # appends), as every vouching act takes them: the other order deadlocks with a settle
+        lock_named(session, vouching.GRAPH_LOCK)
     account, request, _ = receive_request(
         session,
         provider,

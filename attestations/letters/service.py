@@ -326,6 +326,18 @@ def _offer(
 ) -> RedeemedLetter:
     batch = session.get(LetterBatch, letter.batch_id)
     assert batch is not None  # the foreign key
+    if letter.address_ref is not None:
+        # first: it takes the vouching graph lock, which is always taken before the audit
+        # log's append lock (create_offer appends), never after it
+        record_address_ref(
+            session,
+            subject_keys,
+            account_id=account_id,
+            address_ref=letter.address_ref,
+            source="letter",
+            actor="resident",
+            now=moment,
+        )
     claims: dict[str, object] = {
         "postcode": letter.postcode,
         "municipality": {"code": batch.municipality_code, "name": batch.municipality_name},
@@ -347,16 +359,6 @@ def _offer(
     session.execute(
         update(LetterCode).where(LetterCode.id == letter.id).values(offer_id=created.offer_id)
     )
-    if letter.address_ref is not None:
-        record_address_ref(
-            session,
-            subject_keys,
-            account_id=account_id,
-            address_ref=letter.address_ref,
-            source="letter",
-            actor="resident",
-            now=moment,
-        )
     record(
         session,
         "letter.redeemed",

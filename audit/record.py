@@ -155,7 +155,7 @@ def _tail(session: Session) -> tuple[int, bytes | None]:
     if known is not None and known[0] is session.get_transaction():
         return known[1] + 1, known[2]
     lock_named(session, _LOCK_NAME)
-    last = session.execute(_LAST_ENTRY).first()
+    last = session.connection().execute(_LAST_ENTRY).first()  # flushed by record_many
     return (0, None) if last is None else (last.idx + 1, last.leaf_hash)
 
 

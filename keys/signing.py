@@ -237,7 +237,10 @@ class Keyring:
         Read on every signature, so that all processes rotate together; one indexed read of
         two columns (not the rows with their JWKs and wrapped keys), since every ID token
         pays for it."""
-        latest = session.execute(_LATEST_STARTED, {"alg": alg, "now": now or utcnow()}).first()
+        # on the session's connection: a plain read, nothing of the ORM's is needed (a key
+        # is flushed when it is created)
+        params = {"alg": alg, "now": now or utcnow()}
+        latest = session.connection().execute(_LATEST_STARTED, params).first()
         if latest is None or not latest[1]:
             raise NoActiveKey(alg)
         return str(latest[0])

@@ -87,7 +87,8 @@ class SubjectKeys:
         key = self._unwrapped(session).get(subject_id)
         if key is not None:
             return key
-        row = session.execute(_WRAPPED_KEY, {"subject": subject_id}).first()
+        # on the session's connection: a plain read (`create` flushes the key it adds)
+        row = session.connection().execute(_WRAPPED_KEY, {"subject": subject_id}).first()
         if row is None:
             raise SubjectKeyDestroyed(f"no data key for subject {subject_id}")
         key = self._wrap.unseal(row.wrapped_key, subject_id.encode(), row.kek_fingerprint)

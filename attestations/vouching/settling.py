@@ -41,8 +41,9 @@ from core import lock_named, utcnow
 from keys import SubjectKeys
 
 # accounts (or expiring grants) judged per transaction: at 100 000 members a batch holds the
-# lock for a fraction of a second (bench/vouching)
-BATCH = 1_000
+# lock for about a second at most on a busy 2-core machine, where the whole sweep held it for
+# 17 to 49 s; smaller batches hold it shorter but re-read more (bench/vouching, bench/README)
+BATCH = 250
 
 
 def _batches(ids: Sequence[str], size: int) -> Iterator[list[str]]:

@@ -199,11 +199,17 @@ def lock_named(session: Session, name: str) -> None:
     """Serialise the holders of `name` (appenders of one append-only sequence, counters of one
     rate limit) until the current transaction ends.
 
-    PostgreSQL: a transaction-scoped advisory lock keyed by `name`. SQLite serialises writers
-    itself (one writer at a time), so nothing is needed there.
+    PostgreSQL: a transaction-scoped advisory lock keyed by `name` within the current schema.
+    Advisory locks belong to the whole database, so the schema is part of the key: two
+    deployments (or two test sessions) in schemas of one database do not wait on each
+    other's locks. SQLite serialises writers itself (one writer at a time), so nothing is
+    needed there.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": name})
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/' || :n))"),
+            {"n": name},
+        )
 
 
 def database_of(request: Request) -> Database:

@@ -278,6 +278,27 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     return create_app_from_runtime(runtime)
 
 
+def install_runtime(app: FastAPI, runtime: Runtime, templates: Templates | None = None) -> None:
+    """Point `app`'s routes at `runtime` (they read everything from `app.state`). The app
+    is built once per process; the test suite also re-points one app at each test's runtime
+    instead of building an app per test, passing the `templates` it keeps (their compiled
+    pages) when the settings they depend on are the same."""
+    settings = runtime.settings
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.state.db = runtime.db
+    app.state.keyring = runtime.keyring
+    app.state.subject_keys = runtime.subject_keys
+    app.state.oidc = runtime.oidc
+    app.state.accounts = runtime.accounts
+    app.state.tombstones = runtime.tombstones
+    app.state.templates = templates or Templates(
+        TEMPLATE_PACKAGES,
+        csrf_key=derive_key(settings.secret_bytes, "kluis/web/csrf"),
+        secure_cookies=settings.issuer.startswith("https://"),
+    )
+
+
 def create_app_from_runtime(runtime: Runtime) -> FastAPI:
     settings = runtime.settings
     app = FastAPI(
@@ -295,20 +316,8 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
         openapi_url="/api/openapi.json",
         dependencies=[Depends(refuse_unsafe_input)],
     )
-    app.state.runtime = runtime
-    app.state.settings = settings
-    app.state.db = runtime.db
-    app.state.keyring = runtime.keyring
-    app.state.subject_keys = runtime.subject_keys
-    app.state.oidc = runtime.oidc
-    app.state.accounts = runtime.accounts
-    app.state.tombstones = runtime.tombstones
+    install_runtime(app, runtime)
     app.state.oauth_paths = set(IDENTITY_OAUTH_PATHS | ATTESTATION_OAUTH_PATHS)
-    app.state.templates = Templates(
-        TEMPLATE_PACKAGES,
-        csrf_key=derive_key(settings.secret_bytes, "kluis/web/csrf"),
-        secure_cookies=settings.issuer.startswith("https://"),
-    )
     install_error_handlers(app)
     app.add_middleware(InputGuardMiddleware)  # inside: its refusals get request ids and headers
     app.add_middleware(
@@ -325,17 +334,17 @@ def create_app_from_runtime(runtime: Runtime) -> FastAPI:
         return PlainTextResponse("ok")
 
     @app.get("/readyz", include_in_schema=False)
-    def readyz(session: Annotated[Session, Depends(db_session)]) -> JSONResponse:
+    def readyz(request: Request, session: Annotated[Session, Depends(db_session)]) -> JSONResponse:
         try:
             session.connection().exec_driver_sql("SELECT 1")
         except Exception:
             log.warning("database not reachable", exc_info=True)
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
-        return JSONResponse({"status": "ready", "database": runtime.db.dialect})
+        return JSONResponse({"status": "ready", "database": request.app.state.db.dialect})
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
-        return render(request, "home.html", {"issuer": settings.issuer})
+        return render(request, "home.html", {"issuer": request.app.state.settings.issuer})
 
     for router in (*KEYS_ROUTERS, *IDENTITY_ROUTERS, *ATTESTATION_ROUTERS, *RIGHTS_ROUTERS):
         app.include_router(router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from core.db import Database, make_engine
 from keys import Keyring, SubjectKeys
 from service import migrate
-from service.app import create_app_from_runtime
+from service.app import create_app_from_runtime, install_runtime
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings
 from tests.support.databases import backend, drop_database, fresh_database_url
@@ -112,9 +113,51 @@ def runtime(settings: Settings, db: Database) -> Runtime:
     return build_runtime(settings, db)
 
 
+@dataclass
+class _SharedApp:
+    app: FastAPI
+    pristine: dict[str, object]  # app.state as built, before any test touched it
+    oauth_paths: frozenset[str]  # the middleware holds the set itself: restored in place
+    routes: int
+
+
+# One app per worker and per shape of the settings the app's construction reads (its
+# middleware, routes and templates): most tests share one, re-pointed at their own runtime.
+_SHARED_APPS: dict[tuple[object, ...], _SharedApp] = {}
+
+
+def _app_shape(settings: Settings) -> tuple[object, ...]:
+    return (
+        settings.issuer,
+        settings.secret_bytes,
+        settings.production,
+        tuple(settings.trusted_proxy_list),
+    )
+
+
 @pytest.fixture
 def app(runtime: Runtime) -> FastAPI:
-    return create_app_from_runtime(runtime)
+    """The app, pointed at this test's runtime. Built once per shape of settings; whatever a
+    test put on `app.state` is gone for the next test, which finds the state as built."""
+    shape = _app_shape(runtime.settings)
+    shared = _SHARED_APPS.get(shape)
+    if shared is None:
+        app = create_app_from_runtime(runtime)
+        state = dict(app.state._state)
+        paths = frozenset(app.state.oauth_paths)
+        _SHARED_APPS[shape] = _SharedApp(app, state, paths, len(app.router.routes))
+        return app
+    assert len(shared.app.router.routes) == shared.routes, (
+        "a test added routes to the shared app: build its own with create_app_from_runtime"
+    )
+    assert not shared.app.dependency_overrides, "a test left dependency overrides behind"
+    state = shared.app.state._state
+    state.clear()
+    state.update(shared.pristine)
+    shared.app.state.oauth_paths.clear()
+    shared.app.state.oauth_paths.update(shared.oauth_paths)
+    install_runtime(shared.app, runtime, templates=shared.app.state.templates)
+    return shared.app
 
 
 @pytest.fixture
@@ -130,3 +173,15 @@ def fresh_database(tmp_path: Path) -> Iterator[str]:
     migrate.upgrade(url)
     yield url
     drop_database(url)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under xdist (`make test`: `--dist loadgroup`), keep each end-to-end module on one worker,
+    and the platform tests (one Kluis for all of them) together: their servers, browsers and
+    relying parties start once, not once per worker that happens to run one of their tests."""
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        if path.startswith("tests/e2e/platforms/"):
+            item.add_marker(pytest.mark.xdist_group("e2e-platforms"))
+        elif path.startswith("tests/e2e/"):
+            item.add_marker(pytest.mark.xdist_group(path))

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidGrant, NotFound
+from service.app import create_app_from_runtime
 from service.runtime import Runtime
 
 SECURITY_HEADERS = {
@@ -105,7 +106,9 @@ def test_page_is_accessible_markup(client: TestClient) -> None:
 
 
 @pytest.fixture
-def failing_app(app: FastAPI) -> FastAPI:
+def failing_app(runtime: Runtime) -> FastAPI:
+    app = create_app_from_runtime(runtime)  # its own: the shared app keeps its routes
+
     @app.get("/test/boom")
     def boom() -> None:
         raise RuntimeError("internal detail: table secret_things")

@@ -24,11 +24,11 @@ run: $(STAMP)
 	$(BIN)/kluis serve
 
 test: $(STAMP)
-	$(PYTEST) -n auto -p no:cacheprovider tests
+	$(PYTEST) -n auto --dist loadgroup -p no:cacheprovider tests
 
 test-postgres: $(STAMP)
 	KLUIS_TEST_DATABASE_URL=$${KLUIS_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
-	  $(PYTEST) -n auto -p no:cacheprovider tests
+	  $(PYTEST) -n auto --dist loadgroup -p no:cacheprovider tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

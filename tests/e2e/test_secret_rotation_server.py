@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from tests.support.authlib_rp import AuthlibSession
+from tests.support.kluis_process import run_kluis
 from tests.support.server import KLUIS, run_server, server_env
 
 EMAIL = "roos.roteer@example.org"
@@ -39,9 +40,7 @@ def kluis(
     data_dir: Path, database: str, *args: str, check: bool = True, **secrets: str
 ) -> subprocess.CompletedProcess[str]:
     env = server_env(data_dir, database, 8000, **secrets)
-    done = subprocess.run(
-        [KLUIS, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    done = run_kluis(args, env, check=False, timeout=120)
     if check and done.returncode != 0:
         raise AssertionError(f"kluis {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done

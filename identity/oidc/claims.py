@@ -64,9 +64,13 @@ _LABELS: dict[str, dict[str, str]] = {
     "real_person": {"nl": "Dat je een echt persoon bent", "en": "That you are a real person"},
     "poll_pseudonym": {
         "nl": "Een schuilnaam voor deze stemming. Bij deze stemming is die steeds dezelfde, bij "
-        "elke andere stemming anders. Hij is niet naar jou te herleiden.",
+        "elke andere stemming anders. Omdat je ingelogd bent, weet het platform wel dat de stem "
+        "van jouw account komt. Anoniem stemmen kan alleen met een QR-code of een brief, als het "
+        "platform dat aanbiedt.",
         "en": "A pseudonym for this poll. It is always the same in this poll and different in "
-        "every other poll. It cannot be traced back to you.",
+        "every other poll. Because you are logged in, the platform does know that the vote "
+        "comes from your account. Anonymous voting is only possible with a QR code or a letter, "
+        "where the platform offers it.",
     },
 }
 

@@ -126,6 +126,9 @@ def test_a_new_poll_shows_the_consent_screen_naming_that_poll(
     assert response.headers["location"].startswith("/authorize/continue/")
     page = client.get(response.headers["location"])
     assert f"<code>{POLL_B}</code>" in page.text
+    # honest about what the platform learns: the ID token carries the pairwise `sub` too
+    assert "weet het platform wel dat de stem van jouw account komt" in page.text
+    assert "niet naar jou te herleiden" not in page.text
 
 
 def test_refusing_poll_b_keeps_it_out_while_poll_a_is_still_released(

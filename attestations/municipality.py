@@ -137,6 +137,10 @@ def finish_municipality_login(
     subject_ref = subject_keys.reference(session, account_id)
     bsn = source.upstream.finish_login(pending, callback).bsn
     link_person(session, source.person_key, account_id=account_id, bsn=bsn, subject_ref=subject_ref)
+    # The link and its audit entry are committed before the registry is asked: no lock (the
+    # audit log's append lock on PostgreSQL) is held over a network call with retries, and
+    # the vouching graph lock below is taken before this transaction appends again.
+    session.commit()
     found = source.registry.lookup(bsn)
     del bsn  # used for the link and the one look-up: nothing else needs it
     moment = utcnow()
@@ -146,6 +150,8 @@ def finish_municipality_login(
         inputs["postcode"] = postcode
     if (bounds := birth_bounds(found, day)) is not None:
         inputs["age"] = {"born_between": [bounds[0].isoformat(), bounds[1].isoformat()]}
+    if "postcode" in inputs:  # first: the graph lock goes before the audit log's lock
+        _record_home(session, subject_keys, vouching, account_id, found, moment)
     offers: dict[str, CreatedOffer] = {}
     earlier = offered_before(session, subject_ref)
     replaced: list[str] = []
@@ -164,8 +170,6 @@ def finish_municipality_login(
         except InvalidClaims:
             continue  # e.g. a birth year that makes no age threshold certain yet
         replaced += end_pending(session, account_id, type_id, earlier, moment)
-    if "postcode" in offers:
-        _record_home(session, subject_keys, vouching, account_id, found, moment)
     not_offered = sorted({"postcode", "age"} - set(offers))
     details = {"offered": sorted(offers), "not_offered": not_offered, "replaced": replaced}
     record(session, "registry.consulted", "resident", subject_ref, details)

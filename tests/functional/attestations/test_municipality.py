@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import respx
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from adapters import ApiKey, DevelopmentUpstream, HttpRegistry
 from attestations import MunicipalitySource
 from attestations.models import CredentialOffer, MunicipalityLogin
+from attestations.municipality import finish_municipality_login, start_municipality_login
 from attestations.vouching.models import VouchingAddress
 from attestations.wallet.store import usable_credentials
 from audit.models import AuditEntry
@@ -324,3 +325,35 @@ def _keep_forms(html: str) -> list[dict[str, str]]:
         forms.append(fields)
     assert forms
     return forms
+
+
+def test_the_registry_is_asked_with_no_transaction_open(
+    runtime: Runtime, session: Session, municipality: MunicipalitySource, client: TestClient
+) -> None:
+    """The person link is committed before the look-up: no lock (the audit log's append lock
+    on PostgreSQL) is held over a network call that may retry, and the vouching graph lock is
+    then taken before this transaction appends to the audit log again."""
+    resident = make_resident(runtime, session, client)
+    url = start_municipality_login(session, municipality, resident.account_id, None)
+    session.commit()
+    open_during_lookup: list[bool] = []
+    lookup = municipality.registry.lookup
+
+    def watched(bsn: str) -> Any:
+        open_during_lookup.append(session.in_transaction())
+        return lookup(bsn)
+
+    municipality.registry.lookup = watched  # type: ignore[method-assign]
+    offers = finish_municipality_login(
+        session,
+        municipality,
+        runtime.subject_keys,
+        runtime.attestations,
+        vouching=runtime.vouching,
+        account_id=resident.account_id,
+        callback=dict(parse_qsl(urlsplit(url).query)),
+    )
+    session.commit()
+
+    assert open_during_lookup == [False]
+    assert set(offers.offers) == {"postcode", "age"}

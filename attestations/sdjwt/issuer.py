@@ -23,6 +23,7 @@ from attestations.sdjwt.disclosures import (
     SD_KEY,
     Disclosure,
     SaltSource,
+    batched_salts,
     create_disclosure,
     random_salt,
 )
@@ -79,6 +80,7 @@ class _Builder:
     max_decoys: int
     disclosures: list[Disclosure] = field(default_factory=list)
     used_patterns: set[IssuerPath] = field(default_factory=set)
+    salts: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         # Exact paths are a set lookup; only wildcard paths (None = any index) need matching.
@@ -87,16 +89,20 @@ class _Builder:
         self._wild = [p for p in self.patterns if None in p]
 
     def disclosable(self, path: tuple[str | int, ...]) -> bool:
-        hits = {w for w in self._wild if _matches(w, path)}
-        if path in self._exact:
-            hits.add(path)
-        self.used_patterns |= hits
-        return bool(hits)
+        hit = path in self._exact
+        if hit:
+            self.used_patterns.add(path)
+        for wild in self._wild:
+            if _matches(wild, path):
+                self.used_patterns.add(wild)
+                hit = True
+        return hit
 
     def disclose(self, name: str | None, value: JsonValue) -> str:
         salt = self.salt_source()
-        if any(salt == earlier.salt for earlier in self.disclosures):
+        if salt in self.salts:
             raise IssuanceError("salts must be unique per disclosure (RFC 9901 §4.2.1)")
+        self.salts.add(salt)
         disclosure = create_disclosure(salt, name, value)
         self.disclosures.append(disclosure)
         return disclosure.digest(self.sd_alg)
@@ -107,14 +113,15 @@ class _Builder:
         return [digest(random_salt(), self.sd_alg) for _ in range(count)]
 
     def value(self, value: Any, path: tuple[str | int, ...]) -> JsonValue:
+        # scalars first: most claims are, and Mapping is an ABC, slow to test against
+        if isinstance(value, _JSON_SCALARS):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise IssuanceError("claim values must be finite numbers")
+            return value
         if isinstance(value, Mapping):
             return self.object(value, path)
         if isinstance(value, list | tuple):
             return self.array(value, path)
-        if isinstance(value, float) and not math.isfinite(value):
-            raise IssuanceError("claim values must be finite numbers")
-        if isinstance(value, _JSON_SCALARS):
-            return value
         raise IssuanceError(f"claim value of type {type(value).__name__} is not JSON")
 
     def object(self, obj: Mapping[Any, Any], path: tuple[str | int, ...]) -> JsonObject:
@@ -123,8 +130,9 @@ class _Builder:
         for key, member in obj.items():
             if not isinstance(key, str) or key in _RESERVED_NAMES:
                 raise IssuanceError(f"claim name {key!r} is not allowed")
-            processed = self.value(member, (*path, key))
-            if self.disclosable((*path, key)):
+            member_path = (*path, key)
+            processed = self.value(member, member_path)
+            if self.disclosable(member_path):
                 digests.append(self.disclose(key, processed))
             else:
                 plain[key] = processed
@@ -138,8 +146,9 @@ class _Builder:
         out: list[JsonValue] = []
         any_disclosable = False
         for index, element in enumerate(array):
-            processed = self.value(element, (*path, index))
-            if self.disclosable((*path, index)):
+            element_path = (*path, index)
+            processed = self.value(element, element_path)
+            if self.disclosable(element_path):
                 out.append({ELLIPSIS_KEY: self.disclose(None, processed)})
                 any_disclosable = True
             else:
@@ -186,21 +195,24 @@ def issue_sd_jwt(
     iat: int | None = None,
     sd_alg: str = DEFAULT_SD_ALG,
     max_decoys: int = 0,
-    salt_source: SaltSource = random_salt,
+    salt_source: SaltSource | None = None,
     extra_header: Mapping[str, Any] | None = None,
 ) -> IssuedSdJwt:
     """Build and sign an SD-JWT (RFC 9901 §4.1).
 
     ``iat`` is taken from ``claims`` if present, else from the argument, else the clock.
     ``holder_key`` (public part only) becomes ``cnf.jwk`` for Key Binding (RFC 9901 §4.1.2).
-    ``salt_source`` exists so tests can reproduce published vectors; keep the default otherwise.
+    ``salt_source`` exists so tests can reproduce published vectors; keep the default (128-bit
+    salts from the OS CSPRNG, drawn in one batch per issuance) otherwise.
     """
     if sd_alg not in HASH_ALGORITHMS:
         raise IssuanceError(f"unsupported _sd_alg {sd_alg!r}")
     if max_decoys < 0:
         raise IssuanceError("max_decoys must not be negative")
     header = _header(alg, typ, kid, extra_header)
-    builder = _Builder(_check_patterns(disclosable), sd_alg, salt_source, max_decoys)
+    patterns = _check_patterns(disclosable)
+    salts = batched_salts(len(patterns)) if salt_source is None else salt_source
+    builder = _Builder(patterns, sd_alg, salts, max_decoys)
     payload = builder.object(claims, ())
     unused = set(builder.patterns) - builder.used_patterns
     if unused:

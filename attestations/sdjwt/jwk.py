@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any, TypeAlias
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from attestations.sdjwt.encoding import JsonObject, b64url_decode, b64url_encode
 from attestations.sdjwt.errors import SdJwtError
@@ -37,9 +38,8 @@ def _int(jwk: Mapping[str, Any], name: str, error: type[SdJwtError]) -> int:
     return int.from_bytes(_member(jwk, name, error), "big")
 
 
-def _ec_public_numbers(
-    jwk: Mapping[str, Any], error: type[SdJwtError]
-) -> ec.EllipticCurvePublicNumbers:
+def _ec_point(jwk: Mapping[str, Any], error: type[SdJwtError]) -> tuple[ec.EllipticCurve, bytes]:
+    """The curve and the uncompressed SEC 1 point ``04 || x || y`` of an EC JWK."""
     crv = jwk.get("crv")
     curve = CURVES.get(crv) if isinstance(crv, str) else None
     if curve is None:
@@ -48,7 +48,16 @@ def _ec_public_numbers(
     x, y = _member(jwk, "x", error), _member(jwk, "y", error)
     if len(x) != size or len(y) != size:
         raise error("EC coordinates have the wrong length")
-    return ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"), curve)
+    return curve, b"\x04" + x + y
+
+
+def _ec_public_numbers(
+    jwk: Mapping[str, Any], error: type[SdJwtError]
+) -> ec.EllipticCurvePublicNumbers:
+    curve, point = _ec_point(jwk, error)
+    size = (curve.key_size + 7) // 8
+    x, y = int.from_bytes(point[1 : 1 + size], "big"), int.from_bytes(point[1 + size :], "big")
+    return ec.EllipticCurvePublicNumbers(x, y, curve)
 
 
 def public_key_from_jwk(jwk: Mapping[str, Any], error: type[SdJwtError]) -> PublicKey:
@@ -60,7 +69,9 @@ def public_key_from_jwk(jwk: Mapping[str, Any], error: type[SdJwtError]) -> Publ
     try:
         kty = jwk.get("kty")
         if kty == "EC":
-            return _ec_public_numbers(jwk, error).public_key()
+            # from the encoded point: no detour through Python integers; the point is still
+            # checked to be on the curve (ValueError otherwise)
+            return ec.EllipticCurvePublicKey.from_encoded_point(*_ec_point(jwk, error))
         if kty == "RSA":
             return rsa.RSAPublicNumbers(_int(jwk, "e", error), _int(jwk, "n", error)).public_key()
         if kty == "OKP" and jwk.get("crv") == "Ed25519":
@@ -97,10 +108,41 @@ def load_private_key(key: PrivateKey | Mapping[str, Any], error: type[SdJwtError
         raise error("invalid private JWK") from exc
 
 
+# The members that determine a public key; two JWKs that agree on them are the same key.
+_KEY_MEMBERS = {"EC": ("crv", "x", "y"), "RSA": ("n", "e"), "OKP": ("crv", "x")}
+_CACHE_SIZE = 64
+_cache: dict[tuple[Any, ...], PublicKey] = {}
+
+
+def cached_public_key(jwk: Mapping[str, Any], error: type[SdJwtError]) -> PublicKey:
+    """``public_key_from_jwk`` for keys that recur (an Issuer's): each JWK is parsed and its
+    point checked once per process, not on every verification. Refusals are never cached.
+    Only for trusted keys: a Holder's ``cnf.jwk`` differs per credential and is not cached."""
+    kty = jwk.get("kty") if isinstance(jwk, Mapping) else None
+    names = _KEY_MEMBERS.get(kty) if isinstance(kty, str) else None
+    if names is None or any(name in jwk for name in _PRIVATE_MEMBERS):
+        return public_key_from_jwk(jwk, error)
+    ident = (kty, *(jwk.get(name) for name in names))
+    if not all(isinstance(member, str) for member in ident):
+        return public_key_from_jwk(jwk, error)
+    key = _cache.get(ident)
+    if key is None:
+        key = public_key_from_jwk(jwk, error)
+        oldest = next(iter(_cache), None) if len(_cache) >= _CACHE_SIZE else None
+        if oldest is not None:  # dict operations are atomic under the GIL; a lost race is harmless
+            _cache.pop(oldest, None)
+        _cache[ident] = key
+    return key
+
+
 def load_public_key(
-    key: PublicKey | PrivateKey | Mapping[str, Any], error: type[SdJwtError]
+    key: PublicKey | PrivateKey | Mapping[str, Any],
+    error: type[SdJwtError],
+    *,
+    cache: bool = False,
 ) -> PublicKey:
-    """Accept a ``cryptography`` public (or private) key or a public JWK."""
+    """Accept a ``cryptography`` public (or private) key or a public JWK; ``cache``: the JWK is
+    a trusted, recurring key (``cached_public_key``)."""
     if isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
         return key
     if isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
@@ -108,20 +150,20 @@ def load_public_key(
     if isinstance(key, Mapping):
         if key.get("d") is not None:
             key = {name: value for name, value in key.items() if name not in _PRIVATE_MEMBERS}
-        return public_key_from_jwk(key, error)
+        return cached_public_key(key, error) if cache else public_key_from_jwk(key, error)
     raise error("unsupported public key type")
 
 
 def public_jwk(key: PublicKey) -> JsonObject:
     """Export the public part of a key as a minimal JWK (members of RFC 7638 only)."""
     if isinstance(key, ec.EllipticCurvePublicKey):
-        numbers = key.public_numbers()
+        point = key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
         size = (key.curve.key_size + 7) // 8
         return {
             "kty": "EC",
             "crv": _CURVE_NAMES[key.curve.name],
-            "x": b64url_encode(numbers.x.to_bytes(size, "big")),
-            "y": b64url_encode(numbers.y.to_bytes(size, "big")),
+            "x": b64url_encode(point[1 : 1 + size]),
+            "y": b64url_encode(point[1 + size :]),
         }
     if isinstance(key, rsa.RSAPublicKey):
         rsa_numbers = key.public_numbers()

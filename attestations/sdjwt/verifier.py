@@ -8,7 +8,6 @@ repeated Disclosures rejected, and a KB-JWT is never ignored. ``verify_sd_jwt`` 
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import Any, TypeAlias
 
 from attestations.sdjwt import jws
 from attestations.sdjwt.disclosures import decode_disclosure
-from attestations.sdjwt.encoding import DEFAULT_SD_ALG, JsonObject, JsonValue
+from attestations.sdjwt.encoding import DEFAULT_SD_ALG, JsonObject, JsonValue, json_copy
 from attestations.sdjwt.errors import (
     Expired,
     InvalidSignature,
@@ -106,16 +105,21 @@ def check_header(jwt: jws.CompactJws, policy: VerificationPolicy) -> str:
 
 
 def resolve_issuer_key(jwt: jws.CompactJws, resolver: KeyResolver) -> PublicKey:
-    """§7.1 step 2.3: the caller decides which Issuer and key are trusted."""
+    """§7.1 step 2.3: the caller decides which Issuer and key are trusted.
+
+    The resolver sees copies, so that it cannot change what is verified. A JWK it returns is
+    parsed once per process (``jwk.cached_public_key``): an Issuer's key recurs."""
+    header, payload = json_copy(jwt.header), json_copy(jwt.payload)
+    assert isinstance(header, dict) and isinstance(payload, dict)
     try:
-        key = resolver(copy.deepcopy(jwt.header), copy.deepcopy(jwt.payload))
+        key = resolver(header, payload)
     except SdJwtError:
         raise
     except Exception as exc:  # the resolver is caller code; its failure means "not trusted"
         raise IssuerKeyUnresolved("the key resolver found no key") from exc
     if key is None:
         raise IssuerKeyUnresolved("the key resolver found no key")
-    return load_public_key(key, IssuerKeyUnresolved)
+    return load_public_key(key, IssuerKeyUnresolved, cache=True)
 
 
 def check_signature(jwt: jws.CompactJws, alg: str, key: PublicKey) -> None:

@@ -66,6 +66,8 @@ CATEGORIES: dict[str, tuple[tuple[str, str], ...]] = {
         ("sqlalchemy/orm/session.py", "get"),
         ("sqlalchemy/orm/session.py", "flush"),
         ("sqlalchemy/orm/session.py", "_prepare_impl"),
+        # Core statements run on the session's connection (Connection.execute), not through it
+        ("sqlalchemy/engine/base.py", "execute"),
         ("sqlalchemy/engine/base.py", "_commit_impl"),
         ("sqlalchemy/engine/base.py", "_begin_impl"),
     ),
@@ -91,7 +93,17 @@ CATEGORIES: dict[str, tuple[tuple[str, str], ...]] = {
         ("json/__init__.py", "loads"),
     ),
 }
-NESTED = {"_autoflush", "load_on_pk_identity", "_connection_commit_impl"}
+NESTED = {
+    "_autoflush",
+    "load_on_pk_identity",
+    "_connection_commit_impl",
+    # the ORM's own calls of Connection.execute (counted already as Session.execute / flush)
+    "_execute_internal",
+    "orm_execute_statement",
+    "_emit_insert_statements",
+    "_emit_update_statements",
+    "_emit_delete_statements",
+}
 SERVER = ("fastapi/applications.py", "__call__")
 OTHER = "other: routing, FastAPI, middleware, domain code"
 

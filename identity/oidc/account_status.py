@@ -36,7 +36,7 @@ def disable_account(session: Session, provider: Provider, account: Account, acto
     ref = provider.subject_keys.reference(session, account.id)
     sessions = end_account_sessions(session, account.id)
     for sid in sessions:
-        end_session(session, provider, sid, ref)  # back-channel logout, the session's grants
+        end_session(session, provider, sid, ref, actor)  # back-channel logout, its grants
     grants = list(
         session.scalars(
             select(Grant.id).where(Grant.account_id == account.id, Grant.revoked_at.is_(None))

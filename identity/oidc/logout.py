@@ -132,8 +132,15 @@ def render_logout_token(provider: Provider) -> Any:
     return render
 
 
-def end_session(session: Session, provider: Provider, sid: str, subject_ref: str | None) -> int:
-    """Revoke the session's grants and queue back-channel logout. Returns deliveries queued."""
+def end_session(
+    session: Session,
+    provider: Provider,
+    sid: str,
+    subject_ref: str | None,
+    actor: str = "resident",
+) -> int:
+    """Revoke the session's grants and queue back-channel logout. Returns deliveries queued.
+    `actor`: who ended it (the resident logging out, or an operator disabling the account)."""
     queued = 0
     notified: set[str] = set()
     for grant in grants_in_session(session, sid):
@@ -151,5 +158,5 @@ def end_session(session: Session, provider: Provider, sid: str, subject_ref: str
             sid=provider.subject_ids.session_for(client, grant.sid),
         )
         queued += 1
-    record(session, "logout.completed", "resident", subject_ref, {"backchannel": queued})
+    record(session, "logout.completed", actor, subject_ref, {"backchannel": queued})
     return queued

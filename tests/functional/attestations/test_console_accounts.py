@@ -169,6 +169,8 @@ def test_disabling_needs_the_password_again_and_ends_sessions_then_re_enabling_r
     assert audited(session, "account.disabled") == [
         ("account.disabled", actor, {"sessions_ended": 1, "grants_revoked": 0})
     ]
+    # the session was ended by the operator, not by a logout of the resident's
+    assert audited(session, "logout.completed") == [("logout.completed", actor, {"backchannel": 0})]
     page = client.get(f"{ACCOUNTS}/{resident.id}?done=disabled").text
     assert 'role="status"' in page and 'id="enable-link"' in page
     enable = f"{ACCOUNTS}/{resident.id}/enable"

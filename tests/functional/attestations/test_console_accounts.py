@@ -34,7 +34,9 @@ def csrf(client: TestClient, path: str = ACCOUNTS) -> str:
 
 
 def audited(session: Session, *events: str) -> list[tuple[str, str, dict[str, object]]]:
-    rows = session.scalars(select(AuditEntry).where(AuditEntry.event.in_(events)))
+    rows = session.scalars(
+        select(AuditEntry).where(AuditEntry.event.in_(events)).order_by(AuditEntry.idx)
+    )
     return [(r.event, r.actor, json.loads(r.entry)["details"]) for r in rows]
 
 

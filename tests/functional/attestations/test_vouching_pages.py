@@ -321,7 +321,9 @@ def test_a_voucher_who_may_not_confirm_is_told_why_and_gets_no_confirm_button(
     # a confirmation forced past the page is refused the same way, and audited
     forced = answer(people[voucher], {"t": showing.token}, answer="confirm", honest="yes")
     assert forced.status_code == 409 and f'data-refusal="{reason}"' in forced.text
-    refusals = session.scalars(select(AuditEntry).where(AuditEntry.event == "vouching.refused"))
+    refusals = session.scalars(
+        select(AuditEntry).where(AuditEntry.event == "vouching.refused").order_by(AuditEntry.idx)
+    )
     assert [json.loads(e.entry)["details"]["reason"] for e in refusals][-1:] == [reason]
     assert state(klaas)["state"] == "open"  # the request waits for someone who may answer
 

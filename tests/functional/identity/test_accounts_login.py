@@ -96,7 +96,9 @@ def test_failed_logins_are_audited_without_naming_unknown_accounts(
 ) -> None:
     log_in(client, EMAIL, WRONG)
     log_in(client, "niemand@example.org", WRONG)
-    rows = session.scalars(select(AuditEntry).where(AuditEntry.event == "login.failed")).all()
+    rows = session.scalars(
+        select(AuditEntry).where(AuditEntry.event == "login.failed").order_by(AuditEntry.idx)
+    ).all()
     subjects = [row.subject_ref for row in rows]
     assert subjects == [accounts.subject_ref(session, resident.id), None]
     assert [json.loads(row.entry)["details"]["reason"] for row in rows] == [

@@ -27,7 +27,9 @@ KEYS = "/console/keys"
 
 
 def rotations(session: Session) -> list[tuple[str, dict[str, object]]]:
-    rows = session.scalars(select(AuditEntry).where(AuditEntry.event == "key.rotated"))
+    rows = session.scalars(
+        select(AuditEntry).where(AuditEntry.event == "key.rotated").order_by(AuditEntry.idx)
+    )
     return [(r.actor, json.loads(r.entry)["details"]) for r in rows]
 
 

@@ -35,7 +35,9 @@ def csrf(client: TestClient, path: str) -> str:
 
 
 def events(session: Session, prefix: str = "client.") -> list[tuple[str, str, dict[str, object]]]:
-    rows = session.scalars(select(AuditEntry).where(AuditEntry.event.startswith(prefix)))
+    rows = session.scalars(
+        select(AuditEntry).where(AuditEntry.event.startswith(prefix)).order_by(AuditEntry.idx)
+    )
     return [(r.event, r.actor, json.loads(r.entry)["details"]) for r in rows]
 
 

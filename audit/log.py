@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from audit.checkpoint import (
@@ -28,9 +26,10 @@ from audit.checkpoint import (
     open_checkpoint,
     sign_checkpoint,
 )
-from audit.merkle import MerkleError, MerkleTree, leaf_hash
+from audit.merkle import MerkleError, MerkleTree, perfect_subtrees
 from audit.models import AuditCheckpoint, AuditEntry
 from audit.proofs import verify_consistency
+from audit.scan import scan_entries
 from core import utcnow
 from keys import derive_key
 
@@ -166,58 +165,20 @@ class VerifyReport:
         return not self.problems
 
 
-def _ts(moment: dt.datetime) -> str:
-    """An entry's `ts` as `record` writes it."""
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _check_entry(
-    row: Row[Any], leaf: bytes, expected_idx: int, prev_leaf: bytes | None
-) -> str | None:
-    """`row` has the columns of `_ENTRY_COLUMNS`; `leaf` is the leaf hash of its `entry`."""
-    if row.idx != expected_idx:
-        return f"entry {expected_idx} is missing (the next stored entry is {row.idx})"
-    data = row.entry.encode("utf-8")
-    if leaf != row.leaf_hash:
-        return f"entry {row.idx} was altered (its leaf hash does not match its contents)"
-    try:
-        payload = json.loads(data)
-    except ValueError:
-        return f"entry {row.idx} is not valid JSON"
-    if payload.get("idx") != row.idx:
-        return f"entry {row.idx} was moved (its contents say entry {payload.get('idx')})"
-    if (
-        payload.get("event") != row.event
-        or payload.get("subject") != row.subject_ref
-        or payload.get("actor") != row.actor
-        or payload.get("ts") != _ts(row.created_at)
-    ):
-        # the columns are what stewards filter on: they must say what the hashed entry says
-        return f"entry {row.idx} columns disagree with its hashed contents"
-    expected_prev = prev_leaf.hex() if prev_leaf is not None else None
-    if payload.get("prev") != expected_prev:
-        return (
-            f"entry {row.idx - 1} was altered or replaced (entry {row.idx} no longer chains to it)"
-        )
-    return None
-
-
 def verify_log(session: Session, log: AuditLog) -> VerifyReport:
     """Recompute every leaf from its entry and check the chain, then the tree against every
     stored checkpoint: signature, root at its size, and consistency with the one before."""
     problems: list[str] = []
-    leaves: list[bytes] = []
-    # Plain rows, streamed: no ORM objects (nor an identity map) for a million entries.
-    query = select(*_ENTRY_COLUMNS).order_by(AuditEntry.idx).execution_options(yield_per=SCAN_BATCH)
-    for row in session.execute(query):
-        leaf = leaf_hash(row.entry.encode("utf-8"))
-        problem = _check_entry(row, leaf, len(leaves), leaves[-1] if leaves else None)
-        if problem and not problems:
-            problems.append(problem)
-        leaves.append(leaf)
+    leaves, problem = scan_entries(session)
+    if problem:
+        problems.append(problem)
+    # Hashed once, shared by the tree at every checkpointed size.
+    cache = perfect_subtrees(leaves, CACHE_MIN_LEVEL)
 
     def prefix(size: int) -> MerkleTree:
-        return MerkleTree(lambda s, e: leaves[s:e], size)
+        return MerkleTree(
+            lambda s, e: leaves[s:e], size, cache=cache, cache_min_level=CACHE_MIN_LEVEL
+        )
 
     checkpoints = list(session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size)))
     matched = 0  # the largest checkpointed size that still matches

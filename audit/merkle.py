@@ -47,6 +47,7 @@ __all__ = [
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
+    "perfect_subtrees",
     "root_from_leaf_hashes",
 ]
 
@@ -105,6 +106,24 @@ def root_from_leaf_hashes(leaf_hashes: Sequence[bytes]) -> bytes:
     for i, h in enumerate(leaf_hashes):
         check_hash(h, f"leaf hash {i}")
     return _root_of(leaf_hashes)
+
+
+def perfect_subtrees(leaf_hashes: Sequence[bytes], min_level: int) -> dict[tuple[int, int], bytes]:
+    """Every perfect subtree of ``2**min_level`` leaves or more over ``leaf_hashes`` (32-byte
+    hashes, already checked), as a :data:`SubtreeCache`: one pass, level by level."""
+    cache: dict[tuple[int, int], bytes] = {}
+    sha256, prefix = hashlib.sha256, _NODE_PREFIX
+    level, height = leaf_hashes, 0
+    while len(level) > 1:
+        pairs = iter(level)  # (0, 1), (2, 3), ...; an odd last node waits for its sibling
+        level = [
+            sha256(prefix + left + right).digest()
+            for left, right in zip(pairs, pairs, strict=False)
+        ]
+        height += 1
+        if height >= min_level:
+            cache.update(((height, index), h) for index, h in enumerate(level))
+    return cache
 
 
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, tree_size: int) -> list[bytes]:

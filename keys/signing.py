@@ -21,7 +21,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import utcnow
@@ -138,6 +138,38 @@ _LATEST_STARTED = (
 )
 
 
+# `public_key`: a key's public half and its place in the order, once per kid
+_PUBLIC_KEY = select(
+    SigningKey.public_jwk, SigningKey.alg, SigningKey.activates_at, SigningKey.created_at
+).where(SigningKey.kid == bindparam("kid"))
+# the first key of the same algorithm started after the given one (`derive_states`: its
+# `activates_at` is when the given key was retired)
+_SUCCESSOR_STARTED = (
+    select(SigningKey.activates_at)
+    .where(
+        SigningKey.alg == bindparam("alg"),
+        SigningKey.activates_at <= bindparam("now"),
+        or_(
+            SigningKey.activates_at > bindparam("activates_at"),
+            and_(
+                SigningKey.activates_at == bindparam("activates_at"),
+                SigningKey.created_at > bindparam("created_at"),
+            ),
+        ),
+    )
+    .order_by(SigningKey.activates_at, SigningKey.created_at)
+    .limit(1)
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class _PublicEntry:
+    key: PublicKey
+    alg: str
+    activates_at: dt.datetime
+    created_at: dt.datetime
+
+
 class Keyring:
     """Signs with the active key of an algorithm and publishes the JWKS.
 
@@ -149,6 +181,7 @@ class Keyring:
         self._wrap = as_key_encryption(secret).for_purpose(WRAP_PURPOSE)
         self.retention = retention
         self._private_cache: dict[str, PrivateKey] = {}
+        self._public_cache: dict[str, _PublicEntry] = {}
 
     @property
     def wrapped(self) -> WrappedTable:
@@ -291,12 +324,30 @@ class Keyring:
         }
 
     def public_key(self, session: Session, kid: str, now: dt.datetime | None = None) -> PublicKey:
-        """A published key by kid (for verifying Kluis's own tokens); removed keys are unknown."""
-        for status in self.statuses(session, now=now):
-            if status.kid == kid and status.state is not KeyState.REMOVED:
-                row = session.get(SigningKey, kid)
-                assert row is not None
-                key = jwt.PyJWK(row.public_jwk).key
-                if isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
-                    return key
-        raise UnknownKey(kid)
+        """A published key by kid (for verifying Kluis's own tokens); removed keys are unknown.
+
+        The parsed key and its place in the order (alg, activates_at, created_at) are cached per
+        kid (a kid's key never changes); whether it has been removed is read on every call:
+        one indexed read of its first started successor, so all processes agree at once."""
+        cached = self._public_cache.get(kid)
+        if cached is None:
+            row = session.connection().execute(_PUBLIC_KEY, {"kid": kid}).first()
+            if row is None:
+                raise UnknownKey(kid)
+            key = jwt.PyJWK(row.public_jwk).key
+            if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+                raise UnknownKey(kid)
+            cached = _PublicEntry(key, row.alg, row.activates_at, row.created_at)
+            self._public_cache[kid] = cached
+        moment = now or utcnow()
+        if cached.activates_at <= moment:  # started: removed once a successor retired it long ago
+            params = {
+                "alg": cached.alg,
+                "now": moment,
+                "activates_at": cached.activates_at,
+                "created_at": cached.created_at,
+            }
+            successor = session.connection().execute(_SUCCESSOR_STARTED, params).first()
+            if successor is not None and moment >= successor[0] + self.retention:
+                raise UnknownKey(kid)
+        return cached.key

@@ -21,7 +21,7 @@ from attestations.types import TYPES
 from attestations.verifier.config import VerifierConfig
 from attestations.verifier.errors import PresentationRejected
 from attestations.verifier.models import VerifierSession
-from attestations.verifier.session import purge_sessions
+from attestations.verifier.session import purge_when_due
 from audit import record
 from core import utcnow
 
@@ -42,7 +42,7 @@ def login_query(issuer: str) -> dict[str, Any]:
 def create_login_session(session: Session, config: VerifierConfig, purpose: str) -> VerifierSession:
     """A pending login session owned by Kluis itself (not committed)."""
     now = utcnow()
-    purge_sessions(session, now)
+    purge_when_due(session, now)
     row = VerifierSession(
         id=secrets.token_urlsafe(24),
         client_id=None,

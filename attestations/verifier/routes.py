@@ -37,7 +37,7 @@ from attestations.verifier.session import (
     session_links,
     status_body,
 )
-from attestations.verifier.waiting import events, long_poll, read_status, request_listener
+from attestations.verifier.waiting import events, long_poll, request_listener
 from attestations.verifier.widget import widget_links
 from attestations.web import verifier_config
 from core import FormDep as FormBody
@@ -115,12 +115,18 @@ def _wait_seconds(request: Request) -> float:
 def status(request: Request, session_id: str, session: DbSession) -> Response:
     """`{status, result?}`; `?wait=SECONDS` long-polls; `Accept: text/event-stream` streams."""
     client_id = authenticate_platform(request, session).client_id
-    session_for_client(session, client_id, session_id)
+    row = session_for_client(session, client_id, session_id)
+    stream = "text/event-stream" in request.headers.get("accept", "")
+    wait = 0.0 if stream else _wait_seconds(request)
+    if not stream and not wait:  # a plain read: answered from the row just read, one transaction
+        body = status_body(session, row)
+        session.commit()
+        return JSONResponse(body, headers=NO_STORE)
     # Release the connection (on SQLite: the write lock BEGIN IMMEDIATE took) before waiting;
     # each check below opens its own short transaction.
     session.close()
     database = database_of(request)
-    if "text/event-stream" in request.headers.get("accept", ""):
+    if stream:
         config = verifier_config(request)
         limit = config.session_ttl.total_seconds() + config.result_ttl.total_seconds()
         return StreamingResponse(
@@ -128,9 +134,6 @@ def status(request: Request, session_id: str, session: DbSession) -> Response:
             media_type="text/event-stream",
             headers={**NO_STORE, "X-Accel-Buffering": "no"},
         )
-    wait = _wait_seconds(request)
-    if not wait:
-        return JSONResponse(read_status(database, client_id, session_id), headers=NO_STORE)
     return StreamingResponse(
         long_poll(database, client_id, session_id, wait, request_listener(request)),
         media_type="application/json",

@@ -6,10 +6,14 @@
    repeats one whole verification: the platform creates a session (POST /verifier/sessions),
    the spec-only test wallet resolves the QR payload, fetches the request object and posts an
    SD-JWT+KB presentation of `postcode_area` (direct_post), and the platform reads the
-   result JWT. Prints sessions/s and p50/p95 latency of one verification.
+   result JWT. Prints sessions/s, p50/p95 latency of one verification, and the server time
+   of one verification (p50/p99): the sum of the `ms` the server logs for its four requests,
+   matched by the `X-Request-Id` the clients send (the server logs at INFO for this).
 2. Memory: creates `--pending` pending sessions, then prints the database bytes per session
    row (table and indexes; SQLite `dbstat`, PostgreSQL `pg_total_relation_size`) and the
-   server's RSS before and after.
+   server's RSS (all its processes) before and after, also per 10 000 sessions.
+
+`--workers N` runs `kluis serve --workers N` (N app processes on one port).
 
 No peer verifier is available offline, so only Kluis's figures are printed. A benchmark, not
 a test: it never fails on time (exit 1 only when a measurement could not be taken).
@@ -83,15 +87,22 @@ def provision(server: LiveServer) -> tuple[tuple[str, str], StoredCredential, di
 
 
 def one_verification(
-    platform: httpx.Client, wallet: Wallet, body: dict[str, Any], auth: tuple[str, str]
+    platform: httpx.Client,
+    wallet: Wallet,
+    body: dict[str, Any],
+    auth: tuple[str, str],
+    request_id: str,
 ) -> None:
-    created = platform.post("/verifier/sessions", json=body, auth=auth)
+    """One verification; its four requests carry `request_id` (the server logs their time)."""
+    tag = {"X-Request-Id": request_id}
+    created = platform.post("/verifier/sessions", json=body, auth=auth, headers=tag)
     created.raise_for_status()
     session = created.json()
+    wallet.http.headers.update(tag)
     answer = wallet.present(session["qr_payload"], [("postcode_area",)])
     if answer.status_code != 200:
         raise RuntimeError(f"presentation refused: {answer.text}")
-    status = platform.get(session["status_url"], auth=auth).json()
+    status = platform.get(session["status_url"], auth=auth, headers=tag).json()
     if status.get("status") != "done" or "result" not in status:
         raise RuntimeError(f"no result: {status}")
 
@@ -106,42 +117,80 @@ def throughput(
     concurrency: int,
 ) -> dict[str, Any]:
     latencies: list[float] = []
+    measured: set[str] = set()
     lock = threading.Lock()
     start_at = time.monotonic() + warmup
     stop_at = start_at + seconds
 
-    def worker() -> None:
+    def worker(number: int) -> None:
+        count = 0
         with (
             httpx.Client(base_url=server.url, timeout=30) as platform,
             Wallet.over_http(server.url) as wallet,
         ):
             wallet.credentials.append(stored)
             while (now := time.monotonic()) < stop_at:
-                one_verification(platform, wallet, body, auth)
+                count += 1
+                request_id = f"bench-{concurrency}-{number}-{count}"
+                one_verification(platform, wallet, body, auth, request_id)
                 if now >= start_at:
                     with lock:
                         latencies.append(time.monotonic() - now)
+                        measured.add(request_id)
 
     with ThreadPoolExecutor(concurrency) as pool:
-        for future in [pool.submit(worker) for _ in range(concurrency)]:
+        for future in [pool.submit(worker, i) for i in range(concurrency)]:
             future.result()
     if not latencies:
         raise RuntimeError("no verification completed")
     ordered = sorted(latencies)
+    server_ms = server_times(server.log_path, measured)
     return {
         "concurrency": concurrency,
         "verifications": len(latencies),
         "per_second": len(latencies) / seconds,
         "p50_ms": statistics.median(ordered) * 1000,
         "p95_ms": ordered[int(0.95 * (len(ordered) - 1))] * 1000,
+        "server_p50_ms": percentile(server_ms, 0.50),
+        "server_p99_ms": percentile(server_ms, 0.99),
     }
 
 
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def server_times(log_path: Path, request_ids: set[str]) -> list[float]:
+    """Server time of each verification: the sum of the `ms` of its four logged requests."""
+    totals: dict[str, float] = {}
+    seen: dict[str, int] = {}
+    for line in log_path.read_text(errors="replace").splitlines():
+        if '"request"' not in line:
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        rid = entry.get("request_id")
+        if entry.get("msg") == "request" and rid in request_ids:
+            totals[rid] = totals.get(rid, 0.0) + float(entry["ms"])
+            seen[rid] = seen.get(rid, 0) + 1
+    return [ms for rid, ms in totals.items() if seen[rid] == 4]
+
+
 def rss_bytes(pid: int) -> int:
+    """RSS of `pid` and its descendants (the app processes of `--workers N`)."""
+    total = 0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
+            total = int(line.split()[1]) * 1024
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        total += sum(rss_bytes(int(child)) for child in children)
+    return total
 
 
 def table_bytes(url: str) -> tuple[int, int]:
@@ -197,6 +246,8 @@ def pending_memory(
         "rss_before_mib": rss_before / 2**20,
         "rss_after_mib": rss_after / 2**20,
         "rss_delta_bytes_per_session": (rss_after - rss_before) / added,
+        "db_mib_per_10k_sessions": (bytes_after - bytes_before) / added * 10_000 / 2**20,
+        "rss_delta_mib_per_10k_sessions": (rss_after - rss_before) / added * 10_000 / 2**20,
     }
 
 
@@ -213,17 +264,23 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--concurrency", default="1,4", help="comma-separated thread counts")
     parser.add_argument("--pending", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=1, help="app processes (kluis serve)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
-    figures: dict[str, Any] = {"peer": "none available offline: Kluis only"}
+    figures: dict[str, Any] = {
+        "peer": "none available offline: Kluis only",
+        "workers": args.workers,
+    }
     with tempfile.TemporaryDirectory(prefix="kluis-bench-verifier-") as tmp:
         work = Path(tmp)
         url = database_url(work)
-        env = {"KLUIS_LOG_LEVEL": "WARNING", "KLUIS_VERIFIER_SESSION_TTL": "3600"}
+        # INFO: the request log lines carry each request's server time (`ms`)
+        env = {"KLUIS_LOG_LEVEL": "INFO", "KLUIS_VERIFIER_SESSION_TTL": "3600"}
         try:
-            with run_server(work / "data", url, **env) as server:
+            with run_server(work / "data", url, workers=args.workers, **env) as server:
                 auth, stored, body = provision(server)
-                print(f"Kluis verifier on {server.url} ({url.split(':', 1)[0]})")
+                backend = url.split(":", 1)[0]
+                print(f"Kluis verifier on {server.url} ({backend}, {args.workers} worker(s))")
                 figures["throughput"] = []
                 for concurrency in (int(c) for c in args.concurrency.split(",")):
                     result = throughput(

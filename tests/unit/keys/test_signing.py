@@ -180,3 +180,34 @@ def test_es256_tokens_verify_with_published_key(session: Session, keyring: Keyri
     public = keyring.public_key(session, header["kid"])
     assert jwt.decode(token, public, algorithms=["ES256"]) == {"x": 1}
     assert json.dumps(keyring.jwks(session))  # serialisable as served
+
+
+def test_public_key_cached_per_kid_still_follows_the_derived_state(
+    keyring: Keyring, session: Session
+) -> None:
+    """`public_key` keeps the parsed key per kid, but a key parsed while active is unknown
+    once removed, exactly when `statuses` says so (a published key is known at once)."""
+    start = dt.datetime.now(dt.UTC)
+    with time_machine.travel(start, tick=False):
+        old_kid = keyring.active_key(session, "ES256")
+        cached = keyring.public_key(session, old_kid)
+        new = keyring.rotate(session, "ES256", publish_delay=HOUR)
+        assert keyring.public_key(session, new.kid) is not None  # published
+        assert keyring.public_key(session, old_kid) is cached
+    moments = (
+        start + HOUR + dt.timedelta(seconds=1),
+        start + HOUR + keyring.retention - dt.timedelta(seconds=1),
+        start + HOUR + keyring.retention + dt.timedelta(seconds=1),
+    )
+    for moment in moments:
+        with time_machine.travel(moment, tick=False):
+            for status in keyring.statuses(session, "ES256"):
+                if status.state is KeyState.REMOVED:
+                    with pytest.raises(UnknownKey):
+                        keyring.public_key(session, status.kid)
+                else:
+                    assert keyring.public_key(session, status.kid) is not None
+    with time_machine.travel(moments[-1], tick=False), pytest.raises(UnknownKey):
+        keyring.public_key(session, old_kid)
+    with pytest.raises(UnknownKey):
+        keyring.public_key(session, "es256-no-such-key")

@@ -29,7 +29,7 @@ from audit.checkpoint import (
 from audit.merkle import MerkleError, MerkleTree, perfect_subtrees
 from audit.models import AuditCheckpoint, AuditEntry
 from audit.proofs import verify_consistency
-from audit.scan import scan_entries
+from audit.scan import PARAM_MARKERS, scan_entries
 from core import utcnow
 from keys import derive_key
 
@@ -43,16 +43,6 @@ _LEAF_RANGE = (
     .order_by(AuditEntry.idx)
 )
 _LEAF_RANGE_SQL = "SELECT leaf_hash FROM audit_entries WHERE idx >= {p} AND idx < {p} ORDER BY idx"
-_PARAM_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
-_ENTRY_COLUMNS = (
-    AuditEntry.idx,
-    AuditEntry.created_at,
-    AuditEntry.event,
-    AuditEntry.actor,
-    AuditEntry.subject_ref,
-    AuditEntry.entry,
-    AuditEntry.leaf_hash,
-)
 
 
 def log_origin(issuer: str) -> str:
@@ -87,7 +77,7 @@ class AuditLog:
     def tree(self, session: Session, size: int | None = None) -> MerkleTree:
         def leaves(start: int, end: int) -> Sequence[bytes]:
             connection = session.connection()  # the session's transaction
-            marker = _PARAM_MARKERS.get(connection.dialect.paramstyle)
+            marker = PARAM_MARKERS.get(connection.dialect.paramstyle)
             if marker is None:
                 result = connection.execute(_LEAF_RANGE, {"start": start, "end": end})
                 return result.scalars().all()

@@ -45,7 +45,8 @@ _TS_SQL = {
     ),
     "sqlite": "created_at",  # as stored, 'YYYY-MM-DD HH:MM:SS.ffffff'
 }
-_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+# The DB-API parameter marker of each paramstyle the drivers Kluis uses have.
+PARAM_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 # Printable ASCII without '"' and '\': spelled inside JSON quotes as is.
 _PLAIN = re.compile(r"[ !#-\[\]-~]*").fullmatch
 _SQLITE_TS = re.compile(
@@ -101,7 +102,7 @@ def scan_entries(session: Session) -> tuple[list[bytes], str | None]:
     connection = session.connection()  # the session's transaction
     dialect = connection.dialect
     ts_sql = _TS_SQL.get(dialect.name)
-    marker = _MARKERS.get(dialect.paramstyle)
+    marker = PARAM_MARKERS.get(dialect.paramstyle)
     if ts_sql is None or marker is None:
         return _scan_rows(session)
     first_sql = f"{_SELECT.format(ts=ts_sql)} ORDER BY idx LIMIT {SCAN_ROWS}"

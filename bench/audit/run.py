@@ -87,14 +87,14 @@ def bench_appends_many(runtime: Runtime, count: int, batch: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def _synthetic(start: int, prev: bytes, end: int) -> Iterator[tuple[dict[str, Any], bytes]]:
+def _synthetic(start: int, prev: bytes | None, end: int) -> Iterator[tuple[dict[str, Any], bytes]]:
     """Rows exactly as `record()` writes them (same payload shape, chain and leaf hash)."""
     base = utcnow()
     for idx in range(start, end):
         moment = base + dt.timedelta(microseconds=idx)
         payload = {
             "idx": idx,
-            "prev": prev.hex(),
+            "prev": prev.hex() if prev is not None else None,  # the first entry: null
             "ts": moment.isoformat(timespec="microseconds").replace("+00:00", "Z"),
             "event": "consent.given",
             "actor": "resident",
@@ -121,7 +121,7 @@ def fill(runtime: Runtime, total: int) -> list[bytes]:
         rows = session.execute(select(AuditEntry.entry).order_by(AuditEntry.idx)).scalars()
         entries = [e.encode() for e in rows]
         last = session.get(AuditEntry, len(entries) - 1) if entries else None
-        prev = last.leaf_hash if last is not None else b""
+        prev = last.leaf_hash if last is not None else None
     chunk: list[dict[str, Any]] = []
     for row, data in _synthetic(len(entries), prev, total):
         chunk.append(row)

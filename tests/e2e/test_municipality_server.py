@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
 from attestations.sdjwt import HeldSdJwt
 from tests.support import forms
@@ -175,10 +176,14 @@ def readable_traces(world: dict[str, Any], kluis: LiveServer) -> Iterator[tuple[
     if backend() == "sqlite":
         for path in data.parent.rglob("*.sqlite3*"):
             yield str(path), path.read_bytes().decode("latin-1")
-    else:  # a plain-text dump of the data: every row as it is stored
+    else:  # a plain-text dump of this deployment's schema: every row as it is stored
+        parsed = make_url(world["db"])
+        options = parsed.query["options"]
+        assert isinstance(options, str)
+        schema = options.removeprefix("-csearch_path=")  # not the other tests' schemas
         url = world["db"].replace("postgresql+psycopg://", "postgresql://")
         dump = subprocess.run(
-            ["pg_dump", "--data-only", "--dbname", url],
+            ["pg_dump", "--data-only", "--schema", schema, "--dbname", url],
             capture_output=True,
             check=True,
             timeout=60,

@@ -38,6 +38,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import anyio.to_thread
 import httpx
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import event
@@ -45,7 +46,7 @@ from sqlalchemy import event
 from bench.oidc_flow.drivers import BENCH_DB_ENV, fresh_database
 from service import migrate
 from service.app import create_app_from_runtime
-from service.runtime import build_runtime
+from service.runtime import Runtime, build_runtime
 from service.settings import Settings
 from tests.support.forms import pkce_pair
 from tests.support.oidc import auth_params, code_flow, make_resident, make_rp
@@ -238,12 +239,11 @@ async def measure(app: Any, rp: Any, cookies: httpx.Cookies, counts: Any, n: int
         return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-n", type=int, default=200, help="flows and refresh grants each")
-    parser.add_argument("--top", type=int, default=0, help="also print the top N functions")
-    args = parser.parse_args(argv)
-    anyio.to_thread.run_sync = _same_thread  # type: ignore[assignment]
+@contextlib.contextmanager
+def in_process_kluis() -> Iterator[tuple[Runtime, FastAPI]]:
+    """Kluis in this process on a fresh, migrated database (SQLite, or a schema of
+    `KLUIS_BENCH_DATABASE_URL`) with its signing keys: the runtime and the app, for the
+    profiles of `oidc_flow` and `verifier`."""
     with (
         tempfile.TemporaryDirectory() as tmp,
         fresh_database(Path(tmp), os.environ.get(BENCH_DB_ENV) or None) as url,
@@ -262,6 +262,19 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app_from_runtime(runtime)
         with runtime.db.transaction() as session:
             runtime.keyring.ensure_keys(session)
+        try:
+            yield runtime, app
+        finally:
+            runtime.db.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=200, help="flows and refresh grants each")
+    parser.add_argument("--top", type=int, default=0, help="also print the top N functions")
+    args = parser.parse_args(argv)
+    anyio.to_thread.run_sync = _same_thread  # type: ignore[assignment]
+    with in_process_kluis() as (runtime, app):
         with counting(runtime.db.engine) as counts:
             with TestClient(app, base_url=ISSUER) as browser, runtime.db.session() as session:
                 rp = make_rp(session)
@@ -269,8 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                 code_flow(browser, rp, allow=ALLOW)  # the one interactive consent
                 cookies = httpx.Cookies({c.name: c.value or "" for c in browser.cookies.jar})
             results = asyncio.run(measure(app, rp, cookies, counts, args.n))
-        runtime.db.dispose()
-    backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+        backend = runtime.db.dialect
     print(f"\nKluis in-process, {backend}, {args.n} operations each (after one warm-up)\n")
     print("| endpoint | SQL statements / request | reads | writes | BEGIN | commits |")
     print("|---|---|---|---|---|---|")

@@ -24,29 +24,27 @@ sys.path[0] = str(Path(__file__).resolve().parents[2])
 import argparse
 import collections
 import cProfile
-import os
-import tempfile
 import time
 from typing import Any
 
 import anyio.to_thread
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
 from attestations.config import AttestationConfig
 from attestations.issuance import create_offer
-from bench.oidc_flow.drivers import BENCH_DB_ENV, fresh_database
-from bench.oidc_flow.profile import CATEGORIES, OTHER, _same_thread, breakdown, counting
-from service import migrate
-from service.app import create_app_from_runtime
-from service.runtime import build_runtime
-from service.settings import Settings
+from bench.oidc_flow.profile import (
+    CATEGORIES,
+    ISSUER,
+    OTHER,
+    _same_thread,
+    breakdown,
+    counting,
+    in_process_kluis,
+)
 from tests.support.attestations import INPUTS, make_account
 from tests.support.oidc import make_rp
 from tests.support.wallet import Wallet
 
-ISSUER = "http://testserver"
-SECRET = "bench-only-key-encryption-material-0123456789abcdef"
 LABELS = ("create session", "request object", "direct_post response", "result read")
 BODY = {
     "purpose": "Benchmark",
@@ -145,24 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trace", action="store_true", help="print one verification's SQL")
     args = parser.parse_args(argv)
     anyio.to_thread.run_sync = _same_thread  # type: ignore[assignment]
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        fresh_database(Path(tmp), os.environ.get(BENCH_DB_ENV) or None) as url,
-    ):
-        migrate.upgrade(url)
-        settings = Settings(  # type: ignore[call-arg]
-            mode="development",
-            issuer=ISSUER,
-            data_dir=Path(tmp) / "data",
-            database_url=url,
-            secret_key=SecretStr(SECRET),
-            log_level="WARNING",
-            outbox_worker=False,
-        )
-        runtime = build_runtime(settings)
-        app = create_app_from_runtime(runtime)
-        with runtime.db.transaction() as session:
-            runtime.keyring.ensure_keys(session)
+    with in_process_kluis() as (runtime, app):
         with counting(runtime.db.engine) as counts:
             probe = Probe(app, counts)
             with TestClient(probe, base_url=ISSUER) as client, runtime.db.session() as session:
@@ -199,9 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                 probe.profile = None
                 if args.trace:
                     trace(runtime.db.engine, probe, lambda: one(client, wallet, auth))
-        runtime.db.dispose()
+        backend = runtime.db.dialect
     n = args.n
-    backend = "postgresql" if url.startswith("postgresql") else "sqlite"
     print(f"\nKluis verifier in-process, {backend}, {n} verifications (after 5 warm-up)\n")
     print("| request | SQL statements | reads | writes | BEGIN | commits | p50 ms | p99 ms |")
     print("|---|---|---|---|---|---|---|---|")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import statistics
 import sys
@@ -41,6 +42,21 @@ from service.settings import Settings
 
 REF = "ab" * 32
 FILL_CHUNK = 20_000
+BENCH_DB_ENV = "KLUIS_BENCH_DATABASE_URL"
+
+
+def _database_url(work: Path, given: str | None) -> tuple[str, bool]:
+    """`--database-url` as given, else a fresh schema in KLUIS_BENCH_DATABASE_URL (PostgreSQL;
+    dropped afterwards: the second value says so), else a SQLite file in the work dir."""
+    if given:
+        return given, False
+    base = os.environ.get(BENCH_DB_ENV)
+    if not base:
+        return f"sqlite:///{work / 'bench.sqlite3'}", False
+    os.environ["KLUIS_TEST_DATABASE_URL"] = base
+    from tests.support.databases import fresh_database_url
+
+    return fresh_database_url(work), True
 
 
 def _runtime(work: Path, url: str) -> Runtime:
@@ -215,7 +231,9 @@ def main() -> int:
     parser.add_argument("--appends", type=int, default=20_000, help="appends to time")
     parser.add_argument("--batch", type=int, default=1_000, help="appends per transaction")
     parser.add_argument("--proofs", type=int, default=200)
-    parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--database-url", help=f"default: a fresh schema in ${BENCH_DB_ENV}, else SQLite"
+    )
     parser.add_argument("--no-peer", action="store_true", help="skip pymerkle")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -225,8 +243,25 @@ def main() -> int:
         except ImportError:
             parser.error("pymerkle is missing: run `make install` (or pass --no-peer)")
     work = Path(tempfile.mkdtemp(prefix="kluis-bench-audit-"))
-    url = args.database_url or f"sqlite:///{work / 'bench.sqlite3'}"
+    url, fresh = _database_url(work, args.database_url)
+    try:
+        return _run(args, work, url)
+    finally:
+        if fresh:
+            from tests.support.databases import drop_database
+
+            drop_database(url)
+
+
+def _run(args: argparse.Namespace, work: Path, url: str) -> int:
     runtime = _runtime(work, url)
+    try:
+        return _measure(args, work, runtime)
+    finally:
+        runtime.db.dispose()
+
+
+def _measure(args: argparse.Namespace, work: Path, runtime: Runtime) -> int:
     print(f"database: {runtime.db.dialect}; log size for proofs: {args.entries:,}")
 
     single = bench_appends(runtime, min(1_000, args.appends), 1)

@@ -10,6 +10,7 @@ documentation prescribes.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,9 +19,10 @@ from urllib.parse import quote
 import anyio
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, exc, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 from core.sqlite_writers import WriterQueue
@@ -35,6 +37,8 @@ NAMING_CONVENTION = {
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_S = 5  # PostgreSQL: per host of the URL
+# PostgreSQL: a pooled connection that rested longer than this is pinged before it is used
+IDLE_PING_S = 2.0
 
 
 class Base(DeclarativeBase):
@@ -144,11 +148,44 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
-    # A pooled connection to a primary that has gone (failover) is found at checkout and
-    # replaced; one that breaks mid-request invalidates the whole pool (SQLAlchemy's
-    # disconnect handling), and the request answers 503 (service.app).
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(_with_connect_timeout(url), **kwargs)
+    # A pooled connection that rested in the pool is pinged at checkout and, if its server has
+    # gone (failover, restart), replaced; one that breaks mid-request invalidates the whole
+    # pool (SQLAlchemy's disconnect handling), and the request answers 503 (service.app).
+    engine = create_engine(_with_connect_timeout(url), **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        ping_after_rest(engine, IDLE_PING_S)
+    return engine
+
+
+def ping_after_rest(engine: Engine, rest_s: float) -> None:
+    """Ping a pooled connection at checkout only when it has rested in the pool for more than
+    `rest_s` seconds: SQLAlchemy's `pool_pre_ping` pings at every checkout, one round trip
+    more for every request of a busy server, whose connections rest for milliseconds. A
+    connection broken while it rested (the server restarted, failed over, or a firewall
+    dropped it) is still found before a request uses it; a failure within a busy moment is
+    caught by the disconnect handling as before."""
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi: Any, record: ConnectionPoolEntry) -> None:
+        record.info["kluis.rest_from"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_rested(
+        dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+    ) -> None:
+        rested = record.info.pop("kluis.rest_from", None)
+        if rested is None or time.monotonic() - rested <= rest_s:
+            return  # new (just connected) or used a moment ago
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            dbapi_connection.rollback()  # the ping's own transaction (psycopg begins one)
+        except Exception as error:
+            # the pool discards this connection and checks out another (or connects anew)
+            raise exc.DisconnectionError("the pooled connection is gone") from error
 
 
 class Database:

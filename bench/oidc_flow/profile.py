@@ -125,6 +125,8 @@ def counting(engine: Any) -> Iterator[dict[str, collections.Counter[str]]]:
         if verb in ("BEGIN", "SAVEPOINT", "RELEASE"):
             kind = "begins" if verb == "BEGIN" else "other"
         counts[current["label"]][kind] += 1
+        if current.get("trace") == current["label"]:
+            print(f"  [{current['label']}] {' '.join(statement.split())[:160]}")
 
     def on_commit(conn: Any) -> None:
         counts[current["label"]]["commits"] += 1
@@ -239,6 +241,31 @@ async def measure(app: Any, rp: Any, cookies: httpx.Cookies, counts: Any, n: int
         return results
 
 
+async def trace(app: Any, rp: Any, cookies: httpx.Cookies, counts: Any) -> None:
+    """Prints the statements of one SSO flow and one refresh grant (after a warm-up of each)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url=ISSUER, cookies=cookies, follow_redirects=False
+    ) as http:
+        flows = Flows(http, rp, counts)
+        await flows.sso()
+        await flows.refresh()
+        current = counts["_current"]
+        print("\nStatements of one SSO flow and one refresh grant:")
+        for operation in (flows.sso, flows.refresh):
+            current["trace"] = None
+            original = flows.label
+
+            def label(name: str, original: Any = original) -> None:
+                current["trace"] = name
+                original(name)
+
+            flows.label = label  # type: ignore[method-assign]
+            await operation()
+            flows.label = original  # type: ignore[method-assign]
+        current["trace"] = None
+
+
 @contextlib.contextmanager
 def in_process_kluis() -> Iterator[tuple[Runtime, FastAPI]]:
     """Kluis in this process on a fresh, migrated database (SQLite, or a schema of
@@ -272,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=200, help="flows and refresh grants each")
     parser.add_argument("--top", type=int, default=0, help="also print the top N functions")
+    parser.add_argument(
+        "--trace", action="store_true", help="print the SQL of one operation of each endpoint"
+    )
     args = parser.parse_args(argv)
     anyio.to_thread.run_sync = _same_thread  # type: ignore[assignment]
     with in_process_kluis() as (runtime, app):
@@ -281,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
                 make_resident(runtime, session, browser)
                 code_flow(browser, rp, allow=ALLOW)  # the one interactive consent
                 cookies = httpx.Cookies({c.name: c.value or "" for c in browser.cookies.jar})
+            if args.trace:
+                asyncio.run(trace(app, rp, cookies, counts))
             results = asyncio.run(measure(app, rp, cookies, counts, args.n))
         backend = runtime.db.dialect
     print(f"\nKluis in-process, {backend}, {args.n} operations each (after one warm-up)\n")

@@ -24,7 +24,7 @@ from keys.rewrap import (
 )
 from keys.routers import ROUTERS
 from keys.routes import JWKS_MAX_AGE_SECONDS
-from keys.signing import SUPPORTED_ALGS, Keyring, KeyState, KeyStatus
+from keys.signing import SUPPORTED_ALGS, Keyring, KeyState, KeyStatus, active_kid_column
 from keys.subject import SubjectKeys
 from keys.web import keyring_of, subject_keys_of
 
@@ -49,6 +49,7 @@ __all__ = [
     "UnknownKeyEncryptionKey",
     "UnwrappableKeys",
     "WrappedTable",
+    "active_kid_column",
     "check_wrapped_keys",
     "derive_key",
     "keyring_of",

@@ -21,7 +21,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import utcnow
@@ -136,6 +136,25 @@ _LATEST_STARTED = (
     .order_by(SigningKey.activates_at.desc(), SigningKey.created_at.desc())
     .limit(1)
 )
+
+
+# session.info key: the active kid per algorithm read with another statement of the current
+# transaction (`active_kid_column`, `note_active_kid`)
+_NOTED_ACTIVE = "kluis.keys.signing.active"
+
+
+def active_kid_column(alg: str) -> Any:
+    """`_LATEST_STARTED` as a scalar subquery, for a request's first read to fetch the
+    active kid of `alg` with its own row (one round trip less per signature): the kid, ''
+    if the latest started key has lost its private half, NULL if none has started. Binds
+    `now`. Hand the value to `Keyring.note_active_kid`."""
+    return (
+        select(case((SigningKey.private_key_enc.is_not(None), SigningKey.kid), else_=""))
+        .where(SigningKey.alg == alg, SigningKey.activates_at <= bindparam("now"))
+        .order_by(SigningKey.activates_at.desc(), SigningKey.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 # `public_key`: a key's public half and its place in the order, once per kid
@@ -270,6 +289,13 @@ class Keyring:
         Read on every signature, so that all processes rotate together; one indexed read of
         two columns (not the rows with their JWKs and wrapped keys), since every ID token
         pays for it."""
+        if now is None:
+            noted = session.info.get(_NOTED_ACTIVE)
+            if noted is not None and noted[0] is session.get_transaction() and alg in noted[1]:
+                kid = noted[1][alg]
+                if not kid:
+                    raise NoActiveKey(alg)
+                return str(kid)
         # on the session's connection: a plain read, nothing of the ORM's is needed (a key
         # is flushed when it is created)
         params = {"alg": alg, "now": now or utcnow()}
@@ -277,6 +303,19 @@ class Keyring:
         if latest is None or not latest[1]:
             raise NoActiveKey(alg)
         return str(latest[0])
+
+    @staticmethod
+    def note_active_kid(session: Session, alg: str, kid: str | None) -> None:
+        """The active kid of `alg` as read by `active_kid_column` in the session's current
+        transaction: `active_key` answers from it until the transaction ends, so the key is
+        still read in every transaction that signs (all processes rotate together)."""
+        transaction = session.get_transaction()
+        noted = session.info.get(_NOTED_ACTIVE)
+        if noted is None or noted[0] is not transaction:
+            kids: dict[str, str] = {}
+            noted = (transaction, kids)
+            session.info[_NOTED_ACTIVE] = noted
+        noted[1][alg] = kid or ""
 
     def _private_key(self, session: Session, kid: str) -> PrivateKey:
         cached = self._private_cache.get(kid)

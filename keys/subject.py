@@ -95,6 +95,17 @@ class SubjectKeys:
         self._unwrapped(session)[subject_id] = key  # the transaction the get began, if it did
         return key
 
+    def adopt(
+        self, session: Session, subject_id: str, wrapped: bytes | None, kek: str | None
+    ) -> None:
+        """A resident's wrapped data key as read by the caller with another statement of the
+        current transaction (an outer join on `models.SubjectKey`, one round trip less):
+        unwrapped and held for this transaction as `_data_key` would. No key (a resident
+        whose key was destroyed) is left to `_data_key`, which refuses it."""
+        if wrapped is not None:
+            key = self._wrap.unseal(wrapped, subject_id.encode(), kek)
+            self._unwrapped(session)[subject_id] = key
+
     def encrypt(self, session: Session, subject_id: str, field: str, value: str) -> bytes:
         key = self._data_key(session, subject_id)
         return seal(key, value.encode("utf-8"), f"{subject_id}\x00{field}".encode())

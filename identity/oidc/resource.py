@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 from core import InvalidToken, token_hash
 from identity.oidc import tokens
 from identity.oidc.models import Client, Grant, Token
+from identity.oidc.prefetch import adopt_keys, with_keys
 from identity.oidc.provider import Provider
 
 
 def userinfo_response(session: Session, provider: Provider, bearer: str) -> dict[str, Any]:
     """`sub` plus the requested claims under active consent, and their `claims.released`
     entry. The caller commits."""
-    access, grant, client = _access_token_with_client(session, bearer)
+    access, grant, client = _access_token_with_client(session, provider, bearer)
     if "openid" not in access.scope.split():
         raise InvalidToken("the access token was not issued for OpenID Connect")
     names = tokens.released_claims(session, grant, "userinfo")
@@ -42,14 +43,19 @@ _TOKEN_GRANT_CLIENT = (  # built once: every userinfo request runs it
 )
 
 
-def _access_token_with_client(session: Session, bearer: str) -> tuple[Token, Grant, Client]:
-    """The valid access token, its grant and its client, in one read."""
+def _access_token_with_client(
+    session: Session, provider: Provider, bearer: str
+) -> tuple[Token, Grant, Client]:
+    """The valid access token, its grant and its client, and the resident's data key (for
+    the claims and the audit reference), in one read."""
     found = None
     if bearer and len(bearer) < 256:
-        found = session.execute(_TOKEN_GRANT_CLIENT, {"hash": token_hash(bearer)}).first()
+        statement = with_keys(_TOKEN_GRANT_CLIENT, None)
+        found = session.execute(statement, {"hash": token_hash(bearer)}).first()
     if found is None or not tokens.is_active(found[0], found[1], "access"):
         # a client that no longer exists takes its grants (and tokens) with it (cascade)
         raise InvalidToken("the access token is invalid, expired or revoked")
+    adopt_keys(session, provider, found[1], found, None)
     return found[0], found[1], found[2]
 
 

@@ -26,6 +26,7 @@ from identity.oidc.grants import GrantType
 from identity.oidc.models import AuthorizationCode, Client, Grant, Token
 from identity.oidc.pkce import check_code_verifier
 from identity.oidc.poll import consented_claims, poll_claims
+from identity.oidc.prefetch import adopt_keys, with_keys
 from identity.oidc.provider import Provider
 
 
@@ -273,9 +274,13 @@ def exchange_code(
     if form.get("redirect_uri") != row.redirect_uri:
         raise InvalidGrant("redirect_uri does not match the authorization request")
     check_code_verifier(verifier, row.code_challenge)
-    grant = session.execute(_GRANT, {"grant": row.grant_id}).scalar_one_or_none()
-    if grant is None or grant.revoked_at is not None:
+    alg = client.id_token_alg
+    params = {"grant": row.grant_id, "now": utcnow()}
+    found = session.execute(with_keys(_GRANT, alg), params).first()
+    grant = found[0] if found is not None else None
+    if found is None or grant is None or grant.revoked_at is not None:
         raise InvalidGrant("the grant was revoked")
+    adopt_keys(session, provider, grant, found, alg)
     return issue_tokens(
         session, provider, client, grant, grant_type="authorization_code", nonce=grant.nonce
     )
@@ -306,11 +311,14 @@ def refresh(
     row = session.connection().execute(_CONSUME_REFRESH, params).first()
     if row is None:
         _refuse_refresh_token(session, client, hashed)
-    # the grant and whether its browser session is live, in one read
-    found = session.execute(_GRANT_AND_LIVE, {"grant": row.grant_id, "now": utcnow()}).first()
+    # the grant, whether its browser session is live and the keys it needs, in one read
+    alg = client.id_token_alg
+    params = {"grant": row.grant_id, "now": utcnow()}
+    found = session.execute(with_keys(_GRANT_AND_LIVE, alg), params).first()
     grant = found[0] if found is not None else None
     if found is None or grant is None or grant.revoked_at is not None:
         raise InvalidGrant("the grant was revoked")
+    adopt_keys(session, provider, grant, found, alg)
     if row.expires_at <= utcnow():
         raise InvalidGrant("the refresh token has expired")
     if "offline_access" not in grant.scope.split() and not found[1]:

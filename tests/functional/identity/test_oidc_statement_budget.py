@@ -72,9 +72,9 @@ def test_sso_token_and_userinfo_stay_within_their_statement_budget(
     with counted(engine) as token:
         response = exchange(browser, rp, code, verifier)
     assert response.status_code == 200, response.text
-    # client, consume code (UPDATE … RETURNING), grant, tokens, active signing key, data key,
-    # audit tail + entry
-    assert token["statements"] <= 8 + AUDIT_LOCK, token
+    # client, consume code (UPDATE … RETURNING), grant with the active signing key's kid and
+    # the resident's data key (one read), tokens, audit tail + entry
+    assert token["statements"] <= 6 + AUDIT_LOCK, token
     # client_secret_basic consumes nothing: authentication and grant share one transaction
     assert token["transactions"] == 1, token
 
@@ -82,9 +82,9 @@ def test_sso_token_and_userinfo_stay_within_their_statement_budget(
     with counted(engine) as info:
         response = browser.get("/userinfo", headers={"Authorization": f"Bearer {access}"})
     assert response.status_code == 200 and response.json()["email"], response.text
-    # token with its grant and client (one join), consent, account, data key (once for
-    # e-mail, name and the audit reference), audit tail + entry
-    assert info["statements"] <= 6 + AUDIT_LOCK, info
+    # token with its grant, client and the resident's data key (one join; the key serves
+    # e-mail, name and the audit reference), consent, account, audit tail + entry
+    assert info["statements"] <= 5 + AUDIT_LOCK, info
     assert info["transactions"] == 1, info
 
 
@@ -102,9 +102,10 @@ def test_refresh_grant_stays_within_its_statement_budget(
         )
     assert response.status_code == 200, response.text
     assert response.json()["refresh_token"] != refresh_token
-    # client, consume token (UPDATE … RETURNING), grant with its session's liveness (one
-    # read), tokens (one INSERT), active signing key, data key, audit tail + entry
-    assert counts["statements"] <= 8 + AUDIT_LOCK, counts
+    # client, consume token (UPDATE … RETURNING), grant with its session's liveness, the
+    # active signing key's kid and the data key (one read), tokens (one INSERT), audit tail +
+    # entry
+    assert counts["statements"] <= 6 + AUDIT_LOCK, counts
     assert counts["transactions"] == 1, counts
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import Database, make_engine
-from keys import DecryptionFailed, Keyring, KeyState, NoActiveKey, UnknownKey
+from keys import DecryptionFailed, Keyring, KeyState, NoActiveKey, UnknownKey, active_kid_column
 from keys.models import SigningKey
 from keys.signing import derive_states
 
@@ -211,3 +211,44 @@ def test_public_key_cached_per_kid_still_follows_the_derived_state(
         keyring.public_key(session, old_kid)
     with pytest.raises(UnknownKey):
         keyring.public_key(session, "es256-no-such-key")
+
+
+def test_a_kid_noted_with_a_read_serves_only_the_current_transaction(
+    db: Database, keyring: Keyring
+) -> None:
+    """`note_active_kid` (the kid read with a request's own row, `active_kid_column`) answers
+    `active_key` within that transaction only; the next transaction reads the table again."""
+    with db.transaction() as session:
+        real = keyring.active_key(session, "RS256")
+        keyring.note_active_kid(session, "RS256", "noted-kid")
+        assert keyring.active_key(session, "RS256") == "noted-kid"
+        assert keyring.active_key(session, "ES256") != "noted-kid"  # per algorithm
+        keyring.note_active_kid(session, "ES256", "")  # the latest started lost its key
+        with pytest.raises(NoActiveKey):
+            keyring.active_key(session, "ES256")
+        keyring.note_active_kid(session, "RS256", None)  # none started at all
+        with pytest.raises(NoActiveKey):
+            keyring.active_key(session, "RS256")
+    with db.transaction() as session:
+        assert keyring.active_key(session, "RS256") == real
+
+
+def test_the_active_kid_column_reads_what_active_key_reads(
+    session: Session, keyring: Keyring
+) -> None:
+    start = dt.datetime.now(dt.UTC)
+    with time_machine.travel(start, tick=False):
+        before = keyring.active_key(session, "ES256")
+        new = keyring.rotate(session, "ES256", publish_delay=HOUR)
+        column = select(active_kid_column("ES256"))
+        assert session.execute(column, {"now": start}).scalar_one() == before
+        later = start + HOUR + dt.timedelta(seconds=1)
+        assert session.execute(column, {"now": later}).scalar_one() == new.kid
+        session.execute(
+            SigningKey.__table__.update()
+            .where(SigningKey.kid == new.kid)
+            .values(private_key_enc=None)
+        )
+        assert session.execute(column, {"now": later}).scalar_one() == ""
+        too_early = start - dt.timedelta(days=3650)
+        assert session.execute(column, {"now": too_early}).scalar_one() is None

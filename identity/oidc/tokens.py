@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 
 from audit import record
 from core import InvalidGrant, InvalidRequest, new_token, rowcount, token_hash, utcnow
-from identity.accounts.sessions import live_session_clause
 from identity.oidc.claims import RequestedClaims, fields_of, under_consent
+from identity.oidc.consume import GRANT, consume_code, consume_refresh, read_grant
 from identity.oidc.grants import GrantType
 from identity.oidc.models import AuthorizationCode, Client, Grant, Token
 from identity.oidc.pkce import check_code_verifier
 from identity.oidc.poll import consented_claims, poll_claims
-from identity.oidc.prefetch import adopt_keys, with_keys
+from identity.oidc.prefetch import adopt_keys
 from identity.oidc.provider import Provider
 
 
@@ -185,38 +185,6 @@ def issue_tokens(
     return body
 
 
-_CODES = cast(Table, AuthorizationCode.__table__)
-# The hot statements are built once (their cache keys with them); values are bound per call.
-_CONSUME_CODE = (
-    update(_CODES)
-    .where(
-        _CODES.c.code_hash == bindparam("hash"),
-        _CODES.c.client_id == bindparam("client"),
-        _CODES.c.used_at.is_(None),
-    )
-    .values(used_at=bindparam("now"))
-    .returning(
-        _CODES.c.grant_id, _CODES.c.redirect_uri, _CODES.c.code_challenge, _CODES.c.expires_at
-    )
-)
-_CONSUME_REFRESH = (
-    update(_TOKENS)
-    .where(
-        _TOKENS.c.token_hash == bindparam("hash"),
-        _TOKENS.c.kind == "refresh",
-        _TOKENS.c.client_id == bindparam("client"),
-        _TOKENS.c.used_at.is_(None),
-        _TOKENS.c.revoked_at.is_(None),
-    )
-    .values(used_at=bindparam("now"))
-    .returning(_TOKENS.c.grant_id, _TOKENS.c.expires_at)
-)
-_GRANT = select(Grant).where(Grant.id == bindparam("grant"))
-_GRANT_AND_LIVE = select(Grant, live_session_clause(Grant.sid, bindparam("now"))).where(
-    Grant.id == bindparam("grant")
-)
-
-
 class _CodeView(Protocol):
     """What the code exchange reads of a consumed code (a row or an `AuthorizationCode`)."""
 
@@ -264,9 +232,13 @@ def exchange_code(
     # Without a code_verifier the code is read first, so that a PKCE code without one is
     # refused before it is consumed.
     row: _CodeView | None = None
+    found: tuple[Any, ...] | None = None
+    alg = client.id_token_alg
     if verifier is not None:
         params = {"hash": code_hash, "client": client.client_id, "now": utcnow()}
-        row = session.connection().execute(_CONSUME_CODE, params).first()
+        consumed = consume_code(session, params, alg)
+        if consumed is not None:
+            row, found = consumed
     if row is None:
         row = _consume_code_checked(session, client, code_hash, verifier)
     if row.expires_at <= utcnow():
@@ -274,9 +246,8 @@ def exchange_code(
     if form.get("redirect_uri") != row.redirect_uri:
         raise InvalidGrant("redirect_uri does not match the authorization request")
     check_code_verifier(verifier, row.code_challenge)
-    alg = client.id_token_alg
-    params = {"grant": row.grant_id, "now": utcnow()}
-    found = session.execute(with_keys(_GRANT, alg), params).first()
+    if found is None:  # SQLite, or the code was read first: the grant's own read
+        found = read_grant(session, GRANT, {"grant": row.grant_id, "now": utcnow()}, alg)
     grant = found[0] if found is not None else None
     if found is None or grant is None or grant.revoked_at is not None:
         raise InvalidGrant("the grant was revoked")
@@ -305,16 +276,14 @@ def refresh(
     if not value:
         raise InvalidRequest("refresh_token is required")
     hashed = token_hash(value)
-    # The usual case in one statement: rotate out this client's live refresh token and read
-    # what the grant needs of it (Core columns, no ORM object).
-    params = {"hash": hashed, "client": client.client_id, "now": utcnow()}
-    row = session.connection().execute(_CONSUME_REFRESH, params).first()
-    if row is None:
-        _refuse_refresh_token(session, client, hashed)
-    # the grant, whether its browser session is live and the keys it needs, in one read
+    # The usual case: rotate out this client's live refresh token and read its grant, whether
+    # its browser session is live and the keys it needs (one statement on PostgreSQL).
     alg = client.id_token_alg
-    params = {"grant": row.grant_id, "now": utcnow()}
-    found = session.execute(with_keys(_GRANT_AND_LIVE, alg), params).first()
+    params = {"hash": hashed, "client": client.client_id, "now": utcnow()}
+    consumed = consume_refresh(session, params, alg)
+    if consumed is None:
+        _refuse_refresh_token(session, client, hashed)
+    row, found = consumed
     grant = found[0] if found is not None else None
     if found is None or grant is None or grant.revoked_at is not None:
         raise InvalidGrant("the grant was revoked")

@@ -22,6 +22,9 @@ from tests.support.oidc import RP, code_flow, exchange, make_resident, make_rp
 ALLOW = ["email", "email_verified", "name", "preferred_username"]
 # PostgreSQL takes the audit log's advisory lock with one statement more per audited request
 AUDIT_LOCK = 1 if backend() == "postgresql" else 0
+# SQLite cannot consume a code or refresh token and read its grant in one statement
+# (identity/oidc/consume.py); PostgreSQL does, with a data-modifying WITH
+GRANT_READ = 0 if backend() == "postgresql" else 1
 
 
 @contextlib.contextmanager
@@ -73,8 +76,9 @@ def test_sso_token_and_userinfo_stay_within_their_statement_budget(
         response = exchange(browser, rp, code, verifier)
     assert response.status_code == 200, response.text
     # client, consume code (UPDATE … RETURNING), grant with the active signing key's kid and
-    # the resident's data key (one read), tokens, audit tail + entry
-    assert token["statements"] <= 6 + AUDIT_LOCK, token
+    # the resident's data key (one read; on PostgreSQL in the consuming statement), tokens,
+    # audit tail + entry
+    assert token["statements"] <= 5 + GRANT_READ + AUDIT_LOCK, token
     # client_secret_basic consumes nothing: authentication and grant share one transaction
     assert token["transactions"] == 1, token
 
@@ -103,9 +107,9 @@ def test_refresh_grant_stays_within_its_statement_budget(
     assert response.status_code == 200, response.text
     assert response.json()["refresh_token"] != refresh_token
     # client, consume token (UPDATE … RETURNING), grant with its session's liveness, the
-    # active signing key's kid and the data key (one read), tokens (one INSERT), audit tail +
-    # entry
-    assert counts["statements"] <= 6 + AUDIT_LOCK, counts
+    # active signing key's kid and the data key (one read; on PostgreSQL in the consuming
+    # statement), tokens (one INSERT), audit tail + entry
+    assert counts["statements"] <= 5 + GRANT_READ + AUDIT_LOCK, counts
     assert counts["transactions"] == 1, counts
 
 

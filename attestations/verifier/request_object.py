@@ -15,8 +15,9 @@ How it is secured follows the Client Identifier prefix (§5.9.3):
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 
@@ -31,11 +32,36 @@ STATIC_WALLET_AUDIENCE = "https://self-issued.me/v2"
 VP_FORMATS = {"dc+sd-jwt": {"sd-jwt_alg_values": [ALG], "kb-jwt_alg_values": [ALG]}}
 
 
+class RequestedSession(Protocol):
+    """What a request object is made of: a `VerifierSession`, or its `REQUEST_COLUMNS` read
+    without the ORM."""
+
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def expires_at(self) -> dt.datetime: ...
+    @property
+    def nonce(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def dcql_query(self) -> dict[str, Any]: ...
+
+
+REQUEST_COLUMNS = (
+    VerifierSession.created_at,
+    VerifierSession.expires_at,
+    VerifierSession.nonce,
+    VerifierSession.state,
+    VerifierSession.dcql_query,
+)
+
+
 def client_metadata() -> dict[str, Any]:
     return {"vp_formats_supported": VP_FORMATS}
 
 
-def request_claims(config: VerifierConfig, row: VerifierSession) -> dict[str, Any]:
+def request_claims(config: VerifierConfig, row: RequestedSession) -> dict[str, Any]:
     return {
         "iss": config.client_id,  # RFC 9101 §4: the client_id
         "aud": STATIC_WALLET_AUDIENCE,
@@ -58,7 +84,7 @@ def unsecured_jwt(header: dict[str, Any], claims: dict[str, Any]) -> str:
     return ".".join(b64url(part) for part in parts) + "."
 
 
-def request_object(config: VerifierConfig, row: VerifierSession) -> str:
+def request_object(config: VerifierConfig, row: RequestedSession) -> str:
     claims = request_claims(config, row)
     if config.signer is None:
         return unsecured_jwt({"alg": "none", "typ": TYP}, claims)

@@ -18,6 +18,7 @@ Checks, in order (each raises `PresentationRejected`, nothing is stored on failu
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -26,7 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import jwt
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from attestations.errors import CredentialRejected
@@ -56,10 +57,31 @@ ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
 MAX_VP_TOKEN = 256 * 1024
 
 
-def _open_session(session: Session, state: str | None) -> VerifierSession:
-    row = session.scalar(select(VerifierSession).where(VerifierSession.state == (state or "")))
-    if row is None or not state:
+@dataclasses.dataclass(frozen=True)
+class AnsweredSession:
+    """The columns of the session a response answers that its checks need."""
+
+    id: str
+    client_id: str | None
+    kind: str
+    dcql_query: dict[str, Any]
+    poll_id: str | None
+    nonce: str
+    status: str
+    expires_at: dt.datetime
+
+
+_BY_STATE = select(
+    *(getattr(VerifierSession, f.name) for f in dataclasses.fields(AnsweredSession))
+).where(VerifierSession.state == bindparam("state"))
+
+
+def _open_session(session: Session, state: str | None) -> AnsweredSession:
+    """The open session `state` names: one Core read of the columns the checks need."""
+    found = session.connection().execute(_BY_STATE, {"state": state or ""}).first()
+    if found is None or not state:
         raise PresentationRejected("state does not name a verification transaction")
+    row = AnsweredSession(*found)
     if effective_status(row) not in ("pending", "scanned"):
         raise PresentationRejected("this transaction has already ended")
     return row
@@ -105,7 +127,7 @@ def _verify_one(
     session: Session,
     keyring: Keyring,
     config: VerifierConfig,
-    row: VerifierSession,
+    row: AnsweredSession,
     presentation: str,
     now: dt.datetime,
 ) -> VerifiedVc:
@@ -127,7 +149,7 @@ def _verify_all(
     session: Session,
     keyring: Keyring,
     config: VerifierConfig,
-    row: VerifierSession,
+    row: AnsweredSession,
     query: DcqlQuery,
     presentations: Mapping[str, list[str]],
     now: dt.datetime,
@@ -174,7 +196,7 @@ def _result_token(
     session: Session,
     keyring: Keyring,
     config: VerifierConfig,
-    row: VerifierSession,
+    row: AnsweredSession,
     entries: list[dict[str, Any]],
     presented: list[tuple[Any, StatusReference | None]],
     now: dt.datetime,
@@ -209,10 +231,12 @@ def receive_response(
     row = _open_session(session, form.get("state"))
     if "error" in form:
         code = form["error"] if ERROR_CODE.match(form["error"]) else "other"
-        cancel_session(session, row, "wallet", f"wallet_{code}")
+        loaded = session.get(VerifierSession, row.id)
+        if loaded is not None:  # else deleted in between: nothing left to cancel
+            cancel_session(session, loaded, "wallet", f"wallet_{code}")
         return
     now = utcnow()
-    query = query_of(session, row, config.issuer)
+    query = query_of(row.dcql_query, config.issuer)
     presentations = _presentations(form.get("vp_token"), query)
     entries, presented = _verify_all(session, keyring, config, row, query, presentations, now)
     if row.kind == LOGIN_KIND:

@@ -32,10 +32,11 @@ from attestations.verifier.session import (
     clear_result,
     create_session,
     live_session,
-    mark_scanned,
+    scan_session,
     session_for_client,
     session_links,
     status_body,
+    status_for_client,
 )
 from attestations.verifier.waiting import events, long_poll, request_listener
 from attestations.verifier.widget import widget_links
@@ -115,7 +116,7 @@ def _wait_seconds(request: Request) -> float:
 def status(request: Request, session_id: str, session: DbSession) -> Response:
     """`{status, result?}`; `?wait=SECONDS` long-polls; `Accept: text/event-stream` streams."""
     client_id = authenticate_platform(request, session).client_id
-    row = session_for_client(session, client_id, session_id)
+    row = status_for_client(session, client_id, session_id)
     stream = "text/event-stream" in request.headers.get("accept", "")
     wait = 0.0 if stream else _wait_seconds(request)
     if not stream and not wait:  # a plain read: answered from the row just read, one transaction
@@ -180,11 +181,10 @@ def qr_image_svg(request: Request, session_id: str, session: DbSession) -> Respo
 @router.get("/verifier/request/{session_id}", name="verifier_request_object")
 def serve_request_object(request: Request, session_id: str, session: DbSession) -> Response:
     """RFC 9101 §5.2 request_uri: the Request Object; the session becomes `scanned`."""
-    row = live_session(session, session_id)
+    row = scan_session(session, session_id)
     if row is None:
         raise RequestObjectGone()
     token = request_object(verifier_config(request), row)
-    mark_scanned(session, row.id)
     session.commit()
     return Response(token, media_type=MEDIA_TYPE, headers=NO_STORE)
 

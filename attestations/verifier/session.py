@@ -9,12 +9,13 @@ conditional UPDATE, so concurrent requests on any app process cannot finish a se
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 import threading
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
-from sqlalchemy import delete, update
+from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from attestations.config import AttestationConfig
@@ -23,8 +24,9 @@ from attestations.verifier.config import VerifierConfig
 from attestations.verifier.dcql import DcqlQuery, parse_query
 from attestations.verifier.errors import InvalidSessionRequest, SessionNotFound
 from attestations.verifier.models import VerifierSession
+from attestations.verifier.request_object import REQUEST_COLUMNS, RequestedSession
 from attestations.verifier.trust import trusted_vct_values
-from attestations.verifier.wakeup import notify_change
+from attestations.verifier.wakeup import notify_returning
 from attestations.verifier.widget import check_return_uri
 from attestations.wallet.models import WalletPairing
 from audit import record
@@ -38,29 +40,63 @@ SESSION_RETENTION = dt.timedelta(days=1)  # ended sessions stay this long (metad
 PURGE_INTERVAL = dt.timedelta(seconds=30)  # session creation purges at most this often
 
 
-def known_types(issuer: str) -> dict[str, CredentialType]:
-    """Kluis's own credential types by `vct`."""
+@functools.lru_cache(maxsize=8)
+def _own_types(issuer: str) -> Mapping[str, CredentialType]:
     config = AttestationConfig(issuer)
     return {config.vct(t.id): t for t in TYPES.values()}
 
 
-def accepted_types(session: Session, issuer: str) -> dict[str, CredentialType | None]:
+def known_types(issuer: str) -> dict[str, CredentialType]:
+    """Kluis's own credential types by `vct`."""
+    return dict(_own_types(issuer))
+
+
+def _named_vct_values(raw: Any) -> set[str] | None:
+    """The `vct_values` a query not yet validated names; None if it is not shaped as a query
+    (then `parse_query` says what is wrong)."""
+    credentials = raw.get("credentials") if isinstance(raw, Mapping) else None
+    if not isinstance(credentials, list):
+        return None
+    named: set[str] = set()
+    for credential in credentials:
+        meta = credential.get("meta") if isinstance(credential, Mapping) else None
+        values = meta.get("vct_values") if isinstance(meta, Mapping) else None
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            return None
+        named.update(values)
+    return named
+
+
+def accepted_types(
+    session: Session, issuer: str, query: Any = None
+) -> dict[str, CredentialType | None]:
     """The `vct` values this verifier accepts: Kluis's own types, and those accepted from the
-    issuers an operator trusts (types unknown to Kluis: None)."""
+    issuers an operator trusts (types unknown to Kluis: None).
+
+    Given the `query` to be checked, the trusted issuers are read only if it names a type that
+    is not Kluis's own: no issuer can be trusted for Kluis's own types
+    (`trust._check_vct_values`), so for such a query the answer is the same without the read.
+    """
+    own: dict[str, CredentialType | None] = dict(_own_types(issuer))
+    named = _named_vct_values(query) if query is not None else None
+    if named is not None and named <= own.keys():
+        return own
     accepted: dict[str, CredentialType | None] = {vct: None for vct in trusted_vct_values(session)}
-    accepted.update(known_types(issuer))
+    accepted.update(own)
     return accepted
 
 
-def query_of(session: Session, row: VerifierSession, issuer: str) -> DcqlQuery:
-    """The session's query, validated when it was created. An issuer the operator has
-    stopped trusting since leaves its `vct` in the query; the presentation is then refused
-    at the issuer check, not here."""
-    accepted = accepted_types(session, issuer)
-    for credential in row.dcql_query.get("credentials", []):
+def query_of(dcql_query: Mapping[str, Any], issuer: str) -> DcqlQuery:
+    """A session's query, validated when it was created. Its types are Kluis's own and those
+    of issuers that were trusted then; an issuer the operator has stopped trusting since
+    leaves its `vct` in the query, and the presentation is then refused at the issuer check,
+    not here. So no trusted issuer needs to be read: every `vct` of the query that is not
+    Kluis's own is accepted here as a type unknown to Kluis (None)."""
+    accepted: dict[str, CredentialType | None] = dict(_own_types(issuer))
+    for credential in dcql_query.get("credentials", []):
         for vct in credential.get("meta", {}).get("vct_values", []):
             accepted.setdefault(vct, None)
-    return parse_query(row.dcql_query, accepted)
+    return parse_query(dcql_query, accepted)
 
 
 def _purpose(value: Any) -> str:
@@ -91,7 +127,7 @@ def create_session(
         raise InvalidSessionRequest("the body must be a JSON object")
     if "dcql_query" not in body:
         raise InvalidSessionRequest("dcql_query is required", pointer="/dcql_query")
-    parse_query(body["dcql_query"], accepted_types(session, config.issuer))
+    parse_query(body["dcql_query"], accepted_types(session, config.issuer, body["dcql_query"]))
     purpose, poll_id = _purpose(body.get("purpose")), _poll_id(body.get("poll_id"))
     return_uri = check_return_uri(session, client_id, body.get("return_uri"))
     now = utcnow()
@@ -132,7 +168,38 @@ def session_links(config: VerifierConfig, row: VerifierSession) -> dict[str, Any
     }
 
 
-def effective_status(row: VerifierSession, now: dt.datetime | None = None) -> str:
+class TimedRow(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def expires_at(self) -> dt.datetime: ...
+
+
+class StatusRow(TimedRow, Protocol):
+    """What the status of a session is read from: a `VerifierSession`, or the columns of one
+    read without the ORM (`STATUS_COLUMNS`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def result(self) -> str | None: ...
+    @property
+    def result_expires_at(self) -> dt.datetime | None: ...
+
+
+STATUS_COLUMNS = (
+    VerifierSession.id,
+    VerifierSession.status,
+    VerifierSession.expires_at,
+    VerifierSession.result,
+    VerifierSession.result_expires_at,
+)
+_CLIENT_SESSION = select(*STATUS_COLUMNS).where(
+    VerifierSession.id == bindparam("id"), VerifierSession.client_id == bindparam("client_id")
+)
+
+
+def effective_status(row: TimedRow, now: dt.datetime | None = None) -> str:
     if row.status in OPEN and row.expires_at <= (now or utcnow()):
         return "expired"
     return row.status
@@ -146,6 +213,16 @@ def session_for_client(session: Session, client_id: str, session_id: str) -> Ver
     return row
 
 
+def status_for_client(session: Session, client_id: str, session_id: str) -> StatusRow:
+    """`session_for_client` for reading the status: the columns it needs, one Core read (no
+    ORM object). Another platform's session is as unknown as a missing one."""
+    params = {"id": session_id, "client_id": client_id}
+    row: StatusRow | None = session.connection().execute(_CLIENT_SESSION, params).first()
+    if row is None:
+        raise SessionNotFound()
+    return row
+
+
 def live_session(session: Session, session_id: str) -> VerifierSession | None:
     row = session.get(VerifierSession, session_id)
     if row is None or effective_status(row) not in OPEN:
@@ -153,7 +230,7 @@ def live_session(session: Session, session_id: str) -> VerifierSession | None:
     return row
 
 
-def status_body(session: Session, row: VerifierSession) -> dict[str, Any]:
+def status_body(session: Session, row: StatusRow) -> dict[str, Any]:
     """`{status, result?}`. A result past its short lifetime is erased on the way."""
     now = utcnow()
     body: dict[str, Any] = {"status": effective_status(row, now)}
@@ -179,9 +256,16 @@ def clear_result(session: Session, session_id: str) -> None:
 
 
 def _transition(
-    session: Session, session_id: str, to: str, now: dt.datetime, **values: Any
-) -> bool:
-    """One conditional UPDATE from an open, unexpired state; True if this call won."""
+    session: Session,
+    session_id: str,
+    to: str,
+    now: dt.datetime,
+    returning: Sequence[Any] = (),
+    **values: Any,
+) -> Row[Any] | None:
+    """One conditional UPDATE from an open, unexpired state: the session's `returning`
+    columns if this call won, None if it lost. On PostgreSQL the same statement sends the
+    NOTIFY that wakes waiting platforms when it commits (`notify_returning`)."""
     sources = ("pending",) if to == "scanned" else OPEN
     result = session.execute(
         update(VerifierSession)
@@ -191,11 +275,9 @@ def _transition(
             VerifierSession.expires_at > now,
         )
         .values(status=to, **values)
+        .returning(VerifierSession.id, *returning, *notify_returning(session, VerifierSession.id))
     )
-    won = rowcount(result) == 1
-    if won:
-        notify_change(session, session_id)  # waiting platforms wake when this commits
-    return won
+    return result.first()
 
 
 def mark_scanned(session: Session, session_id: str) -> None:
@@ -203,9 +285,22 @@ def mark_scanned(session: Session, session_id: str) -> None:
     _transition(session, session_id, "scanned", now, scanned_at=now)
 
 
+def scan_session(session: Session, session_id: str) -> RequestedSession | None:
+    """The wallet fetches the request object of an open session: pending → scanned by one
+    conditional UPDATE that returns what the request object is made of. A session scanned
+    already (a wallet fetching it again) is served as it is while it is open."""
+    now = utcnow()
+    won = _transition(session, session_id, "scanned", now, REQUEST_COLUMNS, scanned_at=now)
+    if won is not None:
+        scanned: RequestedSession = won
+        return scanned
+    return live_session(session, session_id)
+
+
 def cancel_session(session: Session, row: VerifierSession, actor: str, reason: str) -> bool:
     now = utcnow()
-    cancelled = _transition(session, row.id, "cancelled", now, finished_at=now, end_reason=reason)
+    won = _transition(session, row.id, "cancelled", now, finished_at=now, end_reason=reason)
+    cancelled = won is not None
     if cancelled:
         record(session, "verifier.session_cancelled", actor, details={"session": row.id})
     session.refresh(row)
@@ -217,7 +312,7 @@ def finish_session(
 ) -> bool:
     """Store the result and close the session; False if it was no longer open."""
     now = utcnow()
-    return _transition(
+    won = _transition(
         session,
         session_id,
         "done",
@@ -227,6 +322,7 @@ def finish_session(
         result_expires_at=result_expires_at,
         end_reason="presented",
     )
+    return won is not None
 
 
 class PurgeClock:

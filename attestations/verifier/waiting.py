@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from attestations.verifier.errors import SessionNotFound
-from attestations.verifier.session import FINAL, session_for_client, status_body
+from attestations.verifier.session import FINAL, status_body, status_for_client
 from attestations.verifier.wakeup import Listener, Waiter, listener_for
 from core import Database
 
@@ -34,7 +34,7 @@ DISCONNECT_CHECK_SECONDS = 1.0
 
 def read_status(database: Database, client_id: str, session_id: str) -> dict[str, Any]:
     with database.session() as session:
-        body = status_body(session, session_for_client(session, client_id, session_id))
+        body = status_body(session, status_for_client(session, client_id, session_id))
         session.commit()
         return body
 

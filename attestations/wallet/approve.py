@@ -119,7 +119,7 @@ def request_view(
     account_id: str,
     now: dt.datetime | None = None,
 ) -> RequestView:
-    query = query_of(session, row, config.issuer)
+    query = query_of(row.dcql_query, config.issuer)
     vct = {type_id: AttestationConfig(config.issuer).vct(type_id) for type_id in TYPES}
     held = usable_credentials(session, subject_keys, account_id, now)
     matches = [m for q in query.credentials if (m := _match(q, held, vct)) is not None]

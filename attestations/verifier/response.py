@@ -50,7 +50,7 @@ from attestations.verifier.trust import IssuerNotTrusted, verify_external
 from audit import record
 from core import utcnow
 from identity import get_client
-from keys import Keyring
+from keys import Keyring, active_kid_column
 
 RESULT_TYP = "kluis-verifier-result+jwt"
 ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
@@ -71,19 +71,26 @@ class AnsweredSession:
     expires_at: dt.datetime
 
 
+RESULT_ALG = "ES256"
+# the session by state, with the kid that will sign the result (one round trip less)
 _BY_STATE = select(
-    *(getattr(VerifierSession, f.name) for f in dataclasses.fields(AnsweredSession))
+    *(getattr(VerifierSession, f.name) for f in dataclasses.fields(AnsweredSession)),
+    active_kid_column(RESULT_ALG),
 ).where(VerifierSession.state == bindparam("state"))
 
 
-def _open_session(session: Session, state: str | None) -> AnsweredSession:
-    """The open session `state` names: one Core read of the columns the checks need."""
-    found = session.connection().execute(_BY_STATE, {"state": state or ""}).first()
+def _open_session(session: Session, keyring: Keyring, state: str | None) -> AnsweredSession:
+    """The open session `state` names: one Core read of the columns the checks need and of
+    the active kid of the result's algorithm, which `keyring` holds for this transaction
+    (`Keyring.note_active_kid`)."""
+    params = {"state": state or "", "now": utcnow()}
+    found = session.connection().execute(_BY_STATE, params).first()
     if found is None or not state:
         raise PresentationRejected("state does not name a verification transaction")
-    row = AnsweredSession(*found)
+    row = AnsweredSession(*found[:-1])
     if effective_status(row) not in ("pending", "scanned"):
         raise PresentationRejected("this transaction has already ended")
+    keyring.note_active_kid(session, RESULT_ALG, found[-1])
     return row
 
 
@@ -220,7 +227,7 @@ def _result_token(
                 session, config.pseudonym_key, config.issuer, sector, row.poll_id, presented
             )
         )
-    token = keyring.sign_jwt(session, payload, "ES256", headers={"typ": RESULT_TYP})
+    token = keyring.sign_jwt(session, payload, RESULT_ALG, headers={"typ": RESULT_TYP})
     return token, expires
 
 
@@ -228,7 +235,7 @@ def receive_response(
     session: Session, keyring: Keyring, config: VerifierConfig, form: Mapping[str, str]
 ) -> None:
     """Process one Authorization Response (or Error Response) posted by a wallet."""
-    row = _open_session(session, form.get("state"))
+    row = _open_session(session, keyring, form.get("state"))
     if "error" in form:
         code = form["error"] if ERROR_CODE.match(form["error"]) else "other"
         loaded = session.get(VerifierSession, row.id)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.orm import Session
 
 from core import (
@@ -306,8 +306,22 @@ def load_pending(session: Session, request_id: str) -> AuthorizationRequest | No
 
 
 # -- issuing the code ---------------------------------------------------------------------
-_INSERT_GRANT = insert(cast(Table, Grant.__table__))
-_INSERT_CODE = insert(cast(Table, AuthorizationCode.__table__))
+_GRANTS = cast(Table, Grant.__table__)
+_CODES = cast(Table, AuthorizationCode.__table__)
+_INSERT_GRANT = insert(_GRANTS)
+_INSERT_CODE = insert(_CODES)
+# PostgreSQL: both rows in one statement (a data-modifying WITH), one round trip less per
+# authorization; the code's foreign key is checked at the statement's end, when the grant
+# is there. SQLite cannot put an INSERT in a WITH: two statements there.
+_INSERT_GRANT_AND_CODE = (
+    insert(_CODES)
+    .values({column.name: bindparam(f"c_{column.name}") for column in _CODES.c})
+    .add_cte(
+        insert(_GRANTS)
+        .values({column.name: bindparam(f"g_{column.name}") for column in _GRANTS.c})
+        .cte("new_grant")
+    )
+)
 
 
 def issue_code(
@@ -352,8 +366,13 @@ def issue_code(
     # unit of work (twice) cost more than the statements.
     session.flush()
     connection = session.connection()
-    connection.execute(_INSERT_GRANT, grant)
-    connection.execute(_INSERT_CODE, code_row)
+    if connection.dialect.name == "postgresql":
+        params = {f"g_{k}": v for k, v in grant.items()}
+        params.update({f"c_{k}": v for k, v in code_row.items()})
+        connection.execute(_INSERT_GRANT_AND_CODE, params)
+    else:
+        connection.execute(_INSERT_GRANT, grant)
+        connection.execute(_INSERT_CODE, code_row)
     return redirect_with(
         p.redirect_uri, {"code": code, "state": p.state, "iss": provider.config.issuer}
     )

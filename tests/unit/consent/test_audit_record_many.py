@@ -1,0 +1,141 @@
+"""`record_many`'s shortcuts (the entry spelled out, each distinct string checked once per
+batch, one INSERT statement) write exactly what the plain way would and refuse what it refuses."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from audit.models import AuditEntry
+from audit.record import Pending, PersonalDataInAudit, _check_details, record, record_many
+from core import canonical_json
+
+REF = "0a" * 32
+DETAILS: list[Any] = [
+    None,
+    {},
+    {"client": "c1", "claims": ["email", "name"], "n": 3},
+    {"reden": 'quote " backslash \\ tab \t newline \n', "é": "ünïcode ✓", "nul": "\x00"},
+    {"nested": {"b": [1, 2.5, -0.0, 1e300, True, False, None], "a": {"z": {}, "y": []}}},
+    {"tuple": ("a", "b"), "big": 2**70, "emoji": "\U0001f600"},
+    collections.OrderedDict([("z", 1), ("a", 2)]),
+]
+
+
+class _Text(str):
+    """A str subclass: checked like any string, by the general checks."""
+
+
+def _payload(appended: Any, prev: bytes | None, details: Any) -> dict[str, Any]:
+    return {
+        "idx": appended.idx,
+        "prev": prev.hex() if prev is not None else None,
+        "ts": appended.created_at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "event": appended.event,
+        "actor": appended.actor,
+        "subject": appended.subject_ref,
+        "details": dict(details or {}),
+    }
+
+
+def test_entries_are_the_canonical_json_of_their_payload_and_stored_as_returned(
+    session: Session,
+) -> None:
+    session.execute(delete(AuditEntry))
+    items = [
+        Pending("test.event", "client:c-1.x~y" if i % 2 else "system", REF if i % 3 else None, d)
+        for i, d in enumerate(DETAILS)
+    ]
+    appended = record_many(session, items)
+    prev = None
+    for item, entry in zip(items, appended, strict=True):
+        assert entry.entry.encode() == canonical_json(_payload(entry, prev, item.details))
+        assert entry.leaf_hash == hashlib.sha256(b"\x00" + entry.entry.encode()).digest()
+        assert entry.created_at.tzinfo is not None
+        assert abs(entry.created_at - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
+        prev = entry.leaf_hash
+    session.expire_all()
+    rows = session.scalars(select(AuditEntry).order_by(AuditEntry.idx)).all()
+    assert [
+        (r.idx, r.created_at, r.event, r.actor, r.subject_ref, r.entry, r.leaf_hash) for r in rows
+    ] == [tuple(a) for a in appended]
+
+
+def test_single_records_and_batches_write_the_same_entries(session: Session) -> None:
+    session.execute(delete(AuditEntry))
+    single = [record(session, "test.event", "system", REF, d) for d in DETAILS]
+    batch = record_many(session, [Pending("test.event", "system", REF, d) for d in DETAILS])
+    for one, many in zip(single, batch, strict=True):
+        first, second = json.loads(one.entry), json.loads(many.entry)
+        for payload in (first, second):
+            del payload["idx"], payload["prev"], payload["ts"]
+        assert first == second
+
+
+@pytest.mark.parametrize(
+    ("event", "actor", "ref"),
+    [
+        ("test.event\n", "system", None),
+        ("test.event", "system\n", None),
+        ("test.event", "system", REF + "\n"),
+        ("test.event", "client:a b", None),
+        (b"test.event", "system", None),
+    ],
+)
+def test_names_must_match_their_pattern_whole(
+    session: Session, event: Any, actor: str, ref: str | None
+) -> None:
+    with pytest.raises(ValueError):
+        record_many(session, [Pending("test.event", "system"), Pending(event, actor, ref)])
+
+
+def _refusal(details: Any) -> str:
+    with pytest.raises(PersonalDataInAudit) as refused:
+        _check_details(dict(details))
+    return str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        {"note": "mail jan@example.org"},
+        {"claims": ["email", "1087 AB"]},
+        {"deep": [{"ok": "yes"}, {"Email": "x"}]},
+        {"tuple": ("fine", ("born 1990-04-01",))},
+        {5: "ok", "x": {"phone": None}},
+        collections.OrderedDict([("ok", "fine"), ("bsn", 1)]),
+        {"kind": _Text("06 1234 5678")},
+    ],
+)
+def test_a_batch_refuses_what_a_single_record_refuses_with_the_same_message(
+    session: Session, details: Any
+) -> None:
+    before = session.scalar(select(AuditEntry.idx).order_by(AuditEntry.idx.desc()).limit(1))
+    clean = {"note": "fine", "claims": ["email", "ok"], "deep": [{"ok": "yes"}], "x": {}}
+    with pytest.raises(PersonalDataInAudit) as refused:
+        record_many(
+            session,
+            [Pending("test.event", "system", None, clean)] * 3
+            + [Pending("test.event", "system", None, details)],
+        )
+    assert str(refused.value) == _refusal(details)
+    after = session.scalar(select(AuditEntry.idx).order_by(AuditEntry.idx.desc()).limit(1))
+    assert before == after
+
+
+def test_a_string_that_passed_as_a_value_is_still_refused_as_a_key(session: Session) -> None:
+    with pytest.raises(PersonalDataInAudit, match=r"details\.email is a personal-data field"):
+        record_many(
+            session,
+            [
+                Pending("test.event", "system", None, {"claims": ["email"]}),
+                Pending("test.event", "system", None, {"email": "x"}),
+            ],
+        )

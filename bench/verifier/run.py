@@ -8,7 +8,10 @@
    SD-JWT+KB presentation of `postcode_area` (direct_post), and the platform reads the
    result JWT. Prints sessions/s, p50/p95 latency of one verification, and the server time
    of one verification (p50/p99): the sum of the `ms` the server logs for its four requests,
-   matched by the `X-Request-Id` the clients send (the server logs at INFO for this).
+   matched by the `X-Request-Id` the clients send (the server logs at INFO for this). Also
+   the CPU time per verification of the server's processes and of this client (both
+   warm-up included), which noise from other work on the machine changes far less than
+   times.
 2. Memory: creates `--pending` pending sessions, then prints the database bytes per session
    row (table and indexes; SQLite `dbstat`, PostgreSQL `pg_total_relation_size`) and the
    server's RSS (all its processes) before and after, also per 10 000 sessions.
@@ -118,9 +121,11 @@ def throughput(
 ) -> dict[str, Any]:
     latencies: list[float] = []
     measured: set[str] = set()
+    completed = [0]  # all verifications, warm-up included: what the CPU figures cover
     lock = threading.Lock()
     start_at = time.monotonic() + warmup
     stop_at = start_at + seconds
+    server_cpu, client_cpu = cpu_seconds(server.process.pid), time.process_time()
 
     def worker(number: int) -> None:
         count = 0
@@ -133,6 +138,8 @@ def throughput(
                 count += 1
                 request_id = f"bench-{concurrency}-{number}-{count}"
                 one_verification(platform, wallet, body, auth, request_id)
+                with lock:
+                    completed[0] += 1
                 if now >= start_at:
                     with lock:
                         latencies.append(time.monotonic() - now)
@@ -141,6 +148,8 @@ def throughput(
     with ThreadPoolExecutor(concurrency) as pool:
         for future in [pool.submit(worker, i) for i in range(concurrency)]:
             future.result()
+    server_cpu = cpu_seconds(server.process.pid) - server_cpu
+    client_cpu = time.process_time() - client_cpu
     if not latencies:
         raise RuntimeError("no verification completed")
     ordered = sorted(latencies)
@@ -153,6 +162,8 @@ def throughput(
         "p95_ms": ordered[int(0.95 * (len(ordered) - 1))] * 1000,
         "server_p50_ms": percentile(server_ms, 0.50),
         "server_p99_ms": percentile(server_ms, 0.99),
+        "server_cpu_ms": server_cpu * 1000 / completed[0],
+        "client_cpu_ms": client_cpu * 1000 / completed[0],
     }
 
 
@@ -179,6 +190,18 @@ def server_times(log_path: Path, request_ids: set[str]) -> list[float]:
             totals[rid] = totals.get(rid, 0.0) + float(entry["ms"])
             seen[rid] = seen.get(rid, 0) + 1
     return [ms for rid, ms in totals.items() if seen[rid] == 4]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of `pid` and its descendants (the app processes of
+    `--workers N`), as /proc reports it; the descendants still running count, the reaped
+    ones do not (none exit during a run)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        total += sum(cpu_seconds(int(child)) for child in children)
+    return total
 
 
 def rss_bytes(pid: int) -> int:

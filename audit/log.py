@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Engine, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from audit.checkpoint import (
@@ -29,8 +29,9 @@ from audit.checkpoint import (
 from audit.merkle import MerkleError, MerkleTree, perfect_subtrees
 from audit.models import AuditCheckpoint, AuditEntry
 from audit.proofs import verify_consistency
-from audit.scan import PARAM_MARKERS, scan_entries
-from core import utcnow
+from audit.ranges import PARAM_MARKERS
+from audit.scan import scan_entries
+from core import Database, utcnow
 from keys import derive_key
 
 SCAN_BATCH = 5_000
@@ -155,11 +156,28 @@ class VerifyReport:
         return not self.problems
 
 
-def verify_log(session: Session, log: AuditLog) -> VerifyReport:
+def verify_database(db: Database, log: AuditLog, workers: int = 1) -> VerifyReport:
+    """`verify_log` in a read of its own that sees one snapshot throughout (on PostgreSQL a
+    REPEATABLE READ transaction, exported to the range processes; on SQLite the transaction
+    holds the write lock), so `workers` processes may scan ranges of the log."""
+    with db.transaction() as session:
+        bind = session.get_bind()
+        if not isinstance(bind, Engine):  # joined to a caller's transaction, maybe written to
+            return verify_log(session, log)
+        if bind.dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        return verify_log(session, log, workers=workers)
+
+
+def verify_log(session: Session, log: AuditLog, workers: int = 1) -> VerifyReport:
     """Recompute every leaf from its entry and check the chain, then the tree against every
-    stored checkpoint: signature, root at its size, and consistency with the one before."""
+    stored checkpoint: signature, root at its size, and consistency with the one before.
+
+    `workers` > 1 lets ranges of the log be scanned by processes of their own; pass it only
+    for a transaction that has written nothing (they would not see its writes), as
+    `verify_database` does."""
     problems: list[str] = []
-    leaves, problem = scan_entries(session)
+    leaves, problem = scan_entries(session, workers)
     if problem:
         problems.append(problem)
     # Hashed once, shared by the tree at every checkpointed size.

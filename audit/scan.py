@@ -1,31 +1,35 @@
 """The entry pass of full verification: re-hash every stored entry and check it against its
-columns and its predecessor, in index order, streaming plain DB-API rows.
+columns and its predecessor, in index order.
 
-Every row gets the checks `_check_entry` spells out (dense index, leaf hash, valid JSON, index,
-columns and chain). The fast path proves them without building the entry as Python objects:
-the entry must be exactly ``{"actor":A,"details":D,"event":E,"idx":I,"prev":P,"subject":S,
-"ts":T}`` with A, E, I, P, S and T spelled from the row's columns and the leaf before it, and D
-one complete JSON value (parsed by the standard scanner, which also rejects invalid JSON). Such
-an object has each key once, so any JSON parser reads exactly the column values from it. Column
-values that would need escaping in JSON, timestamps stored in an unexpected form and every
-failure take the slow path, the original checks on the row as SQLAlchemy reads it, which name
-the problem.
+The fast path (`audit.ranges`) reads plain DB-API rows and proves the checks of `_check_entry`
+without building entries as Python objects; the rows it cannot prove get `_check_entry` on
+the row as SQLAlchemy reads it, which names the problem. With `workers` > 1 the log is split
+into ranges of indices, the first scanned here and each other one by a process of its own
+on a connection that sees the same snapshot (SQLite: the verifying transaction holds the
+write lock; PostgreSQL: `pg_export_snapshot`); the ranges are joined here, where the chain
+across each border and the index count are checked as for any two neighbouring rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
-import re
+import subprocess
+import sys
 from typing import Any
 
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
+from audit import ranges
 from audit.models import AuditEntry
+from audit.ranges import PARAM_MARKERS, TS_SQL, Refused, scan_range
+from core import libpq_conninfo
 
-SCAN_ROWS = 20_000  # rows per keyset read
+# A range process is worth its start (about 0.1 s) from this many entries on.
+MIN_RANGE = 50_000
 _ENTRY_COLUMNS = (
     AuditEntry.idx,
     AuditEntry.created_at,
@@ -35,25 +39,8 @@ _ENTRY_COLUMNS = (
     AuditEntry.entry,
     AuditEntry.leaf_hash,
 )
-_SELECT = "SELECT idx, {ts}, event, actor, subject_ref, entry, leaf_hash FROM audit_entries"
-# The entry's `ts` as the database spells it from `created_at`, or NULL (the slow path).
-_TS_SQL = {
-    "postgresql": (  # years 1 to 9999 only, as Python reads them; NULL takes the slow path
-        "CASE WHEN created_at >= '0001-01-01 00:00:00+00' AND created_at < '9999-12-31 "
-        """23:59:59.999999+00' THEN to_char(created_at AT TIME ZONE 'UTC', """
-        """'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END"""
-    ),
-    "sqlite": "created_at",  # as stored, 'YYYY-MM-DD HH:MM:SS.ffffff'
-}
-# The DB-API parameter marker of each paramstyle the drivers Kluis uses have.
-PARAM_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
-# Printable ASCII without '"' and '\': spelled inside JSON quotes as is.
-_PLAIN = re.compile(r"[ !#-\[\]-~]*").fullmatch
-_SQLITE_TS = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}"
-).fullmatch
-# The standard scanner: one JSON value from a position, (value, end) or StopIteration.
-_scan_value = json.decoder.JSONDecoder().scan_once  # type: ignore[attr-defined]
+#: One range's result: its leaves, refused rows, first index, and the leaf before it as read.
+Part = tuple[list[bytes], list[Refused], int | None, bytes | None]
 
 
 def _ts(moment: dt.datetime) -> str:
@@ -97,62 +84,133 @@ def _slow(session: Session, idx: int, leaf: bytes, expected: int, prev: bytes | 
     return _check_entry(row, leaf, expected, prev)
 
 
-def scan_entries(session: Session) -> tuple[list[bytes], str | None]:
-    """Every entry's recomputed leaf hash, in index order, and the first problem found."""
+def scan_entries(session: Session, workers: int = 1) -> tuple[list[bytes], str | None]:
+    """Every entry's recomputed leaf hash, in index order, and the first problem found.
+
+    `workers` > 1 scans ranges in processes of their own when the log is large enough and
+    they can see exactly what this transaction sees: only for a transaction that has written
+    nothing (on PostgreSQL also REPEATABLE READ, checked; on SQLite the caller's promise).
+    """
     connection = session.connection()  # the session's transaction
     dialect = connection.dialect
-    ts_sql = _TS_SQL.get(dialect.name)
     marker = PARAM_MARKERS.get(dialect.paramstyle)
-    if ts_sql is None or marker is None:
+    if dialect.name not in TS_SQL or marker is None:
         return _scan_rows(session)
-    first_sql = f"{_SELECT.format(ts=ts_sql)} ORDER BY idx LIMIT {SCAN_ROWS}"
-    next_sql = f"{_SELECT.format(ts=ts_sql)} WHERE idx > {marker} ORDER BY idx LIMIT {SCAN_ROWS}"
-    sha256 = hashlib.sha256
-    scan_value = _scan_value
-    plain = _PLAIN
-    from_iso = dt.datetime.fromisoformat
-    sqlite_ts = _SQLITE_TS if dialect.name == "sqlite" else None
-    leaves: list[bytes] = []
-    append = leaves.append
-    problem: str | None = None
-    expected = 0
-    prev_json = "null"
-    cursor = connection.connection.cursor()
+    jobs = _range_jobs(session, workers) if workers > 1 else []
+    processes = [_start(job) for job in jobs]
+    stop = jobs[0]["start"] if jobs else None
+    enabled = gc.isenabled()
+    gc.disable()  # the rows make no reference cycles; collecting would only cost time
     try:
-        cursor.execute(first_sql)
-        while rows := cursor.fetchall():
-            for idx, ts, event, actor, subject, entry, stored_leaf in rows:
-                leaf = sha256(("\x00" + entry).encode()).digest()
-                if sqlite_ts is not None:
-                    ts = f"{ts[:10]}T{ts[11:]}Z" if sqlite_ts(ts) else None
-                subject_json = "null" if subject is None else f'"{subject}"'
-                head = f'{{"actor":"{actor}","details":'
-                tail = (
-                    f',"event":"{event}","idx":{idx},"prev":{prev_json},'
-                    f'"subject":{subject_json},"ts":"{ts}"}}'
-                )
-                try:
-                    fast = (
-                        idx == expected
-                        and leaf == stored_leaf
-                        and from_iso(ts[:-1]) is not None  # a real date and time
-                        and plain(f"{actor}{event}{subject or ''}") is not None
-                        and entry.startswith(head)
-                        and entry.endswith(tail)
-                        and scan_value(entry, len(head))[1] == len(entry) - len(tail)
-                    )
-                except (StopIteration, TypeError, ValueError, RecursionError):
-                    fast = False
-                if not fast and problem is None:
-                    prev = leaves[-1] if leaves else None
-                    problem = _slow(session, idx, leaf, expected, prev)
-                append(leaf)
-                expected += 1
-                prev_json = f'"{leaf.hex()}"'
-            cursor.execute(next_sql, (rows[-1][0],))
+        cursor = connection.connection.cursor()
+        try:
+            part = scan_range(cursor, dialect.name, marker, (None, stop), 0, None)
+        finally:
+            cursor.close()
+        parts: list[Part | None] = [(*part, None), *(_collect(p) for p in processes)]
     finally:
-        cursor.close()
+        if enabled:
+            gc.enable()
+        for process in processes:  # gone already, unless something above failed
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+    if None in parts:  # a range process failed: scan everything here instead
+        return scan_entries(session, workers=1)
+    return _join(session, [part for part in parts if part is not None])
+
+
+def _join(session: Session, parts: list[Part]) -> tuple[list[bytes], str | None]:
+    """The ranges' leaves in order, and the first problem: each range's first row is checked
+    against the index count and the last leaf of the ranges before it."""
+    leaves: list[bytes] = []
+    problem: str | None = None
+    for part_leaves, refused, first, before in parts:
+        if problem is None and first is not None:
+            expected, prev = len(leaves), (leaves[-1] if leaves else None)
+            border = first != expected or before != prev  # the range began from elsewhere
+            if border:
+                problem = _slow(session, first, part_leaves[0], expected, prev)
+            for idx, leaf, row_expected, row_prev in refused:
+                if problem is not None:
+                    break
+                if not (border and idx == first):
+                    problem = _slow(session, idx, leaf, row_expected, row_prev)
+        leaves.extend(part_leaves)
     return leaves, problem
+
+
+def _range_jobs(session: Session, workers: int) -> list[dict[str, Any]]:
+    """The ranges after the first for processes of their own, or none."""
+    connection = session.connection()
+    url = connection.engine.url
+    if connection.dialect.name == "sqlite":
+        database, snapshot = url.database, None
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return []
+        last = session.scalar(select(AuditEntry.idx).order_by(AuditEntry.idx.desc()).limit(1))
+    else:  # PostgreSQL: one snapshot, exported for the range processes
+        isolation, unwritten = connection.exec_driver_sql(
+            "SELECT current_setting('transaction_isolation'), "
+            "pg_current_xact_id_if_assigned() IS NULL"
+        ).one()
+        if isolation == "read committed" or not unwritten or session.in_nested_transaction():
+            return []
+        snapshot, last = connection.exec_driver_sql(
+            "SELECT pg_export_snapshot(), max(idx) FROM audit_entries"
+        ).one()
+        database = libpq_conninfo(url.render_as_string(hide_password=False))
+    count = min(workers, (last or 0) // MIN_RANGE)
+    if count < 2 or last is None:
+        return []
+    size = (last + 1) // count
+    starts = [k * size for k in range(1, count)]
+    return [
+        {
+            "dialect": connection.dialect.name,
+            "database": database,
+            "snapshot": snapshot,
+            "start": start,
+            "stop": starts[k + 1] if k + 1 < len(starts) else None,
+        }
+        for k, start in enumerate(starts)
+    ]
+
+
+def _start(job: dict[str, Any]) -> subprocess.Popen[bytes]:
+    # A fresh interpreter (-I: no environment, no script directory on the path) that imports
+    # only the standard library and the driver: nothing of this process is inherited.
+    process = subprocess.Popen(  # noqa: S603 (this interpreter, a file of ours, no shell)
+        [sys.executable, "-I", ranges.__file__],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # no connection details in anyone's logs
+    )
+    assert process.stdin is not None
+    process.stdin.write(json.dumps(job).encode())
+    process.stdin.close()
+    return process
+
+
+def _collect(process: subprocess.Popen[bytes]) -> Part | None:
+    assert process.stdout is not None
+    out = process.stdout.read()
+    process.stdout.close()
+    if process.wait() != 0:
+        return None
+    line, _, blob = out.partition(b"\n")
+    header = json.loads(line)
+    leaves = [blob[i : i + 32] for i in range(0, len(blob), 32)]
+    if len(leaves) != header["rows"] or len(blob) != 32 * header["rows"]:
+        return None
+    refused: list[Refused] = [
+        (i, bytes.fromhex(leaf), e, None if p is None else bytes.fromhex(p))
+        for i, leaf, e, p in header["refused"]
+    ]
+    before = None if header["prev"] is None else bytes.fromhex(header["prev"])
+    return leaves, refused, header["first"], before
 
 
 def _scan_rows(session: Session) -> tuple[list[bytes], str | None]:

@@ -1,0 +1,210 @@
+"""Full verification over ranges of the log (`kluis audit verify --workers N`) finds exactly
+what one pass over the whole log finds, wherever the ranges' borders fall: each range's first
+row is checked against the index count and the last leaf of the ranges before it."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+import audit.scan
+from audit.log import AuditLog, checkpoint_signer, verify_database, verify_log
+from audit.models import AuditCheckpoint, AuditEntry
+from audit.ranges import PARAM_MARKERS, leaf_before, scan_range
+from audit.record import Pending, record_many
+from audit.scan import Part, _join, _scan_rows
+from core.db import Database
+from tests.unit.consent.test_audit_scan import TAMPERINGS
+
+REF = "ef" * 32
+ENTRIES = 12
+
+
+def _fill(session: Session) -> None:
+    session.execute(delete(AuditCheckpoint))
+    session.execute(delete(AuditEntry))
+    record_many(
+        session,
+        [
+            Pending("test.event", "client:abc" if i % 2 else "system", REF, {"n": i})
+            for i in range(ENTRIES)
+        ],
+    )
+
+
+@pytest.fixture
+def entries(session: Session) -> None:
+    _fill(session)
+
+
+def _ranges(session: Session, borders: list[int]) -> tuple[list[bytes], str | None]:
+    """What the range processes would find for ranges split at `borders`, read here."""
+    connection = session.connection()
+    dialect = connection.dialect
+    marker = PARAM_MARKERS[dialect.paramstyle]
+    cursor = connection.connection.cursor()
+    starts: list[int | None] = [None, *borders]
+    stops: list[int | None] = [*borders, None]
+    parts: list[Part] = []
+    try:
+        for start, stop in zip(starts, stops, strict=True):
+            expected = 0 if start is None else start
+            before = None if start is None else leaf_before(cursor, marker, start)
+            leaves, refused, first = scan_range(
+                cursor, dialect.name, marker, (start, stop), expected, before
+            )
+            parts.append((leaves, refused, first, before))
+    finally:
+        cursor.close()
+    return _join(session, parts)
+
+
+def _set(session: Session, idx: int, **values: object) -> None:
+    session.execute(update(AuditEntry).where(AuditEntry.idx == idx).values(**values))
+    session.expire_all()
+
+
+def _remove(*indices: int) -> Callable[[Session], None]:
+    def remove(session: Session) -> None:
+        session.execute(delete(AuditEntry).where(AuditEntry.idx.in_(indices)))
+
+    return remove
+
+
+def _replace_first_of_range(session: Session) -> None:
+    # entry 4 rewritten with a matching leaf hash: entry 5 no longer chains to it
+    row = session.get(AuditEntry, 4)
+    assert row is not None
+    text = row.entry.replace('"n":4', '"n":40')
+    _set(session, 4, entry=text, leaf_hash=hashlib.sha256(b"\x00" + text.encode()).digest())
+
+
+def _swap_across_the_border(session: Session) -> None:
+    third, fourth = session.get(AuditEntry, 3), session.get(AuditEntry, 4)
+    assert third is not None and fourth is not None
+    entry_3, leaf_3 = third.entry, third.leaf_hash
+    _set(session, 3, entry=fourth.entry, leaf_hash=fourth.leaf_hash)
+    _set(session, 4, entry=entry_3, leaf_hash=leaf_3)
+
+
+def _beyond_the_end(session: Session) -> None:
+    row = session.get(AuditEntry, ENTRIES - 1)
+    assert row is not None
+    session.add(
+        AuditEntry(
+            idx=ENTRIES + 3,
+            created_at=row.created_at,
+            event=row.event,
+            actor=row.actor,
+            subject_ref=row.subject_ref,
+            entry=row.entry,
+            leaf_hash=row.leaf_hash,
+        )
+    )
+    session.flush()
+
+
+def _before_the_start(session: Session) -> None:
+    session.execute(update(AuditEntry).where(AuditEntry.idx == 0).values(idx=-1))
+
+
+BORDER_TAMPERINGS: dict[str, Callable[[Session], None]] = {
+    "last row of a range removed": _remove(3),
+    "first row of a range removed": _remove(4),
+    "both rows at a border removed": _remove(3, 4),
+    "a whole range removed": _remove(4, 5, 6, 7),
+    "first row of a range replaced": _replace_first_of_range,
+    "rows swapped across a border": _swap_across_the_border,
+    "a row beyond the end": _beyond_the_end,
+    "a row before the start": _before_the_start,
+    **{name: tamper for name, (tamper, _) in TAMPERINGS.items()},
+}
+SPLITS = [[], [4], [4, 8], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], [4, 100]]
+
+
+@pytest.mark.parametrize("borders", SPLITS, ids=str)
+def test_untouched_ranges_join_into_the_whole_log(
+    session: Session, entries: None, borders: list[int]
+) -> None:
+    leaves, problem = _ranges(session, borders)
+    assert problem is None and len(leaves) == ENTRIES
+    assert (leaves, problem) == _scan_rows(session)
+
+
+@pytest.mark.parametrize("borders", SPLITS, ids=str)
+@pytest.mark.parametrize("name", list(BORDER_TAMPERINGS))
+def test_ranges_report_what_one_pass_reports(
+    session: Session, entries: None, name: str, borders: list[int]
+) -> None:
+    BORDER_TAMPERINGS[name](session)
+    whole = _scan_rows(session)
+    assert _ranges(session, borders) == whole
+    if name in BORDER_TAMPERINGS and name not in TAMPERINGS:
+        assert whole[1] is not None, name  # every border tampering is found
+
+
+@pytest.fixture
+def database(fresh_database: str) -> Iterator[Database]:
+    database = Database.from_url(fresh_database)
+    with database.transaction() as session:
+        _fill(session)
+    log = AuditLog(checkpoint_signer(b"k" * 40, "http://testserver"))
+    with database.transaction() as session:
+        log.checkpoint(session)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+def test_range_processes_verify_a_committed_log_as_one_pass_does(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = AuditLog(checkpoint_signer(b"k" * 40, "http://testserver"))
+    monkeypatch.setattr(audit.scan, "MIN_RANGE", 3)
+    started: list[dict[str, object]] = []
+    start = audit.scan._start
+    monkeypatch.setattr(audit.scan, "_start", lambda job: started.append(job) or start(job))
+    collected: list[Part | None] = []
+    collect = audit.scan._collect
+    monkeypatch.setattr(
+        audit.scan, "_collect", lambda p: collected.append(collect(p)) or collected[-1]
+    )
+    one = verify_database(database, log, workers=1)
+    assert started == [] and one.ok, one.problems
+    three = verify_database(database, log, workers=3)
+    assert [job["start"] for job in started] == [4, 8]  # two processes, this one the first
+    assert [part[2] for part in collected if part is not None] == [4, 8]  # both answered
+    assert three == one
+
+    started.clear()
+    with database.transaction() as session:
+        _remove(4)(session)  # the first row of the second range
+    with database.transaction() as session:
+        alone = verify_log(session, log)
+    assert verify_database(database, log, workers=3) == alone
+    assert len(started) == 2 and alone.problems[0].startswith("entry 4 is missing")
+    assert [part[2] for part in collected[2:] if part is not None] == [5, 8]
+
+
+def test_a_failed_range_process_leaves_the_work_to_this_one(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = AuditLog(checkpoint_signer(b"k" * 40, "http://testserver"))
+    monkeypatch.setattr(audit.scan, "MIN_RANGE", 3)
+
+    def fail(process: subprocess.Popen[bytes]) -> None:
+        assert process.stdout is not None
+        process.stdout.close()
+        process.wait()
+
+    monkeypatch.setattr(audit.scan, "_collect", fail)
+    with database.transaction() as session:
+        _set(session, 9, event="test.other")
+    report = verify_database(database, log, workers=3)
+    assert report.problems[0].startswith("entry 9 columns disagree"), report.problems

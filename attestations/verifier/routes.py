@@ -1,17 +1,24 @@
 """HTTP surface of the verifier: the platform API (`/verifier/sessions`, client-authenticated)
 and the wallet-facing OpenID4VP endpoints (`/verifier/request/{id}`, `/verifier/response`).
 
-Bodies are read in async dependencies; every route that touches the database is sync (thread
-pool), and the waiting forms (long-poll, SSE) check the database from the thread pool too, so
-the event loop never blocks and SQLite never deadlocks. On PostgreSQL they are woken by
-LISTEN/NOTIFY (`wakeup`), from whichever app process changed the session.
+Bodies are read in async dependencies; the database work of every route runs in the thread
+pool, and the waiting forms (long-poll, SSE) check the database from the thread pool too, so
+the event loop never blocks and SQLite never deadlocks. The four requests of a verification
+(create, request object, response, status) are async endpoints that hand their work to the
+thread pool themselves, in a session they open there (`_in_session`): FastAPI's per-request
+session dependency (an async generator with its exit stack) was a visible share of their CPU.
+On PostgreSQL waiters are woken by LISTEN/NOTIFY (`wakeup`), from whichever app process
+changed the session.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -50,6 +57,7 @@ DbSession = Annotated[Session, Depends(db_session)]
 OAUTH_PATHS = {"/verifier/response"}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_WAIT_SECONDS = 30
+T = TypeVar("T")
 
 
 def _require_identity(request: Request, config: VerifierConfig) -> None:
@@ -62,7 +70,11 @@ def _require_identity(request: Request, config: VerifierConfig) -> None:
         )
 
 
-# --- request bodies (read on the event loop) ---------------------------------------------------
+def _in_session(request: Request, work: Callable[[Session], T]) -> T:
+    """`work` in a session of its own (what `db_session` gives a sync route): whatever it
+    left uncommitted is rolled back when the session closes. Called in the thread pool."""
+    with database_of(request).session() as session:
+        return work(session)
 
 
 # --- the platform API ------------------------------------------------------------------------
@@ -84,7 +96,11 @@ def _require_identity(request: Request, config: VerifierConfig) -> None:
         ["dcql_query", "purpose"],
     ),
 )
-def create(request: Request, session: DbSession, body: JsonBody) -> JSONResponse:
+async def create(request: Request, body: JsonBody) -> JSONResponse:
+    return await run_in_threadpool(_in_session, request, partial(_create, request, body))
+
+
+def _create(request: Request, body: Any, session: Session) -> JSONResponse:
     client_id = authenticate_platform(request, session, body).client_id
     if body is None:
         raise InvalidSessionRequest("the body must be a JSON object (application/json)")
@@ -113,8 +129,12 @@ def _wait_seconds(request: Request) -> float:
 
 
 @router.get("/verifier/sessions/{session_id}", name="verifier_session_status")
-def status(request: Request, session_id: str, session: DbSession) -> Response:
+async def status(request: Request, session_id: str) -> Response:
     """`{status, result?}`; `?wait=SECONDS` long-polls; `Accept: text/event-stream` streams."""
+    return await run_in_threadpool(_in_session, request, partial(_status, request, session_id))
+
+
+def _status(request: Request, session_id: str, session: Session) -> Response:
     client_id = authenticate_platform(request, session).client_id
     row = status_for_client(session, client_id, session_id)
     stream = "text/event-stream" in request.headers.get("accept", "")
@@ -179,8 +199,13 @@ def qr_image_svg(request: Request, session_id: str, session: DbSession) -> Respo
 
 
 @router.get("/verifier/request/{session_id}", name="verifier_request_object")
-def serve_request_object(request: Request, session_id: str, session: DbSession) -> Response:
+async def serve_request_object(request: Request, session_id: str) -> Response:
     """RFC 9101 §5.2 request_uri: the Request Object; the session becomes `scanned`."""
+    work = partial(_request_object, request, session_id)
+    return await run_in_threadpool(_in_session, request, work)
+
+
+def _request_object(request: Request, session_id: str, session: Session) -> Response:
     row = scan_session(session, session_id)
     if row is None:
         raise RequestObjectGone()
@@ -196,8 +221,12 @@ def serve_request_object(request: Request, session_id: str, session: DbSession) 
         {"state": None, "vp_token": None, "error": None, "error_description": None}
     ),
 )
-def response(request: Request, session: DbSession, form: FormBody) -> JSONResponse:
+async def response(request: Request, form: FormBody) -> JSONResponse:
     """OpenID4VP §8.2: 200 with a JSON object once the response has been processed."""
+    return await run_in_threadpool(_in_session, request, partial(_response, request, form))
+
+
+def _response(request: Request, form: dict[str, str] | None, session: Session) -> JSONResponse:
     if form is None:
         raise PresentationRejected(
             "the body must be application/x-www-form-urlencoded without repeated parameters"

@@ -173,7 +173,7 @@ def _range_jobs(session: Session, workers: int) -> list[dict[str, Any]]:
             "database": database,
             "snapshot": snapshot,
             "start": start,
-            "stop": starts[k + 1] if k + 1 < len(starts) else None,
+            "stop": starts[k + 1] if k + 1 < len(starts) else last + 1,
         }
         for k, start in enumerate(starts)
     ]

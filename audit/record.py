@@ -144,15 +144,14 @@ def _check_names(event_name: str, actor: str, subject_ref: str | None) -> None:
         raise ValueError("audit subject_ref must be an opaque 64-hex reference")
 
 
-def _checked(items: Iterable[Pending]) -> list[tuple[Pending, bytes]]:
-    """Every item with its details' canonical JSON; the first item refused raises. Each
-    distinct (event, actor, subject) and each distinct string is checked once per batch."""
+def _checked(items: list[Pending]) -> list[bytes]:
+    """Every item's details as canonical JSON; the first item refused raises. Each distinct
+    (event, actor, subject) and each distinct string is checked once per batch."""
     names: set[tuple[str, str, str | None]] = set()
     texts: set[str] = set()
     keys: set[str] = set()
     checked = []
-    for item in items:
-        event_name, actor, subject_ref, details = item
+    for event_name, actor, subject_ref, details in items:
         if (event_name, actor, subject_ref) not in names:
             _check_names(event_name, actor, subject_ref)
             names.add((event_name, actor, subject_ref))
@@ -161,7 +160,7 @@ def _checked(items: Iterable[Pending]) -> list[tuple[Pending, bytes]]:
         if not _clean(details, texts, keys):
             _check_details(details)  # raises, naming where
             raise AssertionError("the details checks disagree")  # pragma: no cover
-        checked.append((item, canonical_json(details)))
+        checked.append(canonical_json(details))
     return checked
 
 
@@ -187,8 +186,9 @@ def record_many(session: Session, items: Iterable[Pending]) -> list[Appended]:
     Every item is checked first: if one is refused, nothing is appended. Each entry is chained
     to the one before it exactly as consecutive `record` calls would chain them.
     """
+    items = list(items)
     checked = _checked(items)
-    if not checked:
+    if not items:
         return []
     # The caller's pending state changes reach the database first, in this same transaction.
     session.flush()
@@ -196,7 +196,8 @@ def record_many(session: Session, items: Iterable[Pending]) -> list[Appended]:
     sha256 = hashlib.sha256
     appended: list[Appended] = []
     stamps: list[str] = []
-    for (event_name, actor, subject_ref, _), details in checked:
+    # items and their details side by side: no pair per entry to allocate and keep
+    for (event_name, actor, subject_ref, _), details in zip(items, checked, strict=True):
         now = utcnow()
         ts = _TS % (now.year, now.month, now.day, now.hour, now.minute, now.second, now.microsecond)
         stamps.append(ts)

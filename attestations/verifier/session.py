@@ -12,11 +12,12 @@ import datetime as dt
 import functools
 import secrets
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import Row, bindparam, delete, insert, select, update
+from sqlalchemy import Row, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from attestations.config import AttestationConfig
 from attestations.types import TYPES, CredentialType
@@ -261,29 +262,47 @@ def clear_result(session: Session, session_id: str) -> None:
     )
 
 
+_TRANSITIONS: dict[tuple[Any, ...], Any] = {}  # built once per shape: building cost more CPU
+
+
+def _transition_statement(session: Session, to: str, keys: tuple[str, ...], returning: Any) -> Any:
+    notify = notify_returning(session, VerifierSession.id)
+    shape = (to, keys, returning, bool(notify))
+    if shape not in _TRANSITIONS:
+        sources = ("pending",) if to == "scanned" else OPEN
+        _TRANSITIONS[shape] = (
+            update(VerifierSession)
+            .where(
+                VerifierSession.id == bindparam("session_id"),
+                or_(*(VerifierSession.status == source for source in sources)),
+                VerifierSession.expires_at > bindparam("now"),
+            )
+            .values(status=to, **{key: bindparam(f"v_{key}") for key in keys})
+            .returning(VerifierSession.id, *returning, *notify)
+        )
+    return _TRANSITIONS[shape]
+
+
 def _transition(
     session: Session,
     session_id: str,
     to: str,
     now: dt.datetime,
-    returning: Sequence[Any] = (),
+    returning: tuple[Any, ...] = (),
     **values: Any,
 ) -> Row[Any] | None:
     """One conditional UPDATE from an open, unexpired state: the session's `returning`
     columns if this call won, None if it lost. On PostgreSQL the same statement sends the
-    NOTIFY that wakes waiting platforms when it commits (`notify_returning`)."""
-    sources = ("pending",) if to == "scanned" else OPEN
-    result = session.execute(
-        update(VerifierSession)
-        .where(
-            VerifierSession.id == session_id,
-            VerifierSession.status.in_(sources),
-            VerifierSession.expires_at > now,
-        )
-        .values(status=to, **values)
-        .returning(VerifierSession.id, *returning, *notify_returning(session, VerifierSession.id))
-    )
-    return result.first()
+    NOTIFY that wakes waiting platforms when it commits (`notify_returning`). A row this
+    session holds is expired, so it is read again when next used."""
+    statement = _transition_statement(session, to, tuple(sorted(values)), returning)
+    params = {"session_id": session_id, "now": now, **{f"v_{k}": v for k, v in values.items()}}
+    session.flush()
+    won = session.connection().execute(statement, params).first()
+    held = session.identity_map.get(identity_key(VerifierSession, session_id))
+    if won is not None and held is not None:
+        session.expire(held)
+    return won
 
 
 def mark_scanned(session: Session, session_id: str) -> None:

@@ -9,11 +9,12 @@ every element of the array.
 
 from __future__ import annotations
 
+import binascii
 import math
 import secrets
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from attestations.sdjwt import jws
@@ -23,31 +24,39 @@ from attestations.sdjwt.disclosures import (
     SD_KEY,
     Disclosure,
     SaltSource,
-    batched_salts,
-    create_disclosure,
+    disclosure_json,
+    new_disclosure,
     random_salt,
+    salt_batch,
 )
 from attestations.sdjwt.encoding import (
+    _HASHES,
+    _TO_URLSAFE,
     DEFAULT_SD_ALG,
     HASH_ALGORITHMS,
     JsonObject,
     JsonValue,
+    b64url_encode,
     digest,
+    json_dumps,
 )
 from attestations.sdjwt.errors import IssuanceError
 from attestations.sdjwt.jwk import (
     PrivateKey,
     PublicKey,
     load_private_key,
-    load_public_key,
-    public_jwk,
+    minimal_public_jwk,
 )
-from attestations.sdjwt.serialization import format_compact
+from attestations.sdjwt.serialization import SEPARATOR, format_compact
 
 DEFAULT_TYP = "dc+sd-jwt"  # SD-JWT VC; RFC 9901's own examples use "example+sd-jwt"
 IssuerPath = tuple[str | int | None, ...]
 _RESERVED_NAMES = frozenset({SD_KEY, ELLIPSIS_KEY, SD_ALG_KEY})
 _JSON_SCALARS = (str, int, float, bool, type(None))
+# Claim values taken over as they are, tested by exact class (an isinstance test of every claim
+# against a tuple of classes showed in the profile); floats and subclasses go through `value`.
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
+_b2a = binascii.b2a_base64
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,24 @@ class IssuedSdJwt:
 
     def serialize(self) -> str:
         """Compact serialization ``<JWT>~<D1>~...~<DN>~`` (RFC 9901 §4)."""
+        parts: list[DisclosureParts] | None = self.__dict__.get("_parts")
+        if parts is not None:
+            return SEPARATOR.join([self.issuer_jwt, *[part[0] for part in parts], ""])
         return format_compact(self.issuer_jwt, tuple(d.encoded for d in self.disclosures))
+
+    def __getattr__(self, name: str) -> Any:
+        # `issue_sd_jwt` leaves `disclosures` out and keeps their parts; the Disclosure objects
+        # are made when first asked for (most issuances are only serialized)
+        parts: list[DisclosureParts] | None = self.__dict__.get("_parts")
+        if name != "disclosures" or parts is None:
+            raise AttributeError(name)
+        disclosures = tuple(new_disclosure(*part) for part in parts)
+        self.__dict__["disclosures"] = disclosures
+        return disclosures
+
+
+# A Disclosure as the issuer makes it: encoded, salt, claim name (None: array element), value.
+DisclosureParts = tuple[str, str, str | None, JsonValue]
 
 
 def _matches(pattern: IssuerPath, path: tuple[str | int, ...]) -> bool:
@@ -70,23 +96,47 @@ def _matches(pattern: IssuerPath, path: tuple[str | int, ...]) -> bool:
     )
 
 
-@dataclass
 class _Builder:
     """Walks the claims depth-first, creating Disclosures innermost first (RFC 9901 §4.2.6)."""
 
-    patterns: tuple[IssuerPath, ...]
-    sd_alg: str
-    salt_source: SaltSource
-    max_decoys: int
-    disclosures: list[Disclosure] = field(default_factory=list)
-    used_patterns: set[IssuerPath] = field(default_factory=set)
-    salts: set[str] = field(default_factory=set)
+    __slots__ = (
+        "_exact",
+        "_hash",
+        "_pending",
+        "_wild",
+        "batch",
+        "disclosures",
+        "max_decoys",
+        "salt_source",
+        "salts",
+        "sd_alg",
+        "used_patterns",
+    )
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        patterns: tuple[IssuerPath, ...],
+        sd_alg: str,
+        salt_source: SaltSource | None,
+        max_decoys: int,
+    ) -> None:
+        self.sd_alg = sd_alg
+        self._hash = _HASHES[sd_alg]
+        # None: 128-bit salts from the OS CSPRNG, one read per issuance (`salt_batch`); the
+        # batch lives in this builder only, one issuance long
+        self.salt_source = salt_source
+        self.batch = len(patterns) or 1
+        self._pending: list[str] = []
+        self.max_decoys = max_decoys
+        self.disclosures: list[DisclosureParts] = []
+        self.used_patterns: set[IssuerPath] = set()
+        self.salts: set[str] = set()
         # Exact paths are a set lookup; only wildcard paths (None = any index) need matching.
         # Every node of the claims is asked, so this is the issuer's hot path.
-        self._exact = {p for p in self.patterns if None not in p}
-        self._wild = [p for p in self.patterns if None in p]
+        self._exact = set(patterns)
+        self._wild = [p for p in patterns if None in p]
+        if self._wild:
+            self._exact.difference_update(self._wild)
 
     def disclosable(self, path: tuple[str | int, ...]) -> bool:
         hit = path in self._exact
@@ -98,14 +148,28 @@ class _Builder:
                 hit = True
         return hit
 
+    def _next_salt(self) -> str:
+        if self.salt_source is not None:
+            return self.salt_source()
+        self._pending.extend(salt_batch(self.batch))
+        return self._pending.pop()
+
     def disclose(self, name: str | None, value: JsonValue) -> str:
-        salt = self.salt_source()
-        if salt in self.salts:
+        """A Disclosure of ``value`` (under ``name`` in an object, None in an array); its
+        digest (RFC 9901 §4.2.3)."""
+        pending = self._pending  # only ever filled from the OS CSPRNG (`_next_salt`)
+        salt = pending.pop() if pending else self._next_salt()
+        salts = self.salts
+        if salt in salts:
             raise IssuanceError("salts must be unique per disclosure (RFC 9901 §4.2.1)")
-        self.salts.add(salt)
-        disclosure = create_disclosure(salt, name, value)
-        self.disclosures.append(disclosure)
-        return disclosure.digest(self.sd_alg)
+        salts.add(salt)
+        # create_disclosure, without its check of the name (reserved names are refused before)
+        # and with the base64url kept as bytes for the digest
+        encoded = _b2a(disclosure_json(salt, name, value).encode("utf-8"), newline=False)
+        encoded = encoded.translate(_TO_URLSAFE).rstrip(b"=")
+        self.disclosures.append((encoded.decode("ascii"), salt, name, value))
+        hashed = _b2a(self._hash(encoded).digest(), newline=False)
+        return hashed.translate(_TO_URLSAFE).rstrip(b"=").decode("ascii")
 
     def decoys(self) -> list[str]:
         """RFC 9901 §4.2.5: digests over random values, a random number of them."""
@@ -127,19 +191,42 @@ class _Builder:
     def object(self, obj: Mapping[Any, Any], path: tuple[str | int, ...]) -> JsonObject:
         plain: JsonObject = {}
         digests: list[str] = []
+        exact, wild, used = self._exact, self._wild, self.used_patterns
+        pending, salts, new_hash = self._pending, self.salts, self._hash
+        add_disclosure = self.disclosures.append
         for key, member in obj.items():
-            if not isinstance(key, str) or key in _RESERVED_NAMES:
+            if (type(key) is not str and not isinstance(key, str)) or key in _RESERVED_NAMES:
                 raise IssuanceError(f"claim name {key!r} is not allowed")
             member_path = (*path, key)
-            processed = self.value(member, member_path)
-            if self.disclosable(member_path):
-                digests.append(self.disclose(key, processed))
-            else:
+            processed = (
+                member if type(member) in _PLAIN_SCALARS else self.value(member, member_path)
+            )
+            # `disclosable`, inline
+            hit = member_path in exact
+            if hit:
+                used.add(member_path)
+            if wild and self.disclosable(member_path):
+                hit = True
+            if not hit:
                 plain[key] = processed
+                continue
+            # `disclose(key, processed)`, inline: most claims that are disclosed are members
+            salt = pending.pop() if pending else self._next_salt()
+            if salt in salts:
+                raise IssuanceError("salts must be unique per disclosure (RFC 9901 §4.2.1)")
+            salts.add(salt)
+            encoded = _b2a(disclosure_json(salt, key, processed).encode("utf-8"), newline=False)
+            encoded = encoded.translate(_TO_URLSAFE).rstrip(b"=")
+            add_disclosure((encoded.decode("ascii"), salt, key, processed))
+            hashed = _b2a(new_hash(encoded).digest(), newline=False)
+            digests.append(hashed.translate(_TO_URLSAFE).rstrip(b"=").decode("ascii"))
         if not digests:
             return plain
         # RFC 9901 §4.2.4.1: the order of digests must not reveal the order of claims.
-        sd_digests: list[JsonValue] = [*sorted(digests + self.decoys())]
+        if self.max_decoys:
+            digests += self.decoys()
+        digests.sort()
+        sd_digests: list[JsonValue] = digests  # type: ignore[assignment]
         return {SD_KEY: sd_digests, **plain}
 
     def array(self, array: Iterable[Any], path: tuple[str | int, ...]) -> list[JsonValue]:
@@ -160,12 +247,17 @@ class _Builder:
 
 
 def _check_patterns(disclosable: Iterable[IssuerPath]) -> tuple[IssuerPath, ...]:
-    patterns = tuple(tuple(p) for p in disclosable)
+    patterns = tuple([p if type(p) is tuple else tuple(p) for p in disclosable])
     for pattern in patterns:
-        if not pattern or any(
-            isinstance(step, bool) or not isinstance(step, str | int | None) for step in pattern
-        ):
+        if not pattern:
             raise IssuanceError(f"invalid claim path {pattern!r}")
+        for step in pattern:
+            if (
+                type(step) is not str
+                and step is not None
+                and (isinstance(step, bool) or not isinstance(step, str | int))
+            ):
+                raise IssuanceError(f"invalid claim path {pattern!r}")
     return patterns
 
 
@@ -181,6 +273,34 @@ def _header(alg: str, typ: str, kid: str | None, extra: Mapping[str, Any] | None
         header["kid"] = kid
     header.update(extra or {})
     return header
+
+
+# The encoded protected header (BASE64URL of its JSON) by (alg, typ, kid), all three plain
+# strings (kid may be None) and no extra header parameters: an Issuer signs every credential
+# of a type with one header. The key is everything the text is made of, so no other header can
+# get it; public values only, and never more than _HEADER_CACHE_SIZE of them.
+_HEADER_CACHE_SIZE = 64
+_protected_headers: dict[tuple[str, str, str | None], str] = {}
+
+
+def _protected(header: JsonObject, extra: Mapping[str, Any] | None) -> str:
+    alg, typ, kid = header["alg"], header["typ"], header.get("kid")
+    if (
+        extra
+        or type(alg) is not str
+        or type(typ) is not str
+        or (kid is not None and type(kid) is not str)
+    ):
+        return b64url_encode(json_dumps(header).encode("utf-8"))
+    ident = (alg, typ, kid)
+    protected = _protected_headers.get(ident)
+    if protected is None:
+        protected = b64url_encode(json_dumps(header).encode("utf-8"))
+        if len(_protected_headers) >= _HEADER_CACHE_SIZE:
+            # dict operations are atomic under the GIL; a lost race is harmless
+            _protected_headers.pop(next(iter(_protected_headers), ident), None)
+        _protected_headers[ident] = protected
+    return protected
 
 
 def issue_sd_jwt(
@@ -201,7 +321,9 @@ def issue_sd_jwt(
     """Build and sign an SD-JWT (RFC 9901 §4.1).
 
     ``iat`` is taken from ``claims`` if present, else from the argument, else the clock.
-    ``holder_key`` (public part only) becomes ``cnf.jwk`` for Key Binding (RFC 9901 §4.1.2).
+    ``holder_key`` (public part only) becomes ``cnf.jwk`` for Key Binding (RFC 9901 §4.1.2);
+    a JWK (as a Holder's key arrives in an OpenID4VCI proof) is checked and copied, not
+    converted to a key object and back.
     ``salt_source`` exists so tests can reproduce published vectors; keep the default (128-bit
     salts from the OS CSPRNG, drawn in one batch per issuance) otherwise.
     """
@@ -211,19 +333,26 @@ def issue_sd_jwt(
         raise IssuanceError("max_decoys must not be negative")
     header = _header(alg, typ, kid, extra_header)
     patterns = _check_patterns(disclosable)
-    salts = batched_salts(len(patterns)) if salt_source is None else salt_source
-    builder = _Builder(patterns, sd_alg, salts, max_decoys)
+    builder = _Builder(patterns, sd_alg, salt_source, max_decoys)
     payload = builder.object(claims, ())
-    unused = set(builder.patterns) - builder.used_patterns
-    if unused:
-        raise IssuanceError(f"claim paths match no claim: {sorted(map(repr, unused))}")
+    if len(builder.used_patterns) != len(patterns):
+        unused = set(patterns) - builder.used_patterns
+        if unused:
+            raise IssuanceError(f"claim paths match no claim: {sorted(map(repr, unused))}")
     _add_registered_claims(payload, claims, iat=iat, sd_alg=sd_alg, holder_key=holder_key)
     key = load_private_key(issuer_key, IssuanceError)
     try:
-        issuer_jwt = jws.encode_compact(header, payload, alg, key)
+        issuer_jwt = jws.sign_compact(_protected(header, extra_header), payload, alg, key)
     except (jws.KeyMismatch, ValueError) as exc:
         raise IssuanceError(str(exc)) from exc
-    return IssuedSdJwt(issuer_jwt, header, payload, tuple(builder.disclosures))
+    issued = _new(IssuedSdJwt)  # the frozen dataclass's __init__ sets each field the slow way
+    issued.__dict__.update(
+        issuer_jwt=issuer_jwt, header=header, payload=payload, _parts=builder.disclosures
+    )
+    return issued
+
+
+_new = object.__new__
 
 
 def _add_registered_claims(
@@ -242,4 +371,4 @@ def _add_registered_claims(
     if holder_key is not None:
         if "cnf" in claims:
             raise IssuanceError("cnf given both in claims and as holder_key")
-        payload["cnf"] = {"jwk": public_jwk(load_public_key(holder_key, IssuanceError))}
+        payload["cnf"] = {"jwk": minimal_public_jwk(holder_key, IssuanceError)}

@@ -74,7 +74,8 @@ def create_key_binding_jwt(
 
 
 def holder_public_key(claims: JsonObject) -> PublicKey:
-    """RFC 9901 §4.1.2 / RFC 7800 §3.2: the Holder key is ``cnf.jwk`` of the processed payload."""
+    """RFC 9901 §4.1.2 / RFC 7800 §3.2: the Holder key is ``cnf.jwk`` of the processed payload.
+    Loaded on every verification: a Holder's key differs per credential, so it is not cached."""
     cnf = claims.get("cnf")
     jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
     if not isinstance(jwk, dict):
@@ -91,62 +92,68 @@ def _number(payload: JsonObject, name: str) -> float | None:
     return float(value)
 
 
-def check_header(kb: jws.CompactJws, expected: KeyBindingExpectation) -> str:
-    alg = kb.header.get("alg")
-    if not isinstance(alg, str) or alg not in expected.algorithms & jws.SUPPORTED_ALGORITHMS:
+SUPPORTED = jws.SUPPORTED_ALGORITHMS
+
+
+def check_header(header: JsonObject, expected: KeyBindingExpectation) -> str:
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in expected.algorithms or alg not in SUPPORTED:
         raise KbUnsupportedAlgorithm("KB-JWT algorithm not allowed")
-    if kb.header.get("typ") != KB_JWT_TYP:
+    if header.get("typ") != KB_JWT_TYP:
         raise KbWrongType("KB-JWT typ must be kb+jwt")
-    if "crit" in kb.header:
+    if "crit" in header:
         raise KbMalformed("KB-JWT crit header is not supported")
     return alg
 
 
-def check_signature(kb: jws.CompactJws, alg: str, key: PublicKey) -> None:
+def check_signature(alg: str, key: PublicKey, signing_input: bytes, signature: bytes) -> None:
     try:
-        valid = jws.verify(alg, key, kb.signing_input, kb.signature)
+        valid = jws.verify(alg, key, signing_input, signature)
     except jws.KeyMismatch as exc:
         raise KbBadSignature("Holder key does not fit the KB-JWT algorithm") from exc
     if not valid:
         raise KbBadSignature("KB-JWT signature does not verify with cnf.jwk")
 
 
-def check_required_claims(kb: jws.CompactJws) -> None:
-    missing = [name for name in KB_REQUIRED_CLAIMS if name not in kb.payload]
+def check_required_claims(payload: JsonObject) -> None:
+    missing = [name for name in KB_REQUIRED_CLAIMS if name not in payload]
     if missing:
         raise KbMalformed(f"KB-JWT lacks {', '.join(missing)}")
 
 
 def check_times(
-    kb: jws.CompactJws, expected: KeyBindingExpectation, now: float, leeway: int
+    payload: JsonObject, expected: KeyBindingExpectation, now: float, leeway: int
 ) -> None:
-    iat = _number(kb.payload, "iat")
+    iat = _number(payload, "iat")
     if iat is None:
         raise KbMalformed("KB-JWT lacks iat")
     if iat > now + leeway:
         raise KbIssuedInFuture("KB-JWT iat is in the future")
     if iat < now - expected.max_age - leeway:
         raise KbStale("KB-JWT is older than the freshness window")
-    exp, nbf = _number(kb.payload, "exp"), _number(kb.payload, "nbf")
-    if exp is not None and now >= exp + leeway:
-        raise KbStale("KB-JWT has expired")
-    if nbf is not None and now + leeway < nbf:
-        raise KbIssuedInFuture("KB-JWT is not yet valid")
+    if "exp" in payload:
+        exp = _number(payload, "exp")
+        if exp is not None and now >= exp + leeway:
+            raise KbStale("KB-JWT has expired")
+    if "nbf" in payload:
+        nbf = _number(payload, "nbf")
+        if nbf is not None and now + leeway < nbf:
+            raise KbIssuedInFuture("KB-JWT is not yet valid")
 
 
 def _equal(value: JsonValue, expected: str) -> bool:
     return isinstance(value, str) and hmac.compare_digest(value.encode(), expected.encode())
 
 
-def check_transaction(kb: jws.CompactJws, expected: KeyBindingExpectation) -> None:
-    if not _equal(kb.payload.get("nonce"), expected.nonce):
+def check_transaction(payload: JsonObject, expected: KeyBindingExpectation) -> None:
+    if not _equal(payload.get("nonce"), expected.nonce):
         raise KbWrongNonce("KB-JWT nonce does not match")
-    if not _equal(kb.payload.get("aud"), expected.audience):
+    if not _equal(payload.get("aud"), expected.audience):
         raise KbWrongAudience("KB-JWT aud is not this verifier")
 
 
-def check_sd_hash(kb: jws.CompactJws, sd_jwt: str, sd_alg: str) -> None:
-    if not _equal(kb.payload.get("sd_hash"), digest(sd_jwt, sd_alg)):
+def check_sd_hash(payload: JsonObject, sd_jwt: str, sd_alg: str) -> None:
+    if not _equal(payload.get("sd_hash"), digest(sd_jwt, sd_alg)):
         raise KbWrongSdHash("KB-JWT sd_hash does not match the presented SD-JWT")
 
 
@@ -162,11 +169,13 @@ def verify_key_binding(
 ) -> JsonObject:
     """RFC 9901 §7.3 step 5; returns the KB-JWT payload."""
     key = holder_public_key(claims)
-    kb = jws.parse_compact(kb_jwt, KbMalformed)
-    alg = check_header(kb, expected)
-    check_signature(kb, alg, key)
-    check_required_claims(kb)
-    check_times(kb, expected, now, leeway)
-    check_transaction(kb, expected)
-    check_sd_hash(kb, sd_jwt, sd_alg)
-    return kb.payload
+    header, payload, signing_input, signature = jws.split_compact(
+        kb_jwt, KbMalformed, cache_header=True
+    )
+    alg = check_header(header, expected)
+    check_signature(alg, key, signing_input, signature)
+    check_required_claims(payload)
+    check_times(payload, expected, now, leeway)
+    check_transaction(payload, expected)
+    check_sd_hash(payload, sd_jwt, sd_alg)
+    return payload

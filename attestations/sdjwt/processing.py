@@ -8,11 +8,19 @@ the top level (RFC 9901 §4.1 rule 7, §4.1.1).
 
 from __future__ import annotations
 
+import binascii
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from attestations.sdjwt.disclosures import ELLIPSIS_KEY, SD_ALG_KEY, SD_KEY, Disclosure
-from attestations.sdjwt.encoding import DEFAULT_SD_ALG, HASH_ALGORITHMS, JsonObject, JsonValue
+from attestations.sdjwt.encoding import (
+    _HASHES,
+    _TO_URLSAFE,
+    DEFAULT_SD_ALG,
+    HASH_ALGORITHMS,
+    JsonObject,
+    JsonValue,
+)
 from attestations.sdjwt.errors import (
     ClaimNameCollision,
     DisclosureKindMismatch,
@@ -41,13 +49,24 @@ class ProcessedPayload:
     uses: tuple[DisclosureUse, ...]
 
 
-@dataclass
-class _Walk:
-    by_digest: dict[str, Disclosure]
-    seen: set[str] = field(default_factory=set)
-    uses: list[DisclosureUse] = field(default_factory=list)
+_b2a = binascii.b2a_base64
+# Parsed JSON holds exactly these classes; a scalar member is taken over without a call.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+# What the walk knows of a Disclosure: its claim name (None: an array element), its value and
+# its place in the presented list. Plain tuples: the verifier builds no Disclosure objects.
+DisclosureItem = tuple[str | None, JsonValue, int]
 
-    def see(self, digest: str) -> Disclosure | None:
+
+class _Walk:
+    __slots__ = ("by_digest", "seen", "uses")
+
+    def __init__(self, by_digest: dict[str, DisclosureItem]) -> None:
+        self.by_digest = by_digest
+        self.seen: set[str] = set()
+        # (place in the presented list, path of the claim it revealed), in the walk's order
+        self.uses: list[tuple[int, ClaimPath]] = []
+
+    def see(self, digest: str) -> DisclosureItem | None:
         """§7.1 step 4: every digest, decoy or not, may occur only once."""
         if digest in self.seen:
             raise DuplicateDigest("a digest occurs more than once")
@@ -66,34 +85,48 @@ class _Walk:
     def object(self, obj: JsonObject, path: ClaimPath) -> JsonObject:
         """§7.1 step 3.2.1 and 3.3.2: plaintext members, then members from ``_sd`` digests."""
         out: JsonObject = {}
+        too_deep = len(path) >= MAX_DEPTH  # its members are one level deeper than ``path``
         for key, member in obj.items():
             if key == ELLIPSIS_KEY:
                 raise MalformedSdJwt("'...' is only allowed as an array element digest")
-            if key == SD_ALG_KEY and path:
-                raise MalformedSdJwt("_sd_alg is only allowed at the top level")
-            if key not in (SD_KEY, SD_ALG_KEY):
-                out[key] = self.value(member, (*path, key))
+            if key == SD_ALG_KEY:
+                if path:
+                    raise MalformedSdJwt("_sd_alg is only allowed at the top level")
+            elif key != SD_KEY:
+                if too_deep:
+                    raise MalformedSdJwt("claims are nested too deeply")
+                out[key] = member if type(member) in _SCALARS else self.value(member, (*path, key))
         if SD_KEY in obj:
             self.sd_members(obj, out, path)
         return out
 
     def sd_members(self, obj: JsonObject, out: JsonObject, path: ClaimPath) -> None:
         listed = obj[SD_KEY]
-        digests = [d for d in listed if isinstance(d, str)] if isinstance(listed, list) else []
-        if not isinstance(listed, list) or len(digests) != len(listed):
+        if not isinstance(listed, list):
             raise MalformedSdJwt("_sd must be an array of strings")
-        for digest in digests:
-            disclosure = self.see(digest)
-            if disclosure is None:
+        for digest in listed:  # all checked before any is used
+            if type(digest) is not str and not isinstance(digest, str):
+                raise MalformedSdJwt("_sd must be an array of strings")
+        by_digest, seen, uses = self.by_digest, self.seen, self.uses
+        too_deep = len(path) >= MAX_DEPTH  # a disclosed member is one level deeper
+        for digest in listed:
+            # `see`, inline
+            if digest in seen:
+                raise DuplicateDigest("a digest occurs more than once")
+            seen.add(digest)  # type: ignore[arg-type]
+            item = by_digest.get(digest)  # type: ignore[arg-type]
+            if item is None:
                 continue  # not disclosed, or a decoy
-            name = disclosure.name
+            name, value, index = item
             if name is None:
                 raise DisclosureKindMismatch("array element disclosure referenced from _sd")
             if name in obj or name in out:
                 raise ClaimNameCollision("disclosed claim name already exists at its level")
+            if too_deep:
+                raise MalformedSdJwt("claims are nested too deeply")
             member_path = (*path, name)
-            self.uses.append(DisclosureUse(disclosure, member_path))
-            out[name] = self.value(disclosure.value, member_path)
+            uses.append((index, member_path))
+            out[name] = value if type(value) in _SCALARS else self.value(value, member_path)
 
     def array(self, array: list[JsonValue], path: ClaimPath) -> list[JsonValue]:
         """§7.1 step 3.2.2 and 3.3.3: ``{"...": digest}`` elements, undisclosed ones removed."""
@@ -103,14 +136,15 @@ class _Walk:
             if digest is None:
                 out.append(self.value(element, (*path, len(out))))
                 continue
-            disclosure = self.see(digest)
-            if disclosure is None:
+            item = self.see(digest)
+            if item is None:
                 continue  # §7.1 step 3.4: not disclosed, or a decoy
-            if disclosure.name is not None:
+            name, value, index = item
+            if name is not None:
                 raise DisclosureKindMismatch("object property disclosure used as array element")
             element_path = (*path, len(out))
-            self.uses.append(DisclosureUse(disclosure, element_path))
-            out.append(self.value(disclosure.value, element_path))
+            self.uses.append((index, element_path))
+            out.append(self.value(value, element_path))
         return out
 
 
@@ -132,6 +166,38 @@ def sd_alg_of(payload: JsonObject, allowed: frozenset[str]) -> str:
     return sd_alg
 
 
+def process_items(
+    payload: JsonObject,
+    encoded: Sequence[str],
+    items: Sequence[tuple[str, str | None, JsonValue]],
+    sd_alg: str,
+) -> tuple[JsonObject, list[tuple[int, ClaimPath]]]:
+    """RFC 9901 §7.1 steps 3-5 over a signature-checked payload and the presented Disclosures,
+    given as their strings (``encoded``) and, in the same order, decoded (``items``: salt,
+    claim name or None, value).
+
+    Returns the processed payload (``_sd``, ``_sd_alg``, ``...`` and decoys removed) and, for
+    each Disclosure, its place in ``encoded`` and the path of the claim it revealed.
+    """
+    if len(encoded) != len(items):
+        raise ValueError("one decoded item per Disclosure")
+    new_hash = _HASHES[sd_alg]
+    by_digest: dict[str, DisclosureItem] = {}
+    for index in range(len(encoded)):
+        # RFC 9901 §4.2.3: the digest is over the ASCII of the Disclosure as presented
+        digest = _b2a(new_hash(encoded[index].encode("ascii")).digest(), newline=False)
+        digest_text = digest.translate(_TO_URLSAFE).rstrip(b"=").decode("ascii")
+        if digest_text in by_digest:
+            raise DuplicateDisclosure("a disclosure is presented more than once")
+        _, name, value = items[index]
+        by_digest[digest_text] = (name, value, index)
+    walk = _Walk(by_digest)
+    claims = walk.object(payload, ())
+    if len(walk.uses) != len(by_digest):
+        raise UnreferencedDisclosure("a disclosure is not referenced by any digest")
+    return claims, walk.uses
+
+
 def process_payload(
     payload: JsonObject, disclosures: Sequence[Disclosure], sd_alg: str
 ) -> ProcessedPayload:
@@ -140,14 +206,12 @@ def process_payload(
     Returns the processed payload (``_sd``, ``_sd_alg``, ``...`` and decoys removed) and, for
     each Disclosure, the path of the claim it revealed.
     """
-    by_digest: dict[str, Disclosure] = {}
-    for disclosure in disclosures:
-        digest = disclosure.digest(sd_alg)
-        if digest in by_digest:
-            raise DuplicateDisclosure("a disclosure is presented more than once")
-        by_digest[digest] = disclosure
-    walk = _Walk(by_digest)
-    claims = walk.object(payload, ())
-    if len(walk.uses) != len(by_digest):
-        raise UnreferencedDisclosure("a disclosure is not referenced by any digest")
-    return ProcessedPayload(claims, tuple(walk.uses))
+    claims, uses = process_items(
+        payload,
+        [disclosure.encoded for disclosure in disclosures],
+        [(disclosure.salt, disclosure.name, disclosure.value) for disclosure in disclosures],
+        sd_alg,
+    )
+    return ProcessedPayload(
+        claims, tuple(DisclosureUse(disclosures[index], path) for index, path in uses)
+    )

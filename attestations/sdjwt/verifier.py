@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from attestations.sdjwt import jws
-from attestations.sdjwt.disclosures import decode_disclosure
+from attestations.sdjwt.disclosures import decode_parts
 from attestations.sdjwt.encoding import DEFAULT_SD_ALG, JsonObject, JsonValue, json_copy
 from attestations.sdjwt.errors import (
     Expired,
@@ -35,8 +35,8 @@ from attestations.sdjwt.errors import (
 from attestations.sdjwt.issuer import DEFAULT_TYP
 from attestations.sdjwt.jwk import PrivateKey, PublicKey, load_public_key
 from attestations.sdjwt.keybinding import KeyBindingExpectation, verify_key_binding
-from attestations.sdjwt.processing import ClaimPath, process_payload, sd_alg_of
-from attestations.sdjwt.serialization import SdJwtParts, parse_sd_jwt
+from attestations.sdjwt.processing import ClaimPath, process_items, sd_alg_of
+from attestations.sdjwt.serialization import split_sd_jwt
 
 LEEWAY_SECONDS = 60  # clock skew tolerated on exp, nbf, iat and the KB-JWT iat
 
@@ -44,7 +44,8 @@ KeyResolver: TypeAlias = Callable[
     [JsonObject, JsonObject], PublicKey | PrivateKey | Mapping[str, Any] | None
 ]
 """Called with the (unverified) JOSE header and payload; returns the Issuer's public key or
-JWK, or raises / returns None when the Issuer or key is not trusted (RFC 9901 §7.1 step 2.3)."""
+JWK, or raises / returns None when the Issuer or key is not trusted (RFC 9901 §7.1 step 2.3).
+Nothing it does to either changes what is verified or returned."""
 
 
 @dataclass(frozen=True)
@@ -84,35 +85,35 @@ class VerifiedSdJwt:
     key_binding: JsonObject | None
 
 
-def check_key_binding_presence(parts: SdJwtParts, policy: VerificationPolicy) -> None:
+def check_key_binding_presence(kb_jwt: str | None, policy: VerificationPolicy) -> None:
     """§7.3 step 2; a KB-JWT the verifier cannot check (no nonce/audience) is refused."""
-    if parts.kb_jwt is None and policy.require_key_binding:
+    if kb_jwt is None and policy.require_key_binding:
         raise KeyBindingRequired("this verifier requires an SD-JWT+KB")
-    if parts.kb_jwt is not None and policy.key_binding is None:
+    if kb_jwt is not None and policy.key_binding is None:
         raise KbUnexpected("a KB-JWT was presented but no nonce/audience was requested")
 
 
-def check_header(jwt: jws.CompactJws, policy: VerificationPolicy) -> str:
+def check_header(header: JsonObject, policy: VerificationPolicy) -> str:
     """§7.1 step 2.1 and explicit typing (§9.11)."""
-    alg = jwt.header.get("alg")
+    alg = header.get("alg")
     if not isinstance(alg, str) or alg not in policy.algorithms:
         raise UnsupportedAlgorithm("signing algorithm not allowed")
-    if jwt.header.get("typ") != policy.expected_typ:
+    if header.get("typ") != policy.expected_typ:
         raise WrongType("unexpected typ")
-    if "crit" in jwt.header:
+    if "crit" in header:
         raise UnsupportedCriticalHeader("crit header parameters are not supported")
     return alg
 
 
-def resolve_issuer_key(jwt: jws.CompactJws, resolver: KeyResolver) -> PublicKey:
+def resolve_issuer_key(header: JsonObject, payload: JsonObject, resolver: KeyResolver) -> PublicKey:
     """§7.1 step 2.3: the caller decides which Issuer and key are trusted.
 
-    The resolver sees copies, so that it cannot change what is verified. A JWK it returns is
-    parsed once per process (``jwk.cached_public_key``): an Issuer's key recurs."""
-    header, payload = json_copy(jwt.header), json_copy(jwt.payload)
-    assert isinstance(header, dict) and isinstance(payload, dict)
+    The resolver gets a copy of the header (which the result holds) and the payload itself:
+    the claims have been read from it before (``_verify``), so whatever the resolver does to
+    it changes nothing that is verified. A JWK it returns is parsed once per process
+    (``jwk.cached_public_key``): an Issuer's key recurs."""
     try:
-        key = resolver(header, payload)
+        key = resolver(json_copy(header), payload)  # type: ignore[arg-type]
     except SdJwtError:
         raise
     except Exception as exc:  # the resolver is caller code; its failure means "not trusted"
@@ -122,10 +123,10 @@ def resolve_issuer_key(jwt: jws.CompactJws, resolver: KeyResolver) -> PublicKey:
     return load_public_key(key, IssuerKeyUnresolved, cache=True)
 
 
-def check_signature(jwt: jws.CompactJws, alg: str, key: PublicKey) -> None:
+def check_signature(alg: str, key: PublicKey, signing_input: bytes, signature: bytes) -> None:
     """§7.1 step 2.2."""
     try:
-        valid = jws.verify(alg, key, jwt.signing_input, jwt.signature)
+        valid = jws.verify(alg, key, signing_input, signature)
     except jws.KeyMismatch as exc:
         raise InvalidSignature("the Issuer key does not fit the algorithm") from exc
     if not valid:
@@ -133,9 +134,9 @@ def check_signature(jwt: jws.CompactJws, alg: str, key: PublicKey) -> None:
 
 
 def _time_claim(claims: JsonObject, name: str) -> float | None:
-    value: JsonValue = claims.get(name)
     if name not in claims:
         return None
+    value: JsonValue = claims[name]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise MalformedSdJwt(f"{name} must be a NumericDate")
     return float(value)
@@ -143,7 +144,8 @@ def _time_claim(claims: JsonObject, name: str) -> float | None:
 
 def check_validity(claims: JsonObject, policy: VerificationPolicy, now: float) -> None:
     """§7.1 step 6: ``exp``, ``nbf`` and ``iat`` of the processed payload, with leeway."""
-    exp, nbf, iat = (_time_claim(claims, name) for name in ("exp", "nbf", "iat"))
+    exp, nbf = _time_claim(claims, "exp"), _time_claim(claims, "nbf")
+    iat = _time_claim(claims, "iat")
     if exp is not None and now >= exp + policy.leeway:
         raise Expired("the SD-JWT has expired")
     if nbf is not None and now + policy.leeway < nbf:
@@ -154,9 +156,10 @@ def check_validity(claims: JsonObject, policy: VerificationPolicy, now: float) -
 
 def check_required_claims(claims: JsonObject, policy: VerificationPolicy) -> None:
     """Claims the use case needs must be in the processed payload (disclosed, if SD)."""
-    missing = [name for name in policy.required_claims if name not in claims]
-    if missing:
-        raise MissingRequiredClaim(f"missing claims: {', '.join(missing)}")
+    for name in policy.required_claims:
+        if name not in claims:
+            missing = [name for name in policy.required_claims if name not in claims]
+            raise MissingRequiredClaim(f"missing claims: {', '.join(missing)}")
 
 
 def check_issuer(claims: JsonObject, policy: VerificationPolicy) -> None:
@@ -173,31 +176,57 @@ def _holder_jwk(claims: JsonObject) -> JsonObject | None:
 def _verify(
     presentation: str, resolver: KeyResolver, policy: VerificationPolicy, now: float
 ) -> VerifiedSdJwt:
-    parts = parse_sd_jwt(presentation, legacy_json_layout=policy.legacy_json_layout)
-    check_key_binding_presence(parts, policy)
-    jwts = [jws.parse_compact(token, MalformedSdJwt) for token in parts.issuer_jwts]
-    for jwt in jwts:
-        check_signature(jwt, check_header(jwt, policy), resolve_issuer_key(jwt, resolver))
-    sd_alg = sd_alg_of(jwts[0].payload, policy.sd_algs)
-    disclosures = [decode_disclosure(encoded) for encoded in parts.disclosures]
-    processed = process_payload(jwts[0].payload, disclosures, sd_alg)
-    claims = processed.claims
+    issuer_jwts, encoded, kb_jwt, sd_jwt = split_sd_jwt(
+        presentation, legacy_json_layout=policy.legacy_json_layout
+    )
+    check_key_binding_presence(kb_jwt, policy)
+    jwts = [jws.split_compact(token, MalformedSdJwt, cache_header=True) for token in issuer_jwts]
+    header, payload = jwts[0][0], jwts[0][1]
+    # §7.1 steps 2.4 to 5 (_sd_alg, Disclosures, digests) are computed here, before the
+    # signatures are checked, but a failure among them is raised only once every signature
+    # has verified, exactly as if they ran after (the order of RFC 9901 §7.1, and the error a
+    # presentation gets). The claims are then already read out of the payload into new
+    # objects, so the key resolver can be given the payload itself rather than a copy.
+    failure: Exception | None = None
+    try:
+        sd_alg = sd_alg_of(payload, policy.sd_algs)
+        claims, uses = process_items(
+            payload, encoded, [decode_parts(text) for text in encoded], sd_alg
+        )
+    except Exception as exc:  # raised below, after the signatures
+        failure = exc
+    for jwt_header, jwt_payload, signing_input, signature in jwts:
+        alg = check_header(jwt_header, policy)
+        key = resolve_issuer_key(jwt_header, jwt_payload, resolver)
+        check_signature(alg, key, signing_input, signature)
+    if failure is not None:
+        raise failure
     check_validity(claims, policy, now)
     check_required_claims(claims, policy)
     check_issuer(claims, policy)
     kb_payload = None
-    if parts.kb_jwt is not None and policy.key_binding is not None:
+    if kb_jwt is not None and policy.key_binding is not None:
         kb_payload = verify_key_binding(
-            parts.kb_jwt,
+            kb_jwt,
             claims=claims,
-            sd_jwt=parts.sd_jwt,
+            sd_jwt=sd_jwt,
             sd_alg=sd_alg,
             expected=policy.key_binding,
             now=now,
             leeway=policy.leeway,
         )
-    disclosed_paths = tuple(use.path for use in processed.uses)
-    return VerifiedSdJwt(claims, jwts[0].header, disclosed_paths, _holder_jwk(claims), kb_payload)
+    verified = _new(VerifiedSdJwt)  # the frozen dataclass's __init__ sets each field the slow way
+    verified.__dict__.update(
+        claims=claims,
+        header=header,
+        disclosed_paths=tuple([path for _, path in uses]),
+        holder_jwk=_holder_jwk(claims),
+        key_binding=kb_payload,
+    )
+    return verified
+
+
+_new = object.__new__
 
 
 def verify_sd_jwt(

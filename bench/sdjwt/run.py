@@ -71,14 +71,22 @@ DISCLOSED = ("postcode_area", "age_over_18")
 ECDSA = ec.ECDSA(hashes.SHA256())
 ISSUER_KEY = ec.generate_private_key(ec.SECP256R1())
 HOLDER_KEY = ec.generate_private_key(ec.SECP256R1())
+# The Holder's public key as both issuers get it: the JWK of the wallet's key proof (OpenID4VCI
+# proofs carry a JWK; Kluis's credential endpoint passes it on as it came), here as a dict for
+# Kluis and as a jwcrypto JWK made from the same dict for the reference, both made beforehand.
+# Each issuer writes it into cnf.jwk on every issuance; Kluis also checks it (no private
+# members, known curve, coordinate lengths, the point on the curve).
+HOLDER_JWK = public_jwk(HOLDER_KEY.public_key())
 # The three verifiers run in turns, so a presentation lives about 3 x --seconds; a KB-JWT older
 # than 300 s (+60 s leeway) is stale to Kluis's verifier.
 MAX_SECONDS = 100
 
 CHECKS = {
-    ("issue", "kluis"): "6 Disclosures (128-bit salts), sorted digests, no decoys, cnf.jwk, "
+    ("issue", "kluis"): "6 Disclosures (128-bit salts), sorted digests, no decoys, cnf.jwk "
+    "from the holder JWK (checked: no private members, curve, lengths, point on the curve), "
     "ES256 JWS",
-    ("issue", "reference"): "the same (SDJWTIssuer, add_decoy_claims=False)",
+    ("issue", "reference"): "the same (SDJWTIssuer, add_decoy_claims=False); cnf.jwk exported "
+    "from its JWK, not checked",
     ("issue", "floor"): "1 ES256 signature over the same signing input (DER, no JOSE)",
     ("verify", "kluis"): "typ=dc+sd-jwt, alg in {ES256}, no crit; issuer signature; _sd_alg "
     "allow-list; each Disclosure referenced exactly once, no duplicate digests or names; "
@@ -100,14 +108,14 @@ def kluis_issue() -> str:
         issuer_key=ISSUER_KEY,
         disclosable=[(name,) for name in DISCLOSABLE],
         typ=TYP,
-        holder_key=HOLDER_KEY.public_key(),
+        holder_key=HOLDER_JWK,
         iat=int(time.time()),
     ).serialize()
 
 
 ISSUER_JWK = JWK.from_pyca(ISSUER_KEY)
 # from_pyca adds a thumbprint kid, which would then appear in cnf.jwk; Kluis puts none there.
-HOLDER_PUBLIC_JWK = JWK(**public_jwk(HOLDER_KEY.public_key()))
+HOLDER_PUBLIC_JWK = JWK(**HOLDER_JWK)
 ISSUER_PUBLIC_JWK = JWK.from_pyca(ISSUER_KEY.public_key())
 
 

@@ -367,7 +367,7 @@ def issue_code(
     session.flush()
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        params = {f"g_{k}": v for k, v in grant.items()}
+        params: dict[str, Any] = {f"g_{k}": v for k, v in grant.items()}
         params.update({f"c_{k}": v for k, v in code_row.items()})
         connection.execute(_INSERT_GRANT_AND_CODE, params)
     else:

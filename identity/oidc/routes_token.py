@@ -5,12 +5,21 @@ introspection (RFC 7662) and revocation (RFC 7009)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from core import InvalidRequest, InvalidToken, Params, ParamsDep, UnsupportedGrantType, openapi
+from core import (
+    InvalidRequest,
+    InvalidToken,
+    Params,
+    ParamsDep,
+    UnsupportedGrantType,
+    in_session,
+    openapi,
+)
 from identity.oidc import tokens
 from identity.oidc.client_auth import authenticate_client
 from identity.oidc.models import Client
@@ -44,7 +53,11 @@ TOKEN_REFERENCE_FIELDS = {
 
 
 @router.post("/token", name="token", openapi_extra=openapi.form_body(TOKEN_FIELDS, ["grant_type"]))
-def token(request: Request, session: DbSession, params: ParamsDep) -> JSONResponse:
+async def token(request: Request, params: ParamsDep) -> JSONResponse:
+    return await in_session(request, partial(_token, request, params))
+
+
+def _token(request: Request, params: Params, session: Session) -> JSONResponse:
     provider = provider_of(request)
     form = params.require_form()
     grant_type = form.get("grant_type")
@@ -89,8 +102,12 @@ def _bearer(request: Request, params: Params) -> str:
 # one registration per method, so each has its own OpenAPI operation id
 @router.get("/userinfo", name="userinfo")
 @router.post("/userinfo", name="userinfo_post")
-def userinfo(request: Request, session: DbSession, params: ParamsDep) -> JSONResponse:
+async def userinfo(request: Request, params: ParamsDep) -> JSONResponse:
     """OIDC Core §5.3: `sub` plus the requested claims under active consent."""
+    return await in_session(request, partial(_userinfo, request, params))
+
+
+def _userinfo(request: Request, params: Params, session: Session) -> JSONResponse:
     body = userinfo_response(session, provider_of(request), _bearer(request, params))
     session.commit()
     return JSONResponse(body, headers=NO_STORE)

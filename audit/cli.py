@@ -13,8 +13,19 @@ import click
 from audit.log import AuditLog, export_entries, verify_database
 from core import Database
 
-# On a machine with N cores, N processes scan a large log (at most 4: the database serves them).
-DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 4))
+MAX_WORKERS = 4  # the database serves every range process as well
+
+
+def idle_cores() -> int:
+    """The default of `verify --workers`: the cores not already busy by the 1-minute load
+    average (at least 1, at most MAX_WORKERS). On a busy machine more processes than idle
+    cores only take turns, and the split costs more than it saves."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # no load average on this system
+        busy = 0.0
+    return max(1, min(MAX_WORKERS, round((cores or 1) - busy)))
 
 
 class AuditRuntime(Protocol):
@@ -34,8 +45,8 @@ def audit_cli() -> None:
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    default=DEFAULT_WORKERS,
-    show_default=True,
+    default=idle_cores,
+    show_default="the idle cores, at most 4",
     help="Processes that scan ranges of a large log at once (1: all in this one).",
 )
 @click.pass_obj

@@ -29,7 +29,7 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import insert, select
 
-from audit.cli import DEFAULT_WORKERS
+from audit.cli import idle_cores
 from audit.log import verify_database
 from audit.merkle import leaf_hash
 from audit.models import AuditEntry
@@ -239,7 +239,7 @@ def main() -> int:
         "--database-url", help=f"default: a fresh schema in ${BENCH_DB_ENV}, else SQLite"
     )
     parser.add_argument(
-        "--verify-workers", type=int, default=DEFAULT_WORKERS, help="as `audit verify --workers`"
+        "--verify-workers", type=int, help="as `audit verify --workers` (default: idle cores)"
     )
     parser.add_argument("--no-peer", action="store_true", help="skip pymerkle")
     parser.add_argument("--seed", type=int, default=7)
@@ -289,11 +289,12 @@ def _measure(args: argparse.Namespace, work: Path, runtime: Runtime) -> int:
     print(f"inclusion proof at {len(entries):,}, p50:  {proofs['proof_ms_p50']:>11.3f} ms")
     print(f"inclusion proof verification, p50:   {proofs['verify_us_p50']:>11.1f} us")
     alone, _, ok_alone = bench_verify(runtime, 1)
-    rate, checkpoints, ok = bench_verify(runtime, args.verify_workers)
+    workers = args.verify_workers or idle_cores()
+    rate, checkpoints, ok = bench_verify(runtime, workers)
     ok = ok and ok_alone
     verdict = "OK" if ok else "FAILED"
     print(f"full verification, one process:       {alone:>9,.0f} entries/s")
-    print(f"full verification (kluis audit verify --workers {args.verify_workers}): ", end="")
+    print(f"full verification (kluis audit verify --workers {workers}): ", end="")
     print(f"{rate:,.0f} entries/s ({checkpoints} checkpoints, {verdict})")
 
     peer = (

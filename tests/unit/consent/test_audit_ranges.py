@@ -5,14 +5,17 @@ row is checked against the index count and the last leaf of the ranges before it
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 import audit.scan
+from audit.cli import audit_cli, idle_cores
 from audit.log import AuditLog, checkpoint_signer, verify_database, verify_log
 from audit.models import AuditCheckpoint, AuditEntry
 from audit.ranges import PARAM_MARKERS, leaf_before, scan_range
@@ -208,3 +211,25 @@ def test_a_failed_range_process_leaves_the_work_to_this_one(
         _set(session, 9, event="test.other")
     report = verify_database(database, log, workers=3)
     assert report.problems[0].startswith("entry 9 columns disagree"), report.problems
+
+
+@pytest.mark.parametrize(
+    ("cores", "load", "workers"),
+    [(2, 5.0, 1), (2, 0.3, 2), (2, 1.0, 1), (8, 0.5, 4), (1, 0.0, 1), (4, None, 4)],
+)
+def test_verify_uses_the_idle_cores_by_default(
+    monkeypatch: pytest.MonkeyPatch, cores: int, load: float | None, workers: int
+) -> None:
+    def loadavg() -> tuple[float, float, float]:
+        if load is None:
+            raise OSError("no load average here")
+        return (load, load, load)
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cores)), raising=False)
+    monkeypatch.setattr(os, "getloadavg", loadavg)
+    assert idle_cores() == workers
+
+
+def test_verify_refuses_fewer_than_one_worker() -> None:
+    result = CliRunner().invoke(audit_cli, ["verify", "--workers", "0"], obj=None)
+    assert result.exit_code == 2 and "--workers" in result.output

@@ -25,6 +25,7 @@ import hashlib
 import json
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 SCAN_ROWS = 20_000  # rows per keyset read
@@ -84,42 +85,51 @@ def scan_range(
     refused: list[Refused] = []
     prev_json = "null" if prev is None else f'"{prev.hex()}"'
     first: int | None = None
-    cursor.execute(first_sql)
-    while rows := cursor.fetchall():
-        for idx, ts, event, actor, subject, entry, stored_leaf in rows:
-            leaf = sha256(("\x00" + entry).encode()).digest()
-            key = (actor, event, subject)
-            parts = spelled.get(key, _UNSEEN)
-            if parts is _UNSEEN:
-                if len(spelled) >= _SPELLED_MAX:  # one per resident, at worst: bounded
-                    spelled.clear()
-                parts = spelled[key] = _spell(actor, event, subject)
-            try:
-                if sqlite_ts is not None:
-                    ts = f"{ts[:10]}T{ts[11:]}Z" if sqlite_ts(ts) else None
-                if parts is None or idx != expected or leaf != stored_leaf:
-                    raise ValueError
-                head, subject_json = parts
-                tail = (
-                    f',"event":"{event}","idx":{idx},"prev":{prev_json},'
-                    f'"subject":{subject_json},"ts":"{ts}"}}'
-                )
-                fast = (
-                    from_iso(ts[:-1]) is not None  # a real date and time
-                    and entry.startswith(head)
-                    and entry.endswith(tail)
-                    and scan_value(entry, len(head))[1] == len(entry) - len(tail)
-                )
-            except (StopIteration, TypeError, ValueError, RecursionError):
-                fast = False
-            if not fast:
-                refused.append((idx, leaf, expected, leaves[-1] if leaves else prev))
-            append(leaf)
-            expected += 1
-            prev_json = f'"{leaf.hex()}"'
-        if first is None:
-            first = rows[0][0]
-        cursor.execute(next_sql, (rows[-1][0],))
+
+    def fetch(sql: str, *params: Any) -> list[Any]:
+        cursor.execute(sql, params)
+        rows: list[Any] = cursor.fetchall()
+        return rows
+
+    # The next chunk is read (the database's work and the wait, and the driver's in part, run
+    # without the GIL) while this one is checked; meanwhile only that thread uses the cursor.
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        coming = reader.submit(fetch, first_sql)
+        while rows := coming.result():
+            coming = reader.submit(fetch, next_sql, rows[-1][0])
+            for idx, ts, event, actor, subject, entry, stored_leaf in rows:
+                leaf = sha256(("\x00" + entry).encode()).digest()
+                key = (actor, event, subject)
+                parts = spelled.get(key, _UNSEEN)
+                if parts is _UNSEEN:
+                    if len(spelled) >= _SPELLED_MAX:  # one per resident, at worst: bounded
+                        spelled.clear()
+                    parts = spelled[key] = _spell(actor, event, subject)
+                try:
+                    if sqlite_ts is not None:
+                        ts = f"{ts[:10]}T{ts[11:]}Z" if sqlite_ts(ts) else None
+                    if parts is None or idx != expected or leaf != stored_leaf:
+                        raise ValueError
+                    head, subject_json = parts
+                    tail = (
+                        f',"event":"{event}","idx":{idx},"prev":{prev_json},'
+                        f'"subject":{subject_json},"ts":"{ts}"}}'
+                    )
+                    fast = (
+                        from_iso(ts[:-1]) is not None  # a real date and time
+                        and entry.startswith(head)
+                        and entry.endswith(tail)
+                        and scan_value(entry, len(head))[1] == len(entry) - len(tail)
+                    )
+                except (StopIteration, TypeError, ValueError, RecursionError):
+                    fast = False
+                if not fast:
+                    refused.append((idx, leaf, expected, leaves[-1] if leaves else prev))
+                append(leaf)
+                expected += 1
+                prev_json = f'"{leaf.hex()}"'
+            if first is None:
+                first = rows[0][0]
     return leaves, refused, first
 
 
@@ -144,7 +154,7 @@ def _connect(job: dict[str, Any]) -> Any:
 
         # The verifying transaction holds SQLite's write lock (Kluis begins every transaction
         # IMMEDIATE), so nothing is committed until it ends: this read sees what it sees.
-        lite = sqlite3.connect(job["database"], isolation_level=None)
+        lite = sqlite3.connect(job["database"], isolation_level=None, check_same_thread=False)
         lite.execute("PRAGMA busy_timeout=30000")
         lite.execute("BEGIN")
         return lite

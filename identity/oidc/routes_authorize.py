@@ -5,10 +5,23 @@ or the consent page itself."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
-from core import FormPairsDep, OAuthError, ParamsDep, check_csrf, openapi, page_language, render
+from core import (
+    FormPairsDep,
+    OAuthError,
+    Params,
+    ParamsDep,
+    check_csrf,
+    in_session,
+    openapi,
+    page_language,
+    render,
+)
 from identity.accounts.sessions import current_session
 from identity.oidc.authorize import (
     AuthorizeFatal,
@@ -75,7 +88,11 @@ def _redirect(request: Request, p: AuthParams, outcome: Outcome, status: int = 3
 @router.post(
     "/authorize", name="authorize_post", openapi_extra=openapi.form_body(AUTHORIZATION_FIELDS)
 )
-def authorize(request: Request, session: DbSession, params: ParamsDep) -> Response:
+async def authorize(request: Request, params: ParamsDep) -> Response:
+    return await in_session(request, partial(_authorize, request, params))
+
+
+def _authorize(request: Request, params: Params, session: Session) -> Response:
     provider = provider_of(request)
     if params.error is not None:
         return fatal_page(request, "invalid_request")

@@ -122,6 +122,8 @@ def counting(engine: Any) -> Iterator[dict[str, collections.Counter[str]]]:
     def on_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         verb = statement.lstrip().split(None, 1)[0].upper()
         kind = "reads" if verb in ("SELECT", "WITH", "PRAGMA") else "writes"
+        if verb == "WITH" and any(w in statement for w in ("INSERT ", "UPDATE ", "DELETE ")):
+            kind = "writes"  # a data-modifying WITH (PostgreSQL)
         if verb in ("BEGIN", "SAVEPOINT", "RELEASE"):
             kind = "begins" if verb == "BEGIN" else "other"
         counts[current["label"]][kind] += 1

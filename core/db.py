@@ -151,10 +151,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # A pooled connection that rested in the pool is pinged at checkout and, if its server has
     # gone (failover, restart), replaced; one that breaks mid-request invalidates the whole
     # pool (SQLAlchemy's disconnect handling), and the request answers 503 (service.app).
+    # LIFO: a lightly loaded server reuses the connection used last, so the others rest (and
+    # are pinged when next used) instead of every connection resting a little in turn
+    kwargs.setdefault("pool_use_lifo", True)
     engine = create_engine(_with_connect_timeout(url), **kwargs)
     if not kwargs.get("pool_pre_ping"):
         ping_after_rest(engine, IDLE_PING_S)
     return engine
+
+
+_clock = time.monotonic  # the pool ping's clock (tests move it)
 
 
 def ping_after_rest(engine: Engine, rest_s: float) -> None:
@@ -163,29 +169,33 @@ def ping_after_rest(engine: Engine, rest_s: float) -> None:
     more for every request of a busy server, whose connections rest for milliseconds. A
     connection broken while it rested (the server restarted, failed over, or a firewall
     dropped it) is still found before a request uses it; a failure within a busy moment is
-    caught by the disconnect handling as before."""
+    caught by the disconnect handling as before. A failed ping invalidates the whole pool,
+    as a disconnect mid-request does: after a failover every other pooled connection is gone
+    too, and one that rested less would otherwise be used and fail."""
 
     @event.listens_for(engine, "checkin")
     def _rested_from(_dbapi: Any, record: ConnectionPoolEntry) -> None:
-        record.info["kluis.rest_from"] = time.monotonic()
+        record.info["kluis.rest_from"] = _clock()
 
     @event.listens_for(engine, "checkout")
     def _ping_if_rested(
         dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
     ) -> None:
         rested = record.info.pop("kluis.rest_from", None)
-        if rested is None or time.monotonic() - rested <= rest_s:
+        if rested is None or _clock() - rested <= rest_s:
             return  # new (just connected) or used a moment ago
         try:
+            # one round trip, outside a transaction (psycopg would send BEGIN and ROLLBACK too)
+            dbapi_connection.autocommit = True
             cursor = dbapi_connection.cursor()
             try:
                 cursor.execute("SELECT 1")
             finally:
                 cursor.close()
-            dbapi_connection.rollback()  # the ping's own transaction (psycopg begins one)
+                dbapi_connection.autocommit = False
         except Exception as error:
-            # the pool discards this connection and checks out another (or connects anew)
-            raise exc.DisconnectionError("the pooled connection is gone") from error
+            # the pool drops every connection it holds and this checkout connects anew
+            raise exc.InvalidatePoolError("the pooled connection is gone") from error
 
 
 class Database:

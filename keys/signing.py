@@ -310,6 +310,8 @@ class Keyring:
         transaction: `active_key` answers from it until the transaction ends, so the key is
         still read in every transaction that signs (all processes rotate together)."""
         transaction = session.get_transaction()
+        if transaction is None:
+            return  # nothing read in a transaction: `active_key` reads the table itself
         noted = session.info.get(_NOTED_ACTIVE)
         if noted is None or noted[0] is not transaction:
             kids: dict[str, str] = {}

@@ -102,7 +102,7 @@ class SubjectKeys:
         current transaction (an outer join on `models.SubjectKey`, one round trip less):
         unwrapped and held for this transaction as `_data_key` would. No key (a resident
         whose key was destroyed) is left to `_data_key`, which refuses it."""
-        if wrapped is not None:
+        if wrapped is not None and session.get_transaction() is not None:
             key = self._wrap.unseal(wrapped, subject_id.encode(), kek)
             self._unwrapped(session)[subject_id] = key
 

@@ -362,8 +362,9 @@ def issue_code(
         "expires_at": now + dt.timedelta(seconds=provider.config.auth_code_ttl),
         "used_at": None,
     }
-    # Two Core INSERTs in the caller's transaction, after its pending changes: the ORM's
-    # unit of work (twice) cost more than the statements.
+    # Core INSERTs (one on PostgreSQL, two on SQLite) in the caller's transaction, after its
+    # pending changes: the ORM's unit of work cost more than the statements. Every column is
+    # given (the PostgreSQL form binds each one), so no column default applies.
     session.flush()
     connection = session.connection()
     if connection.dialect.name == "postgresql":

@@ -7,6 +7,14 @@ statement (a data-modifying `WITH`, whose `SELECT` joins what the `UPDATE` retur
 grant): one round trip less per token request. SQLite cannot put an `UPDATE` in a `WITH`, so
 there the grant is read with a second statement of the same transaction. Either way nothing
 is consumed unless the request's transaction commits.
+
+On PostgreSQL the grant (and the browser session's liveness, the kid, the data key) is read
+as of the statement's start: if the `UPDATE` first waits for another transaction's lock on
+the code or token row, a change that transaction made to the grant is not seen. This holds
+because whatever revokes a grant or destroys a resident's key also changes or deletes that
+grant's live tokens (`revoke_grant`, logout, consent withdrawal) or the grant with its codes
+and tokens (erasure): the waiting `UPDATE` then matches no row and the request is refused.
+Keep it so: a new way to revoke a grant must also revoke its tokens.
 """
 
 from __future__ import annotations
@@ -68,6 +76,9 @@ _CODE_WITH_GRANT = _consumed_with(CONSUME_CODE, Grant)
 _REFRESH_WITH_GRANT = _consumed_with(
     _CONSUME_REFRESH, Grant, live_session_clause(Grant.sid, bindparam("now"))
 )
+# where the grant row starts in a row of each (after the consumed code's or token's columns)
+_CODE_COLUMNS = len(CONSUME_CODE.returning_column_descriptions)
+_REFRESH_COLUMNS = len(_CONSUME_REFRESH.returning_column_descriptions)
 
 
 def read_grant(session: Session, statement: Select[Any], params: dict[str, Any], alg: str) -> Any:
@@ -89,7 +100,7 @@ def consume_code(
         row = session.connection().execute(CONSUME_CODE, params).first()
         return None if row is None else (row, None)
     found = session.execute(with_keys(_CODE_WITH_GRANT, alg), params).first()
-    return None if found is None else (found, tuple(found)[4:])
+    return None if found is None else (found, tuple(found)[_CODE_COLUMNS:])
 
 
 def consume_refresh(
@@ -107,4 +118,4 @@ def consume_refresh(
         found = read_grant(session, GRANT_AND_LIVE, grant_params, alg)
         return row, None if found is None else tuple(found)
     both = session.execute(with_keys(_REFRESH_WITH_GRANT, alg), params).first()
-    return None if both is None else (both, tuple(both)[2:])
+    return None if both is None else (both, tuple(both)[_REFRESH_COLUMNS:])

@@ -20,7 +20,8 @@ from identity.oidc.models import Grant
 from identity.oidc.provider import Provider
 from keys import active_kid_column, models
 
-_WITH_KEYS: dict[tuple[int, str | None], Select[Any]] = {}
+# keyed by the statement itself (held here, so never confused with a later one) and the alg
+_WITH_KEYS: dict[tuple[Select[Any], str | None], Select[Any]] = {}
 
 
 def with_keys(statement: Select[Any], alg: str | None) -> Select[Any]:
@@ -28,7 +29,7 @@ def with_keys(statement: Select[Any], alg: str | None) -> Select[Any]:
     active kid of `alg` (None if `alg` is None: nothing will be signed), and the resident's
     wrapped data key and its KEK fingerprint (NULL if the key was destroyed). Built once per
     statement and algorithm, so the compiled form is cached; binds `now` when `alg` is set."""
-    key = (id(statement), alg)
+    key = (statement, alg)
     built = _WITH_KEYS.get(key)
     if built is None:
         columns: list[Any] = [models.SubjectKey.wrapped_key, models.SubjectKey.kek_fingerprint]

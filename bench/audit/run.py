@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import statistics
@@ -243,6 +244,7 @@ def main() -> int:
     )
     parser.add_argument("--no-peer", action="store_true", help="skip pymerkle")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path, help="also write the main figures to this file")
     args = parser.parse_args()
     if not args.no_peer:
         try:
@@ -300,6 +302,25 @@ def _measure(args: argparse.Namespace, work: Path, runtime: Runtime) -> int:
     peer = (
         None if args.no_peer else bench_pymerkle(entries, indices, work, args.batch, args.appends)
     )
+    if args.json:
+        figures = {
+            "database": runtime.db.dialect,
+            "entries": len(entries),
+            "record_per_transaction_per_second": batched,
+            "record_many_per_second": many,
+            "record_many_cpu_us": many_cpu,
+            "verify_entries_per_second": rate,
+            "verify_one_process_entries_per_second": alone,
+            "verify_workers": workers,
+            "verified": ok,
+        }
+        if peer is not None:
+            figures.update(
+                pymerkle_appends_per_second=peer["sqlite_appends_per_s"],
+                pymerkle_append_cpu_us=peer["sqlite_append_cpu_us"],
+                pymerkle_root_entries_per_second=peer["root_entries_per_s"],
+            )
+        args.json.write_text(json.dumps(figures, indent=2))
     if peer is None:
         print("\npymerkle: not measured (--no-peer)")
         return 0 if ok else 1

@@ -1,0 +1,232 @@
+"""Issue #14's table in one command: runs each benchmark once, side by side with its peer, and
+prints every row with the ratio Kluis / peer and the goal it is held to.
+
+    .venv/bin/python bench/issue14.py
+    KLUIS_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
+        .venv/bin/python bench/issue14.py
+
+Without KLUIS_BENCH_DATABASE_URL the PostgreSQL rows are left out (the verifier row then runs
+on SQLite). Each benchmark runs as its own process (`bench/<name>/run.py --json`), one after
+the other; its own output goes to `<work dir>/<name>.txt`. `--json FILE` writes the table.
+Not a test: it reports, it never fails on time (exit 1 only when a benchmark could not run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ENV = "KLUIS_BENCH_DATABASE_URL"
+
+
+@dataclass
+class Row:
+    workload: str
+    peer: str
+    figure: str  # what was measured, with units
+    ratio: float | None  # Kluis / peer (above 1: Kluis is faster)
+    goal: str
+    met: bool | None
+
+
+def run_bench(name: str, args: list[str], work: Path, pg: bool) -> dict[str, Any]:
+    out = work / f"{name}.json"
+    env = dict(os.environ)
+    if not pg:
+        env.pop(PG_ENV, None)
+    command = [sys.executable, str(ROOT / "bench" / name.split("-")[0] / "run.py")]
+    with (work / f"{name}.txt").open("w") as log:
+        print(f"== {name}: {' '.join(args)}", flush=True)
+        command += [*args, "--json", str(out)]
+        done = subprocess.run(command, stdout=log, stderr=log, env=env, check=False)
+    if done.returncode != 0 or not out.exists():
+        raise RuntimeError(f"{name} failed (exit {done.returncode}); see {work / name}.txt")
+    figures: dict[str, Any] = json.loads(out.read_text())
+    return figures
+
+
+def oidc_rows(figures: dict[str, Any], database: str) -> list[Row]:
+    results = {(r["provider"], r["scenario"], r["workers"]): r for r in figures["results"]}
+    rows = []
+    for scenario, label in (("sso", "OIDC SSO code flow"), ("refresh", "OIDC refresh grant")):
+        for clients in (1, 4):
+            peer = results.get(("oidc-provider", scenario, clients))
+            for provider in ("kluis", "kluis-2w", "kluis-es256"):
+                ours = results.get((provider, scenario, clients))
+                if not ours or not peer or not peer["per_second"]:
+                    continue
+                ratio = ours["per_second"] / peer["per_second"]
+                rows.append(
+                    Row(
+                        f"{label}, {database}, {clients} client(s), {provider}",
+                        "node oidc-provider (in-memory store)",
+                        f"{ours['per_second']:.1f} vs {peer['per_second']:.1f} /s",
+                        ratio,
+                        ">= 1.0",
+                        ratio >= 1.0,
+                    )
+                )
+    return rows
+
+
+def sdjwt_rows(figures: dict[str, Any]) -> list[Row]:
+    per = {(r["operation"], r["implementation"]): r["per_second"] for r in figures["results"]}
+    issue = per[("issue", "kluis")] / per[("issue", "reference")]
+    verify = per[("verify", "kluis")] / per[("verify", "reference")]
+    floor = per[("verify", "kluis")] / per[("verify", "floor")]
+    return [
+        Row(
+            "SD-JWT VC issue",
+            "reference sd-jwt",
+            f"{per[('issue', 'kluis')]:,.0f} vs {per[('issue', 'reference')]:,.0f} /s",
+            issue,
+            ">= 3",
+            issue >= 3,
+        ),
+        Row(
+            "SD-JWT VC verify (SD-JWT + KB-JWT)",
+            "reference sd-jwt",
+            f"{per[('verify', 'kluis')]:,.0f} vs {per[('verify', 'reference')]:,.0f} /s; "
+            f"{floor:.2f} of the two-ES256 floor",
+            verify,
+            ">= 2.2 and >= 0.75 of floor",
+            verify >= 2.2 and floor >= 0.75,
+        ),
+    ]
+
+
+def verifier_rows(figures: dict[str, Any], database: str) -> list[Row]:
+    rows = []
+    for result in figures["throughput"]:
+        rate, p99 = result["per_second"], result.get("server_p99_ms")
+        met = rate >= 150 and p99 is not None and p99 < 50
+        rows.append(
+            Row(
+                f"QR verification end to end, {database}, {figures['workers']} processes, "
+                f"{result['concurrency']} client(s)",
+                "none offline",
+                f"{rate:.1f} /s; server p50/p99 {result.get('server_p50_ms', 0):.1f}/"
+                f"{p99 or 0:.1f} ms",
+                None,
+                ">= 150/s on PostgreSQL, 2 processes; p99 < 50 ms",
+                met if database == "postgresql" else None,
+            )
+        )
+    pending = figures.get("pending")
+    if pending:
+        db_mib = pending["db_mib_per_10k_sessions"]
+        rss_mib = max(pending["rss_delta_mib_per_10k_sessions"], 0.0)
+        total = (db_mib + rss_mib) * 2**20 / 1e6
+        rows.append(
+            Row(
+                f"memory per 10 000 pending sessions, {database}",
+                "none offline",
+                f"{db_mib:.1f} MiB in the database + {rss_mib:.1f} MiB server RSS growth",
+                None,
+                "< 200 MB",
+                total < 200,
+            )
+        )
+    return rows
+
+
+def audit_rows(figures: dict[str, Any], database: str) -> list[Row]:
+    rows = []
+    many, peer = figures.get("record_many_per_second"), figures.get("pymerkle_appends_per_second")
+    if many and peer:
+        by_cpu = figures["pymerkle_append_cpu_us"] / figures["record_many_cpu_us"]
+        rows.append(
+            Row(
+                f"audit appends, record_many of 1,000, {database}",
+                "pymerkle SqliteTree",
+                f"{many:,.0f} vs {peer:,.0f} /s; by CPU time per entry {by_cpu:.2f}",
+                many / peer,
+                ">= 0.5",
+                many / peer >= 0.5,
+            )
+        )
+    verify = figures.get("verify_entries_per_second")
+    if verify:
+        rows.append(
+            Row(
+                f"audit full verify, {database}, {figures['verify_workers']} process(es)",
+                "pymerkle root rebuild",
+                f"{verify:,.0f} entries/s",
+                None,
+                ">= 300 000 entries/s",
+                verify >= 300_000,
+            )
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="per measured run")
+    parser.add_argument("--work-dir", type=Path, help="keep each benchmark's output here")
+    parser.add_argument("--json", type=Path, help="also write the table to this file")
+    args = parser.parse_args(argv)
+    pg = bool(os.environ.get(PG_ENV))
+    seconds = str(args.seconds)
+    work = args.work_dir or Path(tempfile.mkdtemp(prefix="kluis-issue14-"))
+    work.mkdir(parents=True, exist_ok=True)
+    plan: list[tuple[str, list[str], bool, Callable[[dict[str, Any]], list[Row]]]] = [
+        ("oidc_flow-sqlite", ["--seconds", seconds], False, lambda f: oidc_rows(f, "SQLite")),
+    ]
+    if pg:
+        plan.append(
+            ("oidc_flow-pg", ["--seconds", seconds], True, lambda f: oidc_rows(f, "PostgreSQL"))
+        )
+    plan.append(("sdjwt", ["--seconds", seconds], False, sdjwt_rows))
+    for database, on_pg in (("SQLite", False), ("PostgreSQL", True)):
+        if on_pg and not pg:
+            continue
+        name = f"audit-{'pg' if on_pg else 'sqlite'}"
+        plan.append(
+            (
+                name,
+                ["--entries", "200000"],
+                on_pg,
+                lambda f, database=database: audit_rows(f, database),  # type: ignore[misc]
+            )
+        )
+    database = "postgresql" if pg else "sqlite"
+    plan.append(
+        (
+            "verifier",
+            ["--seconds", seconds, "--workers", "2", "--pending", "10000"],
+            pg,
+            lambda f: verifier_rows(f, database),
+        )
+    )
+    rows: list[Row] = []
+    failed = False
+    for name, bench_args, on_pg, to_rows in plan:
+        try:
+            rows += to_rows(run_bench(name, bench_args, work, on_pg))
+        except Exception as exc:  # one benchmark that cannot run does not hide the others
+            print(f"! {name}: {exc}", file=sys.stderr)
+            failed = True
+    print(f"\nIssue #14, one run of each benchmark (outputs in {work}):\n")
+    print("| workload | peer | measured | Kluis / peer | goal | met |")
+    print("|---|---|---|---|---|---|")
+    for row in rows:
+        ratio = "—" if row.ratio is None else f"**{row.ratio:.2f}**"
+        met = {True: "yes", False: "no", None: "—"}[row.met]
+        print(f"| {row.workload} | {row.peer} | {row.figure} | {ratio} | {row.goal} | {met} |")
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -294,13 +294,14 @@ def test_a_database_fault_while_reading_the_status_is_not_hidden(
 ) -> None:
     credential, key, _ = issue(session, keyring, account, "age")
     presentation = present(credential, key, ("age_over_18",))
-    real_get = session.get
+    real_execute = session.execute
 
-    def failing_get(entity: Any, *args: Any, **kwargs: Any) -> Any:
-        if entity is StatusList:
+    def failing_execute(statement: Any, *args: Any, **kwargs: Any) -> Any:
+        # the one read of the list's size and the entry (`own_status`)
+        if StatusList.__tablename__ in str(statement):
             raise OperationalError("SELECT status_lists", {}, ConnectionError("server gone"))
-        return real_get(entity, *args, **kwargs)
+        return real_execute(statement, *args, **kwargs)
 
-    monkeypatch.setattr(session, "get", failing_get)
+    monkeypatch.setattr(session, "execute", failing_execute)
     with pytest.raises(OperationalError):
         verify(session, keyring, presentation)

@@ -9,7 +9,9 @@ each its own browser session and client), for a bounded time after a short warm-
            (authorize → code → token with PKCE and ID token check → userinfo);
 - refresh: refresh_token grants/s, each worker following its own rotating chain.
 
-Providers run one after the other, on loopback only: Kluis as one process with RS256 ID tokens
+Providers run one after the other (or, with `--rounds R`, all at once, measured in turns of
+`--seconds`/R each, so that a burst of other work on the machine falls on all of them alike),
+on loopback only: Kluis as one process with RS256 ID tokens
 (`kluis`), as two (`kluis-2w`, `kluis serve --workers 2`), as one with ES256 ID tokens
 (`kluis-es256`), and node oidc-provider with its in-memory store. Prints flows/s, refreshes/s,
 latencies and each Kluis row's ratio to oidc-provider. A benchmark, not a test: it never fails
@@ -65,6 +67,7 @@ class Measurement:
     p50_ms: float | None = None
     p95_ms: float | None = None
     failed: str | None = None
+    latencies: list[float] = field(default_factory=list, repr=False)  # seconds, not reported
 
     @property
     def per_second(self) -> float | None:
@@ -154,10 +157,89 @@ def measure(
     measurement.count = sum(o["count"] for o in outs)
     measurement.errors = sum(o["errors"] for o in outs)
     measurement.messages = [m for o in outs for m in o["messages"]][:MAX_MESSAGES]
+    measurement.latencies = latencies
+    _percentiles(measurement)
+    return measurement
+
+
+def _percentiles(measurement: Measurement) -> None:
+    latencies = sorted(measurement.latencies)
     if len(latencies) >= 2:
         measurement.p50_ms = statistics.median(latencies) * 1000
         measurement.p95_ms = statistics.quantiles(latencies, n=20)[-1] * 1000
-    return measurement
+
+
+def _merge(total: Measurement | None, part: Measurement) -> Measurement:
+    """One provider's turns of one scenario and concurrency, added up."""
+    if total is None:
+        return part
+    total.seconds += part.seconds
+    total.count += part.count
+    total.errors += part.errors
+    total.messages = (total.messages + part.messages)[:MAX_MESSAGES]
+    total.failed = total.failed or part.failed
+    total.latencies += part.latencies
+    _percentiles(total)
+    return total
+
+
+def run_interleaved(
+    drivers: list[OPDriver],
+    concurrency: list[int],
+    warmup: float,
+    seconds: float,
+    rounds: int,
+    keep: Path | None = None,
+) -> list[Measurement]:
+    """All providers running at once; each scenario and concurrency measured in `rounds`
+    turns of seconds/rounds per provider, the providers' order reversed every other round."""
+    totals: dict[tuple[str, str, int], Measurement] = {}
+    with contextlib.ExitStack() as stack:
+        targets: dict[str, Target] = {}
+        for driver in drivers:
+            print(f"== {driver.name}: starting", file=sys.stderr, flush=True)
+            try:
+                work = stack.enter_context(work_directory(keep, driver.name))
+                target = stack.enter_context(driver.running(work))
+                host = target.issuer.split("://", 1)[1].rsplit(":", 1)[0].strip("[]")
+                if host not in LOOPBACK:
+                    raise RuntimeError(f"{driver.name} is not on loopback: {target.issuer}")
+                targets[driver.name] = target
+            except Exception as error:
+                print(f"== {driver.name} failed:\n{traceback.format_exc()}", file=sys.stderr)
+                for scenario in SCENARIOS:
+                    for workers in concurrency:
+                        reason = f"{type(error).__name__}: {error}"
+                        failed = Measurement(driver.name, scenario, workers, seconds, failed=reason)
+                        totals[(driver.name, scenario, workers)] = failed
+        running = [d for d in drivers if d.name in targets]
+        for turn in range(rounds):
+            order = running if turn % 2 == 0 else running[::-1]
+            for scenario in SCENARIOS:
+                for workers in concurrency:
+                    print(
+                        f"   round {turn + 1}/{rounds}: {scenario} x{workers}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    for driver in order:
+                        key = (driver.name, scenario, workers)
+                        part = measure(
+                            driver,
+                            targets[driver.name],
+                            scenario,
+                            workers,
+                            warmup,
+                            seconds / rounds,
+                        )
+                        totals[key] = _merge(totals.get(key), part)
+    return [
+        totals[(d.name, scenario, workers)]
+        for d in drivers
+        for scenario in SCENARIOS
+        for workers in concurrency
+        if (d.name, scenario, workers) in totals
+    ]
 
 
 @contextlib.contextmanager
@@ -283,6 +365,12 @@ def main(argv: list[str] | None = None) -> int:
         default=list(DRIVERS),
         help=f"comma-separated subset of {','.join(DRIVERS)}",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="1: providers one after the other; R > 1: all at once, in R turns each",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
         "--work-dir", type=Path, help="keep databases and server logs here (default: temporary)"
@@ -293,17 +381,29 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown provider(s): {', '.join(sorted(unknown))}")
     drivers = [DRIVERS[name]() for name in args.providers]
     env = environment(drivers)
-    results = [
-        m
-        for d in drivers
-        for m in run_provider(d, args.concurrency, args.warmup, args.seconds, args.work_dir)
-    ]
+    if args.rounds > 1:
+        results = run_interleaved(
+            drivers, args.concurrency, args.warmup, args.seconds, args.rounds, args.work_dir
+        )
+    else:
+        results = [
+            m
+            for d in drivers
+            for m in run_provider(d, args.concurrency, args.warmup, args.seconds, args.work_dir)
+        ]
     print(report(results, env, args))
     if args.json:
+        arguments = {"seconds": args.seconds, "warmup": args.warmup, "rounds": args.rounds}
         payload = {
             "environment": env,
-            "arguments": {"seconds": args.seconds, "warmup": args.warmup},
-            "results": [{**asdict(m), "per_second": m.per_second} for m in results],
+            "arguments": arguments,
+            "results": [
+                {
+                    **{k: v for k, v in asdict(m).items() if k != "latencies"},
+                    "per_second": m.per_second,
+                }
+                for m in results
+            ],
         }
         args.json.write_text(json.dumps(payload, indent=2))
     # Slow is never a failure; a harness that could not measure is.

@@ -5,7 +5,7 @@ Bodies are read in async dependencies; the database work of every route runs in 
 pool, and the waiting forms (long-poll, SSE) check the database from the thread pool too, so
 the event loop never blocks and SQLite never deadlocks. The four requests of a verification
 (create, request object, response, status) are async endpoints that hand their work to the
-thread pool themselves, in a session they open there (`_in_session`): FastAPI's per-request
+thread pool themselves, in a session they open there (`core.in_session`): FastAPI's per-request
 session dependency (an async generator with its exit stack) was a visible share of their CPU.
 On PostgreSQL waiters are woken by LISTEN/NOTIFY (`wakeup`), from whichever app process
 changed the session.
@@ -13,12 +13,10 @@ changed the session.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -49,7 +47,7 @@ from attestations.verifier.waiting import events, long_poll, request_listener
 from attestations.verifier.widget import widget_links
 from attestations.web import verifier_config
 from core import FormDep as FormBody
-from core import JsonBody, database_of, db_session, openapi
+from core import JsonBody, database_of, db_session, in_session, openapi
 from keys import keyring_of
 
 router = APIRouter(tags=["verifier"])
@@ -57,7 +55,6 @@ DbSession = Annotated[Session, Depends(db_session)]
 OAUTH_PATHS = {"/verifier/response"}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_WAIT_SECONDS = 30
-T = TypeVar("T")
 
 
 def _require_identity(request: Request, config: VerifierConfig) -> None:
@@ -68,13 +65,6 @@ def _require_identity(request: Request, config: VerifierConfig) -> None:
             "set KLUIS_VERIFIER_X509_KEY_FILE and KLUIS_VERIFIER_X509_CHAIN_FILE: production "
             "verification sessions need the x509_san_dns client identifier"
         )
-
-
-def _in_session(request: Request, work: Callable[[Session], T]) -> T:
-    """`work` in a session of its own (what `db_session` gives a sync route): whatever it
-    left uncommitted is rolled back when the session closes. Called in the thread pool."""
-    with database_of(request).session() as session:
-        return work(session)
 
 
 # --- the platform API ------------------------------------------------------------------------
@@ -97,7 +87,7 @@ def _in_session(request: Request, work: Callable[[Session], T]) -> T:
     ),
 )
 async def create(request: Request, body: JsonBody) -> JSONResponse:
-    return await run_in_threadpool(_in_session, request, partial(_create, request, body))
+    return await in_session(request, partial(_create, request, body))
 
 
 def _create(request: Request, body: Any, session: Session) -> JSONResponse:
@@ -131,7 +121,7 @@ def _wait_seconds(request: Request) -> float:
 @router.get("/verifier/sessions/{session_id}", name="verifier_session_status")
 async def status(request: Request, session_id: str) -> Response:
     """`{status, result?}`; `?wait=SECONDS` long-polls; `Accept: text/event-stream` streams."""
-    return await run_in_threadpool(_in_session, request, partial(_status, request, session_id))
+    return await in_session(request, partial(_status, request, session_id))
 
 
 def _status(request: Request, session_id: str, session: Session) -> Response:
@@ -202,7 +192,7 @@ def qr_image_svg(request: Request, session_id: str, session: DbSession) -> Respo
 async def serve_request_object(request: Request, session_id: str) -> Response:
     """RFC 9101 §5.2 request_uri: the Request Object; the session becomes `scanned`."""
     work = partial(_request_object, request, session_id)
-    return await run_in_threadpool(_in_session, request, work)
+    return await in_session(request, work)
 
 
 def _request_object(request: Request, session_id: str, session: Session) -> Response:
@@ -223,7 +213,7 @@ def _request_object(request: Request, session_id: str, session: Session) -> Resp
 )
 async def response(request: Request, form: FormBody) -> JSONResponse:
     """OpenID4VP §8.2: 200 with a JSON object once the response has been processed."""
-    return await run_in_threadpool(_in_session, request, partial(_response, request, form))
+    return await in_session(request, partial(_response, request, form))
 
 
 def _response(request: Request, form: dict[str, str] | None, session: Session) -> JSONResponse:

@@ -76,21 +76,18 @@ def _clean(value: Any, texts: set[str], keys: set[str]) -> bool:
     that passed already in this batch: each distinct string is checked once."""
     kind = type(value)
     if kind is dict:
-        for key, item in value.items():
+        for key in value:
             if key not in keys:
                 if type(key) is not str or key.lower() in PERSONAL_FIELDS:
                     return _passes(value)  # a refused or unusual key: the checks as they are
                 keys.add(key)
-            if type(item) is str:
-                if item not in texts:
-                    if personal_data_in(item):
-                        return False
-                    texts.add(item)
-            elif type(item) not in _SCALARS and not _clean(item, texts, keys):
-                return False
-        return True
-    if kind is list or kind is tuple:
-        for item in value:
+        items = value.values()
+    elif kind is list or kind is tuple:
+        items = value
+    else:
+        items = None
+    if items is not None:
+        for item in items:
             if type(item) is str:
                 if item not in texts:
                     if personal_data_in(item):

@@ -12,6 +12,7 @@ signed checkpoint. pymerkle is measured with its in-memory tree (proofs, root re
 and its SQLite tree (batched appends). Not a test: it never fails on time.
 """
 
+# ruff: noqa: E402  (the imports follow the sys.path fix below)
 from __future__ import annotations
 
 import argparse
@@ -26,6 +27,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # run as a script: `tests.support` for the PostgreSQL schema
+    sys.path.insert(0, str(REPO))
 
 from pydantic import SecretStr
 from sqlalchemy import insert, select

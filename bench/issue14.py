@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         plan.append(
             (
                 name,
-                ["--entries", "200000"],
+                ["--entries", "200000", "--verify-workers", "2"],
                 on_pg,
                 lambda f, database=database: audit_rows(f, database),  # type: ignore[misc]
             )

@@ -175,7 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="oidc_flow: turns per provider")
     parser.add_argument("--work-dir", type=Path, help="keep each benchmark's output here")
     parser.add_argument("--json", type=Path, help="also write the table to this file")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: print the table from the figures already in --work-dir",
+    )
     args = parser.parse_args(argv)
+    if args.report_only and not args.work_dir:
+        parser.error("--report-only needs --work-dir")
     pg = bool(os.environ.get(PG_ENV))
     seconds = str(args.seconds)
     # the OIDC providers measured in turns, so that other work on the machine falls on all
@@ -213,7 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for name, bench_args, on_pg, to_rows in plan:
         try:
-            rows += to_rows(run_bench(name, bench_args, work, on_pg))
+            if args.report_only:
+                figures = json.loads((work / f"{name}.json").read_text())
+            else:
+                figures = run_bench(name, bench_args, work, on_pg)
+            rows += to_rows(figures)
         except Exception as exc:  # one benchmark that cannot run does not hide the others
             print(f"! {name}: {exc}", file=sys.stderr)
             failed = True

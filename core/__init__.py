@@ -20,6 +20,7 @@ from core.db import (
     lock_named,
     multi_host_url,
     rowcount,
+    transaction_scoped,
     utcnow,
 )
 from core.errors import (
@@ -107,6 +108,7 @@ __all__ = [
     "request_id_var",
     "rowcount",
     "token_hash",
+    "transaction_scoped",
     "translate",
     "untrusted",
     "utcnow",

@@ -285,6 +285,22 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
             session.close()
 
 
+def transaction_scoped(session: Session, name: str) -> dict[Any, Any]:
+    """A dict kept under `name` in `session.info` for the session's current transaction only:
+    what the transaction read once and may use again (a resident's unwrapped data key, the
+    active signing kid). A new transaction gets a new dict; outside a transaction it is a
+    fresh dict that nothing keeps."""
+    transaction = session.get_transaction()
+    if transaction is None:
+        return {}
+    held = session.info.get(name)
+    if held is None or held[0] is not transaction:
+        held = (transaction, {})
+        session.info[name] = held
+    scoped: dict[Any, Any] = held[1]
+    return scoped
+
+
 T = TypeVar("T")
 
 

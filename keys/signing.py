@@ -24,7 +24,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from sqlalchemy import and_, bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import utcnow
+from core import transaction_scoped, utcnow
 from keys.errors import NoActiveKey, UnknownKey
 from keys.kek import KeyEncryption, as_key_encryption
 from keys.models import SigningKey
@@ -129,12 +129,20 @@ def derive_states(
     return statuses
 
 
+def _latest_started(alg: Any, *columns: Any) -> Any:
+    """`columns` of the key of `alg` started last by `now` (a bound value): the one
+    `derive_states` calls active."""
+    return (
+        select(*columns)
+        .where(SigningKey.alg == alg, SigningKey.activates_at <= bindparam("now"))
+        .order_by(SigningKey.activates_at.desc(), SigningKey.created_at.desc())
+        .limit(1)
+    )
+
+
 # built once (with its cache key): `active_key` runs it for every signature
-_LATEST_STARTED = (
-    select(SigningKey.kid, SigningKey.private_key_enc.is_not(None))
-    .where(SigningKey.alg == bindparam("alg"), SigningKey.activates_at <= bindparam("now"))
-    .order_by(SigningKey.activates_at.desc(), SigningKey.created_at.desc())
-    .limit(1)
+_LATEST_STARTED = _latest_started(
+    bindparam("alg"), SigningKey.kid, SigningKey.private_key_enc.is_not(None)
 )
 
 
@@ -148,13 +156,8 @@ def active_kid_column(alg: str) -> Any:
     active kid of `alg` with its own row (one round trip less per signature): the kid, ''
     if the latest started key has lost its private half, NULL if none has started. Binds
     `now`. Hand the value to `Keyring.note_active_kid`."""
-    return (
-        select(case((SigningKey.private_key_enc.is_not(None), SigningKey.kid), else_=""))
-        .where(SigningKey.alg == alg, SigningKey.activates_at <= bindparam("now"))
-        .order_by(SigningKey.activates_at.desc(), SigningKey.created_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    kid = case((SigningKey.private_key_enc.is_not(None), SigningKey.kid), else_="")
+    return _latest_started(alg, kid).scalar_subquery()
 
 
 # `public_key`: a key's public half and its place in the order, once per kid
@@ -289,13 +292,11 @@ class Keyring:
         Read on every signature, so that all processes rotate together; one indexed read of
         two columns (not the rows with their JWKs and wrapped keys), since every ID token
         pays for it."""
-        if now is None:
-            noted = session.info.get(_NOTED_ACTIVE)
-            if noted is not None and noted[0] is session.get_transaction() and alg in noted[1]:
-                kid = noted[1][alg]
-                if not kid:
-                    raise NoActiveKey(alg)
-                return str(kid)
+        noted = transaction_scoped(session, _NOTED_ACTIVE) if now is None else {}
+        if alg in noted:
+            if not noted[alg]:
+                raise NoActiveKey(alg)
+            return str(noted[alg])
         # on the session's connection: a plain read, nothing of the ORM's is needed (a key
         # is flushed when it is created)
         params = {"alg": alg, "now": now or utcnow()}
@@ -309,15 +310,7 @@ class Keyring:
         """The active kid of `alg` as read by `active_kid_column` in the session's current
         transaction: `active_key` answers from it until the transaction ends, so the key is
         still read in every transaction that signs (all processes rotate together)."""
-        transaction = session.get_transaction()
-        if transaction is None:
-            return  # nothing read in a transaction: `active_key` reads the table itself
-        noted = session.info.get(_NOTED_ACTIVE)
-        if noted is None or noted[0] is not transaction:
-            kids: dict[str, str] = {}
-            noted = (transaction, kids)
-            session.info[_NOTED_ACTIVE] = noted
-        noted[1][alg] = kid or ""
+        transaction_scoped(session, _NOTED_ACTIVE)[alg] = kid or ""
 
     def _private_key(self, session: Session, kid: str) -> PrivateKey:
         cached = self._private_cache.get(kid)

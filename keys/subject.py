@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from core import rowcount, utcnow
+from core import rowcount, transaction_scoped, utcnow
 from keys.crypto import derive_key, seal, unseal
 from keys.errors import SubjectKeyDestroyed
 from keys.kek import KeyEncryption, as_key_encryption
@@ -75,12 +75,7 @@ class SubjectKeys:
         them, and a key destroyed by another transaction is not seen after this one ends, so
         crypto-shredding works as before.
         """
-        transaction = session.get_transaction()
-        held = session.info.get(_UNWRAPPED)
-        if held is None or held[0] is not transaction or held[1] is not self:
-            held = (transaction, self, {})
-            session.info[_UNWRAPPED] = held
-        keys: dict[str, bytes] = held[2]
+        keys: dict[str, bytes] = transaction_scoped(session, _UNWRAPPED).setdefault(self, {})
         return keys
 
     def _data_key(self, session: Session, subject_id: str) -> bytes:
@@ -102,7 +97,7 @@ class SubjectKeys:
         current transaction (an outer join on `models.SubjectKey`, one round trip less):
         unwrapped and held for this transaction as `_data_key` would. No key (a resident
         whose key was destroyed) is left to `_data_key`, which refuses it."""
-        if wrapped is not None and session.get_transaction() is not None:
+        if wrapped is not None:
             key = self._wrap.unseal(wrapped, subject_id.encode(), kek)
             self._unwrapped(session)[subject_id] = key
 

@@ -200,18 +200,12 @@ def run_interleaved(
             print(f"== {driver.name}: starting", file=sys.stderr, flush=True)
             try:
                 work = stack.enter_context(work_directory(keep, driver.name))
-                target = stack.enter_context(driver.running(work))
-                host = target.issuer.split("://", 1)[1].rsplit(":", 1)[0].strip("[]")
-                if host not in LOOPBACK:
-                    raise RuntimeError(f"{driver.name} is not on loopback: {target.issuer}")
-                targets[driver.name] = target
+                targets[driver.name] = _on_loopback(
+                    driver, stack.enter_context(driver.running(work))
+                )
             except Exception as error:
-                print(f"== {driver.name} failed:\n{traceback.format_exc()}", file=sys.stderr)
-                for scenario in SCENARIOS:
-                    for workers in concurrency:
-                        reason = f"{type(error).__name__}: {error}"
-                        failed = Measurement(driver.name, scenario, workers, seconds, failed=reason)
-                        totals[(driver.name, scenario, workers)] = failed
+                for m in _failed(driver, concurrency, seconds, error, []):
+                    totals[(driver.name, m.scenario, m.workers)] = m
         running = [d for d in drivers if d.name in targets]
         for turn in range(rounds):
             order = running if turn % 2 == 0 else running[::-1]
@@ -265,9 +259,7 @@ def run_provider(
     with work_directory(keep, driver.name) as work:
         try:
             with driver.running(work) as target:
-                host = target.issuer.split("://", 1)[1].rsplit(":", 1)[0].strip("[]")
-                if host not in LOOPBACK:
-                    raise RuntimeError(f"{driver.name} is not on loopback: {target.issuer}")
+                _on_loopback(driver, target)
                 for scenario in SCENARIOS:
                     for workers in concurrency:
                         print(
@@ -279,15 +271,34 @@ def run_provider(
                             measure(driver, target, scenario, workers, warmup, seconds)
                         )
         except Exception as error:
-            reason = f"{type(error).__name__}: {error}"
-            print(f"== {driver.name} failed:\n{traceback.format_exc()}", file=sys.stderr)
-            done = {(m.scenario, m.workers) for m in measurements}
-            for scenario in SCENARIOS:
-                for workers in concurrency:
-                    if (scenario, workers) not in done:
-                        m = Measurement(driver.name, scenario, workers, seconds, failed=reason)
-                        measurements.append(m)
+            measurements += _failed(driver, concurrency, seconds, error, measurements)
     return measurements
+
+
+def _on_loopback(driver: OPDriver, target: Target) -> Target:
+    host = target.issuer.split("://", 1)[1].rsplit(":", 1)[0].strip("[]")
+    if host not in LOOPBACK:
+        raise RuntimeError(f"{driver.name} is not on loopback: {target.issuer}")
+    return target
+
+
+def _failed(
+    driver: OPDriver,
+    concurrency: list[int],
+    seconds: float,
+    error: Exception,
+    done: list[Measurement],
+) -> list[Measurement]:
+    """Says why `driver` failed, and a failed measurement for each one not taken yet."""
+    print(f"== {driver.name} failed:\n{traceback.format_exc()}", file=sys.stderr)
+    reason = f"{type(error).__name__}: {error}"
+    taken = {(m.scenario, m.workers) for m in done}
+    return [
+        Measurement(driver.name, scenario, workers, seconds, failed=reason)
+        for scenario in SCENARIOS
+        for workers in concurrency
+        if (scenario, workers) not in taken
+    ]
 
 
 def environment(drivers: list[OPDriver]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from service.app import create_app_from_runtime
 from service.runtime import build_runtime
 from tests.conftest import TEST_ISSUER, make_settings
 from tests.support.attestations import INPUTS, make_account
-from tests.support.wallet import Wallet
+from tests.support.wallet import StoredCredential, Wallet
 
 MakeOffer = Callable[..., CreatedOffer]
 
@@ -49,6 +49,14 @@ def make_offer(session: Session, subject_keys: SubjectKeys, account: str) -> Mak
 @pytest.fixture
 def wallet(client: TestClient) -> Wallet:
     return Wallet(client)
+
+
+@pytest.fixture
+def holder(wallet: Wallet, make_offer: MakeOffer) -> StoredCredential:
+    """The wallet holding a postcode credential (what the verifier tests present)."""
+    offer = make_offer("postcode")
+    [stored] = wallet.accept(offer.offer_uri, offer.tx_code)
+    return stored
 
 
 @pytest.fixture

@@ -57,13 +57,6 @@ def rp(session: Session) -> RP:
     return make_rp(session)
 
 
-@pytest.fixture
-def holder(wallet: Wallet, make_offer: MakeOffer) -> StoredCredential:
-    offer = make_offer("postcode")
-    [stored] = wallet.accept(offer.offer_uri, offer.tx_code)
-    return stored
-
-
 def start(client: TestClient, rp: RP, **body: Any) -> dict[str, Any]:
     payload = {"dcql_query": area_query(), "purpose": "Stemmen in buurt 1087", **body}
     response = client.post("/verifier/sessions", json=payload, auth=rp.basic())

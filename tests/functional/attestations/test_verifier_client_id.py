@@ -42,13 +42,6 @@ def rp(session: Session) -> RP:
     return make_rp(session)
 
 
-@pytest.fixture
-def holder(wallet: Wallet, make_offer: Any) -> StoredCredential:
-    offer = make_offer("postcode")
-    [stored] = wallet.accept(offer.offer_uri, offer.tx_code)
-    return stored
-
-
 def anchor(path: Path) -> x509.Certificate:
     return x509.load_pem_x509_certificate(path.read_bytes())
 

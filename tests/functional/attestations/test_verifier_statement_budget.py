@@ -10,7 +10,6 @@ import contextlib
 import secrets
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import jwt
@@ -81,13 +80,6 @@ def per_request(
 @pytest.fixture
 def rp(session: Session) -> RP:
     return make_rp(session)
-
-
-@pytest.fixture
-def holder(wallet: Wallet, make_offer: Any) -> StoredCredential:
-    offer = make_offer("postcode")
-    [stored] = wallet.accept(offer.offer_uri, offer.tx_code)
-    return stored
 
 
 def verification(client: TestClient, rp: RP, wallet: Wallet) -> None:

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from attestations.wallet.pairing import check_pairing_code, open_session
 from tests.conftest import TEST_ISSUER
-from tests.functional.attestations.conftest import MakeOffer
 from tests.functional.attestations.test_verifier import area_query
 from tests.support.oidc import RP, make_rp
 from tests.support.wallet import StoredCredential, Wallet
@@ -27,13 +26,6 @@ PURPOSE = "Stemmen in buurt 1087"
 @pytest.fixture
 def rp(session: Session) -> RP:
     return make_rp(session)
-
-
-@pytest.fixture
-def holder(wallet: Wallet, make_offer: MakeOffer) -> StoredCredential:
-    offer = make_offer("postcode")
-    [stored] = wallet.accept(offer.offer_uri, offer.tx_code)
-    return stored
 
 
 def start(client: TestClient, rp: RP, **body: Any) -> Any:

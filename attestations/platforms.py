@@ -18,11 +18,9 @@ PLATFORM_AUTH_METHODS = ("client_secret_basic", "private_key_jwt")
 
 
 def authenticate_platform(request: Request, session: Session, body: Any = None) -> Client:
-    """The platform's client, authenticated; `InvalidClient` otherwise.
-
-    A `private_key_jwt` assertion's `jti` is consumed and committed at once, so it stays used
-    even if the request then fails. `client_secret_basic` consumes nothing, so the request
-    goes on in the same transaction (one transaction per request, as at the token endpoint)."""
+    """The platform's client, authenticated; `InvalidClient` otherwise. As at the token
+    endpoint, a `private_key_jwt` assertion's `jti` is committed as soon as it is used
+    (`authenticate_client`); otherwise the request goes on in the same transaction."""
     source = body if isinstance(body, dict) else request.query_params
     form = {k: str(source[k]) for k in ASSERTION_FIELDS if source.get(k) is not None}
     client = authenticate_client(
@@ -30,7 +28,4 @@ def authenticate_platform(request: Request, session: Session, body: Any = None) 
     )
     if client.public or client.token_endpoint_auth_method not in PLATFORM_AUTH_METHODS:
         raise InvalidClient("platform APIs need client_secret_basic or private_key_jwt")
-    method = client.token_endpoint_auth_method
-    if method == "private_key_jwt":
-        session.commit()
     return client

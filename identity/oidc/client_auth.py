@@ -105,6 +105,11 @@ def authenticate_client(
     form: Mapping[str, str],
     authorization: str | None,
 ) -> Client:
+    """The client the request authenticates as; `InvalidClient` (or `InvalidRequest`)
+    otherwise. A `private_key_jwt` assertion's `jti` is consumed and committed here, so it
+    stays used even if the request fails later; the other methods consume nothing, and the
+    caller's request goes on in the same transaction (one round trip less and, on SQLite,
+    one write lock less per request)."""
     basic = _basic_credentials(authorization)
     assertion = form.get("client_assertion")
     methods_used = [
@@ -146,4 +151,5 @@ def authenticate_client(
             raise InvalidClient("client authentication failed")
     elif method == "private_key_jwt" and assertion is not None:
         _verify_assertion(session, provider, client, assertion)
+        session.commit()
     return client

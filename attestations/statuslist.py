@@ -11,7 +11,6 @@ one conditional UPDATE of one row, which cannot lose a concurrent revocation.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import datetime as dt
 import re
@@ -31,7 +30,7 @@ from attestations.config import AttestationConfig
 from attestations.errors import IssuedCredentialNotFound, StatusUnavailable
 from attestations.models import IssuedCredential, StatusList
 from audit import Pending, record, record_many
-from core import InvalidInput, NotFound, b64url, new_token, rowcount, utcnow
+from core import InvalidInput, NotFound, b64url, new_token, rowcount, unb64url, utcnow
 from keys import Keyring, UnknownKey
 
 TYP = "statuslist+jwt"
@@ -79,7 +78,7 @@ def encode_list(array: bytes) -> str:
 def decode_list(lst: str) -> bytes:
     """Inverse of `encode_list`, bounded so a hostile list cannot exhaust memory."""
     try:
-        compressed = base64.urlsafe_b64decode(lst + "=" * (-len(lst) % 4))
+        compressed = unb64url(lst)
         inflater = zlib.decompressobj()
         array = inflater.decompress(compressed, MAX_LIST_BYTES)
     except (binascii.Error, ValueError, zlib.error) as exc:

@@ -49,7 +49,7 @@ from core.i18n import register, translate, when
 from core.logging import configure_logging, request_id_var
 from core.params import AnyJsonBody, FormDep, FormPairsDep, JsonBody, Params, ParamsDep
 from core.personal import PERSONAL_FIELDS, personal_data_in
-from core.tokens import b64url, matches, new_token, token_hash
+from core.tokens import b64url, matches, new_token, token_hash, unb64url
 from core.web import SESSION_COOKIE, Templates, check_csrf, page_language, render
 
 __all__ = [
@@ -110,6 +110,7 @@ __all__ = [
     "token_hash",
     "transaction_scoped",
     "translate",
+    "unb64url",
     "untrusted",
     "utcnow",
     "when",

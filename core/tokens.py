@@ -26,3 +26,10 @@ def matches(value: str, stored_hash: str) -> bool:
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64url(text: str) -> bytes:
+    """Inverse of `b64url`: unpadded base64url, padded and decoded as leniently as
+    `base64.urlsafe_b64decode` (binascii.Error, a ValueError, when it is not base64 at all).
+    Strict decoding, for what is signed, is `attestations.sdjwt`'s."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote
 
+from core.tokens import unb64url
+
 MAX_JSON_DEPTH = 32  # SD-JWT VCs, DCQL queries and OIDC claims requests nest a handful of levels
 MAX_BODY_BYTES = 1024 * 1024
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -104,7 +106,7 @@ def _b64url_json(segment: str) -> bytes | None:
     if len(segment) < 4:
         return None
     try:
-        decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        decoded = unb64url(segment)
     except (binascii.Error, ValueError):
         return None
     return decoded if decoded.lstrip()[:1] in (b"{", b"[") else None

@@ -18,7 +18,6 @@ Checks, in order (each raises `PresentationRejected`, nothing is stored on failu
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
 import json
@@ -48,7 +47,7 @@ from attestations.verifier.session import (
 )
 from attestations.verifier.trust import IssuerNotTrusted, verify_external
 from audit import record
-from core import utcnow
+from core import unb64url, utcnow
 from identity import get_client
 from keys import Keyring, active_kid_column
 
@@ -127,7 +126,7 @@ def unverified_issuer(presentation: str) -> str | None:
     if len(parts) != 3:
         return None
     try:
-        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        payload = json.loads(unb64url(parts[1]))
     except (ValueError, RecursionError):  # binascii.Error and JSON errors are ValueErrors
         return None
     iss = payload.get("iss") if isinstance(payload, dict) else None

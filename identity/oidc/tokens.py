@@ -259,7 +259,14 @@ def exchange_code(
 
 def _refuse_refresh_token(session: Session, client: Client, hashed: str) -> NoReturn:
     """Why a refresh token could not be consumed: unknown, another client's or not a refresh
-    token (invalid), or used already, which revokes the grant (RFC 9700 §4.14.2)."""
+    token (invalid), or used already, which revokes the grant (RFC 9700 §4.14.2).
+
+    The failed consuming UPDATE may still hold a lock on the token's row (PostgreSQL locks
+    the row it re-checks after waiting), and revoking needs the grant's row and every token
+    of the grant: with concurrent reuses that order could deadlock. So the transaction, which
+    has consumed nothing (client authentication commits what it consumes), is rolled back
+    first, and the token is read and the grant revoked in a new one."""
+    session.rollback()
     row = session.get(Token, hashed)
     if row is None or row.kind != "refresh" or row.client_id != client.client_id:
         raise InvalidGrant("the refresh token is invalid")

@@ -141,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=200, help="verifications per pass")
     parser.add_argument("--top", type=int, default=0, help="also print the top N functions")
     parser.add_argument("--trace", action="store_true", help="print one verification's SQL")
+    parser.add_argument("--dump", type=Path, help="also write the cProfile stats to this file")
     args = parser.parse_args(argv)
     anyio.to_thread.run_sync = _same_thread  # type: ignore[assignment]
     with in_process_kluis() as (runtime, app):
@@ -208,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     for category in (*CATEGORIES, OTHER, "total"):
         value = server[category] * 1000 / n
         print(f"| {category} | {value:.2f} | {value / (server['total'] * 1000 / n):.0%} |")
+    if args.dump:
+        profile.dump_stats(args.dump)
     if args.top:
         import pstats
 

@@ -16,7 +16,10 @@
    row (table and indexes; SQLite `dbstat`, PostgreSQL `pg_total_relation_size`) and the
    server's RSS (all its processes) before and after, also per 10 000 sessions.
 
-`--workers N` runs `kluis serve --workers N` (N app processes on one port).
+`--workers N` runs `kluis serve --workers N` (N app processes on one port). The clients talk
+HTTP through `plain_http` (the standard library's `http.client`, one kept-alive connection per
+client), which costs the machine less of the CPU it shares with the server than httpx;
+`--client httpx` runs them on httpx as before.
 
 No peer verifier is available offline, so only Kluis's figures are printed. A benchmark, not
 a test: it never fails on time (exit 1 only when a measurement could not be taken).
@@ -25,6 +28,7 @@ a test: it never fails on time (exit 1 only when a measurement could not be take
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -43,6 +47,7 @@ if str(REPO) not in sys.path:
 import httpx  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
+from bench.verifier.plain_http import PlainClient  # noqa: E402
 from tests.support.databases import drop_database  # noqa: E402
 from tests.support.server import LiveServer, run_server  # noqa: E402
 from tests.support.wallet import StoredCredential, Wallet  # noqa: E402
@@ -90,7 +95,7 @@ def provision(server: LiveServer) -> tuple[tuple[str, str], StoredCredential, di
 
 
 def one_verification(
-    platform: httpx.Client,
+    platform: Any,
     wallet: Wallet,
     body: dict[str, Any],
     auth: tuple[str, str],
@@ -118,6 +123,7 @@ def throughput(
     seconds: float,
     warmup: float,
     concurrency: int,
+    client: str = "plain",
 ) -> dict[str, Any]:
     latencies: list[float] = []
     measured: set[str] = set()
@@ -129,10 +135,14 @@ def throughput(
 
     def worker(number: int) -> None:
         count = 0
-        with (
-            httpx.Client(base_url=server.url, timeout=30) as platform,
-            Wallet.over_http(server.url) as wallet,
-        ):
+        with contextlib.ExitStack() as stack:
+            platform: Any
+            if client == "httpx":
+                platform = stack.enter_context(httpx.Client(base_url=server.url, timeout=30))
+                wallet = stack.enter_context(Wallet.over_http(server.url))
+            else:  # the same requests through a lighter client (`plain_http`)
+                platform = stack.enter_context(PlainClient(server.url))
+                wallet = Wallet(stack.enter_context(PlainClient(server.url)), origin=server.url)
             wallet.credentials.append(stored)
             while (now := time.monotonic()) < stop_at:
                 count += 1
@@ -289,10 +299,17 @@ def main() -> int:
     parser.add_argument("--pending", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=1, help="app processes (kluis serve)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--client",
+        choices=("plain", "httpx"),
+        default="plain",
+        help="the load generator's HTTP client: plain_http (default, less client CPU) or httpx",
+    )
     args = parser.parse_args()
     figures: dict[str, Any] = {
         "peer": "none available offline: Kluis only",
         "workers": args.workers,
+        "client": args.client,
     }
     with tempfile.TemporaryDirectory(prefix="kluis-bench-verifier-") as tmp:
         work = Path(tmp)
@@ -303,11 +320,21 @@ def main() -> int:
             with run_server(work / "data", url, workers=args.workers, **env) as server:
                 auth, stored, body = provision(server)
                 backend = url.split(":", 1)[0]
-                print(f"Kluis verifier on {server.url} ({backend}, {args.workers} worker(s))")
+                print(
+                    f"Kluis verifier on {server.url} ({backend}, {args.workers} worker(s), "
+                    f"{args.client} client)"
+                )
                 figures["throughput"] = []
                 for concurrency in (int(c) for c in args.concurrency.split(",")):
                     result = throughput(
-                        server, auth, stored, body, args.seconds, args.warmup, concurrency
+                        server,
+                        auth,
+                        stored,
+                        body,
+                        args.seconds,
+                        args.warmup,
+                        concurrency,
+                        args.client,
                     )
                     figures["throughput"].append(result)
                     report(f"end to end, {concurrency} client thread(s)", result)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -272,37 +272,6 @@ def status_list_token(
         },
     }
     return keyring.sign_jwt(session, payload, "ES256", headers={"typ": TYP})
-
-
-# `own_status`: the list's size and whether the entry at `idx` is revoked, in one read
-_OWN_STATUS = select(
-    StatusList.size,
-    select(IssuedCredential.id)
-    .where(
-        IssuedCredential.status_list_id == StatusList.id,
-        IssuedCredential.status_idx == bindparam("idx"),
-        IssuedCredential.revoked_at.is_not(None),
-    )
-    .exists(),
-).where(StatusList.id == bindparam("list_id"))
-_MAX_INDEX = 2**31 - 1  # `status_idx` is an INTEGER column
-
-
-def own_status(session: Session, list_id: str, idx: int) -> int:
-    """The status at `idx` of Kluis's own list `list_id`, read from the rows its Status List
-    Token is built from, without signing a token and decoding it again: one read of the list's
-    size and of the one entry (its credential's `revoked_at`). Raises `StatusUnavailable` only
-    when there is no such list or `idx` lies outside it (§8.3: no statement can be made);
-    database faults propagate."""
-    # an index no column can hold matches no credential; the size check below refuses it
-    params = {"list_id": list_id, "idx": idx if 0 <= idx <= _MAX_INDEX else -1}
-    row = session.execute(_OWN_STATUS, params).first()
-    if row is None:
-        raise StatusUnavailable("status list not found")
-    size, revoked = row
-    if not 0 <= idx < size:
-        raise StatusUnavailable("status index lies outside the list")
-    return INVALID if revoked else VALID
 
 
 # --- the relying party's side (§8.3) ---------------------------------------------------------

@@ -23,6 +23,7 @@ from attestations.errors import (
     NotAKluisCredential,
     StatusUnavailable,
 )
+from attestations.own_status import own_status
 from attestations.sdjwt import (
     JsonObject,
     KeyBindingExpectation,
@@ -33,7 +34,7 @@ from attestations.sdjwt import (
     verify_sd_jwt,
 )
 from attestations.sdjwt.jwk import PublicKey
-from attestations.statuslist import VALID, StatusReference, own_status
+from attestations.statuslist import VALID, StatusReference
 from attestations.types import TYPES, CredentialType
 from core import utcnow
 from keys import Keyring, UnknownKey

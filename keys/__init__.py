@@ -26,6 +26,7 @@ from keys.routers import ROUTERS
 from keys.routes import JWKS_MAX_AGE_SECONDS
 from keys.signing import SUPPORTED_ALGS, Keyring, KeyState, KeyStatus, active_kid_column
 from keys.subject import SubjectKeys
+from keys.successor import successor_started_column
 from keys.web import keyring_of, subject_keys_of
 
 __all__ = [
@@ -57,5 +58,6 @@ __all__ = [
     "models",
     "rotate_key_encryption",
     "subject_keys_of",
+    "successor_started_column",
     "usage",
 ]

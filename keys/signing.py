@@ -21,7 +21,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
-from sqlalchemy import and_, bindparam, case, or_, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from core import transaction_scoped, utcnow
@@ -29,6 +29,7 @@ from keys.errors import NoActiveKey, UnknownKey
 from keys.kek import KeyEncryption, as_key_encryption
 from keys.models import SigningKey
 from keys.rewrap import WrappedTable
+from keys.successor import SUCCESSOR_STARTED
 
 SUPPORTED_ALGS = ("RS256", "ES256")
 WRAP_PURPOSE = "kluis/keys/signing-key-wrap"
@@ -149,6 +150,8 @@ _LATEST_STARTED = _latest_started(
 # session.info key: the active kid per algorithm read with another statement of the current
 # transaction (`active_kid_column`, `note_active_kid`)
 _NOTED_ACTIVE = "kluis.keys.signing.active"
+# … and the started successor of a key by kid (`successor_started_column`, `note_successor`)
+_NOTED_SUCCESSOR = "kluis.keys.signing.successor"
 
 
 def active_kid_column(alg: str) -> Any:
@@ -164,24 +167,6 @@ def active_kid_column(alg: str) -> Any:
 _PUBLIC_KEY = select(
     SigningKey.public_jwk, SigningKey.alg, SigningKey.activates_at, SigningKey.created_at
 ).where(SigningKey.kid == bindparam("kid"))
-# the first key of the same algorithm started after the given one (`derive_states`: its
-# `activates_at` is when the given key was retired)
-_SUCCESSOR_STARTED = (
-    select(SigningKey.activates_at)
-    .where(
-        SigningKey.alg == bindparam("alg"),
-        SigningKey.activates_at <= bindparam("now"),
-        or_(
-            SigningKey.activates_at > bindparam("activates_at"),
-            and_(
-                SigningKey.activates_at == bindparam("activates_at"),
-                SigningKey.created_at > bindparam("created_at"),
-            ),
-        ),
-    )
-    .order_by(SigningKey.activates_at, SigningKey.created_at)
-    .limit(1)
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -312,6 +297,15 @@ class Keyring:
         still read in every transaction that signs (all processes rotate together)."""
         transaction_scoped(session, _NOTED_ACTIVE)[alg] = kid or ""
 
+    @staticmethod
+    def note_successor(
+        session: Session, kid: str, now: dt.datetime, started: dt.datetime | None
+    ) -> None:
+        """The started successor of `kid` as `successor_started_column` read it at `now` in
+        the session's current transaction: `public_key` decides from it whether the key has
+        been removed until the transaction ends, as it would have by its own read then."""
+        transaction_scoped(session, _NOTED_SUCCESSOR)[kid] = (now, started)
+
     def _private_key(self, session: Session, kid: str) -> PrivateKey:
         cached = self._private_cache.get(kid)
         if cached is not None:
@@ -362,7 +356,8 @@ class Keyring:
 
         The parsed key and its place in the order (alg, activates_at, created_at) are cached per
         kid (a kid's key never changes); whether it has been removed is read on every call:
-        one indexed read of its first started successor, so all processes agree at once."""
+        one indexed read of its first started successor, so all processes agree at once (or
+        the successor read earlier in the transaction by `successor_started_column`)."""
         cached = self._public_cache.get(kid)
         if cached is None:
             row = session.connection().execute(_PUBLIC_KEY, {"kid": kid}).first()
@@ -373,15 +368,20 @@ class Keyring:
                 raise UnknownKey(kid)
             cached = _PublicEntry(key, row.alg, row.activates_at, row.created_at)
             self._public_cache[kid] = cached
-        moment = now or utcnow()
-        if cached.activates_at <= moment:  # started: removed once a successor retired it long ago
-            params = {
-                "alg": cached.alg,
-                "now": moment,
-                "activates_at": cached.activates_at,
-                "created_at": cached.created_at,
-            }
-            successor = session.connection().execute(_SUCCESSOR_STARTED, params).first()
-            if successor is not None and moment >= successor[0] + self.retention:
-                raise UnknownKey(kid)
+        noted = transaction_scoped(session, _NOTED_SUCCESSOR).get(kid) if now is None else None
+        if noted is not None:  # read with the request's first statement
+            moment, started = noted
+        else:
+            moment, started = now or utcnow(), None
+            if cached.activates_at <= moment:  # not started: not retired, let alone removed
+                params = {
+                    "alg": cached.alg,
+                    "now": moment,
+                    "activates_at": cached.activates_at,
+                    "created_at": cached.created_at,
+                }
+                successor = session.connection().execute(SUCCESSOR_STARTED, params).first()
+                started = successor[0] if successor is not None else None
+        if started is not None and moment >= started + self.retention:  # retired long ago
+            raise UnknownKey(kid)
         return cached.key

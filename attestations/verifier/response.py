@@ -26,7 +26,6 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from attestations.errors import CredentialRejected
@@ -38,6 +37,13 @@ from attestations.verifier.dcql import DcqlQuery, NoMatch, check_credential_sets
 from attestations.verifier.errors import PresentationRejected
 from attestations.verifier.login import LOGIN_KIND, check_login_credentials, status_entry
 from attestations.verifier.models import TrustedIssuer, VerifierSession
+from attestations.verifier.prefetch import (
+    RESULT_ALG,
+    by_state,
+    note_prefetched,
+    own_credential_refs,
+    read_by_state,
+)
 from attestations.verifier.pseudonym import pseudonym_claims
 from attestations.verifier.session import (
     cancel_session,
@@ -49,7 +55,7 @@ from attestations.verifier.trust import IssuerNotTrusted, verify_external
 from audit import record
 from core import unb64url, utcnow
 from identity import get_client
-from keys import Keyring, active_kid_column
+from keys import Keyring
 
 RESULT_TYP = "kluis-verifier-result+jwt"
 ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
@@ -70,26 +76,29 @@ class AnsweredSession:
     expires_at: dt.datetime
 
 
-RESULT_ALG = "ES256"
-# the session by state, with the kid that will sign the result (one round trip less)
-_BY_STATE = select(
-    *(getattr(VerifierSession, f.name) for f in dataclasses.fields(AnsweredSession)),
-    active_kid_column(RESULT_ALG),
-).where(VerifierSession.state == bindparam("state"))
+_WIDTH = len(dataclasses.fields(AnsweredSession))
+_BY_STATE = by_state(
+    tuple(getattr(VerifierSession, f.name) for f in dataclasses.fields(AnsweredSession))
+)
 
 
-def _open_session(session: Session, keyring: Keyring, state: str | None) -> AnsweredSession:
-    """The open session `state` names: one Core read of the columns the checks need and of
-    the active kid of the result's algorithm, which `keyring` holds for this transaction
-    (`Keyring.note_active_kid`)."""
+def _open_session(
+    session: Session, keyring: Keyring, config: VerifierConfig, form: Mapping[str, str]
+) -> AnsweredSession:
+    """The open session `state` names: one Core read of the columns the checks need, of the
+    active kid of the result's algorithm, and for a presentation of Kluis's own credential of
+    its key's successor and its status entry (`prefetch`), which the checks then use in this
+    transaction."""
+    state = form.get("state")
+    refs = own_credential_refs(form.get("vp_token"), config.issuer, MAX_VP_TOKEN)
     params = {"state": state or "", "now": utcnow()}
-    found = session.connection().execute(_BY_STATE, params).first()
+    found = read_by_state(session, _BY_STATE, params, refs)
     if found is None or not state:
         raise PresentationRejected("state does not name a verification transaction")
-    row = AnsweredSession(*found[:-1])
+    row = AnsweredSession(*found[:_WIDTH])
     if effective_status(row) not in ("pending", "scanned"):
         raise PresentationRejected("this transaction has already ended")
-    keyring.note_active_kid(session, RESULT_ALG, found[-1])
+    note_prefetched(session, keyring, found, _WIDTH, refs, params)
     return row
 
 
@@ -238,7 +247,7 @@ def receive_response(
     session: Session, keyring: Keyring, config: VerifierConfig, form: Mapping[str, str]
 ) -> None:
     """Process one Authorization Response (or Error Response) posted by a wallet."""
-    row = _open_session(session, keyring, form.get("state"))
+    row = _open_session(session, keyring, config, form)
     if "error" in form:
         code = form["error"] if ERROR_CODE.match(form["error"]) else "other"
         loaded = session.get(VerifierSession, row.id)

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 from attestations.config import AttestationConfig
 from attestations.errors import CredentialRevoked, StatusUnavailable
 from attestations.models import IssuedCredential
+from attestations.own_status import own_status
 from attestations.statuslist import (
     INVALID,
     SUSPENDED,
     VALID,
     StatusReference,
-    own_status,
     read_status,
     record_issued,
     revoke_credential,

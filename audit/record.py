@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, event, insert, select
@@ -21,7 +22,7 @@ from audit.models import AuditEntry
 from core import PERSONAL_FIELDS, canonical_json, lock_named, personal_data_in, utcnow
 
 # Matched whole (`$` would let a trailing newline through). What they accept is printable
-# ASCII without quotes or backslashes, which JSON spells as it is (see `_ENTRY`).
+# ASCII without quotes or backslashes, which JSON spells as it is (see `_spell`).
 EVENT_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 ACTOR_PATTERN = re.compile(r"[a-z][a-z_]*(:[A-Za-z0-9._~\-]{1,128})?")
 SUBJECT_REF_PATTERN = re.compile(r"[0-9a-f]{64}")
@@ -31,10 +32,6 @@ _INSERT = insert(cast(Table, AuditEntry.__table__))
 _LAST_ENTRY = (  # built once: every audited request runs it
     select(AuditEntry.idx, AuditEntry.leaf_hash).order_by(AuditEntry.idx.desc()).limit(1)
 )
-# An entry's canonical JSON (sorted keys, no spaces) spelled out: event, actor and subject
-# passed the patterns above; idx, prev and ts are Kluis's own; the details are canonical JSON
-# themselves. A test checks it against `canonical_json` of the whole entry.
-_ENTRY = b'{"actor":"%s","details":%s,"event":"%s","idx":%d,"prev":%s,"subject":%s,"ts":"%s"}'
 # PostgreSQL: one statement (one round trip, one plan) per batch, the columns as arrays;
 # SQLite: one prepared statement for every row. Other databases go through SQLAlchemy.
 # An entry's `ts`: `utcnow().isoformat(timespec="microseconds")` with "Z" for "+00:00"
@@ -50,6 +47,13 @@ _INSERT_SQL = {
         "leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
     ),
 }
+# PostgreSQL, batches from this size on: COPY (binary) instead of the INSERT.
+COPY_MIN_ROWS = 64
+_COPY_SQL = (
+    "COPY audit_entries (idx, created_at, event, actor, subject_ref, entry, leaf_hash) "
+    "FROM STDIN (FORMAT BINARY)"
+)
+_COPY_TYPES = ("int8", "timestamptz", "text", "text", "text", "text", "bytea")
 _SCALARS = (int, float, bool, type(None))  # hold no text, so no personal data
 
 
@@ -141,12 +145,13 @@ def _check_names(event_name: str, actor: str, subject_ref: str | None) -> None:
         raise ValueError("audit subject_ref must be an opaque 64-hex reference")
 
 
-def _checked(items: list[Pending]) -> list[bytes]:
+def _checked(items: list[Pending]) -> list[str]:
     """Every item's details as canonical JSON; the first item refused raises. Each distinct
     (event, actor, subject) and each distinct string is checked once per batch."""
     names: set[tuple[str, str, str | None]] = set()
     texts: set[str] = set()
     keys: set[str] = set()
+    encode = _canonical_encoder()
     checked = []
     for event_name, actor, subject_ref, details in items:
         if (event_name, actor, subject_ref) not in names:
@@ -157,8 +162,22 @@ def _checked(items: list[Pending]) -> list[bytes]:
         if not _clean(details, texts, keys):
             _check_details(details)  # raises, naming where
             raise AssertionError("the details checks disagree")  # pragma: no cover
-        checked.append(canonical_json(details))
+        checked.append("".join(encode(details, 0)))
     return checked
+
+
+def _canonical_encoder() -> Callable[[Any, int], Sequence[str]]:
+    """`canonical_json`'s encoder without its per-call set-up: `JSONEncoder.encode` builds a
+    new C encoder for every value; one per batch does (a fresh one: it keeps the containers
+    it is inside of, for its circular-reference check). Its chunks join to the same text."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover (CPython has it)
+        return lambda value, _level: [canonical_json(value).decode()]
+    default = json.JSONEncoder().default  # the TypeError canonical_json raises
+    encoder: Callable[[Any, int], Sequence[str]] = make(
+        {}, default, json.encoder.encode_basestring, None, ":", ",", True, False, False
+    )
+    return encoder
 
 
 def record(
@@ -190,44 +209,70 @@ def record_many(session: Session, items: Iterable[Pending]) -> list[Appended]:
     # The caller's pending state changes reach the database first, in this same transaction.
     session.flush()
     idx, prev = _tail(session)
+    # One moment for the whole batch: its entries are appended at once, in one transaction.
+    now = utcnow()
+    ts = _TS % (now.year, now.month, now.day, now.hour, now.minute, now.second, now.microsecond)
     sha256 = hashlib.sha256
     appended: list[Appended] = []
-    stamps: list[str] = []
+    append = appended.append
+    # (event, actor, subject) -> the entry's text before, between and after the details and
+    # the index; each distinct one is spelled once per batch
+    spelled: dict[tuple[str, str, str | None], tuple[str, str, str]] = {}
+    # Chaining each entry to its predecessor's leaf lets verification name the exact entry
+    # that was rewritten, even when its stored leaf hash was rewritten with it.
+    prev_json = "null" if prev is None else f'"{prev.hex()}"'
     # items and their details side by side: no pair per entry to allocate and keep
     for (event_name, actor, subject_ref, _), details in zip(items, checked, strict=True):
-        now = utcnow()
-        ts = _TS % (now.year, now.month, now.day, now.hour, now.minute, now.second, now.microsecond)
-        stamps.append(ts)
-        data = _ENTRY % (
-            actor.encode(),
-            details,
-            event_name.encode(),
-            idx,
-            # Chaining each entry to its predecessor's leaf lets verification name the exact
-            # entry that was rewritten, even when its stored leaf hash was rewritten with it.
-            b"null" if prev is None else b'"%s"' % prev.hex().encode(),
-            b"null" if subject_ref is None else b'"%s"' % subject_ref.encode(),
-            ts.encode(),
-        )
-        prev = sha256(b"\x00" + data).digest()  # RFC 9162 leaf hash
-        appended.append(Appended(idx, now, event_name, actor, subject_ref, data.decode(), prev))
+        parts = spelled.get((event_name, actor, subject_ref))
+        if parts is None:
+            parts = spelled[event_name, actor, subject_ref] = _spell(
+                event_name, actor, subject_ref, ts
+            )
+        # canonical JSON (sorted keys, no spaces): a test checks it against `canonical_json`
+        text = f'{parts[0]}{details}{parts[1]}{idx},"prev":{prev_json}{parts[2]}'
+        prev = sha256(b"\x00" + text.encode()).digest()  # RFC 9162 leaf hash
+        append(Appended(idx, now, event_name, actor, subject_ref, text, prev))
+        prev_json = f'"{prev.hex()}"'
         idx += 1
-    _insert(session, appended, stamps)
+    _insert(session, appended, ts)
     session.info[_TAIL_KEY] = (session.get_transaction(), idx - 1, prev)
     return appended
 
 
-def _insert(session: Session, appended: list[Appended], stamps: list[str]) -> None:
+def _spell(event_name: str, actor: str, subject_ref: str | None, ts: str) -> tuple[str, str, str]:
+    """An entry's canonical JSON before its details, between them and its index, and after
+    its prev: ``{"actor":A,"details":`` D ``,"event":E,"idx":`` I ``,"prev":`` P
+    ``,"subject":S,"ts":T}``. Event, actor and subject passed the patterns above (JSON spells
+    them as they are); idx, prev and ts are Kluis's own; the details are canonical JSON."""
+    subject = "null" if subject_ref is None else f'"{subject_ref}"'
+    return (
+        f'{{"actor":"{actor}","details":',
+        f',"event":"{event_name}","idx":',
+        f',"subject":{subject},"ts":"{ts}"}}',
+    )
+
+
+def _insert(session: Session, appended: list[Appended], ts: str) -> None:
     connection = session.connection()
-    sql = _INSERT_SQL.get(connection.dialect.name)
+    dialect = connection.dialect.name
+    sql = _INSERT_SQL.get(dialect)
     if sql is None:
         connection.execute(_INSERT, [a._asdict() for a in appended])
-    elif connection.dialect.name == "postgresql":
+    elif dialect == "postgresql" and len(appended) >= COPY_MIN_ROWS:
+        # COPY in binary: no arrays to build and take apart, no text to convert (at 1,000
+        # rows: less than half the client's CPU of the INSERT, ~15 % less time); it costs a
+        # round trip more than the INSERT (the server answers COPY before rows are sent)
+        psycopg: Any = connection.connection.driver_connection  # its transaction
+        with psycopg.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
+            copy.set_types(_COPY_TYPES)
+            write = copy.write_row
+            for row in appended:
+                write(row)
+    elif dialect == "postgresql":
         connection.exec_driver_sql(sql, tuple(list(c) for c in zip(*appended, strict=True)))
     else:  # SQLite: `created_at` as SQLAlchemy's SQLite DATETIME stores it, from the `ts`
-        pairs = zip(appended, stamps, strict=True)
-        rows = [(a[0], f"{t[:10]} {t[11:26]}", *a[2:]) for a, t in pairs]
-        connection.exec_driver_sql(sql, rows)
+        created = f"{ts[:10]} {ts[11:26]}"
+        connection.exec_driver_sql(sql, [(a[0], created, *a[2:]) for a in appended])
 
 
 def _tail(session: Session) -> tuple[int, bytes | None]:

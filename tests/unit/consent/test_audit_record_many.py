@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import hashlib
+import importlib
 import json
 from typing import Any
 
@@ -13,7 +14,8 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from audit.models import AuditEntry
+from audit.log import AuditLog, checkpoint_signer, verify_log
+from audit.models import AuditCheckpoint, AuditEntry
 from audit.record import Pending, PersonalDataInAudit, _check_details, record, record_many
 from core import canonical_json
 
@@ -139,3 +141,57 @@ def test_a_string_that_passed_as_a_value_is_still_refused_as_a_key(session: Sess
                 Pending("test.event", "system", None, {"email": "x"}),
             ],
         )
+
+
+RECORD = importlib.import_module("audit.record")  # `audit.record` is also the function
+
+
+@pytest.mark.parametrize("copy_min_rows", [1, 10**9], ids=["copy", "insert"])
+def test_copied_and_inserted_batches_store_what_they_return(
+    session: Session, monkeypatch: pytest.MonkeyPatch, copy_min_rows: int
+) -> None:
+    # PostgreSQL writes a batch from COPY_MIN_ROWS entries on with COPY, smaller ones with
+    # the INSERT; both must store the same rows, which verify as any others
+    monkeypatch.setattr(RECORD, "COPY_MIN_ROWS", copy_min_rows)
+    if copy_min_rows == 1:  # the INSERT would fail: only COPY can have written the rows
+        monkeypatch.setitem(RECORD._INSERT_SQL, "postgresql", "SELECT no_such_function()")
+    session.execute(delete(AuditCheckpoint))
+    session.execute(delete(AuditEntry))
+    record(session, "test.first", "system")
+    items = [
+        Pending("test.event", "client:c-1.x~y" if i % 2 else "system", REF if i % 3 else None, d)
+        for i, d in enumerate(DETAILS * 3)
+    ]
+    appended = record_many(session, items)
+    session.expire_all()
+    rows = session.scalars(select(AuditEntry).where(AuditEntry.idx > 0).order_by(AuditEntry.idx))
+    assert [
+        (r.idx, r.created_at, r.event, r.actor, r.subject_ref, r.entry, r.leaf_hash) for r in rows
+    ] == [tuple(a) for a in appended]
+    report = verify_log(session, AuditLog(checkpoint_signer(b"k" * 40, "http://testserver")))
+    assert report.ok and report.tree_size == len(items) + 1, report.problems
+
+
+def test_a_batch_is_appended_at_one_moment(session: Session) -> None:
+    before = dt.datetime.now(dt.UTC)
+    appended = record_many(
+        session, [Pending("test.event", "system", None, {"n": i}) for i in range(5)]
+    )
+    moments = {a.created_at for a in appended}
+    stamps = {json.loads(a.entry)["ts"] for a in appended}
+    assert len(moments) == 1 and len(stamps) == 1
+    (moment,) = moments
+    assert before <= moment <= dt.datetime.now(dt.UTC)
+    assert stamps == {moment.isoformat(timespec="microseconds").replace("+00:00", "Z")}
+
+
+def test_the_batch_encoder_spells_and_refuses_as_canonical_json() -> None:
+    encode = RECORD._canonical_encoder()
+    for details in [*DETAILS[1:], {"deep": [[[{"x": "é\u2028"}]]], "a": -1.5e-7}]:
+        value = dict(details)
+        assert "".join(encode(value, 0)).encode() == canonical_json(value)
+    for bad, error in [({"x": {1, 2}}, TypeError), ({"x": float("nan")}, ValueError)]:
+        with pytest.raises(error):
+            canonical_json(bad)
+        with pytest.raises(error):
+            encode(bad, 0)

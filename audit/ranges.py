@@ -75,8 +75,12 @@ def scan_range(
     next_sql = f"{select} WHERE idx > {marker}{upper} ORDER BY idx LIMIT {SCAN_ROWS}"
     sha256 = hashlib.sha256
     scan_value = _scan_value
-    from_iso = dt.datetime.fromisoformat
     sqlite_ts = _SQLITE_TS if dialect == "sqlite" else None
+    # PostgreSQL spells `ts` with to_char from a timestamp it holds: a real date and time.
+    # SQLite holds text: the fast path takes it only if it is one.
+    from_iso = dt.datetime.fromisoformat if sqlite_ts is not None else None
+    # psycopg: results in binary (bytea as it is, not in hex; integers as they are)
+    execute_options = {"binary": True} if dialect == "postgresql" else {}
     # (actor, event, subject) -> the entry's head and the subject's spelling, or None when
     # a value would need escaping; each distinct triple is looked at once per range
     spelled: dict[tuple[str, str, str | None], tuple[str, str] | None] = {}
@@ -85,9 +89,11 @@ def scan_range(
     refused: list[Refused] = []
     prev_json = "null" if prev is None else f'"{prev.hex()}"'
     first: int | None = None
+    last: tuple[Any, Any, Any] = (_UNSEEN, _UNSEEN, _UNSEEN)
+    parts: tuple[str, str] | None = None
 
     def fetch(sql: str, *params: Any) -> list[Any]:
-        cursor.execute(sql, params)
+        cursor.execute(sql, params, **execute_options)
         rows: list[Any] = cursor.fetchall()
         return rows
 
@@ -99,12 +105,14 @@ def scan_range(
             coming = reader.submit(fetch, next_sql, rows[-1][0])
             for idx, ts, event, actor, subject, entry, stored_leaf in rows:
                 leaf = sha256(("\x00" + entry).encode()).digest()
-                key = (actor, event, subject)
-                parts = spelled.get(key, _UNSEEN)
-                if parts is _UNSEEN:
-                    if len(spelled) >= _SPELLED_MAX:  # one per resident, at worst: bounded
-                        spelled.clear()
-                    parts = spelled[key] = _spell(actor, event, subject)
+                # neighbouring entries often share these: compared before they are hashed
+                if event != last[1] or subject != last[2] or actor != last[0]:
+                    last = (actor, event, subject)
+                    parts = spelled.get(last, _UNSEEN)
+                    if parts is _UNSEEN:
+                        if len(spelled) >= _SPELLED_MAX:  # one per resident, at worst: bounded
+                            spelled.clear()
+                        parts = spelled[last] = _spell(actor, event, subject)
                 try:
                     if sqlite_ts is not None:
                         ts = f"{ts[:10]}T{ts[11:]}Z" if sqlite_ts(ts) else None
@@ -116,7 +124,7 @@ def scan_range(
                         f'"subject":{subject_json},"ts":"{ts}"}}'
                     )
                     fast = (
-                        from_iso(ts[:-1]) is not None  # a real date and time
+                        (from_iso is None or from_iso(ts[:-1]) is not None)
                         and entry.startswith(head)
                         and entry.endswith(tail)
                         and scan_value(entry, len(head))[1] == len(entry) - len(tail)

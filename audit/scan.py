@@ -30,6 +30,9 @@ from core import libpq_conninfo
 
 # A range process is worth its start (about 0.1 s) from this many entries on.
 MIN_RANGE = 50_000
+# Rows this process scans while a range process starts (PostgreSQL: ~0.2 s, most of it
+# importing psycopg; SQLite: ~0.05 s), at most half of MIN_RANGE.
+HEAD_START = {"postgresql": 25_000, "sqlite": 10_000}
 _ENTRY_COLUMNS = (
     AuditEntry.idx,
     AuditEntry.created_at,
@@ -165,8 +168,12 @@ def _range_jobs(session: Session, workers: int) -> list[dict[str, Any]]:
     count = min(workers, (last or 0) // MIN_RANGE)
     if count < 2 or last is None:
         return []
-    size = (last + 1) // count
-    starts = [k * size for k in range(1, count)]
+    # This process scans the first range, with a head start: the rows it reads while the
+    # others start (a fresh interpreter, the driver, a connection), so that all end together.
+    head = min(HEAD_START[connection.dialect.name], MIN_RANGE // 2)
+    first = (last + 1 + head * (count - 1)) // count
+    size = (last + 1 - first) // (count - 1)
+    starts = [first + k * size for k in range(count - 1)]
     return [
         {
             "dialect": connection.dialect.name,

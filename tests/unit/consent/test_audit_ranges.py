@@ -195,6 +195,27 @@ def test_range_processes_verify_a_committed_log_as_one_pass_does(
     assert [part[2] for part in collected[2:] if part is not None] == [5, 8]
 
 
+def test_this_process_takes_a_head_start_while_the_range_processes_start(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = AuditLog(checkpoint_signer(b"k" * 40, "http://testserver"))
+    monkeypatch.setattr(audit.scan, "MIN_RANGE", 4)  # a head start of at most 2 rows
+    started: list[dict[str, object]] = []
+    start = audit.scan._start
+    monkeypatch.setattr(audit.scan, "_start", lambda job: started.append(job) or start(job))
+    one = verify_database(database, log, workers=1)
+    two = verify_database(database, log, workers=2)
+    # 12 entries and a head start of 2, halved: this process 0-6, the other one 7-11
+    assert [(job["start"], job["stop"]) for job in started] == [(7, ENTRIES)]
+    assert two == one and two.ok, two.problems
+    with database.transaction() as session:
+        _set(session, 7, event="test.other")  # the first row of the other range
+    with database.transaction() as session:
+        alone = verify_log(session, log)
+    assert verify_database(database, log, workers=2) == alone
+    assert alone.problems[0].startswith("entry 7 columns disagree"), alone.problems
+
+
 def test_a_failed_range_process_leaves_the_work_to_this_one(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,183 @@
+"""The request object and the result read run each statement in its own transaction on
+PostgreSQL (autocommit: no BEGIN and COMMIT round trips), on a database whose commits are
+real (not the test's savepoint): what they change is durable before they answer, a session
+is still scanned and answered once, and the other requests keep their transactions."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+
+from attestations.verifier.models import VerifierSession
+from core.db import Database
+from keys import Keyring
+from tests.conftest import TEST_ISSUER
+from tests.support.databases import backend
+from tests.support.oidc import RP, make_rp
+from tests.support.wallet import StoredCredential, Wallet
+
+POSTGRESQL = backend() == "postgresql"
+QUERY = {
+    "credentials": [
+        {
+            "id": "residence",
+            "format": "dc+sd-jwt",
+            "meta": {"vct_values": [f"{TEST_ISSUER}/vct/postcode"]},
+            "claims": [{"path": ["postcode_area"]}],
+        }
+    ]
+}
+BODY = {"dcql_query": QUERY, "purpose": "Stemmen in buurt 1087"}
+
+
+@pytest.fixture
+def db(fresh_database: str, keyring: Keyring) -> Iterator[Database]:
+    """The app on an engine of its own, committing for real."""
+    database = Database.from_url(fresh_database)
+    with database.transaction() as session:
+        keyring.ensure_keys(session)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@pytest.fixture
+def rp(db: Database) -> RP:
+    with db.session() as session:
+        made = make_rp(session)
+        session.commit()
+        return made
+
+
+@contextlib.contextmanager
+def transaction_commands(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, list[str]]]:
+    """The BEGIN/COMMIT/ROLLBACK psycopg sends by itself, per request (`method path`)."""
+    sent: dict[str, list[str]] = collections.defaultdict(list)
+    current = {"label": "test"}
+
+    def on_request(request: httpx.Request) -> None:
+        path = request.url.path
+        for prefix in ("/verifier/request/", "/verifier/sessions/"):
+            if path.startswith(prefix):
+                path = prefix + "{id}"
+        current["label"] = f"{request.method} {path}"
+
+    if POSTGRESQL:
+        from psycopg._connection_base import BaseConnection
+
+        original = BaseConnection._exec_command
+
+        def counted(self: Any, command: Any, *args: Any, **kwargs: Any) -> Any:
+            raw = command if isinstance(command, bytes) else str(command).encode()
+            sent[current["label"]].append(raw.split()[0].decode().upper())
+            return original(self, command, *args, **kwargs)
+
+        monkeypatch.setattr(BaseConnection, "_exec_command", counted)
+
+    def on_response(response: httpx.Response) -> None:
+        current["label"] = "test"  # what the test itself reads
+
+    client.event_hooks["request"].append(on_request)
+    client.event_hooks["response"].append(on_response)
+    try:
+        yield sent
+    finally:
+        client.event_hooks["request"].remove(on_request)
+        client.event_hooks["response"].remove(on_response)
+
+
+def stored_status(db: Database, session_id: str) -> str:
+    """What another connection sees: committed state only."""
+    with db.engine.connect() as conn:
+        query = select(VerifierSession.status).where(VerifierSession.id == session_id)
+        return str(conn.execute(query).scalar_one())
+
+
+def test_a_verification_commits_each_step_before_it_answers(
+    client: TestClient,
+    rp: RP,
+    wallet: Wallet,
+    holder: StoredCredential,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with transaction_commands(client, monkeypatch) as sent:
+        created = client.post("/verifier/sessions", json=BODY, auth=rp.basic())
+        assert created.status_code == 201, created.text
+        session_id = created.json()["session_id"]
+        assert stored_status(db, session_id) == "pending"
+
+        scanned = client.get(f"/verifier/request/{session_id}")
+        assert scanned.status_code == 200, scanned.text
+        assert stored_status(db, session_id) == "scanned"  # durable before the answer
+
+        answer = wallet.present(created.json()["qr_payload"], [("postcode_area",)])
+        assert answer.status_code == 200, answer.text
+        assert stored_status(db, session_id) == "done"
+
+        status = client.get(f"/verifier/sessions/{session_id}", auth=rp.basic())
+        assert status.status_code == 200 and status.json()["status"] == "done", status.text
+
+    if POSTGRESQL:
+        # the two requests that write at most one statement each: no BEGIN, no COMMIT
+        assert sent["GET /verifier/request/{id}"] == [], sent
+        assert sent["GET /verifier/sessions/{id}"] == [], sent
+        # the others keep one transaction: their writes (with the audit entry) are one unit
+        assert sent["POST /verifier/sessions"] == ["BEGIN", "COMMIT"], sent
+        assert sent["POST /verifier/response"] == ["BEGIN", "COMMIT"], sent
+
+
+def test_a_session_is_still_answered_once(
+    client: TestClient, rp: RP, wallet: Wallet, holder: StoredCredential, db: Database
+) -> None:
+    created = client.post("/verifier/sessions", json=BODY, auth=rp.basic()).json()
+    first = wallet.present(created["qr_payload"], [("postcode_area",)])
+    assert first.status_code == 200, first.text
+
+    request_again = client.get(f"/verifier/request/{created['session_id']}")
+    with db.engine.connect() as conn:
+        query = select(VerifierSession.state).where(VerifierSession.id == created["session_id"])
+        state = conn.execute(query).scalar_one()
+    replayed = client.post(
+        "/verifier/response", data={"vp_token": wallet.last_vp_token, "state": state}
+    )
+
+    assert request_again.status_code == 404, request_again.text  # no longer open
+    assert replayed.status_code == 400, replayed.text
+    assert "ended" in replayed.json()["error_description"]
+    assert stored_status(db, created["session_id"]) == "done"
+
+
+def test_the_pool_gets_its_connections_back_in_transactions(
+    client: TestClient, rp: RP, db: Database
+) -> None:
+    """A connection used in autocommit goes back to the pool as it was: whoever checks it out
+    next runs in a transaction again (its rollback undoes its writes)."""
+    for _ in range(3):
+        created = client.post("/verifier/sessions", json=BODY, auth=rp.basic()).json()
+        assert client.get(f"/verifier/request/{created['session_id']}").status_code == 200
+        assert client.get(created["status_url"], auth=rp.basic()).status_code == 200
+
+    pooled = [db.engine.connect() for _ in range(max(1, db.engine.pool.checkedin()))]
+    try:
+        for conn in pooled:
+            if POSTGRESQL:
+                assert conn.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+            conn.execute(text("UPDATE verifier_sessions SET purpose = 'rolled back'"))
+            conn.rollback()
+    finally:
+        for conn in pooled:
+            conn.close()
+    with db.session() as session:
+        purposes = session.scalars(select(VerifierSession.purpose)).all()
+    assert purposes and "rolled back" not in purposes

@@ -80,6 +80,7 @@ class KluisDriver(OPDriver):
                 PASSWORD,
                 CLAIMS,
                 self.id_token_alg,
+                server.process.pid,
             )
 
     def _add_client(self, server: LiveServer) -> dict[str, Any]:
@@ -160,6 +161,7 @@ class OidcProviderDriver(OPDriver):
                 EMAIL,
                 PASSWORD,
                 CLAIMS,
+                server_pid=op.process.pid,
             )
 
     def first_login(self, http: httpx.Client, authorization_url: str, target: Target) -> httpx.URL:

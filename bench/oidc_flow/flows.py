@@ -40,6 +40,7 @@ class Target:
     password: str
     claims_to_allow: tuple[str, ...]
     id_token_alg: str = "RS256"
+    server_pid: int | None = None  # whose CPU time (with its descendants') is measured
 
 
 @dataclass

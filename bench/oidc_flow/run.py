@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -45,6 +46,7 @@ if str(REPO) not in sys.path:
 
 from bench.oidc_flow.drivers import DRIVERS, PEER, PEER_SETUP, OPDriver  # noqa: E402
 from bench.oidc_flow.flows import BenchRP, Target  # noqa: E402
+from bench.procstat import cpu_seconds  # noqa: E402
 
 SCENARIOS = {
     "sso": "SSO code flow (authorize, token, userinfo)",
@@ -67,11 +69,18 @@ class Measurement:
     p50_ms: float | None = None
     p95_ms: float | None = None
     failed: str | None = None
+    ops: int = 0  # every operation after the start line, warm-up included
+    server_cpu_s: float = 0.0  # the server's CPU time over the same span
     latencies: list[float] = field(default_factory=list, repr=False)  # seconds, not reported
 
     @property
     def per_second(self) -> float | None:
         return None if self.failed else self.count / self.seconds
+
+    @property
+    def server_cpu_ms(self) -> float | None:
+        """The server's CPU per operation (its processes only: not PostgreSQL's)."""
+        return None if self.failed or not self.ops else self.server_cpu_s * 1000 / self.ops
 
 
 def worker_main(
@@ -85,7 +94,7 @@ def worker_main(
     results: Any,
 ) -> None:
     """One worker process: its own session (first login), then the scenario in a loop."""
-    out: dict[str, Any] = {"count": 0, "errors": 0, "messages": [], "latencies": []}
+    out: dict[str, Any] = {"count": 0, "ops": 0, "errors": 0, "messages": [], "latencies": []}
     rp = None
     try:
         # The interactive logins are setup, not measured: one at a time.
@@ -116,6 +125,7 @@ def worker_main(
                     rp.sso_flow()
             continue
         finished = time.perf_counter()
+        out["ops"] += 1
         if began >= start and finished <= end:
             out["count"] += 1
             out["latencies"].append(finished - began)
@@ -127,7 +137,7 @@ def measure(
     driver: OPDriver, target: Target, scenario: str, workers: int, warmup: float, seconds: float
 ) -> Measurement:
     ctx = mp.get_context("spawn")
-    barrier = ctx.Barrier(workers)
+    barrier = ctx.Barrier(workers + 1)  # the workers and this process: the start line
     results = ctx.Queue()
     args = (driver, target, scenario, warmup, seconds, barrier, ctx.Lock(), results)
     processes = [ctx.Process(target=worker_main, args=args, daemon=True) for _ in range(workers)]
@@ -136,6 +146,10 @@ def measure(
     try:
         for process in processes:
             process.start()
+        cpu_start = _server_cpu(target)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=SETUP_TIMEOUT_S)  # every worker logged in
+            cpu_start = _server_cpu(target)
         deadline = time.monotonic() + SETUP_TIMEOUT_S + warmup + seconds
         while len(outs) < workers:
             try:
@@ -143,6 +157,7 @@ def measure(
             except queue.Empty:
                 measurement.failed = "workers did not report in time"
                 break
+        measurement.server_cpu_s = _server_cpu(target) - cpu_start
         for process in processes:
             process.join(timeout=10)
     finally:
@@ -155,11 +170,16 @@ def measure(
         measurement.failed = "worker setup failed: " + setup_errors[0]
     latencies = sorted(t for o in outs for t in o["latencies"])
     measurement.count = sum(o["count"] for o in outs)
+    measurement.ops = sum(o.get("ops", 0) for o in outs)
     measurement.errors = sum(o["errors"] for o in outs)
     measurement.messages = [m for o in outs for m in o["messages"]][:MAX_MESSAGES]
     measurement.latencies = latencies
     _percentiles(measurement)
     return measurement
+
+
+def _server_cpu(target: Target) -> float:
+    return 0.0 if target.server_pid is None else cpu_seconds(target.server_pid)
 
 
 def _percentiles(measurement: Measurement) -> None:
@@ -175,6 +195,8 @@ def _merge(total: Measurement | None, part: Measurement) -> Measurement:
         return part
     total.seconds += part.seconds
     total.count += part.count
+    total.ops += part.ops
+    total.server_cpu_s += part.server_cpu_s
     total.errors += part.errors
     total.messages = (total.messages + part.messages)[:MAX_MESSAGES]
     total.failed = total.failed or part.failed
@@ -334,7 +356,7 @@ def report(results: list[Measurement], env: dict[str, Any], args: argparse.Names
         *(f"  {name:<14} {desc}" for name, desc in env["providers"].items()),
         "",
         f"{'scenario':<44} {'clients':>7} {'provider':<14} {'ops/s':>8} {'p50 ms':>7} "
-        f"{'p95 ms':>7} {'/' + PEER:>15}",
+        f"{'p95 ms':>7} {'CPU ms/op':>9} {'/' + PEER:>15}",
     ]
     by_key = {(m.provider, m.scenario, m.workers): m for m in results}
     for scenario, label in SCENARIOS.items():
@@ -347,10 +369,15 @@ def report(results: list[Measurement], env: dict[str, Any], args: argparse.Names
                     ratio = m.per_second / peer.per_second
                 lines.append(
                     f"{label:<44} {workers:>7} {name:<14} {_fmt(m.per_second):>8} "
-                    f"{_fmt(m.p50_ms, 2):>7} {_fmt(m.p95_ms, 2):>7} {_fmt(ratio, 2):>15}"
+                    f"{_fmt(m.p50_ms, 2):>7} {_fmt(m.p95_ms, 2):>7} {_fmt(m.server_cpu_ms, 2):>9} "
+                    f"{_fmt(ratio, 2):>15}"
                 )
     if PEER in names:
         lines.append(f"  (the peer, {PEER}, runs with its {PEER_SETUP})")
+    lines.append(
+        "  CPU ms/op: the server's processes' CPU time per operation (warm-up included; "
+        "not the database server's)"
+    )
     problems = [m for m in results if m.failed or m.errors]
     if problems:
         lines.append("")
@@ -412,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     **{k: v for k, v in asdict(m).items() if k != "latencies"},
                     "per_second": m.per_second,
+                    "server_cpu_ms": m.server_cpu_ms,
                 }
                 for m in results
             ],

@@ -25,7 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
-from core.sqlite_writers import WriterQueue
+from core.sqlite_writers import WriterQueue, writer_queue
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -136,7 +136,17 @@ def _configure_sqlite(engine: Engine) -> None:
         # writes fails at once with "database is locked" when another writer got in between
         # (busy_timeout cannot help there); waiting for the lock instead keeps one-time codes
         # single-use and concurrent requests correct. SQLite is the small-scale default.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # execution option kluis_no_wait: fail at once if another process writes
+        if not conn.get_execution_options().get("kluis_no_wait"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -204,6 +214,7 @@ class Database:
 
     def __init__(self, engine: Engine, bind: Engine | Connection | None = None) -> None:
         self.engine = engine
+        self._bound = bind is not None
         target = bind if bind is not None else engine
         join_mode = (
             "create_savepoint" if isinstance(target, Connection) else "conditional_savepoint"
@@ -226,6 +237,31 @@ class Database:
 
     def session(self) -> Session:
         return self._factory()
+
+    @contextmanager
+    def session_now(self) -> Iterator[Session | None]:
+        """SQLite: a session whose transaction has begun, if it could begin without waiting
+        (no other transaction of this process or of another one writing); else None, and
+        nothing was done. For work on the event loop's thread, which must never wait for the
+        write lock: this process's lock stays with the session until it closes (a rollback
+        and a new transaction do not let another thread in between), so only another
+        process could make it wait, and only for a second transaction. PostgreSQL (and a
+        database bound to one connection, in tests): always None."""
+        queue = writer_queue(self.engine)
+        if queue is None or self._bound or not queue.pin():
+            yield None
+            return
+        try:
+            with self._factory() as session:
+                try:
+                    session.connection(execution_options={"kluis_no_wait": True})  # BEGIN IMMEDIATE
+                except exc.OperationalError:  # "database is locked": another process writes
+                    began = False
+                else:
+                    began = True
+                yield session if began else None
+        finally:
+            queue.unpin()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -304,15 +340,27 @@ def transaction_scoped(session: Session, name: str) -> dict[Any, Any]:
 T = TypeVar("T")
 
 
-async def in_session(request: Request, work: Callable[[Session], T]) -> T:
+async def in_session(request: Request, work: Callable[[Session], T], *, local: bool = False) -> T:
     """`work(session)` in the thread pool, in a session of its own: what `db_session` gives a
     sync route, for the short, hot endpoints (token, UserInfo, verification) without FastAPI's
     dependency machinery (an async generator entered with its exit stack, a visible share of
     such a request's CPU). One thread hop, as for a sync route; whatever `work` left
-    uncommitted is rolled back when the session closes, in the same thread."""
+    uncommitted is rolled back when the session closes, in the same thread.
+
+    `local=True` says that `work` never waits on anything but the database (no network
+    call, no sleep). On SQLite such work runs right here, on the event loop's thread, when
+    its transaction can begin without waiting (`Database.session_now`): SQLite answers from
+    this process and the GIL lets one thread run at a time anyway, so the thread hop and the
+    switching between threads were a third of a short request's CPU. When the write lock is
+    taken, the work waits for it in the thread pool as before."""
+    database = database_of(request)
+    if local:
+        with database.session_now() as session:
+            if session is not None:
+                return work(session)
 
     def run() -> T:
-        with database_of(request).session() as session:
+        with database.session() as session:
             return work(session)
 
     return await run_in_threadpool(run)

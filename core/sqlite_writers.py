@@ -8,6 +8,11 @@ thread pool runs several requests at once, those sleeps were most of the waiting
 concurrent clients saw p95 latencies of 100-190 ms for requests of 5 ms. Here a thread waits
 on a `threading.Lock` instead and starts the moment the previous transaction has ended.
 
+Work that must not wait for the lock (work run on the event loop's thread: `Database.
+session_now`) takes it with `pin` only if it is free, and keeps it until `unpin`, across all
+its transactions: another thread cannot take it between them, so the loop's thread never
+waits for one of them (whose end may need the loop: a request's session is closed there).
+
 This is only a queue in front of SQLite's own lock, never a replacement for it: other
 processes (`kluis serve --workers N`, the CLI) still meet at SQLite's lock, and a thread that
 waited `timeout` seconds for the queue goes on to SQLite's lock as before, so a lost release
@@ -17,6 +22,7 @@ waited `timeout` seconds for the queue goes on to SQLite's lock as before, so a 
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -31,9 +37,31 @@ class WriterQueue:
         self.timeout = timeout
         self._lock = threading.Lock()
         self._holder: Any = None  # the DBAPI connection whose transaction holds the lock
+        self._pinned_by: int | None = None  # the thread holding it from `pin` to `unpin`
+
+    def pin(self) -> bool:
+        """Take the lock for this thread's transactions until `unpin`, if it is free; False,
+        without waiting, if it is taken. The thread must not give up control before
+        `unpin` (no await): its transactions are the process's only writers meanwhile."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        self._pinned_by = threading.get_ident()
+        return True
+
+    def unpin(self) -> None:
+        """Free the lock taken by `pin` (this thread's transactions have ended)."""
+        if self._pinned_by is not None and self._pinned_by == threading.get_ident():
+            self._pinned_by = self._holder = None
+            self._lock.release()
+
+    def _pinned_here(self) -> bool:
+        return self._pinned_by is not None and self._pinned_by == threading.get_ident()
 
     def acquire(self, dbapi_connection: Any) -> None:
         if self._holder is dbapi_connection:
+            return
+        if self._pinned_here():
+            self._holder = dbapi_connection
             return
         if self._lock.acquire(timeout=self.timeout):
             self._holder = dbapi_connection
@@ -41,7 +69,8 @@ class WriterQueue:
     def release(self, dbapi_connection: Any) -> None:
         if self._holder is not None and self._holder is dbapi_connection:
             self._holder = None
-            self._lock.release()
+            if not self._pinned_here():
+                self._lock.release()
 
     def install(self, engine: Engine) -> None:
         """Take the lock before the engine's BEGIN; free it after each COMMIT or ROLLBACK
@@ -63,6 +92,7 @@ class WriterQueue:
 
         dialect.do_commit = commit  # type: ignore[method-assign]
         dialect.do_rollback = rollback  # type: ignore[method-assign]
+        _QUEUES[engine] = self
 
         @event.listens_for(engine, "begin")
         def _before_begin(conn: Connection) -> None:
@@ -75,6 +105,14 @@ class WriterQueue:
         @event.listens_for(engine, "invalidate")
         def _on_invalidate(dbapi_connection: Any, _record: Any, _exc: Any) -> None:
             self.release(dbapi_connection)
+
+
+_QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
+
+
+def writer_queue(engine: Engine) -> WriterQueue | None:
+    """The queue installed on `engine` (SQLite), or None."""
+    return _QUEUES.get(engine)
 
 
 def _raw(connection: Any) -> Any:

@@ -89,7 +89,7 @@ def _redirect(request: Request, p: AuthParams, outcome: Outcome, status: int = 3
     "/authorize", name="authorize_post", openapi_extra=openapi.form_body(AUTHORIZATION_FIELDS)
 )
 async def authorize(request: Request, params: ParamsDep) -> Response:
-    return await in_session(request, partial(_authorize, request, params))
+    return await in_session(request, partial(_authorize, request, params), local=True)
 
 
 def _authorize(request: Request, params: Params, session: Session) -> Response:

@@ -45,6 +45,7 @@ TOKEN_FIELDS = {
     "tx_code": None,
     **openapi.CLIENT_AUTH_FIELDS,
 }
+LOCAL_GRANTS = frozenset({"authorization_code", "refresh_token"})
 TOKEN_REFERENCE_FIELDS = {
     "token": None,
     "token_type_hint": openapi.enum("access_token", "refresh_token"),
@@ -54,7 +55,10 @@ TOKEN_REFERENCE_FIELDS = {
 
 @router.post("/token", name="token", openapi_extra=openapi.form_body(TOKEN_FIELDS, ["grant_type"]))
 async def token(request: Request, params: ParamsDep) -> JSONResponse:
-    return await in_session(request, partial(_token, request, params))
+    # The code and refresh grants wait on nothing but the database, unless the client
+    # authenticates with an assertion (private_key_jwt may fetch the client's jwks_uri).
+    local = params.get("grant_type") in LOCAL_GRANTS and not params.get("client_assertion")
+    return await in_session(request, partial(_token, request, params), local=local)
 
 
 def _token(request: Request, params: Params, session: Session) -> JSONResponse:
@@ -98,7 +102,7 @@ def _bearer(request: Request, params: Params) -> str:
 @router.post("/userinfo", name="userinfo_post")
 async def userinfo(request: Request, params: ParamsDep) -> JSONResponse:
     """OIDC Core §5.3: `sub` plus the requested claims under active consent."""
-    return await in_session(request, partial(_userinfo, request, params))
+    return await in_session(request, partial(_userinfo, request, params), local=True)
 
 
 def _userinfo(request: Request, params: Params, session: Session) -> JSONResponse:

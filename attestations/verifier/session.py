@@ -266,11 +266,12 @@ _TRANSITIONS: dict[tuple[Any, ...], Any] = {}  # built once per shape: building 
 
 
 def _transition_statement(session: Session, to: str, keys: tuple[str, ...], returning: Any) -> Any:
-    notify = notify_returning(session, VerifierSession.id)
-    shape = (to, keys, returning, bool(notify))
-    if shape not in _TRANSITIONS:
+    shape = (to, keys, returning, session.get_bind().dialect.name)
+    statement = _TRANSITIONS.get(shape)
+    if statement is None:  # the NOTIFY expression too is built once per shape
+        notify = notify_returning(session, VerifierSession.id)
         sources = ("pending",) if to == "scanned" else OPEN
-        _TRANSITIONS[shape] = (
+        statement = _TRANSITIONS[shape] = (
             update(VerifierSession)
             .where(
                 VerifierSession.id == bindparam("session_id"),
@@ -280,7 +281,7 @@ def _transition_statement(session: Session, to: str, keys: tuple[str, ...], retu
             .values(status=to, **{key: bindparam(f"v_{key}") for key in keys})
             .returning(VerifierSession.id, *returning, *notify)
         )
-    return _TRANSITIONS[shape]
+    return statement
 
 
 def _transition(

@@ -17,8 +17,8 @@
    server's RSS (all its processes) before and after, also per 10 000 sessions.
 
 `--workers N` runs `kluis serve --workers N` (N app processes on one port). The clients talk
-HTTP through `plain_http` (the standard library's `http.client`, one kept-alive connection per
-client), which costs the machine less of the CPU it shares with the server than httpx;
+HTTP through `plain_http` (HTTP/1.1 on a plain socket, one kept-alive connection per client),
+which costs the machine less of the CPU it shares with the server than httpx;
 `--client httpx` runs them on httpx as before.
 
 No peer verifier is available offline, so only Kluis's figures are printed. A benchmark, not

@@ -37,6 +37,13 @@ class Echo(BaseHTTPRequestHandler):
         payload = json.dumps(received).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        if self.path == "/chunked":
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            half = len(payload) // 2
+            for chunk in (payload[:half], payload[half:], b""):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            return
         self.send_header("Content-Length", str(len(payload)))
         if self.path == "/close":
             self.send_header("Connection", "close")
@@ -86,9 +93,19 @@ def test_a_connection_the_server_closed_is_opened_again(origin: str) -> None:
     with PlainClient(origin) as client:
         closing = client.get("/close")
         after = client.get("/after")
+        again = client.get("/again")
 
-    assert closing.status_code == after.status_code == 200
-    assert closing.json()["peer"] != after.json()["peer"]
+    assert closing.status_code == after.status_code == again.status_code == 200
+    assert closing.json()["peer"] != after.json()["peer"] == again.json()["peer"]
+
+
+def test_a_chunked_body_is_read_whole_and_the_connection_kept(origin: str) -> None:
+    with PlainClient(origin) as client:
+        chunked = client.post("/chunked", data={"a": "b"})
+        after = client.get("/after")
+
+    assert chunked.json()["path"] == "/chunked" and chunked.json()["body"] == "a=b"
+    assert chunked.json()["peer"] == after.json()["peer"]
 
 
 def test_other_origins_are_refused_and_errors_raise(origin: str) -> None:

@@ -153,6 +153,7 @@ def test_copied_and_inserted_batches_store_what_they_return(
     # PostgreSQL writes a batch from COPY_MIN_ROWS entries on with COPY, smaller ones with
     # the INSERT; both must store the same rows, which verify as any others
     monkeypatch.setattr(RECORD, "COPY_MIN_ROWS", copy_min_rows)
+    monkeypatch.setattr(RECORD, "_CHUNK", 5)  # sent in chunks of 5, the last one of 1
     if copy_min_rows == 1:  # the INSERT would fail: only COPY can have written the rows
         monkeypatch.setitem(RECORD._INSERT_SQL, "postgresql", "SELECT no_such_function()")
     session.execute(delete(AuditCheckpoint))
@@ -195,3 +196,14 @@ def test_the_batch_encoder_spells_and_refuses_as_canonical_json() -> None:
             canonical_json(bad)
         with pytest.raises(error):
             encode(bad, 0)
+
+
+def test_text_utf8_cannot_hold_is_refused_before_anything_is_written(session: Session) -> None:
+    before = session.scalar(select(AuditEntry.idx).order_by(AuditEntry.idx.desc()).limit(1))
+    items = [Pending("test.event", "system", None, {"n": i}) for i in range(100)]
+    with pytest.raises(UnicodeEncodeError):
+        record_many(session, [*items, Pending("test.event", "system", None, {"x": "\ud800"})])
+    # the transaction is still usable (no COPY or INSERT was begun) and holds nothing new
+    after = session.scalar(select(AuditEntry.idx).order_by(AuditEntry.idx.desc()).limit(1))
+    assert before == after
+    assert record_many(session, items)[0].idx == (-1 if before is None else before) + 1

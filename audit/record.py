@@ -203,10 +203,12 @@ def record(
 
 
 def record_many(session: Session, items: Iterable[Pending]) -> list[Appended]:
-    """Append several entries, in order, in the caller's transaction (one INSERT).
+    """Append several entries, in order, in the caller's transaction (one INSERT; on
+    PostgreSQL one COPY from `COPY_MIN_ROWS` entries on).
 
     Every item is checked first: if one is refused, nothing is appended. Each entry is chained
-    to the one before it exactly as consecutive `record` calls would chain them.
+    to the one before it exactly as consecutive `record` calls would chain them; the entries
+    of one call share one moment (`created_at` and `ts`), the moment they are appended.
     """
     items = list(items)
     checked = _checked(items)

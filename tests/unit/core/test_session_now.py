@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -62,24 +63,34 @@ def test_the_lock_stays_with_the_work_across_its_transactions(file_db: Database)
     assert _rows(file_db) == [1, 4, 2]
 
 
-def test_a_writing_thread_sends_the_work_away_without_waiting(file_db: Database) -> None:
+@contextmanager
+def _thread_writing(database: Database, release_after: float = 10.0) -> Iterator[None]:
+    """Another thread of this process in a write transaction (it inserts 1) until the block
+    ends or `release_after` seconds have passed."""
     began, release = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with file_db.engine.begin() as conn:
+        with database.engine.begin() as conn:
             conn.execute(text("INSERT INTO t VALUES (1)"))
             began.set()
-            release.wait(10)
+            release.wait(release_after)
 
     thread = threading.Thread(target=hold)
     thread.start()
     began.wait(10)
-    started = time.perf_counter()
-    with file_db.session_now() as session:
-        assert session is None
-    assert time.perf_counter() - started < 0.1
-    release.set()
-    thread.join(timeout=10)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join(timeout=10)
+
+
+def test_a_writing_thread_sends_the_work_away_without_waiting(file_db: Database) -> None:
+    with _thread_writing(file_db):
+        started = time.perf_counter()
+        with file_db.session_now() as session:
+            assert session is None
+        assert time.perf_counter() - started < 0.1
     with file_db.session_now() as session:  # the lock is free again, for either kind
         assert session is not None
         session.execute(text("INSERT INTO t VALUES (2)"))
@@ -139,19 +150,7 @@ def test_local_work_runs_on_the_loop_or_once_in_the_pool(file_db: Database) -> N
     runs: list[int] = []
     with TestClient(_app(file_db, runs)) as client:
         assert client.post("/work").json() == {"here": True}
-        began, release = threading.Event(), threading.Event()
-
-        def hold() -> None:
-            with file_db.engine.begin() as conn:
-                conn.execute(text("SELECT 1"))
-                began.set()
-                release.wait(10)
-
-        thread = threading.Thread(target=hold)
-        thread.start()
-        began.wait(10)
-        threading.Timer(0.2, release.set).start()
-        assert client.post("/work").json() == {"here": False}  # waited in the pool
-        thread.join(timeout=10)
+        with _thread_writing(file_db, release_after=0.2):
+            assert client.post("/work").json() == {"here": False}  # waited in the pool
     assert len(runs) == 2  # the work sent away was not started here first
-    assert _rows(file_db) == [1, 1]
+    assert _rows(file_db) == [1, 1, 1]

@@ -202,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         plan.append(
             (
                 name,
-                ["--entries", "200000", "--verify-workers", "2"],
+                # --freeze-gc: as in `kluis serve`, which freezes its start-up objects
+                ["--entries", "200000", "--verify-workers", "2", "--freeze-gc"],
                 on_pg,
                 lambda f, database=database: audit_rows(f, database),  # type: ignore[misc]
             )

@@ -154,7 +154,7 @@ def serve(obj: CliRuntime, workers: int) -> None:
     check_verifier_identity(settings)
     if isinstance(runtime.mailer, FileOutbox):
         runtime.mailer.announce()
-    app = create_app_from_runtime(runtime)
+    app = create_app_from_runtime(runtime, serving=True)
     click.echo(
         "\n".join(
             [

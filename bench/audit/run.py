@@ -252,7 +252,7 @@ def main() -> int:
     parser.add_argument(
         "--freeze-gc",
         action="store_true",
-        help="gc.freeze() after start-up, as a server that does so would run (not Kluis today)",
+        help="gc.freeze() after start-up, as `kluis serve` does",
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write the main figures to this file")

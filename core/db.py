@@ -288,7 +288,11 @@ def lock_named(session: Session, name: str) -> None:
     other's locks. SQLite serialises writers itself (one writer at a time), so nothing is
     needed there.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    connection = session.connection()
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        # each statement would end its own transaction, and with it the lock
+        raise RuntimeError(f"lock {name!r} needs a transaction; this session autocommits")
+    if connection.dialect.name == "postgresql":
         session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/' || :n))"),
             {"n": name},

@@ -32,7 +32,7 @@ from attestations.overview import (
     credentials_for_account,
     offers_for_account,
 )
-from attestations.routers import OAUTH_PATHS, ROUTERS
+from attestations.routers import OAUTH_PATHS, PROTOCOL_ROUTERS, ROUTERS
 from attestations.statuslist import issued_credentials, revoke_all_credentials, revoke_credential
 from attestations.types import TYPES, CredentialType, credential_type
 from attestations.vc import VerifiedVc, issue_vc, verify_vc
@@ -58,6 +58,7 @@ __all__ = [
     "ATTESTED_CLAIMS",
     "OAUTH_PATHS",
     "PRE_AUTH_GRANT",
+    "PROTOCOL_ROUTERS",
     "ROUTERS",
     "TYPES",
     "AttestationConfig",

@@ -18,9 +18,11 @@ from attestations.wallet import routes as wallet
 
 # The app tries routers in order, every route of each (FastAPI's router matching is a large
 # share of a verification's server CPU): the verifier's platform and wallet endpoints, the
-# busiest, come first. No path of the routers they now precede starts with /verifier/.
+# busiest, go first, right after OpenID Connect's (`service.app`). No path of the routers they
+# precede starts with /verifier/.
+PROTOCOL_ROUTERS = (verifier.router,)
 ROUTERS = (
-    verifier.router,
+    *PROTOCOL_ROUTERS,
     qr_login.router,
     issuer.router,
     desk.router,

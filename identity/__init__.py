@@ -98,7 +98,7 @@ from identity.oidc.pseudonyms import (
 )
 from identity.oidc.signing_keys import keys_rotate_cli, rotate_signing_key
 from identity.oidc.tokens import CLIENT_GRANTS, active_token, revoke_grant
-from identity.routers import OAUTH_PATHS, ROUTERS
+from identity.routers import OAUTH_PATHS, PROTOCOL_ROUTERS, ROUTERS
 
 __all__ = [
     "ACCOUNT_STATUS_COMMANDS",
@@ -111,6 +111,7 @@ __all__ = [
     "OPERATOR_ROLE",
     "PERSON_KEY_PURPOSE",
     "PRESETS",
+    "PROTOCOL_ROUTERS",
     "ROLES",
     "ROUTERS",
     "SESSION_COOKIE",

@@ -15,10 +15,10 @@ from identity.oidc import (
     routes_token,
 )
 
+# the endpoints platforms call (discovery and registration, authorize, token, UserInfo)
+PROTOCOL_ROUTERS = (routes_register.router, routes_authorize.router, routes_token.router)
 ROUTERS = (
-    routes_register.router,
-    routes_authorize.router,
-    routes_token.router,
+    *PROTOCOL_ROUTERS,
     routes_logout.router,
     accounts.router,
     recovery.router,

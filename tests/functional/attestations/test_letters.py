@@ -27,21 +27,13 @@ from core.db import utcnow
 from service.runtime import Runtime
 from tests.conftest import TEST_ISSUER
 from tests.support.attestations import INPUTS
+from tests.support.dcql import postcode_query
 from tests.support.letters import config_of, make_batch
 from tests.support.oidc import RP, Resident, hidden_fields, make_resident, make_rp
 from tests.support.wallet import StoredCredential, Wallet
 
 POLL = "buurtbudget-2027"
-QUERY = {
-    "credentials": [
-        {
-            "id": "residence",
-            "format": "dc+sd-jwt",
-            "meta": {"vct_values": [f"{TEST_ISSUER}/vct/postcode"]},
-            "claims": [{"path": ["postcode_area"]}],
-        }
-    ]
-}
+QUERY = postcode_query(TEST_ISSUER)
 OFFER_LINK = re.compile(r'id="open-in-app" href="([^"]+)"')
 
 

@@ -20,20 +20,12 @@ from core.db import Database
 from keys import Keyring
 from tests.conftest import TEST_ISSUER
 from tests.support.databases import backend
+from tests.support.dcql import postcode_query
 from tests.support.oidc import RP, make_rp
 from tests.support.wallet import StoredCredential, Wallet
 
 POSTGRESQL = backend() == "postgresql"
-QUERY = {
-    "credentials": [
-        {
-            "id": "residence",
-            "format": "dc+sd-jwt",
-            "meta": {"vct_values": [f"{TEST_ISSUER}/vct/postcode"]},
-            "claims": [{"path": ["postcode_area"]}],
-        }
-    ]
-}
+QUERY = postcode_query(TEST_ISSUER)
 BODY = {"dcql_query": QUERY, "purpose": "Stemmen in buurt 1087"}
 
 

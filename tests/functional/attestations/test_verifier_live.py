@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.support.databases import backend, drop_database, fresh_database_url
+from tests.support.dcql import postcode_query
 from tests.support.server import LiveServer, run_server
 from tests.support.wallet import Wallet
 
@@ -75,17 +76,8 @@ def provision(a: LiveServer) -> tuple[dict[str, Any], tuple[str, str], dict[str,
             "--json",
         ).stdout
     )  # fmt: skip
-    query = {
-        "credentials": [
-            {
-                "id": "residence",
-                "format": "dc+sd-jwt",
-                "meta": {"vct_values": [f"{a.url}/vct/postcode"]},
-                "claims": [{"path": ["postcode_area"]}],
-            }
-        ]
-    }
-    return offer, (platform["client_id"], platform["client_secret"]), query
+    credentials = (platform["client_id"], platform["client_secret"])
+    return offer, credentials, postcode_query(a.url)
 
 
 def test_waiting_on_one_process_sees_the_wallet_present_to_another(

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from attestations.sdjwt import public_jwk
 from tests.conftest import TEST_ISSUER
 from tests.support.databases import backend
+from tests.support.dcql import postcode_query
 from tests.support.oidc import RP, make_rp
 from tests.support.wallet import StoredCredential, Wallet
 
@@ -29,16 +30,7 @@ POSTGRESQL = backend() == "postgresql"
 # PostgreSQL takes the audit log's advisory lock with one statement more per audited request
 AUDIT_LOCK = 1 if POSTGRESQL else 0
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-QUERY = {
-    "credentials": [
-        {
-            "id": "residence",
-            "format": "dc+sd-jwt",
-            "meta": {"vct_values": [f"{TEST_ISSUER}/vct/postcode"]},
-            "claims": [{"path": ["postcode_area"]}],
-        }
-    ]
-}
+QUERY = postcode_query(TEST_ISSUER)
 BODY = {"dcql_query": QUERY, "purpose": "Stemmen in buurt 1087"}
 
 

@@ -47,6 +47,7 @@ if str(REPO) not in sys.path:
 import httpx  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
+from bench.procstat import cpu_seconds, rss_bytes  # noqa: E402
 from bench.verifier.plain_http import PlainClient  # noqa: E402
 from tests.support.databases import drop_database  # noqa: E402
 from tests.support.server import LiveServer, run_server  # noqa: E402
@@ -200,30 +201,6 @@ def server_times(log_path: Path, request_ids: set[str]) -> list[float]:
             totals[rid] = totals.get(rid, 0.0) + float(entry["ms"])
             seen[rid] = seen.get(rid, 0) + 1
     return [ms for rid, ms in totals.items() if seen[rid] == 4]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of `pid` and its descendants (the app processes of
-    `--workers N`), as /proc reports it; the descendants still running count, the reaped
-    ones do not (none exit during a run)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children = (task / "children").read_text().split()
-        total += sum(cpu_seconds(int(child)) for child in children)
-    return total
-
-
-def rss_bytes(pid: int) -> int:
-    """RSS of `pid` and its descendants (the app processes of `--workers N`)."""
-    total = 0
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            total = int(line.split()[1]) * 1024
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children = (task / "children").read_text().split()
-        total += sum(rss_bytes(int(child)) for child in children)
-    return total
 
 
 def table_bytes(url: str) -> tuple[int, int]:

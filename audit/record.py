@@ -18,6 +18,7 @@ from itertools import islice
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, event, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from audit.models import AuditEntry
@@ -31,6 +32,7 @@ SUBJECT_REF_PATTERN = re.compile(r"[0-9a-f]{64}")
 _LOCK_NAME = "kluis.audit_entries"
 _TAIL_KEY = "kluis.audit_tail"  # session.info: (transaction, last idx, last leaf hash)
 _INSERT = insert(cast(Table, AuditEntry.__table__))
+_LOCKED_TAIL = "SELECT idx, leaf_hash FROM audit_locked_tail(%s)"  # PostgreSQL
 _LAST_ENTRY = (  # built once: every audited request runs it
     select(AuditEntry.idx, AuditEntry.leaf_hash).order_by(AuditEntry.idx.desc()).limit(1)
 )
@@ -313,9 +315,19 @@ def _tail(session: Session) -> tuple[int, bytes | None]:
     known = session.info.get(_TAIL_KEY)
     if known is not None and known[0] is session.get_transaction():
         return known[1] + 1, known[2]
-    lock_named(session, _LOCK_NAME)
-    last = session.connection().execute(_LAST_ENTRY).first()  # flushed by record_many
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and not _autocommits(connection):
+        # the lock and the read in one round trip (migration 0022: the function's SELECT
+        # takes its snapshot after the lock is granted)
+        last = connection.exec_driver_sql(_LOCKED_TAIL, (_LOCK_NAME,)).first()
+    else:
+        lock_named(session, _LOCK_NAME)  # (refuses an autocommitting session)
+        last = connection.execute(_LAST_ENTRY).first()  # flushed by record_many
     return (0, None) if last is None else (last.idx + 1, last.leaf_hash)
+
+
+def _autocommits(connection: Connection) -> bool:
+    return connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -18,11 +18,17 @@ from itertools import islice
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, event, insert, select
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from audit.models import AuditEntry
-from core import PERSONAL_FIELDS, canonical_json, lock_named, personal_data_in, utcnow
+from core import (
+    PERSONAL_FIELDS,
+    canonical_json,
+    lock_named,
+    personal_data_in,
+    require_transaction,
+    utcnow,
+)
 
 # Matched whole (`$` would let a trailing newline through). What they accept is printable
 # ASCII without quotes or backslashes, which JSON spells as it is (see `_spell`).
@@ -316,18 +322,15 @@ def _tail(session: Session) -> tuple[int, bytes | None]:
     if known is not None and known[0] is session.get_transaction():
         return known[1] + 1, known[2]
     connection = session.connection()
-    if connection.dialect.name == "postgresql" and not _autocommits(connection):
-        # the lock and the read in one round trip (migration 0022: the function's SELECT
-        # takes its snapshot after the lock is granted)
+    if connection.dialect.name == "postgresql":
+        # `lock_named`'s lock and the read in one round trip (migration 0022: the function's
+        # SELECT takes its snapshot after the lock is granted)
+        require_transaction(connection, _LOCK_NAME)
         last = connection.exec_driver_sql(_LOCKED_TAIL, (_LOCK_NAME,)).first()
     else:
-        lock_named(session, _LOCK_NAME)  # (refuses an autocommitting session)
+        lock_named(session, _LOCK_NAME)
         last = connection.execute(_LAST_ENTRY).first()  # flushed by record_many
     return (0, None) if last is None else (last.idx + 1, last.leaf_hash)
-
-
-def _autocommits(connection: Connection) -> bool:
-    return connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
 @event.listens_for(Session, "after_transaction_end")

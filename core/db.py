@@ -289,14 +289,20 @@ def lock_named(session: Session, name: str) -> None:
     needed there.
     """
     connection = session.connection()
-    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-        # each statement would end its own transaction, and with it the lock
-        raise RuntimeError(f"lock {name!r} needs a transaction; this session autocommits")
+    require_transaction(connection, name)
     if connection.dialect.name == "postgresql":
         session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/' || :n))"),
             {"n": name},
         )
+
+
+def require_transaction(connection: Connection, lock: str) -> None:
+    """Refuse to take the named `lock` on a connection that autocommits: each statement would
+    end its own transaction, and with it the lock (`lock_named`, and the audit log's own
+    lock-and-read on PostgreSQL)."""
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        raise RuntimeError(f"lock {lock!r} needs a transaction; this session autocommits")
 
 
 def database_of(request: Request) -> Database:

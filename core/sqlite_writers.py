@@ -50,7 +50,7 @@ class WriterQueue:
 
     def unpin(self) -> None:
         """Free the lock taken by `pin` (this thread's transactions have ended)."""
-        if self._pinned_by is not None and self._pinned_by == threading.get_ident():
+        if self._pinned_here():
             self._pinned_by = self._holder = None
             self._lock.release()
 

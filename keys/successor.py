@@ -12,22 +12,32 @@ from sqlalchemy.orm import aliased
 
 from keys.models import SigningKey
 
-# the key given by its alg and place in the order (bound values), `now` bound
-SUCCESSOR_STARTED = (
-    select(SigningKey.activates_at)
-    .where(
-        SigningKey.alg == bindparam("alg"),
-        SigningKey.activates_at <= bindparam("now"),
-        or_(
-            SigningKey.activates_at > bindparam("activates_at"),
-            and_(
-                SigningKey.activates_at == bindparam("activates_at"),
-                SigningKey.created_at > bindparam("created_at"),
+
+def _first_started_after(
+    later: Any, alg: Any, activates_at: Any, created_at: Any, *where: Any
+) -> Any:
+    """`activates_at` of the first key of `alg` started by `now` (bound) after the key at
+    (`activates_at`, `created_at`) in `derive_states`' order; `later` is the table (or an
+    alias) it is read from, `where` more conditions."""
+    return (
+        select(later.activates_at)
+        .where(
+            *where,
+            later.alg == alg,
+            later.activates_at <= bindparam("now"),
+            or_(
+                later.activates_at > activates_at,
+                and_(later.activates_at == activates_at, later.created_at > created_at),
             ),
-        ),
+        )
+        .order_by(later.activates_at, later.created_at)
+        .limit(1)
     )
-    .order_by(SigningKey.activates_at, SigningKey.created_at)
-    .limit(1)
+
+
+# the key given by its alg and place in the order (bound values), `now` bound
+SUCCESSOR_STARTED = _first_started_after(
+    SigningKey, bindparam("alg"), bindparam("activates_at"), bindparam("created_at")
 )
 
 
@@ -37,19 +47,11 @@ def successor_started_column() -> Any:
     if there is none, if the key has not started, or if there is no such key. Hand the value
     to `Keyring.note_successor`."""
     key, later = aliased(SigningKey), aliased(SigningKey)
-    return (
-        select(later.activates_at)
-        .where(
-            key.kid == bindparam("successor_of"),
-            key.activates_at <= bindparam("now"),
-            later.alg == key.alg,
-            later.activates_at <= bindparam("now"),
-            or_(
-                later.activates_at > key.activates_at,
-                and_(later.activates_at == key.activates_at, later.created_at > key.created_at),
-            ),
-        )
-        .order_by(later.activates_at, later.created_at)
-        .limit(1)
-        .scalar_subquery()
-    )
+    return _first_started_after(
+        later,
+        key.alg,
+        key.activates_at,
+        key.created_at,
+        key.kid == bindparam("successor_of"),
+        key.activates_at <= bindparam("now"),
+    ).scalar_subquery()

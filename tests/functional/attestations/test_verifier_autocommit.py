@@ -22,6 +22,7 @@ from tests.conftest import TEST_ISSUER
 from tests.support.databases import backend
 from tests.support.dcql import postcode_query
 from tests.support.oidc import RP, make_rp
+from tests.support.verifier_requests import request_label
 from tests.support.wallet import StoredCredential, Wallet
 
 POSTGRESQL = backend() == "postgresql"
@@ -58,11 +59,7 @@ def transaction_commands(
     current = {"label": "test"}
 
     def on_request(request: httpx.Request) -> None:
-        path = request.url.path
-        for prefix in ("/verifier/request/", "/verifier/sessions/"):
-            if path.startswith(prefix):
-                path = prefix + "{id}"
-        current["label"] = f"{request.method} {path}"
+        current["label"] = request_label(request)
 
     if POSTGRESQL:
         from psycopg._connection_base import BaseConnection

@@ -24,6 +24,7 @@ from tests.conftest import TEST_ISSUER
 from tests.support.databases import backend
 from tests.support.dcql import postcode_query
 from tests.support.oidc import RP, make_rp
+from tests.support.verifier_requests import request_label
 from tests.support.wallet import StoredCredential, Wallet
 
 POSTGRESQL = backend() == "postgresql"
@@ -43,11 +44,7 @@ def per_request(
     current = {"label": "test"}
 
     def on_request(request: httpx.Request) -> None:
-        path = request.url.path
-        for prefix in ("/verifier/request/", "/verifier/sessions/"):
-            if path.startswith(prefix):
-                path = prefix + "{id}"
-        current["label"] = f"{request.method} {path}"
+        current["label"] = request_label(request)
 
     def on_execute(conn: object, cursor: object, statement: str, *args: object) -> None:
         verb = statement.lstrip().split(None, 1)[0].upper()

@@ -23,8 +23,11 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from audit.models import AuditEntry
 from core import (
     PERSONAL_FIELDS,
+    Prepared,
     canonical_json,
+    execute_on_driver,
     lock_named,
+    no_rows,
     personal_data_in,
     require_transaction,
     utcnow,
@@ -39,7 +42,7 @@ _LOCK_NAME = "kluis.audit_entries"
 _TAIL_KEY = "kluis.audit_tail"  # session.info: (transaction, last idx, last leaf hash)
 _INSERT = insert(cast(Table, AuditEntry.__table__))
 _LOCKED_TAIL = "SELECT idx, leaf_hash FROM audit_locked_tail(%s)"  # PostgreSQL
-_LAST_ENTRY = (  # built once: every audited request runs it
+_LAST_ENTRY = Prepared(  # every audited request runs it
     select(AuditEntry.idx, AuditEntry.leaf_hash).order_by(AuditEntry.idx.desc()).limit(1)
 )
 # PostgreSQL: one statement (one round trip, one plan) per batch, the columns as arrays;
@@ -304,11 +307,13 @@ def _writer(
     sql = _INSERT_SQL.get(dialect)
     if sql is None:
         connection.execute(_INSERT, [a._asdict() for a in appended])
-    elif dialect == "postgresql":
-        connection.exec_driver_sql(sql, tuple(list(c) for c in zip(*appended, strict=True)))
+    elif dialect == "postgresql":  # (on the driver: `exec_driver_sql` is ~50 µs of Python)
+        columns = tuple(list(c) for c in zip(*appended, strict=True))
+        execute_on_driver(connection, sql, columns, no_rows)
     else:  # SQLite: `created_at` as SQLAlchemy's SQLite DATETIME stores it, from the `ts`
         created = f"{ts[:10]} {ts[11:26]}"
-        connection.exec_driver_sql(sql, [(a[0], created, *a[2:]) for a in appended])
+        rows = [(a[0], created, *a[2:]) for a in appended]
+        execute_on_driver(connection, sql, rows, no_rows, many=True)
 
 
 def _tail(session: Session) -> tuple[int, bytes | None]:
@@ -329,7 +334,7 @@ def _tail(session: Session) -> tuple[int, bytes | None]:
         last = connection.exec_driver_sql(_LOCKED_TAIL, (_LOCK_NAME,)).first()
     else:
         lock_named(session, _LOCK_NAME)
-        last = connection.execute(_LAST_ENTRY).first()  # flushed by record_many
+        last = _LAST_ENTRY.first(session, {})  # flushed by record_many
     return (0, None) if last is None else (last.idx + 1, last.leaf_hash)
 
 

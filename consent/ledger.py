@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from audit import Pending, record, record_many
 from consent.models import ConsentEvent, ConsentRecord
-from core import utcnow
+from core import Prepared, utcnow
 
 GIVEN = "given"
 REFUSED = "refused"
@@ -105,7 +105,10 @@ def _decisions_query(purpose: bool) -> Select[tuple[str, str]]:
 
 
 # built once: every ID token, UserInfo response and remembered-consent check runs one
-_DECISIONS = {False: _decisions_query(purpose=False), True: _decisions_query(purpose=True)}
+_DECISIONS = {
+    False: Prepared(_decisions_query(purpose=False)),
+    True: Prepared(_decisions_query(purpose=True)),
+}
 
 
 def _latest_decisions(
@@ -116,8 +119,7 @@ def _latest_decisions(
     params = {"account": account_id, "client": client_id}
     if purpose is not None:
         params["purpose"] = purpose
-    rows = session.execute(_DECISIONS[purpose is not None], params)
-    return {claim: event for claim, event in rows}
+    return dict(_DECISIONS[purpose is not None].all(session, params))
 
 
 def active_claims(

@@ -50,6 +50,7 @@ from core.i18n import register, translate, when
 from core.logging import configure_logging, request_id_var
 from core.params import AnyJsonBody, FormDep, FormPairsDep, JsonBody, Params, ParamsDep
 from core.personal import PERSONAL_FIELDS, personal_data_in
+from core.prepared import Prepared, execute_on_driver, no_rows
 from core.tokens import b64url, matches, new_token, token_hash, unb64url
 from core.web import SESSION_COOKIE, Templates, check_csrf, page_language, render
 
@@ -77,6 +78,7 @@ __all__ = [
     "OAuthError",
     "Params",
     "ParamsDep",
+    "Prepared",
     "Problem",
     "ServiceUnavailable",
     "Templates",
@@ -92,6 +94,7 @@ __all__ = [
     "csrf",
     "database_of",
     "db_session",
+    "execute_on_driver",
     "fsync_path",
     "i18n",
     "in_session",
@@ -101,6 +104,7 @@ __all__ = [
     "matches",
     "multi_host_url",
     "new_token",
+    "no_rows",
     "openapi",
     "page_language",
     "personal_data_in",

@@ -43,6 +43,7 @@ from identity.accounts.service import (
     find_by_identifier,
     get_account,
     normalize_email,
+    read_account,
 )
 from identity.accounts.sessions import (
     ACR_ATTESTED,
@@ -192,6 +193,7 @@ __all__ = [
     "poll_pseudonym_key",
     "preset_spec",
     "provider_of",
+    "read_account",
     "reconfirm",
     "reconfirm_context",
     "reconfirmed",

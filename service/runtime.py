@@ -60,8 +60,8 @@ from identity import (
     SubjectIds,
     account_claims,
     end_session,
-    get_account,
     poll_pseudonym_key,
+    read_account,
     render_logout_token,
 )
 from identity import DELIVERY_KIND as BACKCHANNEL_LOGOUT
@@ -138,7 +138,7 @@ def build_provider(
     registry = ClaimRegistry()
 
     def account_source(session: Session, account_id: str) -> Mapping[str, Any]:
-        account = get_account(session, account_id)
+        account = read_account(session, account_id)
         return account_claims(session, subject_keys, account) if account else {}
 
     registry.register_source(

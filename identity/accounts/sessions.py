@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from audit import record
 from core import SESSION_COOKIE as SESSION_COOKIE  # the cookie of these sessions, re-exported
-from core import token_hash, utcnow
+from core import Prepared, token_hash, utcnow
 from identity.accounts.models import Account, AccountStatus, BrowserSessionRecord
 from keys import SubjectKeys
 
@@ -73,8 +73,13 @@ def start_browser_session(
     return BrowserSession(sid=sid, account_id=account_id, auth_time=now, amr=methods, acr=acr)
 
 
-_LIVE_SESSION = (  # built once: every authorize request with a session cookie runs it
-    select(BrowserSessionRecord)
+_LIVE_SESSION = Prepared(  # every authorize request with a session cookie runs it
+    select(
+        BrowserSessionRecord.account_id,
+        BrowserSessionRecord.auth_time,
+        BrowserSessionRecord.amr,
+        BrowserSessionRecord.acr,
+    )
     .join(Account, Account.id == BrowserSessionRecord.account_id)
     .where(
         BrowserSessionRecord.id_hash == bindparam("id_hash"),
@@ -89,7 +94,7 @@ def find_browser_session(session: Session, sid: str | None) -> BrowserSession | 
     """The live session with this id: not ended, not expired, account still active."""
     if not sid or len(sid) > MAX_SID_LENGTH:
         return None
-    row = session.scalar(_LIVE_SESSION, {"id_hash": token_hash(sid), "now": utcnow()})
+    row = _LIVE_SESSION.first(session, {"id_hash": token_hash(sid), "now": utcnow()})
     if row is None:
         return None
     return BrowserSession(

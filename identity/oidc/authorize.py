@@ -22,6 +22,7 @@ from core import (
     InvalidRequest,
     InvalidScope,
     OAuthError,
+    Prepared,
     UnsupportedResponseType,
     new_token,
     token_hash,
@@ -34,7 +35,7 @@ from identity.oidc.claims import (
     parse_claims_parameter,
     requested_claims,
 )
-from identity.oidc.clients import get_client
+from identity.oidc.clients import read_client
 from identity.oidc.models import AuthorizationCode, AuthorizationRequest, Client, Grant
 from identity.oidc.pkce import PKCE_CHARSET
 from identity.oidc.provider import SUPPORTED_ACRS, Provider
@@ -115,7 +116,7 @@ class AuthParams:
 
 # -- phase 1: who is asking, and where would an answer go --------------------------------
 def resolve_client(session: Session, raw: Mapping[str, str]) -> tuple[Client, str]:
-    client = get_client(session, raw.get("client_id", ""))
+    client = read_client(session, raw.get("client_id", ""))
     if client is None:
         raise AuthorizeFatal("unknown_client")
     redirect_uri = raw.get("redirect_uri", "")
@@ -308,12 +309,12 @@ def load_pending(session: Session, request_id: str) -> AuthorizationRequest | No
 # -- issuing the code ---------------------------------------------------------------------
 _GRANTS = cast(Table, Grant.__table__)
 _CODES = cast(Table, AuthorizationCode.__table__)
-_INSERT_GRANT = insert(_GRANTS)
-_INSERT_CODE = insert(_CODES)
+_INSERT_GRANT = Prepared(insert(_GRANTS))  # (`core.Prepared`: run on the driver)
+_INSERT_CODE = Prepared(insert(_CODES))
 # PostgreSQL: both rows in one statement (a data-modifying WITH), one round trip less per
 # authorization; the code's foreign key is checked at the statement's end, when the grant
 # is there. SQLite cannot put an INSERT in a WITH: two statements there.
-_INSERT_GRANT_AND_CODE = (
+_INSERT_GRANT_AND_CODE = Prepared(
     insert(_CODES)
     .values({column.name: bindparam(f"c_{column.name}") for column in _CODES.c})
     .add_cte(
@@ -362,18 +363,16 @@ def issue_code(
         "expires_at": now + dt.timedelta(seconds=provider.config.auth_code_ttl),
         "used_at": None,
     }
-    # Core INSERTs (one on PostgreSQL, two on SQLite) in the caller's transaction, after its
-    # pending changes: the ORM's unit of work cost more than the statements. Every column is
-    # given (the PostgreSQL form binds each one), so no column default applies.
-    session.flush()
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
+    # INSERTs (one on PostgreSQL, two on SQLite) in the caller's transaction, after its pending
+    # changes (flushed first): the ORM's unit of work cost more than the statements. Every
+    # column is given (the PostgreSQL form binds each one), so no column default applies.
+    if session.get_bind().dialect.name == "postgresql":
         params: dict[str, Any] = {f"g_{k}": v for k, v in grant.items()}
         params.update({f"c_{k}": v for k, v in code_row.items()})
-        connection.execute(_INSERT_GRANT_AND_CODE, params)
+        _INSERT_GRANT_AND_CODE.rowcount(session, params)
     else:
-        connection.execute(_INSERT_GRANT, grant)
-        connection.execute(_INSERT_CODE, code_row)
+        _INSERT_GRANT.rowcount(session, grant)
+        _INSERT_CODE.rowcount(session, code_row)
     return redirect_with(
         p.redirect_uri, {"code": code, "state": p.state, "iss": provider.config.issuer}
     )

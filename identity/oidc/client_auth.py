@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import InvalidClient, InvalidRequest, token_hash, utcnow
-from identity.oidc.clients import get_client, secret_matches
+from identity.oidc.clients import read_client, secret_matches
 from identity.oidc.models import Client, UsedAssertion
 from identity.oidc.provider import Provider
 
@@ -137,7 +137,7 @@ def authenticate_client(
     else:
         client_id = form.get("client_id", "")
 
-    client = get_client(session, client_id)
+    client = read_client(session, client_id)
     if client is None:
         raise InvalidClient("client authentication failed")
     method = methods_used[0] if methods_used else "none"

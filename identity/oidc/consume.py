@@ -24,6 +24,7 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from core import Prepared
 from identity.accounts.sessions import live_session_clause
 from identity.oidc.models import AuthorizationCode, Grant, Token
 from identity.oidc.prefetch import with_keys
@@ -76,6 +77,8 @@ _CODE_WITH_GRANT = _consumed_with(CONSUME_CODE, Grant)
 _REFRESH_WITH_GRANT = _consumed_with(
     _CONSUME_REFRESH, Grant, live_session_clause(Grant.sid, bindparam("now"))
 )
+_CONSUME_CODE = Prepared(CONSUME_CODE)  # SQLite: the UPDATE alone, then `read_grant`
+_CONSUME_REFRESH_ROW = Prepared(_CONSUME_REFRESH)
 # where the grant row starts in a row of each (after the consumed code's or token's columns)
 _CODE_COLUMNS = len(CONSUME_CODE.returning_column_descriptions)
 _REFRESH_COLUMNS = len(_CONSUME_REFRESH.returning_column_descriptions)
@@ -83,7 +86,7 @@ _REFRESH_COLUMNS = len(_CONSUME_REFRESH.returning_column_descriptions)
 
 def read_grant(session: Session, statement: Select[Any], params: dict[str, Any], alg: str) -> Any:
     """`GRANT` or `GRANT_AND_LIVE` with the keys (`with_keys`): the grant row, or None."""
-    return session.execute(with_keys(statement, alg), params).first()
+    return with_keys(statement, alg).first(session, params)
 
 
 def _one_statement(session: Session) -> bool:
@@ -97,9 +100,9 @@ def consume_code(
     columns and, on PostgreSQL, its grant row with the keys (else None: `read_grant` it);
     None if nothing was consumed."""
     if not _one_statement(session):
-        row = session.connection().execute(CONSUME_CODE, params).first()
+        row = _CONSUME_CODE.first(session, params)
         return None if row is None else (row, None)
-    found = session.execute(with_keys(_CODE_WITH_GRANT, alg), params).first()
+    found = with_keys(_CODE_WITH_GRANT, alg).first(session, params)
     return None if found is None else (found, tuple(found)[_CODE_COLUMNS:])
 
 
@@ -111,11 +114,11 @@ def consume_refresh(
     liveness and the keys (on SQLite the second statement runs here); None if nothing was
     consumed."""
     if not _one_statement(session):
-        row = session.connection().execute(_CONSUME_REFRESH, params).first()
+        row = _CONSUME_REFRESH_ROW.first(session, params)
         if row is None:
             return None
         grant_params = {"grant": row.grant_id, "now": params["now"]}
         found = read_grant(session, GRANT_AND_LIVE, grant_params, alg)
         return row, None if found is None else tuple(found)
-    both = session.execute(with_keys(_REFRESH_WITH_GRANT, alg), params).first()
+    both = with_keys(_REFRESH_WITH_GRANT, alg).first(session, params)
     return None if both is None else (both, tuple(both)[_REFRESH_COLUMNS:])

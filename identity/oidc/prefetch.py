@@ -16,27 +16,31 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from core import Prepared
 from identity.oidc.models import Grant
 from identity.oidc.provider import Provider
 from keys import active_kid_column, models
 
 # keyed by the statement itself (held here, so never confused with a later one) and the alg
-_WITH_KEYS: dict[tuple[Select[Any], str | None], Select[Any]] = {}
+_WITH_KEYS: dict[tuple[Select[Any], str | None], Prepared] = {}
 
 
-def with_keys(statement: Select[Any], alg: str | None) -> Select[Any]:
+def with_keys(statement: Select[Any], alg: str | None) -> Prepared:
     """`statement` (which selects from `oidc_grants`) with three more columns at its end: the
     active kid of `alg` (None if `alg` is None: nothing will be signed), and the resident's
-    wrapped data key and its KEK fingerprint (NULL if the key was destroyed). Built once per
-    statement and algorithm, so the compiled form is cached; binds `now` when `alg` is set."""
+    wrapped data key and its KEK fingerprint (NULL if the key was destroyed). Built and
+    compiled once per statement and algorithm (`core.Prepared`: its entities come back as
+    snapshots, for reading); binds `now` when `alg` is set."""
     key = (statement, alg)
     built = _WITH_KEYS.get(key)
     if built is None:
         columns: list[Any] = [models.SubjectKey.wrapped_key, models.SubjectKey.kek_fingerprint]
         if alg is not None:
             columns.insert(0, active_kid_column(alg))
-        built = statement.add_columns(*columns).outerjoin(
-            models.SubjectKey, models.SubjectKey.subject_id == Grant.account_id
+        built = Prepared(
+            statement.add_columns(*columns).outerjoin(
+                models.SubjectKey, models.SubjectKey.subject_id == Grant.account_id
+            )
         )
         _WITH_KEYS[key] = built
     return built

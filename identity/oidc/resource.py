@@ -50,8 +50,7 @@ def _access_token_with_client(
     the claims and the audit reference), in one read."""
     found = None
     if bearer and len(bearer) < 256:
-        statement = with_keys(_TOKEN_GRANT_CLIENT, None)
-        found = session.execute(statement, {"hash": token_hash(bearer)}).first()
+        found = with_keys(_TOKEN_GRANT_CLIENT, None).first(session, {"hash": token_hash(bearer)})
     if found is None or not tokens.is_active(found[0], found[1], "access"):
         # a client that no longer exists takes its grants (and tokens) with it (cascade)
         raise InvalidToken("the access token is invalid, expired or revoked")

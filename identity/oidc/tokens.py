@@ -19,7 +19,15 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from audit import record
-from core import InvalidGrant, InvalidRequest, new_token, rowcount, token_hash, utcnow
+from core import (
+    InvalidGrant,
+    InvalidRequest,
+    Prepared,
+    new_token,
+    rowcount,
+    token_hash,
+    utcnow,
+)
 from identity.oidc.claims import RequestedClaims, fields_of, under_consent
 from identity.oidc.consume import GRANT, consume_code, consume_refresh, read_grant
 from identity.oidc.grants import GrantType
@@ -129,7 +137,7 @@ def record_release(
 
 
 _TOKENS = cast(Table, Token.__table__)
-_INSERT_TOKENS = insert(_TOKENS)
+_INSERT_TOKENS = Prepared(insert(_TOKENS))  # (`core.Prepared`: run on the driver)
 
 
 def _token_row(grant: Grant, kind: str, ttl: int, scope: str) -> tuple[str, dict[str, Any]]:
@@ -164,9 +172,9 @@ def issue_tokens(
     scope = scope or grant.scope
     access, access_row = _token_row(grant, "access", cfg.access_token_ttl, scope)
     refresh, refresh_row = _token_row(grant, "refresh", cfg.refresh_token_ttl, grant.scope)
-    # One Core INSERT of both rows: the ORM's unit of work cost more than the statement.
-    session.flush()  # the caller's pending changes first, as before
-    session.connection().execute(_INSERT_TOKENS, [access_row, refresh_row])
+    # One INSERT of both rows (the caller's pending changes flushed first): the ORM's unit of
+    # work cost more than the statement.
+    _INSERT_TOKENS.many(session, [access_row, refresh_row])
     body: dict[str, Any] = {
         "access_token": access,
         "token_type": "Bearer",

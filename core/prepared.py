@@ -1,0 +1,272 @@
+"""Fixed statements of the hottest requests, run on the session's own DBAPI connection.
+
+Around each statement SQLAlchemy spends 40-190 µs of Python (an ORM load; a Core statement
+through the Session), where SQLite itself answers a primary-key read in ~7 µs: an SSO flow's
+sixteen statements cost more than its RSA signature (bench/README.md, `oidc_flow`, Round 5).
+A `Prepared` statement is compiled once per dialect by SQLAlchemy and then run by the DBAPI
+cursor of the connection the session already holds: same transaction, same SQL, same type
+conversions (each bound value and each column goes through the processors SQLAlchemy would
+apply: `UTCDateTime`, JSON, booleans), the same exceptions (the driver's are wrapped as
+SQLAlchemy wraps them), and the engine's `before_cursor_execute` listeners still see every
+statement (the statement budgets count them). Pending ORM changes are flushed first, as the
+session's autoflush would.
+
+Only for static statements: no IN-list ("expanding") parameters, no values computed per call
+beyond the bound parameters. Rows come back as named tuples of the selected columns; a SELECT
+of ORM entities (`select(Grant, Client.name)`) is run as a SELECT of their columns and each
+row comes back as a named tuple with a **snapshot** of each entity: an instance filled with
+the row's values that no session knows, so reading it costs nothing and changing it saves
+nothing (for reads on hot paths; write with UPDATE statements, as the token endpoint does).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, exc, inspect
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import BindParameter
+
+Processor = Callable[[Any], Any]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class _Form:
+    """A statement compiled for one dialect."""
+
+    sql: str
+    positional: tuple[str, ...] | None  # parameter names in order (qmark), or None (named)
+    required: frozenset[str]
+    fixed: Mapping[str, Any]  # values bound in the statement itself (literals, LIMIT)
+    binds: tuple[tuple[str, Processor], ...]  # bound values that need converting
+    results: tuple[Processor | None, ...] | None  # per column; None: no column converts
+
+
+class Prepared:
+    """One static statement, compiled once per dialect, run on the session's connection."""
+
+    __slots__ = ("_entities", "_forms", "row", "statement")
+
+    def __init__(self, statement: Executable) -> None:
+        statement, self._entities, names = _flatten(statement)
+        self.statement = statement
+        keys = names or [column.key for column in _columns(statement)]
+        self.row: Any = namedtuple("Row", keys, rename=True) if keys else None
+        self._forms: dict[str, _Form] = {}
+
+    def first(self, session: Session, params: Mapping[str, Any]) -> Any | None:
+        """The first row (a named tuple; entities as snapshots), or None."""
+        found = self._run(session, params, fetch=1)
+        assert not isinstance(found, int)
+        return found[0] if found else None
+
+    def all(self, session: Session, params: Mapping[str, Any]) -> list[Any]:
+        found = self._run(session, params, fetch=-1)
+        assert not isinstance(found, int)
+        return found
+
+    def rowcount(self, session: Session, params: Mapping[str, Any]) -> int:
+        """Run an INSERT, UPDATE or DELETE: the number of rows it matched."""
+        found = self._run(session, params, fetch=0)
+        assert isinstance(found, int)
+        return found
+
+    def many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run an INSERT (UPDATE, DELETE) once per parameter set, in one driver call."""
+        connection, form = self._ready(session)
+        values = [_bind_values(form, params) for params in rows]
+        execute_on_driver(connection, form.sql, values, no_rows, many=True)
+
+    def _ready(self, session: Session) -> tuple[Connection, _Form]:
+        if session.autoflush:
+            session.flush()  # returns at once when nothing is pending
+        connection = session.connection()
+        form = self._forms.get(connection.dialect.name) or self._compile(connection.dialect)
+        return connection, form
+
+    def _run(self, session: Session, params: Mapping[str, Any], fetch: int) -> list[Any] | int:
+        connection, form = self._ready(session)
+        values = _bind_values(form, params)
+        if fetch == 0:
+            return execute_on_driver(connection, form.sql, values, _rowcount)
+        rows = execute_on_driver(connection, form.sql, values, _fetchers[fetch])
+        return self._rows(form, rows)
+
+    def _rows(self, form: _Form, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        assert self.row is not None, "a statement without columns has no rows"
+        results = form.results
+        if results is not None:
+            rows = [
+                [value if p is None else p(value) for p, value in zip(results, row, strict=True)]
+                for row in rows
+            ]
+        make = self.row._make
+        if self._entities:
+            return [make(_with_snapshots(self._entities, row)) for row in rows]
+        return [make(row) for row in rows]
+
+    def _compile(self, dialect: Dialect) -> _Form:
+        compiled: Any = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        required: set[str] = set()
+        fixed: dict[str, Any] = {}
+        converters: dict[str, Processor | None] = {}  # one per name, the last (as SQLAlchemy)
+        for bind, name in compiled.bind_names.items():
+            if not isinstance(bind, BindParameter) or bind.expanding or bind.callable:
+                raise ValueError(f"not a static statement: parameter {name!r}")
+            if bind.required:
+                required.add(name)
+            else:
+                fixed[name] = bind.effective_value
+            converters[name] = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        binds = [(name, convert) for name, convert in converters.items() if convert is not None]
+        results = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in _columns(self.statement)
+        ]
+        form = _Form(
+            sql=compiled.string,
+            positional=tuple(compiled.positiontup) if compiled.positional else None,
+            required=frozenset(required),
+            fixed=fixed,
+            binds=tuple(binds),
+            results=tuple(results) if any(p is not None for p in results) else None,
+        )
+        self._forms[dialect.name] = form
+        return form
+
+
+def _bind_values(form: _Form, params: Mapping[str, Any]) -> Any:
+    missing = form.required.difference(params)
+    if missing:
+        raise exc.ArgumentError(f"missing parameters: {sorted(missing)}")
+    values = {**form.fixed, **params}
+    for name, convert in form.binds:
+        values[name] = convert(values[name])
+    if form.positional is None:
+        return values
+    return tuple(values[name] for name in form.positional)
+
+
+def execute_on_driver(
+    connection: Connection,
+    sql: str,
+    values: Any,
+    fetch: Callable[[Any], T],
+    *,
+    many: bool = False,
+) -> T:
+    """`sql` (in the driver's parameter style) on the DBAPI connection behind `connection`, in
+    its transaction: `fetch(cursor)` afterwards. The engine's `before_cursor_execute`
+    listeners are told; a driver error is raised wrapped as SQLAlchemy wraps it, without the
+    values (which can be personal data)."""
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        if connection.dispatch.before_cursor_execute:
+            connection.dispatch.before_cursor_execute(connection, cursor, sql, values, None, many)
+        try:
+            if many:
+                cursor.executemany(sql, values)
+            else:
+                cursor.execute(sql, values)
+            return fetch(cursor)
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise exc.DBAPIError.instance(
+                sql,
+                None,
+                error,
+                connection.dialect.loaded_dbapi.Error,
+                hide_parameters=True,
+                dialect=connection.dialect,
+            ) from error
+    finally:
+        cursor.close()
+
+
+def _rowcount(cursor: Any) -> int:
+    return int(cursor.rowcount)
+
+
+def no_rows(_cursor: Any) -> None:
+    return None
+
+
+_fetchers: dict[int, Callable[[Any], list[Any]]] = {
+    1: lambda cursor: cursor.fetchmany(1),
+    -1: lambda cursor: cursor.fetchall(),
+}
+
+
+# -- ORM entities: read as columns, handed back as snapshots -----------------------------
+@dataclass(frozen=True, slots=True)
+class _Entity:
+    start: int
+    keys: tuple[str, ...]  # attribute names of the entity's columns, in order
+    new: Callable[[], Any]  # a fresh instance that no session knows
+
+
+def _flatten(
+    statement: Executable,
+) -> tuple[Executable, tuple[_Entity | int, ...], list[str]]:
+    """A SELECT of ORM entities as a SELECT of their columns (same FROM, WHERE, order), where
+    each entity's columns start (plain columns stay single values: their index), and the
+    names of the row's items (an entity's is its class name)."""
+    descriptions = getattr(statement, "column_descriptions", None)
+    if not isinstance(statement, Select) or not descriptions:
+        return statement, (), []
+    if not any(_is_entity(d) for d in descriptions):
+        return statement, (), []
+    flat: list[Any] = []
+    shape: list[_Entity | int] = []
+    for description in descriptions:
+        if _is_entity(description):
+            mapper = inspect(description["entity"])
+            attributes = list(mapper.column_attrs)
+            shape.append(
+                _Entity(
+                    start=len(flat),
+                    keys=tuple(a.key for a in attributes),
+                    new=mapper.class_manager.new_instance,
+                )
+            )
+            flat.extend(a.columns[0] for a in attributes)
+        else:
+            shape.append(len(flat))
+            flat.append(description["expr"])
+    names = [str(d.get("name") or f"_{i}") for i, d in enumerate(descriptions)]
+    return statement.with_only_columns(*flat, maintain_column_froms=True), tuple(shape), names
+
+
+def _is_entity(description: Mapping[str, Any]) -> bool:
+    entity = description.get("entity")
+    return entity is not None and description.get("expr") is entity
+
+
+def _with_snapshots(shape: tuple[_Entity | int, ...], row: Sequence[Any]) -> list[Any]:
+    items: list[Any] = []
+    for part in shape:
+        if isinstance(part, int):
+            items.append(row[part])
+            continue
+        values = row[part.start : part.start + len(part.keys)]
+        obj = part.new()
+        obj.__dict__.update(zip(part.keys, values, strict=True))
+        items.append(obj)
+    return items
+
+
+def _columns(statement: Executable) -> list[Any]:
+    """The columns a statement returns: a SELECT's, or an INSERT/UPDATE/DELETE's RETURNING."""
+    if isinstance(statement, Select):
+        return list(statement.selected_columns)
+    if isinstance(statement, UpdateBase):
+        return list(statement.exported_columns)
+    return []

@@ -15,6 +15,7 @@ import secrets
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
 from attestations.sdjwt import jws
@@ -57,6 +58,7 @@ _JSON_SCALARS = (str, int, float, bool, type(None))
 # against a tuple of classes showed in the profile); floats and subclasses go through `value`.
 _PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
 _b2a = binascii.b2a_base64
+_json_string = encode_basestring  # what json.dumps(..., ensure_ascii=False) writes for a str
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,7 @@ class _Builder:
         exact, wild, used = self._exact, self._wild, self.used_patterns
         pending, salts, new_hash = self._pending, self.salts, self._hash
         add_disclosure = self.disclosures.append
+        own_salts = self.salt_source is None  # from `salt_batch`, base64url
         for key, member in obj.items():
             if (type(key) is not str and not isinstance(key, str)) or key in _RESERVED_NAMES:
                 raise IssuanceError(f"claim name {key!r} is not allowed")
@@ -215,7 +218,13 @@ class _Builder:
             if salt in salts:
                 raise IssuanceError("salts must be unique per disclosure (RFC 9901 §4.2.1)")
             salts.add(salt)
-            encoded = _b2a(disclosure_json(salt, key, processed).encode("utf-8"), newline=False)
+            # `disclosure_json`, inline for a salt of our own (base64url: its JSON string is
+            # itself in quotes) and a string value, the usual Disclosure
+            if own_salts and type(processed) is str:
+                text = f'["{salt}", {_json_string(key)}, {_json_string(processed)}]'
+            else:
+                text = disclosure_json(salt, key, processed)
+            encoded = _b2a(text.encode("utf-8"), newline=False)
             encoded = encoded.translate(_TO_URLSAFE).rstrip(b"=")
             add_disclosure((encoded.decode("ascii"), salt, key, processed))
             hashed = _b2a(new_hash(encoded).digest(), newline=False)

@@ -77,6 +77,28 @@ def _int(jwk: Mapping[str, Any], name: str, error: type[SdJwtError]) -> int:
 
 
 _CURVE_SIZES = {name: (curve, (curve.key_size + 7) // 8) for name, curve in CURVES.items()}
+# By JWK curve name: the base64url length of a coordinate, and the "A"s (zero bits) that fill it
+# to whole 4-character groups (one for P-256: 43 characters, the last with 2 spare bits).
+_COORDINATE_TEXT = {
+    name: ((8 * size + 5) // 6, "A" * (-((8 * size + 5) // 6) % 4))
+    for name, (_, size) in _CURVE_SIZES.items()
+}
+
+
+def _coordinates(jwk: Mapping[str, Any], crv: str) -> bytes | None:
+    """``x``, a spare byte if the curve has spare bits (P-256), ``y`` and again a spare byte,
+    decoded in one call, for the usual JWK: both coordinates plain strings of the curve's
+    length that decode. Each is filled to whole 4-character groups, so neither spills into the
+    other, and each decodes as it would alone. None otherwise: the long way then raises the
+    error it always raised."""
+    x, y = jwk.get("x"), jwk.get("y")
+    chars, fill = _COORDINATE_TEXT[crv]
+    if type(x) is not str or type(y) is not str or len(x) != chars or len(y) != chars:
+        return None
+    try:
+        return b64url_decode(x + fill + y + fill, SdJwtError)
+    except SdJwtError:
+        return None
 
 
 def _ec_point(jwk: Mapping[str, Any], error: type[SdJwtError]) -> tuple[ec.EllipticCurve, bytes]:
@@ -86,6 +108,10 @@ def _ec_point(jwk: Mapping[str, Any], error: type[SdJwtError]) -> tuple[ec.Ellip
     if curve_size is None:
         raise error("unsupported EC curve")
     curve, size = curve_size
+    both = _coordinates(jwk, cast(str, crv))  # a known curve name
+    if both is not None:  # the spare bits, if any, are dropped as decoding one alone drops them
+        half = len(both) // 2
+        return curve, b"\x04" + both[:size] + both[half : half + size]
     x, y = _member(jwk, "x", error), _member(jwk, "y", error)
     if len(x) != size or len(y) != size:
         raise error("EC coordinates have the wrong length")
@@ -287,11 +313,19 @@ def minimal_public_jwk(
     if params is None:
         raise error("unsupported EC curve")
     name, size, p, b = params
-    x, y = _member(jwk, "x", error), _member(jwk, "y", error)
-    if len(x) != size or len(y) != size:
-        raise error("EC coordinates have the wrong length")
+    both = _coordinates(jwk, name)
+    half = size if both is None else len(both) // 2
+    if both is not None and (half == size or not (both[size] or both[-1])):
+        # both canonical base64url (no spare bits set): what b64url_encode would write
+        x_text, y_text = jwk["x"], jwk["y"]
+        x, y = both[:size], both[half : half + size]
+    else:  # the long way: its errors, and non-canonical coordinates re-encoded
+        x, y = _member(jwk, "x", error), _member(jwk, "y", error)
+        if len(x) != size or len(y) != size:
+            raise error("EC coordinates have the wrong length")
+        x_text, y_text = b64url_encode(x), b64url_encode(y)
     x_int, y_int = int.from_bytes(x, "big"), int.from_bytes(y, "big")
     # on_curve, inline
     if not (x_int < p and y_int < p and (y_int * y_int - x_int * (x_int * x_int - 3) - b) % p == 0):
         raise error("invalid JWK")
-    return {"kty": "EC", "crv": name, "x": b64url_encode(x), "y": b64url_encode(y)}
+    return {"kty": "EC", "crv": name, "x": x_text, "y": y_text}

@@ -97,14 +97,50 @@ _RSA_KINDS = (RSA_PRIVATE, RSA_PUBLIC)
 _ED_KINDS = (ED_PRIVATE, ED_PUBLIC)
 
 
+def der_to_raw(der: bytes, size: int) -> bytes:
+    """``r || s`` of ``size`` bytes each (RFC 7518 §3.4) from a DER ``ECDSA-Sig-Value``, as
+    ``decode_dss_signature`` and ``int.to_bytes`` make it: the two INTEGERs are cut out of the
+    DER by their lengths (a fifth of the time). Only the short-form DER of P-256 and P-384
+    signatures is cut; anything else (P-521, or DER not laid out as expected) goes the long way,
+    which raises ValueError for what is not DER."""
+    n = len(der)
+    if 8 <= n < 130 and der[0] == 0x30 and der[1] == n - 2 and der[2] == 2 and der[3]:
+        r_end = 4 + der[3]
+        if (
+            r_end + 2 < n
+            and der[r_end] == 2
+            and der[r_end + 1] == n - r_end - 2
+            and not (der[4] | der[r_end + 2]) & 0x80  # both positive
+        ):
+            r, s = der[4:r_end].lstrip(b"\0"), der[r_end + 2 :].lstrip(b"\0")
+            if len(r) <= size and len(s) <= size:
+                return r.rjust(size, b"\0") + s.rjust(size, b"\0")
+    r_int, s_int = decode_dss_signature(der)
+    return r_int.to_bytes(size, "big") + s_int.to_bytes(size, "big")
+
+
+def raw_to_der(signature: bytes, size: int) -> bytes:
+    """The DER ``ECDSA-Sig-Value`` of a raw ``r || s`` signature (``size`` bytes each), as
+    ``encode_dss_signature`` writes it, built from the bytes without converting them to Python
+    integers and back (half the time). DER lengths above 127 (P-521) go the long way."""
+    # DER INTEGERs are minimal and signed: no leading zero bytes, but one before a high bit
+    r, s = signature[:size].lstrip(b"\0"), signature[size:].lstrip(b"\0")
+    if not r or r[0] & 0x80:
+        r = b"\0" + r
+    if not s or s[0] & 0x80:
+        s = b"\0" + s
+    length = len(r) + len(s) + 4
+    if length > 127:
+        return encode_dss_signature(int.from_bytes(r, "big"), int.from_bytes(s, "big"))
+    return b"0%c\x02%c%b\x02%c%b" % (length, len(r), r, len(s), s)
+
+
 def sign(alg: str, key: PrivateKey, signing_input: bytes) -> bytes:
     """Sign per RFC 7518 §3; raises ``KeyMismatch`` if key and algorithm do not fit."""
     kind = _check_key(alg, key)
     if kind == EC_PRIVATE:
         der = cast(ec.EllipticCurvePrivateKey, key).sign(signing_input, _ECDSA[alg])
-        r, s = decode_dss_signature(der)
-        size = _EC_SIZES[alg]
-        return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+        return der_to_raw(der, _EC_SIZES[alg])
     if kind == RSA_PRIVATE:
         rsa_key = cast(rsa.RSAPrivateKey, key)
         return rsa_key.sign(signing_input, _rsa_padding(alg), hashes.SHA256())
@@ -123,9 +159,7 @@ def verify(alg: str, key: PublicKey, signing_input: bytes, signature: bytes) -> 
             size = _EC_SIZES[alg]
             if len(signature) != 2 * size:
                 return False
-            der = encode_dss_signature(
-                int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
-            )
+            der = raw_to_der(signature, size)
             cast(ec.EllipticCurvePublicKey, key).verify(der, signing_input, _ECDSA[alg])
         elif kind in _RSA_KINDS:
             cast(rsa.RSAPublicKey, key).verify(

@@ -1,0 +1,202 @@
+"""Issue #14, third round: the byte-level shortcuts give what the plain code gave.
+
+ECDSA signatures converted between DER and JOSE's raw ``r || s`` without Python integers, EC
+coordinates decoded in one call, and a Disclosure's JSON written inline by the issuer."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import string
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from attestations.sdjwt import (
+    IssuanceError,
+    KbNoHolderKey,
+    MalformedSdJwt,
+    issue_sd_jwt,
+    jws,
+    public_jwk,
+)
+from attestations.sdjwt.encoding import b64url_decode, b64url_encode
+from attestations.sdjwt.jwk import (
+    CURVES,
+    load_public_key,
+    minimal_public_jwk,
+    public_key_from_jwk,
+)
+
+SIZES = {"P-256": 32, "P-384": 48, "P-521": 66}
+HASHES = {"P-256": hashes.SHA256(), "P-384": hashes.SHA384(), "P-521": hashes.SHA512()}
+
+
+def _integers(rng: random.Random, size: int) -> list[int]:
+    """Values of r and s that exercise the DER encoding: high bit set or not, leading zero
+    bytes, zero, the largest value of ``size`` bytes."""
+    bits = 8 * size
+    values = [0, 1, 0x7F, 0x80, 0xFF, 2**bits - 1, 2 ** (bits - 1), 2 ** (bits - 1) - 1]
+    values += [rng.getrandbits(bits) for _ in range(300)]
+    values += [rng.getrandbits(bits) >> rng.randrange(bits) for _ in range(300)]
+    return values
+
+
+@pytest.mark.parametrize("crv", sorted(SIZES))
+def test_raw_signatures_become_the_der_encode_dss_signature_writes(crv: str) -> None:
+    size = SIZES[crv]
+    rng = random.Random(crv)
+    values = _integers(rng, size)
+    for r in values[:60] + rng.sample(values, 100):
+        for s in rng.sample(values, 5):
+            raw = r.to_bytes(size, "big") + s.to_bytes(size, "big")
+            der = encode_dss_signature(r, s)
+            assert jws.raw_to_der(raw, size) == der
+            assert jws.der_to_raw(der, size) == raw
+
+
+@pytest.mark.parametrize("crv", sorted(SIZES))
+def test_signatures_from_openssl_convert_as_decode_dss_signature_did(crv: str) -> None:
+    key = ec.generate_private_key(CURVES[crv])
+    size = SIZES[crv]
+    for _ in range(200):
+        der = key.sign(os.urandom(16), ec.ECDSA(HASHES[crv]))
+        r, s = decode_dss_signature(der)
+        assert jws.der_to_raw(der, size) == r.to_bytes(size, "big") + s.to_bytes(size, "big")
+
+
+def test_der_that_is_not_a_signature_is_refused_as_before() -> None:
+    good = ec.generate_private_key(ec.SECP256R1()).sign(b"x", ec.ECDSA(hashes.SHA256()))
+    for bad in (b"", b"\x30\x00", good[:-1], good + b"\x00", b"\x31" + good[1:]):
+        with pytest.raises(ValueError):
+            decode_dss_signature(bad)
+        with pytest.raises(ValueError):
+            jws.der_to_raw(bad, 32)
+
+
+def _mutations(jwk: dict[str, Any], rng: random.Random, count: int) -> list[dict[str, Any]]:
+    """Copies of ``jwk`` with coordinates changed: the last character (the spare bits of a
+    P-256 coordinate), a character anywhere (also outside the alphabet), one more or one less,
+    or the value not a string."""
+    alphabet = string.ascii_letters + string.digits + "-_"
+    out: list[dict[str, Any]] = []
+    for _ in range(count):
+        variant: dict[str, Any] = dict(jwk)
+        for member in ("x", "y"):
+            if rng.random() < 0.5:
+                continue
+            chars = list(variant[member])
+            kind = rng.randrange(6)
+            if kind == 0:
+                chars[-1] = rng.choice(alphabet)
+            elif kind == 1:
+                chars[rng.randrange(len(chars))] = rng.choice(alphabet + "=+/ .é\n")
+            elif kind == 2:
+                chars.append(rng.choice(alphabet + "="))
+            elif kind == 3:
+                chars.pop()
+            variant[member] = "".join(chars)
+            if kind == 4:
+                variant[member] = None
+            elif kind == 5:
+                variant[member] = chars[0]
+        out.append(variant)
+    return out
+
+
+def _outcome(function: Any, *args: Any) -> Any:
+    try:
+        return function(*args)
+    except (IssuanceError, KbNoHolderKey) as exc:
+        return (type(exc), str(exc))
+
+
+def _long_way_point(jwk: dict[str, Any]) -> bytes | None:
+    """The holder key's point as it was loaded: each coordinate decoded alone, then OpenSSL
+    (which checks the point is on the curve)."""
+    try:
+        x = b64url_decode(jwk["x"], KbNoHolderKey) if isinstance(jwk.get("x"), str) else None
+        y = b64url_decode(jwk["y"], KbNoHolderKey) if isinstance(jwk.get("y"), str) else None
+    except KbNoHolderKey:
+        return None
+    if not x or not y or len(x) != SIZES[jwk["crv"]] or len(y) != len(x):
+        return None
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(CURVES[jwk["crv"]], b"\x04" + x + y)
+    except ValueError:
+        return None
+    return b"\x04" + x + y
+
+
+def _point(jwk: dict[str, Any]) -> bytes | None:
+    try:
+        key = public_key_from_jwk(jwk, KbNoHolderKey)
+    except KbNoHolderKey:
+        return None
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    return key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+
+
+@pytest.mark.parametrize("crv", sorted(SIZES))
+def test_holder_jwks_are_checked_copied_and_loaded_as_the_long_way_did(crv: str) -> None:
+    jwk = public_jwk(ec.generate_private_key(CURVES[crv]).public_key())
+    rng = random.Random(f"jwk-{crv}")
+    taken_over = 0
+    for variant in [jwk, *_mutations(jwk, rng, 1500)]:
+        expected = _outcome(lambda k: public_jwk(load_public_key(k, IssuanceError)), variant)
+        assert _outcome(minimal_public_jwk, variant, IssuanceError) == expected, variant
+        if isinstance(expected, dict):
+            for member in ("x", "y"):  # canonical, whatever the input's spare bits
+                decoded = b64url_decode(expected[member], IssuanceError)
+                assert b64url_encode(decoded) == expected[member]
+            taken_over += expected == variant
+        assert _point(variant) == _long_way_point(variant), variant
+    assert taken_over > 0
+
+
+def test_non_canonical_coordinates_are_written_canonically() -> None:
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    jwk = public_jwk(key)
+    alphabet = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+    # the last of 43 characters carries 4 bits of the coordinate and 2 spare bits
+    spare = alphabet[alphabet.index(jwk["x"][-1]) | 1]
+    sloppy = {**jwk, "x": jwk["x"][:-1] + spare}
+    assert sloppy != jwk
+    assert minimal_public_jwk(sloppy, IssuanceError) == jwk
+    loaded = public_key_from_jwk(sloppy, KbNoHolderKey)
+    assert loaded.public_numbers() == key.public_numbers()
+
+
+def test_issued_disclosures_are_what_json_dumps_writes_for_every_kind_of_value() -> None:
+    values: dict[str, Any] = {
+        "plain": "Amsterdam",
+        "escaped": 'Kl"aas\\\n\t\x00 é \u2028 😀',
+        "empty": "",
+        "yes": True,
+        "no": False,
+        "none": None,
+        "int": 10**30,
+        "float": 2.5,
+        "nested": {"a": ["b", 1]},
+        'ü name "quoted"': "value",
+    }
+    issued = issue_sd_jwt(
+        values,
+        issuer_key=ec.generate_private_key(ec.SECP256R1()),
+        disclosable=[(name,) for name in values],
+        iat=1_800_000_000,
+    )
+    assert len(issued.disclosures) == len(values)
+    for disclosure in issued.disclosures:
+        text = b64url_decode(disclosure.encoded, MalformedSdJwt).decode()
+        array = [disclosure.salt, disclosure.name, values[str(disclosure.name)]]
+        assert text == json.dumps(array, ensure_ascii=False)
+        assert disclosure.digest("sha-256") in issued.payload["_sd"]  # type: ignore[operator]

@@ -157,6 +157,44 @@ def check_sd_hash(payload: JsonObject, sd_jwt: str, sd_alg: str) -> None:
         raise KbWrongSdHash("KB-JWT sd_hash does not match the presented SD-JWT")
 
 
+# A KB-JWT read and checked up to its signature: the Holder key, the algorithm, the payload,
+# the signing input and the signature (``read_key_binding``).
+ReadKeyBinding = tuple[PublicKey, str, JsonObject, bytes, bytes]
+
+
+def read_key_binding(
+    kb_jwt: str, claims: JsonObject, expected: KeyBindingExpectation
+) -> ReadKeyBinding:
+    """RFC 9901 §7.3 step 5 up to the signature: the Holder key from ``cnf.jwk``, the KB-JWT
+    parsed, its header checked."""
+    key = holder_public_key(claims)
+    header, payload, signing_input, signature = jws.split_compact(
+        kb_jwt, KbMalformed, cache_header=True
+    )
+    alg = check_header(header, expected)
+    return key, alg, payload, signing_input, signature
+
+
+def check_key_binding(
+    read: ReadKeyBinding,
+    *,
+    sd_jwt: str,
+    sd_alg: str,
+    expected: KeyBindingExpectation,
+    now: float,
+    leeway: int,
+) -> JsonObject:
+    """RFC 9901 §7.3 step 5 from the signature on, for a KB-JWT ``read_key_binding`` read;
+    returns the KB-JWT payload."""
+    key, alg, payload, signing_input, signature = read
+    check_signature(alg, key, signing_input, signature)
+    check_required_claims(payload)
+    check_times(payload, expected, now, leeway)
+    check_transaction(payload, expected)
+    check_sd_hash(payload, sd_jwt, sd_alg)
+    return payload
+
+
 def verify_key_binding(
     kb_jwt: str,
     *,
@@ -168,14 +206,11 @@ def verify_key_binding(
     leeway: int,
 ) -> JsonObject:
     """RFC 9901 §7.3 step 5; returns the KB-JWT payload."""
-    key = holder_public_key(claims)
-    header, payload, signing_input, signature = jws.split_compact(
-        kb_jwt, KbMalformed, cache_header=True
+    return check_key_binding(
+        read_key_binding(kb_jwt, claims, expected),
+        sd_jwt=sd_jwt,
+        sd_alg=sd_alg,
+        expected=expected,
+        now=now,
+        leeway=leeway,
     )
-    alg = check_header(header, expected)
-    check_signature(alg, key, signing_input, signature)
-    check_required_claims(payload)
-    check_times(payload, expected, now, leeway)
-    check_transaction(payload, expected)
-    check_sd_hash(payload, sd_jwt, sd_alg)
-    return payload

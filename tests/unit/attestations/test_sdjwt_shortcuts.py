@@ -21,12 +21,25 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from attestations.sdjwt import (
+    Expired,
+    HeldSdJwt,
+    InvalidSignature,
     IssuanceError,
+    IssuerKeyUnresolved,
+    KbBadSignature,
+    KbMalformed,
     KbNoHolderKey,
+    KbWrongType,
+    KeyBindingExpectation,
     MalformedSdJwt,
+    MissingRequiredClaim,
+    UnreferencedDisclosure,
+    VerificationPolicy,
+    WrongIssuer,
     issue_sd_jwt,
     jws,
     public_jwk,
+    verify_sd_jwt,
 )
 from attestations.sdjwt.encoding import b64url_decode, b64url_encode
 from attestations.sdjwt.jwk import (
@@ -200,3 +213,88 @@ def test_issued_disclosures_are_what_json_dumps_writes_for_every_kind_of_value()
         array = [disclosure.salt, disclosure.name, values[str(disclosure.name)]]
         assert text == json.dumps(array, ensure_ascii=False)
         assert disclosure.digest("sha-256") in issued.payload["_sd"]  # type: ignore[operator]
+
+
+NOW = 1_800_000_000
+ISSUER = ec.generate_private_key(ec.SECP256R1())
+
+
+def _presented(*, holder_binding: bool = True, exp: int = NOW + 3600) -> str:
+    holder = ec.generate_private_key(ec.SECP256R1())
+    issued = issue_sd_jwt(
+        {"iss": "https://kluis.example", "exp": exp, "name": "Klaas", "age": 50},
+        issuer_key=ISSUER,
+        disclosable=[("name",), ("age",)],
+        holder_key=public_jwk(holder.public_key()) if holder_binding else None,
+        iat=NOW,
+    )
+    return HeldSdJwt.parse(issued.serialize()).present(
+        [("name",)], holder_key=holder, nonce="n", audience="a", iat=NOW
+    )
+
+
+def _kb_header(presentation: str, header: dict[str, Any]) -> str:
+    """The presentation with the KB-JWT's protected header replaced (its signature then fails)."""
+    sd_jwt, kb_jwt = presentation.rsplit("~", 1)
+    _, body, signature = kb_jwt.split(".")
+    protected = b64url_encode(json.dumps(header).encode())
+    return f"{sd_jwt}~{protected}.{body}.{signature}"
+
+
+def test_key_binding_faults_are_reported_after_every_issuer_side_fault() -> None:
+    """The KB-JWT is read before the Issuer signature is checked (the two ECDSA verifications
+    then run one after the other), but its faults are raised in their turn (RFC 9901 §7.3):
+    after the Issuer signature, the Disclosures, the validity, required claims and iss."""
+    good = _presented()
+    sd_jwt, kb_jwt = good.rsplit("~", 1)
+    jwt, *disclosures = sd_jwt.split("~")
+    head, body, _ = jwt.split(".")
+    forged = f"{head}.{body}.{b64url_encode(bytes(64))}~{'~'.join(disclosures)}~"
+    unreferenced = b64url_encode(b'["salt", "x", 1]')
+    policy = VerificationPolicy(
+        key_binding=KeyBindingExpectation("n", "a"),
+        required_claims=("iss", "name"),
+        expected_issuer="https://kluis.example",
+    )
+    kb_faults = {
+        KbMalformed: "not-a-jws",
+        KbWrongType: _kb_header(good, {"alg": "ES256", "typ": "JWT"}).rsplit("~", 1)[1],
+        KbBadSignature: kb_jwt[:-4] + ("AAAA" if not kb_jwt.endswith("AAAA") else "BBBB"),
+    }
+    issuer_faults: dict[type[Exception], tuple[str, VerificationPolicy, float]] = {
+        InvalidSignature: (forged, policy, NOW),
+        UnreferencedDisclosure: (f"{sd_jwt}~{unreferenced}~", policy, NOW),
+        Expired: (sd_jwt + "~", policy, NOW + 10 * 3600),
+        MissingRequiredClaim: (
+            sd_jwt + "~",
+            VerificationPolicy(key_binding=policy.key_binding, required_claims=("age",)),
+            NOW,
+        ),
+        WrongIssuer: (
+            sd_jwt + "~",
+            VerificationPolicy(key_binding=policy.key_binding, expected_issuer="https://x"),
+            NOW,
+        ),
+    }
+    for kb_error, bad_kb in kb_faults.items():
+        with pytest.raises(kb_error):  # alone
+            verify_sd_jwt(f"{sd_jwt}~{bad_kb}", key_resolver=_issuer, policy=policy, now=NOW)
+        for issuer_error, (text, fault_policy, now) in issuer_faults.items():
+            with pytest.raises(issuer_error):
+                verify_sd_jwt(text + bad_kb, key_resolver=_issuer, policy=fault_policy, now=now)
+        with pytest.raises(IssuerKeyUnresolved):
+            verify_sd_jwt(
+                f"{sd_jwt}~{bad_kb}", key_resolver=lambda h, p: None, policy=policy, now=NOW
+            )
+    unbound = _presented(holder_binding=False)
+    with pytest.raises(KbNoHolderKey):
+        verify_sd_jwt(unbound, key_resolver=_issuer, policy=policy, now=NOW)
+    with pytest.raises(Expired):
+        verify_sd_jwt(unbound, key_resolver=_issuer, policy=policy, now=NOW + 10 * 3600)
+    verified = verify_sd_jwt(good, key_resolver=_issuer, policy=policy, now=NOW)
+    assert verified.claims["name"] == "Klaas"
+    assert verified.key_binding is not None and verified.key_binding["nonce"] == "n"
+
+
+def _issuer(header: dict[str, Any], payload: dict[str, Any]) -> Any:
+    return ISSUER.public_key()

@@ -187,17 +187,21 @@ def _verify(
     check_key_binding_presence(kb_jwt, policy)
     jwts = [jws.split_compact(token, MalformedSdJwt, cache_header=True) for token in issuer_jwts]
     header, payload = jwts[0][0], jwts[0][1]
-    # §7.1 steps 2.4 to 5 (_sd_alg, Disclosures, digests) are computed here, before the
-    # signatures are checked, but a failure among them is raised only once every signature
-    # has verified, exactly as if they ran after (the order of RFC 9901 §7.1, and the error a
-    # presentation gets). The claims are then already read out of the payload into new
-    # objects, so the key resolver can be given the payload itself rather than a copy.
+    # §7.1 steps 2.4 to 6 (_sd_alg, Disclosures, digests, then validity, required claims and
+    # iss) are computed here, before the signatures are checked, but the first failure among
+    # them is raised only once every signature has verified, exactly as if they ran after (the
+    # order of RFC 9901 §7.1, and the error a presentation gets). The claims are then already
+    # read out of the payload into new objects, so the key resolver can be given the payload
+    # itself rather than a copy.
     failure: Exception | None = None
     try:
         sd_alg = sd_alg_of(payload, policy.sd_algs)
         claims, uses = process_items(
             payload, encoded, [decode_parts(text) for text in encoded], sd_alg
         )
+        check_validity(claims, policy, now)
+        check_required_claims(claims, policy)
+        check_issuer(claims, policy)
     except Exception as exc:  # raised below, after the signatures
         failure = exc
     # §7.3 step 5 up to its signature (the Holder key, the KB-JWT parsed, its header) is done
@@ -217,9 +221,6 @@ def _verify(
         check_signature(alg, key, signing_input, signature)
     if failure is not None:
         raise failure
-    check_validity(claims, policy, now)
-    check_required_claims(claims, policy)
-    check_issuer(claims, policy)
     kb_payload = None
     if kb_failure is not None:
         raise kb_failure

@@ -242,9 +242,10 @@ def _kb_header(presentation: str, header: dict[str, Any]) -> str:
 
 
 def test_key_binding_faults_are_reported_after_every_issuer_side_fault() -> None:
-    """The KB-JWT is read before the Issuer signature is checked (the two ECDSA verifications
-    then run one after the other), but its faults are raised in their turn (RFC 9901 §7.3):
-    after the Issuer signature, the Disclosures, the validity, required claims and iss."""
+    """The claims are checked and the KB-JWT is read before the Issuer signature is checked
+    (the two ECDSA verifications then run one after the other), but their faults are raised in
+    their turn (RFC 9901 §7.1, §7.3): after the Issuer signature; a KB fault after the
+    Disclosures, the validity, required claims and iss."""
     good = _presented()
     sd_jwt, kb_jwt = good.rsplit("~", 1)
     jwt, *disclosures = sd_jwt.split("~")
@@ -286,6 +287,19 @@ def test_key_binding_faults_are_reported_after_every_issuer_side_fault() -> None
             verify_sd_jwt(
                 f"{sd_jwt}~{bad_kb}", key_resolver=lambda h, p: None, policy=policy, now=NOW
             )
+    # the claim checks run before the signatures too, and are still reported after them
+    strict = VerificationPolicy(
+        key_binding=policy.key_binding, required_claims=("age",), expected_issuer="https://x"
+    )
+    for fault_policy, now in ((policy, NOW + 10 * 3600), (strict, NOW)):
+        with pytest.raises(InvalidSignature):
+            verify_sd_jwt(forged + kb_jwt, key_resolver=_issuer, policy=fault_policy, now=now)
+        with pytest.raises(IssuerKeyUnresolved):
+            verify_sd_jwt(good, key_resolver=lambda h, p: None, policy=fault_policy, now=now)
+    with pytest.raises(MissingRequiredClaim):  # before iss, as before
+        verify_sd_jwt(good, key_resolver=_issuer, policy=strict, now=NOW)
+    with pytest.raises(Expired):  # before the required claims
+        verify_sd_jwt(good, key_resolver=_issuer, policy=strict, now=NOW + 10 * 3600)
     unbound = _presented(holder_binding=False)
     with pytest.raises(KbNoHolderKey):
         verify_sd_jwt(unbound, key_resolver=_issuer, policy=policy, now=NOW)

@@ -28,7 +28,7 @@ from attestations.errors import StatusUnavailable
 from attestations.own_status import note_own_status, own_status_columns, own_status_params
 from attestations.statuslist import StatusReference
 from attestations.verifier.models import VerifierSession
-from core import unb64url
+from core import Prepared, unb64url
 from keys import Keyring, active_kid_column, successor_started_column
 
 RESULT_ALG = "ES256"
@@ -86,26 +86,26 @@ def own_credential_refs(vp_token: str | None, issuer: str, limit: int) -> Creden
     return CredentialRefs(kid, list_id, ref.idx)
 
 
-def by_state(columns: tuple[Any, ...]) -> tuple[Any, Any]:
+def by_state(columns: tuple[Any, ...]) -> tuple[Prepared, Prepared]:
     """The two statements: the session's `columns` by `state` with the active kid, and the
     same with the credential's key successor and status entry."""
     base = (*columns, active_kid_column(RESULT_ALG))
     where = VerifierSession.state == bindparam("state")
     with_refs = (*base, successor_started_column(), *own_status_columns())
-    return select(*base).where(where), select(*with_refs).where(where)
+    return Prepared(select(*base).where(where)), Prepared(select(*with_refs).where(where))
 
 
 def read_by_state(
     session: Session,
-    statements: tuple[Any, Any],
+    statements: tuple[Prepared, Prepared],
     params: dict[str, Any],
     refs: CredentialRefs | None,
-) -> Row[Any] | None:
-    """One read; `note` the extra values afterwards (`note_prefetched`)."""
+) -> Any | None:
+    """One read (a named tuple); `note` the extra values afterwards (`note_prefetched`)."""
     if refs is None:
-        return session.connection().execute(statements[0], params).first()
+        return statements[0].first(session, params)
     more = {"successor_of": refs.kid, **own_status_params(refs.list_id, refs.idx)}
-    return session.connection().execute(statements[1], {**params, **more}).first()
+    return statements[1].first(session, {**params, **more})
 
 
 def note_prefetched(

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import Row, bindparam, delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -31,7 +31,7 @@ from attestations.verifier.wakeup import notify_returning
 from attestations.verifier.widget import check_return_uri
 from attestations.wallet.models import WalletPairing
 from audit import record
-from core import rowcount, utcnow
+from core import Prepared, rowcount, utcnow
 from identity import valid_poll_id
 
 OPEN = ("pending", "scanned")
@@ -120,7 +120,21 @@ def _poll_id(value: Any) -> str | None:
     return value
 
 
-_INSERT = insert(VerifierSession)
+_CREATED = (  # the columns a new session is given (the others start NULL)
+    "id",
+    "client_id",
+    "kind",
+    "dcql_query",
+    "purpose",
+    "poll_id",
+    "return_uri",
+    "nonce",
+    "state",
+    "status",
+    "created_at",
+    "expires_at",
+)
+_INSERT = Prepared(insert(VerifierSession).values({k: bindparam(k) for k in _CREATED}))
 
 
 def create_session(
@@ -152,7 +166,7 @@ def create_session(
     }
     # one Core INSERT (the ORM's unit of work cost more CPU than the statement itself); the
     # row returned is not attached to the session (read it back with `session.get`)
-    session.connection().execute(_INSERT, values)
+    _INSERT.rowcount(session, values)
     row = VerifierSession(**values)
     record(
         session,
@@ -201,8 +215,10 @@ STATUS_COLUMNS = (
     VerifierSession.result,
     VerifierSession.result_expires_at,
 )
-_CLIENT_SESSION = select(*STATUS_COLUMNS).where(
-    VerifierSession.id == bindparam("id"), VerifierSession.client_id == bindparam("client_id")
+_CLIENT_SESSION = Prepared(
+    select(*STATUS_COLUMNS).where(
+        VerifierSession.id == bindparam("id"), VerifierSession.client_id == bindparam("client_id")
+    )
 )
 
 
@@ -224,7 +240,7 @@ def status_for_client(session: Session, client_id: str, session_id: str) -> Stat
     """`session_for_client` for reading the status: the columns it needs, one Core read (no
     ORM object). Another platform's session is as unknown as a missing one."""
     params = {"id": session_id, "client_id": client_id}
-    row: StatusRow | None = session.connection().execute(_CLIENT_SESSION, params).first()
+    row: StatusRow | None = _CLIENT_SESSION.first(session, params)
     if row is None:
         raise SessionNotFound()
     return row
@@ -271,7 +287,7 @@ def _transition_statement(session: Session, to: str, keys: tuple[str, ...], retu
     if statement is None:  # the NOTIFY expression too is built once per shape
         notify = notify_returning(session, VerifierSession.id)
         sources = ("pending",) if to == "scanned" else OPEN
-        statement = _TRANSITIONS[shape] = (
+        statement = _TRANSITIONS[shape] = Prepared(
             update(VerifierSession)
             .where(
                 VerifierSession.id == bindparam("session_id"),
@@ -291,15 +307,14 @@ def _transition(
     now: dt.datetime,
     returning: tuple[Any, ...] = (),
     **values: Any,
-) -> Row[Any] | None:
+) -> Any | None:
     """One conditional UPDATE from an open, unexpired state: the session's `returning`
     columns if this call won, None if it lost. On PostgreSQL the same statement sends the
     NOTIFY that wakes waiting platforms when it commits (`notify_returning`). A row this
     session holds is expired, so it is read again when next used."""
     statement = _transition_statement(session, to, tuple(sorted(values)), returning)
     params = {"session_id": session_id, "now": now, **{f"v_{k}": v for k, v in values.items()}}
-    session.flush()
-    won = session.connection().execute(statement, params).first()
+    won = statement.first(session, params)  # (pending changes flushed first)
     held = session.identity_map.get(identity_key(VerifierSession, session_id))
     if won is not None and held is not None:
         session.expire(held)

@@ -2,6 +2,11 @@
 
 Log records carry event names and opaque identifiers only; `PII_KEYS` fields passed as
 `extra` are redacted as a second line of defence.
+
+Every HTTP request writes one line (`service.middleware`), so formatting one is kept cheap
+(issue #14): the second of the timestamp is formatted once per second, the JSON encoder is
+built once, and which of a record's attributes are its `extra` fields is worked out once per
+shape of record (the attribute names in order), not per record.
 """
 
 from __future__ import annotations
@@ -24,6 +29,11 @@ _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
     "color_message",
     "request_id",
 }
+_REDACTED = "[redacted]"
+_MAX_SHAPES = 256  # the call sites' `extra` sets; a bound all the same
+# What json.dumps(entry, default=str, ensure_ascii=False) did, without building an encoder
+# per call.
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
 _base_factory = logging.getLogRecordFactory()
 
 
@@ -37,23 +47,47 @@ def _record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
 logging.setLogRecordFactory(_record_factory)
 
 
+def _extra_fields(names: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
+    """The `extra` fields among a record's attribute names, in order, each with whether it is
+    redacted."""
+    return tuple(
+        (name, name.lower() in PII_KEYS)
+        for name in names
+        if name not in _STANDARD and not name.startswith("_")
+    )
+
+
 class JsonFormatter(logging.Formatter):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._second: tuple[int, str] = (-1, "")  # one tuple: swapped whole, thread-safe
+        self._shapes: dict[tuple[str, ...], tuple[tuple[str, bool], ...]] = {}
+
     def format(self, record: logging.LogRecord) -> str:
+        created = record.created
+        second = self._second
+        if second[0] != int(created):
+            text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+            self._second = second = (int(created), text)
+        attributes = record.__dict__
         entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "ts": f"{second[1]}.{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
-            "request_id": getattr(record, "request_id", "-"),
+            "request_id": attributes.get("request_id", "-"),
         }
-        for key, value in record.__dict__.items():
-            if key in _STANDARD or key.startswith("_"):
-                continue
-            entry[key] = "[redacted]" if key.lower() in PII_KEYS else value
+        shape = tuple(attributes)
+        fields = self._shapes.get(shape)
+        if fields is None:
+            if len(self._shapes) >= _MAX_SHAPES:
+                self._shapes.clear()
+            fields = self._shapes[shape] = _extra_fields(shape)
+        for name, redacted in fields:
+            entry[name] = _REDACTED if redacted else attributes[name]
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return _encode(entry)
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -54,40 +54,78 @@ def _error_body(
     return json.dumps(problem).encode(), b"application/problem+json"
 
 
+# Added to every response that does not set them itself, in this order (`x-request-id` first).
+_SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", CSP.encode()),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+)
+_HSTS = ((b"strict-transport-security", b"max-age=63072000; includeSubDomains"),)
+
+
+def _incoming_request_id(headers: Any) -> str:
+    """The client's `X-Request-Id` (the last, as a dict of the headers would keep), or ''."""
+    found = b""
+    for name, value in headers:
+        if name == b"x-request-id":
+            found = value
+    return found.decode("latin-1")
+
+
+def _log_request(scope: Scope, status: int, started: float) -> None:
+    """The request's log line, through `logging` (levels, handlers, filters) but without
+    `Logger.info`'s walk of the stack for the caller: the record names this function."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    fields = {
+        "method": scope.get("method"),
+        "path": scope.get("path"),  # never the query string: it may hold codes
+        "status": status,
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    log.handle(
+        log.makeRecord(
+            log.name, logging.INFO, __file__, _LOG_LINE, "request", (), None, "_log_request", fields
+        )
+    )
+
+
+_LOG_LINE = _log_request.__code__.co_firstlineno
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, hsts: bool, oauth_paths: set[str]) -> None:
         self.app = app
         self.hsts = hsts
         self.oauth_paths = oauth_paths
+        self.headers = _SECURITY_HEADERS + _HSTS if hsts else _SECURITY_HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _INCOMING_ID.match(incoming) else secrets.token_hex(8)
+        incoming = _incoming_request_id(scope.get("headers") or ())
+        request_id = incoming if incoming and _INCOMING_ID.match(incoming) else secrets.token_hex(8)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
-        status_holder = {"status": 500, "started": False}
+        status = 500
+        response_started = False
+        request_id_header = (b"x-request-id", request_id.encode())
+        security_headers = self.headers
 
         async def send_wrapper(message: Message) -> None:
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
-                status_holder["started"] = True
-                headers = list(message.get("headers") or [])
+                status = message["status"]
+                response_started = True
+                headers = list(message.get("headers") or ())
                 present = {name.lower() for name, _ in headers}
-                extra = {
-                    b"x-request-id": request_id.encode(),
-                    b"x-content-type-options": b"nosniff",
-                    b"referrer-policy": b"no-referrer",
-                    b"x-frame-options": b"DENY",
-                    b"content-security-policy": CSP.encode(),
-                    b"cross-origin-opener-policy": b"same-origin",
-                    b"permissions-policy": b"camera=(), microphone=(), geolocation=()",
-                }
-                if self.hsts:
-                    extra[b"strict-transport-security"] = b"max-age=63072000; includeSubDomains"
-                headers.extend((k, v) for k, v in extra.items() if k not in present)
+                if b"x-request-id" not in present:
+                    headers.append(request_id_header)
+                headers.extend(h for h in security_headers if h[0] not in present)
                 message["headers"] = headers
             await send(message)
 
@@ -95,7 +133,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         except Exception:
             log.exception("unhandled error")
-            if status_holder["started"]:
+            if response_started:
                 raise
             headers = dict(scope.get("headers") or [])
             body, content_type = _error_body(
@@ -113,15 +151,7 @@ class RequestContextMiddleware:
             )
             await send_wrapper({"type": "http.response.body", "body": body})
         finally:
-            log.info(
-                "request",
-                extra={
-                    "method": scope.get("method"),
-                    "path": scope.get("path"),  # never the query string: it may hold codes
-                    "status": status_holder["status"],
-                    "ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
+            _log_request(scope, status, started)
             request_id_var.reset(token)
 
 

@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from core.tokens import unb64url
 
@@ -32,6 +32,18 @@ _BRACKET = re.compile(rb"[\[\]{}]")
 _TOKEN_LIKE = re.compile(r"[A-Za-z0-9_\-]+(?:[.~][A-Za-z0-9_\-]*)+")
 _SEGMENT = re.compile(r"[.~]")
 _NESTED_TOKEN_LEVELS = 2  # a JWT inside a JWT payload (e.g. a KB-JWT's sd_hash input) is enough
+# In a form-urlencoded text (a query string, a form body) before decoding: what could decode to
+# a NUL or a JSON bracket, or a name or value (the text between `&`s and `=`s) made only of what
+# could decode to the characters of a token (`_TOKEN_LIKE`, surrounding whitespace included)
+# with a `.` or `~` in it. A text without any of these holds nothing `check_text` refuses, so
+# it is not decoded at all (`check_form_text`); a text with one is decoded and checked in full.
+# Possessive quantifiers: one pass, no backtracking, whatever the text.
+_FORM_UNIT = r"(?:[A-Za-z0-9_\-+\s]|%(?:2[0Dd]|3[0-9]|[014-689A-Fa-f][0-9A-Fa-f]|7[0-9A-Da-dFf]))"
+_FORM_DOT = r"(?:[.~]|%2[Ee]|%7[Ee])"
+_FORM_SUSPECT = re.compile(
+    r"\x00|%00|[{\[]|%[57][Bb]"
+    rf"|(?<![^&=])(?:{_FORM_UNIT})*+{_FORM_DOT}(?:{_FORM_UNIT}|{_FORM_DOT})*+(?=[&=]|\Z)"
+)
 
 
 class UnsafeInput(ValueError):
@@ -87,6 +99,13 @@ def check_text(value: str, level: int = 0) -> None:
 def check_texts(values: Iterable[str]) -> None:
     for value in values:
         check_text(value)
+
+
+def check_form_text(text: str) -> None:
+    """`check_text` on every name and value of a form-urlencoded text (`parse_qsl`, blank
+    values kept); decoded only if something in it could be refused (`_FORM_SUSPECT`)."""
+    if _FORM_SUSPECT.search(text):
+        check_texts(v for pair in parse_qsl(text, True) for v in pair)
 
 
 def check_basic_credentials(header: str) -> None:

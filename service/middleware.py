@@ -11,7 +11,6 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl
 
 from core import request_id_var, untrusted
 
@@ -198,8 +197,7 @@ class InputGuardMiddleware:
     @staticmethod
     def _check_head(scope: Scope, headers: dict[bytes, bytes]) -> None:
         untrusted.check_text(scope.get("path", ""))
-        query = scope.get("query_string", b"").decode("latin-1")
-        untrusted.check_texts(v for pair in parse_qsl(query, True) for v in pair)
+        untrusted.check_form_text(scope.get("query_string", b"").decode("latin-1"))
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         if "\x00" in authorization:
             raise untrusted.UnsafeInput("NUL characters are not accepted")
@@ -232,8 +230,7 @@ def _check_body(body: bytes, content_type: str) -> None:
         return
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type == "application/x-www-form-urlencoded":
-        text = body.decode("latin-1")
-        untrusted.check_texts(v for pair in parse_qsl(text, True) for v in pair)
+        untrusted.check_form_text(body.decode("latin-1"))
     elif media_type == "application/json" or media_type.endswith("+json"):
         untrusted.check_json_text(body)
     elif not media_type.startswith("multipart/"):

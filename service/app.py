@@ -52,7 +52,12 @@ from keys import derive_key
 from rights import ROUTERS as RIGHTS_ROUTERS
 from rights import refresh_erasure_states, settle_vouching
 from service.lease import hold_lease, new_holder
-from service.middleware import UNSAFE_INPUT, InputGuardMiddleware, RequestContextMiddleware
+from service.middleware import (
+    UNSAFE_INPUT,
+    InputGuardMiddleware,
+    RequestContextMiddleware,
+    fastapi_telemetry,
+)
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings, load_settings
 
@@ -327,6 +332,7 @@ def create_app_from_runtime(runtime: Runtime, *, serving: bool = False) -> FastA
         redoc_url=None,
         openapi_url="/api/openapi.json",
         dependencies=[Depends(refuse_unsafe_input)],
+        telemetry=fastapi_telemetry(),
     )
     install_runtime(app, runtime)
     app.state.serving = serving

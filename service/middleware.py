@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from fastapi.telemetry import TelemetryConfig
+from opentelemetry import _logs, metrics, trace
 
 from core import request_id_var, untrusted
 
@@ -27,6 +31,28 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
+
+
+# The global providers of an unconfigured process: what OpenTelemetry's API returns until one
+# is set (by `opentelemetry-instrument`, say). FastAPI tells them apart the same way.
+_UNSET_PROVIDERS = frozenset({"ProxyTracerProvider", "_ProxyMeterProvider", "ProxyLoggerProvider"})
+
+
+def fastapi_telemetry() -> TelemetryConfig | None:
+    """`FastAPI(telemetry=...)`: its defaults (None) when this process has an OpenTelemetry
+    provider set or FastAPI is asked to set them up (`FASTAPI_OTEL_AUTO_CONFIGURE`), else
+    off. With the defaults FastAPI looks up the three global providers on every request to
+    find out whether it has anything to do (~5-10 us, issue #14); both ways, a process
+    without providers records nothing. Decided when the app is built: a provider set later
+    (nothing in Kluis sets one) would not be used."""
+    if os.getenv("FASTAPI_OTEL_AUTO_CONFIGURE", "").lower() == "true":
+        return None
+    providers = (trace.get_tracer_provider(), metrics.get_meter_provider())
+    if any(
+        type(p).__name__ not in _UNSET_PROVIDERS for p in (*providers, _logs.get_logger_provider())
+    ):
+        return None
+    return TelemetryConfig(tracing=False, metrics=False, logs=False)
 
 
 def _error_body(

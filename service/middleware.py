@@ -1,6 +1,7 @@
 """ASGI middleware (pure ASGI, so streamed responses such as SSE pass through untouched):
 request ids, one structured log line per request, security headers, and the one check of
-untrusted input where requests are read."""
+untrusted input where requests are read; and whether FastAPI's own telemetry layer has work
+(`fastapi_telemetry`). Every request passes through all of it: it is kept cheap (issue #14)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
 """Key Binding JWTs: creation by the Holder (RFC 9901 §4.3) and checks by the Verifier (§7.3).
 
-Each check is a small function raising its own error class; ``verify_key_binding`` lists them
-in the order of RFC 9901 §7.3 step 5 (cheap header checks before the signature).
+Each check is a small function raising its own error class; ``read_key_binding`` and then
+``check_key_binding`` run them in the order of RFC 9901 §7.3 step 5 (cheap header checks
+before the signature; the verifier reads the KB-JWT before it checks the Issuer's signature,
+so that the two signatures are checked one after the other).
 """
 
 from __future__ import annotations
@@ -193,24 +195,3 @@ def check_key_binding(
     check_transaction(payload, expected)
     check_sd_hash(payload, sd_jwt, sd_alg)
     return payload
-
-
-def verify_key_binding(
-    kb_jwt: str,
-    *,
-    claims: JsonObject,
-    sd_jwt: str,
-    sd_alg: str,
-    expected: KeyBindingExpectation,
-    now: float,
-    leeway: int,
-) -> JsonObject:
-    """RFC 9901 §7.3 step 5; returns the KB-JWT payload."""
-    return check_key_binding(
-        read_key_binding(kb_jwt, claims, expected),
-        sd_jwt=sd_jwt,
-        sd_alg=sd_alg,
-        expected=expected,
-        now=now,
-        leeway=leeway,
-    )

@@ -120,21 +120,8 @@ def _poll_id(value: Any) -> str | None:
     return value
 
 
-_CREATED = (  # the columns a new session is given (the others start NULL)
-    "id",
-    "client_id",
-    "kind",
-    "dcql_query",
-    "purpose",
-    "poll_id",
-    "return_uri",
-    "nonce",
-    "state",
-    "status",
-    "created_at",
-    "expires_at",
-)
-_INSERT = Prepared(insert(VerifierSession).values({k: bindparam(k) for k in _CREATED}))
+_INSERT = Prepared(insert(VerifierSession))  # every column bound: those not given are NULL
+_UNSET = dict.fromkeys(VerifierSession.__table__.c.keys())
 
 
 def create_session(
@@ -164,9 +151,9 @@ def create_session(
         "created_at": now,
         "expires_at": now + config.session_ttl,
     }
-    # one Core INSERT (the ORM's unit of work cost more CPU than the statement itself); the
-    # row returned is not attached to the session (read it back with `session.get`)
-    _INSERT.rowcount(session, values)
+    # one INSERT (the ORM's unit of work cost more CPU than the statement); the row returned
+    # is not attached to the session (read it back with `session.get`)
+    _INSERT.rowcount(session, {**_UNSET, **values})
     row = VerifierSession(**values)
     record(
         session,

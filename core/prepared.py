@@ -63,20 +63,16 @@ class Prepared:
 
     def first(self, session: Session, params: Mapping[str, Any]) -> Any | None:
         """The first row (a named tuple; entities as snapshots), or None."""
-        found = self._run(session, params, fetch=1)
-        assert not isinstance(found, int)
-        return found[0] if found else None
+        rows = self._fetch(session, params, _first_row)
+        return rows[0] if rows else None
 
     def all(self, session: Session, params: Mapping[str, Any]) -> list[Any]:
-        found = self._run(session, params, fetch=-1)
-        assert not isinstance(found, int)
-        return found
+        return self._fetch(session, params, _all_rows)
 
     def rowcount(self, session: Session, params: Mapping[str, Any]) -> int:
         """Run an INSERT, UPDATE or DELETE: the number of rows it matched."""
-        found = self._run(session, params, fetch=0)
-        assert isinstance(found, int)
-        return found
+        connection, form = self._ready(session)
+        return execute_on_driver(connection, form.sql, _bind_values(form, params), _rowcount)
 
     def many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run an INSERT (UPDATE, DELETE) once per parameter set, in one driver call."""
@@ -91,13 +87,12 @@ class Prepared:
         form = self._forms.get(connection.dialect.name) or self._compile(connection.dialect)
         return connection, form
 
-    def _run(self, session: Session, params: Mapping[str, Any], fetch: int) -> list[Any] | int:
+    def _fetch(
+        self, session: Session, params: Mapping[str, Any], fetch: Callable[[Any], list[Any]]
+    ) -> list[Any]:
         connection, form = self._ready(session)
         values = _bind_values(form, params)
-        if fetch == 0:
-            return execute_on_driver(connection, form.sql, values, _rowcount)
-        rows = execute_on_driver(connection, form.sql, values, _fetchers[fetch])
-        return self._rows(form, rows)
+        return self._rows(form, execute_on_driver(connection, form.sql, values, fetch))
 
     def _rows(self, form: _Form, rows: Sequence[Sequence[Any]]) -> list[Any]:
         assert self.row is not None, "a statement without columns has no rows"
@@ -199,10 +194,12 @@ def no_rows(_cursor: Any) -> None:
     return None
 
 
-_fetchers: dict[int, Callable[[Any], list[Any]]] = {
-    1: lambda cursor: cursor.fetchmany(1),
-    -1: lambda cursor: cursor.fetchall(),
-}
+def _first_row(cursor: Any) -> list[Any]:
+    return list(cursor.fetchmany(1))
+
+
+def _all_rows(cursor: Any) -> list[Any]:
+    return list(cursor.fetchall())
 
 
 # -- ORM entities: read as columns, handed back as snapshots -----------------------------

@@ -331,11 +331,15 @@ def _tail(session: Session) -> tuple[int, bytes | None]:
         # `lock_named`'s lock and the read in one round trip (migration 0022: the function's
         # SELECT takes its snapshot after the lock is granted)
         require_transaction(connection, _LOCK_NAME)
-        last = connection.exec_driver_sql(_LOCKED_TAIL, (_LOCK_NAME,)).first()
+        last = execute_on_driver(connection, _LOCKED_TAIL, (_LOCK_NAME,), _fetchone)
     else:
         lock_named(session, _LOCK_NAME)
         last = _LAST_ENTRY.first(session, {})  # flushed by record_many
-    return (0, None) if last is None else (last.idx + 1, last.leaf_hash)
+    return (0, None) if last is None else (last[0] + 1, last[1])
+
+
+def _fetchone(cursor: Any) -> Any:
+    return cursor.fetchone()
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -48,6 +48,7 @@ from core.errors import (
 from core.files import fsync_path
 from core.i18n import register, translate, when
 from core.logging import configure_logging, request_id_var
+from core.offload import Load, on_event_loop, released
 from core.params import AnyJsonBody, FormDep, FormPairsDep, JsonBody, Params, ParamsDep
 from core.personal import PERSONAL_FIELDS, personal_data_in
 from core.prepared import Prepared, execute_on_driver, no_rows
@@ -73,6 +74,7 @@ __all__ = [
     "InvalidScope",
     "InvalidToken",
     "JsonBody",
+    "Load",
     "LoginRequired",
     "NotFound",
     "OAuthError",
@@ -105,10 +107,12 @@ __all__ = [
     "multi_host_url",
     "new_token",
     "no_rows",
+    "on_event_loop",
     "openapi",
     "page_language",
     "personal_data_in",
     "register",
+    "released",
     "render",
     "request_id_var",
     "require_transaction",

@@ -74,12 +74,6 @@ class Prepared:
         connection, form = self._ready(session)
         return execute_on_driver(connection, form.sql, _bind_values(form, params), _rowcount)
 
-    def many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Run an INSERT (UPDATE, DELETE) once per parameter set, in one driver call."""
-        connection, form = self._ready(session)
-        values = [_bind_values(form, params) for params in rows]
-        execute_on_driver(connection, form.sql, values, no_rows, many=True)
-
     def _ready(self, session: Session) -> tuple[Connection, _Form]:
         if session.autoflush:
             session.flush()  # returns at once when nothing is pending

@@ -13,6 +13,7 @@ from keys.errors import (
     UnwrappableKeys,
 )
 from keys.kek import CURRENT, ROOT, KeyEncryption
+from keys.pending import PendingJwt
 from keys.rewrap import (
     DEFAULT_BATCH_SIZE,
     UNKNOWN,
@@ -24,7 +25,13 @@ from keys.rewrap import (
 )
 from keys.routers import ROUTERS
 from keys.routes import JWKS_MAX_AGE_SECONDS
-from keys.signing import SUPPORTED_ALGS, Keyring, KeyState, KeyStatus, active_kid_column
+from keys.signing import (
+    SUPPORTED_ALGS,
+    Keyring,
+    KeyState,
+    KeyStatus,
+    active_kid_column,
+)
 from keys.subject import SubjectKeys
 from keys.successor import successor_started_column
 from keys.web import keyring_of, subject_keys_of
@@ -44,6 +51,7 @@ __all__ = [
     "KeyStatus",
     "Keyring",
     "NoActiveKey",
+    "PendingJwt",
     "SubjectKeyDestroyed",
     "SubjectKeys",
     "UnknownKey",

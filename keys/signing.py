@@ -28,6 +28,7 @@ from core import transaction_scoped, utcnow
 from keys.errors import NoActiveKey, UnknownKey
 from keys.kek import KeyEncryption, as_key_encryption
 from keys.models import SigningKey
+from keys.pending import PendingJwt, PrivateKey
 from keys.rewrap import WrappedTable
 from keys.successor import SUCCESSOR_STARTED
 
@@ -35,7 +36,6 @@ SUPPORTED_ALGS = ("RS256", "ES256")
 WRAP_PURPOSE = "kluis/keys/signing-key-wrap"
 RSA_BITS = 3072
 
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
 
@@ -333,12 +333,20 @@ class Keyring:
         alg: str = "RS256",
         headers: Mapping[str, Any] | None = None,
     ) -> str:
+        return self.prepare_jwt(session, payload, alg, headers).sign()
+
+    def prepare_jwt(
+        self,
+        session: Session,
+        payload: Mapping[str, Any],
+        alg: str = "RS256",
+        headers: Mapping[str, Any] | None = None,
+    ) -> PendingJwt:
+        """A JWT to be signed later with the key active now (read in the session's
+        transaction), for signing after the transaction has ended."""
         kid = self.active_key(session, alg)
-        return jwt.encode(
-            dict(payload),
-            self._private_key(session, kid),
-            algorithm=alg,
-            headers={**(headers or {}), "kid": kid},
+        return PendingJwt(
+            dict(payload), self._private_key(session, kid), alg, {**(headers or {}), "kid": kid}
         )
 
     def jwks(

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import _logs, metrics, trace
 
-from core import request_id_var, untrusted
+from core import Load, request_id_var, untrusted
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -136,6 +136,7 @@ class RequestContextMiddleware:
         incoming = _incoming_request_id(scope.get("headers") or ())
         request_id = incoming if incoming and _INCOMING_ID.match(incoming) else secrets.token_hex(8)
         token = request_id_var.set(request_id)
+        Load.active += 1
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -177,6 +178,7 @@ class RequestContextMiddleware:
             )
             await send_wrapper({"type": "http.response.body", "body": body})
         finally:
+            Load.active -= 1
             _log_request(scope, status, started)
             request_id_var.reset(token)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -18,7 +19,9 @@ from core import (
     ParamsDep,
     UnsupportedGrantType,
     in_session,
+    on_event_loop,
     openapi,
+    released,
 )
 from identity.oidc import tokens
 from identity.oidc.client_auth import authenticate_client
@@ -26,6 +29,7 @@ from identity.oidc.models import Client
 from identity.oidc.provider import provider_of
 from identity.oidc.resource import introspection, userinfo_response
 from identity.oidc.web import NO_STORE, DbSession
+from keys import PendingJwt
 
 router = APIRouter(tags=["openid-connect"])
 OAUTH_PATHS = {"/token", "/userinfo", "/introspect", "/revoke"}
@@ -58,10 +62,11 @@ async def token(request: Request, params: ParamsDep) -> JSONResponse:
     # The code and refresh grants wait on nothing but the database, unless the client
     # authenticates with an assertion (private_key_jwt may fetch the client's jwks_uri).
     local = params.get("grant_type") in LOCAL_GRANTS and not params.get("client_assertion")
-    return await in_session(request, partial(_token, request, params), local=local)
+    body = await in_session(request, partial(_token, request, params), local=local)
+    return JSONResponse(await _sign_pending(body), headers=NO_STORE)
 
 
-def _token(request: Request, params: Params, session: Session) -> JSONResponse:
+def _token(request: Request, params: Params, session: Session) -> dict[str, Any]:
     provider = provider_of(request)
     form = params.require_form()
     grant_type = form.get("grant_type")
@@ -75,7 +80,29 @@ def _token(request: Request, params: Params, session: Session) -> JSONResponse:
         raise UnsupportedGrantType(f"grant_type {grant_type} is not supported")
     body = grant.handle(session, provider, client, form)
     session.commit()
-    return JSONResponse(body, headers=NO_STORE)
+    # The ID token is signed after the commit (`_sign_pending`): in a worker thread right
+    # here, on the event loop's thread by the endpoint.
+    return body if on_event_loop() else _sign_now(body)
+
+
+async def _sign_pending(body: dict[str, Any]) -> dict[str, Any]:
+    """`body` with its ID token signed: after the transaction has committed, so that neither
+    SQLite's write lock nor the audit log's append lock is held through an RSA signature, and
+    beside the event loop when other requests wait (`core.offload.released`). What the
+    token response promises is durable before it is sent, as before; should the signature
+    fail, the tokens stay issued unseen (as when a response is lost on its way)."""
+    pending = body.get("id_token")
+    if isinstance(pending, PendingJwt):
+        body["id_token"] = await released(pending.sign)
+    return body
+
+
+def _sign_now(body: dict[str, Any]) -> dict[str, Any]:
+    """`_sign_pending` for a worker thread (the event loop runs meanwhile), after the commit."""
+    pending = body.get("id_token")
+    if isinstance(pending, PendingJwt):
+        body["id_token"] = pending.sign()
+    return body
 
 
 def _authenticated(request: Request, session: Session, form: Mapping[str, str]) -> Client:

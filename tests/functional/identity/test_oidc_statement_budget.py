@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
-from audit.record import _TAIL_KEY as AUDIT_TAIL
+from keys import PendingJwt
 from service.runtime import Runtime
 from tests.support.databases import backend
 from tests.support.oidc import RP, code_flow, exchange, make_resident, make_rp
@@ -145,26 +145,34 @@ def test_one_statement_consumption_leaves_other_clients_tokens_alone(
     assert refresh(rp, rotated)["error"] == "invalid_grant"
 
 
-def test_id_token_is_signed_before_the_audit_append_lock_is_taken(
-    browser: TestClient, rp: RP, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+def test_id_token_is_signed_after_the_token_transaction_has_committed(
+    browser: TestClient, rp: RP, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The first audit append of a transaction takes the log's append lock until commit; the
-    ID token's RSA signature must not run under it (also with ID token claims, whose release
-    is audited)."""
-    keyring = runtime.oidc.keyring
-    sign = keyring.sign_jwt
-    appended_before_signing: list[bool] = []
+    """Neither the audit log's append lock nor SQLite's write lock is held through the ID
+    token's RSA signature: it is signed once the token endpoint's transaction has committed
+    (also with ID token claims, whose release is audited)."""
+    order: list[str] = []
+    sign = PendingJwt.sign
 
-    def watched(session: Session, *args: object, **kwargs: object) -> str:
-        appended_before_signing.append(AUDIT_TAIL in session.info)
-        return sign(session, *args, **kwargs)  # type: ignore[arg-type]
+    def watched(self: PendingJwt) -> str:
+        order.append("sign")
+        return sign(self)
 
-    monkeypatch.setattr(keyring, "sign_jwt", watched)
+    def on_execute(conn: object, cursor: object, statement: str, *args: object) -> None:
+        # the app's commits are savepoints released here
+        order.append("commit" if statement.lstrip().upper().startswith("RELEASE") else "sql")
+
+    monkeypatch.setattr(PendingJwt, "sign", watched)
     claims = json.dumps({"id_token": {"name": {"essential": True}}})
     query, verifier, _ = code_flow(browser, rp, allow=ALLOW, claims=claims)
-    response = exchange(browser, rp, query["code"], verifier)
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        response = exchange(browser, rp, query["code"], verifier)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
     assert response.status_code == 200, response.text
-    assert appended_before_signing == [False]
+    assert order.count("sign") == 1
+    assert order[-2:] == ["commit", "sign"], order
 
 
 def test_authorize_with_remembered_consent_stays_within_its_statement_budget(

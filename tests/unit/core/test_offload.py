@@ -1,0 +1,56 @@
+"""`core.offload`: GIL-releasing work (the ID token's RSA signature) runs beside the event loop
+only while other requests are in flight (`tests/unit/service/test_load_count.py`: who counts
+them)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from core import Load, on_event_loop, released
+
+
+@pytest.fixture(autouse=True)
+def _idle() -> Iterator[None]:
+    Load.active = 0
+    yield
+    Load.active = 0
+
+
+def _where() -> tuple[int, bool]:
+    return threading.get_ident(), on_event_loop()
+
+
+def test_a_lone_request_works_on_the_loops_thread() -> None:
+    async def main() -> tuple[tuple[int, bool], int]:
+        Load.active = 1
+        return await released(_where), threading.get_ident()
+
+    (thread, on_loop), loop_thread = asyncio.run(main())
+    assert thread == loop_thread and on_loop
+
+
+def test_with_other_requests_in_flight_the_work_runs_in_a_thread_of_its_own() -> None:
+    async def main() -> tuple[tuple[int, bool], int]:
+        Load.active = 3
+        return await released(_where), threading.get_ident()
+
+    (thread, on_loop), loop_thread = asyncio.run(main())
+    assert thread != loop_thread and not on_loop
+
+
+def test_errors_of_the_work_reach_the_caller_in_both_places() -> None:
+    def fail() -> None:
+        raise ValueError("no key")
+
+    for active in (1, 2):
+
+        async def main(active: int = active) -> None:
+            Load.active = active
+            await released(fail)
+
+        with pytest.raises(ValueError, match="no key"):
+            asyncio.run(main())

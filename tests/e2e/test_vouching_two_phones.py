@@ -22,7 +22,7 @@ import pytest
 from attestations.sdjwt import HeldSdJwt
 from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, PageChecks, axe_script
 from tests.support.live_kluis import add_resident
-from tests.support.qr import qr_codes_in
+from tests.support.qr import qr_codes_on
 from tests.support.server import LiveServer, fresh_server
 from tests.support.wallet import Wallet
 
@@ -57,7 +57,7 @@ def log_in(page: Any, base: str, email: str, then: str | re.Pattern[str] = "**/a
 
 def scanned(page: Any) -> str:
     """What a phone's camera reads from the QR code on `page`."""
-    [code] = qr_codes_in(page.locator("#vouch-qr").screenshot())
+    [code] = qr_codes_on(page, "#vouch-qr")
     text: str = code.text
     return text
 
@@ -208,7 +208,7 @@ def desk_flow(desk: Any, jan: Any, piet: Any, base: str) -> None:
     desk.wait_for_selector("#vouch-claim", timeout=NOTICED_MS)
     desk.click("#vouch-claim")
     desk.wait_for_selector("img.qr")
-    [offer] = qr_codes_in(desk.locator("img.qr").screenshot())
+    [offer] = qr_codes_on(desk)
     tx_code = desk.inner_text("strong.code")
     with Wallet.over_http(base) as wallet:
         [stored] = wallet.accept(offer.text, tx_code)

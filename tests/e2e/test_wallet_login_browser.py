@@ -17,7 +17,7 @@ import pytest
 
 from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, axe_script, axe_violations, platform
 from tests.support.oidc import pkce_pair
-from tests.support.qr import qr_codes_in
+from tests.support.qr import qr_codes_on
 from tests.support.server import LiveServer
 from tests.support.wallet import Wallet
 
@@ -54,15 +54,7 @@ def provision(server: LiveServer, callback: str) -> tuple[dict[str, Any], dict[s
 def qr_payload_on(page: Any) -> str:
     """What the QR code on the page says (decoded from its pixels), checked against the
     page's universal link."""
-    page.wait_for_load_state("load")  # images included
-    barcodes: list[Any] = []
-    for _ in range(QR_ATTEMPTS):  # a busy machine may paint the image a little later
-        image = page.locator("img.qr").screenshot()
-        barcodes = qr_codes_in(image)
-        if barcodes:
-            break
-        page.wait_for_timeout(250)
-    [barcode] = barcodes
+    [barcode] = qr_codes_on(page, attempts=QR_ATTEMPTS)
     link = page.locator("a[href*='/verifier/open?']").get_attribute("href")
     assert barcode.text == "openid4vp://?" + urlsplit(link).query
     return str(barcode.text)

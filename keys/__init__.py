@@ -25,13 +25,7 @@ from keys.rewrap import (
 )
 from keys.routers import ROUTERS
 from keys.routes import JWKS_MAX_AGE_SECONDS
-from keys.signing import (
-    SUPPORTED_ALGS,
-    Keyring,
-    KeyState,
-    KeyStatus,
-    active_kid_column,
-)
+from keys.signing import SUPPORTED_ALGS, Keyring, KeyState, KeyStatus, active_kid_column
 from keys.subject import SubjectKeys
 from keys.successor import successor_started_column
 from keys.web import keyring_of, subject_keys_of

@@ -29,7 +29,6 @@ EMAIL = "qr.bewoner@example.org"
 PASSWORD = "een lang en sterk wachtwoord"
 ATTESTED = "urn:kluis:acr:attested"
 WAIT_MS = 20_000
-QR_ATTEMPTS = 20
 
 
 def provision(server: LiveServer, callback: str) -> tuple[dict[str, Any], dict[str, str]]:
@@ -54,7 +53,7 @@ def provision(server: LiveServer, callback: str) -> tuple[dict[str, Any], dict[s
 def qr_payload_on(page: Any) -> str:
     """What the QR code on the page says (decoded from its pixels), checked against the
     page's universal link."""
-    [barcode] = qr_codes_on(page, attempts=QR_ATTEMPTS)
+    [barcode] = qr_codes_on(page)
     link = page.locator("a[href*='/verifier/open?']").get_attribute("href")
     assert barcode.text == "openid4vp://?" + urlsplit(link).query
     return str(barcode.text)

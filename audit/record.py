@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, event, insert, select
+from sqlalchemy import Connection, Table, event, insert, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from audit.models import AuditEntry
@@ -42,25 +42,24 @@ _LOCK_NAME = "kluis.audit_entries"
 _TAIL_KEY = "kluis.audit_tail"  # session.info: (transaction, last idx, last leaf hash)
 _INSERT = insert(cast(Table, AuditEntry.__table__))
 _LOCKED_TAIL = "SELECT idx, leaf_hash FROM audit_locked_tail(%s)"  # PostgreSQL
+# PostgreSQL, batches below COPY_MIN_ROWS: lock, tail and INSERT in one call (migration 0023)
+_APPEND = (
+    "SELECT first_idx, prev_leaf, last_leaf FROM audit_append(%s, %s, %b::text[], %b::text[], "
+    "%b::text[], %b::text[], %b::text[])"
+)
 _LAST_ENTRY = Prepared(  # every audited request runs it
     select(AuditEntry.idx, AuditEntry.leaf_hash).order_by(AuditEntry.idx.desc()).limit(1)
 )
-# PostgreSQL: one statement (one round trip, one plan) per batch, the columns as arrays;
-# SQLite: one prepared statement for every row. Other databases go through SQLAlchemy.
 # An entry's `ts`: `utcnow().isoformat(timespec="microseconds")` with "Z" for "+00:00"
 _TS = "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ"
+# SQLite: one prepared statement for every row. Other databases go through SQLAlchemy.
 _INSERT_SQL = {
-    "postgresql": (
-        "INSERT INTO audit_entries (idx, created_at, event, actor, subject_ref, entry, "
-        "leaf_hash) SELECT * FROM unnest(%b::bigint[], %b::timestamptz[], %b::text[], "
-        "%b::text[], %b::text[], %b::text[], %b::bytea[])"
-    ),
     "sqlite": (
         "INSERT INTO audit_entries (idx, created_at, event, actor, subject_ref, entry, "
         "leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
     ),
 }
-# PostgreSQL, batches from this size on: COPY (binary) instead of the INSERT.
+# PostgreSQL, batches from this size on: COPY (binary) instead of `audit_append`.
 COPY_MIN_ROWS = 64
 _CHUNK = 100  # entries spelled before they are sent (COPY)
 _COPY_SQL = (
@@ -215,7 +214,7 @@ def record(
 
 def record_many(session: Session, items: Iterable[Pending]) -> list[Appended]:
     """Append several entries, in order, in the caller's transaction (one INSERT; on
-    PostgreSQL one COPY from `COPY_MIN_ROWS` entries on).
+    PostgreSQL one call of `audit_append`, or one COPY from `COPY_MIN_ROWS` entries on).
 
     Every item is checked first: if one is refused, nothing is appended. Each entry is chained
     to the one before it exactly as consecutive `record` calls would chain them; the entries
@@ -227,13 +226,38 @@ def record_many(session: Session, items: Iterable[Pending]) -> list[Appended]:
         return []
     # The caller's pending state changes reach the database first, in this same transaction.
     session.flush()
-    idx, prev = _tail(session)
     # One moment for the whole batch: its entries are appended at once, in one transaction.
     now = utcnow()
     ts = _TS % (now.year, now.month, now.day, now.hour, now.minute, now.second, now.microsecond)
+    connection = session.connection()
+    appended: list[Appended]
+    if connection.dialect.name == "postgresql" and len(items) < COPY_MIN_ROWS:
+        appended = _append_on_server(connection, items, checked, now, ts)
+    else:
+        idx, prev = _tail(session)
+        entries = _chained(items, checked, idx, prev, now, ts)
+        appended = []
+        with _writer(session, appended, ts) as written:
+            # in chunks: PostgreSQL stores the rows sent while the next ones are spelled
+            while chunk := list(islice(entries, _CHUNK)):
+                appended += chunk
+                written(len(chunk))
+    last = appended[-1]
+    session.info[_TAIL_KEY] = (session.get_transaction(), last.idx, last.leaf_hash)
+    return appended
+
+
+def _chained(
+    items: list[Pending],
+    checked: list[str],
+    idx: int,
+    prev: bytes | None,
+    now: dt.datetime,
+    ts: str,
+) -> Iterator[Appended]:
+    """The entries of `items` (their details as `checked` spelled them) from index `idx` on,
+    the first chained to the leaf `prev`."""
     sha256 = hashlib.sha256
-    appended: list[Appended] = []
-    append = appended.append
     # (event, actor, subject) -> the entry's text before, between and after the details and
     # the index; each distinct one is spelled once per batch
     spelled: dict[tuple[str, str, str | None], tuple[str, str, str]] = {}
@@ -241,25 +265,42 @@ def record_many(session: Session, items: Iterable[Pending]) -> list[Appended]:
     # that was rewritten, even when its stored leaf hash was rewritten with it.
     prev_json = "null" if prev is None else f'"{prev.hex()}"'
     # items and their details side by side: no pair per entry to allocate and keep
-    pairs = zip(items, checked, strict=True)
-    with _writer(session, appended, len(items), ts) as written:
-        # in chunks: PostgreSQL stores the rows sent while the next ones are spelled
-        while chunk := list(islice(pairs, _CHUNK)):
-            for (event_name, actor, subject_ref, _), details in chunk:
-                parts = spelled.get((event_name, actor, subject_ref))
-                if parts is None:
-                    parts = spelled[event_name, actor, subject_ref] = _spell(
-                        event_name, actor, subject_ref, ts
-                    )
-                # canonical JSON (sorted keys, no spaces): a test checks it against
-                # `canonical_json`
-                text = f'{parts[0]}{details}{parts[1]}{idx},"prev":{prev_json}{parts[2]}'
-                prev = sha256(b"\x00" + text.encode()).digest()  # RFC 9162 leaf hash
-                append(Appended(idx, now, event_name, actor, subject_ref, text, prev))
-                prev_json = f'"{prev.hex()}"'
-                idx += 1
-            written(len(chunk))
-    session.info[_TAIL_KEY] = (session.get_transaction(), idx - 1, prev)
+    for (event_name, actor, subject_ref, _), details in zip(items, checked, strict=True):
+        parts = spelled.get((event_name, actor, subject_ref))
+        if parts is None:
+            parts = spelled[event_name, actor, subject_ref] = _spell(
+                event_name, actor, subject_ref, ts
+            )
+        # canonical JSON (sorted keys, no spaces): a test checks it against `canonical_json`
+        text = f'{parts[0]}{details}{parts[1]}{idx},"prev":{prev_json}{parts[2]}'
+        prev = sha256(b"\x00" + text.encode()).digest()  # RFC 9162 leaf hash
+        yield Appended(idx, now, event_name, actor, subject_ref, text, prev)
+        prev_json = f'"{prev.hex()}"'
+        idx += 1
+
+
+def _append_on_server(
+    connection: Connection, items: list[Pending], checked: list[str], now: dt.datetime, ts: str
+) -> list[Appended]:
+    """PostgreSQL, a small batch: the lock, the read of the tail and the INSERT in one round
+    trip (migration 0023's `audit_append`, which completes each entry with its index and
+    predecessor and hashes it). The entries are spelled and hashed here as well; the last
+    leaf must be the one the database stored, or nothing goes on."""
+    require_transaction(connection, _LOCK_NAME)
+    heads, tails = [], []
+    events, actors, subjects = [], [], []
+    for (event_name, actor, subject_ref, _), details in zip(items, checked, strict=True):
+        head, between, tail = _spell(event_name, actor, subject_ref, ts)
+        heads.append(f"{head}{details}{between}")
+        tails.append(tail)
+        events.append(event_name)
+        actors.append(actor)
+        subjects.append(subject_ref)
+    params = (_LOCK_NAME, now, events, actors, subjects, heads, tails)
+    first, before, last = execute_on_driver(connection, _APPEND, params, _fetchone)
+    appended = list(_chained(items, checked, first, before, now, ts))
+    if appended[-1].leaf_hash != last:
+        raise RuntimeError("the database spelled an audit entry differently (do not commit)")
     return appended
 
 
@@ -277,21 +318,19 @@ def _spell(event_name: str, actor: str, subject_ref: str | None, ts: str) -> tup
 
 
 @contextlib.contextmanager
-def _writer(
-    session: Session, appended: list[Appended], size: int, ts: str
-) -> Iterator[Callable[[int], None]]:
-    """Stores the `size` entries the caller adds to `appended`, told after each chunk how
+def _writer(session: Session, appended: list[Appended], ts: str) -> Iterator[Callable[[int], None]]:
+    """Stores the entries the caller adds to `appended`, told after each chunk how
     many it added.
 
-    PostgreSQL, from `COPY_MIN_ROWS` entries on: each chunk is sent with COPY (binary) as
-    soon as it is spelled, so the server inserts while the next one is; at 1,000 rows COPY
-    takes less than half the client's CPU of the INSERT (no arrays to build and take apart,
-    no text to convert) and a round trip more (the server answers COPY before rows come).
-    Otherwise: one INSERT of them all at the end.
+    PostgreSQL (batches from `COPY_MIN_ROWS` entries on): each chunk is sent with COPY
+    (binary) as soon as it is spelled, so the server inserts while the next one is; at 1,000
+    rows COPY took less than half the client's CPU of an INSERT from arrays (none to build
+    and take apart, no text to convert) and a round trip more (the server answers COPY
+    before rows come). Otherwise: one INSERT of them all at the end.
     """
     connection = session.connection()
     dialect = connection.dialect.name
-    if dialect == "postgresql" and size >= COPY_MIN_ROWS:
+    if dialect == "postgresql":
         psycopg: Any = connection.connection.driver_connection  # its transaction
         with psycopg.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
             copy.set_types(_COPY_TYPES)
@@ -307,9 +346,6 @@ def _writer(
     sql = _INSERT_SQL.get(dialect)
     if sql is None:
         connection.execute(_INSERT, [a._asdict() for a in appended])
-    elif dialect == "postgresql":  # (on the driver: `exec_driver_sql` is ~50 µs of Python)
-        columns = tuple(list(c) for c in zip(*appended, strict=True))
-        execute_on_driver(connection, sql, columns, no_rows)
     else:  # SQLite: `created_at` as SQLAlchemy's SQLite DATETIME stores it, from the `ts`
         created = f"{ts[:10]} {ts[11:26]}"
         rows = [(a[0], created, *a[2:]) for a in appended]

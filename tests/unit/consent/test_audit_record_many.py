@@ -146,16 +146,17 @@ def test_a_string_that_passed_as_a_value_is_still_refused_as_a_key(session: Sess
 RECORD = importlib.import_module("audit.record")  # `audit.record` is also the function
 
 
-@pytest.mark.parametrize("copy_min_rows", [1, 10**9], ids=["copy", "insert"])
+@pytest.mark.parametrize("copy_min_rows", [1, 10**9], ids=["copy", "function"])
 def test_copied_and_inserted_batches_store_what_they_return(
     session: Session, monkeypatch: pytest.MonkeyPatch, copy_min_rows: int
 ) -> None:
     # PostgreSQL writes a batch from COPY_MIN_ROWS entries on with COPY, smaller ones with
-    # the INSERT; both must store the same rows, which verify as any others
+    # `audit_append` (SQLite: always the INSERT); both must store the same rows, which
+    # verify as any others
     monkeypatch.setattr(RECORD, "COPY_MIN_ROWS", copy_min_rows)
     monkeypatch.setattr(RECORD, "_CHUNK", 5)  # sent in chunks of 5, the last one of 1
-    if copy_min_rows == 1:  # the INSERT would fail: only COPY can have written the rows
-        monkeypatch.setitem(RECORD._INSERT_SQL, "postgresql", "SELECT no_such_function()")
+    if copy_min_rows == 1:  # the function would fail: only COPY can have written the rows
+        monkeypatch.setattr(RECORD, "_APPEND", "SELECT no_such_function()")
     session.execute(delete(AuditCheckpoint))
     session.execute(delete(AuditEntry))
     record(session, "test.first", "system")
@@ -207,3 +208,19 @@ def test_text_utf8_cannot_hold_is_refused_before_anything_is_written(session: Se
     after = session.scalar(select(AuditEntry.idx).order_by(AuditEntry.idx.desc()).limit(1))
     assert before == after
     assert record_many(session, items)[0].idx == (-1 if before is None else before) + 1
+
+
+def test_a_database_that_spells_an_entry_otherwise_stops_the_append(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL's `audit_append` completes and hashes the entries itself; the leaf it
+    # reports last must be the one spelled here, or the append fails (and its transaction
+    # with it) instead of returning entries other than those stored
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL spells entries in the database")
+    record(session, "test.first", "system")
+    forged = RECORD._APPEND.replace("last_leaf FROM", "sha256('x') FROM")
+    assert forged != RECORD._APPEND
+    monkeypatch.setattr(RECORD, "_APPEND", forged)
+    with pytest.raises(RuntimeError, match="spelled an audit entry differently"):
+        record(session, "test.second", "system", None, {"n": 1})

@@ -285,8 +285,8 @@ def _append_on_server(
     """PostgreSQL, a small batch: the lock, the read of the tail and the INSERT in one round
     trip (migration 0023's `audit_append`, which completes each entry with its index and
     predecessor and hashes it). The entries are spelled and hashed here as well; the last
-    leaf must be the one the database stored, or nothing goes on."""
-    require_transaction(connection, _LOCK_NAME)
+    leaf must be the one the database stored, or nothing goes on. One statement, so it holds
+    the lock throughout also where each statement commits on its own (autocommit)."""
     heads, tails = [], []
     events, actors, subjects = [], [], []
     for (event_name, actor, subject_ref, _), details in zip(items, checked, strict=True):
@@ -359,14 +359,15 @@ def _tail(session: Session) -> tuple[int, bytes | None]:
     the last row; later appends in the same transaction know the tail already, since nobody
     else can append meanwhile (PostgreSQL: the advisory lock; SQLite: our write lock).
     """
+    connection = session.connection()
+    # the lock must outlast this statement: in autocommit it would not (nor a known tail)
+    require_transaction(connection, _LOCK_NAME)
     known = session.info.get(_TAIL_KEY)
     if known is not None and known[0] is session.get_transaction():
         return known[1] + 1, known[2]
-    connection = session.connection()
     if connection.dialect.name == "postgresql":
         # `lock_named`'s lock and the read in one round trip (migration 0022: the function's
         # SELECT takes its snapshot after the lock is granted)
-        require_transaction(connection, _LOCK_NAME)
         last = execute_on_driver(connection, _LOCKED_TAIL, (_LOCK_NAME,), _fetchone)
     else:
         lock_named(session, _LOCK_NAME)

@@ -299,6 +299,19 @@ def lock_named(session: Session, name: str) -> None:
         )
 
 
+def autocommit_on_server(session: Session) -> None:
+    """On PostgreSQL, each statement of this session commits on its own (autocommit), for
+    requests whose writes are each one statement (the verifier's request object and result
+    read, UserInfo's audit append): a BEGIN and a COMMIT would add two round trips and nothing
+    else, since one statement is as atomic alone and durable before the answer leaves. Every
+    statement of a READ COMMITTED transaction reads its own snapshot anyway. Not when the
+    session is bound to a connection a caller holds (tests, in a transaction of their own),
+    nor on SQLite (local: no round trips to save)."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def require_transaction(connection: Connection, lock: str) -> None:
     """Refuse to take the named `lock` on a connection that autocommits: each statement would
     end its own transaction, and with it the lock (`lock_named`, and the audit log's own

@@ -18,7 +18,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from attestations.platforms import authenticate_platform
@@ -48,7 +47,7 @@ from attestations.verifier.waiting import events, long_poll, request_listener
 from attestations.verifier.widget import widget_links
 from attestations.web import verifier_config
 from core import FormDep as FormBody
-from core import JsonBody, database_of, db_session, in_session, openapi
+from core import JsonBody, autocommit_on_server, database_of, db_session, in_session, openapi
 from keys import keyring_of
 
 router = APIRouter(tags=["verifier"])
@@ -56,18 +55,6 @@ DbSession = Annotated[Session, Depends(db_session)]
 OAUTH_PATHS = {"/verifier/response"}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_WAIT_SECONDS = 30
-
-
-def _autocommit(session: Session) -> None:
-    """On PostgreSQL, each statement of this session commits on its own (autocommit), for the
-    requests whose writes are each one statement: the request object (pending → scanned) and
-    the result read (at most a result past its lifetime erased). A BEGIN and a COMMIT would add
-    two round trips and nothing else: one statement is as atomic alone, and it is durable
-    before the answer leaves. Not when the session is bound to a connection a caller holds
-    (tests, in a transaction of their own), nor on SQLite (local: no round trips to save)."""
-    bind = session.get_bind()
-    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def _require_identity(request: Request, config: VerifierConfig) -> None:
@@ -138,7 +125,7 @@ async def status(request: Request, session_id: str) -> Response:
 
 
 def _status(request: Request, session_id: str, session: Session) -> Response:
-    _autocommit(session)  # reads, and at most the UPDATE erasing an expired result
+    autocommit_on_server(session)  # reads, and at most the UPDATE erasing an expired result
     client_id = authenticate_platform(request, session).client_id
     row = status_for_client(session, client_id, session_id)
     stream = "text/event-stream" in request.headers.get("accept", "")
@@ -210,7 +197,7 @@ async def serve_request_object(request: Request, session_id: str) -> Response:
 
 
 def _request_object(request: Request, session_id: str, session: Session) -> Response:
-    _autocommit(session)  # pending → scanned is one UPDATE … RETURNING
+    autocommit_on_server(session)  # pending → scanned is one UPDATE … RETURNING
     row = scan_session(session, session_id)
     if row is None:
         raise RequestObjectGone()

@@ -18,6 +18,7 @@ from core import (
     Params,
     ParamsDep,
     UnsupportedGrantType,
+    autocommit_on_server,
     in_session,
     on_event_loop,
     openapi,
@@ -133,6 +134,9 @@ async def userinfo(request: Request, params: ParamsDep) -> JSONResponse:
 
 
 def _userinfo(request: Request, params: Params, session: Session) -> JSONResponse:
+    # Reads, and one write: the `claims.released` entry, one statement on PostgreSQL
+    # (`audit_append`), which commits on its own there before the answer is built
+    autocommit_on_server(session)
     body = userinfo_response(session, provider_of(request), _bearer(request, params))
     session.commit()
     return JSONResponse(body, headers=NO_STORE)

@@ -5,12 +5,8 @@ is still scanned and answered once, and the other requests keep their transactio
 
 from __future__ import annotations
 
-import collections
-import contextlib
 from collections.abc import Iterator
-from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
@@ -22,7 +18,7 @@ from tests.conftest import TEST_ISSUER
 from tests.support.databases import backend
 from tests.support.dcql import postcode_query
 from tests.support.oidc import RP, make_rp
-from tests.support.verifier_requests import request_label
+from tests.support.transactions import transaction_commands
 from tests.support.wallet import StoredCredential, Wallet
 
 POSTGRESQL = backend() == "postgresql"
@@ -48,41 +44,6 @@ def rp(db: Database) -> RP:
         made = make_rp(session)
         session.commit()
         return made
-
-
-@contextlib.contextmanager
-def transaction_commands(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dict[str, list[str]]]:
-    """The BEGIN/COMMIT/ROLLBACK psycopg sends by itself, per request (`method path`)."""
-    sent: dict[str, list[str]] = collections.defaultdict(list)
-    current = {"label": "test"}
-
-    def on_request(request: httpx.Request) -> None:
-        current["label"] = request_label(request)
-
-    if POSTGRESQL:
-        from psycopg._connection_base import BaseConnection
-
-        original = BaseConnection._exec_command
-
-        def counted(self: Any, command: Any, *args: Any, **kwargs: Any) -> Any:
-            raw = command if isinstance(command, bytes) else str(command).encode()
-            sent[current["label"]].append(raw.split()[0].decode().upper())
-            return original(self, command, *args, **kwargs)
-
-        monkeypatch.setattr(BaseConnection, "_exec_command", counted)
-
-    def on_response(response: httpx.Response) -> None:
-        current["label"] = "test"  # what the test itself reads
-
-    client.event_hooks["request"].append(on_request)
-    client.event_hooks["response"].append(on_response)
-    try:
-        yield sent
-    finally:
-        client.event_hooks["request"].remove(on_request)
-        client.event_hooks["response"].remove(on_response)
 
 
 def stored_status(db: Database, session_id: str) -> str:

@@ -282,14 +282,20 @@ def error_redirect(p: AuthParams, issuer: str, error: OAuthError) -> str:
 
 # -- pending interactions -----------------------------------------------------------------
 def save_pending(
-    session: Session, p: AuthParams, ttl: int, extra: Mapping[str, Any]
+    session: Session,
+    p: AuthParams,
+    ttl: int,
+    extra: Mapping[str, Any],
+    account_id: str | None = None,
 ) -> AuthorizationRequest:
-    """Store the request while the resident logs in or consents. `login_hint` is not kept:
+    """Store the request while the resident logs in or consents (one INSERT, with the
+    logged-in resident's `account_id`, so that erasure finds it). `login_hint` is not kept:
     it is often an e-mail address, and it has already gone to the login page."""
     now = utcnow()
     row = AuthorizationRequest(
         id=new_token(24),
         client_id=p.client.client_id,
+        account_id=account_id,
         params={**p.to_json(), "login_hint": None, **extra},
         created_at=now,
         expires_at=now + dt.timedelta(seconds=ttl),

@@ -191,8 +191,9 @@ def proceed(
             pending.completed_at = utcnow()
         return Outcome(None, location)
     if pending is None:
-        pending = save_pending(session, p, provider.config.request_ttl, {"binding": binding()})
-        pending.account_id = browser.account_id if browser else None
+        account_id = browser.account_id if browser else None
+        extra = {"binding": binding()}
+        pending = save_pending(session, p, provider.config.request_ttl, extra, account_id)
     return Outcome(step, pending=pending)
 
 

@@ -16,6 +16,7 @@ from core import (
     OAuthError,
     Params,
     ParamsDep,
+    autocommit_on_server,
     check_csrf,
     in_session,
     openapi,
@@ -93,6 +94,10 @@ async def authorize(request: Request, params: ParamsDep) -> Response:
 
 
 def _authorize(request: Request, params: Params, session: Session) -> Response:
+    # Reads, and at most one write: the grant with its code (one INSERT … WITH on
+    # PostgreSQL) or the request stored for a login or consent (one INSERT). On PostgreSQL
+    # each statement commits on its own, as atomic as in a transaction.
+    autocommit_on_server(session)
     provider = provider_of(request)
     if params.error is not None:
         return fatal_page(request, "invalid_request")

@@ -300,7 +300,9 @@ def _append_on_server(
     first, before, last = execute_on_driver(connection, _APPEND, params, _fetchone)
     appended = list(_chained(items, checked, first, before, now, ts))
     if appended[-1].leaf_hash != last:
-        raise RuntimeError("the database spelled an audit entry differently (do not commit)")
+        # (in a transaction the caller's rollback undoes the append; in autocommit it stays,
+        # chained to the text the database hashed, and this request fails)
+        raise RuntimeError("the database spelled an audit entry differently from Kluis")
     return appended
 
 

@@ -301,12 +301,14 @@ def lock_named(session: Session, name: str) -> None:
 
 def autocommit_on_server(session: Session) -> None:
     """On PostgreSQL, each statement of this session commits on its own (autocommit), for
-    requests whose writes are each one statement (the verifier's request object and result
-    read, UserInfo's audit append): a BEGIN and a COMMIT would add two round trips and nothing
-    else, since one statement is as atomic alone and durable before the answer leaves. Every
-    statement of a READ COMMITTED transaction reads its own snapshot anyway. Not when the
-    session is bound to a connection a caller holds (tests, in a transaction of their own),
-    nor on SQLite (local: no round trips to save)."""
+    requests that write one statement at most (the verifier's request object and result
+    read, authorize, UserInfo's audit append): a BEGIN and a COMMIT would add two round trips
+    and nothing else, since one statement is as atomic alone and durable before the answer
+    leaves. Every statement of a READ COMMITTED transaction reads its own snapshot anyway.
+    A request that writes twice (a change and its audit entry) must keep its transaction:
+    here each write would commit alone. Not when the session is bound to a connection a
+    caller holds (tests, in a transaction of their own), nor on SQLite (local: no round
+    trips to save)."""
     bind = session.get_bind()
     if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

@@ -94,13 +94,13 @@ async def authorize(request: Request, params: ParamsDep) -> Response:
 
 
 def _authorize(request: Request, params: Params, session: Session) -> Response:
+    provider = provider_of(request)
+    if params.error is not None:
+        return fatal_page(request, "invalid_request")
     # Reads, and at most one write: the grant with its code (one INSERT … WITH on
     # PostgreSQL) or the request stored for a login or consent (one INSERT). On PostgreSQL
     # each statement commits on its own, as atomic as in a transaction.
     autocommit_on_server(session)
-    provider = provider_of(request)
-    if params.error is not None:
-        return fatal_page(request, "invalid_request")
     raw = params.values
     try:
         client, redirect_uri = resolve_client(session, raw)

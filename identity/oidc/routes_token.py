@@ -134,10 +134,11 @@ async def userinfo(request: Request, params: ParamsDep) -> JSONResponse:
 
 
 def _userinfo(request: Request, params: Params, session: Session) -> JSONResponse:
+    bearer = _bearer(request, params)  # (no connection taken for a request without one)
     # Reads, and one write: the `claims.released` entry, one statement on PostgreSQL
     # (`audit_append`), which commits on its own there before the answer is built
     autocommit_on_server(session)
-    body = userinfo_response(session, provider_of(request), _bearer(request, params))
+    body = userinfo_response(session, provider_of(request), bearer)
     session.commit()
     return JSONResponse(body, headers=NO_STORE)
 

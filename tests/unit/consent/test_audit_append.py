@@ -146,3 +146,37 @@ def test_concurrent_batches_and_single_appends_stay_dense_and_chained(
             _assert_chained(session)
     finally:
         database.dispose()
+
+
+def test_autocommitted_appends_interleave_with_transactions_that_hold_the_lock(
+    fresh_database: str,
+) -> None:
+    # PostgreSQL: an `audit_append` call outside a transaction (UserInfo's) waits for the lock
+    # that a transaction appending several times holds until it commits, and chains to it
+    database = Database.from_url(fresh_database)
+    if database.dialect != "postgresql":
+        database.dispose()
+        pytest.skip("only PostgreSQL appends in autocommit")
+
+    def append(n: int) -> None:
+        for i in range(4):
+            if n % 2:
+                with database.session() as session:
+                    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                    record(session, "test.single", f"client:w{n}", None, {"i": i})
+                continue
+
+            def write(session: Session, i: int = i) -> None:
+                for _ in range(3):  # the lock is held from the first until the commit
+                    record(session, "test.batch", f"client:w{n}", None, {"i": i})
+
+            in_retried_transaction(database, write, attempts=40)
+
+    errors = run_workers(4, append)
+    try:
+        assert not errors
+        with database.transaction() as session:
+            assert _indices(session) == list(range(2 * 4 * 3 + 2 * 4))
+            _assert_chained(session)
+    finally:
+        database.dispose()

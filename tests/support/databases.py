@@ -4,12 +4,17 @@ its own database or schema, so runs never see each other's data."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from core.db import Database
+from keys import Keyring
 
 ENV_VAR = "KLUIS_TEST_DATABASE_URL"
 
@@ -55,3 +60,16 @@ def drop_database(url: str) -> None:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     finally:
         engine.dispose()
+
+
+@contextlib.contextmanager
+def committing_database(url: str, keyring: Keyring) -> Iterator[Database]:
+    """A `Database` on an engine of its own at `url` (a `fresh_database`), with the signing
+    keys made: an app on it commits for real (not into the test's savepoint)."""
+    database = Database.from_url(url)
+    with database.transaction() as session:
+        keyring.ensure_keys(session)
+    try:
+        yield database
+    finally:
+        database.dispose()

@@ -15,7 +15,7 @@ from attestations.verifier.models import VerifierSession
 from core.db import Database
 from keys import Keyring
 from tests.conftest import TEST_ISSUER
-from tests.support.databases import backend
+from tests.support.databases import backend, committing_database
 from tests.support.dcql import postcode_query
 from tests.support.oidc import RP, make_rp
 from tests.support.transactions import transaction_commands
@@ -29,13 +29,8 @@ BODY = {"dcql_query": QUERY, "purpose": "Stemmen in buurt 1087"}
 @pytest.fixture
 def db(fresh_database: str, keyring: Keyring) -> Iterator[Database]:
     """The app on an engine of its own, committing for real."""
-    database = Database.from_url(fresh_database)
-    with database.transaction() as session:
-        keyring.ensure_keys(session)
-    try:
+    with committing_database(fresh_database, keyring) as database:
         yield database
-    finally:
-        database.dispose()
 
 
 @pytest.fixture

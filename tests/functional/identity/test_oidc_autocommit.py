@@ -21,7 +21,7 @@ from core.db import Database
 from identity.oidc.models import AuthorizationRequest, Grant
 from keys import Keyring
 from service.runtime import Runtime
-from tests.support.databases import backend
+from tests.support.databases import backend, committing_database
 from tests.support.forms import pkce_pair
 from tests.support.oidc import RP, auth_params, code_flow, exchange, make_resident, make_rp
 from tests.support.transactions import transaction_commands
@@ -32,13 +32,8 @@ ALLOW = ["email", "email_verified", "name", "preferred_username"]
 @pytest.fixture
 def db(fresh_database: str, keyring: Keyring) -> Iterator[Database]:
     """The app on an engine of its own, committing for real."""
-    database = Database.from_url(fresh_database)
-    with database.transaction() as session:
-        keyring.ensure_keys(session)
-    try:
+    with committing_database(fresh_database, keyring) as database:
         yield database
-    finally:
-        database.dispose()
 
 
 @contextlib.contextmanager

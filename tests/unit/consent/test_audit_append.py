@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import delete, select
@@ -24,6 +25,19 @@ def _log() -> AuditLog:
 
 def _indices(session: Session) -> list[int]:
     return list(session.scalars(select(AuditEntry.idx).order_by(AuditEntry.idx)))
+
+
+def _run_dense_and_chained(database: Database, append: Callable[[int], None], count: int) -> None:
+    """`append(n)` in four workers at once; then the log holds `count` entries, dense and
+    chained. Disposes of `database`."""
+    errors = run_workers(4, append)
+    try:
+        assert not errors
+        with database.transaction() as session:
+            assert _indices(session) == list(range(count))
+            _assert_chained(session)
+    finally:
+        database.dispose()
 
 
 def _assert_chained(session: Session) -> None:
@@ -138,14 +152,7 @@ def test_concurrent_batches_and_single_appends_stay_dense_and_chained(
 
             in_retried_transaction(database, write, attempts=40)
 
-    errors = run_workers(4, append)
-    try:
-        assert not errors
-        with database.transaction() as session:
-            assert _indices(session) == list(range(2 * 4 * 3 + 2 * 4))
-            _assert_chained(session)
-    finally:
-        database.dispose()
+    _run_dense_and_chained(database, append, 2 * 4 * 3 + 2 * 4)
 
 
 def test_autocommitted_appends_interleave_with_transactions_that_hold_the_lock(
@@ -172,11 +179,4 @@ def test_autocommitted_appends_interleave_with_transactions_that_hold_the_lock(
 
             in_retried_transaction(database, write, attempts=40)
 
-    errors = run_workers(4, append)
-    try:
-        assert not errors
-        with database.transaction() as session:
-            assert _indices(session) == list(range(2 * 4 * 3 + 2 * 4))
-            _assert_chained(session)
-    finally:
-        database.dispose()
+    _run_dense_and_chained(database, append, 2 * 4 * 3 + 2 * 4)

@@ -230,12 +230,13 @@ def record_many(session: Session, items: Iterable[Pending]) -> list[Appended]:
     now = utcnow()
     ts = _TS % (now.year, now.month, now.day, now.hour, now.minute, now.second, now.microsecond)
     connection = session.connection()
+    spelled = _spelled(items, checked, ts)
     appended: list[Appended]
     if connection.dialect.name == "postgresql" and len(items) < COPY_MIN_ROWS:
-        appended = _append_on_server(connection, items, checked, now, ts)
+        appended = _append_on_server(connection, items, list(spelled), now)
     else:
         idx, prev = _tail(session)
-        entries = _chained(items, checked, idx, prev, now, ts)
+        entries = _chained(items, spelled, idx, prev, now)
         appended = []
         with _writer(session, appended, ts) as written:
             # in chunks: PostgreSQL stores the rows sent while the next ones are spelled
@@ -247,32 +248,38 @@ def record_many(session: Session, items: Iterable[Pending]) -> list[Appended]:
     return appended
 
 
+def _spelled(items: list[Pending], checked: list[str], ts: str) -> Iterator[tuple[str, str]]:
+    """Each entry's canonical JSON (sorted keys, no spaces: a test checks it against
+    `canonical_json`) but its index and predecessor: the text up to ``"idx":`` and the text
+    after its `prev` (`_spell`, with the details as `checked` spelled them)."""
+    # (event, actor, subject) -> the text before, between and after the details and the
+    # index; each distinct one is spelled once per batch
+    parts_of: dict[tuple[str, str, str | None], tuple[str, str, str]] = {}
+    # items and their details side by side: no pair per entry to allocate and keep
+    for (event_name, actor, subject_ref, _), details in zip(items, checked, strict=True):
+        parts = parts_of.get((event_name, actor, subject_ref))
+        if parts is None:
+            parts = parts_of[event_name, actor, subject_ref] = _spell(
+                event_name, actor, subject_ref, ts
+            )
+        yield f"{parts[0]}{details}{parts[1]}", parts[2]
+
+
 def _chained(
     items: list[Pending],
-    checked: list[str],
+    spelled: Iterable[tuple[str, str]],
     idx: int,
     prev: bytes | None,
     now: dt.datetime,
-    ts: str,
 ) -> Iterator[Appended]:
-    """The entries of `items` (their details as `checked` spelled them) from index `idx` on,
-    the first chained to the leaf `prev`."""
+    """The entries of `items` (spelled by `_spelled`) from index `idx` on, the first chained
+    to the leaf `prev`."""
     sha256 = hashlib.sha256
-    # (event, actor, subject) -> the entry's text before, between and after the details and
-    # the index; each distinct one is spelled once per batch
-    spelled: dict[tuple[str, str, str | None], tuple[str, str, str]] = {}
     # Chaining each entry to its predecessor's leaf lets verification name the exact entry
     # that was rewritten, even when its stored leaf hash was rewritten with it.
     prev_json = "null" if prev is None else f'"{prev.hex()}"'
-    # items and their details side by side: no pair per entry to allocate and keep
-    for (event_name, actor, subject_ref, _), details in zip(items, checked, strict=True):
-        parts = spelled.get((event_name, actor, subject_ref))
-        if parts is None:
-            parts = spelled[event_name, actor, subject_ref] = _spell(
-                event_name, actor, subject_ref, ts
-            )
-        # canonical JSON (sorted keys, no spaces): a test checks it against `canonical_json`
-        text = f'{parts[0]}{details}{parts[1]}{idx},"prev":{prev_json}{parts[2]}'
+    for (event_name, actor, subject_ref, _), (head, tail) in zip(items, spelled, strict=True):
+        text = f'{head}{idx},"prev":{prev_json}{tail}'
         prev = sha256(b"\x00" + text.encode()).digest()  # RFC 9162 leaf hash
         yield Appended(idx, now, event_name, actor, subject_ref, text, prev)
         prev_json = f'"{prev.hex()}"'
@@ -280,25 +287,18 @@ def _chained(
 
 
 def _append_on_server(
-    connection: Connection, items: list[Pending], checked: list[str], now: dt.datetime, ts: str
+    connection: Connection, items: list[Pending], spelled: list[tuple[str, str]], now: dt.datetime
 ) -> list[Appended]:
     """PostgreSQL, a small batch: the lock, the read of the tail and the INSERT in one round
     trip (migration 0023's `audit_append`, which completes each entry with its index and
-    predecessor and hashes it). The entries are spelled and hashed here as well; the last
+    predecessor and hashes it). The entries are completed and hashed here as well; the last
     leaf must be the one the database stored, or nothing goes on. One statement, so it holds
     the lock throughout also where each statement commits on its own (autocommit)."""
-    heads, tails = [], []
-    events, actors, subjects = [], [], []
-    for (event_name, actor, subject_ref, _), details in zip(items, checked, strict=True):
-        head, between, tail = _spell(event_name, actor, subject_ref, ts)
-        heads.append(f"{head}{details}{between}")
-        tails.append(tail)
-        events.append(event_name)
-        actors.append(actor)
-        subjects.append(subject_ref)
+    events, actors, subjects, _ = (list(column) for column in zip(*items, strict=True))
+    heads, tails = (list(column) for column in zip(*spelled, strict=True))
     params = (_LOCK_NAME, now, events, actors, subjects, heads, tails)
     first, before, last = execute_on_driver(connection, _APPEND, params, _fetchone)
-    appended = list(_chained(items, checked, first, before, now, ts))
+    appended = list(_chained(items, spelled, first, before, now))
     if appended[-1].leaf_hash != last:
         # (in a transaction the caller's rollback undoes the append; in autocommit it stays,
         # chained to the text the database hashed, and this request fails)

@@ -12,10 +12,6 @@ from core.db import (
     Base,
     Database,
     UTCDateTime,
-    autocommit_on_server,
-    database_of,
-    db_session,
-    in_session,
     is_sqlite,
     libpq_conninfo,
     lock_named,
@@ -53,6 +49,7 @@ from core.offload import Load, on_event_loop, released
 from core.params import AnyJsonBody, FormDep, FormPairsDep, JsonBody, Params, ParamsDep
 from core.personal import PERSONAL_FIELDS, personal_data_in
 from core.prepared import Prepared, execute_on_driver, no_rows
+from core.request_session import autocommit_on_server, database_of, db_session, in_session
 from core.tokens import b64url, matches, new_token, token_hash, unb64url
 from core.web import SESSION_COOKIE, Templates, check_csrf, page_language, render
 

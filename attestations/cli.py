@@ -15,7 +15,7 @@ from attestations.issuance import create_offer, purge_expired
 from attestations.qr import qr_png
 from attestations.statuslist import issued_credentials, revoke_credential
 from attestations.types import TYPES
-from attestations.verifier.session import purge_sessions
+from attestations.verifier.purge import purge_sessions
 from attestations.wallet import issue_to_wallet
 from core import Database, Problem
 from identity import Account, Accounts, find_by_email, get_account

@@ -5,7 +5,7 @@ from audit.cli import audit_cli
 from audit.log import AuditLog, checkpoint_signer, export_entries
 from audit.merkle import MerkleError
 from audit.models import AuditCheckpoint, AuditEntry
-from audit.record import Pending, record, record_many
+from audit.record import Pending, record, record_if, record_many
 
 __all__ = [
     "AuditCheckpoint",
@@ -18,5 +18,6 @@ __all__ = [
     "export_entries",
     "models",
     "record",
+    "record_if",
     "record_many",
 ]

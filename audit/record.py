@@ -11,33 +11,27 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import json
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Table, event, insert, select
+from sqlalchemy import Table, event, insert, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
+from audit.entries import Pending, PersonalDataInAudit, _checked
 from audit.models import AuditEntry
-from core import (
-    PERSONAL_FIELDS,
-    Prepared,
-    canonical_json,
-    execute_on_driver,
-    lock_named,
-    no_rows,
-    personal_data_in,
-    require_transaction,
-    utcnow,
-)
+from core import Prepared, execute_on_driver, lock_named, no_rows, require_transaction, utcnow
 
-# Matched whole (`$` would let a trailing newline through). What they accept is printable
-# ASCII without quotes or backslashes, which JSON spells as it is (see `_spell`).
-EVENT_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
-ACTOR_PATTERN = re.compile(r"[a-z][a-z_]*(:[A-Za-z0-9._~\-]{1,128})?")
-SUBJECT_REF_PATTERN = re.compile(r"[0-9a-f]{64}")
+__all__ = [  # the checks live in audit.entries; Pending and the refusal are taken over
+    "COPY_MIN_ROWS",
+    "Appended",
+    "Pending",
+    "PersonalDataInAudit",
+    "record",
+    "record_if",
+    "record_many",
+]
+
 _LOCK_NAME = "kluis.audit_entries"
 _TAIL_KEY = "kluis.audit_tail"  # session.info: (transaction, last idx, last leaf hash)
 _INSERT = insert(cast(Table, AuditEntry.__table__))
@@ -46,6 +40,14 @@ _LOCKED_TAIL = "SELECT idx, leaf_hash FROM audit_locked_tail(%s)"  # PostgreSQL
 _APPEND = (
     "SELECT first_idx, prev_leaf, last_leaf FROM audit_append(%s, %s, %b::text[], %b::text[], "
     "%b::text[], %b::text[], %b::text[])"
+)
+# ... and after a write, the `w` of `Prepared.first_joined`, only if it wrote (migration 0024)
+_IF_NAMES = tuple(f"kluis_audit_{n}" for n in ("lock", "at", "ev", "act", "sub", "head", "tail"))
+_APPEND_IF = (
+    "SELECT first_idx, prev_leaf, last_leaf FROM audit_append_if((SELECT count(*) > 0 FROM w), "
+    "%(kluis_audit_lock)s, %(kluis_audit_at)s, %(kluis_audit_ev)b::text[], "
+    "%(kluis_audit_act)b::text[], %(kluis_audit_sub)b::text[], %(kluis_audit_head)b::text[], "
+    "%(kluis_audit_tail)b::text[])"
 )
 _LAST_ENTRY = Prepared(  # every audited request runs it
     select(AuditEntry.idx, AuditEntry.leaf_hash).order_by(AuditEntry.idx.desc()).limit(1)
@@ -67,63 +69,6 @@ _COPY_SQL = (
     "FROM STDIN (FORMAT BINARY)"
 )
 _COPY_TYPES = ("int8", "timestamptz", "text", "text", "text", "text", "bytea")
-_SCALARS = (int, float, bool, type(None))  # hold no text, so no personal data
-
-
-class PersonalDataInAudit(ValueError):
-    """A caller tried to put something that looks like personal data into the audit log."""
-
-
-def _check_details(details: Any, path: str = "details") -> None:
-    if isinstance(details, Mapping):
-        for key, value in details.items():
-            if str(key).lower() in PERSONAL_FIELDS:
-                raise PersonalDataInAudit(f"{path}.{key} is a personal-data field")
-            _check_details(value, f"{path}.{key}")
-    elif isinstance(details, list | tuple):
-        for i, value in enumerate(details):
-            _check_details(value, f"{path}[{i}]")
-    elif isinstance(details, str) and (kind := personal_data_in(details)):
-        raise PersonalDataInAudit(f"{path} looks like {kind}")
-
-
-def _clean(value: Any, texts: set[str], keys: set[str]) -> bool:
-    """Whether `value` passes `_check_details`, without building paths, for the plain JSON
-    types (anything else gets `_check_details` itself). `texts` and `keys` hold the strings
-    that passed already in this batch: each distinct string is checked once."""
-    kind = type(value)
-    if kind is dict:
-        for key in value:
-            if key not in keys:
-                if type(key) is not str or key.lower() in PERSONAL_FIELDS:
-                    return _passes(value)  # a refused or unusual key: the checks as they are
-                keys.add(key)
-        items = value.values()
-    elif kind is list or kind is tuple:
-        items = value
-    else:
-        items = None
-    if items is not None:
-        for item in items:
-            if type(item) is str:
-                if item not in texts:
-                    if personal_data_in(item):
-                        return False
-                    texts.add(item)
-            elif type(item) not in _SCALARS and not _clean(item, texts, keys):
-                return False
-        return True
-    if kind is str:
-        return value in texts or not personal_data_in(value)
-    return kind in _SCALARS or _passes(value)
-
-
-def _passes(value: Any) -> bool:
-    try:
-        _check_details(value)
-    except PersonalDataInAudit:
-        return False
-    return True
 
 
 class Appended(NamedTuple):
@@ -136,64 +81,6 @@ class Appended(NamedTuple):
     subject_ref: str | None
     entry: str
     leaf_hash: bytes
-
-
-class Pending(NamedTuple):
-    """One entry for `record_many`: the arguments of `record` after the session."""
-
-    event: str
-    actor: str
-    subject_ref: str | None = None
-    details: Mapping[str, Any] | None = None
-
-
-def _check_names(event_name: str, actor: str, subject_ref: str | None) -> None:
-    if not isinstance(event_name, str) or not EVENT_PATTERN.fullmatch(event_name):
-        raise ValueError(f"audit event {event_name!r} is not a dotted lower-case name")
-    if not isinstance(actor, str) or not ACTOR_PATTERN.fullmatch(actor):
-        raise ValueError("audit actor must be a role optionally followed by ':<opaque id>'")
-    if subject_ref is not None and not (
-        isinstance(subject_ref, str) and SUBJECT_REF_PATTERN.fullmatch(subject_ref)
-    ):
-        raise ValueError("audit subject_ref must be an opaque 64-hex reference")
-
-
-def _checked(items: list[Pending]) -> list[str]:
-    """Every item's details as canonical JSON; the first item refused raises. Each distinct
-    (event, actor, subject) and each distinct string is checked once per batch."""
-    names: set[tuple[str, str, str | None]] = set()
-    texts: set[str] = set()
-    keys: set[str] = set()
-    encode = _canonical_encoder()
-    checked = []
-    for event_name, actor, subject_ref, details in items:
-        if (event_name, actor, subject_ref) not in names:
-            _check_names(event_name, actor, subject_ref)
-            names.add((event_name, actor, subject_ref))
-        if type(details) is not dict:
-            details = dict(details or {})
-        if not _clean(details, texts, keys):
-            _check_details(details)  # raises, naming where
-            raise AssertionError("the details checks disagree")  # pragma: no cover
-        text = "".join(encode(details, 0))
-        if not text.isascii():
-            text.encode()  # refuses what UTF-8 cannot hold (lone surrogates) before any write
-        checked.append(text)
-    return checked
-
-
-def _canonical_encoder() -> Callable[[Any, int], Sequence[str]]:
-    """`canonical_json`'s encoder without its per-call set-up: `JSONEncoder.encode` builds a
-    new C encoder for every value; one per batch does (a fresh one: it keeps the containers
-    it is inside of, for its circular-reference check). Its chunks join to the same text."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # pragma: no cover (CPython has it)
-        return lambda value, _level: [canonical_json(value).decode()]
-    default = json.JSONEncoder().default  # the TypeError canonical_json raises
-    encoder: Callable[[Any, int], Sequence[str]] = make(
-        {}, default, json.encoder.encode_basestring, None, ":", ",", True, False, False
-    )
-    return encoder
 
 
 def record(
@@ -226,26 +113,73 @@ def record_many(session: Session, items: Iterable[Pending]) -> list[Appended]:
         return []
     # The caller's pending state changes reach the database first, in this same transaction.
     session.flush()
-    # One moment for the whole batch: its entries are appended at once, in one transaction.
-    now = utcnow()
-    ts = _TS % (now.year, now.month, now.day, now.hour, now.minute, now.second, now.microsecond)
+    now, ts = _moment()
     connection = session.connection()
-    spelled = _spelled(items, checked, ts)
     appended: list[Appended]
     if connection.dialect.name == "postgresql" and len(items) < COPY_MIN_ROWS:
-        appended = _append_on_server(connection, items, list(spelled), now)
+        spelled = list(_spelled(items, checked, ts))
+        values = _append_values(items, spelled, now)
+        found = execute_on_driver(connection, _APPEND, values, _fetchone)
+        appended = _completed(items, spelled, found, now)
     else:
         idx, prev = _tail(session)
-        entries = _chained(items, spelled, idx, prev, now)
+        entries = _chained(items, _spelled(items, checked, ts), idx, prev, now)
         appended = []
         with _writer(session, appended, ts) as written:
             # in chunks: PostgreSQL stores the rows sent while the next ones are spelled
             while chunk := list(islice(entries, _CHUNK)):
                 appended += chunk
                 written(len(chunk))
+    _note_tail(session, appended)
+    return appended
+
+
+def record_if(
+    session: Session,
+    write: Prepared,
+    params: Mapping[str, Any],
+    event: str,
+    actor: str,
+    subject_ref: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> Any | None:
+    """`write` (an INSERT or UPDATE with RETURNING) and, if it returned a row, the entry
+    `record` would append: the write's first row, or None when it returned none (then
+    nothing is appended). The entry is checked before anything is written.
+
+    On PostgreSQL both are one statement (`Prepared.first_joined`: the write, then
+    `audit_append_if` told whether it wrote, migration 0024): a round trip less, and the
+    change and its entry are as atomic alone (in autocommit) as in the caller's transaction.
+    Elsewhere the write, then the append."""
+    items = [Pending(event, actor, subject_ref, details)]
+    checked = _checked(items)
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        row = write.first(session, params)
+        if row is not None:
+            record_many(session, items)
+        return row
+    now, ts = _moment()
+    spelled = list(_spelled(items, checked, ts))
+    values = dict(zip(_IF_NAMES, _append_values(items, spelled, now), strict=True))
+    joined = write.first_joined(session, params, _APPEND_IF, values)
+    if joined is None:
+        return None
+    row, found = joined
+    _note_tail(session, _completed(items, spelled, found, now))
+    return row
+
+
+def _moment() -> tuple[dt.datetime, str]:
+    """Now, and as an entry's `ts` spells it."""
+    now = utcnow()
+    ts = _TS % (now.year, now.month, now.day, now.hour, now.minute, now.second, now.microsecond)
+    return now, ts
+
+
+def _note_tail(session: Session, appended: list[Appended]) -> None:
     last = appended[-1]
     session.info[_TAIL_KEY] = (session.get_transaction(), last.idx, last.leaf_hash)
-    return appended
 
 
 def _spelled(items: list[Pending], checked: list[str], ts: str) -> Iterator[tuple[str, str]]:
@@ -286,18 +220,28 @@ def _chained(
         idx += 1
 
 
-def _append_on_server(
-    connection: Connection, items: list[Pending], spelled: list[tuple[str, str]], now: dt.datetime
-) -> list[Appended]:
-    """PostgreSQL, a small batch: the lock, the read of the tail and the INSERT in one round
-    trip (migration 0023's `audit_append`, which completes each entry with its index and
-    predecessor and hashes it). The entries are completed and hashed here as well; the last
-    leaf must be the one the database stored, or nothing goes on. One statement, so it holds
-    the lock throughout also where each statement commits on its own (autocommit)."""
+def _append_values(
+    items: list[Pending], spelled: list[tuple[str, str]], now: dt.datetime
+) -> tuple[Any, ...]:
+    """The arguments of `audit_append` (PostgreSQL, a small batch: the lock, the read of the
+    tail and the INSERT in one round trip, migration 0023), which completes each entry with
+    its index and predecessor and hashes it. One statement, so it holds the lock throughout
+    also where each statement commits on its own (autocommit)."""
     events, actors, subjects, _ = (list(column) for column in zip(*items, strict=True))
     heads, tails = (list(column) for column in zip(*spelled, strict=True))
-    params = (_LOCK_NAME, now, events, actors, subjects, heads, tails)
-    first, before, last = execute_on_driver(connection, _APPEND, params, _fetchone)
+    return (_LOCK_NAME, now, events, actors, subjects, heads, tails)
+
+
+def _completed(
+    items: list[Pending],
+    spelled: list[tuple[str, str]],
+    found: tuple[int, bytes | None, bytes],
+    now: dt.datetime,
+) -> list[Appended]:
+    """The entries `audit_append` stored from index `found[0]` on after the leaf `found[1]`,
+    completed and hashed here as well: the last leaf must be the one the database stored
+    (`found[2]`), or nothing goes on."""
+    first, before, last = found
     appended = list(_chained(items, spelled, first, before, now))
     if appended[-1].leaf_hash != last:
         # (in a transaction the caller's rollback undoes the append; in autocommit it stays,

@@ -69,6 +69,31 @@ class Prepared:
     def all(self, session: Session, params: Mapping[str, Any]) -> list[Any]:
         return self._fetch(session, params, _all_rows)
 
+    def first_joined(
+        self,
+        session: Session,
+        params: Mapping[str, Any],
+        then: str,
+        then_values: Mapping[str, Any],
+    ) -> tuple[Any, tuple[Any, ...]] | None:
+        """PostgreSQL: this statement (a write with RETURNING) as the CTE ``w`` of one
+        statement whose CTE ``t`` is `then`, a SELECT that may read ``w`` (its parameters
+        named ``%(name)s``, none of this statement's names): the first row of ``w`` as
+        `first` returns it and the first of ``t`` as the driver does, or None if either has
+        none. A data-modifying CTE runs once and to the end whatever reads it; ``t``, if it
+        calls a VOLATILE function, at most once (PostgreSQL never inlines it)."""
+        connection, form = self._ready(session)
+        values = _bind_values(form, params)
+        if self._entities or form.positional is not None or set(then_values) & set(values):
+            raise ValueError("first_joined: columns, named parameters distinct from the write's")
+        # both texts are the code's own statements; every value is bound
+        sql = f"WITH w AS ({form.sql}), t AS ({then}) SELECT * FROM w, t LIMIT 1"  # noqa: S608
+        rows = execute_on_driver(connection, sql, {**values, **then_values}, _first_row)
+        if not rows:
+            return None
+        width = len(self.row._fields)
+        return self._rows(form, [rows[0][:width]])[0], tuple(rows[0][width:])
+
     def rowcount(self, session: Session, params: Mapping[str, Any]) -> int:
         """Run an INSERT, UPDATE or DELETE: the number of rows it matched."""
         connection, form = self._ready(session)

@@ -21,7 +21,7 @@ from attestations.types import TYPES
 from attestations.verifier.config import VerifierConfig
 from attestations.verifier.errors import PresentationRejected
 from attestations.verifier.models import VerifierSession
-from attestations.verifier.session import purge_when_due
+from attestations.verifier.purge import purge_when_due
 from audit import record
 from core import utcnow
 

@@ -52,7 +52,6 @@ from attestations.verifier.session import (
     query_of,
 )
 from attestations.verifier.trust import IssuerNotTrusted, verify_external
-from audit import record
 from core import unb64url, utcnow
 from identity import get_client
 from keys import Keyring
@@ -261,8 +260,6 @@ def receive_response(
     if row.kind == LOGIN_KIND:
         check_login_credentials(session, config, entries)
     token, expires = _result_token(session, keyring, config, row, entries, presented, now)
-    if not finish_session(session, row.id, token, expires):
-        raise PresentationRejected("this transaction has already ended")
     details: dict[str, Any] = {
         "client": row.client_id,
         "credentials": [{"vct": e["vct"], "claims": sorted(e["claims"])} for e in entries],
@@ -271,4 +268,6 @@ def receive_response(
         # a poll's result names the session; with it here, the audit would tie the vote to the
         # resident whose built-in wallet consent (with their reference) is recorded alongside
         details = {"session": row.id, **details}
-    record(session, "verifier.presented", "wallet", details=details)
+    # the result stored and `verifier.presented` appended: on PostgreSQL one statement
+    if not finish_session(session, row.id, token, expires, details):
+        raise PresentationRejected("this transaction has already ended")

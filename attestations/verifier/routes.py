@@ -91,6 +91,9 @@ async def create(request: Request, body: JsonBody) -> JSONResponse:
 
 
 def _create(request: Request, body: Any, session: Session) -> JSONResponse:
+    # reads, and one write: the session with its audit entry, one statement on PostgreSQL
+    # (`record_if`); a used `jti` and the purge every 30 s commit on their own anyway
+    autocommit_on_server(session)
     client_id = authenticate_platform(request, session, body).client_id
     if body is None:
         raise InvalidSessionRequest("the body must be a JSON object (application/json)")

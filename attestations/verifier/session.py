@@ -11,11 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import secrets
-import threading
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -25,20 +24,19 @@ from attestations.verifier.config import VerifierConfig
 from attestations.verifier.dcql import DcqlQuery, parse_query
 from attestations.verifier.errors import InvalidSessionRequest, SessionNotFound
 from attestations.verifier.models import VerifierSession
+from attestations.verifier.purge import purge_when_due
 from attestations.verifier.request_object import REQUEST_COLUMNS, RequestedSession
 from attestations.verifier.trust import trusted_vct_values
 from attestations.verifier.wakeup import notify_returning
 from attestations.verifier.widget import check_return_uri
 from attestations.wallet.models import WalletPairing
-from audit import record
-from core import Prepared, rowcount, utcnow
+from audit import record, record_if
+from core import Prepared, utcnow
 from identity import valid_poll_id
 
 OPEN = ("pending", "scanned")
 FINAL = ("done", "cancelled", "expired")
 MAX_PURPOSE = 500
-SESSION_RETENTION = dt.timedelta(days=1)  # ended sessions stay this long (metadata only)
-PURGE_INTERVAL = dt.timedelta(seconds=30)  # session creation purges at most this often
 
 
 @functools.lru_cache(maxsize=8)
@@ -120,7 +118,8 @@ def _poll_id(value: Any) -> str | None:
     return value
 
 
-_INSERT = Prepared(insert(VerifierSession))  # every column bound: those not given are NULL
+# every column bound (those not given are NULL); RETURNING, for `record_if`
+_INSERT = Prepared(insert(VerifierSession).returning(VerifierSession.id))
 _UNSET = dict.fromkeys(VerifierSession.__table__.c.keys())
 
 
@@ -151,17 +150,12 @@ def create_session(
         "created_at": now,
         "expires_at": now + config.session_ttl,
     }
-    # one INSERT (the ORM's unit of work cost more CPU than the statement); the row returned
-    # is not attached to the session (read it back with `session.get`)
-    _INSERT.rowcount(session, {**_UNSET, **values})
-    row = VerifierSession(**values)
-    record(
-        session,
-        "verifier.session_created",
-        f"client:{client_id}",
-        details={"session": row.id, "credentials": len(body["dcql_query"]["credentials"])},
-    )
-    return row
+    # one INSERT with its audit entry (on PostgreSQL one statement: `record_if`); the row
+    # returned is not attached to the session (read it back with `session.get`)
+    details = {"session": values["id"], "credentials": len(body["dcql_query"]["credentials"])}
+    event, actor = "verifier.session_created", f"client:{client_id}"
+    record_if(session, _INSERT, {**_UNSET, **values}, event, actor, details=details)
+    return VerifierSession(**values)
 
 
 def session_links(config: VerifierConfig, row: VerifierSession) -> dict[str, Any]:
@@ -293,15 +287,20 @@ def _transition(
     to: str,
     now: dt.datetime,
     returning: tuple[Any, ...] = (),
+    audit: tuple[str, str, Mapping[str, Any]] | None = None,
     **values: Any,
 ) -> Any | None:
     """One conditional UPDATE from an open, unexpired state: the session's `returning`
     columns if this call won, None if it lost. On PostgreSQL the same statement sends the
-    NOTIFY that wakes waiting platforms when it commits (`notify_returning`). A row this
-    session holds is expired, so it is read again when next used."""
+    NOTIFY that wakes waiting platforms when it commits (`notify_returning`), and appends the
+    `audit` entry (event, actor, details) if it won (`record_if`). A row this session holds
+    is expired, so it is read again when next used."""
     statement = _transition_statement(session, to, tuple(sorted(values)), returning)
     params = {"session_id": session_id, "now": now, **{f"v_{k}": v for k, v in values.items()}}
-    won = statement.first(session, params)  # (pending changes flushed first)
+    if audit is None:
+        won = statement.first(session, params)  # (pending changes flushed first)
+    else:
+        won = record_if(session, statement, params, audit[0], audit[1], details=audit[2])
     held = session.identity_map.get(identity_key(VerifierSession, session_id))
     if won is not None and held is not None:
         session.expire(held)
@@ -336,65 +335,24 @@ def cancel_session(session: Session, row: VerifierSession, actor: str, reason: s
 
 
 def finish_session(
-    session: Session, session_id: str, result: str, result_expires_at: dt.datetime
+    session: Session,
+    session_id: str,
+    result: str,
+    result_expires_at: dt.datetime,
+    details: Mapping[str, Any],
 ) -> bool:
-    """Store the result and close the session; False if it was no longer open."""
+    """Store the result and close the session, with the wallet's `verifier.presented` entry
+    (`details`); False if it was no longer open (nothing is appended then)."""
     now = utcnow()
     won = _transition(
         session,
         session_id,
         "done",
         now,
+        audit=("verifier.presented", "wallet", details),
         finished_at=now,
         result=result,
         result_expires_at=result_expires_at,
         end_reason="presented",
     )
     return won is not None
-
-
-class PurgeClock:
-    """When this process last purged. Session creation purges at most every `interval`, so
-    the purge's scan (of a table growing with the pending sessions) is not paid per session;
-    a clock that went backwards (a restored backup, tests travelling in time) purges again."""
-
-    def __init__(self, interval: dt.timedelta = PURGE_INTERVAL) -> None:
-        self.interval = interval
-        self._last: dt.datetime | None = None
-        self._lock = threading.Lock()
-
-    def due(self, now: dt.datetime) -> bool:
-        """True (and the clock set) if a purge should run now."""
-        with self._lock:
-            last = self._last
-            if last is not None and last <= now < last + self.interval:
-                return False
-            self._last = now
-            return True
-
-
-_PURGE_CLOCK = PurgeClock()
-
-
-def purge_when_due(session: Session, now: dt.datetime) -> None:
-    """`purge_sessions` if this process has not purged in the last `PURGE_INTERVAL`."""
-    if _PURGE_CLOCK.due(now):
-        purge_sessions(session, now)
-
-
-def purge_sessions(session: Session, now: dt.datetime | None = None) -> int:
-    """Erase results past their lifetime and delete sessions that ended long ago. Runs with
-    new sessions (at most every `PURGE_INTERVAL` per process, `purge_when_due`) and from
-    `kluis verifier purge`, so no result outlives its `result_expires_at` by much more than
-    that even if the platform never reads it (a platform reading it late finds it erased:
-    `status_body`). Returns the number of sessions deleted."""
-    moment = now or utcnow()
-    session.execute(
-        update(VerifierSession)
-        .where(VerifierSession.result.is_not(None), VerifierSession.result_expires_at <= moment)
-        .values(result=None, result_expires_at=None)
-    )
-    deleted = session.execute(
-        delete(VerifierSession).where(VerifierSession.expires_at < moment - SESSION_RETENTION)
-    )
-    return rowcount(deleted)

@@ -18,7 +18,7 @@ from typing import Any, NoReturn, Protocol, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from audit import record
+from audit import record, record_if
 from core import (
     InvalidGrant,
     InvalidRequest,
@@ -142,10 +142,12 @@ _TOKENS = cast(Table, Token.__table__)
 # The access and the refresh token in one two-row INSERT (`core.Prepared`: on the driver). Not
 # an executemany: psycopg runs that in pipeline mode, whose set-up and teardown cost more
 # Python than the statement; parameters are named `<column>_0` and `<column>_1`.
-_INSERT_TOKENS = Prepared(
-    insert(_TOKENS).values(
+_INSERT_TOKENS = Prepared(  # RETURNING, for `record_if`
+    insert(_TOKENS)
+    .values(
         [{c.key: bindparam(f"{c.key}_{i}", type_=c.type) for c in _TOKENS.columns} for i in (0, 1)]
     )
+    .returning(_TOKENS.c.token_hash)
 )
 
 
@@ -181,11 +183,6 @@ def issue_tokens(
     scope = scope or grant.scope
     access, access_row = _token_row(grant, "access", cfg.access_token_ttl, scope)
     refresh, refresh_row = _token_row(grant, "refresh", cfg.refresh_token_ttl, grant.scope)
-    # One INSERT of both rows (the caller's pending changes flushed first): the ORM's unit of
-    # work cost more than the statement.
-    rows = {f"{key}_0": value for key, value in access_row.items()}
-    rows.update((f"{key}_1", value) for key, value in refresh_row.items())
-    _INSERT_TOKENS.rowcount(session, rows)
     body: dict[str, Any] = {
         "access_token": access,
         "token_type": "Bearer",
@@ -194,8 +191,14 @@ def issue_tokens(
         "scope": scope,
         "id_token": build_id_token(session, provider, client, grant, access, nonce=nonce),
     }
-    record(
+    # One INSERT of both rows (the caller's pending changes flushed first; the ORM's unit of
+    # work cost more than the statement) with the audit entry: on PostgreSQL one statement.
+    rows = {f"{key}_0": value for key, value in access_row.items()}
+    rows.update((f"{key}_1", value) for key, value in refresh_row.items())
+    record_if(
         session,
+        _INSERT_TOKENS,
+        rows,
         "token.issued",
         f"client:{client.client_id}",
         provider.subject_keys.reference(session, grant.account_id),

@@ -1,10 +1,12 @@
-"""The request object and the result read run each statement in its own transaction on
-PostgreSQL (autocommit: no BEGIN and COMMIT round trips), on a database whose commits are
-real (not the test's savepoint): what they change is durable before they answer, a session
-is still scanned and answered once, and the other requests keep their transactions."""
+"""Creating a session, the request object and the result read run each statement in its own
+transaction on PostgreSQL (autocommit: no BEGIN and COMMIT round trips), on a database whose
+commits are real (not the test's savepoint): what they change is durable before they answer
+(a new session with its audit entry, in one statement), a session is still scanned and
+answered once, and the wallet's response keeps its transaction."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from attestations.verifier.models import VerifierSession
+from audit.models import AuditEntry
 from core.db import Database
 from keys import Keyring
 from tests.conftest import TEST_ISSUER
@@ -48,6 +51,13 @@ def stored_status(db: Database, session_id: str) -> str:
         return str(conn.execute(query).scalar_one())
 
 
+def audited(db: Database, event: str) -> list[object]:
+    """The sessions named by the committed entries of `event`."""
+    with db.engine.connect() as conn:
+        query = select(AuditEntry.entry).where(AuditEntry.event == event).order_by(AuditEntry.idx)
+        return [json.loads(entry)["details"].get("session") for entry in conn.scalars(query)]
+
+
 def test_a_verification_commits_each_step_before_it_answers(
     client: TestClient,
     rp: RP,
@@ -61,6 +71,7 @@ def test_a_verification_commits_each_step_before_it_answers(
         assert created.status_code == 201, created.text
         session_id = created.json()["session_id"]
         assert stored_status(db, session_id) == "pending"
+        assert audited(db, "verifier.session_created") == [session_id]  # with its entry
 
         scanned = client.get(f"/verifier/request/{session_id}")
         assert scanned.status_code == 200, scanned.text
@@ -73,12 +84,13 @@ def test_a_verification_commits_each_step_before_it_answers(
         status = client.get(f"/verifier/sessions/{session_id}", auth=rp.basic())
         assert status.status_code == 200 and status.json()["status"] == "done", status.text
 
+    assert audited(db, "verifier.presented") == [session_id]
     if POSTGRESQL:
-        # the two requests that write at most one statement each: no BEGIN, no COMMIT
+        # the three requests that write at most one statement each: no BEGIN, no COMMIT
+        assert sent["POST /verifier/sessions"] == [], sent
         assert sent["GET /verifier/request/{id}"] == [], sent
         assert sent["GET /verifier/sessions/{id}"] == [], sent
-        # the others keep one transaction: their writes (with the audit entry) are one unit
-        assert sent["POST /verifier/sessions"] == ["BEGIN", "COMMIT"], sent
+        # the wallet's response keeps one transaction (a login session writes more)
         assert sent["POST /verifier/response"] == ["BEGIN", "COMMIT"], sent
 
 
@@ -101,6 +113,7 @@ def test_a_session_is_still_answered_once(
     assert replayed.status_code == 400, replayed.text
     assert "ended" in replayed.json()["error_description"]
     assert stored_status(db, created["session_id"]) == "done"
+    assert audited(db, "verifier.presented") == [created["session_id"]]  # appended once
 
 
 def test_the_pool_gets_its_connections_back_in_transactions(

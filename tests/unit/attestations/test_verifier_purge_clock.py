@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from attestations.verifier.session import PurgeClock
+from attestations.verifier.purge import PurgeClock
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 

@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from audit.entries import _canonical_encoder, _check_details
 from audit.log import AuditLog, checkpoint_signer, verify_log
 from audit.models import AuditCheckpoint, AuditEntry
-from audit.record import Pending, PersonalDataInAudit, _check_details, record, record_many
+from audit.record import Pending, PersonalDataInAudit, record, record_many
 from core import canonical_json
 
 REF = "0a" * 32
@@ -188,7 +189,7 @@ def test_a_batch_is_appended_at_one_moment(session: Session) -> None:
 
 
 def test_the_batch_encoder_spells_and_refuses_as_canonical_json() -> None:
-    encode = RECORD._canonical_encoder()
+    encode = _canonical_encoder()
     for details in [*DETAILS[1:], {"deep": [[[{"x": "é\u2028"}]]], "a": -1.5e-7}]:
         value = dict(details)
         assert "".join(encode(value, 0)).encode() == canonical_json(value)

@@ -226,6 +226,9 @@ def _response(request: Request, form: dict[str, str] | None, session: Session) -
         raise PresentationRejected(
             "the body must be application/x-www-form-urlencoded without repeated parameters"
         )
+    # reads, and one write: the session's end (or its cancellation) with its audit entry, one
+    # statement on PostgreSQL (`record_if`)
+    autocommit_on_server(session)
     receive_response(session, keyring_of(request), verifier_config(request), form)
     session.commit()
     return JSONResponse({}, headers=NO_STORE)

@@ -30,7 +30,7 @@ from attestations.verifier.trust import trusted_vct_values
 from attestations.verifier.wakeup import notify_returning
 from attestations.verifier.widget import check_return_uri
 from attestations.wallet.models import WalletPairing
-from audit import record, record_if
+from audit import record_if
 from core import Prepared, utcnow
 from identity import valid_poll_id
 
@@ -325,13 +325,15 @@ def scan_session(session: Session, session_id: str) -> RequestedSession | None:
 
 
 def cancel_session(session: Session, row: VerifierSession, actor: str, reason: str) -> bool:
+    """Cancel an open session, with its `verifier.session_cancelled` entry (on PostgreSQL one
+    statement); False, and nothing appended, if it was no longer open."""
     now = utcnow()
-    won = _transition(session, row.id, "cancelled", now, finished_at=now, end_reason=reason)
-    cancelled = won is not None
-    if cancelled:
-        record(session, "verifier.session_cancelled", actor, details={"session": row.id})
+    audit = ("verifier.session_cancelled", actor, {"session": row.id})
+    won = _transition(
+        session, row.id, "cancelled", now, audit=audit, finished_at=now, end_reason=reason
+    )
     session.refresh(row)
-    return cancelled
+    return won is not None
 
 
 def finish_session(

@@ -1,8 +1,8 @@
-"""Creating a session, the request object and the result read run each statement in its own
-transaction on PostgreSQL (autocommit: no BEGIN and COMMIT round trips), on a database whose
-commits are real (not the test's savepoint): what they change is durable before they answer
-(a new session with its audit entry, in one statement), a session is still scanned and
-answered once, and the wallet's response keeps its transaction."""
+"""Every request of a verification runs each statement in its own transaction on PostgreSQL
+(autocommit: no BEGIN and COMMIT round trips), on a database whose commits are real (not the
+test's savepoint): each writes one statement at most (a new session, its end or its
+cancellation, each with its audit entry), durable before the answer; a session is still
+scanned and answered once."""
 
 from __future__ import annotations
 
@@ -86,12 +86,31 @@ def test_a_verification_commits_each_step_before_it_answers(
 
     assert audited(db, "verifier.presented") == [session_id]
     if POSTGRESQL:
-        # the three requests that write at most one statement each: no BEGIN, no COMMIT
-        assert sent["POST /verifier/sessions"] == [], sent
-        assert sent["GET /verifier/request/{id}"] == [], sent
-        assert sent["GET /verifier/sessions/{id}"] == [], sent
-        # the wallet's response keeps one transaction (a login session writes more)
-        assert sent["POST /verifier/response"] == ["BEGIN", "COMMIT"], sent
+        # each writes one statement at most: no BEGIN, no COMMIT
+        for request in ("POST /verifier/sessions", "GET /verifier/request/{id}"):
+            assert sent[request] == [], sent
+        for request in ("POST /verifier/response", "GET /verifier/sessions/{id}"):
+            assert sent[request] == [], sent
+
+
+def test_a_wallet_that_declines_cancels_with_its_entry(
+    client: TestClient, rp: RP, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = client.post("/verifier/sessions", json=BODY, auth=rp.basic()).json()
+    with db.engine.connect() as conn:
+        query = select(VerifierSession.state).where(VerifierSession.id == created["session_id"])
+        state = conn.execute(query).scalar_one()
+    with transaction_commands(client, monkeypatch) as sent:
+        declined = client.post(
+            "/verifier/response", data={"error": "access_denied", "state": state}
+        )
+        again = client.post("/verifier/response", data={"error": "access_denied", "state": state})
+    assert declined.status_code == 200, declined.text
+    assert again.status_code == 400, again.text  # ended: nothing cancelled or appended twice
+    assert stored_status(db, created["session_id"]) == "cancelled"
+    assert audited(db, "verifier.session_cancelled") == [created["session_id"]]
+    if POSTGRESQL:
+        assert sent["POST /verifier/response"] == [], sent
 
 
 def test_a_session_is_still_answered_once(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any, NamedTuple, cast
@@ -32,6 +33,7 @@ __all__ = [  # the checks live in audit.entries; Pending and the refusal are tak
     "record_many",
 ]
 
+log = logging.getLogger("kluis.audit")
 _LOCK_NAME = "kluis.audit_entries"
 _TAIL_KEY = "kluis.audit_tail"  # session.info: (transaction, last idx, last leaf hash)
 _INSERT = insert(cast(Table, AuditEntry.__table__))
@@ -245,7 +247,15 @@ def _completed(
     appended = list(_chained(items, spelled, first, before, now))
     if appended[-1].leaf_hash != last:
         # (in a transaction the caller's rollback undoes the append; in autocommit it stays,
-        # chained to the text the database hashed, and this request fails)
+        # chained to the text the database hashed, and this request fails: the indices and
+        # leaves, no entry text, let an operator find it)
+        log.error(
+            "audit entries %d-%d: the database's last leaf %s, Kluis's %s",
+            first,
+            appended[-1].idx,
+            "-" if last is None else last.hex(),
+            appended[-1].leaf_hash.hex(),
+        )
         raise RuntimeError("the database spelled an audit entry differently from Kluis")
     return appended
 

@@ -92,7 +92,9 @@ async def create(request: Request, body: JsonBody) -> JSONResponse:
 
 def _create(request: Request, body: Any, session: Session) -> JSONResponse:
     # reads, and one write: the session with its audit entry, one statement on PostgreSQL
-    # (`record_if`); a used `jti` and the purge every 30 s commit on their own anyway
+    # (`record_if`). The purge every 30 s commits its two statements on their own (each is
+    # complete alone); a `private_key_jwt` assertion's `jti` is committed at once anyway,
+    # and what follows it then runs in a transaction of its own (`authenticate_client`).
     autocommit_on_server(session)
     client_id = authenticate_platform(request, session, body).client_id
     if body is None:
@@ -227,7 +229,8 @@ def _response(request: Request, form: dict[str, str] | None, session: Session) -
             "the body must be application/x-www-form-urlencoded without repeated parameters"
         )
     # reads, and one write: the session's end (or its cancellation) with its audit entry, one
-    # statement on PostgreSQL (`record_if`)
+    # statement on PostgreSQL (`record_if`); a trusted issuer's keys refreshed on the way
+    # are committed on their own (`trust._key_for`)
     autocommit_on_server(session)
     receive_response(session, keyring_of(request), verifier_config(request), form)
     session.commit()

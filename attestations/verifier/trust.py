@@ -193,8 +193,10 @@ def _key_for(
     at most once per `REFRESH_INTERVAL`."""
     key = _find_key(row.jwks, kid)
     fresh = row.keys_fetched_at is not None and now - row.keys_fetched_at < REFRESH_INTERVAL
-    # also per process: a refused presentation rolls `keys_fetched_at` back, and forged kids
-    # must not turn each request into a fetch
+    # also per process: forged kids must not turn each request into a fetch, and where the
+    # request keeps a transaction a refused presentation rolls `keys_fetched_at` back. (The
+    # wallet's response runs in autocommit on PostgreSQL: there the refresh stays committed,
+    # whatever becomes of the presentation. The keys are the issuer's own, fetched by us.)
     recent = time.monotonic() - _LAST_REFRESH.get(row.iss, -1e9) < REFRESH_INTERVAL.seconds
     if key is not None or row.source != "metadata" or fresh or recent:
         return key

@@ -8,13 +8,13 @@ import base64
 import binascii
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
 import httpx
 import jwt
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core import InvalidClient, InvalidRequest, token_hash, utcnow
@@ -90,13 +90,17 @@ def _verify_assertion(session: Session, provider: Provider, client: Client, asse
 
 
 def _consume_jti(session: Session, client_id: str, jti: str, exp: dt.datetime) -> None:
+    """Store the assertion's `jti` as used; `InvalidClient` if it was. One INSERT that does
+    nothing on a duplicate, not a savepoint: the request may run in autocommit (PostgreSQL,
+    `core.autocommit_on_server`), where there is no transaction to take one in."""
     session.execute(delete(UsedAssertion).where(UsedAssertion.expires_at < utcnow()))
     key = token_hash(f"{client_id}\x00{jti}")
-    try:
-        with session.begin_nested():
-            session.add(UsedAssertion(key=key, expires_at=exp))
-    except IntegrityError as exc:
-        raise InvalidClient("client assertion was already used (jti)") from exc
+    dialect = session.get_bind().dialect.name
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(Table, UsedAssertion.__table__)
+    used = make(table).values(key=key, expires_at=exp).on_conflict_do_nothing()
+    if session.execute(used.returning(table.c.key)).first() is None:  # stored before
+        raise InvalidClient("client assertion was already used (jti)")
 
 
 def authenticate_client(

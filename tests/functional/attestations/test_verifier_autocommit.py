@@ -7,12 +7,17 @@ scanned and answered once."""
 from __future__ import annotations
 
 import json
+import secrets
+import time
 from collections.abc import Iterator
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
+from attestations.sdjwt import public_jwk
 from attestations.verifier.models import VerifierSession
 from audit.models import AuditEntry
 from core.db import Database
@@ -25,6 +30,7 @@ from tests.support.transactions import transaction_commands
 from tests.support.wallet import StoredCredential, Wallet
 
 POSTGRESQL = backend() == "postgresql"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 QUERY = postcode_query(TEST_ISSUER)
 BODY = {"dcql_query": QUERY, "purpose": "Stemmen in buurt 1087"}
 
@@ -91,6 +97,38 @@ def test_a_verification_commits_each_step_before_it_answers(
             assert sent[request] == [], sent
         for request in ("POST /verifier/response", "GET /verifier/sessions/{id}"):
             assert sent[request] == [], sent
+
+
+def assertion(rp: RP, key: ec.EllipticCurvePrivateKey) -> dict[str, str]:
+    now = int(time.time())
+    claims = {"iss": rp.client_id, "sub": rp.client_id, "aud": TEST_ISSUER, "iat": now}
+    claims.update({"exp": now + 60, "jti": secrets.token_urlsafe(8)})
+    signed = jwt.encode(claims, key, algorithm="ES256", headers={"kid": "k1"})
+    return {"client_assertion_type": ASSERTION_TYPE, "client_assertion": signed}
+
+
+def test_a_private_key_jwt_platform_creates_and_reads_in_autocommit(
+    client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The used `jti` is stored by one INSERT (no savepoint, which autocommit has no
+    transaction for) and stays used: a replay is refused."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwk = {**public_jwk(key.public_key()), "kid": "k1", "alg": "ES256", "use": "sig"}
+    with db.session() as session:
+        rp = make_rp(session, "Sleutelplatform", jwks={"keys": [jwk]})
+        session.commit()
+    with transaction_commands(client, monkeypatch) as sent:
+        auth = assertion(rp, key)
+        created = client.post("/verifier/sessions", json={**BODY, **auth})
+        assert created.status_code == 201, created.text
+        status = client.get(created.headers["location"], params=assertion(rp, key))
+        assert status.status_code == 200 and status.json()["status"] == "pending", status.text
+    replayed = client.post("/verifier/sessions", json={**BODY, **auth})
+    assert replayed.status_code == 401, replayed.text
+    assert stored_status(db, created.json()["session_id"]) == "pending"
+    assert audited(db, "verifier.session_created") == [created.json()["session_id"]]
+    if POSTGRESQL:  # the jti in autocommit; what follows it in a transaction of its own
+        assert sent["POST /verifier/sessions"] in ([], ["BEGIN", "COMMIT"]), sent
 
 
 def test_a_wallet_that_declines_cancels_with_its_entry(

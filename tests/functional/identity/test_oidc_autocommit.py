@@ -109,6 +109,9 @@ def test_userinfo_releases_and_audits_without_a_transaction_of_its_own(
         )
         assert info.status_code == 200 and info.json()["email"], info.text
 
+    with db.engine.connect() as conn:  # two token rows, one entry
+        issued = conn.execute(select(AuditEntry.idx).where(AuditEntry.event == "token.issued"))
+        assert len(issued.all()) == 1
     after = released(db)  # durable before the answer
     assert len(after) == len(before) + 1
     assert after[-1]["channel"] == "userinfo" and "email" in after[-1]["claims"]  # type: ignore[operator]

@@ -113,6 +113,11 @@ def record_many(session: Session, items: Iterable[Pending]) -> list[Appended]:
     checked = _checked(items)
     if not items:
         return []
+    return _append(session, items, checked)
+
+
+def _append(session: Session, items: list[Pending], checked: list[str]) -> list[Appended]:
+    """`record_many` of `items` whose details `_checked` spelled as `checked`."""
     # The caller's pending state changes reach the database first, in this same transaction.
     session.flush()
     now, ts = _moment()
@@ -159,7 +164,7 @@ def record_if(
     if connection.dialect.name != "postgresql":
         row = write.first(session, params)
         if row is not None:
-            record_many(session, items)
+            _append(session, items, checked)
         return row
     now, ts = _moment()
     spelled = list(_spelled(items, checked, ts))

@@ -304,6 +304,21 @@ def require_transaction(connection: Connection, lock: str) -> None:
         raise RuntimeError(f"lock {lock!r} needs a transaction; this session autocommits")
 
 
+def connection_lost(error: BaseException) -> bool:
+    """Whether a database error says the connection is gone (the server unreachable, a
+    failover, a restart) rather than that a statement was refused."""
+    return isinstance(error, exc.OperationalError) or (
+        isinstance(error, exc.DBAPIError) and error.connection_invalidated
+    )
+
+
+def error_fields(error: BaseException) -> dict[str, Any]:
+    """What a log line may say of a database error: the driver's error class and SQLSTATE
+    only (its message can quote the statement, and with it personal data)."""
+    orig = getattr(error, "orig", None)
+    return {"error": type(orig or error).__name__, "sqlstate": getattr(orig, "sqlstate", None)}
+
+
 def transaction_scoped(session: Session, name: str) -> dict[Any, Any]:
     """A dict kept under `name` in `session.info` for the session's current transaction only:
     what the transaction read once and may use again (a resident's unwrapped data key, the

@@ -13,21 +13,21 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, exc
 from sqlalchemy.orm import Session
 
-from core.db import Database
+from core.db import Database, connection_lost, error_fields
 
 log = logging.getLogger("kluis.db")
 
 
 def autocommit_on_server(session: Session) -> None:
     """On PostgreSQL, each statement of this session commits on its own (autocommit), for
-    requests that write one statement at most (the verifier's request object and result
-    read, authorize, UserInfo's audit append): a BEGIN and a COMMIT would add two round trips
-    and nothing else, since one statement is as atomic alone and durable before the answer
-    leaves. Every statement of a READ COMMITTED transaction reads its own snapshot anyway.
-    A request that writes twice (a change and its audit entry) must keep its transaction:
-    here each write would commit alone. Not when the session is bound to a connection a
-    caller holds (tests, in a transaction of their own), nor on SQLite (local: no round
-    trips to save)."""
+    requests that write one statement at most (authorize, UserInfo's audit append, every
+    request of a verification): a BEGIN and a COMMIT would add two round trips and nothing
+    else, since one statement is as atomic alone and durable before the answer leaves.
+    Every statement of a READ COMMITTED transaction reads its own snapshot anyway. A change
+    and its audit entry are one statement with `audit.record_if`; a request that writes
+    twice otherwise must keep its transaction: here each write would commit alone. Not when
+    the session is bound to a connection a caller holds (tests, in a transaction of their
+    own), nor on SQLite (local: no round trips to save)."""
     bind = session.get_bind()
     if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
@@ -67,16 +67,11 @@ def _close_rolling_back(session: Session) -> None:
     try:
         session.close()
     except exc.DBAPIError as error:
-        if not (isinstance(error, exc.OperationalError) or error.connection_invalidated):
+        if not connection_lost(error):
             raise
-        # the class and SQLSTATE only: the message can quote the statement
-        orig = getattr(error, "orig", None)
         log.warning(
             "database connection lost while rolling back; nothing was committed",
-            extra={
-                "error": type(orig or error).__name__,
-                "sqlstate": getattr(orig, "sqlstate", None),
-            },
+            extra=error_fields(error),
         )
 
 

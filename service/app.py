@@ -38,7 +38,9 @@ from core import (
     TemporarilyUnavailable,
     TooManyRequests,
     configure_logging,
+    connection_lost,
     db_session,
+    error_fields,
     i18n,
     render,
     request_id_var,
@@ -119,20 +121,9 @@ def install_error_handlers(app: FastAPI) -> None:
         """The database is unreachable (a failover, a restart) or gone mid-request: a clean
         503 that the client may retry, never a 500 and never a success. Other database
         errors are bugs: they take the 500 path with a reference."""
-        lost = isinstance(exc, OperationalError | PoolTimeout) or (
-            isinstance(exc, DBAPIError) and exc.connection_invalidated
-        )
-        if not lost:
+        if not (isinstance(exc, PoolTimeout) or connection_lost(exc)):
             raise exc
-        # the class and SQLSTATE only: the message can quote the statement
-        orig = getattr(exc, "orig", None)
-        log.warning(
-            "database unavailable; answered 503",
-            extra={
-                "error": type(orig or exc).__name__,
-                "sqlstate": getattr(orig, "sqlstate", None),
-            },
-        )
+        log.warning("database unavailable; answered 503", extra=error_fields(exc))
         if request.url.path in request.app.state.oauth_paths:
             oauth = TemporarilyUnavailable("the service is unavailable for a moment; try again")
             headers = {**oauth.headers(), "Retry-After": str(DATABASE_RETRY_AFTER_S)}

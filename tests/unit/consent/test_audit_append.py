@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from audit.log import AuditLog, checkpoint_signer, verify_log
 from audit.models import AuditEntry
 from audit.record import Pending, PersonalDataInAudit, record, record_many
+from core import autocommit_on_server
 from core.db import Database
 from tests.support.concurrency import in_retried_transaction, run_workers
 
@@ -169,7 +170,7 @@ def test_autocommitted_appends_interleave_with_transactions_that_hold_the_lock(
         for i in range(4):
             if n % 2:
                 with database.session() as session:
-                    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                    autocommit_on_server(session)
                     record(session, "test.single", f"client:w{n}", None, {"i": i})
                 continue
 

@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -234,12 +234,13 @@ def _outbox_loop(runtime: Runtime, stop: threading.Event) -> None:
                 if since is None or since >= runtime.settings.vouching_settle_interval:
                     last_settle = time.monotonic()  # a failing settle waits its interval too
                     _settle_vouching(runtime)
-        except OperationalError as exc:  # a failover or restart: no traceback every round
-            log.warning(
-                "background worker: database unavailable (%s); retrying", type(exc.orig).__name__
-            )
-        except Exception:
-            log.exception("background worker failed; retrying")
+        except Exception as exc:
+            if connection_lost(exc):  # a failover or restart: no traceback every round
+                log.warning(
+                    "background worker: database unavailable; retrying", extra=error_fields(exc)
+                )
+            else:
+                log.exception("background worker failed; retrying")
         stop.wait(interval)
 
 

@@ -16,13 +16,13 @@ from collections.abc import AsyncIterator, Callable, Collection
 from typing import Any, TypeVar
 
 from fastapi import Request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from attestations.verifier.errors import SessionNotFound
 from attestations.verifier.session import FINAL, status_body, status_for_client
 from attestations.verifier.wakeup import Listener, Waiter, listener_for
-from core import Database
+from core import Database, connection_lost, error_fields
 
 log = logging.getLogger("kluis.verifier.waiting")
 T = TypeVar("T")
@@ -45,8 +45,12 @@ async def _reread(read: Callable[[], T], last: T) -> T:
     of breaking a response whose 200 has already been sent."""
     try:
         return await run_in_threadpool(read)
-    except OperationalError:
-        log.warning("verifier waiter: database unavailable; will read again")
+    except DBAPIError as error:
+        if not connection_lost(error):
+            raise
+        log.warning(
+            "verifier waiter: database unavailable; will read again", extra=error_fields(error)
+        )
         return last
 
 

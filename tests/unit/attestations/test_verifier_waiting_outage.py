@@ -9,16 +9,16 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
 from attestations.verifier import waiting
 
 GONE = OperationalError("SELECT …", {}, Exception("server closed the connection"))
 
 
-def _reader(first: str, then: str) -> Any:
-    """Reads `first`, then fails three times (the failover), then reads `then`."""
-    results: list[dict[str, str] | Exception] = [{"status": first}, GONE, GONE, GONE]
+def _reader(first: str, then: str, gone: Exception = GONE) -> Any:
+    """Reads `first`, then fails three times with `gone` (the failover), then reads `then`."""
+    results: list[dict[str, str] | Exception] = [{"status": first}, gone, gone, gone]
     results.append({"status": then})
 
     def read(*_: Any) -> dict[str, str]:
@@ -58,3 +58,26 @@ def test_an_event_stream_waits_through_an_outage_and_delivers_the_change() -> No
         'event: status\ndata: {"status": "pending"}\n\n',
         'event: status\ndata: {"status": "done"}\n\n',
     ]
+
+
+def test_a_connection_the_pool_found_broken_is_an_outage_too() -> None:
+    broken = InterfaceError("SELECT …", {}, Exception("the connection is closed"))
+    broken.connection_invalidated = True
+    read = _reader("pending", "done", broken)
+
+    async def stream() -> list[str]:
+        events = waiting.change_events(_Browser(), read, "s", 10, None)  # type: ignore[arg-type]
+        return [chunk async for chunk in events]
+
+    assert asyncio.run(stream())[-1] == 'event: status\ndata: {"status": "done"}\n\n'
+
+
+def test_a_refused_statement_is_no_outage_and_is_not_swallowed() -> None:
+    read = _reader("pending", "done", ProgrammingError("SELECT …", {}, Exception("syntax")))
+
+    async def stream() -> list[str]:
+        events = waiting.change_events(_Browser(), read, "s", 10, None)  # type: ignore[arg-type]
+        return [chunk async for chunk in events]
+
+    with pytest.raises(ProgrammingError):
+        asyncio.run(stream())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import sys
 
@@ -36,7 +37,7 @@ from keys import Keyring, SubjectKeys, UnwrappableKeys, check_wrapped_keys, keys
 from rights import TombstoneJournal, delete_account, erasure_cli, vouching_cli
 from service import migrate
 from service.backup_cli import backup_cli, restore_cli
-from service.runtime import Runtime, build_runtime
+from service.runtime import Runtime, assertion_key, build_runtime
 from service.secret_cli import secret_cli, wrapped_tables
 from service.settings import Settings, SettingsError, load_settings
 
@@ -189,6 +190,21 @@ def serve(obj: CliRuntime, workers: int) -> None:
     )
 
 
+@click.command("broker-jwk")
+@click.option("--set", "as_set", is_flag=True, help='A JWK Set: {"keys": [JWK]}.')
+def broker_jwk(as_set: bool) -> None:
+    """Print the public half of KLUIS_UPSTREAM_ASSERTION_KEY_FILE as a JWK (kid, alg, use):
+    what to register with the DigiD broker for private_key_jwt."""
+    key = assertion_key(load_settings())
+    if key is None:
+        raise click.ClickException(
+            "no assertion key: set KLUIS_UPSTREAM_CLIENT_AUTH=private_key_jwt and "
+            "KLUIS_UPSTREAM_ASSERTION_KEY_FILE"
+        )
+    jwk = key.public_jwk()
+    click.echo(json.dumps({"keys": [jwk]} if as_set else jwk, indent=2))
+
+
 cli.add_command(keys_cli)
 cli.add_command(secret_cli)
 cli.add_command(audit_cli)
@@ -204,6 +220,7 @@ cli.add_command(backup_cli)
 cli.add_command(restore_cli)
 accounts_cli.add_command(delete_account)
 keys_cli.add_command(keys_rotate_cli)  # audited, so above the audit log
+attestations_cli.add_command(broker_jwk)  # reads the service's settings
 for command in ACCOUNT_STATUS_COMMANDS:  # they end grants, so beside the OpenID provider
     accounts_cli.add_command(command)
 

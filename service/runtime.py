@@ -201,7 +201,7 @@ def build_municipality(settings: Settings) -> MunicipalitySource | None:
             timeout_s=settings.upstream_timeout,
             allow_http=dev,
             client_auth=settings.upstream_client_auth,
-            assertion_key=_assertion_key(settings),
+            assertion_key=assertion_key(settings),
             assertion_audience=settings.upstream_assertion_audience,
             tls=_tls(settings, "upstream", "the DigiD broker"),
         )
@@ -235,7 +235,8 @@ def _tls(settings: Settings, side: str, what: str) -> ssl.SSLContext | None:
         raise SettingsError(f"{prefix}: {exc}") from exc
 
 
-def _assertion_key(settings: Settings) -> AssertionKey | None:
+def assertion_key(settings: Settings) -> AssertionKey | None:
+    """Kluis's private_key_jwt key at the DigiD broker, if that is how it authenticates there."""
     path = settings.upstream_assertion_key_file
     if settings.upstream_client_auth != "private_key_jwt" or path is None:
         return None

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -114,7 +115,9 @@ def fresh_server(tmp_path: Path, **extra_env: str) -> Iterator[LiveServer]:
 
     url = fresh_database_url(tmp_path)
     try:
-        with run_server(tmp_path / "data", url, **extra_env) as live:
+        # as environment variables only (mypy would match a str to `port` or `workers`)
+        environment: dict[str, Any] = dict(extra_env)
+        with run_server(tmp_path / "data", url, **environment) as live:
             yield live
     finally:
         drop_database(url)

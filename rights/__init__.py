@@ -8,6 +8,7 @@ from rights.routers import ROUTERS
 from rights.signals import DELIVERY_KIND, render_security_event
 from rights.tombstones import JournalError, Tombstone, TombstoneJournal, merged
 from rights.vouching_cli import vouching_cli
+from rights.vouching_mail import send_owed_mails
 from rights.vouching_signals import VouchingSignals, settle_vouching
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "reapply_tombstones",
     "refresh_erasure_states",
     "render_security_event",
+    "send_owed_mails",
     "settle_vouching",
     "vouching_cli",
 ]

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
+    Integer,
     String,
     Text,
 )
@@ -64,3 +65,22 @@ class ErasureDelivery(Base):
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     handled_by: Mapped[str | None] = mapped_column(String(160))
     note: Mapped[str | None] = mapped_column(String(500))
+
+
+class LapseMail(Base):
+    """The e-mail owed to a resident whose peer `real_person` attestation ended
+    (rights/vouching_mail.py), until it has been sent: what it says (the reason, when, in which
+    language), never the address, which is read again from the account at each attempt, so
+    that an erased resident is mailed nothing. One row per resident: a later lapse replaces
+    an unsent one."""
+
+    __tablename__ = "vouching_lapse_mails"
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(String(32))
+    lapsed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    language: Mapped[str] = mapped_column(String(8))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

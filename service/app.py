@@ -52,7 +52,7 @@ from identity import ROUTERS as IDENTITY_ROUTERS
 from keys import ROUTERS as KEYS_ROUTERS
 from keys import derive_key
 from rights import ROUTERS as RIGHTS_ROUTERS
-from rights import refresh_erasure_states, settle_vouching
+from rights import refresh_erasure_states, send_owed_mails, settle_vouching
 from service.lease import hold_lease, new_holder
 from service.middleware import (
     UNSAFE_INPUT,
@@ -207,9 +207,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _outbox_loop(runtime: Runtime, stop: threading.Event) -> None:
-    """Push due deliveries, move erasure requests on, now and then sign an audit checkpoint
-    if the log grew and settle the vouching graph — in one process of the deployment only:
-    the one holding the background lease (service.lease), renewed every round."""
+    """Push due deliveries and owed lapse e-mails, move erasure requests on, now and then
+    sign an audit checkpoint if the log grew and settle the vouching graph — in one process
+    of the deployment only: the one holding the background lease (service.lease), renewed
+    every round."""
     holder = new_holder()
     interval = runtime.settings.outbox_interval
     ttl = dt.timedelta(seconds=max(3 * interval, LEASE_MIN_SECONDS))
@@ -224,6 +225,12 @@ def _outbox_loop(runtime: Runtime, stop: threading.Event) -> None:
                 holding = held
             if held:
                 runtime.outbox.deliver_due()
+                send_owed_mails(
+                    runtime.db,
+                    runtime.accounts.mailer,
+                    runtime.subject_keys,
+                    runtime.settings.issuer,
+                )
                 with runtime.db.transaction() as session:
                     refresh_erasure_states(session)
                 if time.monotonic() - last_checkpoint >= runtime.settings.audit_checkpoint_interval:

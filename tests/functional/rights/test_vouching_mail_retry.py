@@ -1,0 +1,138 @@
+"""A lapse e-mail the mail server refused is not lost: it stays owed (what it says, never the
+address) and the background worker tries again, later and later, then gives up; a resident
+erased meanwhile is mailed nothing, and a message sent is owed no longer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from core import utcnow
+from rights import send_owed_mails, settle_vouching
+from rights.erasure import execute_erasure
+from rights.models import LapseMail
+from rights.vouching_mail import ATTEMPTS, FIRST_RETRY
+from service.runtime import Runtime
+from tests.conftest import TEST_ISSUER
+from tests.functional.rights.test_vouching_mail import lapse_mails, outbox, told_plainly
+from tests.functional.rights.vouching_world import EMAILS, World, build_world
+
+
+class MailServerDown(Exception):
+    pass
+
+
+@pytest.fixture
+def world(client: TestClient, runtime: Runtime, session: Session) -> World:
+    return build_world(client, runtime, session, steward_logged_in=False)
+
+
+@pytest.fixture
+def refusing(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The mail server refuses every message while the list holds "down"."""
+    state = ["down"]
+    send = outbox(runtime).send
+
+    def maybe(to: str, subject: str, body: str) -> None:
+        if state:
+            raise MailServerDown("connection refused")
+        send(to, subject, body)
+
+    monkeypatch.setattr(outbox(runtime), "send", maybe)
+    return state
+
+
+def lapse_klaas(runtime: Runtime, session: Session, world: World) -> None:
+    """An erasure the graph did not hear of, then the settle: Klaas loses real_person."""
+    execute_erasure(
+        session, runtime.oidc, account_id=world["jan"], requested_by="operator", actor="t"
+    )
+    session.commit()
+    settle_vouching(session, runtime.oidc, runtime.vouching, mailer=runtime.accounts.mailer)
+
+
+def owed(session: Session) -> list[LapseMail]:
+    session.expire_all()
+    return list(session.scalars(select(LapseMail)))
+
+
+def worker_round(runtime: Runtime, at: dt.datetime) -> int:
+    mailer = runtime.accounts.mailer
+    return send_owed_mails(runtime.db, mailer, runtime.subject_keys, TEST_ISSUER, now=at)
+
+
+def test_a_mail_the_server_refused_is_sent_by_the_background_worker_later(
+    runtime: Runtime, session: Session, world: World, refusing: list[str]
+) -> None:
+    lapse_klaas(runtime, session, world)
+    assert lapse_mails(runtime) == []
+    [row] = owed(session)
+    assert (row.account_id, row.reason, row.attempts) == (world["klaas"], "below_threshold", 1)
+    # what it says, not to whom: no column holds the address
+    stored = {c.key: getattr(row, c.key) for c in inspect(LapseMail).column_attrs}
+    assert EMAILS["klaas"] not in repr(stored)
+
+    refusing.clear()  # the mail server is back
+    assert worker_round(runtime, utcnow()) == 0  # not due yet
+    assert worker_round(runtime, utcnow() + FIRST_RETRY + dt.timedelta(seconds=1)) == 1
+    [mail] = lapse_mails(runtime)
+    assert mail["To"] == EMAILS["klaas"]
+    assert "ingetrokken: een van de bevestigingen" in told_plainly(mail)
+    assert owed(session) == []
+    assert worker_round(runtime, utcnow() + dt.timedelta(days=2)) == 0  # sent once
+
+
+def test_tries_again_later_and_later_then_gives_up(
+    runtime: Runtime,
+    session: Session,
+    world: World,
+    refusing: list[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lapse_klaas(runtime, session, world)
+    at = utcnow()
+    waits = []
+    for attempts in range(2, ATTEMPTS):
+        [row] = owed(session)
+        at = row.next_attempt_at
+        assert worker_round(runtime, at) == 0
+        [row] = owed(session)
+        assert row.attempts == attempts
+        waits.append(row.next_attempt_at - at)
+    assert waits == [FIRST_RETRY * 2 ** (n - 1) for n in range(2, ATTEMPTS)]
+    assert sum(waits, FIRST_RETRY) > dt.timedelta(hours=20)
+    with caplog.at_level(logging.WARNING, logger="kluis.vouching"):
+        assert worker_round(runtime, at + waits[-1]) == 0
+    assert owed(session) == []
+    assert [r.getMessage() for r in caplog.records][-2:] == [
+        "vouching: a lapse e-mail could not be sent",
+        f"vouching: a lapse e-mail could not be sent after {ATTEMPTS} tries; given up",
+    ]
+    assert lapse_mails(runtime) == []
+
+
+def test_a_resident_erased_meanwhile_is_mailed_nothing(
+    runtime: Runtime, session: Session, world: World, refusing: list[str]
+) -> None:
+    lapse_klaas(runtime, session, world)
+    assert len(owed(session)) == 1
+    execute_erasure(
+        session, runtime.oidc, account_id=world["klaas"], requested_by="resident", actor="t"
+    )
+    session.commit()
+    refusing.clear()
+    assert worker_round(runtime, utcnow() + dt.timedelta(days=1)) == 0
+    assert lapse_mails(runtime) == [] and owed(session) == []
+
+
+def test_a_mail_sent_at_the_commit_is_owed_no_longer(
+    runtime: Runtime, session: Session, world: World
+) -> None:
+    lapse_klaas(runtime, session, world)
+    assert len(lapse_mails(runtime)) == 1
+    assert owed(session) == []

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from attestations.verifier.errors import SessionNotFound
 from attestations.verifier.session import FINAL, status_body, status_for_client
 from attestations.verifier.wakeup import Listener, Waiter, listener_for
-from core import Database, connection_lost, error_fields
+from core import Database, Load, connection_lost, error_fields
 
 log = logging.getLogger("kluis.verifier.waiting")
 T = TypeVar("T")
@@ -55,11 +55,18 @@ async def _reread(read: Callable[[], T], last: T) -> T:
 
 
 async def _pause(waiter: Waiter | None, seconds: float) -> bool:
-    """Wait for a notification (PostgreSQL) or just sleep (SQLite); True if notified."""
-    if waiter is None:
-        await asyncio.sleep(seconds)
-        return False
-    return await waiter.wait(seconds)
+    """Wait for a notification (PostgreSQL) or just sleep (SQLite); True if notified. A
+    request waiting here is no load (`core.Load`): platforms keep long-polls and event
+    streams open for minutes, and counted they would send every ID token's signature to a
+    thread (`core.released`) although nothing else was running."""
+    Load.active -= 1
+    try:
+        if waiter is None:
+            await asyncio.sleep(seconds)
+            return False
+        return await waiter.wait(seconds)
+    finally:
+        Load.active += 1
 
 
 def _interval(listener: Listener | None) -> float:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
 from attestations.verifier import waiting
+from core import Load
 
 GONE = OperationalError("SELECT …", {}, Exception("server closed the connection"))
 
@@ -81,3 +82,27 @@ def test_a_refused_statement_is_no_outage_and_is_not_swallowed() -> None:
 
     with pytest.raises(ProgrammingError):
         asyncio.run(stream())
+
+
+def test_a_request_waiting_between_reads_is_no_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a long-poll waits, `core.Load` counts only the requests that run, so that a lone
+    token request signs its ID token on the loop's thread (`core.released`)."""
+    monkeypatch.setattr(Load, "active", 1)  # this request, as the middleware counted it
+    monkeypatch.setattr(waiting, "read_status", lambda *_: {"status": "pending"})
+    seen: list[int] = []
+
+    async def watch() -> None:
+        while True:
+            seen.append(Load.active)
+            await asyncio.sleep(0.01)
+
+    async def poll() -> None:
+        watcher = asyncio.create_task(watch())
+        async for _ in waiting.long_poll(None, "c", "s", 0.2, None):  # type: ignore[arg-type]
+            pass
+        watcher.cancel()
+
+    asyncio.run(poll())
+    # counted while it reads (in the thread pool), not while it waits (most of the 0.2 s)
+    assert set(seen) <= {0, 1} and seen.count(0) >= 10
+    assert Load.active == 1  # counted again once it runs

@@ -6,21 +6,27 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from attestations import vouching
+from attestations.vouching.models import PeerGrant
 from core import utcnow
+from keys import Keyring
 from rights import send_owed_mails, settle_vouching
 from rights.erasure import execute_erasure
 from rights.models import LapseMail
-from rights.vouching_mail import ATTEMPTS, FIRST_RETRY
+from rights.vouching_mail import ATTEMPTS, FIRST_RETRY, stage_lapse_mails
 from service.runtime import Runtime
 from tests.conftest import TEST_ISSUER
 from tests.functional.rights.test_vouching_mail import lapse_mails, outbox, told_plainly
 from tests.functional.rights.vouching_world import EMAILS, World, build_world
+from tests.support.databases import committing_database
+from tests.support.oidc import make_resident
 
 
 class MailServerDown(Exception):
@@ -136,3 +142,46 @@ def test_a_mail_sent_at_the_commit_is_owed_no_longer(
     lapse_klaas(runtime, session, world)
     assert len(lapse_mails(runtime)) == 1
     assert owed(session) == []
+
+
+@pytest.mark.parametrize("server", ["up", "down"])
+def test_on_a_database_that_commits_for_real_what_was_sent_is_forgotten_and_the_rest_kept(
+    runtime: Runtime, fresh_database: str, keyring: Keyring, server: str
+) -> None:
+    """After the deciding commit the sent message is forgotten in a transaction of its own,
+    on the engine (SQLite: through its writer queue), not in the test's savepoint."""
+    with committing_database(fresh_database, keyring) as db:
+        with db.session() as session:
+            resident = make_resident(runtime, session, email=EMAILS["klaas"], name=None)
+            now = utcnow()
+            grant = PeerGrant(
+                id=uuid.uuid4().hex,
+                account_id=resident.account_id,
+                offer_id=uuid.uuid4().hex,
+                granted_at=now - dt.timedelta(days=400),
+                expires_at=now - dt.timedelta(days=35),
+                confirmations=2,
+                lapsed_at=now - dt.timedelta(days=35),
+                lapse_reason="expired",
+                language="en",
+            )
+            session.add(grant)
+            session.commit()
+            mailer = outbox(runtime)
+            lapse = vouching.Lapse(resident.account_id, grant.id, (), True)
+            with pytest.MonkeyPatch.context() as patch:
+                if server == "down":
+                    patch.setattr(mailer, "send", _refuse)
+                staged = stage_lapse_mails(
+                    session, mailer, runtime.subject_keys, TEST_ISSUER, [lapse]
+                )
+                assert staged == 1
+                session.commit()
+        with db.engine.connect() as conn:  # what another connection sees
+            kept = conn.execute(select(LapseMail.account_id)).scalars().all()
+        assert len(lapse_mails(runtime)) == (1 if server == "up" else 0)
+        assert kept == ([] if server == "up" else [resident.account_id])
+
+
+def _refuse(to: str, subject: str, body: str) -> None:
+    raise MailServerDown("connection refused")

@@ -92,6 +92,7 @@ class AssertionKey:
 def _public_jwk(key: Any, alg: str) -> dict[str, Any]:
     family = jwt.algorithms.ECAlgorithm if alg == "ES256" else jwt.algorithms.RSAAlgorithm
     jwk: dict[str, Any] = family.to_jwk(key.public_key(), as_dict=True)
+    jwk.pop("key_ops", None)  # with `use` (RFC 7517 §4.3: not both)
     return {**jwk, "alg": alg}
 
 

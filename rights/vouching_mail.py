@@ -13,24 +13,27 @@ verify again; it never says who was found fake or erased, nor that anyone was.
 
 Each staged message is also owed (`models.LapseMail`, written in the deciding transaction):
 what it says, not the address. A message sent right after the commit is forgotten; one the
-mail server refused stays owed, and the background worker tries again (`send_owed_mails`)
-after 5 minutes, then 10, 20 … up to `ATTEMPTS` tries (about a day), reading the address anew
-each time: a resident erased meanwhile is mailed nothing.
+mail server refused, or that the commit's time budget left unsent, stays owed, and the
+background worker tries again (`send_owed_mails`, each message claimed before it is sent)
+after 5 minutes, then 10, 20 … up to `ATTEMPTS` tries (about 21 hours), reading the address
+anew each time: a resident erased meanwhile is mailed nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import Table, delete, event, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
 from adapters import Mailer
 from attestations import vouching
-from core import Database, register, translate, utcnow, when
+from core import Database, register, rowcount, translate, utcnow, when
 from identity import account_email, get_account
 from keys import SubjectKeyDestroyed, SubjectKeys
 from rights.models import LapseMail
@@ -40,7 +43,9 @@ log = logging.getLogger("kluis.vouching")
 _PENDING = "kluis.vouching.mail.pending"
 FIRST_RETRY = dt.timedelta(minutes=5)  # doubled after each failed try
 ATTEMPTS = 9  # the try right after the commit and eight more: the last about 21 hours later
-BATCH = 100  # owed messages read per round of the background worker
+HOOK_BUDGET_S = 20.0  # seconds the committing request waits for its mail at most
+WORKER_BUDGET_S = 20.0  # seconds a round of the background worker sends for at most
+CLAIM_TRIES = 3  # due messages another round claimed first, before this round gives way
 PAGE = "/account/vouching"
 
 register(
@@ -109,15 +114,7 @@ def stage_lapse_mails(
         subject, body = _message(notice, issuer)
         if session.get_transaction() is None:
             session.begin()  # so that a rollback, which drops the staged mail, ends it
-        owed = LapseMail(
-            account_id=notice.account_id,
-            reason=notice.reason,
-            lapsed_at=notice.at,
-            language=notice.language,
-            attempts=1,  # the try after the commit
-            next_attempt_at=retry_at,
-        )
-        session.merge(owed)  # a later lapse replaces an unsent one
+        _owe(session, notice, retry_at)  # a later lapse replaces an unsent one
         pending = (mailer, address, subject, body, (notice.account_id, notice.at))
         session.info.setdefault(_PENDING, []).append(pending)
         staged += 1
@@ -144,21 +141,53 @@ def _send(mailer: Mailer, address: str, subject: str, body: str) -> bool:
     return True
 
 
+def _owe(session: Session, notice: vouching.LapseNotice, retry_at: dt.datetime) -> None:
+    """Record the message as owed: one statement (insert, or replace an unsent older one),
+    so that a worker forgetting that older one meanwhile cannot fail the decision."""
+    values = {
+        "account_id": notice.account_id,
+        "reason": notice.reason,
+        "lapsed_at": notice.at,
+        "language": notice.language,
+        "attempts": 1,  # the try right after the commit
+        "next_attempt_at": retry_at,
+    }
+    make = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    table = cast(Table, LapseMail.__table__)
+    statement = make(table).values(values)
+    replaced = {name: statement.excluded[name] for name in values if name != "account_id"}
+    session.execute(statement.on_conflict_do_update(index_elements=["account_id"], set_=replaced))
+
+
 @event.listens_for(Session, "after_commit")
 def _send_staged(session: Session) -> None:
-    staged = session.info.pop(_PENDING, None) or []
-    sent = [owed for mailer, to, subject, body, owed in staged if _send(mailer, to, subject, body)]
-    if not sent:
+    """Send what the committed transaction staged, forgetting each message once sent, for at
+    most `HOOK_BUDGET` (the committing request waits): what is left, or refused, stays owed
+    for the background worker. Not when a savepoint is released: only the decision's commit
+    counts (the staged mail waits for it, and a rollback drops it)."""
+    if session.in_nested_transaction():
         return
-    try:  # a new transaction (this one has ended) on the same connection or engine
-        with Session(bind=session.get_bind(), join_transaction_mode="create_savepoint") as own:
-            _forget(own, sent)
-            own.commit()
-    except Exception as exc:  # still owed: sent once more later, rather than never
-        log.warning(
-            "vouching: a sent lapse e-mail could not be marked sent",
-            extra={"error": type(exc).__name__},
-        )
+    staged = session.info.pop(_PENDING, None) or []
+    if not staged:
+        return
+    started = time.monotonic()
+    # a transaction of its own for each message sent (the deciding one has ended), on the
+    # same connection (a test's) or engine
+    with Session(bind=session.get_bind(), join_transaction_mode="create_savepoint") as own:
+        for mailer, address, subject, body, owed in staged:
+            if time.monotonic() - started > HOOK_BUDGET_S or not _send(
+                mailer, address, subject, body
+            ):
+                return  # the mail server is slow or down: the worker goes on later
+            try:
+                _forget(own, [owed])
+                own.commit()
+            except Exception as exc:  # still owed: sent once more later, rather than never
+                own.rollback()
+                log.warning(
+                    "vouching: a sent lapse e-mail could not be marked sent",
+                    extra={"error": type(exc).__name__},
+                )
 
 
 def _forget(session: Session, sent: list[tuple[str, dt.datetime]]) -> None:
@@ -181,7 +210,7 @@ def _drop_staged(session: Session, transaction: SessionTransaction) -> None:
 class _Due(NamedTuple):
     account_id: str
     lapsed_at: dt.datetime
-    attempts: int
+    attempts: int  # counting this one
     address: str | None  # None: nobody to write to any more
     subject: str
     body: str
@@ -194,57 +223,68 @@ def send_owed_mails(
     issuer: str,
     now: dt.datetime | None = None,
 ) -> int:
-    """One round of the background worker: try again each lapse e-mail that is due. Sent
-    ones, and those of residents without an address now, are forgotten; a failed one is
-    tried again after twice the wait, and given up after `ATTEMPTS` tries. No transaction is
-    held while the mail server is asked. Returns how many were sent."""
+    """One round of the background worker: try again the lapse e-mails that are due, each
+    claimed first (its next try moved on, in a transaction of its own), so that no other
+    round sends it meanwhile, and forgotten once sent or when its resident has no address
+    any more. The round stops at the first refusal (the mail server is down: the others wait
+    for later rounds) and after `WORKER_BUDGET_S`; a message refused `ATTEMPTS` times is given
+    up. No transaction is held while the mail server is asked. Returns how many were sent."""
     now = now or utcnow()
-    with database.transaction() as session:
-        query = (
-            select(LapseMail)
-            .where(LapseMail.next_attempt_at <= now)
-            .order_by(LapseMail.next_attempt_at)
-            .limit(BATCH)
-        )
-        due = [
-            _Due(
-                owed.account_id,
-                owed.lapsed_at,
-                owed.attempts,
-                _address(session, subject_keys, owed.account_id),
-                *_message(
-                    vouching.LapseNotice(
-                        owed.account_id, owed.reason, owed.lapsed_at, owed.language
-                    ),
-                    issuer,
-                ),
-            )
-            for owed in session.scalars(query)
-        ]
-    if not due:
-        return 0
-    done: list[tuple[str, dt.datetime]] = []
-    failed: list[_Due] = []
+    started = time.monotonic()
     sent = 0
-    for mail in due:
+    while time.monotonic() - started <= WORKER_BUDGET_S:
+        mail = _claim_next(database, subject_keys, issuer, now)
+        if mail is None:
+            break
         if mail.address is not None and not _send(mailer, mail.address, mail.subject, mail.body):
-            failed.append(mail)
-            continue
+            if mail.attempts >= ATTEMPTS:
+                log.warning(
+                    "vouching: a lapse e-mail could not be sent after %d tries; given up", ATTEMPTS
+                )
+                with database.transaction() as session:
+                    _forget(session, [(mail.account_id, mail.lapsed_at)])
+            break
         sent += mail.address is not None
-        done.append((mail.account_id, mail.lapsed_at))
-    with database.transaction() as session:
-        _forget(session, done)
-        for mail in failed:
-            _tried_again(session, mail, now)
+        with database.transaction() as session:
+            _forget(session, [(mail.account_id, mail.lapsed_at)])
     return sent
 
 
-def _tried_again(session: Session, mail: _Due, now: dt.datetime) -> None:
-    if mail.attempts + 1 >= ATTEMPTS:
-        log.warning("vouching: a lapse e-mail could not be sent after %d tries; given up", ATTEMPTS)
-        _forget(session, [(mail.account_id, mail.lapsed_at)])
-        return
-    row = session.get(LapseMail, mail.account_id)
-    if row is not None and row.lapsed_at == mail.lapsed_at:  # not replaced meanwhile
-        row.attempts = mail.attempts + 1
-        row.next_attempt_at = now + FIRST_RETRY * 2**mail.attempts
+def _claim_next(
+    database: Database, subject_keys: SubjectKeys, issuer: str, now: dt.datetime
+) -> _Due | None:
+    """The first due message, claimed: its try counted and its next one set (after twice the
+    last wait) before it is sent. None when nothing is due."""
+    with database.transaction() as session:
+        for _ in range(CLAIM_TRIES):
+            owed = session.scalars(
+                select(LapseMail)
+                .where(LapseMail.next_attempt_at <= now)
+                .order_by(LapseMail.next_attempt_at)
+                .limit(1)
+            ).first()
+            if owed is None:
+                return None
+            claimed = session.execute(
+                update(LapseMail)
+                .where(
+                    LapseMail.account_id == owed.account_id,
+                    LapseMail.lapsed_at == owed.lapsed_at,
+                    LapseMail.attempts == owed.attempts,  # no other round claimed it
+                )
+                .values(
+                    attempts=owed.attempts + 1,
+                    next_attempt_at=now + FIRST_RETRY * 2**owed.attempts,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if rowcount(claimed) == 1:
+                break
+            session.expire_all()  # another round took it: the next one
+        else:
+            return None  # others are claiming too: a later round
+        notice = vouching.LapseNotice(owed.account_id, owed.reason, owed.lapsed_at, owed.language)
+        address = _address(session, subject_keys, owed.account_id)
+        return _Due(
+            owed.account_id, owed.lapsed_at, owed.attempts + 1, address, *_message(notice, issuer)
+        )

@@ -185,3 +185,82 @@ def test_on_a_database_that_commits_for_real_what_was_sent_is_forgotten_and_the_
 
 def _refuse(to: str, subject: str, body: str) -> None:
     raise MailServerDown("connection refused")
+
+
+def test_a_round_claims_each_mail_before_sending_it_so_no_other_round_sends_it_too(
+    runtime: Runtime, session: Session, world: World, refusing: list[str]
+) -> None:
+    lapse_klaas(runtime, session, world)
+    refusing.clear()
+    at = utcnow() + FIRST_RETRY + dt.timedelta(seconds=1)
+    mailer = outbox(runtime)
+    send = mailer.send
+    inner: list[int] = []
+
+    def slow_send(to: str, subject: str, body: str) -> None:
+        # another process's round, while this one waits for the mail server
+        inner.append(worker_round(runtime, at))
+        send(to, subject, body)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mailer, "send", slow_send)
+        assert worker_round(runtime, at) == 1
+    assert inner == [0] and len(lapse_mails(runtime)) == 1
+
+
+def test_a_round_stops_at_the_first_refusal(
+    runtime: Runtime, session: Session, world: World, refusing: list[str]
+) -> None:
+    lapse_klaas(runtime, session, world)
+    [klaas] = owed(session)
+    session.add(
+        LapseMail(
+            account_id=world["piet"],
+            reason="expired",
+            lapsed_at=klaas.lapsed_at,
+            language="nl",
+            attempts=1,
+            next_attempt_at=klaas.next_attempt_at,
+        )
+    )
+    session.commit()
+    assert worker_round(runtime, utcnow() + dt.timedelta(hours=1)) == 0
+    # one was tried (and waits longer now); the mail server being down, the other was not
+    assert sorted(row.attempts for row in owed(session)) == [1, 2]
+
+
+def test_a_later_lapse_replaces_the_unsent_mail_of_an_earlier_one(
+    runtime: Runtime, session: Session, world: World, refusing: list[str]
+) -> None:
+    lapse_klaas(runtime, session, world)
+    [first] = owed(session)
+    first_lapsed = first.lapsed_at
+    [grant] = session.scalars(select(PeerGrant).where(PeerGrant.account_id == world["klaas"]))
+    grant.lapsed_at, grant.lapse_reason = utcnow(), "expired"
+    lapse = vouching.Lapse(world["klaas"], grant.id, (), True)
+    mailer = runtime.accounts.mailer
+    stage_lapse_mails(session, mailer, runtime.subject_keys, TEST_ISSUER, [lapse])
+    session.commit()
+    [row] = owed(session)
+    assert (row.reason, row.attempts) == ("expired", 1) and row.lapsed_at > first_lapsed
+
+
+def test_a_released_savepoint_sends_nothing_before_the_decision_commits(
+    runtime: Runtime, session: Session, world: World
+) -> None:
+    [grant] = session.scalars(select(PeerGrant).where(PeerGrant.account_id == world["klaas"]))
+    lapse = vouching.Lapse(world["klaas"], grant.id, (), True)
+    mailer = runtime.accounts.mailer
+    for decided in (False, True):
+        grant.lapsed_at, grant.lapse_reason = utcnow(), "expired"  # (again after the rollback)
+        staged = stage_lapse_mails(session, mailer, runtime.subject_keys, TEST_ISSUER, [lapse])
+        assert staged == 1
+        with session.begin_nested():
+            pass  # released: not the decision's commit
+        assert lapse_mails(runtime) == []
+        if decided:
+            session.commit()
+        else:
+            session.rollback()
+    [mail] = lapse_mails(runtime)  # the committed one only
+    assert mail["To"] == EMAILS["klaas"]

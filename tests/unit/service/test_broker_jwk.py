@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from service.cli import cli
 
@@ -73,3 +73,26 @@ def test_without_private_key_jwt_it_says_what_to_set(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["attestations", "broker-jwk"], env=env)
     assert result.exit_code == 1
     assert "KLUIS_UPSTREAM_ASSERTION_KEY_FILE" in result.output and "{" not in result.output
+
+
+def test_an_rsa_key_is_printed_with_use_and_without_key_ops(tmp_path: Path) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = tmp_path / "broker-key.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    env = _env(
+        tmp_path,
+        KLUIS_UPSTREAM_CLIENT_AUTH="private_key_jwt",
+        KLUIS_UPSTREAM_ASSERTION_KEY_FILE=str(path),
+    )
+    result = CliRunner().invoke(cli, ["attestations", "broker-jwk"], env=env)
+    assert result.exit_code == 0, result.output
+    jwk = json.loads(result.output)
+    assert (jwk["kty"], jwk["alg"], jwk["use"]) == ("RSA", "RS256", "sig")
+    assert "key_ops" not in jwk and not {"d", "p", "q"} & set(jwk)
+    assert jwk["n"] and jwk["e"] == "AQAB"

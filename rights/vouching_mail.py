@@ -162,7 +162,7 @@ def _owe(session: Session, notice: vouching.LapseNotice, retry_at: dt.datetime) 
 @event.listens_for(Session, "after_commit")
 def _send_staged(session: Session) -> None:
     """Send what the committed transaction staged, forgetting each message once sent, for at
-    most `HOOK_BUDGET` (the committing request waits): what is left, or refused, stays owed
+    most `HOOK_BUDGET_S` (the committing request waits): what is left, or refused, stays owed
     for the background worker. Not when a savepoint is released: only the decision's commit
     counts (the staged mail waits for it, and a rollback drops it)."""
     if session.in_nested_transaction():

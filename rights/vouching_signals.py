@@ -126,11 +126,24 @@ def settle_vouching(
     residents who lost `real_person` e-mailed (`vouching_mail`). It commits, batch by batch:
     `session` must not be inside `Database.transaction()`."""
     signals = VouchingSignals.of(provider)
-    outcome = vouching.settle(
-        session, provider.subject_keys, config, now=now, listener=signals, actor=actor
-    )
-    if mailer is not None:
+    staged: set[str] = set()  # accounts mailed by this settle: one message each, as before
+
+    def owe_mails(batch_session: Session, lapses: list[vouching.Lapse]) -> None:
+        # in each batch's own transaction: a settle cut short owes what it decided
+        fresh = [lapse for lapse in lapses if lapse.lost_real_person]
+        fresh = [lapse for lapse in fresh if lapse.account_id not in staged]
+        staged.update(lapse.account_id for lapse in fresh)
         issuer = provider.config.issuer
-        stage_lapse_mails(session, mailer, provider.subject_keys, issuer, outcome.lapsed)
-        session.commit()  # sends them
+        assert mailer is not None
+        stage_lapse_mails(batch_session, mailer, provider.subject_keys, issuer, fresh)
+
+    outcome = vouching.settle(
+        session,
+        provider.subject_keys,
+        config,
+        now=now,
+        listener=signals,
+        actor=actor,
+        on_lapses=owe_mails if mailer is not None else None,
+    )
     return outcome, signals

@@ -19,7 +19,7 @@ settle, as one made after a settle in one transaction was.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
@@ -69,6 +69,7 @@ def settle(
     listener: ClaimsListener | None = None,
     actor: str = "system",
     batch: int = BATCH,
+    on_lapses: Callable[[Session, list[Lapse]], object] | None = None,
 ) -> CascadeOutcome:
     """Re-judge every peer attestation that still counts (`grants.sound_grants`, expired ones
     too): the periodic sweep. It ends those past the peer validity (when a deployment chose it
@@ -79,7 +80,8 @@ def settle(
     It COMMITS, once per batch of `batch` accounts (see the module docstring): pass a session
     that holds nothing uncommitted and is not inside `Database.transaction()` (a
     `Database.session()`). A failure rolls back the batch at hand; those before it stand, each
-    complete in itself."""
+    complete in itself. `on_lapses` sees each batch's lapses before that batch commits (what
+    must be recorded with them, such as the e-mails owed)."""
     moment = now or utcnow()
     lapses: list[Lapse] = []
     changes: list[ClaimsChange] = []
@@ -90,6 +92,8 @@ def settle(
         fresh = [lapse for lapse in batch_lapses if lapse.account_id not in told]
         changes.extend(_changes(session, fresh, listener, moment))
         told.update(change.account_id for change in changes)
+        if on_lapses is not None and batch_lapses:
+            on_lapses(session, batch_lapses)
         session.commit()  # releases GRAPH_LOCK
 
     expiring = list(

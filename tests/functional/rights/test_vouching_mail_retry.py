@@ -264,3 +264,23 @@ def test_a_released_savepoint_sends_nothing_before_the_decision_commits(
             session.rollback()
     [mail] = lapse_mails(runtime)  # the committed one only
     assert mail["To"] == EMAILS["klaas"]
+
+
+def test_a_settle_cut_short_after_its_batches_committed_has_mailed_what_they_decided(
+    runtime: Runtime, session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    execute_erasure(
+        session, runtime.oidc, account_id=world["jan"], requested_by="operator", actor="t"
+    )
+    session.commit()
+    settle = vouching.settle
+
+    def cut_short(*args: object, **kwargs: object) -> None:
+        settle(*args, **kwargs)  # type: ignore[arg-type]
+        raise ConnectionError("the worker's process ends here")
+
+    monkeypatch.setattr(vouching, "settle", cut_short)
+    with pytest.raises(ConnectionError):
+        settle_vouching(session, runtime.oidc, runtime.vouching, mailer=runtime.accounts.mailer)
+    [mail] = lapse_mails(runtime)  # sent at the commit of the batch that decided it
+    assert mail["To"] == EMAILS["klaas"]

@@ -30,6 +30,25 @@ def _env(tmp_path: Path, **more: str) -> dict[str, str]:
     }
 
 
+def _with_key(
+    tmp_path: Path, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+) -> dict[str, str]:
+    """The settings of private_key_jwt at the broker, with `key` in a PEM file."""
+    path = tmp_path / "broker-key.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return _env(
+        tmp_path,
+        KLUIS_UPSTREAM_CLIENT_AUTH="private_key_jwt",
+        KLUIS_UPSTREAM_ASSERTION_KEY_FILE=str(path),
+    )
+
+
 def _b64(number: int) -> str:
     return base64.urlsafe_b64encode(number.to_bytes(32, "big")).rstrip(b"=").decode()
 
@@ -37,18 +56,7 @@ def _b64(number: int) -> str:
 @pytest.mark.parametrize("as_set", [False, True])
 def test_prints_the_public_jwk_of_the_assertion_key(tmp_path: Path, as_set: bool) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    path = tmp_path / "broker-key.pem"
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    path.write_bytes(pem)
-    env = _env(
-        tmp_path,
-        KLUIS_UPSTREAM_CLIENT_AUTH="private_key_jwt",
-        KLUIS_UPSTREAM_ASSERTION_KEY_FILE=str(path),
-    )
+    env = _with_key(tmp_path, key)
     args = ["attestations", "broker-jwk", *(["--set"] if as_set else [])]
     result = CliRunner().invoke(cli, args, env=env)
     assert result.exit_code == 0, result.output
@@ -77,19 +85,7 @@ def test_without_private_key_jwt_it_says_what_to_set(tmp_path: Path) -> None:
 
 def test_an_rsa_key_is_printed_with_use_and_without_key_ops(tmp_path: Path) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path = tmp_path / "broker-key.pem"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    env = _env(
-        tmp_path,
-        KLUIS_UPSTREAM_CLIENT_AUTH="private_key_jwt",
-        KLUIS_UPSTREAM_ASSERTION_KEY_FILE=str(path),
-    )
+    env = _with_key(tmp_path, key)
     result = CliRunner().invoke(cli, ["attestations", "broker-jwk"], env=env)
     assert result.exit_code == 0, result.output
     jwk = json.loads(result.output)

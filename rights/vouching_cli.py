@@ -23,6 +23,7 @@ from identity import (
     has_role,
     normalize_email,
 )
+from rights.vouching_mail import owed_mails, send_owed_mails
 from rights.vouching_signals import settle_vouching
 from rights.vouching_steward import decide_report, reference, report_views
 
@@ -222,4 +223,33 @@ def settle(runtime: VouchingRuntime, as_json: bool) -> None:
         f"{len(lost)}; platform events queued: {signals.queued}",
         *(f"  lost real_person: {ref}" for ref in lost),
     ]
+    _echo(result, as_json, lines)
+
+
+@vouching_cli.command("mails")
+@click.option(
+    "--send-now", is_flag=True, help="Try every owed e-mail now (once the mail server is back)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def mails(runtime: VouchingRuntime, send_now: bool, as_json: bool) -> None:
+    """The e-mails owed to residents whose peer proof ended, which the mail server refused:
+    how many, when the background worker tries the next. Counts only, no addresses."""
+    sent = None
+    if send_now:
+        keys, issuer = runtime.accounts.subject_keys, runtime.oidc.config.issuer
+        sent = send_owed_mails(runtime.db, runtime.accounts.mailer, keys, issuer, all_owed=True)
+    with runtime.db.transaction() as session:
+        result: dict[str, Any] = owed_mails(session)
+    lines = [
+        f"lapse e-mails owed: {result['owed']}"
+        + (
+            f"; next try {result['next_try_at']}; most tries so far {result['most_tries']}"
+            if result["owed"]
+            else ""
+        )
+    ]
+    if sent is not None:
+        result["sent"] = sent
+        lines.insert(0, f"sent now: {sent}")
     _echo(result, as_json, lines)

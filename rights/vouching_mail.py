@@ -25,9 +25,9 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Iterable
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, delete, event, select, update
+from sqlalchemy import Table, delete, event, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -216,24 +216,41 @@ class _Due(NamedTuple):
     body: str
 
 
+def owed_mails(session: Session) -> dict[str, Any]:
+    """What is owed, for operators (`kluis vouching mails`): how many messages, when the next
+    is tried, the most tries any has had. Counts and times only."""
+    count, next_at, most = session.execute(
+        select(func.count(), func.min(LapseMail.next_attempt_at), func.max(LapseMail.attempts))
+    ).one()
+    return {
+        "owed": count,
+        "next_try_at": next_at.isoformat() if next_at is not None else None,
+        "most_tries": most or 0,
+    }
+
+
 def send_owed_mails(
     database: Database,
     mailer: Mailer,
     subject_keys: SubjectKeys,
     issuer: str,
     now: dt.datetime | None = None,
+    *,
+    all_owed: bool = False,
 ) -> int:
     """One round of the background worker: try again the lapse e-mails that are due, each
     claimed first (its next try moved on, in a transaction of its own), so that no other
     round sends it meanwhile, and forgotten once sent or when its resident has no address
     any more. The round stops at the first refusal (the mail server is down: the others wait
     for later rounds) and after `WORKER_BUDGET_S`; a message refused `ATTEMPTS` times is given
-    up. No transaction is held while the mail server is asked. Returns how many were sent."""
+    up. No transaction is held while the mail server is asked. Returns how many were sent.
+    `all_owed`: every owed message, due or not (an operator's `--send-now` once the mail
+    server is back)."""
     now = now or utcnow()
     started = time.monotonic()
     sent = 0
     while time.monotonic() - started <= WORKER_BUDGET_S:
-        mail = _claim_next(database, subject_keys, issuer, now)
+        mail = _claim_next(database, subject_keys, issuer, now, all_owed)
         if mail is None:
             break
         if mail.address is not None and not _send(mailer, mail.address, mail.subject, mail.body):
@@ -251,17 +268,17 @@ def send_owed_mails(
 
 
 def _claim_next(
-    database: Database, subject_keys: SubjectKeys, issuer: str, now: dt.datetime
+    database: Database, subject_keys: SubjectKeys, issuer: str, now: dt.datetime, all_owed: bool
 ) -> _Due | None:
-    """The first due message, claimed: its try counted and its next one set (after twice the
-    last wait) before it is sent. None when nothing is due."""
+    """The first due message (any owed one with `all_owed`), claimed: its try counted and
+    its next one set (after twice the last wait) before it is sent. None when nothing is
+    due. (With `all_owed` a round still ends: each message sent is forgotten, and the first
+    refusal ends it.)"""
+    due = true() if all_owed else LapseMail.next_attempt_at <= now
     with database.transaction() as session:
         for _ in range(CLAIM_TRIES):
             owed = session.scalars(
-                select(LapseMail)
-                .where(LapseMail.next_attempt_at <= now)
-                .order_by(LapseMail.next_attempt_at)
-                .limit(1)
+                select(LapseMail).where(due).order_by(LapseMail.next_attempt_at).limit(1)
             ).first()
             if owed is None:
                 return None

@@ -5,6 +5,7 @@ erased meanwhile is mailed nothing, and a message sent is owed no longer."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 
@@ -23,6 +24,7 @@ from rights.models import LapseMail
 from rights.vouching_mail import ATTEMPTS, FIRST_RETRY, stage_lapse_mails
 from service.runtime import Runtime
 from tests.conftest import TEST_ISSUER
+from tests.functional.rights.test_vouching_cli import invoke
 from tests.functional.rights.test_vouching_mail import lapse_mails, outbox, told_plainly
 from tests.functional.rights.vouching_world import EMAILS, World, build_world
 from tests.support.databases import committing_database
@@ -283,4 +285,24 @@ def test_a_settle_cut_short_after_its_batches_committed_has_mailed_what_they_dec
     with pytest.raises(ConnectionError):
         settle_vouching(session, runtime.oidc, runtime.vouching, mailer=runtime.accounts.mailer)
     [mail] = lapse_mails(runtime)  # sent at the commit of the batch that decided it
+    assert mail["To"] == EMAILS["klaas"]
+
+
+def test_an_operator_sees_what_is_owed_and_sends_it_once_the_mail_server_is_back(
+    runtime: Runtime, session: Session, world: World, refusing: list[str]
+) -> None:
+    lapse_klaas(runtime, session, world)
+    shown = invoke(runtime, "mails", "--json")
+    assert shown.exit_code == 0, shown.output
+    owed_now = json.loads(shown.output)
+    assert (owed_now["owed"], owed_now["most_tries"]) == (1, 1) and owed_now["next_try_at"]
+    assert EMAILS["klaas"] not in shown.output  # counts only
+
+    still_down = invoke(runtime, "mails", "--send-now")
+    assert "sent now: 0" in still_down.output and "lapse e-mails owed: 1" in still_down.output
+    refusing.clear()
+    sent = invoke(runtime, "mails", "--send-now")  # not due for hours: sent anyway
+    assert sent.exit_code == 0, sent.output
+    assert sent.output.splitlines() == ["sent now: 1", "lapse e-mails owed: 0"]
+    [mail] = lapse_mails(runtime)
     assert mail["To"] == EMAILS["klaas"]

@@ -21,6 +21,7 @@ from core.db import (
     require_transaction,
     rowcount,
     transaction_scoped,
+    upsert_insert,
     utcnow,
 )
 from core.errors import (
@@ -125,6 +126,7 @@ __all__ = [
     "translate",
     "unb64url",
     "untrusted",
+    "upsert_insert",
     "utcnow",
     "when",
 ]

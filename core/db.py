@@ -13,10 +13,11 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, exc, text
+from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event, exc, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
@@ -302,6 +303,16 @@ def require_transaction(connection: Connection, lock: str) -> None:
     lock-and-read on PostgreSQL)."""
     if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         raise RuntimeError(f"lock {lock!r} needs a transaction; this session autocommits")
+
+
+def upsert_insert(session: Session, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `model`'s table in the session's dialect, which can say what to do on
+    a conflict (`on_conflict_do_nothing`, `on_conflict_do_update`): PostgreSQL's or SQLite's,
+    the two Kluis runs on."""
+    table = cast(Table, model.__table__)
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def connection_lost(error: BaseException) -> bool:

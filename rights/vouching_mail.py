@@ -25,15 +25,14 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Iterable
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, delete, event, func, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, event, func, select, true, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from adapters import Mailer
 from attestations import vouching
-from core import Database, register, rowcount, translate, utcnow, when
+from core import Database, register, rowcount, translate, upsert_insert, utcnow, when
 from identity import account_email, get_account
 from keys import SubjectKeyDestroyed, SubjectKeys
 from rights.models import LapseMail
@@ -152,9 +151,7 @@ def _owe(session: Session, notice: vouching.LapseNotice, retry_at: dt.datetime) 
         "attempts": 1,  # the try right after the commit
         "next_attempt_at": retry_at,
     }
-    make = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    table = cast(Table, LapseMail.__table__)
-    statement = make(table).values(values)
+    statement = upsert_insert(session, LapseMail).values(values)
     replaced = {name: statement.excluded[name] for name in values if name != "account_id"}
     session.execute(statement.on_conflict_do_update(index_elements=["account_id"], set_=replaced))
 

@@ -130,8 +130,9 @@ def settle_vouching(
 
     def owe_mails(batch_session: Session, lapses: list[vouching.Lapse]) -> None:
         # in each batch's own transaction: a settle cut short owes what it decided
-        fresh = [lapse for lapse in lapses if lapse.lost_real_person]
-        fresh = [lapse for lapse in fresh if lapse.account_id not in staged]
+        fresh = [
+            lapse for lapse in lapses if lapse.lost_real_person and lapse.account_id not in staged
+        ]
         staged.update(lapse.account_id for lapse in fresh)
         issuer = provider.config.issuer
         assert mailer is not None

@@ -8,16 +8,15 @@ import base64
 import binascii
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
 import jwt
-from sqlalchemy import Table, delete
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from core import InvalidClient, InvalidRequest, token_hash, utcnow
+from core import InvalidClient, InvalidRequest, token_hash, upsert_insert, utcnow
 from identity.oidc.clients import read_client, secret_matches
 from identity.oidc.models import Client, UsedAssertion
 from identity.oidc.provider import Provider
@@ -95,11 +94,9 @@ def _consume_jti(session: Session, client_id: str, jti: str, exp: dt.datetime) -
     `core.autocommit_on_server`), where there is no transaction to take one in."""
     session.execute(delete(UsedAssertion).where(UsedAssertion.expires_at < utcnow()))
     key = token_hash(f"{client_id}\x00{jti}")
-    dialect = session.get_bind().dialect.name
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = cast(Table, UsedAssertion.__table__)
-    used = make(table).values(key=key, expires_at=exp).on_conflict_do_nothing()
-    if session.execute(used.returning(table.c.key)).first() is None:  # stored before
+    used = upsert_insert(session, UsedAssertion).values(key=key, expires_at=exp)
+    stored = used.on_conflict_do_nothing().returning(UsedAssertion.key)
+    if session.execute(stored).first() is None:  # stored before
         raise InvalidClient("client assertion was already used (jti)")
 
 

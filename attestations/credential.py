@@ -27,7 +27,7 @@ from attestations.errors import (
 )
 from attestations.issuance import claims_field, consume_nonce
 from attestations.models import CredentialOffer, VciAccessToken
-from attestations.sdjwt import SdJwtError, public_jwk
+from attestations.sdjwt import CheckedJwk, SdJwtError, checked_jwk
 from attestations.sdjwt import jws as sd_jws
 from attestations.sdjwt.jwk import public_key_from_jwk
 from attestations.statuslist import StatusReference, record_issued
@@ -49,9 +49,10 @@ class _ProofMalformed(SdJwtError):
 
 @dataclass(frozen=True)
 class KeyProof:
-    """A verified `jwt` key proof: the holder key to bind and the c_nonce it carried."""
+    """A verified `jwt` key proof: the holder key to bind (checked here, so not again for
+    each credential bound to it) and the c_nonce it carried."""
 
-    jwk: dict[str, Any]
+    jwk: CheckedJwk
     nonce: str
 
 
@@ -128,6 +129,7 @@ def check_proof(token: str, config: AttestationConfig, now: dt.datetime) -> KeyP
         key = public_key_from_jwk(jwk, _ProofMalformed)
         if not sd_jws.verify(alg, key, proof.signing_input, proof.signature):
             raise InvalidProof("proof signature does not verify")
+        holder = checked_jwk(key, _ProofMalformed)
     except (SdJwtError, sd_jws.KeyMismatch) as exc:
         raise InvalidProof("the proof is not a valid ES256 JWT with a P-256 jwk") from exc
     if payload.get("aud") != config.issuer:
@@ -141,7 +143,7 @@ def check_proof(token: str, config: AttestationConfig, now: dt.datetime) -> KeyP
     nonce = payload.get("nonce")
     if not isinstance(nonce, str) or not nonce:
         raise InvalidProof("proof nonce (a c_nonce) is required")
-    return KeyProof(dict(public_jwk(key)), nonce)
+    return KeyProof(holder, nonce)
 
 
 def check_proofs(jwts: list[str], config: AttestationConfig, now: dt.datetime) -> list[KeyProof]:

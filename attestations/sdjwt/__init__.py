@@ -42,7 +42,7 @@ from attestations.sdjwt.errors import (
 )
 from attestations.sdjwt.holder import HeldSdJwt, HolderPath
 from attestations.sdjwt.issuer import DEFAULT_TYP, IssuedSdJwt, IssuerPath, issue_sd_jwt
-from attestations.sdjwt.jwk import PrivateKey, PublicKey, public_jwk
+from attestations.sdjwt.jwk import CheckedJwk, PrivateKey, PublicKey, checked_jwk, public_jwk
 from attestations.sdjwt.keybinding import (
     KB_JWT_TYP,
     KB_MAX_AGE_SECONDS,
@@ -64,6 +64,7 @@ __all__ = [
     "KB_JWT_TYP",
     "KB_MAX_AGE_SECONDS",
     "LEEWAY_SECONDS",
+    "CheckedJwk",
     "ClaimNameCollision",
     "ClaimNotFound",
     "ClaimPath",
@@ -114,6 +115,7 @@ __all__ = [
     "VerifiedSdJwt",
     "WrongIssuer",
     "WrongType",
+    "checked_jwk",
     "create_disclosure",
     "create_key_binding_jwt",
     "decode_disclosure",

@@ -332,7 +332,7 @@ def issue_sd_jwt(
     ``iat`` is taken from ``claims`` if present, else from the argument, else the clock.
     ``holder_key`` (public part only) becomes ``cnf.jwk`` for Key Binding (RFC 9901 §4.1.2);
     a JWK (as a Holder's key arrives in an OpenID4VCI proof) is checked and copied, not
-    converted to a key object and back.
+    converted to a key object and back; a ``CheckedJwk`` (checked when it was made) is copied.
     ``salt_source`` exists so tests can reproduce published vectors; keep the default (128-bit
     salts from the OS CSPRNG, drawn in one batch per issuance) otherwise.
     """

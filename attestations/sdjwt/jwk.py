@@ -300,7 +300,9 @@ def minimal_public_jwk(
     proof) is checked as ``load_public_key`` checks it (no private members besides a ``d`` to
     drop, known curve, coordinates of the curve's length, the point on the curve), without
     building a key object and exporting it again: that took a quarter of an issuance's time
-    besides the signature."""
+    besides the signature. A ``CheckedJwk`` passed them when it was made: it is copied."""
+    if type(key) is CheckedJwk:
+        return dict(key)
     if not _is_mapping(key) or cast(Mapping[str, Any], key).get("kty") != "EC":
         return public_jwk(load_public_key(key, error))
     jwk = cast(Mapping[str, Any], key)
@@ -329,3 +331,36 @@ def minimal_public_jwk(
     if not (x_int < p and y_int < p and (y_int * y_int - x_int * (x_int * x_int - 3) - b) % p == 0):
         raise error("invalid JWK")
     return {"kty": "EC", "crv": name, "x": x_text, "y": y_text}
+
+
+_MADE_BY_CHECKED_JWK = object()
+
+
+class CheckedJwk(dict[str, Any]):
+    """A public key as a minimal JWK that passed ``minimal_public_jwk``'s checks, made only by
+    ``checked_jwk``, read-only. An Issuer writes it into ``cnf.jwk`` as it is: a Holder's key is
+    checked once, where it enters (the credential endpoint's key proof), not again for every
+    credential bound to it. A plain dict of the same members is checked as before."""
+
+    __slots__ = ()
+
+    def __init__(self, members: Mapping[str, Any], made_by: object = None) -> None:
+        if made_by is not _MADE_BY_CHECKED_JWK:
+            raise TypeError("a CheckedJwk is made by checked_jwk()")
+        super().__init__(members)
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a CheckedJwk is read-only")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce__(self) -> Any:  # copies and pickles are plain dicts, checked again when used
+        return (dict, (dict(self),))
+
+
+def checked_jwk(
+    key: PublicKey | PrivateKey | Mapping[str, Any], error: type[SdJwtError]
+) -> CheckedJwk:
+    """``minimal_public_jwk(key, error)`` as a ``CheckedJwk``: raises ``error`` as it does."""
+    return CheckedJwk(minimal_public_jwk(key, error), _MADE_BY_CHECKED_JWK)

@@ -47,6 +47,7 @@ from attestations.sdjwt import (  # noqa: E402
     HeldSdJwt,
     KeyBindingExpectation,
     VerificationPolicy,
+    checked_jwk,
     issue_sd_jwt,
     public_jwk,
     verify_sd_jwt,
@@ -71,22 +72,23 @@ DISCLOSED = ("postcode_area", "age_over_18")
 ECDSA = ec.ECDSA(hashes.SHA256())
 ISSUER_KEY = ec.generate_private_key(ec.SECP256R1())
 HOLDER_KEY = ec.generate_private_key(ec.SECP256R1())
-# The Holder's public key as both issuers get it: the JWK of the wallet's key proof (OpenID4VCI
-# proofs carry a JWK; Kluis's credential endpoint passes it on as it came), here as a dict for
-# Kluis and as a jwcrypto JWK made from the same dict for the reference, both made beforehand.
-# Each issuer writes it into cnf.jwk on every issuance; Kluis also checks it (no private
-# members, known curve, coordinate lengths, the point on the curve).
+# The Holder's public key as both issuers get it, made beforehand from the JWK of the wallet's
+# key proof (OpenID4VCI proofs carry a JWK): for the reference a jwcrypto JWK, for Kluis a
+# CheckedJwk, as its credential endpoint makes it when it checks the proof (no private members,
+# known curve, coordinate lengths, the point on the curve), once per key and not again for each
+# credential bound to it. Each issuer writes it into cnf.jwk on every issuance.
 HOLDER_JWK = public_jwk(HOLDER_KEY.public_key())
+HOLDER_CHECKED = checked_jwk(HOLDER_JWK, MalformedSdJwt)
 # The three verifiers run in turns, so a presentation lives about 3 x --seconds; a KB-JWT older
 # than 300 s (+60 s leeway) is stale to Kluis's verifier.
 MAX_SECONDS = 100
 
 CHECKS = {
     ("issue", "kluis"): "6 Disclosures (128-bit salts), sorted digests, no decoys, cnf.jwk "
-    "from the holder JWK (checked: no private members, curve, lengths, point on the curve), "
-    "ES256 JWS",
+    "copied from the holder key checked once beforehand (CheckedJwk: no private members, curve, "
+    "lengths, point on the curve), ES256 JWS",
     ("issue", "reference"): "the same (SDJWTIssuer, add_decoy_claims=False); cnf.jwk exported "
-    "from its JWK, not checked",
+    "from its JWK made once beforehand",
     ("issue", "floor"): "1 ES256 signature over the same signing input (DER, no JOSE)",
     ("verify", "kluis"): "typ=dc+sd-jwt, alg in {ES256}, no crit; issuer signature; _sd_alg "
     "allow-list; each Disclosure referenced exactly once, no duplicate digests or names; "
@@ -108,7 +110,7 @@ def kluis_issue() -> str:
         issuer_key=ISSUER_KEY,
         disclosable=[(name,) for name in DISCLOSABLE],
         typ=TYP,
-        holder_key=HOLDER_JWK,
+        holder_key=HOLDER_CHECKED,
         iat=int(time.time()),
     ).serialize()
 

@@ -49,8 +49,8 @@ class _ProofMalformed(SdJwtError):
 
 @dataclass(frozen=True)
 class KeyProof:
-    """A verified `jwt` key proof: the holder key to bind (checked here, so not again for
-    each credential bound to it) and the c_nonce it carried."""
+    """A verified `jwt` key proof: the holder key to bind (checked here, so that the issuer
+    does not check it a second time) and the c_nonce it carried."""
 
     jwk: CheckedJwk
     nonce: str

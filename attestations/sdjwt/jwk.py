@@ -344,8 +344,13 @@ class CheckedJwk(dict[str, Any]):
 
     __slots__ = ()
 
-    def __init__(self, members: Mapping[str, Any], made_by: object = None) -> None:
+    def __new__(cls, members: Mapping[str, Any], made_by: object = None) -> CheckedJwk:
         if made_by is not _MADE_BY_CHECKED_JWK:
+            raise TypeError("a CheckedJwk is made by checked_jwk()")
+        return super().__new__(cls)
+
+    def __init__(self, members: Mapping[str, Any], made_by: object = None) -> None:
+        if made_by is not _MADE_BY_CHECKED_JWK or self:  # made once, then read-only
             raise TypeError("a CheckedJwk is made by checked_jwk()")
         super().__init__(members)
 

@@ -75,8 +75,8 @@ HOLDER_KEY = ec.generate_private_key(ec.SECP256R1())
 # The Holder's public key as both issuers get it, made beforehand from the JWK of the wallet's
 # key proof (OpenID4VCI proofs carry a JWK): for the reference a jwcrypto JWK, for Kluis a
 # CheckedJwk, as its credential endpoint makes it when it checks the proof (no private members,
-# known curve, coordinate lengths, the point on the curve), once per key and not again for each
-# credential bound to it. Each issuer writes it into cnf.jwk on every issuance.
+# known curve, coordinate lengths, the point on the curve), so that the issuer does not check it
+# a second time. Each issuer writes it into cnf.jwk on every issuance.
 HOLDER_JWK = public_jwk(HOLDER_KEY.public_key())
 HOLDER_CHECKED = checked_jwk(HOLDER_JWK, MalformedSdJwt)
 # The three verifiers run in turns, so a presentation lives about 3 x --seconds; a KB-JWT older

@@ -67,8 +67,13 @@ def test_a_key_that_fails_the_checks_gives_no_checked_jwk(bad: dict[str, str]) -
 
 
 def test_a_checked_jwk_cannot_be_made_or_changed_but_by_checked_jwk() -> None:
-    with pytest.raises(TypeError):
-        CheckedJwk({**HOLDER_JWK, "x": HOLDER_JWK["y"]})
+    for make in (
+        lambda: CheckedJwk({**HOLDER_JWK, "x": HOLDER_JWK["y"]}),
+        lambda: CheckedJwk.__new__(CheckedJwk, {}),
+        lambda: CheckedJwk.fromkeys(HOLDER_JWK, "AQ"),
+    ):
+        with pytest.raises(TypeError):
+            make()
     checked = checked_jwk(HOLDER_JWK, IssuanceError)
     changes = [
         lambda c: c.__setitem__("x", HOLDER_JWK["y"]),
@@ -79,6 +84,7 @@ def test_a_checked_jwk_cannot_be_made_or_changed_but_by_checked_jwk() -> None:
         lambda c: c.popitem(),
         lambda c: c.clear(),
         lambda c: c.__ior__({"x": HOLDER_JWK["y"]}),
+        lambda c: c.__init__({"x": HOLDER_JWK["y"]}),
     ]
     for change in changes:
         with pytest.raises(TypeError):

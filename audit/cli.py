@@ -14,18 +14,50 @@ from audit.log import AuditLog, export_entries, verify_database
 from core import Database
 
 MAX_WORKERS = 4  # the database serves every range process as well
+# On PostgreSQL each range process keeps a server backend busy for about 0.4 of its own CPU
+# time (bench/README.md, `audit`); where the server runs on this machine, on the same cores.
+SERVER_SHARE = 0.4
+_THIS_MACHINE = frozenset({"", "localhost", "127.0.0.1", "::1"})
 
 
-def idle_cores() -> int:
+def default_workers(cores: int, busy: float, server_here: bool) -> int:
+    """`verify --workers` for `cores` cores of which `busy` are in use: the idle ones (at least
+    1, at most MAX_WORKERS), fewer where a PostgreSQL server on this machine takes its share."""
+    idle = cores - busy
+    if server_here:
+        idle /= 1 + SERVER_SHARE
+    return max(1, min(MAX_WORKERS, round(idle)))
+
+
+def server_here(database: Database) -> bool:
+    """Whether `database` is PostgreSQL served from this machine (loopback or a socket)."""
+    url = database.engine.url
+    if url.get_backend_name() != "postgresql":
+        return False
+    given = url.query.get("host")  # a socket directory, or the hosts of a multi-host URL
+    hosts = [given] if isinstance(given, str) else list(given or ())
+    names = [_without_port(host) for host in hosts] or [url.host or ""]
+    return all(name.startswith("/") or name in _THIS_MACHINE for name in names)
+
+
+def _without_port(host: str) -> str:
+    if host.startswith("["):  # [::1]:5432
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def idle_cores(database: Database | None = None) -> int:
     """The default of `verify --workers`: the cores not already busy by the 1-minute load
-    average (at least 1, at most MAX_WORKERS). On a busy machine more processes than idle
-    cores only take turns, and the split costs more than it saves."""
+    average (at least 1, at most MAX_WORKERS; fewer for a PostgreSQL `database` served from
+    this machine). On a busy machine more processes than idle cores only take turns, and the
+    split costs more than it saves."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     try:
         busy = os.getloadavg()[0]
     except OSError:  # no load average on this system
         busy = 0.0
-    return max(1, min(MAX_WORKERS, round((cores or 1) - busy)))
+    here = database is not None and server_here(database)
+    return default_workers(cores or 1, busy, here)
 
 
 class AuditRuntime(Protocol):
@@ -45,14 +77,16 @@ def audit_cli() -> None:
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    default=idle_cores,
-    show_default="the idle cores, at most 4",
+    default=None,
+    show_default="the idle cores, at most 4; fewer with PostgreSQL on this machine",
     help="Processes that scan ranges of a large log at once (1: all in this one).",
 )
 @click.pass_obj
-def verify(runtime: AuditRuntime, as_json: bool, workers: int) -> None:
+def verify(runtime: AuditRuntime, as_json: bool, workers: int | None) -> None:
     """Recompute the tree from every entry and check every stored checkpoint.
     Exits 1 and names the first problem if anything was altered, removed or reordered."""
+    if workers is None:
+        workers = idle_cores(runtime.db)
     report = verify_database(runtime.db, runtime.audit, workers)
     root = base64.b64encode(report.root_hash or b"").decode()
     if as_json:

@@ -36,7 +36,7 @@ if str(REPO) not in sys.path:  # run as a script: `tests.support` for the Postgr
 from pydantic import SecretStr
 from sqlalchemy import insert, select
 
-from audit.cli import idle_cores
+from audit.cli import default_workers, idle_cores, server_here
 from audit.log import verify_database
 from audit.merkle import leaf_hash
 from audit.models import AuditEntry
@@ -246,7 +246,10 @@ def main() -> int:
         "--database-url", help=f"default: a fresh schema in ${BENCH_DB_ENV}, else SQLite"
     )
     parser.add_argument(
-        "--verify-workers", type=int, help="as `audit verify --workers` (default: idle cores)"
+        "--verify-workers",
+        type=lambda value: value if value == "idle" else int(value),
+        help="as `audit verify --workers` (default: as it picks now; 'idle': as it picks on "
+        "this machine when nothing else runs)",
     )
     parser.add_argument("--no-peer", action="store_true", help="skip pymerkle")
     parser.add_argument(
@@ -307,7 +310,11 @@ def _measure(args: argparse.Namespace, work: Path, runtime: Runtime) -> int:
     print(f"inclusion proof at {len(entries):,}, p50:  {proofs['proof_ms_p50']:>11.3f} ms")
     print(f"inclusion proof verification, p50:   {proofs['verify_us_p50']:>11.1f} us")
     alone, _, ok_alone = bench_verify(runtime, 1)
-    workers = args.verify_workers or idle_cores()
+    if args.verify_workers == "idle":
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        workers = default_workers(cores or 1, 0.0, server_here(runtime.db))
+    else:
+        workers = args.verify_workers or idle_cores(runtime.db)
     rate, checkpoints, ok = bench_verify(runtime, workers)
     ok = ok and ok_alone
     verdict = "OK" if ok else "FAILED"

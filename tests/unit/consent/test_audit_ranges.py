@@ -8,15 +8,17 @@ import hashlib
 import os
 import subprocess
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+import audit.cli
 import audit.scan
-from audit.cli import audit_cli, idle_cores
-from audit.log import AuditLog, checkpoint_signer, verify_database, verify_log
+from audit.cli import audit_cli, default_workers, idle_cores, server_here
+from audit.log import AuditLog, VerifyReport, checkpoint_signer, verify_database, verify_log
 from audit.models import AuditCheckpoint, AuditEntry
 from audit.ranges import PARAM_MARKERS, leaf_before, scan_range
 from audit.record import Pending, record_many
@@ -254,3 +256,77 @@ def test_verify_uses_the_idle_cores_by_default(
 def test_verify_refuses_fewer_than_one_worker() -> None:
     result = CliRunner().invoke(audit_cli, ["verify", "--workers", "0"], obj=None)
     assert result.exit_code == 2 and "--workers" in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "here"),
+    [
+        ("postgresql+psycopg://kluis@127.0.0.1:5432/kluis", True),
+        ("postgresql+psycopg://kluis@localhost/kluis", True),
+        ("postgresql+psycopg://kluis@[::1]:5432/kluis", True),
+        ("postgresql+psycopg:///kluis", True),  # the default socket
+        ("postgresql+psycopg://kluis@/kluis?host=/var/run/postgresql", True),
+        ("postgresql+psycopg://kluis@db.internal:5432/kluis", False),
+        ("postgresql+psycopg://kluis@127.0.0.1:5432,localhost:5433/kluis", True),
+        ("postgresql+psycopg://kluis@127.0.0.1:5432,10.0.0.6:5432/kluis", False),
+        ("postgresql+psycopg://kluis@/kluis?host=[::1]:5432", True),
+        ("sqlite:///kluis.sqlite3", False),
+    ],
+)
+def test_verify_knows_a_postgresql_server_on_this_machine(url: str, here: bool) -> None:
+    database = Database.from_url(url)  # nothing connects
+    try:
+        assert server_here(database) is here
+    finally:
+        database.dispose()
+
+
+@pytest.mark.parametrize(
+    ("cores", "busy", "here", "workers"),
+    # measured on 2 cores with the server on them: one process 168-252 k entries/s, two
+    # 148-204 k (bench/README.md, `audit`); with the server elsewhere every idle core counts
+    [
+        (2, 0.0, True, 1),
+        (2, 0.0, False, 2),
+        (4, 0.0, True, 3),
+        (3, 0.0, True, 2),
+        (8, 0.0, True, 4),
+        (4, 2.0, True, 1),
+        (1, 0.0, True, 1),
+    ],
+)
+def test_verify_leaves_a_local_postgresql_server_its_share_of_the_cores(
+    cores: int, busy: float, here: bool, workers: int
+) -> None:
+    assert default_workers(cores, busy, here) == workers
+
+
+def test_verify_picks_its_workers_for_the_database_it_verifies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    picked: list[int] = []
+
+    def verify(db: Database, log: object, workers: int = 1) -> VerifyReport:
+        picked.append(workers)
+        return VerifyReport(tree_size=0, root_hash=None, checkpoints=0, problems=[])
+
+    @dataclass
+    class Runtime:
+        db: Database
+        audit: object = None
+
+    monkeypatch.setattr(audit.cli, "verify_database", verify)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    for url in ("postgresql+psycopg://kluis@127.0.0.1/kluis", "postgresql+psycopg://kluis@db/k"):
+        database = Database.from_url(url)
+        try:
+            result = CliRunner().invoke(audit_cli, ["verify"], obj=Runtime(database))
+            assert result.exit_code == 0, result.output
+            result = CliRunner().invoke(
+                audit_cli, ["verify", "--workers", "3"], obj=Runtime(database)
+            )
+            assert result.exit_code == 0, result.output
+        finally:
+            database.dispose()
+    assert picked == [1, 3, 2, 3]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import os
 import sys
@@ -17,27 +18,30 @@ MAX_WORKERS = 4  # the database serves every range process as well
 # On PostgreSQL each range process keeps a server backend busy for about 0.4 of its own CPU
 # time (bench/README.md, `audit`); where the server runs on this machine, on the same cores.
 SERVER_SHARE = 0.4
-_THIS_MACHINE = frozenset({"", "localhost", "127.0.0.1", "::1"})
 
 
-def default_workers(cores: int, busy: float, server_here: bool) -> int:
+def default_workers(cores: int, busy: float, local_server: bool) -> int:
     """`verify --workers` for `cores` cores of which `busy` are in use: the idle ones (at least
     1, at most MAX_WORKERS), fewer where a PostgreSQL server on this machine takes its share."""
     idle = cores - busy
-    if server_here:
+    if local_server:
         idle /= 1 + SERVER_SHARE
     return max(1, min(MAX_WORKERS, round(idle)))
 
 
 def server_here(database: Database) -> bool:
-    """Whether `database` is PostgreSQL served from this machine (loopback or a socket)."""
+    """Whether `database` is PostgreSQL reached over loopback or a unix socket: its server then
+    runs on this machine. (A server in another container of this machine, or behind a proxy on
+    loopback, is not told apart: give `--workers` there.)"""
     url = database.engine.url
     if url.get_backend_name() != "postgresql":
         return False
-    given = url.query.get("host")  # a socket directory, or the hosts of a multi-host URL
-    hosts = [given] if isinstance(given, str) else list(given or ())
-    names = [_without_port(host) for host in hosts] or [url.host or ""]
-    return all(name.startswith("/") or name in _THIS_MACHINE for name in names)
+    # what libpq connects to: `hostaddr` if given, else `host` (a socket directory, or the
+    # hosts of a multi-host URL, each maybe with its port), else the URL's host
+    given = url.query.get("hostaddr") or url.query.get("host")
+    values = [given] if isinstance(given, str) else list(given or ())
+    names = [_without_port(name) for value in values for name in value.split(",") if name]
+    return all(_on_loopback(name) for name in names or [url.host or ""])
 
 
 def _without_port(host: str) -> str:
@@ -46,18 +50,27 @@ def _without_port(host: str) -> str:
     return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
-def idle_cores(database: Database | None = None) -> int:
+def _on_loopback(name: str) -> bool:
+    if name in ("", "localhost") or name.startswith("/"):  # the default socket, a socket dir
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:  # a host name
+        return False
+
+
+def idle_cores(database: Database | None = None, *, load: bool = True) -> int:
     """The default of `verify --workers`: the cores not already busy by the 1-minute load
     average (at least 1, at most MAX_WORKERS; fewer for a PostgreSQL `database` served from
     this machine). On a busy machine more processes than idle cores only take turns, and the
-    split costs more than it saves."""
+    split costs more than it saves. `load=False`: as if nothing else ran (benchmarks)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     try:
-        busy = os.getloadavg()[0]
+        busy = os.getloadavg()[0] if load else 0.0
     except OSError:  # no load average on this system
         busy = 0.0
-    here = database is not None and server_here(database)
-    return default_workers(cores or 1, busy, here)
+    local = database is not None and server_here(database)
+    return default_workers(cores or 1, busy, local)
 
 
 class AuditRuntime(Protocol):

@@ -36,7 +36,7 @@ if str(REPO) not in sys.path:  # run as a script: `tests.support` for the Postgr
 from pydantic import SecretStr
 from sqlalchemy import insert, select
 
-from audit.cli import default_workers, idle_cores, server_here
+from audit.cli import idle_cores
 from audit.log import verify_database
 from audit.merkle import leaf_hash
 from audit.models import AuditEntry
@@ -236,6 +236,14 @@ def bench_pymerkle(
     return out
 
 
+def _verify_workers(value: str) -> int | str:
+    if value == "idle":
+        return value
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError("a number of processes (1 or more) or 'idle'")
+    return int(value)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000, help="log size for proofs")
@@ -247,7 +255,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--verify-workers",
-        type=lambda value: value if value == "idle" else int(value),
+        type=_verify_workers,
         help="as `audit verify --workers` (default: as it picks now; 'idle': as it picks on "
         "this machine when nothing else runs)",
     )
@@ -310,9 +318,8 @@ def _measure(args: argparse.Namespace, work: Path, runtime: Runtime) -> int:
     print(f"inclusion proof at {len(entries):,}, p50:  {proofs['proof_ms_p50']:>11.3f} ms")
     print(f"inclusion proof verification, p50:   {proofs['verify_us_p50']:>11.1f} us")
     alone, _, ok_alone = bench_verify(runtime, 1)
-    if args.verify_workers == "idle":
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        workers = default_workers(cores or 1, 0.0, server_here(runtime.db))
+    if args.verify_workers == "idle":  # what `kluis audit verify` picks here when idle
+        workers = idle_cores(runtime.db, load=False)
     else:
         workers = args.verify_workers or idle_cores(runtime.db)
     rate, checkpoints, ok = bench_verify(runtime, workers)

@@ -269,7 +269,12 @@ def test_verify_refuses_fewer_than_one_worker() -> None:
         ("postgresql+psycopg://kluis@db.internal:5432/kluis", False),
         ("postgresql+psycopg://kluis@127.0.0.1:5432,localhost:5433/kluis", True),
         ("postgresql+psycopg://kluis@127.0.0.1:5432,10.0.0.6:5432/kluis", False),
-        ("postgresql+psycopg://kluis@/kluis?host=[::1]:5432", True),
+        ("postgresql+psycopg://kluis@/kluis?host=db.internal", False),
+        ("postgresql+psycopg://kluis@/kluis?host=127.0.0.1,localhost", True),
+        ("postgresql+psycopg://kluis@/kluis?host=/var/run/postgresql,db.remote", False),
+        ("postgresql+psycopg://kluis@127.0.1.1/kluis", True),  # Debian's hostname address
+        ("postgresql+psycopg://kluis@localhost/kluis?hostaddr=10.0.0.6", False),
+        ("postgresql+psycopg://kluis@db.example/kluis?hostaddr=127.0.0.1", True),
         ("sqlite:///kluis.sqlite3", False),
     ],
 )
@@ -330,3 +335,16 @@ def test_verify_picks_its_workers_for_the_database_it_verifies(
         finally:
             database.dispose()
     assert picked == [1, 3, 2, 3]
+
+
+def test_the_benchmarks_can_ask_for_the_workers_of_an_idle_machine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (5.0, 5.0, 5.0))
+    database = Database.from_url("postgresql+psycopg://kluis@127.0.0.1/kluis")
+    try:
+        assert idle_cores() == 1 and idle_cores(load=False) == 2
+        assert idle_cores(database, load=False) == 1
+    finally:
+        database.dispose()

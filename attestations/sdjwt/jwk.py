@@ -339,8 +339,8 @@ _MADE_BY_CHECKED_JWK = object()
 class CheckedJwk(dict[str, Any]):
     """A public key as a minimal JWK that passed ``minimal_public_jwk``'s checks, made only by
     ``checked_jwk``, read-only. An Issuer writes it into ``cnf.jwk`` as it is: a Holder's key is
-    checked once, where it enters (the credential endpoint's key proof), not again for every
-    credential bound to it. A plain dict of the same members is checked as before."""
+    checked where it enters (the credential endpoint's key proof), not a second time when a
+    credential is bound to it. A plain dict of the same members is checked as before."""
 
     __slots__ = ()
 

@@ -26,7 +26,7 @@ from audit.checkpoint import (
     open_checkpoint,
     sign_checkpoint,
 )
-from audit.merkle import MerkleError, MerkleTree, perfect_subtrees
+from audit.merkle import MerkleError, MerkleTree
 from audit.models import AuditCheckpoint, AuditEntry
 from audit.proofs import verify_consistency
 from audit.ranges import PARAM_MARKERS
@@ -177,11 +177,11 @@ def verify_log(session: Session, log: AuditLog, workers: int = 1) -> VerifyRepor
     for a transaction that has written nothing (they would not see its writes), as
     `verify_database` does."""
     problems: list[str] = []
-    leaves, problem = scan_entries(session, workers)
+    # The perfect subtrees are hashed once (in part by the range processes), shared by the
+    # tree at every checkpointed size.
+    leaves, problem, cache = scan_entries(session, workers, CACHE_MIN_LEVEL)
     if problem:
         problems.append(problem)
-    # Hashed once, shared by the tree at every checkpointed size.
-    cache = perfect_subtrees(leaves, CACHE_MIN_LEVEL)
 
     def prefix(size: int) -> MerkleTree:
         return MerkleTree(

@@ -13,8 +13,10 @@ original checks, which name the problem.
 
 Standard library only (and psycopg on PostgreSQL), so that `kluis audit verify` can run it
 as a script in processes of their own, one per range, without importing the rest of Kluis:
-``python ranges.py`` reads a job (JSON) on stdin and writes a header line (JSON) and the
-range's leaf hashes (32 bytes each) on stdout.
+``python ranges.py`` reads a job (JSON) on stdin and writes a header line (JSON), the
+range's leaf hashes (32 bytes each) and the range's perfect subtrees at the heights the job
+names (`audit.merkle.perfect_levels`, loaded from merkle.py without the rest of the package)
+on stdout.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import importlib.util
 import json
 import re
 import sys
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 SCAN_ROWS = 20_000  # rows per keyset read
@@ -175,9 +180,30 @@ def _connect(job: dict[str, Any]) -> Any:
     return pg
 
 
-def run_job(job: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
+def _perfect_levels() -> Callable[[Sequence[bytes], int], list[list[bytes]]]:
+    """`audit.merkle.perfect_levels`, from merkle.py beside this file (standard library only)
+    loaded on its own: importing the `audit` package would import the whole service."""
+    spec = importlib.util.spec_from_file_location(
+        "_kluis_audit_merkle", Path(__file__).with_name("merkle.py")
+    )
+    assert spec is not None and spec.loader is not None
+    merkle = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(merkle)
+    return merkle.perfect_levels  # type: ignore[no-any-return]
+
+
+def tree_heights(job: dict[str, Any]) -> range:
+    """The heights of the range's perfect subtrees its process sends after its leaves: those
+    of ``job["tree"]`` = [low, top], leaves (height 0) aside."""
+    low, top = job.get("tree", (0, 0))
+    return range(max(low, 1), top + 1)
+
+
+def run_job(job: dict[str, Any]) -> tuple[dict[str, Any], list[bytes], list[list[bytes]]]:
     """One range in a process of its own: its header (rows, first index, the leaf before
-    the range as read, refused rows) and its leaf hashes."""
+    the range as read, refused rows), its leaf hashes and its perfect subtrees at the heights
+    of `tree_heights`, hashed here so that the verifying process has only the tree above
+    them left to hash (the range starts at a multiple of 2**top)."""
     connection = _connect(job)
     try:
         cursor = connection.cursor()
@@ -188,6 +214,8 @@ def run_job(job: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
         leaves, refused, first = scan_range(cursor, job["dialect"], marker, bounds, start, prev)
     finally:
         connection.close()
+    heights = tree_heights(job)
+    levels = _perfect_levels()(leaves, heights.stop - 1) if heights else []
     header = {
         "rows": len(leaves),
         "first": first,
@@ -196,16 +224,18 @@ def run_job(job: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
             [i, leaf.hex(), e, None if p is None else p.hex()] for i, leaf, e, p in refused
         ],
     }
-    return header, leaves
+    return header, leaves, [levels[height - 1] for height in heights]
 
 
 def main() -> None:
     gc.disable()  # a short-lived process whose rows make no reference cycles
     job = json.loads(sys.stdin.buffer.read())
-    header, leaves = run_job(job)
+    header, leaves, levels = run_job(job)
     out = sys.stdout.buffer
     out.write(json.dumps(header).encode() + b"\n")
     out.write(b"".join(leaves))
+    for level in levels:
+        out.write(b"".join(level))
     out.flush()
 
 

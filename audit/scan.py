@@ -24,8 +24,9 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from audit import ranges
+from audit.merkle import HASH_SIZE, SubtreeCache, joined_subtrees, perfect_levels, perfect_subtrees
 from audit.models import AuditEntry
-from audit.ranges import PARAM_MARKERS, TS_SQL, Refused, scan_range
+from audit.ranges import PARAM_MARKERS, TS_SQL, Refused, scan_range, tree_heights
 from core import libpq_conninfo
 
 # A range process is worth its start (about 0.1 s) from this many entries on.
@@ -33,6 +34,9 @@ MIN_RANGE = 50_000
 # Rows this process scans while a range process starts (PostgreSQL: ~0.2 s, most of it
 # importing psycopg; SQLite: ~0.05 s), at most half of MIN_RANGE.
 HEAD_START = {"postgresql": 25_000, "sqlite": 10_000}
+# Range processes hash their ranges' perfect subtrees up to blocks of 2**TREE_TOP entries;
+# this process then hashes its own range's and the few nodes above the blocks.
+TREE_TOP = 12
 _ENTRY_COLUMNS = (
     AuditEntry.idx,
     AuditEntry.created_at,
@@ -44,6 +48,8 @@ _ENTRY_COLUMNS = (
 )
 #: One range's result: its leaves, refused rows, first index, and the leaf before it as read.
 Part = tuple[list[bytes], list[Refused], int | None, bytes | None]
+#: One range's leaves (height 0) and perfect subtrees, by height (`merkle.joined_subtrees`).
+Levels = dict[int, list[bytes]]
 
 
 def _ts(moment: dt.datetime) -> str:
@@ -87,21 +93,28 @@ def _slow(session: Session, idx: int, leaf: bytes, expected: int, prev: bytes | 
     return _check_entry(row, leaf, expected, prev)
 
 
-def scan_entries(session: Session, workers: int = 1) -> tuple[list[bytes], str | None]:
-    """Every entry's recomputed leaf hash, in index order, and the first problem found.
+def scan_entries(
+    session: Session, workers: int = 1, min_level: int = 1
+) -> tuple[list[bytes], str | None, SubtreeCache]:
+    """Every entry's recomputed leaf hash, in index order, the first problem found, and the
+    perfect subtrees of ``2**min_level`` leaves or more over those leaves
+    (`audit.merkle.perfect_subtrees`).
 
     `workers` > 1 scans ranges in processes of their own when the log is large enough and
     they can see exactly what this transaction sees: only for a transaction that has written
     nothing (on PostgreSQL also REPEATABLE READ, checked; on SQLite the caller's promise).
+    Each range process also hashes its range's subtrees, up to the blocks its range is made
+    of; this one hashes its own range's meanwhile, and the tree above them.
     """
     connection = session.connection()  # the session's transaction
     dialect = connection.dialect
     marker = PARAM_MARKERS.get(dialect.paramstyle)
     if dialect.name not in TS_SQL or marker is None:
-        return _scan_rows(session)
-    jobs = _range_jobs(session, workers) if workers > 1 else []
+        leaves, problem = _scan_rows(session)
+        return leaves, problem, perfect_subtrees(leaves, min_level)
+    jobs = _range_jobs(session, workers, min_level) if workers > 1 else []
     processes = [_start(job) for job in jobs]
-    stop = jobs[0]["start"] if jobs else None
+    stop, top = (jobs[0]["start"], jobs[0]["tree"][1]) if jobs else (None, 0)
     enabled = gc.isenabled()
     gc.disable()  # the rows make no reference cycles; collecting would only cost time
     try:
@@ -110,7 +123,9 @@ def scan_entries(session: Session, workers: int = 1) -> tuple[list[bytes], str |
             part = scan_range(cursor, dialect.name, marker, (None, stop), 0, None)
         finally:
             cursor.close()
-        parts: list[Part | None] = [(*part, None), *(_collect(p) for p in processes)]
+        levels = perfect_levels(part[0], top)
+        own: Levels = {0: part[0]} | {h: levels[h - 1] for h in range(1, top + 1)}
+        collected = [_collect(process, job) for process, job in zip(processes, jobs, strict=True)]
     finally:
         if enabled:
             gc.enable()
@@ -120,9 +135,17 @@ def scan_entries(session: Session, workers: int = 1) -> tuple[list[bytes], str |
             process.wait()
             if process.stdout is not None:
                 process.stdout.close()
-    if None in parts:  # a range process failed: scan everything here instead
-        return scan_entries(session, workers=1)
-    return _join(session, [part for part in parts if part is not None])
+    if None in collected:  # a range process failed: scan everything here instead
+        return scan_entries(session, 1, min_level)
+    answers = [answer for answer in collected if answer is not None]
+    parts: list[Part] = [(*part, None), *(answer[0] for answer in answers)]
+    leaves, problem = _join(session, parts)
+    trees = [own, *(answer[1] for answer in answers)]
+    try:
+        subtrees = joined_subtrees(trees, top, min_level)
+    except ValueError:  # rows missing or extra in a range (a problem found): from the leaves
+        subtrees = perfect_subtrees(leaves, min_level)
+    return leaves, problem, subtrees
 
 
 def _join(session: Session, parts: list[Part]) -> tuple[list[bytes], str | None]:
@@ -145,8 +168,10 @@ def _join(session: Session, parts: list[Part]) -> tuple[list[bytes], str | None]
     return leaves, problem
 
 
-def _range_jobs(session: Session, workers: int) -> list[dict[str, Any]]:
-    """The ranges after the first for processes of their own, or none."""
+def _range_jobs(session: Session, workers: int, min_level: int) -> list[dict[str, Any]]:
+    """The ranges after the first for processes of their own, or none. They start at
+    multiples of 2**top, so that each range process can hash its range's perfect subtrees
+    up to height top (`tree_top`)."""
     connection = session.connection()
     url = connection.engine.url
     if connection.dialect.name == "sqlite":
@@ -173,7 +198,9 @@ def _range_jobs(session: Session, workers: int) -> list[dict[str, Any]]:
     head = min(HEAD_START[connection.dialect.name], MIN_RANGE // 2)
     first = (last + 1 + head * (count - 1)) // count
     size = (last + 1 - first) // (count - 1)
-    starts = [first + k * size for k in range(count - 1)]
+    top = tree_top(size)
+    block = 1 << top  # at most a quarter of a range: rounding moves a start by an eighth
+    starts = [(first + k * size + block // 2) // block * block for k in range(count - 1)]
     return [
         {
             "dialect": connection.dialect.name,
@@ -181,9 +208,16 @@ def _range_jobs(session: Session, workers: int) -> list[dict[str, Any]]:
             "snapshot": snapshot,
             "start": start,
             "stop": starts[k + 1] if k + 1 < len(starts) else last + 1,
+            "tree": [min(min_level, top), top],
         }
         for k, start in enumerate(starts)
     ]
+
+
+def tree_top(size: int) -> int:
+    """The height up to which a range process of about `size` entries hashes its subtrees:
+    blocks of `2**TREE_TOP` entries, or of at most a quarter of the range."""
+    return max(0, min(TREE_TOP, size.bit_length() - 3))
 
 
 def _start(job: dict[str, Any]) -> subprocess.Popen[bytes]:
@@ -201,7 +235,9 @@ def _start(job: dict[str, Any]) -> subprocess.Popen[bytes]:
     return process
 
 
-def _collect(process: subprocess.Popen[bytes]) -> Part | None:
+def _collect(process: subprocess.Popen[bytes], job: dict[str, Any]) -> tuple[Part, Levels] | None:
+    """A range process's answer: its part and its leaves and subtrees by height; None if it
+    failed or answered in another shape."""
     assert process.stdout is not None
     out = process.stdout.read()
     process.stdout.close()
@@ -209,15 +245,24 @@ def _collect(process: subprocess.Popen[bytes]) -> Part | None:
         return None
     line, _, blob = out.partition(b"\n")
     header = json.loads(line)
-    leaves = [blob[i : i + 32] for i in range(0, len(blob), 32)]
-    if len(leaves) != header["rows"] or len(blob) != 32 * header["rows"]:
+    rows = header["rows"]
+    heights = tree_heights(job)
+    sizes = [rows, *(rows >> height for height in heights)]
+    if len(blob) != HASH_SIZE * sum(sizes):
         return None
+    hashes = [blob[i : i + HASH_SIZE] for i in range(0, len(blob), HASH_SIZE)]
+    leaves = hashes[:rows]
+    levels: Levels = {0: leaves}
+    offset = rows
+    for height, size in zip(heights, sizes[1:], strict=True):
+        levels[height] = hashes[offset : offset + size]
+        offset += size
     refused: list[Refused] = [
         (i, bytes.fromhex(leaf), e, None if p is None else bytes.fromhex(p))
         for i, leaf, e, p in header["refused"]
     ]
     before = None if header["prev"] is None else bytes.fromhex(header["prev"])
-    return leaves, refused, header["first"], before
+    return (leaves, refused, header["first"], before), levels
 
 
 def _scan_rows(session: Session) -> tuple[list[bytes], str | None]:

@@ -22,7 +22,7 @@ from audit.log import AuditLog, VerifyReport, checkpoint_signer, verify_database
 from audit.models import AuditCheckpoint, AuditEntry
 from audit.ranges import PARAM_MARKERS, leaf_before, scan_range
 from audit.record import Pending, record_many
-from audit.scan import Part, _join, _scan_rows
+from audit.scan import Levels, Part, _join, _scan_rows
 from core.db import Database
 from tests.unit.consent.test_audit_scan import TAMPERINGS
 
@@ -175,16 +175,16 @@ def test_range_processes_verify_a_committed_log_as_one_pass_does(
     started: list[dict[str, object]] = []
     start = audit.scan._start
     monkeypatch.setattr(audit.scan, "_start", lambda job: started.append(job) or start(job))
-    collected: list[Part | None] = []
+    collected: list[tuple[Part, Levels] | None] = []
     collect = audit.scan._collect
     monkeypatch.setattr(
-        audit.scan, "_collect", lambda p: collected.append(collect(p)) or collected[-1]
+        audit.scan, "_collect", lambda p, job: collected.append(collect(p, job)) or collected[-1]
     )
     one = verify_database(database, log, workers=1)
     assert started == [] and one.ok, one.problems
     three = verify_database(database, log, workers=3)
     assert [job["start"] for job in started] == [4, 8]  # two processes, this one the first
-    assert [part[2] for part in collected if part is not None] == [4, 8]  # both answered
+    assert [answer[0][2] for answer in collected if answer is not None] == [4, 8]  # both answered
     assert three == one
 
     started.clear()
@@ -194,7 +194,7 @@ def test_range_processes_verify_a_committed_log_as_one_pass_does(
         alone = verify_log(session, log)
     assert verify_database(database, log, workers=3) == alone
     assert len(started) == 2 and alone.problems[0].startswith("entry 4 is missing")
-    assert [part[2] for part in collected[2:] if part is not None] == [5, 8]
+    assert [answer[0][2] for answer in collected[2:] if answer is not None] == [5, 8]
 
 
 def test_this_process_takes_a_head_start_while_the_range_processes_start(
@@ -224,7 +224,7 @@ def test_a_failed_range_process_leaves_the_work_to_this_one(
     log = AuditLog(checkpoint_signer(b"k" * 40, "http://testserver"))
     monkeypatch.setattr(audit.scan, "MIN_RANGE", 3)
 
-    def fail(process: subprocess.Popen[bytes]) -> None:
+    def fail(process: subprocess.Popen[bytes], job: object) -> None:
         assert process.stdout is not None
         process.stdout.close()
         process.wait()

@@ -127,8 +127,8 @@ def test_untouched_entries_pass_the_fast_path_and_agree_with_the_row_checks(
 ) -> None:
     slow: list[int] = []
     monkeypatch.setattr(audit.scan, "_slow", lambda _s, idx, *_a: slow.append(idx))
-    leaves, problem = scan_entries(session)
-    assert slow == []
+    leaves, problem, subtrees = scan_entries(session, min_level=1)
+    assert slow == [] and subtrees == perfect_subtrees(leaves, 1)
     assert problem is None and len(leaves) == 6
     assert (leaves, problem) == _scan_rows(session)
 
@@ -139,7 +139,7 @@ def test_fast_pass_reports_what_the_row_checks_report(
 ) -> None:
     tamper, expected = TAMPERINGS[name]
     tamper(session)
-    leaves, problem = scan_entries(session)
+    leaves, problem, _ = scan_entries(session)
     assert (leaves, problem) == _scan_rows(session)
     if expected is None:  # rewritten in a form the row checks accept
         assert problem is None

@@ -16,6 +16,7 @@ import datetime as dt
 import gc
 import hashlib
 import json
+import struct
 import subprocess
 import sys
 from typing import Any
@@ -250,13 +251,14 @@ def _collect(process: subprocess.Popen[bytes], job: dict[str, Any]) -> tuple[Par
     sizes = [rows, *(rows >> height for height in heights)]
     if len(blob) != HASH_SIZE * sum(sizes):
         return None
-    hashes = [blob[i : i + HASH_SIZE] for i in range(0, len(blob), HASH_SIZE)]
-    leaves = hashes[:rows]
-    levels: Levels = {0: leaves}
-    offset = rows
-    for height, size in zip(heights, sizes[1:], strict=True):
-        levels[height] = hashes[offset : offset + size]
+    # cut in C: half the time of slicing the blob in a comprehension
+    hashes = struct.Struct(f"{HASH_SIZE}s" * sum(sizes)).unpack(blob)
+    levels: Levels = {}
+    offset = 0
+    for height, size in zip((0, *heights), sizes, strict=True):
+        levels[height] = list(hashes[offset : offset + size])
         offset += size
+    leaves = levels[0]
     refused: list[Refused] = [
         (i, bytes.fromhex(leaf), e, None if p is None else bytes.fromhex(p))
         for i, leaf, e, p in header["refused"]

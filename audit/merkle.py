@@ -26,7 +26,9 @@ Verification of proofs: `audit.proofs`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
+
+from audit.subtrees import perfect_subtrees
 
 __all__ = [
     "EMPTY_ROOT",
@@ -45,10 +47,8 @@ __all__ = [
     "check_size",
     "consistency_proof",
     "inclusion_proof",
-    "joined_subtrees",
     "leaf_hash",
     "node_hash",
-    "perfect_levels",
     "perfect_subtrees",
     "root_from_leaf_hashes",
 ]
@@ -108,59 +108,6 @@ def root_from_leaf_hashes(leaf_hashes: Sequence[bytes]) -> bytes:
     for i, h in enumerate(leaf_hashes):
         check_hash(h, f"leaf hash {i}")
     return _root_of(leaf_hashes)
-
-
-def perfect_levels(nodes: Sequence[bytes], levels: int | None = None) -> list[list[bytes]]:
-    """``nodes`` (one level of perfect subtrees, in order, the first at an index that is a
-    multiple of ``2**levels``) hashed ``levels`` levels up, or while more than one node is left
-    (None): item ``k`` holds the nodes ``k + 1`` levels above, ``len(nodes) >> (k + 1)`` of them
-    (an odd last node waits for a sibling that is not there yet)."""
-    out: list[list[bytes]] = []
-    sha256, prefix = hashlib.sha256, _NODE_PREFIX
-    level = nodes
-    while len(level) > 1 if levels is None else len(out) < levels:
-        pairs = iter(level)  # (0, 1), (2, 3), ...
-        level = [
-            sha256(prefix + left + right).digest()
-            for left, right in zip(pairs, pairs, strict=False)
-        ]
-        out.append(level)
-    return out
-
-
-def perfect_subtrees(leaf_hashes: Sequence[bytes], min_level: int) -> dict[tuple[int, int], bytes]:
-    """Every perfect subtree of ``2**min_level`` leaves or more over ``leaf_hashes`` (32-byte
-    hashes, already checked), as a :data:`SubtreeCache`: one pass, level by level."""
-    return joined_subtrees([{0: leaf_hashes}], 0, min_level)
-
-
-def joined_subtrees(
-    parts: Sequence[Mapping[int, Sequence[bytes]]], top: int, min_level: int
-) -> dict[tuple[int, int], bytes]:
-    """``perfect_subtrees`` of leaves that come in consecutive parts, each hashed up to level
-    ``top`` on its own (by another process, say): ``part[0]`` holds its leaves and
-    ``part[h]`` its ``perfect_levels`` at height ``h`` for every ``h`` from
-    ``min(min_level, top)`` to ``top``. Every part but the last must hold a whole number of
-    ``2**top`` leaves, so that its subtrees are the whole tree's (ValueError otherwise)."""
-    cache: dict[tuple[int, int], bytes] = {}
-    joined: list[bytes] = []  # the parts' nodes at height `top`, in order
-    start = 0
-    for k, part in enumerate(parts):
-        count = len(part[0])
-        if k < len(parts) - 1 and count % (1 << top):
-            raise ValueError(f"part {k} holds {count} leaves, not whole blocks of 2**{top}")
-        for height in range(min(min_level, top), top + 1):
-            if len(part[height]) != count >> height:
-                raise ValueError(f"part {k} has {len(part[height])} nodes at height {height}")
-            if height >= max(min_level, 1):
-                base = start >> height
-                cache.update(((height, base + i), h) for i, h in enumerate(part[height]))
-        joined.extend(part[top])
-        start += count
-    for height, level in enumerate(perfect_levels(joined), start=top + 1):
-        if height >= min_level:
-            cache.update(((height, index), h) for index, h in enumerate(level))
-    return cache
 
 
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, tree_size: int) -> list[bytes]:

@@ -15,8 +15,8 @@ Standard library only (and psycopg on PostgreSQL), so that `kluis audit verify` 
 as a script in processes of their own, one per range, without importing the rest of Kluis:
 ``python ranges.py`` reads a job (JSON) on stdin and writes a header line (JSON), the
 range's leaf hashes (32 bytes each) and the range's perfect subtrees at the heights the job
-names (`audit.merkle.perfect_levels`, loaded from merkle.py without the rest of the package)
-on stdout.
+names (`audit.subtrees.perfect_levels`, loaded from subtrees.py without the rest of the
+package) on stdout.
 """
 
 from __future__ import annotations
@@ -180,16 +180,19 @@ def _connect(job: dict[str, Any]) -> Any:
     return pg
 
 
-def _perfect_levels() -> Callable[[Sequence[bytes], int], list[list[bytes]]]:
-    """`audit.merkle.perfect_levels`, from merkle.py beside this file (standard library only)
-    loaded on its own: importing the `audit` package would import the whole service."""
-    spec = importlib.util.spec_from_file_location(
-        "_kluis_audit_merkle", Path(__file__).with_name("merkle.py")
-    )
+LevelHasher = Callable[[Sequence[bytes], int], list[list[bytes]]]
+
+
+def _perfect_levels() -> LevelHasher:
+    """`audit.subtrees.perfect_levels`, from subtrees.py beside this file (standard library
+    only) loaded on its own: importing the `audit` package would import the whole service."""
+    name = "_kluis_audit_subtrees"
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("subtrees.py"))
     assert spec is not None and spec.loader is not None
-    merkle = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(merkle)
-    return merkle.perfect_levels  # type: ignore[no-any-return]
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module.perfect_levels  # type: ignore[no-any-return]
 
 
 def tree_heights(job: dict[str, Any]) -> range:
@@ -199,7 +202,9 @@ def tree_heights(job: dict[str, Any]) -> range:
     return range(max(low, 1), top + 1)
 
 
-def run_job(job: dict[str, Any]) -> tuple[dict[str, Any], list[bytes], list[list[bytes]]]:
+def run_job(
+    job: dict[str, Any], perfect_levels: LevelHasher
+) -> tuple[dict[str, Any], list[bytes], list[list[bytes]]]:
     """One range in a process of its own: its header (rows, first index, the leaf before
     the range as read, refused rows), its leaf hashes and its perfect subtrees at the heights
     of `tree_heights`, hashed here so that the verifying process has only the tree above
@@ -215,7 +220,7 @@ def run_job(job: dict[str, Any]) -> tuple[dict[str, Any], list[bytes], list[list
     finally:
         connection.close()
     heights = tree_heights(job)
-    levels = _perfect_levels()(leaves, heights.stop - 1) if heights else []
+    levels = perfect_levels(leaves, heights.stop - 1) if heights else []
     header = {
         "rows": len(leaves),
         "first": first,
@@ -229,8 +234,9 @@ def run_job(job: dict[str, Any]) -> tuple[dict[str, Any], list[bytes], list[list
 
 def main() -> None:
     gc.disable()  # a short-lived process whose rows make no reference cycles
+    perfect_levels = _perfect_levels()  # before the scan: a failure to load shows at once
     job = json.loads(sys.stdin.buffer.read())
-    header, leaves, levels = run_job(job)
+    header, leaves, levels = run_job(job, perfect_levels)
     out = sys.stdout.buffer
     out.write(json.dumps(header).encode() + b"\n")
     out.write(b"".join(leaves))

@@ -7,7 +7,9 @@ the row as SQLAlchemy reads it, which names the problem. With `workers` > 1 the 
 into ranges of indices, the first scanned here and each other one by a process of its own
 on a connection that sees the same snapshot (SQLite: the verifying transaction holds the
 write lock; PostgreSQL: `pg_export_snapshot`); the ranges are joined here, where the chain
-across each border and the index count are checked as for any two neighbouring rows.
+across each border and the index count are checked as for any two neighbouring rows. The
+ranges after the first start on whole blocks of the tree: each range process hashes its
+range's perfect subtrees too, and they are joined here (`audit.subtrees`).
 """
 
 from __future__ import annotations
@@ -19,15 +21,17 @@ import json
 import struct
 import subprocess
 import sys
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from audit import ranges
-from audit.merkle import HASH_SIZE, SubtreeCache, joined_subtrees, perfect_levels, perfect_subtrees
+from audit.merkle import HASH_SIZE, SubtreeCache
 from audit.models import AuditEntry
 from audit.ranges import PARAM_MARKERS, TS_SQL, Refused, scan_range, tree_heights
+from audit.subtrees import joined_subtrees, perfect_levels, perfect_subtrees
 from core import libpq_conninfo
 
 # A range process is worth its start (about 0.1 s) from this many entries on.
@@ -200,7 +204,7 @@ def _range_jobs(session: Session, workers: int, min_level: int) -> list[dict[str
     first = (last + 1 + head * (count - 1)) // count
     size = (last + 1 - first) // (count - 1)
     top = tree_top(size)
-    block = 1 << top  # at most a quarter of a range: rounding moves a start by an eighth
+    block = 1 << top  # at most a quarter of a range: rounding moves a start by at most an eighth
     starts = [(first + k * size + block // 2) // block * block for k in range(count - 1)]
     return [
         {
@@ -238,33 +242,51 @@ def _start(job: dict[str, Any]) -> subprocess.Popen[bytes]:
 
 def _collect(process: subprocess.Popen[bytes], job: dict[str, Any]) -> tuple[Part, Levels] | None:
     """A range process's answer: its part and its leaves and subtrees by height; None if it
-    failed or answered in another shape."""
+    failed or answered in another shape (this process then scans everything itself)."""
     assert process.stdout is not None
     out = process.stdout.read()
     process.stdout.close()
     if process.wait() != 0:
         return None
+    try:
+        return _answer(out, tree_heights(job))
+    except (ValueError, KeyError, TypeError, IndexError):  # JSON, hex, shape
+        return None
+
+
+def _answer(out: bytes, heights: range) -> tuple[Part, Levels] | None:
     line, _, blob = out.partition(b"\n")
     header = json.loads(line)
-    rows = header["rows"]
-    heights = tree_heights(job)
+    rows, first = header["rows"], header["first"]
+    if type(rows) is not int or rows < 0 or (first is None) != (rows == 0):
+        return None
     sizes = [rows, *(rows >> height for height in heights)]
     if len(blob) != HASH_SIZE * sum(sizes):
         return None
-    # cut in C: half the time of slicing the blob in a comprehension
-    hashes = struct.Struct(f"{HASH_SIZE}s" * sum(sizes)).unpack(blob)
+    hashes = _cut(blob)
     levels: Levels = {}
     offset = 0
     for height, size in zip((0, *heights), sizes, strict=True):
-        levels[height] = list(hashes[offset : offset + size])
+        levels[height] = hashes[offset : offset + size]
         offset += size
-    leaves = levels[0]
     refused: list[Refused] = [
-        (i, bytes.fromhex(leaf), e, None if p is None else bytes.fromhex(p))
+        (int(i), bytes.fromhex(leaf), int(e), None if p is None else bytes.fromhex(p))
         for i, leaf, e, p in header["refused"]
     ]
     before = None if header["prev"] is None else bytes.fromhex(header["prev"])
-    return (leaves, refused, header["first"], before), levels
+    return (levels[0], refused, first, before), levels
+
+
+# Hashes are cut out of an answer in C, _CUT_BLOCK at a time (half the time of slicing the
+# blob in a comprehension; one struct per block, not per answer, keeps its memory bounded).
+_CUT_BLOCK = struct.Struct(f"{HASH_SIZE}s" * 4096)
+
+
+def _cut(blob: bytes) -> list[bytes]:
+    whole = len(blob) - len(blob) % _CUT_BLOCK.size
+    hashes = list(chain.from_iterable(_CUT_BLOCK.iter_unpack(memoryview(blob)[:whole])))
+    hashes += [blob[i : i + HASH_SIZE] for i in range(whole, len(blob), HASH_SIZE)]
+    return hashes
 
 
 def _scan_rows(session: Session) -> tuple[list[bytes], str | None]:

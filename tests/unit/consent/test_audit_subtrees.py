@@ -1,10 +1,11 @@
 """The audit tree hashed in parts: each range process of `kluis audit verify --workers N`
 hashes its range's perfect subtrees, and the verifying process joins them into exactly the
-subtrees one pass over all leaves gives (`audit.merkle.joined_subtrees`)."""
+subtrees of the tree over all leaves (`audit.subtrees`)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import subprocess
 from collections.abc import Iterator
@@ -15,16 +16,11 @@ from sqlalchemy import delete
 import audit.log
 import audit.scan
 from audit.log import AuditLog, checkpoint_signer, verify_database, verify_log
-from audit.merkle import (
-    MerkleTree,
-    joined_subtrees,
-    perfect_levels,
-    perfect_subtrees,
-    root_from_leaf_hashes,
-)
+from audit.merkle import MerkleTree, root_from_leaf_hashes
 from audit.models import AuditCheckpoint, AuditEntry
 from audit.record import Pending, record_many
-from audit.scan import Levels, Part
+from audit.scan import Levels, Part, _answer
+from audit.subtrees import joined_subtrees, perfect_levels, perfect_subtrees
 from core.db import Database
 
 ENTRIES = 70  # three ranges, the other two of blocks of 4 (TREE_TOP 2), the last not whole
@@ -51,8 +47,18 @@ def test_perfect_levels_hold_the_whole_subtrees_of_each_height(count: int) -> No
     assert perfect_levels(leaves) == perfect_levels(leaves, max(count.bit_length() - 1, 0))
 
 
+def _expected(leaves: list[bytes], min_level: int) -> dict[tuple[int, int], bytes]:
+    """Every perfect subtree of 2**min_level leaves or more, each hashed by a cold tree."""
+    cold = MerkleTree(lambda s, e: leaves[s:e], len(leaves), cache_min_level=1)
+    return {
+        (height, index): cold.subtree_hash(index << height, (index + 1) << height)
+        for height in range(max(min_level, 1), len(leaves).bit_length())
+        for index in range(len(leaves) >> height)
+    }
+
+
 @pytest.mark.parametrize("seed", range(12))
-def test_subtrees_hashed_in_parts_join_into_those_of_one_pass(seed: int) -> None:
+def test_subtrees_hashed_in_parts_join_into_those_of_the_whole_tree(seed: int) -> None:
     rng = random.Random(seed)
     top, min_level = rng.randint(0, 4), rng.randint(0, 6)
     block = 1 << top
@@ -64,7 +70,7 @@ def test_subtrees_hashed_in_parts_join_into_those_of_one_pass(seed: int) -> None
         parts.append(_part(leaves[start : start + size], top))
         start += size
     joined = joined_subtrees(parts, top, min_level)
-    assert joined == perfect_subtrees(leaves, min_level)
+    assert joined == _expected(leaves, min_level) == perfect_subtrees(leaves, min_level)
     if leaves:
         tree = MerkleTree(lambda s, e: leaves[s:e], len(leaves), cache=joined)
         assert tree.root() == root_from_leaf_hashes(leaves)
@@ -77,6 +83,22 @@ def test_parts_that_are_not_whole_blocks_are_refused() -> None:
     short = _part(leaves[8:], 2) | {1: []}  # a level that does not fit its leaves
     with pytest.raises(ValueError, match="nodes at height 1"):
         joined_subtrees([_part(leaves[:8], 2), short], 2, 1)
+
+
+def test_an_answer_in_another_shape_is_no_answer() -> None:
+    leaves = _leaves(8)
+    header = {"rows": 8, "first": 20, "prev": None, "refused": []}
+    blob = b"".join(leaves) + b"".join(perfect_levels(leaves, 2)[1])  # height 2 of range(2, 3)
+    answer = _answer(json.dumps(header).encode() + b"\n" + blob, range(2, 3))
+    assert answer is not None and answer[1] == {0: leaves, 2: perfect_levels(leaves, 2)[1]}
+    assert answer[0] == (leaves, [], 20, None)
+    for other, cut in [
+        (header, blob[:-1]),  # a byte short
+        (header | {"rows": 9}, blob),
+        (header | {"rows": "8"}, blob),
+        (header | {"first": None}, blob),  # rows but no first index
+    ]:
+        assert _answer(json.dumps(other).encode() + b"\n" + cut, range(2, 3)) is None
 
 
 @pytest.fixture
@@ -96,13 +118,14 @@ def database(fresh_database: str) -> Iterator[Database]:
         database.dispose()
 
 
+@pytest.mark.parametrize("min_level", [1, 6])  # 6: Kluis's, above the processes' blocks
 def test_range_processes_hash_their_subtrees_and_this_one_joins_them(
-    database: Database, monkeypatch: pytest.MonkeyPatch
+    database: Database, monkeypatch: pytest.MonkeyPatch, min_level: int
 ) -> None:
     log = AuditLog(checkpoint_signer(b"k" * 40, "http://testserver"))
     monkeypatch.setattr(audit.scan, "MIN_RANGE", 16)
     monkeypatch.setattr(audit.scan, "TREE_TOP", 2)
-    monkeypatch.setattr(audit.log, "CACHE_MIN_LEVEL", 1)  # heights 1 and 2 come from processes
+    monkeypatch.setattr(audit.log, "CACHE_MIN_LEVEL", min_level)
     started: list[dict[str, object]] = []
     start = audit.scan._start
     monkeypatch.setattr(audit.scan, "_start", lambda job: started.append(job) or start(job))
@@ -124,21 +147,31 @@ def test_range_processes_hash_their_subtrees_and_this_one_joins_them(
     assert three == one and one.ok, one.problems
     # 70 entries, a head start of 8: this process 0-27, the others 28-47 and 48-69 (21 each,
     # rounded to blocks of 4: at most a quarter of a range)
+    low = min(min_level, 2)
     assert [(job["start"], job["stop"], job["tree"]) for job in started] == [
-        (28, 48, [1, 2]),
-        (48, ENTRIES, [1, 2]),
+        (28, 48, [low, 2]),
+        (48, ENTRIES, [low, 2]),
     ]
     for answer, size in zip(answers, (20, 22), strict=True):
         assert answer is not None
         levels = answer[1]
-        assert [len(levels[h]) for h in (0, 1, 2)] == [size, size >> 1, size >> 2]
-        assert levels == _part(levels[0], 2)  # as this process hashes them
+        assert sorted(levels) == [0, *range(low, 3)]
+        assert [len(levels[h]) for h in levels] == [size >> h for h in levels]
+        assert levels == {h: _part(levels[0], 2)[h] for h in levels}  # as this process does
     assert whole == []  # joined, not hashed again from the leaves
 
-    with database.transaction() as session:
-        session.execute(delete(AuditEntry).where(AuditEntry.idx == 30))  # inside a range
+    with database.transaction() as session:  # a whole block of a range: the join still fits
+        session.execute(delete(AuditEntry).where(AuditEntry.idx.between(32, 35)))
     with database.transaction() as session:
         alone = verify_log(session, log)
     assert verify_database(database, log, workers=3) == alone
-    assert alone.problems[0].startswith("entry 30 is missing"), alone.problems
+    assert alone.problems[0].startswith("entry 32 is missing"), alone.problems
+    assert alone.root_hash is not None and whole == []
+
+    with database.transaction() as session:
+        session.execute(delete(AuditEntry).where(AuditEntry.idx == 40))  # not a whole block
+    with database.transaction() as session:
+        alone = verify_log(session, log)
+    assert verify_database(database, log, workers=3) == alone
+    assert alone.problems[0].startswith("entry 32 is missing"), alone.problems
     assert len(whole) == 1  # the parts no longer fit the blocks: hashed from the leaves

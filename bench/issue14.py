@@ -4,6 +4,7 @@ prints every row with the ratio Kluis / peer and the goal it is held to.
     .venv/bin/python bench/issue14.py
     KLUIS_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
         .venv/bin/python bench/issue14.py
+    .venv/bin/python bench/issue14.py --compare /tmp/run1 /tmp/run2   # runs side by side
 
 Without KLUIS_BENCH_DATABASE_URL the PostgreSQL rows are left out (the verifier row then runs
 on SQLite). Each benchmark runs as its own process (`bench/<name>/run.py --json`), one after
@@ -177,29 +178,15 @@ def audit_rows(figures: dict[str, Any], database: str) -> list[Row]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=6.0, help="per measured run")
-    parser.add_argument("--rounds", type=int, default=3, help="oidc_flow: turns per provider")
-    parser.add_argument("--work-dir", type=Path, help="keep each benchmark's output here")
-    parser.add_argument("--json", type=Path, help="also write the table to this file")
-    parser.add_argument(
-        "--report-only",
-        action="store_true",
-        help="run nothing: print the table from the figures already in --work-dir",
-    )
-    args = parser.parse_args(argv)
-    if args.report_only and not args.work_dir:
-        parser.error("--report-only needs --work-dir")
-    pg = bool(os.environ.get(PG_ENV))
-    seconds = str(args.seconds)
+Plan = list[tuple[str, list[str], bool, Callable[[dict[str, Any]], list[Row]]]]
+
+
+def build_plan(pg: bool, seconds: str, rounds: int) -> Plan:
+    """Each benchmark: its name (and output file), arguments, whether it runs on PostgreSQL,
+    and how its figures become rows."""
     # the OIDC providers measured in turns, so that other work on the machine falls on all
-    oidc_args = ["--seconds", seconds, "--rounds", str(args.rounds)]
-    work = args.work_dir or Path(tempfile.mkdtemp(prefix="kluis-issue14-"))
-    work.mkdir(parents=True, exist_ok=True)
-    plan: list[tuple[str, list[str], bool, Callable[[dict[str, Any]], list[Row]]]] = [
-        ("oidc_flow-sqlite", oidc_args, False, lambda f: oidc_rows(f, "SQLite")),
-    ]
+    oidc_args = ["--seconds", seconds, "--rounds", str(rounds)]
+    plan: Plan = [("oidc_flow-sqlite", oidc_args, False, lambda f: oidc_rows(f, "SQLite"))]
     if pg:
         plan.append(("oidc_flow-pg", oidc_args, True, lambda f: oidc_rows(f, "PostgreSQL")))
     plan.append(("sdjwt", ["--seconds", seconds], False, sdjwt_rows))
@@ -227,25 +214,94 @@ def main(argv: list[str] | None = None) -> int:
             lambda f: verifier_rows(f, database),
         )
     )
+    return plan
+
+
+def collect(plan: Plan, work: Path, run: bool) -> tuple[list[Row], bool]:
+    """The rows of every benchmark of `plan`, run now or read from `work`; and whether one
+    of them could not be had."""
     rows: list[Row] = []
     failed = False
     for name, bench_args, on_pg, to_rows in plan:
         try:
-            if args.report_only:
-                figures = json.loads((work / f"{name}.json").read_text())
-            else:
+            if run:
                 figures = run_bench(name, bench_args, work, on_pg)
+            else:
+                figures = json.loads((work / f"{name}.json").read_text())
             rows += to_rows(figures)
         except Exception as exc:  # one benchmark that cannot run does not hide the others
             print(f"! {name}: {exc}", file=sys.stderr)
             failed = True
+    return rows, failed
+
+
+def _met(met: bool | None) -> str:
+    return {True: "yes", False: "no", None: "—"}[met]
+
+
+def compare(works: list[Path]) -> bool:
+    """One table of the runs in `works` side by side (as bench/README.md keeps them): each
+    row's figures and ratio per run, and whether its goal was met in all of them."""
+    runs: list[dict[str, Row]] = []
+    failed = False
+    for work in works:
+        pg = (work / "oidc_flow-pg.json").exists()
+        rows, missing = collect(build_plan(pg, "0", 0), work, run=False)
+        runs.append({row.workload: row for row in rows})
+        failed = failed or missing
+    header = " | ".join(f"run {k}: measured (Kluis / peer)" for k in range(1, len(works) + 1))
+    print(f"| workload | goal | {header} | met in all |")
+    print("|---|---|" + "---|" * len(works) + "---|")
+    for workload, first in runs[0].items():
+        found = [run.get(workload) for run in runs]
+        cells = []
+        for row in found:
+            if row is None:
+                cells.append("—")
+            else:
+                ratio = "" if row.ratio is None else f" (**{row.ratio:.2f}**)"
+                cells.append(f"{row.figure}{ratio}")
+        met = all(row is not None and row.met for row in found)
+        print(f"| {workload} | {first.goal} | {' | '.join(cells)} | {_met(met)} |")
+    return failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=6.0, help="per measured run")
+    parser.add_argument("--rounds", type=int, default=3, help="oidc_flow: turns per provider")
+    parser.add_argument("--work-dir", type=Path, help="keep each benchmark's output here")
+    parser.add_argument("--json", type=Path, help="also write the table to this file")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: print the table from the figures already in --work-dir",
+    )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        nargs="+",
+        metavar="WORK_DIR",
+        help="run nothing: one table of the runs kept in these work dirs, side by side",
+    )
+    args = parser.parse_args(argv)
+    if args.compare:
+        return 1 if compare(args.compare) else 0
+    if args.report_only and not args.work_dir:
+        parser.error("--report-only needs --work-dir")
+    work = args.work_dir or Path(tempfile.mkdtemp(prefix="kluis-issue14-"))
+    work.mkdir(parents=True, exist_ok=True)
+    # a report of figures already kept has PostgreSQL rows if they were measured
+    pg = (work / "oidc_flow-pg.json").exists() if args.report_only else bool(os.environ.get(PG_ENV))
+    plan = build_plan(pg, str(args.seconds), args.rounds)
+    rows, failed = collect(plan, work, run=not args.report_only)
     print(f"\nIssue #14, one run of each benchmark (outputs in {work}):\n")
     print("| workload | peer | measured | Kluis / peer | goal | met |")
     print("|---|---|---|---|---|---|")
     for row in rows:
         ratio = "—" if row.ratio is None else f"**{row.ratio:.2f}**"
-        met = {True: "yes", False: "no", None: "—"}[row.met]
-        print(f"| {row.workload} | {row.peer} | {row.figure} | {ratio} | {row.goal} | {met} |")
+        cells = [row.workload, row.peer, row.figure, ratio, row.goal, _met(row.met)]
+        print(f"| {' | '.join(cells)} |")
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))
     return 1 if failed else 0

@@ -15,7 +15,7 @@ Standard library only (and psycopg on PostgreSQL), so that `kluis audit verify` 
 as a script in processes of their own, one per range, without importing the rest of Kluis:
 ``python ranges.py`` reads a job (JSON) on stdin and writes a header line (JSON), the
 range's leaf hashes (32 bytes each) and the range's perfect subtrees at the heights the job
-names (`audit.subtrees.perfect_levels`, loaded from subtrees.py without the rest of the
+names (`audit.subtrees.BlockHasher`, loaded from subtrees.py without the rest of the
 package) on stdout.
 """
 
@@ -28,7 +28,7 @@ import importlib.util
 import json
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -68,10 +68,14 @@ def scan_range(
     bounds: tuple[int | None, int | None],
     expected: int,
     prev: bytes | None,
+    hasher: Any = None,
 ) -> tuple[list[bytes], list[Refused], int | None]:
     """The leaf hashes of the rows with ``start <= idx < stop`` (None: unbounded), in index
     order, the rows the fast path refused, and the first row's index (None: no rows). The
-    first row is expected to have index `expected` and to chain to the leaf `prev`."""
+    first row is expected to have index `expected` and to chain to the leaf `prev`.
+
+    `hasher` (an `audit.subtrees.BlockHasher`, or None) hashes whole blocks of the leaves
+    found so far while the next rows are not there yet: time otherwise spent waiting."""
     start, stop = bounds
     upper = "" if stop is None else f" AND idx < {int(stop)}"
     lower = "" if start is None else f" AND idx >= {int(start)}"
@@ -106,7 +110,12 @@ def scan_range(
     # without the GIL) while this one is checked; meanwhile only that thread uses the cursor.
     with ThreadPoolExecutor(max_workers=1) as reader:
         coming = reader.submit(fetch, first_sql)
-        while rows := coming.result():
+        while True:
+            while hasher is not None and not coming.done() and hasher.step(leaves):
+                pass
+            rows = coming.result()
+            if not rows:
+                break
             coming = reader.submit(fetch, next_sql, rows[-1][0])
             for idx, ts, event, actor, subject, entry, stored_leaf in rows:
                 leaf = sha256(("\x00" + entry).encode()).digest()
@@ -180,11 +189,12 @@ def _connect(job: dict[str, Any]) -> Any:
     return pg
 
 
-LevelHasher = Callable[[Sequence[bytes], int], list[list[bytes]]]
+#: Makes an `audit.subtrees.BlockHasher` for (top, low).
+HasherFactory = Callable[[int, int], Any]
 
 
-def _perfect_levels() -> LevelHasher:
-    """`audit.subtrees.perfect_levels`, from subtrees.py beside this file (standard library
+def _block_hasher() -> HasherFactory:
+    """`audit.subtrees.BlockHasher`, from subtrees.py beside this file (standard library
     only) loaded on its own: importing the `audit` package would import the whole service."""
     name = "_kluis_audit_subtrees"
     spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("subtrees.py"))
@@ -192,7 +202,7 @@ def _perfect_levels() -> LevelHasher:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    return module.perfect_levels  # type: ignore[no-any-return]
+    return module.BlockHasher  # type: ignore[no-any-return]
 
 
 def tree_heights(job: dict[str, Any]) -> range:
@@ -203,12 +213,14 @@ def tree_heights(job: dict[str, Any]) -> range:
 
 
 def run_job(
-    job: dict[str, Any], perfect_levels: LevelHasher
+    job: dict[str, Any], block_hasher: HasherFactory
 ) -> tuple[dict[str, Any], list[bytes], list[list[bytes]]]:
     """One range in a process of its own: its header (rows, first index, the leaf before
     the range as read, refused rows), its leaf hashes and its perfect subtrees at the heights
     of `tree_heights`, hashed here so that the verifying process has only the tree above
     them left to hash (the range starts at a multiple of 2**top)."""
+    heights = tree_heights(job)
+    hasher = block_hasher(heights.stop - 1, heights.start) if heights else None
     connection = _connect(job)
     try:
         cursor = connection.cursor()
@@ -216,11 +228,12 @@ def run_job(
         marker = "?" if job["dialect"] == "sqlite" else "%s"
         prev = leaf_before(cursor, marker, start)
         bounds = (start, job["stop"])
-        leaves, refused, first = scan_range(cursor, job["dialect"], marker, bounds, start, prev)
+        leaves, refused, first = scan_range(
+            cursor, job["dialect"], marker, bounds, start, prev, hasher
+        )
     finally:
         connection.close()
-    heights = tree_heights(job)
-    levels = perfect_levels(leaves, heights.stop - 1) if heights else []
+    levels = hasher.finish(leaves) if hasher is not None else {}
     header = {
         "rows": len(leaves),
         "first": first,
@@ -229,14 +242,14 @@ def run_job(
             [i, leaf.hex(), e, None if p is None else p.hex()] for i, leaf, e, p in refused
         ],
     }
-    return header, leaves, [levels[height - 1] for height in heights]
+    return header, leaves, [levels[height] for height in heights]
 
 
 def main() -> None:
     gc.disable()  # a short-lived process whose rows make no reference cycles
-    perfect_levels = _perfect_levels()  # before the scan: a failure to load shows at once
+    block_hasher = _block_hasher()  # before the scan: a failure to load shows at once
     job = json.loads(sys.stdin.buffer.read())
-    header, leaves, levels = run_job(job, perfect_levels)
+    header, leaves, levels = run_job(job, block_hasher)
     out = sys.stdout.buffer
     out.write(json.dumps(header).encode() + b"\n")
     out.write(b"".join(leaves))

@@ -31,7 +31,7 @@ from audit import ranges
 from audit.merkle import HASH_SIZE, SubtreeCache
 from audit.models import AuditEntry
 from audit.ranges import PARAM_MARKERS, TS_SQL, Refused, scan_range, tree_heights
-from audit.subtrees import joined_subtrees, perfect_levels, perfect_subtrees
+from audit.subtrees import BlockHasher, joined_subtrees, perfect_subtrees
 from core import libpq_conninfo
 
 # A range process is worth its start (about 0.1 s) from this many entries on.
@@ -109,8 +109,8 @@ def scan_entries(
     they can see exactly what this transaction sees: only for a transaction that has written
     nothing (on PostgreSQL also REPEATABLE READ, checked; on SQLite the caller's promise).
     Each range process also hashes its range's subtrees, up to the blocks its range is made
-    of; this one hashes its own range's meanwhile, and the tree above them.
-    """
+    of; this one hashes its own range's meanwhile, and the tree above them. Every process
+    hashes whole blocks while it waits for its next rows (`BlockHasher`)."""
     connection = session.connection()  # the session's transaction
     dialect = connection.dialect
     marker = PARAM_MARKERS.get(dialect.paramstyle)
@@ -119,17 +119,18 @@ def scan_entries(
         return leaves, problem, perfect_subtrees(leaves, min_level)
     jobs = _range_jobs(session, workers, min_level) if workers > 1 else []
     processes = [_start(job) for job in jobs]
-    stop, top = (jobs[0]["start"], jobs[0]["tree"][1]) if jobs else (None, 0)
+    # alone, this process hashes blocks of the tree while it waits for rows all the same
+    stop, top = (jobs[0]["start"], jobs[0]["tree"][1]) if jobs else (None, TREE_TOP)
+    hasher = BlockHasher(top, min(min_level, top))
     enabled = gc.isenabled()
     gc.disable()  # the rows make no reference cycles; collecting would only cost time
     try:
         cursor = connection.connection.cursor()
         try:
-            part = scan_range(cursor, dialect.name, marker, (None, stop), 0, None)
+            part = scan_range(cursor, dialect.name, marker, (None, stop), 0, None, hasher)
         finally:
             cursor.close()
-        levels = perfect_levels(part[0], top)
-        own: Levels = {0: part[0]} | {h: levels[h - 1] for h in range(1, top + 1)}
+        own: Levels = {0: part[0], **hasher.finish(part[0])}
         collected = [_collect(process, job) for process, job in zip(processes, jobs, strict=True)]
     finally:
         if enabled:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 
-__all__ = ["joined_subtrees", "perfect_levels", "perfect_subtrees"]
+__all__ = ["BlockHasher", "joined_subtrees", "perfect_levels", "perfect_subtrees"]
 
 _NODE_PREFIX = b"\x01"  # RFC 9162 §2.1.1: SHA-256(0x01 || left || right)
 
@@ -73,3 +73,38 @@ def joined_subtrees(
         if height >= min_level:
             cache.update(((height, index), h) for index, h in enumerate(level))
     return cache
+
+
+class BlockHasher:
+    """``perfect_levels(leaves, top)`` of a list of leaves that grows while it is hashed: whole
+    blocks of ``2**top`` leaves at a time (``step``, when there is time to spare, e.g. while
+    the next rows are read), the rest at the end (``finish``). Keeps the heights from ``low``
+    up (1 at least); the list must start on a whole block."""
+
+    def __init__(self, top: int, low: int = 1) -> None:
+        self.top, self.low = top, max(low, 1)
+        self.done = 0  # leaves hashed so far, whole blocks
+        self.levels: list[list[bytes]] = [[] for _ in range(top)]
+
+    def _hash(self, leaves: Sequence[bytes]) -> None:
+        for height, nodes in enumerate(perfect_levels(leaves, self.top), start=1):
+            if height >= self.low:
+                self.levels[height - 1] += nodes
+
+    def step(self, leaves: Sequence[bytes]) -> bool:
+        """Hash the next whole block of ``leaves``, if there is one; whether there was."""
+        end = self.done + (1 << self.top)
+        if not self.top or len(leaves) < end:
+            return False
+        self._hash(leaves[self.done : end])
+        self.done = end
+        return True
+
+    def finish(self, leaves: Sequence[bytes]) -> dict[int, list[bytes]]:
+        """Every level of all of ``leaves``, by height (``low`` to ``top``)."""
+        while self.step(leaves):
+            pass
+        if self.top:
+            self._hash(leaves[self.done :])
+            self.done = len(leaves)
+        return {h: self.levels[h - 1] for h in range(self.low, self.top + 1)}

@@ -20,7 +20,7 @@ from audit.merkle import MerkleTree, root_from_leaf_hashes
 from audit.models import AuditCheckpoint, AuditEntry
 from audit.record import Pending, record_many
 from audit.scan import Levels, Part, _answer
-from audit.subtrees import joined_subtrees, perfect_levels, perfect_subtrees
+from audit.subtrees import BlockHasher, joined_subtrees, perfect_levels, perfect_subtrees
 from core.db import Database
 
 ENTRIES = 70  # three ranges, the other two of blocks of 4 (TREE_TOP 2), the last not whole
@@ -74,6 +74,21 @@ def test_subtrees_hashed_in_parts_join_into_those_of_the_whole_tree(seed: int) -
     if leaves:
         tree = MerkleTree(lambda s, e: leaves[s:e], len(leaves), cache=joined)
         assert tree.root() == root_from_leaf_hashes(leaves)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_blocks_hashed_while_the_leaves_grow_are_the_levels_of_all_of_them(seed: int) -> None:
+    rng = random.Random(seed)
+    top, low = rng.randint(0, 4), rng.randint(0, 5)
+    every = _leaves(rng.randint(0, 200))
+    hasher, leaves = BlockHasher(top, low), []
+    while len(leaves) < len(every):  # rows arrive in chunks; blocks hashed in between
+        leaves += every[len(leaves) : len(leaves) + rng.randint(1, 40)]
+        for _ in range(rng.randint(0, 3)):
+            hasher.step(leaves)
+    assert hasher.done % (1 << top) == 0 and hasher.done <= len(every)
+    whole = perfect_levels(every, top)
+    assert hasher.finish(leaves) == {h: whole[h - 1] for h in range(max(low, 1), top + 1)}
 
 
 def test_parts_that_are_not_whole_blocks_are_refused() -> None:

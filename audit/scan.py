@@ -40,7 +40,8 @@ MIN_RANGE = 50_000
 # importing psycopg; SQLite: ~0.05 s), at most half of MIN_RANGE.
 HEAD_START = {"postgresql": 25_000, "sqlite": 10_000}
 # Range processes hash their ranges' perfect subtrees up to blocks of 2**TREE_TOP entries;
-# this process then hashes its own range's and the few nodes above the blocks.
+# this process then hashes its own range's and the few nodes above the blocks. Alone, this
+# process hashes its log in blocks of that size while it waits for rows.
 TREE_TOP = 12
 _ENTRY_COLUMNS = (
     AuditEntry.idx,

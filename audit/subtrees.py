@@ -78,12 +78,14 @@ def joined_subtrees(
 class BlockHasher:
     """``perfect_levels(leaves, top)`` of a list of leaves that grows while it is hashed: whole
     blocks of ``2**top`` leaves at a time (``step``, when there is time to spare, e.g. while
-    the next rows are read), the rest at the end (``finish``). Keeps the heights from ``low``
-    up (1 at least); the list must start on a whole block."""
+    the next rows are read), the rest at the end (``finish``, once). Keeps the heights from
+    ``low`` up (1 at least). Every call must get the same list, which starts on a whole block
+    and is only ever appended to."""
 
     def __init__(self, top: int, low: int = 1) -> None:
         self.top, self.low = top, max(low, 1)
         self.done = 0  # leaves hashed so far, whole blocks
+        self.finished = False
         self.levels: list[list[bytes]] = [[] for _ in range(top)]
 
     def _hash(self, leaves: Sequence[bytes]) -> None:
@@ -93,6 +95,7 @@ class BlockHasher:
 
     def step(self, leaves: Sequence[bytes]) -> bool:
         """Hash the next whole block of ``leaves``, if there is one; whether there was."""
+        assert not self.finished and len(leaves) >= self.done, "not the list hashed so far"
         end = self.done + (1 << self.top)
         if not self.top or len(leaves) < end:
             return False
@@ -106,5 +109,5 @@ class BlockHasher:
             pass
         if self.top:
             self._hash(leaves[self.done :])
-            self.done = len(leaves)
+        self.finished = True
         return {h: self.levels[h - 1] for h in range(self.low, self.top + 1)}

@@ -14,10 +14,12 @@ import pytest
 from sqlalchemy import delete
 
 import audit.log
+import audit.ranges
 import audit.scan
 from audit.log import AuditLog, checkpoint_signer, verify_database, verify_log
 from audit.merkle import MerkleTree, root_from_leaf_hashes
 from audit.models import AuditCheckpoint, AuditEntry
+from audit.ranges import PARAM_MARKERS, scan_range
 from audit.record import Pending, record_many
 from audit.scan import Levels, Part, _answer
 from audit.subtrees import BlockHasher, joined_subtrees, perfect_levels, perfect_subtrees
@@ -79,7 +81,8 @@ def test_subtrees_hashed_in_parts_join_into_those_of_the_whole_tree(seed: int) -
 @pytest.mark.parametrize("seed", range(8))
 def test_blocks_hashed_while_the_leaves_grow_are_the_levels_of_all_of_them(seed: int) -> None:
     rng = random.Random(seed)
-    top, low = rng.randint(0, 4), rng.randint(0, 5)
+    top = rng.randint(1, 4)
+    low = rng.randint(0, top)
     every = _leaves(rng.randint(0, 200))
     hasher, leaves = BlockHasher(top, low), []
     while len(leaves) < len(every):  # rows arrive in chunks; blocks hashed in between
@@ -89,6 +92,38 @@ def test_blocks_hashed_while_the_leaves_grow_are_the_levels_of_all_of_them(seed:
     assert hasher.done % (1 << top) == 0 and hasher.done <= len(every)
     whole = perfect_levels(every, top)
     assert hasher.finish(leaves) == {h: whole[h - 1] for h in range(max(low, 1), top + 1)}
+    with pytest.raises(AssertionError):  # once only
+        hasher.step(leaves)
+
+
+def test_a_block_hasher_of_no_levels_or_on_another_list_is_caught() -> None:
+    leaves = _leaves(20)
+    assert BlockHasher(0).finish(leaves) == {}  # top 0: leaves only, nothing to hash
+    assert BlockHasher(2, 3).finish(leaves) == {}  # low above top: no height kept
+    hasher = BlockHasher(2)
+    assert hasher.step(leaves) and hasher.step(leaves) and hasher.done == 8
+    with pytest.raises(AssertionError, match="not the list"):
+        hasher.step(leaves[:4])
+
+
+def test_a_scan_in_small_chunks_hashes_its_blocks_as_one_pass(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit.ranges, "SCAN_ROWS", 3)  # many reads: blocks hashed between
+    hasher = BlockHasher(2)
+    with database.transaction() as session:
+        connection = session.connection()
+        marker = PARAM_MARKERS[connection.dialect.paramstyle]
+        cursor = connection.connection.cursor()
+        try:
+            leaves, refused, first = scan_range(
+                cursor, connection.dialect.name, marker, (None, None), 0, None, hasher
+            )
+        finally:
+            cursor.close()
+    assert (len(leaves), refused, first) == (ENTRIES, [], 0)
+    whole = perfect_levels(leaves, 2)
+    assert hasher.finish(leaves) == {1: whole[0], 2: whole[1]}
 
 
 def test_parts_that_are_not_whole_blocks_are_refused() -> None:

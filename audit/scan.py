@@ -54,7 +54,7 @@ _ENTRY_COLUMNS = (
 )
 #: One range's result: its leaves, refused rows, first index, and the leaf before it as read.
 Part = tuple[list[bytes], list[Refused], int | None, bytes | None]
-#: One range's leaves (height 0) and perfect subtrees, by height (`merkle.joined_subtrees`).
+#: One range's leaves (height 0) and perfect subtrees, by height (`subtrees.joined_subtrees`).
 Levels = dict[int, list[bytes]]
 
 

@@ -53,6 +53,7 @@ from keys import ROUTERS as KEYS_ROUTERS
 from keys import derive_key
 from rights import ROUTERS as RIGHTS_ROUTERS
 from rights import refresh_erasure_states, send_owed_mails, settle_vouching
+from service.fastpath import hot_routes
 from service.lease import hold_lease, new_holder
 from service.middleware import (
     UNSAFE_INPUT,
@@ -68,6 +69,19 @@ TEMPLATE_PACKAGES = ("service", "identity", "attestations", "rights")
 PROBLEM_JSON = "application/problem+json"
 DATABASE_RETRY_AFTER_S = 2  # a failover of the documented set-up takes a few seconds
 LEASE_MIN_SECONDS = 10.0  # a background lease outlives a few slow rounds
+# Routed by `service.fastpath.HotRoutes`: the requests of every SSO flow and refresh, and of
+# every QR verification (its status long-poll included)
+HOT_ROUTES = (
+    "authorize",
+    "authorize_post",
+    "token",
+    "userinfo",
+    "userinfo_post",
+    "verifier_create_session",
+    "verifier_session_status",
+    "verifier_request_object",
+    "verifier_response",
+)
 
 
 def _wants_html(request: Request) -> bool:
@@ -317,6 +331,7 @@ def install_runtime(app: FastAPI, runtime: Runtime, templates: Templates | None 
 def create_app_from_runtime(runtime: Runtime, *, serving: bool = False) -> FastAPI:
     """The app on `runtime`; `serving`: the app of a `kluis serve` process (see `_lifespan`)."""
     settings = runtime.settings
+    telemetry = fastapi_telemetry()
     app = FastAPI(
         lifespan=_lifespan,
         title="Kluis",
@@ -331,7 +346,7 @@ def create_app_from_runtime(runtime: Runtime, *, serving: bool = False) -> FastA
         redoc_url=None,
         openapi_url="/api/openapi.json",
         dependencies=[Depends(refuse_unsafe_input)],
-        telemetry=fastapi_telemetry(),
+        telemetry=telemetry,
     )
     install_runtime(app, runtime)
     app.state.serving = serving
@@ -371,4 +386,7 @@ def create_app_from_runtime(runtime: Runtime, *, serving: bool = False) -> FastA
     pages = (*IDENTITY_ROUTERS, *ATTESTATION_ROUTERS, *RIGHTS_ROUTERS)
     for router in (*protocol, *(r for r in pages if not any(r is p for p in protocol))):
         app.include_router(router)
+    if telemetry is not None:  # FastAPI's tracing and metrics per route are off
+        routes = [*app.router.routes, *(r for router in (*protocol, *pages) for r in router.routes)]
+        app.router.routes.insert(0, hot_routes(routes, HOT_ROUTES, app.router.dependencies))
     return app

@@ -51,6 +51,11 @@ def worker_processes(parent: int) -> list[int]:
 
 def test_two_workers_answer_and_one_background_worker_signs(two_workers: LiveServer) -> None:
     server = two_workers
+    # uvicorn replaces a worker that does not answer its supervisor within 5 s of starting,
+    # which a loaded machine can delay: wait for the two to be there
+    deadline = time.monotonic() + 30
+    while len(worker_processes(server.process.pid)) != 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert len(worker_processes(server.process.pid)) == 2
     for _ in range(20):
         with httpx.Client(base_url=server.url, timeout=10) as http:  # a new connection each

@@ -384,9 +384,10 @@ def create_app_from_runtime(runtime: Runtime, *, serving: bool = False) -> FastA
     # 40 routes of pages). No path of the routers they now precede starts with theirs.
     protocol = (*KEYS_ROUTERS, *IDENTITY_PROTOCOL_ROUTERS, *ATTESTATION_PROTOCOL_ROUTERS)
     pages = (*IDENTITY_ROUTERS, *ATTESTATION_ROUTERS, *RIGHTS_ROUTERS)
+    routes = list(app.router.routes)  # the app's own, then every router's as it holds them
     for router in (*protocol, *(r for r in pages if not any(r is p for p in protocol))):
-        app.include_router(router)
+        app.include_router(router)  # as they are: `HotRoutes` reads the routers' own routes
+        routes += router.routes
     if telemetry is not None:  # FastAPI's tracing and metrics per route are off
-        routes = [*app.router.routes, *(r for router in (*protocol, *pages) for r in router.routes)]
         app.router.routes.insert(0, hot_routes(routes, HOT_ROUTES, app.router.dependencies))
     return app

@@ -6,7 +6,8 @@ included router in turn, a dependency solve (the route's and the app's dependenc
 key per dependency, the query string, cookies and headers read for parameters it does not
 have, a spare `Response` for headers), two exit stacks, and an error-context record. In a
 py-spy profile of `kluis serve` (SQLite, SSO flows) that was about a fifth of the server's
-samples; routed directly, a flow takes 4-14 % less CPU (`bench/README.md`, round 11).
+samples; routed directly, an SSO flow or a refresh takes mostly 7-11 % less of the server's
+CPU, and a QR verification more (`bench/README.md`, `oidc_flow` round 11).
 
 `HotRoutes` is one route put first in the app's router. For the routes it was built from
 (`hot_routes`) it matches a request by method and path and calls the endpoint as FastAPI
@@ -22,20 +23,24 @@ them, and they answer whenever `HotRoutes` declines:
 - an app with dependency overrides (tests replace dependencies through FastAPI);
 - an app with FastAPI's OpenTelemetry on: `service.app` then does not put `HotRoutes` in.
 
-Only endpoints FastAPI would call the same way are taken (`hot_routes` refuses others): a
-coroutine function whose parameters are the `Request`, path parameters of type `str` and
-values of dependencies that are async functions of the request alone (as `core.params`'
-readers, and as the app-wide dependencies must be); no body, query, header or cookie
-parameters, no background tasks or `Response` parameter. The endpoint must return a
-`Response`.
+Only endpoints FastAPI would call the same way are taken (`hot_routes` refuses others at
+start-up): a coroutine function annotated to return a `Response`, whose parameters are the
+`Request`, its route's path parameters as plain `str` and values of dependencies that are
+async functions of the request alone (as `core.params`' readers, and as the app-wide
+dependencies must be); no body, query, header or cookie parameters, no background tasks or
+`Response` parameter, no body limit of the route's own. The routes are read as their routers
+hold them, so those routers are included as they are (no prefix, dependencies or body limit
+at `include_router`; `tests/functional/test_fastpath.py` compares both routings).
 """
 
 from __future__ import annotations
 
 import inspect
-import re
+import typing
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from inspect import Parameter
 from typing import Any
 
 from fastapi import Request
@@ -43,13 +48,12 @@ from fastapi.params import Depends
 from fastapi.routing import APIRoute
 from starlette.convertors import StringConvertor
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, NoMatchFound
+from starlette.routing import BaseRoute, Match, Mount, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 RequestReader = Callable[[Request], Awaitable[Any]]
 
 _SCOPE_KEY = "kluis.hot_route"
-_PARAMETER = re.compile(r"\{[^}]*\}")  # a path parameter in a route's path
 
 
 @dataclass(frozen=True)
@@ -65,15 +69,13 @@ class HotRoutes(BaseRoute):
     """See the module docstring. Put it first: `app.router.routes.insert(0, ...)`."""
 
     def __init__(self, routes: Iterable[APIRoute], app_dependencies: Sequence[Depends]) -> None:
-        self._dependencies = tuple(
-            _reader(d.dependency, "app dependency") for d in app_dependencies
-        )
+        self._dependencies = tuple(_app_dependency(d) for d in app_dependencies)
         self._static: dict[tuple[str, str], _Hot] = {}
         self._dynamic: list[tuple[str, _Hot]] = []
         for route in routes:
             hot = _hot(route)
             for method in route.methods or ():
-                if hot.path_names:
+                if route.param_convertors:
                     self._dynamic.append((method, hot))
                 else:
                     self._static[(method, route.path)] = hot
@@ -112,8 +114,8 @@ class HotRoutes(BaseRoute):
         for dependency in self._dependencies:
             await dependency(request)
         arguments: dict[str, Any] = {hot.request_name: request}
-        if hot.path_names:
-            arguments.update(scope["path_params"])
+        for name in hot.path_names:
+            arguments[name] = scope["path_params"][name]
         if hot.readers:
             read: dict[RequestReader, Any] = {}
             for name, reader in hot.readers:
@@ -132,30 +134,45 @@ class HotRoutes(BaseRoute):
 def hot_routes(
     routes: Iterable[BaseRoute], names: Iterable[str], app_dependencies: Sequence[Depends]
 ) -> HotRoutes:
-    """`HotRoutes` for the `APIRoute`s among `routes` (all of the app's) named in `names`.
-    ValueError if a name is not found, if FastAPI would call one differently, or if another
-    route could answer one of its requests (FastAPI would pick whichever came first; put
-    first, `HotRoutes` would always win)."""
-    api_routes = [r for r in routes if isinstance(r, APIRoute)]
+    """`HotRoutes` for the `APIRoute`s among `routes` (all of the app's, as their routers
+    hold them: included without a prefix, dependencies or a body limit) named in `names`.
+    ValueError if a name is not found or names more than one route, if FastAPI would call one
+    differently, or if another route could answer one of its requests (FastAPI would pick
+    whichever came first; put first, `HotRoutes` would always win)."""
+    routes = list(routes)
     wanted = set(names)
-    taken = [r for r in api_routes if r.name in wanted]
-    missing = wanted - {r.name for r in taken}
-    if missing:
-        raise ValueError(f"no such routes: {sorted(missing)}")
+    taken = [r for r in routes if isinstance(r, APIRoute) and r.name in wanted]
+    counted = Counter(r.name for r in taken)
+    if set(counted) != wanted or max(counted.values(), default=1) > 1:
+        raise ValueError(f"not one route each: {sorted(wanted - set(counted))} {counted}")
     for hot in taken:
-        for other in api_routes:
-            shared = (other.methods or set()) & (hot.methods or set())
-            if other is not hot and shared and _overlap(hot, other):
-                raise ValueError(f"routes {hot.name} and {other.name} could match one request")
+        for other in routes:
+            if other is not hot and _overlap(hot, other):
+                name = getattr(other, "name", other)
+                raise ValueError(f"routes {hot.name} and {name} could match one request")
     return HotRoutes(taken, app_dependencies)
 
 
-def _overlap(one: APIRoute, other: APIRoute) -> bool:
-    """Whether one path could match both (a parameter taken as matching anything)."""
-    return bool(
-        one.path_regex.match(_PARAMETER.sub("x", other.path))
-        or other.path_regex.match(_PARAMETER.sub("x", one.path))
-    )
+def _overlap(hot: APIRoute, other: BaseRoute) -> bool:
+    """Whether `other` could answer a request `hot` answers: the same method (any, for a
+    mount) and paths whose segments could all be equal. A segment with a parameter could be
+    anything; a `:path` parameter or a mount anything from there on."""
+    methods = getattr(other, "methods", None)
+    mount = isinstance(other, Mount)
+    if not mount and methods is not None and not methods & (hot.methods or set()):
+        return False
+    path = getattr(other, "path", None)
+    if path is None:
+        return True  # a route of another kind: cannot tell
+    mine, theirs = hot.path.split("/"), path.split("/")
+    for index, segment in enumerate(theirs):
+        if ":path}" in segment or (mount and index == len(theirs) - 1 and not segment):
+            return True
+        if index >= len(mine):
+            return False
+        if "{" not in segment and "{" not in mine[index] and segment != mine[index]:
+            return False
+    return mount or len(mine) == len(theirs)
 
 
 def _hot(route: APIRoute) -> _Hot:
@@ -165,20 +182,37 @@ def _hot(route: APIRoute) -> _Hot:
     problem = None
     if not inspect.iscoroutinefunction(route.endpoint):
         problem = "the endpoint is not a coroutine function"
+    elif not _returns_response(route.endpoint):
+        problem = "the endpoint is not annotated to return a Response"
     elif request_name is None:
         problem = "the endpoint does not take the Request"
     elif _takes_more(dependant):
         problem = "the endpoint takes parameters other than the request, path and readers"
-    elif any(
-        field.field_info.annotation is not str or field.alias != field.name
-        for field in dependant.path_params
-    ) or any(not isinstance(c, StringConvertor) for c in route.param_convertors.values()):
-        problem = "a path parameter is not a plain str"
+    elif getattr(route, "max_body_size", None) is not None:
+        problem = "the route has a body limit of its own"
+    elif (
+        any(
+            field.field_info.annotation is not str
+            or field.alias != field.name
+            or field.field_info.metadata
+            for field in dependant.path_params
+        )
+        or any(not isinstance(c, StringConvertor) for c in route.param_convertors.values())
+        or {field.name for field in dependant.path_params} != set(route.param_convertors)
+    ):
+        problem = "the path parameters are not plain str parameters of the endpoint"
     if problem is not None or request_name is None:
         raise ValueError(f"route {route.name} cannot be routed directly: {problem}")
     readers = []
     for sub in dependant.dependencies:
-        if sub.name is None or sub.dependencies or _takes_more(sub) or not sub.use_cache:
+        if (
+            sub.name is None
+            or sub.dependencies
+            or sub.path_params
+            or _takes_more(sub)
+            or not sub.use_cache
+            or getattr(sub, "concurrency", None) is not None
+        ):
             raise ValueError(f"route {route.name}: dependency {sub.call!r} takes more")
         readers.append((sub.name, _reader(sub.call, f"route {route.name}: dependency")))
     return _Hot(
@@ -186,8 +220,16 @@ def _hot(route: APIRoute) -> _Hot:
         endpoint=route.endpoint,
         request_name=request_name,
         readers=tuple(readers),
-        path_names=tuple(field.name for field in dependant.path_params),
+        path_names=tuple(route.param_convertors),
     )
+
+
+def _returns_response(endpoint: Callable[..., Any]) -> bool:
+    try:
+        returned = typing.get_type_hints(endpoint).get("return")
+    except Exception:  # an annotation that does not resolve: not known to be a Response
+        return False
+    return isinstance(returned, type) and issubclass(returned, Response)
 
 
 def _takes_more(dependant: Any) -> bool:
@@ -205,6 +247,12 @@ def _takes_more(dependant: Any) -> bool:
     )
 
 
+def _app_dependency(depends: Depends) -> RequestReader:
+    if not depends.use_cache or getattr(depends, "scope", None) not in (None, "request"):
+        raise ValueError(f"app dependency {depends.dependency!r} is not a plain dependency")
+    return _reader(depends.dependency, "app dependency")
+
+
 def _reader(call: Callable[..., Any] | None, what: str) -> RequestReader:
     """`call` if it is an async function of the request alone."""
     parameters = list(inspect.signature(call).parameters.values()) if call else []
@@ -212,6 +260,7 @@ def _reader(call: Callable[..., Any] | None, what: str) -> RequestReader:
         call is None
         or not inspect.iscoroutinefunction(call)
         or len(parameters) != 1
+        or parameters[0].kind not in (Parameter.POSITIONAL_ONLY, Parameter.POSITIONAL_OR_KEYWORD)
         or parameters[0].annotation not in (Request, "Request")
     ):
         raise ValueError(f"{what} {call!r} is not an async function of the request alone")

@@ -75,14 +75,14 @@ class HotRoutes(BaseRoute):
         for route in routes:
             hot = _hot(route)
             for method in route.methods or ():
-                if route.param_convertors:
+                if hot.path_names:
                     self._dynamic.append((method, hot))
                 else:
                     self._static[(method, route.path)] = hot
 
     @property
     def names(self) -> set[str]:
-        """The names of the routes taken, for tests and the start-up check."""
+        """The names of the routes taken (for tests)."""
         return {h.route.name for h in self._static.values()} | {
             h.route.name for _, h in self._dynamic
         }
@@ -104,8 +104,12 @@ class HotRoutes(BaseRoute):
                     break
             else:
                 return Match.NONE, {}
-        child = {"endpoint": hot.endpoint, "path_params": params, "route": hot.route}
-        child[_SCOPE_KEY] = hot
+        child = {
+            "endpoint": hot.endpoint,
+            "path_params": params,
+            "route": hot.route,
+            _SCOPE_KEY: hot,
+        }
         return Match.FULL, child
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -13,15 +13,27 @@ session_now`) takes it with `pin` only if it is free, and keeps it until `unpin`
 its transactions: another thread cannot take it between them, so the loop's thread never
 waits for one of them (whose end may need the loop: a request's session is closed there).
 
-This is only a queue in front of SQLite's own lock, never a replacement for it: other
-processes (`kluis serve --workers N`, the CLI) still meet at SQLite's lock, and a thread that
-waited `timeout` seconds for the queue goes on to SQLite's lock as before, so a lost release
-(a connection invalidated mid-transaction) slows the process down but never stops it.
+Between processes (`kluis serve --workers N`, the CLI) the queue continues on an exclusive
+`flock` of a file beside the database (`<database>-writers`, like SQLite's own `-wal` and
+`-shm`): the thread holding the process's lock takes it before BEGIN and frees it after the
+COMMIT or ROLLBACK. A process that finds it taken checks again after 50 µs, doubling up to
+1 ms, where SQLite's busy handler would sleep 1, 2, 5, 10 ms and on: with two app processes
+at four clients that handler's sleeps were a tenth of a login's time. Work on the event
+loop's thread (`pin`) takes the file only if it is free, as it takes the process's lock.
+
+This is only a queue in front of SQLite's own lock, never a replacement for it: a writer that
+does not queue (another program, an in-memory database's) still meets SQLite's lock, and a
+thread that waited `timeout` seconds for the queue or the file goes on to SQLite's lock as
+before, so a lost release (a connection invalidated mid-transaction) slows the process down
+but never stops it.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+import time
 import weakref
 from typing import Any
 
@@ -29,22 +41,77 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection
 
 
+class FileLock:
+    """An exclusive `flock` on one file, shared by every process that opens the same path.
+    Held by one thread of a process at a time (the `WriterQueue`'s lock sees to that). Each
+    process opens the file itself: a descriptor inherited across `fork` would share its lock
+    with the parent."""
+
+    FIRST_WAIT = 0.00005  # seconds; doubled after each look, up to LONGEST_WAIT
+    LONGEST_WAIT = 0.001
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _descriptor(self) -> int:
+        if self._fd is None or self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+            weakref.finalize(self, os.close, self._fd)  # with the engine that holds it
+        return self._fd
+
+    def try_acquire(self) -> bool:
+        """Take the lock if no other process holds it; never waits."""
+        try:
+            fcntl.flock(self._descriptor(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def acquire(self, deadline: float) -> bool:
+        """Take the lock, looking again after a short wait while another process holds it,
+        until `deadline` (`time.monotonic()`); False if it was not free by then."""
+        wait = self.FIRST_WAIT
+        while not self.try_acquire():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(wait, left))
+            wait = min(wait * 2, self.LONGEST_WAIT)
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None and self._pid == os.getpid():
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
 class WriterQueue:
     """The lock of one engine, held from BEGIN until that connection's COMMIT or ROLLBACK
-    (also the pool's rollback when a connection is returned mid-transaction)."""
+    (also the pool's rollback when a connection is returned mid-transaction), and with it
+    `file`'s lock between processes (None: this process's threads only)."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, file: FileLock | None = None) -> None:
         self.timeout = timeout
+        self.file = file
         self._lock = threading.Lock()
         self._holder: Any = None  # the DBAPI connection whose transaction holds the lock
         self._pinned_by: int | None = None  # the thread holding it from `pin` to `unpin`
+        self._file_held = False  # by the thread holding `_lock`
 
     def pin(self) -> bool:
         """Take the lock for this thread's transactions until `unpin`, if it is free; False,
-        without waiting, if it is taken. The thread must not give up control before
-        `unpin` (no await): its transactions are the process's only writers meanwhile."""
+        without waiting, if it is taken (here or, for the file, by another process). The
+        thread must not give up control before `unpin` (no await): its transactions are
+        the only writers meanwhile."""
         if not self._lock.acquire(blocking=False):
             return False
+        if self.file is not None:
+            if not self.file.try_acquire():
+                self._lock.release()
+                return False
+            self._file_held = True
         self._pinned_by = threading.get_ident()
         return True
 
@@ -52,7 +119,13 @@ class WriterQueue:
         """Free the lock taken by `pin` (this thread's transactions have ended)."""
         if self._pinned_here():
             self._pinned_by = self._holder = None
+            self._release_file()
             self._lock.release()
+
+    def _release_file(self) -> None:
+        if self._file_held and self.file is not None:
+            self._file_held = False
+            self.file.release()
 
     def _pinned_here(self) -> bool:
         return self._pinned_by is not None and self._pinned_by == threading.get_ident()
@@ -63,13 +136,17 @@ class WriterQueue:
         if self._pinned_here():
             self._holder = dbapi_connection
             return
+        deadline = time.monotonic() + self.timeout
         if self._lock.acquire(timeout=self.timeout):
             self._holder = dbapi_connection
+            if self.file is not None:
+                self._file_held = self.file.acquire(deadline)
 
     def release(self, dbapi_connection: Any) -> None:
         if self._holder is not None and self._holder is dbapi_connection:
             self._holder = None
             if not self._pinned_here():
+                self._release_file()
                 self._lock.release()
 
     def install(self, engine: Engine) -> None:

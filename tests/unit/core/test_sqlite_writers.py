@@ -1,16 +1,21 @@
-"""SQLite transactions of one process queue on a lock before BEGIN IMMEDIATE
-(`core.sqlite_writers`), instead of sleeping in SQLite's busy handler."""
+"""SQLite transactions queue on a lock before BEGIN IMMEDIATE (`core.sqlite_writers`): one
+process's threads on a thread lock, processes on a file lock beside the database, instead of
+sleeping in SQLite's busy handler."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
-from core.db import make_engine
-from core.sqlite_writers import WriterQueue
+from core.db import make_engine, sqlite_file
+from core.sqlite_writers import FileLock, WriterQueue, writer_queue
 
 
 def test_transactions_of_one_engine_take_turns_and_the_next_starts_at_once(
@@ -83,3 +88,86 @@ def test_a_lost_release_only_delays_the_next_transaction_by_the_timeout() -> Non
     queue.acquire("another")
     assert time.perf_counter() - started < 0.04
     queue.release("another")
+
+
+HOLD_IN_ANOTHER_PROCESS = """
+import sys, time
+from sqlalchemy import text
+from core.db import make_engine
+engine = make_engine(sys.argv[1])
+with engine.begin() as conn:
+    conn.execute(text("INSERT INTO t VALUES (1)"))
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+ended = time.monotonic()
+print(ended, flush=True)
+"""
+
+
+def _holder(url: str, seconds: float) -> subprocess.Popen[str]:
+    """Another process of the same deployment, in a write transaction for `seconds`."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLD_IN_ANOTHER_PROCESS, url, str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert process.stdout is not None and process.stdout.readline() == "holding\n"
+    return process
+
+
+def test_another_processs_transaction_holds_the_file_and_the_next_begins_when_it_ends(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'q.sqlite3'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (n INTEGER)"))
+    queue = writer_queue(engine)
+    assert queue is not None and queue.file is not None
+    assert queue.file.path == f"{tmp_path / 'q.sqlite3'}-writers"
+    other = _holder(url, 0.25)
+    assert not queue.pin()  # the loop's thread would not wait: the file is taken
+    with engine.begin() as conn:  # waits for the other process, in short looks
+        began = time.monotonic()
+        conn.execute(text("INSERT INTO t VALUES (2)"))
+    assert other.stdout is not None
+    with other.stdout:
+        other_ended = float(other.stdout.readline())
+    assert other.wait(timeout=10) == 0
+    # SQLite's busy handler, after 250 ms of waiting, would look again only at 328 ms
+    assert 0 < began - other_ended < 0.03, began - other_ended
+    assert queue.pin()  # free again, here and in the file
+    queue.unpin()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT n FROM t ORDER BY rowid")).scalars().all() == [1, 2]
+    engine.dispose()
+
+
+def test_the_file_is_free_after_each_transaction_and_never_shared_with_a_fork(
+    tmp_path: Path,
+) -> None:
+    lock = FileLock(str(tmp_path / "db-writers"))
+    other = FileLock(lock.path)  # another process's view: a descriptor of its own
+    assert lock.try_acquire()
+    assert not other.try_acquire()
+    started = time.monotonic()
+    assert not other.acquire(time.monotonic() + 0.02)  # gives up at its deadline
+    assert 0.015 < time.monotonic() - started < 0.5
+    lock.release()
+    assert other.try_acquire()
+    other.release()
+    pid = os.fork()
+    if pid == 0:  # the child opens its own descriptor: the parent's lock is not its own
+        os._exit(0 if lock.try_acquire() else 1)
+    assert lock.try_acquire()
+    _, status = os.waitpid(pid, 0)
+    lock.release()
+    assert os.waitstatus_to_exitcode(status) == 1  # refused while the parent held it
+
+
+def test_an_in_memory_database_queues_within_its_process_only() -> None:
+    queue = writer_queue(make_engine("sqlite://"))
+    assert queue is not None and queue.file is None
+    assert sqlite_file(make_url("sqlite:///file:kluis?mode=memory&cache=shared&uri=true")) is None
+    assert sqlite_file(make_url("sqlite:///var/k.sqlite3")) == os.path.abspath("var/k.sqlite3")

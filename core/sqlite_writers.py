@@ -31,6 +31,7 @@ but never stops it.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -39,6 +40,8 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection
+
+log = logging.getLogger("kluis.db")
 
 
 class FileLock:
@@ -55,17 +58,39 @@ class FileLock:
         self._fd: int | None = None
         self._pid = 0
 
-    def _descriptor(self) -> int:
-        if self._fd is None or self._pid != os.getpid():
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            self._pid = os.getpid()
-            weakref.finalize(self, os.close, self._fd)  # with the engine that holds it
+    def _descriptor(self) -> int | None:
+        """This process's descriptor of the file, opened on first use; None where it cannot
+        be opened: then only SQLite's busy handler orders the processes, as it did before."""
+        if self._pid != os.getpid():
+            if self._fd is not None:  # inherited across fork: the parent's, not ours to use
+                os.close(self._fd)  # (its lock stays with the parent until it unlocks)
+            self._pid, self._fd = os.getpid(), self._open()
         return self._fd
 
-    def try_acquire(self) -> bool:
-        """Take the lock if no other process holds it; never waits."""
+    def _open(self) -> int | None:
         try:
-            fcntl.flock(self._descriptor(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError:
+            try:  # another user's file (made by the CLI run as root): flock needs no write access
+                fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError as error:
+                log.warning(
+                    "cannot open the SQLite writers' lock file %s (%s): processes wait for "
+                    "each other in SQLite's busy handler",
+                    self.path,
+                    error.strerror,
+                )
+                return None
+        weakref.finalize(self, _close_in, os.getpid(), fd)  # with the engine that holds it
+        return fd
+
+    def try_acquire(self) -> bool:
+        """Take the lock if no other process holds it (or there is no file); never waits."""
+        fd = self._descriptor()
+        if fd is None:
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
         return True
@@ -85,6 +110,12 @@ class FileLock:
     def release(self) -> None:
         if self._fd is not None and self._pid == os.getpid():
             fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+def _close_in(pid: int, fd: int) -> None:
+    """Close `fd` if this is the process that opened it (a forked child closed its copy)."""
+    if os.getpid() == pid:
+        os.close(fd)
 
 
 class WriterQueue:

@@ -4,6 +4,7 @@ sleeping in SQLite's busy handler."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -92,6 +94,7 @@ def test_a_lost_release_only_delays_the_next_transaction_by_the_timeout() -> Non
 
 HOLD_IN_ANOTHER_PROCESS = """
 import sys, time
+import pytest
 from sqlalchemy import text
 from core.db import make_engine
 engine = make_engine(sys.argv[1])
@@ -171,3 +174,38 @@ def test_an_in_memory_database_queues_within_its_process_only() -> None:
     assert queue is not None and queue.file is None
     assert sqlite_file(make_url("sqlite:///file:kluis?mode=memory&cache=shared&uri=true")) is None
     assert sqlite_file(make_url("sqlite:///var/k.sqlite3")) == os.path.abspath("var/k.sqlite3")
+
+
+def test_a_lock_file_that_cannot_be_opened_leaves_the_order_to_sqlite(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    lock = FileLock(str(tmp_path / "no such directory" / "db-writers"))
+    with caplog.at_level(logging.WARNING, logger="kluis.db"):
+        assert lock.try_acquire() and lock.acquire(time.monotonic())  # nothing to take
+        lock.release()
+    assert [r.getMessage().count("busy handler") for r in caplog.records] == [1]
+
+
+def test_another_users_lock_file_is_locked_through_a_read_only_descriptor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "db-writers"
+    path.touch(mode=0o644)
+    opened: list[int] = []
+    real_open = os.open
+
+    def open_as_another_user(file: str, flags: int, mode: int = 0o777) -> int:
+        if flags & os.O_RDWR:
+            raise PermissionError(13, "Permission denied")
+        opened.append(flags)
+        return real_open(file, flags, mode)
+
+    held = FileLock(str(path))
+    assert held.try_acquire()  # opened for writing, as its maker
+    monkeypatch.setattr(os, "open", open_as_another_user)
+    other = FileLock(str(path))
+    assert not other.try_acquire()
+    assert opened == [os.O_RDONLY | os.O_CLOEXEC]
+    held.release()
+    assert other.try_acquire()
+    other.release()

@@ -10,7 +10,6 @@ documentation prescribes.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,13 +18,13 @@ from urllib.parse import quote
 
 from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 from core.prepared import execute_on_driver, no_rows
-from core.sqlite_writers import FileLock, WriterQueue, writer_queue
+from core.sqlite_writers import WriterQueue, writer_queue
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -74,16 +73,6 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def sqlite_file(url: URL) -> str | None:
-    """The file of a SQLite database URL, absolute, or None for an in-memory database."""
-    database = url.database or ""
-    if url.query.get("uri") in ("true", "1") and database.startswith("file:"):
-        if url.query.get("mode") == "memory":
-            return None
-        database = database[5:]
-    return None if database in ("", ":memory:") else os.path.abspath(database)
-
-
 def multi_host_url(url: str) -> str:
     """libpq's multi-host spelling `postgresql+psycopg://user@h1:5432,h2:5432/db?…` (what
     `pg_autoctl show uri` prints) as SQLAlchemy's, `…@/db?host=h1:5432&host=h2:5432&…`:
@@ -128,9 +117,7 @@ def libpq_conninfo(url: str) -> str:
 
 def _configure_sqlite(engine: Engine) -> None:
     # first, so that its BEGIN listener runs before the one that emits BEGIN IMMEDIATE
-    path = sqlite_file(engine.url)
-    file = FileLock(f"{path}-writers") if path is not None else None
-    WriterQueue(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, file=file).install(engine)
+    WriterQueue(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000).install(engine)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

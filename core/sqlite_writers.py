@@ -1,5 +1,5 @@
-"""One process's SQLite transactions take turns on a lock of their own before `BEGIN
-IMMEDIATE`, instead of in SQLite's busy handler.
+"""SQLite transactions take turns on a lock of their own before `BEGIN IMMEDIATE`: a thread
+lock within a process, a file lock between processes, instead of SQLite's busy handler.
 
 Every transaction on SQLite takes the database's write lock at BEGIN (see `core.db`). When
 that lock is taken, SQLite's busy handler sleeps and retries, in steps of 1, 2, 5, 10, … up
@@ -15,17 +15,19 @@ waits for one of them (whose end may need the loop: a request's session is close
 
 Between processes (`kluis serve --workers N`, the CLI) the queue continues on an exclusive
 `flock` of a file beside the database (`<database>-writers`, like SQLite's own `-wal` and
-`-shm`): the thread holding the process's lock takes it before BEGIN and frees it after the
-COMMIT or ROLLBACK. A process that finds it taken checks again after 50 µs, doubling up to
-1 ms, where SQLite's busy handler would sleep 1, 2, 5, 10 ms and on: with two app processes
-at four clients that handler's sleeps were a tenth of a login's time. Work on the event
-loop's thread (`pin`) takes the file only if it is free, as it takes the process's lock.
+`-shm`; the path is the one SQLite opened, from the first connection): the thread holding
+the process's lock takes it before BEGIN and frees it after the COMMIT or ROLLBACK. A process
+that finds it taken looks again after 50 µs, doubling up to 1 ms, where SQLite's busy handler
+would sleep 1, 2, 5, 10 ms and on: with two app processes at four clients those sleeps were
+a tenth of a login's time. `pin` takes the file only if it is free, as it takes the thread
+lock. A file that cannot be opened or locked is logged and left out: SQLite orders the
+processes then, as before.
 
 This is only a queue in front of SQLite's own lock, never a replacement for it: a writer that
-does not queue (another program, an in-memory database's) still meets SQLite's lock, and a
-thread that waited `timeout` seconds for the queue or the file goes on to SQLite's lock as
-before, so a lost release (a connection invalidated mid-transaction) slows the process down
-but never stops it.
+does not queue (another program) still meets SQLite's lock, and a thread that waited
+`timeout` seconds for the queue or the file goes on to SQLite's lock as before. A lost
+release (a connection invalidated mid-transaction without its events) slows every
+transaction of the deployment by the timeout but never stops one.
 """
 
 from __future__ import annotations
@@ -47,8 +49,8 @@ log = logging.getLogger("kluis.db")
 class FileLock:
     """An exclusive `flock` on one file, shared by every process that opens the same path.
     Held by one thread of a process at a time (the `WriterQueue`'s lock sees to that). Each
-    process opens the file itself: a descriptor inherited across `fork` would share its lock
-    with the parent."""
+    process opens the file itself (a forked child drops its parent's descriptor, whose lock
+    is the parent's); never raises: where the file fails, it is left out."""
 
     FIRST_WAIT = 0.00005  # seconds; doubled after each look, up to LONGEST_WAIT
     LONGEST_WAIT = 0.001
@@ -57,13 +59,12 @@ class FileLock:
         self.path = path
         self._fd: int | None = None
         self._pid = 0
+        _FILE_LOCKS.add(self)
 
     def _descriptor(self) -> int | None:
         """This process's descriptor of the file, opened on first use; None where it cannot
-        be opened: then only SQLite's busy handler orders the processes, as it did before."""
+        be opened."""
         if self._pid != os.getpid():
-            if self._fd is not None:  # inherited across fork: the parent's, not ours to use
-                os.close(self._fd)  # (its lock stays with the parent until it unlocks)
             self._pid, self._fd = os.getpid(), self._open()
         return self._fd
 
@@ -74,15 +75,20 @@ class FileLock:
             try:  # another user's file (made by the CLI run as root): flock needs no write access
                 fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
             except OSError as error:
-                log.warning(
-                    "cannot open the SQLite writers' lock file %s (%s): processes wait for "
-                    "each other in SQLite's busy handler",
-                    self.path,
-                    error.strerror,
-                )
+                self._leave_out("cannot open", error)
                 return None
         weakref.finalize(self, _close_in, os.getpid(), fd)  # with the engine that holds it
         return fd
+
+    def _leave_out(self, what: str, error: OSError) -> None:
+        log.warning(
+            "%s the SQLite writers' lock file %s (%s): processes wait for each other in "
+            "SQLite's busy handler",
+            what,
+            self.path,
+            error.strerror,
+        )
+        self._fd = None  # (an open descriptor is closed by its finaliser)
 
     def try_acquire(self) -> bool:
         """Take the lock if no other process holds it (or there is no file); never waits."""
@@ -93,6 +99,8 @@ class FileLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
+        except OSError as error:  # no locks on this file system, …
+            self._leave_out("cannot lock", error)
         return True
 
     def acquire(self, deadline: float) -> bool:
@@ -108,8 +116,18 @@ class FileLock:
         return True
 
     def release(self) -> None:
-        if self._fd is not None and self._pid == os.getpid():
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        fd = self._fd
+        if fd is not None and self._pid == os.getpid():
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            except OSError as error:
+                self._leave_out("cannot unlock", error)
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: close the parent's descriptor (its lock stays the parent's)."""
+        if self._fd is not None:
+            os.close(self._fd)
+        self._fd, self._pid = None, 0
 
 
 def _close_in(pid: int, fd: int) -> None:
@@ -121,15 +139,34 @@ def _close_in(pid: int, fd: int) -> None:
 class WriterQueue:
     """The lock of one engine, held from BEGIN until that connection's COMMIT or ROLLBACK
     (also the pool's rollback when a connection is returned mid-transaction), and with it
-    `file`'s lock between processes (None: this process's threads only)."""
+    `file`'s lock between processes (None: this process's threads only; set by `locate`)."""
 
-    def __init__(self, timeout: float, file: FileLock | None = None) -> None:
+    def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self.file = file
+        self.file: FileLock | None = None
+        self._located = False
+        self._locating = threading.Lock()
+        self._reset()
+        _QUEUE_SET.add(self)
+
+    def _reset(self) -> None:
         self._lock = threading.Lock()
         self._holder: Any = None  # the DBAPI connection whose transaction holds the lock
         self._pinned_by: int | None = None  # the thread holding it from `pin` to `unpin`
         self._file_held = False  # by the thread holding `_lock`
+
+    def locate(self, dbapi_connection: Any) -> None:
+        """On the engine's first connection: the file lock beside the database file SQLite
+        opened (`PRAGMA database_list`, symbolic links resolved, so every spelling of one
+        database's path gives one lock file); none for an in-memory or temporary database."""
+        if self._located:
+            return
+        with self._locating:
+            if not self._located:
+                row = dbapi_connection.execute("PRAGMA database_list").fetchone()
+                if row is not None and row[2]:
+                    self.file = FileLock(f"{os.path.realpath(row[2])}-writers")
+                self._located = True
 
     def pin(self) -> bool:
         """Take the lock for this thread's transactions until `unpin`, if it is free; False,
@@ -150,13 +187,16 @@ class WriterQueue:
         """Free the lock taken by `pin` (this thread's transactions have ended)."""
         if self._pinned_here():
             self._pinned_by = self._holder = None
-            self._release_file()
-            self._lock.release()
+            self._free()
 
-    def _release_file(self) -> None:
-        if self._file_held and self.file is not None:
-            self._file_held = False
-            self.file.release()
+    def _free(self) -> None:
+        """Free the file (if held) and the thread lock."""
+        try:
+            if self._file_held and self.file is not None:
+                self._file_held = False
+                self.file.release()
+        finally:
+            self._lock.release()
 
     def _pinned_here(self) -> bool:
         return self._pinned_by is not None and self._pinned_by == threading.get_ident()
@@ -166,6 +206,8 @@ class WriterQueue:
             return
         if self._pinned_here():
             self._holder = dbapi_connection
+            if self.file is not None and not self._file_held:  # pinned before `locate`
+                self._file_held = self.file.try_acquire()
             return
         deadline = time.monotonic() + self.timeout
         if self._lock.acquire(timeout=self.timeout):
@@ -177,8 +219,7 @@ class WriterQueue:
         if self._holder is not None and self._holder is dbapi_connection:
             self._holder = None
             if not self._pinned_here():
-                self._release_file()
-                self._lock.release()
+                self._free()
 
     def install(self, engine: Engine) -> None:
         """Take the lock before the engine's BEGIN; free it after each COMMIT or ROLLBACK
@@ -202,6 +243,10 @@ class WriterQueue:
         dialect.do_rollback = rollback  # type: ignore[method-assign]
         _QUEUES[engine] = self
 
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            self.locate(dbapi_connection)
+
         @event.listens_for(engine, "begin")
         def _before_begin(conn: Connection) -> None:
             self.acquire(_raw(conn.connection))
@@ -216,6 +261,20 @@ class WriterQueue:
 
 
 _QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
+_QUEUE_SET: weakref.WeakSet[WriterQueue] = weakref.WeakSet()
+_FILE_LOCKS: weakref.WeakSet[FileLock] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child starts with every queue free (a thread of the parent may have held
+    one; that thread is not in the child) and no descriptor of its parent's."""
+    for queue in list(_QUEUE_SET):
+        queue._reset()
+    for lock in list(_FILE_LOCKS):
+        lock.forget_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def writer_queue(engine: Engine) -> WriterQueue | None:

@@ -110,7 +110,8 @@ def _restore_sqlite(
 ) -> RestoreResult:
     live = sqlite_path(settings.database_url)
     staging = live.with_name(f"{live.name}.restoring")
-    for stale in (staging, Path(f"{staging}-wal"), Path(f"{staging}-shm")):
+    sidecars = [Path(f"{staging}{suffix}") for suffix in ("-wal", "-shm", "-writers")]
+    for stale in (staging, *sidecars):
         stale.unlink(missing_ok=True)
     try:
         sqlite_copy(backup.path, staging)
@@ -127,7 +128,7 @@ def _restore_sqlite(
         os.replace(staging, live)
         fsync_path(live.parent)
     finally:
-        for leftover in (staging, Path(f"{staging}-wal"), Path(f"{staging}-shm")):
+        for leftover in (staging, *sidecars):
             leftover.unlink(missing_ok=True)
     return RestoreResult(backup, restored, size, report)
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from tests.e2e.test_erasure_server import (
     EMAIL,
@@ -128,6 +129,10 @@ def test_restoring_a_backup_from_before_erasures_keeps_the_residents_erased(
         assert [r["request_id"] for r in result["reapplied"]] == [account_request, field_request]
         assert result["already_in_backup"] == 0 and result["deliveries"] >= 1
         assert not [p for p in PERSONAL if p in restored.stdout + restored.stderr]
+        url = make_url(database)
+        if url.get_backend_name() == "sqlite":  # neither the staging file nor a sidecar left
+            live = Path(url.database or "")
+            assert not list(live.parent.glob(f"{live.name}.restoring*"))
 
         # The same issuer as before (the audit log's checkpoints are signed for its origin).
         same = {"KLUIS_PORT": server.env["KLUIS_PORT"], "KLUIS_ISSUER": issuer}

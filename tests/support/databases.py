@@ -48,7 +48,7 @@ def drop_database(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = Path(parsed.database or "")
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", "-writers"):
             Path(str(path) + suffix).unlink(missing_ok=True)
         return
     schema = parsed.query["options"]

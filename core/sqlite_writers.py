@@ -59,7 +59,6 @@ class FileLock:
         self.path = path
         self._fd: int | None = None
         self._pid = 0
-        _FILE_LOCKS.add(self)
 
     def _descriptor(self) -> int | None:
         """This process's descriptor of the file, opened on first use; None where it cannot
@@ -147,7 +146,6 @@ class WriterQueue:
         self._located = False
         self._locating = threading.Lock()
         self._reset()
-        _QUEUE_SET.add(self)
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
@@ -261,17 +259,15 @@ class WriterQueue:
 
 
 _QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
-_QUEUE_SET: weakref.WeakSet[WriterQueue] = weakref.WeakSet()
-_FILE_LOCKS: weakref.WeakSet[FileLock] = weakref.WeakSet()
 
 
 def _after_fork_in_child() -> None:
-    """A forked child starts with every queue free (a thread of the parent may have held
-    one; that thread is not in the child) and no descriptor of its parent's."""
-    for queue in list(_QUEUE_SET):
+    """A forked child starts with every engine's queue free (a thread of the parent may have
+    held one; that thread is not in the child) and no descriptor of its parent's."""
+    for queue in list(_QUEUES.values()):
         queue._reset()
-    for lock in list(_FILE_LOCKS):
-        lock.forget_after_fork()
+        if queue.file is not None:
+            queue.file.forget_after_fork()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

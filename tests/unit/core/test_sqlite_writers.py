@@ -174,6 +174,28 @@ def test_the_file_is_free_after_each_transaction_and_never_shared_with_a_fork(
     other.release()
 
 
+def test_a_forked_child_starts_with_the_queue_free_and_the_file_its_parents(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'q.sqlite3'}")
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    queue = writer_queue(engine)
+    assert queue is not None and queue.file is not None and queue.pin()  # held when forking
+    with warnings.catch_warnings():  # (Python 3.12 warns of forking a threaded process)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the thread lock is free here; the file stays the parent's
+        free = queue._lock.acquire(blocking=False)
+        os._exit(0 if free and not queue.file.try_acquire() else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    queue.unpin()
+    assert queue.pin()
+    queue.unpin()
+    engine.dispose()
+
+
 def test_the_lock_file_is_the_one_sqlite_opened_and_none_for_memory(tmp_path: Path) -> None:
     (tmp_path / "real").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "real")

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from adapters import Mailer
 from audit import record
-from core import Prepared, utcnow
+from core import Prepared, transaction_scoped, utcnow
 from identity.accounts import mails, tokens
 from identity.accounts.errors import InvalidEmail, InvalidToken
 from identity.accounts.models import Account, AccountStatus, TokenPurpose
@@ -158,12 +158,29 @@ def get_account(session: Session, account_id: str) -> Account | None:
 _ACCOUNT_SNAPSHOT = Prepared(_ACCOUNT)
 
 
+_ADOPTED = "kluis.accounts.snapshots"  # account id -> snapshot or None, per transaction
+
+
 def read_account(session: Session, account_id: str) -> Account | None:
     """The account as `get_account` reads it, for reading only: a snapshot no session knows
     (`core.Prepared`), so changing it saves nothing. For the claims of every ID token and
-    UserInfo response."""
+    UserInfo response; one `adopt_account` was given in this transaction is not read again."""
+    held = transaction_scoped(session, _ADOPTED)
+    if account_id in held:
+        return held[account_id]  # type: ignore[no-any-return]
     row = _ACCOUNT_SNAPSHOT.first(session, {"account_id": account_id})
     return None if row is None else row[0]
+
+
+def adopt_account(session: Session, account_id: str, account: Account | None) -> None:
+    """A snapshot of the account (`core.Prepared`; None, or an outer join's empty one: there
+    is none) that the caller read with another statement of the current transaction (one
+    round trip less): `read_account` returns it for the rest of the transaction. Only for
+    transactions that do not change the account afterwards. Another account's snapshot is
+    not held."""
+    found = None if account is None or account.id is None else account
+    if found is None or found.id == account_id:
+        transaction_scoped(session, _ADOPTED)[account_id] = found
 
 
 def find_by_email(accounts: Accounts, session: Session, email: str) -> Account | None:

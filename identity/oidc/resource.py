@@ -8,7 +8,10 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from consent import active_claims_column, adopt_active_claims
 from core import InvalidToken, token_hash
+from identity.accounts.models import Account
+from identity.accounts.service import adopt_account
 from identity.oidc import tokens
 from identity.oidc.models import Client, Grant, Token
 from identity.oidc.prefetch import adopt_keys, with_keys
@@ -36,9 +39,16 @@ def userinfo_response(session: Session, provider: Provider, bearer: str) -> dict
 
 
 _TOKEN_GRANT_CLIENT = (  # built once: every userinfo request runs it
-    select(Token, Grant, Client)
+    select(
+        Token,
+        Grant,
+        Client,
+        Account,
+        active_claims_column(Grant.account_id, Grant.client_id),
+    )
     .join(Grant, Grant.id == Token.grant_id)
     .join(Client, Client.client_id == Grant.client_id)
+    .outerjoin(Account, Account.id == Grant.account_id)
     .where(Token.token_hash == bindparam("hash"))
 )
 
@@ -46,16 +56,20 @@ _TOKEN_GRANT_CLIENT = (  # built once: every userinfo request runs it
 def _access_token_with_client(
     session: Session, provider: Provider, bearer: str
 ) -> tuple[Token, Grant, Client]:
-    """The valid access token, its grant and its client, and the resident's data key (for
-    the claims and the audit reference), in one read."""
+    """The valid access token, its grant and its client, and what the response needs of the
+    resident (the data key, for the claims and the audit reference; the account; the claims
+    under consent at this platform), in one read."""
     found = None
     if bearer and len(bearer) < 256:
         found = with_keys(_TOKEN_GRANT_CLIENT, None).first(session, {"hash": token_hash(bearer)})
     if found is None or not tokens.is_active(found[0], found[1], "access"):
         # a client that no longer exists takes its grants (and tokens) with it (cascade)
         raise InvalidToken("the access token is invalid, expired or revoked")
-    adopt_keys(session, provider, found[1], found, None)
-    return found[0], found[1], found[2]
+    grant = found[1]
+    adopt_keys(session, provider, grant, found, None)
+    adopt_account(session, grant.account_id, found[3])
+    adopt_active_claims(session, grant.account_id, grant.client_id, found[4])
+    return found[0], grant, found[2]
 
 
 def introspection(

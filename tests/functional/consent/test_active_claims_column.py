@@ -1,0 +1,227 @@
+"""`active_claims_column` and `adopt_active_claims` (UserInfo reads the claims under consent
+with its token, one round trip less) answer what `active_claims` answers from the ledger, for
+every history of decisions; and what was adopted is used only in its own transaction."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, event, literal, select
+from sqlalchemy.orm import Session
+
+from consent import active_claims, active_claims_column, adopt_active_claims, record_decision
+from consent.ledger import WITHDRAWN, withdraw_consent
+from consent.models import ConsentEvent, ConsentRecord
+from identity.accounts.models import Account
+from identity.accounts.service import adopt_account, read_account
+from service.runtime import Runtime
+from tests.support.oidc import make_resident, make_rp
+
+ORIGIN = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
+
+
+@contextlib.contextmanager
+def counted(engine: Engine) -> Iterator[collections.Counter[str]]:
+    counts: collections.Counter[str] = collections.Counter()
+
+    def on_execute(conn: object, cursor: object, statement: str, *args: object) -> None:
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb not in ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT"):
+            counts["statements"] += 1
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield counts
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+
+
+@pytest.fixture
+def pair(runtime: Runtime, session: Session) -> tuple[str, str]:
+    """An account and a platform without any consent yet."""
+    resident = make_resident(runtime, session)
+    return resident.account_id, make_rp(session).client_id
+
+
+def _event(
+    session: Session, account: str, client: str, claim: str, purpose: str, *history: tuple[int, str]
+) -> None:
+    """A record of `claim` for `purpose` with `history` as its events, one minute apart from
+    ORIGIN (`at` of two records' events can then be equal)."""
+    record = session.scalar(
+        select(ConsentRecord).where(
+            ConsentRecord.account_id == account,
+            ConsentRecord.client_id == client,
+            ConsentRecord.claim == claim,
+            ConsentRecord.purpose == purpose,
+        )
+    )
+    if record is None:
+        record = ConsentRecord(
+            id=f"{claim}-{purpose}"[:64],
+            account_id=account,
+            client_id=client,
+            claim=claim,
+            purpose=purpose,
+            created_at=ORIGIN,
+        )
+        session.add(record)
+        session.flush()
+    for minutes, name in history:
+        session.add(
+            ConsentEvent(
+                record_id=record.id,
+                event=name,
+                at=ORIGIN + dt.timedelta(minutes=minutes),
+                actor="resident",
+                method="test",
+            )
+        )
+    session.flush()
+
+
+def _column(session: Session, account: str, client: str) -> str | None:
+    return session.scalar(select(active_claims_column(literal(account), literal(client))))
+
+
+def _adopted(session: Session, account: str, client: str) -> set[str]:
+    """`active_claims` after adopting the column's value, with no statement of its own."""
+    adopt_active_claims(session, account, client, _column(session, account, client))
+    with counted(session.get_bind()) as counts:  # type: ignore[arg-type]
+        claims = active_claims(session, account, client)
+    assert counts["statements"] == 0, "the adopted claims were read again"
+    return claims
+
+
+HISTORIES: dict[str, list[tuple[str, str, tuple[tuple[int, str], ...]]]] = {
+    "none": [],
+    "given": [("email", "service-provision", ((1, "given"),))],
+    "withdrawn": [("email", "service-provision", ((1, "given"), (2, WITHDRAWN)))],
+    "refused then given": [("name", "service-provision", ((1, "refused"), (5, "given")))],
+    "given again after a withdrawal": [
+        ("name", "service-provision", ((1, "given"), (2, WITHDRAWN), (3, "given")))
+    ],
+    "expired": [("email", "service-provision", ((1, "given"), (4, "expired")))],
+    # two purposes of one claim: the latest event over both decides
+    "withdrawn under one purpose later": [
+        ("email", "service-provision", ((1, "given"),)),
+        ("email", "newsletter", ((0, "given"), (7, WITHDRAWN))),
+    ],
+    "given under another purpose later": [
+        ("email", "service-provision", ((1, "given"), (2, WITHDRAWN))),
+        ("email", "newsletter", ((6, "given"),)),
+    ],
+    # equal moments: the event inserted last (the higher id) is the latest, as in the ledger
+    "equal moments": [
+        ("email", "service-provision", ((3, "given"),)),
+        ("email", "newsletter", ((3, WITHDRAWN),)),
+    ],
+    # presentations and polls never count here
+    "scoped purposes": [
+        ("name", "presentation:abc", ((1, "given"),)),
+        ("poll_pseudonym", "poll:p-1", ((1, "given"),)),
+        ("email", "service-provision", ((1, "given"),)),
+    ],
+    # names are read back whatever characters they hold
+    "names with digits and colons": [
+        ("3:ab:c", "service-provision", ((1, "given"),)),
+        ("12", "service-provision", ((1, "given"),)),
+        (":", "service-provision", ((1, "given"),)),
+        ("wallet.postcode_area", "service-provision", ((1, "given"),)),
+        ("naïve é", "service-provision", ((1, "given"),)),
+    ],
+}
+
+
+@pytest.mark.parametrize("history", list(HISTORIES), ids=list(HISTORIES))
+def test_the_column_answers_as_the_ledger(
+    session: Session, pair: tuple[str, str], history: str
+) -> None:
+    account, client = pair
+    for claim, purpose, events in HISTORIES[history]:
+        _event(session, account, client, claim, purpose, *events)
+    expected = active_claims(session, account, client)
+    assert _adopted(session, account, client) == expected
+    if history == "names with digits and colons":
+        assert expected == {"3:ab:c", "12", ":", "wallet.postcode_area", "naïve é"}
+    if history in ("withdrawn", "none", "withdrawn under one purpose later", "equal moments"):
+        assert expected == set()
+
+
+def test_the_column_is_for_its_own_account_and_platform(
+    runtime: Runtime, session: Session, pair: tuple[str, str]
+) -> None:
+    account, client = pair
+    other_client = make_rp(session, name="Ander platform").client_id
+    _event(session, account, client, "email", "service-provision", (1, "given"))
+    _event(session, account, other_client, "name", "service-provision", (1, "given"))
+    assert _adopted(session, account, client) == {"email"}
+    assert _adopted(session, account, other_client) == {"name"}
+
+
+def test_a_decision_or_withdrawal_in_the_transaction_drops_what_was_adopted(
+    session: Session, pair: tuple[str, str]
+) -> None:
+    account, client = pair
+    _event(session, account, client, "email", "service-provision", (1, "given"))
+    assert _adopted(session, account, client) == {"email"}
+    record_decision(
+        session, account_id=account, subject_ref=None, client_id=client, given=["name"], refused=[]
+    )
+    assert active_claims(session, account, client) == {"email", "name"}
+    assert _adopted(session, account, client) == {"email", "name"}
+    withdraw_consent(
+        session,
+        account_id=account,
+        subject_ref="ab" * 32,
+        client_id=client,
+        claims=["email"],
+        actor="resident",
+        method="test",
+    )
+    assert active_claims(session, account, client) == {"name"}
+
+
+def test_what_was_adopted_ends_with_its_transaction(
+    session: Session, pair: tuple[str, str]
+) -> None:
+    account, client = pair
+    session.connection()  # a transaction begins, as with the statement that read the value
+    adopt_active_claims(session, account, client, "5:email")
+    assert active_claims(session, account, client) == {"email"}  # held, though never given
+    session.commit()
+    assert active_claims(session, account, client) == set()  # a new transaction reads
+
+
+@pytest.mark.parametrize("spelled", ["5:emai", "x:email", "5email", "-1:a", "3:abc4:"])
+def test_a_value_that_cannot_be_read_is_not_adopted(
+    session: Session, pair: tuple[str, str], spelled: str
+) -> None:
+    account, client = pair
+    _event(session, account, client, "name", "service-provision", (1, "given"))
+    adopt_active_claims(session, account, client, spelled)
+    assert active_claims(session, account, client) == {"name"}  # read from the ledger
+
+
+def test_an_adopted_account_is_not_read_again_and_only_its_own(
+    session: Session, pair: tuple[str, str]
+) -> None:
+    account_id, _ = pair
+    account = read_account(session, account_id)
+    assert account is not None
+    adopt_account(session, account_id, account)
+    with counted(session.get_bind()) as counts:  # type: ignore[arg-type]
+        assert read_account(session, account_id) is account
+    assert counts["statements"] == 0
+    # an outer join's empty snapshot: no account
+    adopt_account(session, "gone", Account())
+    assert read_account(session, "gone") is None
+    # another account's snapshot is not held for this one
+    adopt_account(session, "someone-else", account)
+    assert read_account(session, "someone-else") is None  # read: there is no such account
+    session.commit()
+    assert read_account(session, account_id) is not account  # a new transaction reads

@@ -1,6 +1,7 @@
 """Kluis: consent."""
 
 from consent import models
+from consent.adopted import adopt_active_claims
 from consent.ledger import (
     GIVEN,
     POLL_PURPOSE_PREFIX,
@@ -8,7 +9,6 @@ from consent.ledger import (
     ConsentState,
     active_claims,
     active_claims_column,
-    adopt_active_claims,
     clients_with_data,
     consents_of,
     decided_claims,

@@ -16,8 +16,9 @@ from sqlalchemy import ColumnElement, Select, String, bindparam, func, literal_c
 from sqlalchemy.orm import Session
 
 from audit import Pending, record, record_many
+from consent.adopted import drop_active_claims, held_active_claims
 from consent.models import ConsentEvent, ConsentRecord
-from core import Prepared, transaction_scoped, utcnow
+from core import Prepared, utcnow
 
 GIVEN = "given"
 REFUSED = "refused"
@@ -131,25 +132,23 @@ def active_claims(
     session: Session, account_id: str, client_id: str, purpose: str | None = None
 ) -> set[str]:
     """Claims the resident currently allows this platform to receive (for every purpose but
-    presentations and polls, a set `adopt_active_claims` held for this transaction)."""
+    presentations and polls, a set `consent.adopted` holds for this transaction)."""
     if purpose is None:
-        held = transaction_scoped(session, _ADOPTED).get((account_id, client_id))
+        held = held_active_claims(session, account_id, client_id)
         if held is not None:
             return set(held)
     latest = _latest_decisions(session, account_id, client_id, purpose)
     return {claim for claim, event in latest.items() if event == GIVEN}
 
 
-# --- the active claims read by another statement ----------------------------------------
-
-_ADOPTED = "kluis.consent.active_claims"  # (account, client) -> frozenset, per transaction
+# --- the active claims read by another statement (held: consent/adopted.py) ------------
 
 
 def active_claims_column(account_id: Any, client_id: Any) -> ColumnElement[str | None]:
     """A column for another statement's SELECT (one round trip less on a hot path): what
     `active_claims(session, account_id, client_id)` returns, for the account and client that
-    the two column expressions name, spelled for `adopt_active_claims`. Each claim whose
-    latest event (over every purpose but presentations and polls, ordered as
+    the two column expressions name, spelled for `consent.adopted.adopt_active_claims`. Each
+    claim whose latest event (over every purpose but presentations and polls, ordered as
     `_latest_decisions` orders them) is `given`, as its length, a colon and the name, one
     after the other (NULL for none): a name can hold any character and still be read back."""
     newest = func.row_number().over(
@@ -172,32 +171,6 @@ def active_claims_column(account_id: Any, client_id: Any) -> ColumnElement[str |
         .scalar_subquery()
         .label("kluis_active_claims")
     )
-
-
-def adopt_active_claims(
-    session: Session, account_id: str, client_id: str, spelled: str | None
-) -> None:
-    """The value of `active_claims_column`, read by the caller in the current transaction:
-    `active_claims` answers from it for the rest of the transaction (until a decision or a
-    withdrawal of this transaction changes it). A value it cannot read is left out, and
-    `active_claims` reads the ledger itself."""
-    claims = set()
-    text, at = spelled or "", 0
-    try:
-        while at < len(text):
-            colon = text.index(":", at)
-            end = colon + 1 + int(text[at:colon])
-            if not colon < end <= len(text):
-                return
-            claims.add(text[colon + 1 : end])
-            at = end
-    except ValueError:
-        return
-    transaction_scoped(session, _ADOPTED)[account_id, client_id] = frozenset(claims)
-
-
-def _changed(session: Session, account_id: str, client_id: str) -> None:
-    transaction_scoped(session, _ADOPTED).pop((account_id, client_id), None)
 
 
 def decided_claims(
@@ -258,7 +231,7 @@ def record_decision(
     """Store the resident's answer for each claim, and audit it (claim names only; under
     `subject_ref`, or naming nobody where that is None, as for a poll's presentation)."""
     now = utcnow()
-    _changed(session, account_id, client_id)
+    drop_active_claims(session, account_id, client_id)
     given, refused = sorted(set(given)), sorted(set(refused) - set(given))
     entries = []
     for claims, event in ((given, GIVEN), (refused, REFUSED)):
@@ -302,7 +275,7 @@ def withdraw_consent(
     `listener` is told which claims were withdrawn. Returns those claim names (sorted)."""
     wanted = None if claims is None else set(claims)
     now = utcnow()
-    _changed(session, account_id, client_id)
+    drop_active_claims(session, account_id, client_id)
     withdrawn: set[str] = set()
     for rec, event in _latest_by_record(session, account_id, client_id):
         if event != GIVEN or (wanted is not None and rec.claim not in wanted):

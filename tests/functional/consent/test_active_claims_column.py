@@ -7,10 +7,11 @@ from __future__ import annotations
 import collections
 import contextlib
 import datetime as dt
+import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, event, literal, select
+from sqlalchemy import Engine, event, literal, select, true
 from sqlalchemy.orm import Session
 
 from consent import active_claims, active_claims_column, adopt_active_claims, record_decision
@@ -18,7 +19,9 @@ from consent.ledger import WITHDRAWN, withdraw_consent
 from consent.models import ConsentEvent, ConsentRecord
 from identity.accounts.models import Account
 from identity.accounts.service import adopt_account, read_account
+from identity.oidc.models import Client
 from service.runtime import Runtime
+from tests.support.databases import backend
 from tests.support.oidc import make_resident, make_rp
 
 ORIGIN = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
@@ -62,7 +65,7 @@ def _event(
     )
     if record is None:
         record = ConsentRecord(
-            id=f"{claim}-{purpose}"[:64],
+            id=uuid.uuid4().hex,
             account_id=account,
             client_id=client,
             claim=claim,
@@ -88,52 +91,75 @@ def _column(session: Session, account: str, client: str) -> str | None:
     return session.scalar(select(active_claims_column(literal(account), literal(client))))
 
 
-def _adopted(session: Session, account: str, client: str) -> set[str]:
-    """`active_claims` after adopting the column's value, with no statement of its own."""
-    adopt_active_claims(session, account, client, _column(session, account, client))
+def _held(session: Session, account: str, client: str) -> set[str]:
+    """`active_claims` answered from what was adopted: with no statement of its own."""
     with counted(session.get_bind()) as counts:  # type: ignore[arg-type]
         claims = active_claims(session, account, client)
     assert counts["statements"] == 0, "the adopted claims were read again"
     return claims
 
 
-HISTORIES: dict[str, list[tuple[str, str, tuple[tuple[int, str], ...]]]] = {
-    "none": [],
-    "given": [("email", "service-provision", ((1, "given"),))],
-    "withdrawn": [("email", "service-provision", ((1, "given"), (2, WITHDRAWN)))],
-    "refused then given": [("name", "service-provision", ((1, "refused"), (5, "given")))],
-    "given again after a withdrawal": [
-        ("name", "service-provision", ((1, "given"), (2, WITHDRAWN), (3, "given")))
-    ],
-    "expired": [("email", "service-provision", ((1, "given"), (4, "expired")))],
+def _adopted(session: Session, account: str, client: str) -> set[str]:
+    """`active_claims` after adopting the column's value."""
+    adopt_active_claims(session, account, client, _column(session, account, client))
+    return _held(session, account, client)
+
+
+SERVICE = "service-provision"
+# name -> (records: claim, purpose, events), the claims under consent afterwards
+HISTORIES: dict[str, tuple[list[tuple[str, str, tuple[tuple[int, str], ...]]], set[str]]] = {
+    "none": ([], set()),
+    "given": ([("email", SERVICE, ((1, "given"),))], {"email"}),
+    "withdrawn": ([("email", SERVICE, ((1, "given"), (2, WITHDRAWN)))], set()),
+    "refused": ([("email", SERVICE, ((1, "refused"),))], set()),
+    "given then refused": ([("email", SERVICE, ((1, "given"), (2, "refused")))], set()),
+    "refused then given": ([("name", SERVICE, ((1, "refused"), (5, "given")))], {"name"}),
+    "given again after a withdrawal": (
+        [("name", SERVICE, ((1, "given"), (2, WITHDRAWN), (3, "given")))],
+        {"name"},
+    ),
+    "expired": ([("email", SERVICE, ((1, "given"), (4, "expired")))], set()),
     # two purposes of one claim: the latest event over both decides
-    "withdrawn under one purpose later": [
-        ("email", "service-provision", ((1, "given"),)),
-        ("email", "newsletter", ((0, "given"), (7, WITHDRAWN))),
-    ],
-    "given under another purpose later": [
-        ("email", "service-provision", ((1, "given"), (2, WITHDRAWN))),
-        ("email", "newsletter", ((6, "given"),)),
-    ],
+    "withdrawn under one purpose later": (
+        [
+            ("email", SERVICE, ((1, "given"),)),
+            ("email", "newsletter", ((0, "given"), (7, WITHDRAWN))),
+        ],
+        set(),
+    ),
+    "given under another purpose later": (
+        [
+            ("email", SERVICE, ((1, "given"), (2, WITHDRAWN))),
+            ("email", "newsletter", ((6, "given"),)),
+        ],
+        {"email"},
+    ),
     # equal moments: the event inserted last (the higher id) is the latest, as in the ledger
-    "equal moments": [
-        ("email", "service-provision", ((3, "given"),)),
-        ("email", "newsletter", ((3, WITHDRAWN),)),
-    ],
+    "equal moments, withdrawn last": (
+        [("email", SERVICE, ((3, "given"),)), ("email", "newsletter", ((3, WITHDRAWN),))],
+        set(),
+    ),
+    "equal moments, given last": (
+        [("email", "newsletter", ((3, WITHDRAWN),)), ("email", SERVICE, ((3, "given"),))],
+        {"email"},
+    ),
     # presentations and polls never count here
-    "scoped purposes": [
-        ("name", "presentation:abc", ((1, "given"),)),
-        ("poll_pseudonym", "poll:p-1", ((1, "given"),)),
-        ("email", "service-provision", ((1, "given"),)),
-    ],
+    "scoped purposes": (
+        [
+            ("name", "presentation:abc", ((1, "given"),)),
+            ("poll_pseudonym", "poll:p-1", ((1, "given"),)),
+            ("email", SERVICE, ((1, "given"),)),
+        ],
+        {"email"},
+    ),
     # names are read back whatever characters they hold
-    "names with digits and colons": [
-        ("3:ab:c", "service-provision", ((1, "given"),)),
-        ("12", "service-provision", ((1, "given"),)),
-        (":", "service-provision", ((1, "given"),)),
-        ("wallet.postcode_area", "service-provision", ((1, "given"),)),
-        ("naïve é", "service-provision", ((1, "given"),)),
-    ],
+    "names with digits, colons and other letters": (
+        [
+            (name, SERVICE, ((1, "given"),))
+            for name in ("3:ab:c", "12", ":", "", "wallet.postcode_area", "naïve é", "𝔎luis")
+        ],
+        {"3:ab:c", "12", ":", "", "wallet.postcode_area", "naïve é", "𝔎luis"},
+    ),
 }
 
 
@@ -142,14 +168,41 @@ def test_the_column_answers_as_the_ledger(
     session: Session, pair: tuple[str, str], history: str
 ) -> None:
     account, client = pair
-    for claim, purpose, events in HISTORIES[history]:
+    records, expected = HISTORIES[history]
+    for claim, purpose, events in records:
         _event(session, account, client, claim, purpose, *events)
-    expected = active_claims(session, account, client)
+    assert active_claims(session, account, client) == expected
     assert _adopted(session, account, client) == expected
-    if history == "names with digits and colons":
-        assert expected == {"3:ab:c", "12", ":", "wallet.postcode_area", "naïve é"}
-    if history in ("withdrawn", "none", "withdrawn under one purpose later", "equal moments"):
-        assert expected == set()
+
+
+def test_the_column_correlates_with_each_row_of_the_statement_it_is_in(
+    runtime: Runtime, session: Session, pair: tuple[str, str]
+) -> None:
+    """As UserInfo uses it: with the account and platform of each row of its statement."""
+    account, client = pair
+    other_account = make_resident(runtime, session, email="buur@example.org").account_id
+    other_client = make_rp(session, name="Ander platform").client_id
+    _event(session, account, client, "email", SERVICE, (1, "given"))
+    _event(session, account, other_client, "name", SERVICE, (1, "given"))
+    _event(session, other_account, client, "preferred_username", SERVICE, (1, "given"))
+    _event(session, other_account, other_client, "email", SERVICE, (1, "given"), (2, WITHDRAWN))
+    expected = {
+        (account, client): {"email"},
+        (account, other_client): {"name"},
+        (other_account, client): {"preferred_username"},
+        (other_account, other_client): set(),
+    }
+    assert {pair: active_claims(session, *pair) for pair in expected} == expected
+    rows = session.execute(
+        select(Account.id, Client.client_id, active_claims_column(Account.id, Client.client_id))
+        .join(Client, true())  # every account with every platform
+        .where(Account.id.in_([account, other_account]))
+        .where(Client.client_id.in_([client, other_client]))
+    ).all()
+    assert len(rows) == 4
+    for account_id, client_id, spelled in rows:
+        adopt_active_claims(session, account_id, client_id, spelled)
+    assert {pair: _held(session, *pair) for pair in expected} == expected
 
 
 def test_the_column_is_for_its_own_account_and_platform(
@@ -161,6 +214,7 @@ def test_the_column_is_for_its_own_account_and_platform(
     _event(session, account, other_client, "name", "service-provision", (1, "given"))
     assert _adopted(session, account, client) == {"email"}
     assert _adopted(session, account, other_client) == {"name"}
+    assert _adopted(session, "someone", client) == set()
 
 
 def test_a_decision_or_withdrawal_in_the_transaction_drops_what_was_adopted(
@@ -186,6 +240,18 @@ def test_a_decision_or_withdrawal_in_the_transaction_drops_what_was_adopted(
     assert active_claims(session, account, client) == {"name"}
 
 
+def test_a_refusal_in_the_transaction_takes_an_adopted_claim_away(
+    session: Session, pair: tuple[str, str]
+) -> None:
+    account, client = pair
+    _event(session, account, client, "email", SERVICE, (1, "given"))
+    assert _adopted(session, account, client) == {"email"}
+    record_decision(
+        session, account_id=account, subject_ref=None, client_id=client, given=[], refused=["email"]
+    )
+    assert active_claims(session, account, client) == set()
+
+
 def test_what_was_adopted_ends_with_its_transaction(
     session: Session, pair: tuple[str, str]
 ) -> None:
@@ -195,9 +261,28 @@ def test_what_was_adopted_ends_with_its_transaction(
     assert active_claims(session, account, client) == {"email"}  # held, though never given
     session.commit()
     assert active_claims(session, account, client) == set()  # a new transaction reads
+    session.connection()
+    adopt_active_claims(session, account, client, "5:email")
+    session.rollback()
+    assert active_claims(session, account, client) == set()
 
 
-@pytest.mark.parametrize("spelled", ["5:emai", "x:email", "5email", "-1:a", "3:abc4:"])
+@pytest.mark.parametrize(
+    "spelled",
+    [
+        "5:emai",
+        "x:email",
+        "5email",
+        "-1:a",
+        "3:abc4:",
+        " 5:email",
+        "+5:email",
+        "05:email",
+        "٥:email",  # an Arabic-Indic digit five
+        "5_0:" + "e" * 50,
+        "1:a\x00b",  # SQLite's length() of "a\x00b"
+    ],
+)
 def test_a_value_that_cannot_be_read_is_not_adopted(
     session: Session, pair: tuple[str, str], spelled: str
 ) -> None:
@@ -225,3 +310,18 @@ def test_an_adopted_account_is_not_read_again_and_only_its_own(
     assert read_account(session, "someone-else") is None  # read: there is no such account
     session.commit()
     assert read_account(session, account_id) is not account  # a new transaction reads
+
+
+@pytest.mark.skipif(backend() == "postgresql", reason="PostgreSQL's text holds no NUL")
+def test_a_name_sqlite_measures_short_is_read_from_the_ledger(
+    session: Session, pair: tuple[str, str]
+) -> None:
+    """SQLite's length() stops at a NUL character: the column's value does not read back,
+    so nothing is adopted and the ledger answers."""
+    account, client = pair
+    _event(session, account, client, "a\x00b", SERVICE, (1, "given"))
+    spelled = _column(session, account, client)
+    adopt_active_claims(session, account, client, spelled)
+    with counted(session.get_bind()) as counts:  # type: ignore[arg-type]
+        assert active_claims(session, account, client) == {"a\x00b"}
+    assert counts["statements"] == 1

@@ -1,17 +1,17 @@
 """Kluis: consent."""
 
 from consent import models
-from consent.adopted import adopt_active_claims
+from consent.adopted import adopt_decisions
 from consent.ledger import (
     GIVEN,
     POLL_PURPOSE_PREFIX,
     PRESENTATION_PURPOSE_PREFIX,
     ConsentState,
     active_claims,
-    active_claims_column,
     clients_with_data,
     consents_of,
     decided_claims,
+    latest_decisions_column,
     poll_purpose,
     purpose_iri,
     record_decision,
@@ -28,11 +28,11 @@ __all__ = [
     "ConsentRecord",
     "ConsentState",
     "active_claims",
-    "active_claims_column",
-    "adopt_active_claims",
+    "adopt_decisions",
     "clients_with_data",
     "consents_of",
     "decided_claims",
+    "latest_decisions_column",
     "models",
     "poll_purpose",
     "purpose_iri",

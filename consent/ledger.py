@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, String, bindparam, func, literal_c
 from sqlalchemy.orm import Session
 
 from audit import Pending, record, record_many
-from consent.adopted import drop_active_claims, held_active_claims
+from consent.adopted import drop_decisions, held_decisions
 from consent.models import ConsentEvent, ConsentRecord
 from core import Prepared, utcnow
 
@@ -121,36 +121,37 @@ def _latest_decisions(
     session: Session, account_id: str, client_id: str, purpose: str | None
 ) -> dict[str, str]:
     """claim → latest event for one resident and platform (two columns, no ORM objects);
-    `purpose` None means every purpose but presentations and polls."""
+    `purpose` None means every purpose but presentations and polls (what `consent.adopted`
+    holds for this transaction, if it holds it)."""
     params = {"account": account_id, "client": client_id}
     if purpose is not None:
         params["purpose"] = purpose
+    else:
+        held = held_decisions(session, account_id, client_id)
+        if held is not None:
+            return dict(held)
     return dict(_DECISIONS[purpose is not None].all(session, params))
 
 
 def active_claims(
     session: Session, account_id: str, client_id: str, purpose: str | None = None
 ) -> set[str]:
-    """Claims the resident currently allows this platform to receive (for every purpose but
-    presentations and polls, a set `consent.adopted` holds for this transaction)."""
-    if purpose is None:
-        held = held_active_claims(session, account_id, client_id)
-        if held is not None:
-            return set(held)
+    """Claims the resident currently allows this platform to receive."""
     latest = _latest_decisions(session, account_id, client_id, purpose)
     return {claim for claim, event in latest.items() if event == GIVEN}
 
 
-# --- the active claims read by another statement (held: consent/adopted.py) ------------
+# --- the latest decisions read by another statement (held: consent/adopted.py) ---------
 
 
-def active_claims_column(account_id: Any, client_id: Any) -> ColumnElement[str | None]:
+def latest_decisions_column(account_id: Any, client_id: Any) -> ColumnElement[str | None]:
     """A column for another statement's SELECT (one round trip less on a hot path): what
-    `active_claims(session, account_id, client_id)` returns, for the account and client that
-    the two column expressions name, spelled for `consent.adopted.adopt_active_claims`. Each
-    claim whose latest event (over every purpose but presentations and polls, ordered as
-    `_latest_decisions` orders them) is `given`, as its length, a colon and the name, one
-    after the other (NULL for none): a name can hold any character and still be read back."""
+    `_latest_decisions(session, account_id, client_id, None)` returns, for the account and
+    client that the two column expressions name, spelled for
+    `consent.adopted.adopt_decisions`. Per claim its latest event over every purpose but
+    presentations and polls, ordered as `_latest_decisions` orders them; each claim and event
+    as its length, a colon and the text, one after the other (NULL for none): a name can
+    hold any character and still be read back."""
     newest = func.row_number().over(
         partition_by=ConsentRecord.claim,
         order_by=(ConsentEvent.at.desc(), ConsentEvent.id.desc()),
@@ -164,12 +165,20 @@ def active_claims_column(account_id: Any, client_id: Any) -> ColumnElement[str |
         .correlate_except(ConsentRecord, ConsentEvent)
         .subquery()
     )
-    spelled = func.length(ranked.c.claim).cast(String) + literal_column("':'") + ranked.c.claim
+    colon: ColumnElement[str] = literal_column("':'")
+    spelled = (
+        func.length(ranked.c.claim).cast(String)
+        + colon
+        + ranked.c.claim
+        + func.length(ranked.c.event).cast(String)
+        + colon
+        + ranked.c.event
+    )
     return (
         select(func.aggregate_strings(spelled, ""))
-        .where(ranked.c.newest == 1, ranked.c.event == literal_column(f"'{GIVEN}'"))
+        .where(ranked.c.newest == 1)
         .scalar_subquery()
-        .label("kluis_active_claims")
+        .label("kluis_latest_decisions")
     )
 
 
@@ -231,7 +240,7 @@ def record_decision(
     """Store the resident's answer for each claim, and audit it (claim names only; under
     `subject_ref`, or naming nobody where that is None, as for a poll's presentation)."""
     now = utcnow()
-    drop_active_claims(session, account_id, client_id)
+    drop_decisions(session, account_id, client_id)
     given, refused = sorted(set(given)), sorted(set(refused) - set(given))
     entries = []
     for claims, event in ((given, GIVEN), (refused, REFUSED)):
@@ -275,7 +284,7 @@ def withdraw_consent(
     `listener` is told which claims were withdrawn. Returns those claim names (sorted)."""
     wanted = None if claims is None else set(claims)
     now = utcnow()
-    drop_active_claims(session, account_id, client_id)
+    drop_decisions(session, account_id, client_id)
     withdrawn: set[str] = set()
     for rec, event in _latest_by_record(session, account_id, client_id):
         if event != GIVEN or (wanted is not None and rec.claim not in wanted):

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnExpressionArgument, Exists, bindparam, exists, sele
 from sqlalchemy.orm import Session
 
 from audit import record
+from consent import adopt_decisions, latest_decisions_column
 from core import SESSION_COOKIE as SESSION_COOKIE  # the cookie of these sessions, re-exported
 from core import Prepared, token_hash, utcnow
 from identity.accounts.models import Account, AccountStatus, BrowserSessionRecord
@@ -73,7 +74,7 @@ def start_browser_session(
     return BrowserSession(sid=sid, account_id=account_id, auth_time=now, amr=methods, acr=acr)
 
 
-_LIVE_SESSION = Prepared(  # every authorize request with a session cookie runs it
+_LIVE = (
     select(
         BrowserSessionRecord.account_id,
         BrowserSessionRecord.auth_time,
@@ -88,13 +89,29 @@ _LIVE_SESSION = Prepared(  # every authorize request with a session cookie runs 
         Account.status == AccountStatus.ACTIVE.value,
     )
 )
+_LIVE_SESSION = Prepared(_LIVE)  # every authorize request with a session cookie runs it
+# ... with the resident's latest consent decisions at the platform `client` (authorize)
+_LIVE_SESSION_AND_DECISIONS = Prepared(
+    _LIVE.add_columns(latest_decisions_column(BrowserSessionRecord.account_id, bindparam("client")))
+)
 
 
-def find_browser_session(session: Session, sid: str | None) -> BrowserSession | None:
-    """The live session with this id: not ended, not expired, account still active."""
+def find_browser_session(
+    session: Session, sid: str | None, *, decisions_at: str | None = None
+) -> BrowserSession | None:
+    """The live session with this id: not ended, not expired, account still active. With
+    `decisions_at` (a client id), the resident's latest consent decisions at that platform
+    are read with it and held for the rest of the transaction (`consent.adopt_decisions`:
+    one round trip less; only before the transaction writes anything)."""
     if not sid or len(sid) > MAX_SID_LENGTH:
         return None
-    row = _LIVE_SESSION.first(session, {"id_hash": token_hash(sid), "now": utcnow()})
+    params = {"id_hash": token_hash(sid), "now": utcnow()}
+    if decisions_at is None:
+        row = _LIVE_SESSION.first(session, params)
+    else:
+        row = _LIVE_SESSION_AND_DECISIONS.first(session, {**params, "client": decisions_at})
+        if row is not None:
+            adopt_decisions(session, row.account_id, decisions_at, row[-1])
     if row is None:
         return None
     return BrowserSession(
@@ -120,9 +137,14 @@ def live_session_clause(
     )
 
 
-def current_session(request: Request, session: Session) -> BrowserSession | None:
-    """The browser session of this request's cookie, or None (missing, expired, ended)."""
-    return find_browser_session(session, request.cookies.get(SESSION_COOKIE))
+def current_session(
+    request: Request, session: Session, *, decisions_at: str | None = None
+) -> BrowserSession | None:
+    """The browser session of this request's cookie, or None (missing, expired, ended);
+    `decisions_at` as `find_browser_session` takes it."""
+    return find_browser_session(
+        session, request.cookies.get(SESSION_COOKIE), decisions_at=decisions_at
+    )
 
 
 def end_browser_session(

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from consent import active_claims_column, adopt_active_claims
+from consent import adopt_decisions, latest_decisions_column
 from core import InvalidToken, token_hash
 from identity.accounts.models import Account
 from identity.accounts.service import adopt_account
@@ -44,7 +44,7 @@ _TOKEN_GRANT_CLIENT = (  # built once: every userinfo request runs it
         Grant,
         Client,
         Account,
-        active_claims_column(Grant.account_id, Grant.client_id),
+        latest_decisions_column(Grant.account_id, Grant.client_id),
     )
     .join(Grant, Grant.id == Token.grant_id)
     .join(Client, Client.client_id == Grant.client_id)
@@ -57,8 +57,8 @@ def _access_token_with_client(
     session: Session, provider: Provider, bearer: str
 ) -> tuple[Token, Grant, Client]:
     """The valid access token, its grant and its client, and what the response needs of the
-    resident (the data key, for the claims and the audit reference; the account; the claims
-    under consent at this platform), in one read."""
+    resident (the data key, for the claims and the audit reference; the account; the latest
+    consent decisions at this platform), in one read."""
     found = None
     if bearer and len(bearer) < 256:
         found = with_keys(_TOKEN_GRANT_CLIENT, None).first(session, {"hash": token_hash(bearer)})
@@ -68,7 +68,7 @@ def _access_token_with_client(
     grant = found[1]
     adopt_keys(session, provider, grant, found, None)
     adopt_account(session, grant.account_id, found[3])
-    adopt_active_claims(session, grant.account_id, grant.client_id, found[4])
+    adopt_decisions(session, grant.account_id, grant.client_id, found[4])
     return found[0], grant, found[2]
 
 

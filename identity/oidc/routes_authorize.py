@@ -111,7 +111,8 @@ def _authorize(request: Request, params: Params, session: Session) -> Response:
         validate(p, provider)
     except OAuthError as error:
         return RedirectResponse(error_redirect(p, provider.config.issuer, error), 302)
-    browser = current_session(request, session)
+    # with the resident's consent decisions at this platform: whether to ask (one read)
+    browser = current_session(request, session, decisions_at=client.client_id)
     outcome = proceed(session, provider, p, browser, None, lambda: browser_binding(request))
     session.commit()
     return _redirect(request, p, outcome)

@@ -1,6 +1,7 @@
-"""`active_claims_column` and `adopt_active_claims` (UserInfo reads the claims under consent
-with its token, one round trip less) answer what `active_claims` answers from the ledger, for
-every history of decisions; and what was adopted is used only in its own transaction."""
+"""`latest_decisions_column` and `adopt_decisions` (authorize reads the consent decisions with
+the browser session, UserInfo with its token: one round trip less each) answer what
+`active_claims` and `decided_claims` answer from the ledger, for every history of decisions;
+and what was adopted is used only in its own transaction."""
 
 from __future__ import annotations
 
@@ -14,7 +15,13 @@ import pytest
 from sqlalchemy import Engine, event, literal, select, true
 from sqlalchemy.orm import Session
 
-from consent import active_claims, active_claims_column, adopt_active_claims, record_decision
+from consent import (
+    active_claims,
+    adopt_decisions,
+    decided_claims,
+    latest_decisions_column,
+    record_decision,
+)
 from consent.ledger import WITHDRAWN, withdraw_consent
 from consent.models import ConsentEvent, ConsentRecord
 from identity.accounts.models import Account
@@ -88,20 +95,27 @@ def _event(
 
 
 def _column(session: Session, account: str, client: str) -> str | None:
-    return session.scalar(select(active_claims_column(literal(account), literal(client))))
+    return session.scalar(select(latest_decisions_column(literal(account), literal(client))))
 
 
 def _held(session: Session, account: str, client: str) -> set[str]:
     """`active_claims` answered from what was adopted: with no statement of its own."""
     with counted(session.get_bind()) as counts:  # type: ignore[arg-type]
         claims = active_claims(session, account, client)
-    assert counts["statements"] == 0, "the adopted claims were read again"
+    assert counts["statements"] == 0, "the adopted decisions were read again"
+    return claims
+
+
+def _held_decided(session: Session, account: str, client: str) -> set[str]:
+    with counted(session.get_bind()) as counts:  # type: ignore[arg-type]
+        claims = decided_claims(session, account, client)
+    assert counts["statements"] == 0, "the adopted decisions were read again"
     return claims
 
 
 def _adopted(session: Session, account: str, client: str) -> set[str]:
     """`active_claims` after adopting the column's value."""
-    adopt_active_claims(session, account, client, _column(session, account, client))
+    adopt_decisions(session, account, client, _column(session, account, client))
     return _held(session, account, client)
 
 
@@ -172,7 +186,9 @@ def test_the_column_answers_as_the_ledger(
     for claim, purpose, events in records:
         _event(session, account, client, claim, purpose, *events)
     assert active_claims(session, account, client) == expected
+    decided = decided_claims(session, account, client)
     assert _adopted(session, account, client) == expected
+    assert _held_decided(session, account, client) == decided
 
 
 def test_the_column_correlates_with_each_row_of_the_statement_it_is_in(
@@ -194,14 +210,14 @@ def test_the_column_correlates_with_each_row_of_the_statement_it_is_in(
     }
     assert {pair: active_claims(session, *pair) for pair in expected} == expected
     rows = session.execute(
-        select(Account.id, Client.client_id, active_claims_column(Account.id, Client.client_id))
+        select(Account.id, Client.client_id, latest_decisions_column(Account.id, Client.client_id))
         .join(Client, true())  # every account with every platform
         .where(Account.id.in_([account, other_account]))
         .where(Client.client_id.in_([client, other_client]))
     ).all()
     assert len(rows) == 4
     for account_id, client_id, spelled in rows:
-        adopt_active_claims(session, account_id, client_id, spelled)
+        adopt_decisions(session, account_id, client_id, spelled)
     assert {pair: _held(session, *pair) for pair in expected} == expected
 
 
@@ -257,12 +273,12 @@ def test_what_was_adopted_ends_with_its_transaction(
 ) -> None:
     account, client = pair
     session.connection()  # a transaction begins, as with the statement that read the value
-    adopt_active_claims(session, account, client, "5:email")
+    adopt_decisions(session, account, client, "5:email5:given")
     assert active_claims(session, account, client) == {"email"}  # held, though never given
     session.commit()
     assert active_claims(session, account, client) == set()  # a new transaction reads
     session.connection()
-    adopt_active_claims(session, account, client, "5:email")
+    adopt_decisions(session, account, client, "5:email5:given")
     session.rollback()
     assert active_claims(session, account, client) == set()
 
@@ -270,17 +286,18 @@ def test_what_was_adopted_ends_with_its_transaction(
 @pytest.mark.parametrize(
     "spelled",
     [
-        "5:emai",
-        "x:email",
-        "5email",
-        "-1:a",
-        "3:abc4:",
-        " 5:email",
-        "+5:email",
-        "05:email",
-        "٥:email",  # an Arabic-Indic digit five
-        "5_0:" + "e" * 50,
-        "1:a\x00b",  # SQLite's length() of "a\x00b"
+        "5:email",  # a claim without its event
+        "5:email5:give",
+        "x:email5:given",
+        "5email5:given",
+        "-1:a5:given",
+        " 5:email5:given",
+        "+5:email5:given",
+        "05:email5:given",
+        "٥:email5:given",  # an Arabic-Indic digit five
+        "5_0:" + "e" * 50 + "5:given",
+        "1:a\x00b5:given",  # SQLite's length() of "a\x00b"
+        "5:email5:given5:email7:refused",  # one claim twice
     ],
 )
 def test_a_value_that_cannot_be_read_is_not_adopted(
@@ -288,7 +305,7 @@ def test_a_value_that_cannot_be_read_is_not_adopted(
 ) -> None:
     account, client = pair
     _event(session, account, client, "name", "service-provision", (1, "given"))
-    adopt_active_claims(session, account, client, spelled)
+    adopt_decisions(session, account, client, spelled)
     assert active_claims(session, account, client) == {"name"}  # read from the ledger
 
 
@@ -321,7 +338,7 @@ def test_a_name_sqlite_measures_short_is_read_from_the_ledger(
     account, client = pair
     _event(session, account, client, "a\x00b", SERVICE, (1, "given"))
     spelled = _column(session, account, client)
-    adopt_active_claims(session, account, client, spelled)
+    adopt_decisions(session, account, client, spelled)
     with counted(session.get_bind()) as counts:  # type: ignore[arg-type]
         assert active_claims(session, account, client) == {"a\x00b"}
     assert counts["statements"] == 1

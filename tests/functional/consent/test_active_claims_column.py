@@ -5,14 +5,11 @@ and what was adopted is used only in its own transaction."""
 
 from __future__ import annotations
 
-import collections
-import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, event, literal, select, true
+from sqlalchemy import literal, select, true
 from sqlalchemy.orm import Session
 
 from consent import (
@@ -30,24 +27,9 @@ from identity.oidc.models import Client
 from service.runtime import Runtime
 from tests.support.databases import backend
 from tests.support.oidc import make_resident, make_rp
+from tests.support.statements import counted
 
 ORIGIN = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
-
-
-@contextlib.contextmanager
-def counted(engine: Engine) -> Iterator[collections.Counter[str]]:
-    counts: collections.Counter[str] = collections.Counter()
-
-    def on_execute(conn: object, cursor: object, statement: str, *args: object) -> None:
-        verb = statement.lstrip().split(None, 1)[0].upper()
-        if verb not in ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT"):
-            counts["statements"] += 1
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield counts
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
 
 
 @pytest.fixture

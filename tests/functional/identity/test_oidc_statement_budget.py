@@ -4,10 +4,7 @@ current numbers: a change that adds a round trip fails here and has to say why."
 
 from __future__ import annotations
 
-import collections
-import contextlib
 import json
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +15,7 @@ from keys import PendingJwt
 from service.runtime import Runtime
 from tests.support.databases import backend
 from tests.support.oidc import RP, code_flow, exchange, make_resident, make_rp
+from tests.support.statements import counted
 
 ALLOW = ["email", "email_verified", "name", "preferred_username"]
 # SQLite cannot put an INSERT or UPDATE in a WITH: one statement more where PostgreSQL
@@ -29,26 +27,6 @@ NO_WITH = 0 if backend() == "postgresql" else 1
 AUDIT = 1 if backend() == "postgresql" else 2
 # A write with its audit entry: on PostgreSQL one statement (`audit.record_if`, migration 0024)
 AUDITED_WRITE = 1 if backend() == "postgresql" else 1 + AUDIT
-
-
-@contextlib.contextmanager
-def counted(engine: Engine) -> Iterator[collections.Counter[str]]:
-    """Statements (without the test's savepoint plumbing) and transactions: the app's commits
-    are savepoints here, so each SAVEPOINT the app opens is one transaction it began."""
-    counts: collections.Counter[str] = collections.Counter()
-
-    def on_execute(conn: object, cursor: object, statement: str, *args: object) -> None:
-        verb = statement.lstrip().split(None, 1)[0].upper()
-        if verb == "SAVEPOINT":
-            counts["transactions"] += 1
-        elif verb not in ("RELEASE", "ROLLBACK", "BEGIN", "COMMIT"):
-            counts["statements"] += 1
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield counts
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
 
 
 @pytest.fixture

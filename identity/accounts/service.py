@@ -164,7 +164,8 @@ _ADOPTED = "kluis.accounts.snapshots"  # account id -> snapshot or None, per tra
 def read_account(session: Session, account_id: str) -> Account | None:
     """The account as `get_account` reads it, for reading only: a snapshot no session knows
     (`core.Prepared`), so changing it saves nothing. For the claims of every ID token and
-    UserInfo response; one `adopt_account` was given in this transaction is not read again."""
+    UserInfo response. An account handed to `adopt_account` in this transaction is not read
+    again."""
     held = transaction_scoped(session, _ADOPTED)
     if account_id in held:
         return held[account_id]  # type: ignore[no-any-return]

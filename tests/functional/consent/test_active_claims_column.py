@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import literal, select, true
@@ -80,17 +81,16 @@ def _column(session: Session, account: str, client: str) -> str | None:
     return session.scalar(select(latest_decisions_column(literal(account), literal(client))))
 
 
-def _held(session: Session, account: str, client: str) -> set[str]:
-    """`active_claims` answered from what was adopted: with no statement of its own."""
+def _held(
+    session: Session,
+    account: str,
+    client: str,
+    read: Callable[[Session, str, str], set[str]] = active_claims,
+) -> set[str]:
+    """`read` (`active_claims` or `decided_claims`) answered from what was adopted: with no
+    statement of its own."""
     with counted(session.get_bind()) as counts:  # type: ignore[arg-type]
-        claims = active_claims(session, account, client)
-    assert counts["statements"] == 0, "the adopted decisions were read again"
-    return claims
-
-
-def _held_decided(session: Session, account: str, client: str) -> set[str]:
-    with counted(session.get_bind()) as counts:  # type: ignore[arg-type]
-        claims = decided_claims(session, account, client)
+        claims = read(session, account, client)
     assert counts["statements"] == 0, "the adopted decisions were read again"
     return claims
 
@@ -170,7 +170,7 @@ def test_the_column_answers_as_the_ledger(
     assert active_claims(session, account, client) == expected
     decided = decided_claims(session, account, client)
     assert _adopted(session, account, client) == expected
-    assert _held_decided(session, account, client) == decided
+    assert _held(session, account, client, decided_claims) == decided
 
 
 def test_the_column_correlates_with_each_row_of_the_statement_it_is_in(

@@ -9,6 +9,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from orjson import OPT_SORT_KEYS, JSONEncodeError, dumps
+
 from core import PERSONAL_FIELDS, canonical_json, personal_data_in
 
 # Matched whole (`$` would let a trailing newline through). What they accept is printable
@@ -16,8 +18,6 @@ from core import PERSONAL_FIELDS, canonical_json, personal_data_in
 EVENT_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 ACTOR_PATTERN = re.compile(r"[a-z][a-z_]*(:[A-Za-z0-9._~\-]{1,128})?")
 SUBJECT_REF_PATTERN = re.compile(r"[0-9a-f]{64}")
-
-_SCALARS = (int, float, bool, type(None))  # hold no text, so no personal data
 
 
 class PersonalDataInAudit(ValueError):
@@ -37,16 +37,24 @@ def _check_details(details: Any, path: str = "details") -> None:
         raise PersonalDataInAudit(f"{path} looks like {kind}")
 
 
-def _clean(value: Any, texts: set[str], keys: set[str]) -> bool:
-    """Whether `value` passes `_check_details`, without building paths, for the plain JSON
-    types (anything else gets `_check_details` itself). `texts` and `keys` hold the strings
-    that passed already in this batch: each distinct string is checked once."""
+# `_clean`'s answers: refused, clean, and clean but holding what the two encoders of
+# `_checked` might spell differently (a float, a subclass, any other type)
+_REFUSED, _PLAIN, _ODD = 0, 1, 2
+_PLAIN_SCALARS = (int, bool, type(None))  # hold no text; orjson spells them as json does
+
+
+def _clean(value: Any, texts: set[str], keys: set[str]) -> int:
+    """Whether `value` passes `_check_details` (`_REFUSED` if not), without building paths,
+    for the plain JSON types (anything else gets `_check_details` itself), and whether it
+    holds only those (`_PLAIN`) or more (`_ODD`). `texts` and `keys` hold the strings that
+    passed already in this batch: each distinct string is checked once."""
     kind = type(value)
     if kind is dict:
         for key in value:
             if key not in keys:
                 if type(key) is not str or key.lower() in PERSONAL_FIELDS:
-                    return _passes(value)  # a refused or unusual key: the checks as they are
+                    # a refused or unusual key: the checks as they are
+                    return _ODD if _passes(value) else _REFUSED
                 keys.add(key)
         items = value.values()
     elif kind is list or kind is tuple:
@@ -54,18 +62,25 @@ def _clean(value: Any, texts: set[str], keys: set[str]) -> bool:
     else:
         items = None
     if items is not None:
+        found = _PLAIN
         for item in items:
-            if type(item) is str:
+            kind = type(item)
+            if kind is str:
                 if item not in texts:
                     if personal_data_in(item):
-                        return False
+                        return _REFUSED
                     texts.add(item)
-            elif type(item) not in _SCALARS and not _clean(item, texts, keys):
-                return False
-        return True
+            elif kind not in _PLAIN_SCALARS:
+                inner = _clean(item, texts, keys)
+                if inner == _REFUSED:
+                    return _REFUSED
+                found |= inner
+        return found
     if kind is str:
-        return value in texts or not personal_data_in(value)
-    return kind in _SCALARS or _passes(value)
+        return _PLAIN if value in texts or not personal_data_in(value) else _REFUSED
+    if kind in _PLAIN_SCALARS:
+        return _PLAIN
+    return _ODD if _passes(value) else _REFUSED
 
 
 def _passes(value: Any) -> bool:
@@ -98,7 +113,9 @@ def _check_names(event_name: str, actor: str, subject_ref: str | None) -> None:
 
 def _checked(items: list[Pending]) -> list[str]:
     """Every item's details as canonical JSON; the first item refused raises. Each distinct
-    (event, actor, subject) and each distinct string is checked once per batch."""
+    (event, actor, subject) and each distinct string is checked once per batch. Details of
+    the plain JSON types are spelled by orjson (sorted keys, no spaces, UTF-8, escapes as
+    `json`'s: a test compares the two), others by the standard library's encoder."""
     names: set[tuple[str, str, str | None]] = set()
     texts: set[str] = set()
     keys: set[str] = set()
@@ -110,9 +127,16 @@ def _checked(items: list[Pending]) -> list[str]:
             names.add((event_name, actor, subject_ref))
         if type(details) is not dict:
             details = dict(details or {})
-        if not _clean(details, texts, keys):
+        found = _clean(details, texts, keys)
+        if found == _REFUSED:
             _check_details(details)  # raises, naming where
             raise AssertionError("the details checks disagree")  # pragma: no cover
+        if found == _PLAIN:
+            try:  # the same text as `encode`'s, in a quarter of the time
+                checked.append(dumps(details, option=OPT_SORT_KEYS).decode())
+                continue
+            except JSONEncodeError:  # an integer past 64 bits, a lone surrogate, deep nesting
+                pass
         text = "".join(encode(details, 0))
         if not text.isascii():
             text.encode()  # refuses what UTF-8 cannot hold (lone surrogates) before any write

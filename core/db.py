@@ -137,7 +137,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a COMMIT returns once the WAL is on disk, so what Kluis acknowledged (a
+        # consent withdrawn, an erasure asked for, an audit entry) outlives a power cut; in
+        # WAL mode NORMAL syncs only at checkpoints and may lose the last commits
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
         checkpointer.on_connect(dbapi_connection)

@@ -67,6 +67,13 @@ def test_the_commit_leaves_the_checkpoint_to_the_thread_which_copies_it_a_moment
     assert _rows_in_database_file(path) == 20
 
 
+def test_a_commit_is_on_disk_before_it_returns(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.sqlite3'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL: WAL synced
+
+
 def test_the_thread_checkpoints_after_commits_ends_when_idle_and_starts_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

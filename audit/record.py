@@ -24,7 +24,7 @@ from audit.models import AuditEntry
 from core import Prepared, execute_on_driver, lock_named, no_rows, require_transaction, utcnow
 
 __all__ = [  # the checks live in audit.entries; Pending and the refusal are taken over
-    "COPY_MIN_ROWS",
+    "PIPELINE_MIN_ROWS",
     "Appended",
     "Pending",
     "PersonalDataInAudit",
@@ -38,7 +38,7 @@ _LOCK_NAME = "kluis.audit_entries"
 _TAIL_KEY = "kluis.audit_tail"  # session.info: (transaction, last idx, last leaf hash)
 _INSERT = insert(cast(Table, AuditEntry.__table__))
 _LOCKED_TAIL = "SELECT idx, leaf_hash FROM audit_locked_tail(%s)"  # PostgreSQL
-# PostgreSQL, batches below COPY_MIN_ROWS: lock, tail and INSERT in one call (migration 0023)
+# PostgreSQL, batches below PIPELINE_MIN_ROWS: lock, tail and INSERT in one call (migration 0023)
 _APPEND = (
     "SELECT first_idx, prev_leaf, last_leaf FROM audit_append(%s, %s, %b::text[], %b::text[], "
     "%b::text[], %b::text[], %b::text[])"
@@ -63,14 +63,15 @@ _INSERT_SQL = {
         "leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
     ),
 }
-# PostgreSQL, batches from this size on: COPY (binary) instead of `audit_append`.
-COPY_MIN_ROWS = 64
-_CHUNK = 100  # entries spelled before they are sent (COPY)
-_COPY_SQL = (
-    "COPY audit_entries (idx, created_at, event, actor, subject_ref, entry, leaf_hash) "
-    "FROM STDIN (FORMAT BINARY)"
+# PostgreSQL, batches from this size on: INSERTs of `_CHUNK` rows in a pipeline instead of
+# one `audit_append`.
+PIPELINE_MIN_ROWS = 64
+_CHUNK = 50  # entries spelled before they are sent (PostgreSQL)
+_INSERT_ROWS = (
+    "INSERT INTO audit_entries (idx, created_at, event, actor, subject_ref, entry, leaf_hash) "
+    "SELECT * FROM unnest(%b::int8[], %b::timestamptz[], %b::text[], %b::text[], %b::text[], "
+    "%b::text[], %b::bytea[])"
 )
-_COPY_TYPES = ("int8", "timestamptz", "text", "text", "text", "text", "bytea")
 
 
 class Appended(NamedTuple):
@@ -103,7 +104,8 @@ def record(
 
 def record_many(session: Session, items: Iterable[Pending]) -> list[Appended]:
     """Append several entries, in order, in the caller's transaction (one INSERT; on
-    PostgreSQL one call of `audit_append`, or one COPY from `COPY_MIN_ROWS` entries on).
+    PostgreSQL one call of `audit_append`, or pipelined INSERTs from `PIPELINE_MIN_ROWS` entries
+    on).
 
     Every item is checked first: if one is refused, nothing is appended. Each entry is chained
     to the one before it exactly as consecutive `record` calls would chain them; the entries
@@ -123,7 +125,7 @@ def _append(session: Session, items: list[Pending], checked: list[str]) -> list[
     now, ts = _moment()
     connection = session.connection()
     appended: list[Appended]
-    if connection.dialect.name == "postgresql" and len(items) < COPY_MIN_ROWS:
+    if connection.dialect.name == "postgresql" and len(items) < PIPELINE_MIN_ROWS:
         spelled = list(_spelled(items, checked, ts))
         values = _append_values(items, spelled, now)
         found = execute_on_driver(connection, _APPEND, values, _fetchone)
@@ -283,23 +285,23 @@ def _writer(session: Session, appended: list[Appended], ts: str) -> Iterator[Cal
     """Stores the entries the caller adds to `appended`, told after each chunk how
     many it added.
 
-    PostgreSQL (batches from `COPY_MIN_ROWS` entries on): each chunk is sent with COPY
-    (binary) as soon as it is spelled, so the server inserts while the next one is; at 1,000
-    rows COPY took less than half the client's CPU of an INSERT from arrays (none to build
-    and take apart, no text to convert) and a round trip more (the server answers COPY
-    before rows come). Otherwise: one INSERT of them all at the end.
+    PostgreSQL (batches from `PIPELINE_MIN_ROWS` entries on): each chunk is sent as an
+    INSERT from arrays as soon as it is spelled, in pipeline mode (no wait for its answer), so
+    the server stores it while the next one is spelled. Binary COPY, used before, kept every
+    row in the server's buffer until the COPY ended (PostgreSQL's COPY FROM inserts binary
+    rows 1,000 at a time) and the client waited for all of them: pipelined, a batch of 1,000
+    took 11-15 % less time (`bench/README.md`, `audit` round 8). Otherwise: one INSERT of
+    them all at the end.
     """
     connection = session.connection()
     dialect = connection.dialect.name
     if dialect == "postgresql":
         psycopg: Any = connection.connection.driver_connection  # its transaction
-        with psycopg.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
-            copy.set_types(_COPY_TYPES)
-            write = copy.write_row
+        with psycopg.pipeline(), psycopg.cursor() as cursor:
 
             def send(added: int) -> None:
-                for row in appended[len(appended) - added :]:
-                    write(row)
+                rows = appended[len(appended) - added :]
+                cursor.execute(_INSERT_ROWS, [list(column) for column in zip(*rows, strict=True)])
 
             yield send
         return

@@ -10,6 +10,7 @@ import importlib
 import json
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -147,16 +148,16 @@ def test_a_string_that_passed_as_a_value_is_still_refused_as_a_key(session: Sess
 RECORD = importlib.import_module("audit.record")  # `audit.record` is also the function
 
 
-@pytest.mark.parametrize("copy_min_rows", [1, 10**9], ids=["copy", "function"])
-def test_copied_and_inserted_batches_store_what_they_return(
-    session: Session, monkeypatch: pytest.MonkeyPatch, copy_min_rows: int
+@pytest.mark.parametrize("pipeline_min_rows", [1, 10**9], ids=["pipelined", "function"])
+def test_pipelined_and_inserted_batches_store_what_they_return(
+    session: Session, monkeypatch: pytest.MonkeyPatch, pipeline_min_rows: int
 ) -> None:
-    # PostgreSQL writes a batch from COPY_MIN_ROWS entries on with COPY, smaller ones with
-    # `audit_append` (SQLite: always the INSERT); both must store the same rows, which
-    # verify as any others
-    monkeypatch.setattr(RECORD, "COPY_MIN_ROWS", copy_min_rows)
+    # PostgreSQL writes a batch from PIPELINE_MIN_ROWS entries on with pipelined INSERTs,
+    # smaller ones with `audit_append` (SQLite: always the INSERT); both must store the same
+    # rows, which verify as any others
+    monkeypatch.setattr(RECORD, "PIPELINE_MIN_ROWS", pipeline_min_rows)
     monkeypatch.setattr(RECORD, "_CHUNK", 5)  # sent in chunks of 5, the last one of 1
-    if copy_min_rows == 1:  # the function would fail: only COPY can have written the rows
+    if pipeline_min_rows == 1:  # the function would fail: only the pipeline wrote them
         monkeypatch.setattr(RECORD, "_APPEND", "SELECT no_such_function()")
     session.execute(delete(AuditCheckpoint))
     session.execute(delete(AuditEntry))
@@ -205,7 +206,7 @@ def test_text_utf8_cannot_hold_is_refused_before_anything_is_written(session: Se
     items = [Pending("test.event", "system", None, {"n": i}) for i in range(100)]
     with pytest.raises(UnicodeEncodeError):
         record_many(session, [*items, Pending("test.event", "system", None, {"x": "\ud800"})])
-    # the transaction is still usable (no COPY or INSERT was begun) and holds nothing new
+    # the transaction is still usable (no INSERT was begun) and holds nothing new
     after = session.scalar(select(AuditEntry.idx).order_by(AuditEntry.idx.desc()).limit(1))
     assert before == after
     assert record_many(session, items)[0].idx == (-1 if before is None else before) + 1
@@ -225,3 +226,16 @@ def test_a_database_that_spells_an_entry_otherwise_stops_the_append(
     monkeypatch.setattr(RECORD, "_APPEND", forged)
     with pytest.raises(RuntimeError, match="spelled an audit entry differently"):
         record(session, "test.second", "system", None, {"n": 1})
+
+
+def test_a_pipelined_insert_that_fails_fails_the_append(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the pipeline's answers are read when it ends: a refused INSERT must still raise there
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL pipelines the INSERTs")
+    first = record(session, "test.first", "system")
+    monkeypatch.setattr(RECORD, "_tail", lambda _session: (first.idx, first.leaf_hash))
+    items = [Pending("test.event", "system", None, {"n": i}) for i in range(RECORD._CHUNK * 2)]
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        record_many(session, items)

@@ -1,7 +1,7 @@
 """`core.lock_named` holds until the transaction ends, so it refuses a session that commits
 every statement on its own (autocommit): the audit log's append lock would end with the
 statement that took it, and two appenders could chain to one tail. On PostgreSQL an append
-of fewer than `COPY_MIN_ROWS` entries is one statement (`audit_append`) that holds the lock
+of fewer than `PIPELINE_MIN_ROWS` entries is one statement (`audit_append`) that holds the lock
 throughout, and is allowed there."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from audit import Pending, record, record_many
 from audit.log import AuditLog, checkpoint_signer, verify_log
 from audit.models import AuditEntry
-from audit.record import COPY_MIN_ROWS
+from audit.record import PIPELINE_MIN_ROWS
 from core import Database, lock_named
 
 
@@ -33,7 +33,7 @@ def test_a_named_lock_refuses_an_autocommitting_session(database_url: str) -> No
 def test_an_autocommitted_append_is_one_statement_on_postgresql_only(database_url: str) -> None:
     database = Database.from_url(database_url)
     postgresql = database.dialect == "postgresql"
-    large = [Pending("test.batch", "system", None, {"i": i}) for i in range(COPY_MIN_ROWS)]
+    large = [Pending("test.batch", "system", None, {"i": i}) for i in range(PIPELINE_MIN_ROWS)]
     try:
         with database.session() as session:
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
@@ -43,7 +43,7 @@ def test_an_autocommitted_append_is_one_statement_on_postgresql_only(database_ur
                 return
             first = record(session, "verifier.session_created", "client:c1")
             second = record_many(session, large[:3])  # chains to `first`, read again
-            # COPY is a second statement after the lock and tail read: refused, even though
+            # the pipelined INSERTs come after the lock and tail read: refused, even though
             # this session has just appended (its known tail is no one's lock)
             with pytest.raises(RuntimeError, match="needs a transaction"):
                 record_many(session, large)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, event, insert, select
+from sqlalchemy import Table, event, exc, insert, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from audit.entries import Pending, PersonalDataInAudit, _checked
@@ -297,13 +297,25 @@ def _writer(session: Session, appended: list[Appended], ts: str) -> Iterator[Cal
     dialect = connection.dialect.name
     if dialect == "postgresql":
         psycopg: Any = connection.connection.driver_connection  # its transaction
-        with psycopg.pipeline(), psycopg.cursor() as cursor:
+        dbapi_error = connection.dialect.loaded_dbapi.Error
+        try:
+            with psycopg.pipeline(), psycopg.cursor() as cursor:
 
-            def send(added: int) -> None:
-                rows = appended[len(appended) - added :]
-                cursor.execute(_INSERT_ROWS, [list(column) for column in zip(*rows, strict=True)])
+                def send(added: int) -> None:
+                    rows = appended[len(appended) - added :]
+                    columns = [list(column) for column in zip(*rows, strict=True)]
+                    cursor.execute(_INSERT_ROWS, columns)
 
-            yield send
+                yield send
+        except dbapi_error as error:  # wrapped as SQLAlchemy wraps it, without the values
+            raise exc.DBAPIError.instance(
+                _INSERT_ROWS,
+                None,
+                error,
+                dbapi_error,
+                hide_parameters=True,
+                dialect=connection.dialect,
+            ) from error
         return
     yield lambda _added: None
     sql = _INSERT_SQL.get(dialect)

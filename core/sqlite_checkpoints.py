@@ -42,8 +42,9 @@ class WalCheckpointer:
     """Checkpoints one SQLite database's WAL on its own thread (see the module)."""
 
     def __init__(self) -> None:
-        self.path: str | None = None  # the database file, set by `locate`
+        self.path: str | None = None  # the database file, set by `on_connect`
         self._located = False
+        self._closed = False
         self._reset()
         _CHECKPOINTERS.add(self)
 
@@ -51,7 +52,6 @@ class WalCheckpointer:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._closed = False
         self.checkpoints = 0  # this process's, for tests and diagnostics
 
     def on_connect(self, dbapi_connection: Any) -> None:
@@ -69,36 +69,45 @@ class WalCheckpointer:
         self._wake.set()
 
     def committed(self) -> None:
-        """After each COMMIT: wake the thread, starting it if it is not running."""
+        """After each COMMIT: wake the thread, starting it if it is not running. Never
+        raises (the commit has happened): a thread that cannot start is logged, and the
+        connections' own checkpoints keep the WAL bounded."""
         if self.path is None or self._closed:
             return
         self._wake.set()  # first, then look: a thread about to end sees it (`_run`)
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
-                    self._thread = threading.Thread(
+                    thread = threading.Thread(
                         target=self._run, name="kluis-wal-checkpoints", daemon=True
                     )
-                    self._thread.start()
+                    try:
+                        thread.start()
+                    except RuntimeError as error:  # can't start new thread
+                        log.warning("SQLite WAL checkpoints stay in the commits: %s", error)
+                        return
+                    self._thread = thread
 
     def _run(self) -> None:
         me = threading.current_thread()
-        while not self._closed:
-            if not self._wake.wait(IDLE_S):
-                with self._lock:
-                    if self._thread is not me:
-                        return  # a forked child's reset replaced this one
-                    self._thread = None  # first, then look (`committed`)
-                    if not self._wake.is_set():
-                        return
-                    self._thread = me
-            time.sleep(AFTER_S)  # commits in the meantime share this checkpoint
-            self._wake.clear()
-            if not self._closed:
-                self.checkpoint()
-        with self._lock:
-            if self._thread is me:
-                self._thread = None
+        try:
+            while not self._closed:
+                if not self._wake.wait(IDLE_S):
+                    with self._lock:
+                        if self._thread is not me:
+                            return  # a forked child's reset replaced this one
+                        self._thread = None  # first, then look (`committed`)
+                        if not self._wake.is_set():
+                            return
+                        self._thread = me
+                time.sleep(AFTER_S)  # commits in the meantime share this checkpoint
+                self._wake.clear()
+                if not self._closed:
+                    self.checkpoint()
+        finally:
+            with self._lock:
+                if self._thread is me:
+                    self._thread = None
 
     def checkpoint(self) -> tuple[int, int, int] | None:
         """One passive checkpoint now: (busy, pages in the WAL, pages checkpointed), or None
@@ -110,6 +119,8 @@ class WalCheckpointer:
             uri = f"{Path(self.path).as_uri()}?mode=rw"
             connection = sqlite3.connect(uri, uri=True, isolation_level=None)
             try:
+                # the checkpointing connection's setting decides its syncs (WAL, then file)
+                connection.execute("PRAGMA synchronous=FULL")
                 row = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             finally:
                 connection.close()

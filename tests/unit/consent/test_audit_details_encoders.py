@@ -4,7 +4,9 @@ by the standard library's encoder otherwise (`audit.entries._checked`): both mus
 
 from __future__ import annotations
 
-from typing import Any
+import collections
+import enum
+from typing import Any, NamedTuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -82,6 +84,68 @@ def test_only_the_plain_types_go_to_orjson(
         assert calls == []  # a float: not even tried
     else:
         assert calls == [details]  # tried, refused, spelled by json
+
+
+class _Flag(int):
+    pass
+
+
+class _Word(str):
+    pass
+
+
+class _Level(enum.IntEnum):
+    LOW = 1
+
+
+class _Kind(enum.StrEnum):
+    A = "a"
+
+
+class _Pair(NamedTuple):
+    x: int
+    y: str
+
+
+class _Map(dict):  # type: ignore[type-arg]
+    pass
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        {"b": _Flag(3), "t": True},
+        {"w": _Word("text")},
+        {_Word("key"): 1, "a": 2},
+        {"e": _Level.LOW, "k": _Kind.A},
+        {_Kind.A: 1},
+        {"p": _Pair(1, "y")},
+        {"m": _Map(z=1, a=[_Map(b=2)])},
+        {"o": collections.OrderedDict([("z", 1), ("a", 2)])},
+    ],
+)
+def test_subclasses_and_unusual_types_are_spelled_as_canonical_json(
+    details: dict[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[Any] = []
+    real = entries.dumps
+
+    def dumps(value: Any, option: int) -> bytes:
+        calls.append(value)
+        return real(value, option=option)
+
+    monkeypatch.setattr(entries, "dumps", dumps)
+    spelled = _spelled(details)
+    assert spelled.encode() == canonical_json(details)
+    assert calls == []  # the walk sends them past orjson, to json
+
+
+def test_a_key_met_as_plain_text_then_as_a_subclass_is_spelled_by_json() -> None:
+    # the walk checks each distinct key once, so it takes `_Word("key")` for the "key" it
+    # met before; orjson refuses a str subclass as a key, and json spells it
+    details = {"x": {"key": 1}, "y": {_Word("key"): 2}}
+    items = [Pending("test.event", "system", None, details)]
+    assert _checked(items)[0].encode() == canonical_json(details)
 
 
 def test_a_lone_surrogate_is_refused_by_either_path() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import gc
 import logging
 import sqlite3
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from sqlalchemy import Engine, text
 from core import sqlite_checkpoints
 from core.db import make_engine, wal_checkpointer
 from core.sqlite_checkpoints import BACKSTOP_PAGES, WalCheckpointer
+from tests.support.forking import in_forked_child
 
 
 def _rows_in_database_file(path: Path) -> int:
@@ -157,9 +157,29 @@ def test_the_thread_ends_with_its_engine(tmp_path: Path) -> None:
     assert not thread.is_alive() and checkpointer._thread is None
 
 
-def test_a_forked_child_starts_its_own_thread(tmp_path: Path) -> None:
-    checkpointer = WalCheckpointer()
-    parents = threading.Thread(target=lambda: None)
-    checkpointer._thread = parents
-    sqlite_checkpoints._after_fork_in_child()
-    assert checkpointer._thread is None  # the parent's thread is not in the child
+def test_a_forked_child_starts_its_own_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_checkpoints, "IDLE_S", 60.0)
+    path = tmp_path / "c.sqlite3"
+    engine = _engine_with_rows(path, 1)
+    checkpointer = wal_checkpointer(engine)
+    assert checkpointer is not None
+    parents = checkpointer._thread
+    assert parents is not None and parents.is_alive()
+
+    def in_child() -> bool:
+        if checkpointer._thread is not None:  # the parent's thread is not in the child
+            return False
+        engine.dispose(close=False)  # the parent's connections stay the parent's
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (1, '')"))
+        child = checkpointer._thread
+        return (
+            child is not None
+            and child is not parents
+            and _until(lambda: _rows_in_database_file(path) == 2)
+        )
+
+    assert in_forked_child(in_child)
+    assert checkpointer._thread is parents  # the parent's own is untouched

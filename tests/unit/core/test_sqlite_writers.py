@@ -11,8 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,17 +18,7 @@ from sqlalchemy import text
 
 from core.db import make_engine
 from core.sqlite_writers import FileLock, WriterQueue, writer_queue
-
-
-def _in_forked_child(check: Callable[[], bool]) -> bool:
-    """`check()` in a forked child of this process: what it returned there."""
-    with warnings.catch_warnings():  # (Python 3.12 warns of forking a threaded process)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-    if pid == 0:
-        os._exit(0 if check() else 1)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
+from tests.support.forking import in_forked_child
 
 
 def test_transactions_of_one_engine_take_turns_and_the_next_starts_at_once(
@@ -175,7 +163,7 @@ def test_the_file_is_free_after_each_transaction_and_never_shared_with_a_fork(
     assert lock.try_acquire()  # held by the parent when it forks
     # the child drops the inherited descriptor and opens its own: refused while the parent
     # holds the lock
-    assert not _in_forked_child(lock.try_acquire)
+    assert not in_forked_child(lock.try_acquire)
     assert not other.try_acquire()  # the child's exit left the parent's lock in place
     lock.release()
     assert other.try_acquire()
@@ -192,7 +180,7 @@ def test_a_forked_child_starts_with_the_queue_free_and_the_file_its_parents(
     assert queue is not None and queue.file is not None and queue.pin()  # held when forking
     file = queue.file
     # in the child the thread lock is free; the file stays the parent's
-    assert _in_forked_child(lambda: queue._lock.acquire(blocking=False) and not file.try_acquire())
+    assert in_forked_child(lambda: queue._lock.acquire(blocking=False) and not file.try_acquire())
     queue.unpin()
     assert queue.pin()
     queue.unpin()

@@ -16,6 +16,7 @@ and its SQLite tree (batched appends). Not a test: it never fails on time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import gc
 import json
@@ -25,7 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +44,14 @@ from audit.models import AuditEntry
 from audit.proofs import verify_inclusion
 from audit.record import Pending, record, record_many
 from core.canonical import canonical_json
-from core.db import utcnow
+from core.db import utcnow, wal_checkpointer
 from service import migrate
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings
 
 REF = "ab" * 32
 FILL_CHUNK = 20_000
+TURNS = 4  # batched appends: Kluis and pymerkle take turns, this many each
 BENCH_DB_ENV = "KLUIS_BENCH_DATABASE_URL"
 
 
@@ -96,21 +98,45 @@ def bench_appends(runtime: Runtime, count: int, batch: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def bench_appends_many(runtime: Runtime, count: int, batch: int) -> tuple[float, float]:
+def bench_appends_many(
+    runtime: Runtime, count: int, batch: int, peer: Callable[[int], None] | None = None
+) -> tuple[tuple[float, float], tuple[float, float] | None]:
     """Entries per second through `record_many`, `batch` entries per call and transaction,
     and this process's CPU time per entry in microseconds (on a busy machine the steadier
-    figure; on PostgreSQL it leaves out the server's share). The entries are made before the
-    clock starts, as pymerkle's are (`bench_pymerkle`): each side is timed on its input."""
+    figure; on PostgreSQL it leaves out the server's share); the same for `peer(i)`, which
+    appends the i-th batch of the peer's, timed in turns with Kluis's batches so that a
+    machine whose speed drifts (this one's varies by a third within minutes) slows both
+    alike. After each Kluis turn the WAL checkpoint its commits left to the checkpointer
+    thread (SQLite) is done before the peer's turn: not on Kluis's clock (the thread copies
+    beside the next appends), on its CPU time, and none of it in the peer's turn. The entries
+    are made before the clock starts, as pymerkle's are: each side is timed on its input."""
     batches = [
         [Pending("consent.given", "resident", REF, _details(i)) for i in range(s, end)]
         for s in range(0, count, batch)
         for end in [min(s + batch, count)]
     ]
-    started, cpu = time.perf_counter(), time.process_time()
-    for items in batches:
-        with runtime.db.transaction() as session:
-            record_many(session, items)
-    return count / (time.perf_counter() - started), (time.process_time() - cpu) / count * 1e6
+    checkpointer = wal_checkpointer(runtime.db.engine)
+    ours, theirs = [0.0, 0.0], [0.0, 0.0]
+    turn = max(1, len(batches) // TURNS)
+    for start in range(0, len(batches), turn):
+        began, cpu = time.perf_counter(), time.process_time()
+        for items in batches[start : start + turn]:
+            with runtime.db.transaction() as session:
+                record_many(session, items)
+        ours[0] += time.perf_counter() - began
+        if checkpointer is not None:
+            # what the thread would copy meanwhile, done before the peer's turn: off the
+            # clock, as the thread does it beside the next appends, but on the CPU figure
+            checkpointer.checkpoint()
+        ours[1] += time.process_time() - cpu
+        if peer is not None:  # its CPU: this thread's (none of a Kluis thread's late work)
+            began, cpu = time.perf_counter(), time.thread_time()
+            for index in range(start, min(start + turn, len(batches))):
+                peer(index)
+            theirs[0] += time.perf_counter() - began
+            theirs[1] += time.thread_time() - cpu
+    figures = (count / ours[0], ours[1] / count * 1e6)
+    return figures, (count / theirs[0], theirs[1] / count * 1e6) if peer is not None else None
 
 
 def _synthetic(start: int, prev: bytes | None, end: int) -> Iterator[tuple[dict[str, Any], bytes]]:
@@ -196,9 +222,7 @@ def bench_verify(runtime: Runtime, workers: int) -> tuple[float, int, bool]:
     return report.tree_size / elapsed, report.checkpoints, report.ok
 
 
-def bench_pymerkle(
-    entries: list[bytes], indices: list[int], work: Path, batch: int, appends: int
-) -> dict[str, Any]:
+def bench_pymerkle(entries: list[bytes], indices: list[int]) -> dict[str, Any]:
     import pymerkle  # type: ignore[import-not-found, unused-ignore]
 
     out: dict[str, Any] = {"version": getattr(pymerkle, "__version__", "?")}
@@ -225,15 +249,19 @@ def bench_pymerkle(
         verify_times.append(time.perf_counter() - t1)
     out["proof_ms_p50"] = statistics.median(times) * 1e3
     out["verify_us_p50"] = statistics.median(verify_times) * 1e6
-    db = work / "pymerkle.sqlite3"
-    with pymerkle.SqliteTree(str(db), algorithm="sha256") as stree:
-        sample = entries[:appends]
-        started, cpu = time.perf_counter(), time.process_time()
-        for start in range(0, len(sample), batch):
-            stree.append_entries(sample[start : start + batch])
-        out["sqlite_appends_per_s"] = len(sample) / (time.perf_counter() - started)
-        out["sqlite_append_cpu_us"] = (time.process_time() - cpu) / len(sample) * 1e6
     return out
+
+
+@contextlib.contextmanager
+def _pymerkle_batches(work: Path, args: argparse.Namespace) -> Iterator[Callable[[int], None]]:
+    """pymerkle's `SqliteTree.append_entries` of its i-th batch: entries of the shape Kluis
+    appends (`_synthetic`), `--batch` per call, on a file of its own."""
+    import pymerkle
+
+    data = [entry for _, entry in _synthetic(0, None, args.appends)]
+    batches = [data[s : s + args.batch] for s in range(0, len(data), args.batch)]
+    with pymerkle.SqliteTree(str(work / "pymerkle.sqlite3"), algorithm="sha256") as tree:
+        yield lambda index: tree.append_entries(batches[index])
 
 
 def _verify_workers(value: str) -> int | str:
@@ -302,7 +330,11 @@ def _measure(args: argparse.Namespace, work: Path, runtime: Runtime) -> int:
 
     single = bench_appends(runtime, min(1_000, args.appends), 1)
     batched = bench_appends(runtime, args.appends, args.batch)
-    many, many_cpu = bench_appends_many(runtime, args.appends, args.batch)
+    with contextlib.ExitStack() as stack:
+        peer_batch = None if args.no_peer else stack.enter_context(_pymerkle_batches(work, args))
+        (many, many_cpu), peer_appends = bench_appends_many(
+            runtime, args.appends, args.batch, peer_batch
+        )
     print(f"appends, one per transaction:        {single:>12,.0f} entries/s")
     print(f"appends, {args.batch} per transaction:     {batched:>12,.0f} entries/s")
     print(f"appends, record_many {args.batch} per call: {many:>11,.0f} entries/s", end="")
@@ -329,9 +361,9 @@ def _measure(args: argparse.Namespace, work: Path, runtime: Runtime) -> int:
     print(f"full verification (kluis audit verify --workers {workers}): ", end="")
     print(f"{rate:,.0f} entries/s ({checkpoints} checkpoints, {verdict})")
 
-    peer = (
-        None if args.no_peer else bench_pymerkle(entries, indices, work, args.batch, args.appends)
-    )
+    peer = None if args.no_peer else bench_pymerkle(entries, indices)
+    if peer is not None and peer_appends is not None:
+        peer["sqlite_appends_per_s"], peer["sqlite_append_cpu_us"] = peer_appends
     if args.json:
         figures = {
             "database": runtime.db.dialect,

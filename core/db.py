@@ -299,6 +299,9 @@ class Database:
         return True
 
     def dispose(self) -> None:
+        checkpointer = wal_checkpointer(self.engine)
+        if checkpointer is not None:  # first: its thread may be about to open the file
+            checkpointer.stop()
         self.engine.dispose()
 
 

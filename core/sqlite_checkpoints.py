@@ -26,7 +26,6 @@ import logging
 import os
 import sqlite3
 import threading
-import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,7 @@ class WalCheckpointer:
     def _reset(self) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._halt = threading.Event()  # set by `stop` and `close`: the thread ends now
         self._thread: threading.Thread | None = None
         self.checkpoints = 0  # this process's, for tests and diagnostics
 
@@ -66,7 +66,20 @@ class WalCheckpointer:
     def close(self) -> None:
         """No more checkpoints here (the engine is gone): a running thread ends."""
         self._closed = True
+        self._halt.set()
         self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """End the thread and wait for it (`Database.dispose`): once this returns, no
+        checkpoint of this process opens the database until the next commit (a restore
+        renames the file next, and a connection of ours would keep or remove its WAL)."""
+        thread = self._thread
+        self._halt.set()
+        self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        if not self._closed:
+            self._halt.clear()
 
     def committed(self) -> None:
         """After each COMMIT: wake the thread, starting it if it is not running. Never
@@ -91,7 +104,7 @@ class WalCheckpointer:
     def _run(self) -> None:
         me = threading.current_thread()
         try:
-            while not self._closed:
+            while not self._halt.is_set():
                 if not self._wake.wait(IDLE_S):
                     with self._lock:
                         if self._thread is not me:
@@ -100,10 +113,10 @@ class WalCheckpointer:
                         if not self._wake.is_set():
                             return
                         self._thread = me
-                time.sleep(AFTER_S)  # commits in the meantime share this checkpoint
+                if self._halt.wait(AFTER_S):  # commits in the meantime share this checkpoint
+                    return
                 self._wake.clear()
-                if not self._closed:
-                    self.checkpoint()
+                self.checkpoint()
         finally:
             with self._lock:
                 if self._thread is me:

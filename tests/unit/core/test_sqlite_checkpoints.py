@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from core import sqlite_checkpoints
-from core.db import make_engine, wal_checkpointer
+from core.db import Database, make_engine, wal_checkpointer
 from core.sqlite_checkpoints import BACKSTOP_PAGES, WalCheckpointer
 from tests.support.forking import in_forked_child
 
@@ -155,6 +155,35 @@ def test_the_thread_ends_with_its_engine(tmp_path: Path) -> None:
     gc.collect()
     thread.join(5)
     assert not thread.is_alive() and checkpointer._thread is None
+
+
+def test_dispose_ends_the_thread_before_its_checkpoint_and_a_commit_starts_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_checkpoints, "AFTER_S", 30.0)  # the thread waits to copy
+    path = tmp_path / "c.sqlite3"
+    database = Database(make_engine(f"sqlite:///{path}"))
+    with database.transaction() as session:
+        session.execute(text("CREATE TABLE t (n INTEGER, pad TEXT)"))
+    checkpointer = wal_checkpointer(database.engine)
+    assert checkpointer is not None
+    thread = checkpointer._thread
+    assert thread is not None
+    began = time.monotonic()
+    database.dispose()  # does not wait out the 30 s: the thread ends at once
+    assert time.monotonic() - began < 10 and not thread.is_alive()
+    assert checkpointer._thread is None and checkpointer.checkpoints == 0
+    # nothing of ours touches the files after dispose (a restore renames them next)
+    files = {p.name: p.read_bytes() for p in tmp_path.glob("c.sqlite3*")}
+    time.sleep(0.2)
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("c.sqlite3*")} == files
+    assert checkpointer.checkpoints == 0
+    monkeypatch.setattr(sqlite_checkpoints, "AFTER_S", 0.01)
+    with database.transaction() as session:  # the engine works on, and so does the thread
+        session.execute(text("INSERT INTO t VALUES (1, '')"))
+    assert checkpointer._thread is not None
+    assert _until(lambda: _rows_in_database_file(path) == 1)
+    database.dispose()
 
 
 def test_a_forked_child_starts_its_own_thread(

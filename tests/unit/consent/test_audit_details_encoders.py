@@ -36,6 +36,20 @@ _VALUES = st.recursive(
 )
 
 
+@pytest.fixture
+def orjson_calls(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The values `_checked` hands to orjson, as they are spelled."""
+    calls: list[Any] = []
+    real = entries.dumps
+
+    def dumps(value: Any, option: int) -> bytes:
+        calls.append(value)
+        return real(value, option=option)
+
+    monkeypatch.setattr(entries, "dumps", dumps)
+    return calls
+
+
 def _spelled(details: dict[str, Any]) -> str:
     return _checked([Pending("test.event", "system", None, details)])[0]
 
@@ -67,16 +81,9 @@ def test_details_are_spelled_as_canonical_json_by_either_encoder(value: Any) -> 
     ],
 )
 def test_only_the_plain_types_go_to_orjson(
-    details: dict[str, Any], by_orjson: bool, monkeypatch: pytest.MonkeyPatch
+    details: dict[str, Any], by_orjson: bool, orjson_calls: list[Any]
 ) -> None:
-    calls: list[Any] = []
-    real = entries.dumps
-
-    def dumps(value: Any, option: int) -> bytes:
-        calls.append(value)
-        return real(value, option=option)
-
-    monkeypatch.setattr(entries, "dumps", dumps)
+    calls = orjson_calls
     assert _spelled(details).encode() == canonical_json(details)
     if by_orjson:
         assert calls == [details]
@@ -125,16 +132,9 @@ class _Map(dict):  # type: ignore[type-arg]
     ],
 )
 def test_subclasses_and_unusual_types_are_spelled_as_canonical_json(
-    details: dict[Any, Any], monkeypatch: pytest.MonkeyPatch
+    details: dict[Any, Any], orjson_calls: list[Any]
 ) -> None:
-    calls: list[Any] = []
-    real = entries.dumps
-
-    def dumps(value: Any, option: int) -> bytes:
-        calls.append(value)
-        return real(value, option=option)
-
-    monkeypatch.setattr(entries, "dumps", dumps)
+    calls = orjson_calls
     spelled = _spelled(details)
     assert spelled.encode() == canonical_json(details)
     assert calls == []  # the walk sends them past orjson, to json

@@ -16,12 +16,20 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, event, exc, insert, select
+from sqlalchemy import Table, event, insert, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from audit.entries import Pending, PersonalDataInAudit, _checked
 from audit.models import AuditEntry
-from core import Prepared, execute_on_driver, lock_named, no_rows, require_transaction, utcnow
+from core import (
+    Prepared,
+    driver_errors,
+    execute_on_driver,
+    lock_named,
+    no_rows,
+    require_transaction,
+    utcnow,
+)
 
 __all__ = [  # the checks live in audit.entries; Pending and the refusal are taken over
     "PIPELINE_MIN_ROWS",
@@ -297,25 +305,19 @@ def _writer(session: Session, appended: list[Appended], ts: str) -> Iterator[Cal
     dialect = connection.dialect.name
     if dialect == "postgresql":
         psycopg: Any = connection.connection.driver_connection  # its transaction
-        dbapi_error = connection.dialect.loaded_dbapi.Error
-        try:
-            with psycopg.pipeline(), psycopg.cursor() as cursor:
+        # a driver error is raised as SQLAlchemy raises one, without the values
+        with (
+            driver_errors(connection, _INSERT_ROWS),
+            psycopg.pipeline(),
+            psycopg.cursor() as cursor,
+        ):
 
-                def send(added: int) -> None:
-                    rows = appended[len(appended) - added :]
-                    columns = [list(column) for column in zip(*rows, strict=True)]
-                    cursor.execute(_INSERT_ROWS, columns)
+            def send(added: int) -> None:
+                rows = appended[len(appended) - added :]
+                columns = [list(column) for column in zip(*rows, strict=True)]
+                cursor.execute(_INSERT_ROWS, columns)
 
-                yield send
-        except dbapi_error as error:  # wrapped as SQLAlchemy wraps it, without the values
-            raise exc.DBAPIError.instance(
-                _INSERT_ROWS,
-                None,
-                error,
-                dbapi_error,
-                hide_parameters=True,
-                dialect=connection.dialect,
-            ) from error
+            yield send
         return
     yield lambda _added: None
     sql = _INSERT_SQL.get(dialect)

@@ -51,7 +51,7 @@ from core.logging import configure_logging, request_id_var
 from core.offload import Load, on_event_loop, released
 from core.params import AnyJsonBody, FormDep, FormPairsDep, JsonBody, Params, ParamsDep
 from core.personal import PERSONAL_FIELDS, personal_data_in
-from core.prepared import Prepared, execute_on_driver, no_rows
+from core.prepared import Prepared, driver_errors, execute_on_driver, no_rows
 from core.request_session import autocommit_on_server, database_of, db_session, in_session
 from core.tokens import b64url, matches, new_token, token_hash, unb64url
 from core.web import SESSION_COOKIE, Templates, check_csrf, page_language, render
@@ -99,6 +99,7 @@ __all__ = [
     "csrf",
     "database_of",
     "db_session",
+    "driver_errors",
     "error_fields",
     "execute_on_driver",
     "fsync_path",

@@ -22,7 +22,8 @@ nothing (for reads on hot paths; write with UPDATE statements, as the token endp
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -186,23 +187,28 @@ def execute_on_driver(
     try:
         if connection.dispatch.before_cursor_execute:
             connection.dispatch.before_cursor_execute(connection, cursor, sql, values, None, many)
-        try:
+        with driver_errors(connection, sql):
             if many:
                 cursor.executemany(sql, values)
             else:
                 cursor.execute(sql, values)
             return fetch(cursor)
-        except connection.dialect.loaded_dbapi.Error as error:
-            raise exc.DBAPIError.instance(
-                sql,
-                None,
-                error,
-                connection.dialect.loaded_dbapi.Error,
-                hide_parameters=True,
-                dialect=connection.dialect,
-            ) from error
     finally:
         cursor.close()
+
+
+@contextmanager
+def driver_errors(connection: Connection, sql: str) -> Iterator[None]:
+    """A driver error of work done with `connection`'s driver directly (`sql`), raised as
+    SQLAlchemy raises one (`IntegrityError`, `OperationalError`, ...), without the values,
+    which can be personal data."""
+    dbapi_error = connection.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except dbapi_error as error:
+        raise exc.DBAPIError.instance(
+            sql, None, error, dbapi_error, hide_parameters=True, dialect=connection.dialect
+        ) from error
 
 
 def _rowcount(cursor: Any) -> int:

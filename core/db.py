@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
@@ -25,7 +24,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 from core.prepared import execute_on_driver, no_rows
-from core.sqlite_checkpoints import WalCheckpointer
+from core.sqlite_checkpoints import WalCheckpointer, wal_checkpointer
 from core.sqlite_writers import WriterQueue, writer_queue
 
 NAMING_CONVENTION = {
@@ -120,16 +119,7 @@ def libpq_conninfo(url: str) -> str:
 def _configure_sqlite(engine: Engine) -> None:
     # first, so that its BEGIN listener runs before the one that emits BEGIN IMMEDIATE
     WriterQueue(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000).install(engine)
-    checkpointer = WalCheckpointer()
-    _CHECKPOINTERS[engine] = checkpointer
-    weakref.finalize(engine, checkpointer.close)  # its thread ends with the engine
-    do_commit = engine.dialect.do_commit  # the queue's: it frees the write turn
-
-    def _commit(dbapi_connection: Any) -> None:
-        do_commit(dbapi_connection)
-        checkpointer.committed()  # not in this COMMIT: on its own thread, a moment later
-
-    engine.dialect.do_commit = _commit  # type: ignore[method-assign]
+    WalCheckpointer().install(engine)  # after the queue: it wakes once the turn is free
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -143,7 +133,6 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
-        checkpointer.on_connect(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -163,14 +152,6 @@ def _configure_sqlite(engine: Engine) -> None:
             execute_on_driver(conn, "BEGIN IMMEDIATE", (), no_rows)
         finally:
             raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-
-
-_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, WalCheckpointer] = weakref.WeakKeyDictionary()
-
-
-def wal_checkpointer(engine: Engine) -> WalCheckpointer | None:
-    """The WAL checkpointer of `engine` (SQLite), or None."""
-    return _CHECKPOINTERS.get(engine)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -30,6 +30,10 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine, event
+
+from core.sqlite_writers import database_file
+
 log = logging.getLogger("kluis.db")
 
 BACKSTOP_PAGES = 8_000  # `wal_autocheckpoint` of each connection (SQLite's default: 1,000)
@@ -41,11 +45,10 @@ class WalCheckpointer:
     """Checkpoints one SQLite database's WAL on its own thread (see the module)."""
 
     def __init__(self) -> None:
-        self.path: str | None = None  # the database file, set by `on_connect`
+        self.path: str | None = None  # the database file, set on the first connection
         self._located = False
         self._closed = False
         self._reset()
-        _CHECKPOINTERS.add(self)
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
@@ -54,14 +57,26 @@ class WalCheckpointer:
         self._thread: threading.Thread | None = None
         self.checkpoints = 0  # this process's, for tests and diagnostics
 
-    def on_connect(self, dbapi_connection: Any) -> None:
-        """Every new connection: checkpoint itself only past the backstop; the first one
-        also says which file the database is (none: in memory or temporary)."""
-        dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
-        if not self._located:
-            row = dbapi_connection.execute("PRAGMA database_list").fetchone()
-            self.path = row[2] if row is not None and row[2] else None
-            self._located = True
+    def install(self, engine: Engine) -> None:
+        """Wake the thread after each of the engine's COMMITs (after the writers' queue has
+        freed the write turn, if installed first); tell each new connection to checkpoint
+        itself only past the backstop; end the thread with the engine."""
+        _CHECKPOINTERS[engine] = self
+        weakref.finalize(engine, self.close)
+        do_commit = engine.dialect.do_commit
+
+        def commit(dbapi_connection: Any) -> None:
+            do_commit(dbapi_connection)
+            self.committed()  # not in this COMMIT: on its own thread, a moment later
+
+        engine.dialect.do_commit = commit  # type: ignore[method-assign]
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+            if not self._located:  # the first one says which file (none: in memory)
+                self.path = database_file(dbapi_connection)
+                self._located = True
 
     def close(self) -> None:
         """No more checkpoints here (the engine is gone): a running thread ends."""
@@ -146,12 +161,17 @@ class WalCheckpointer:
         return (int(row[0]), int(row[1]), int(row[2])) if row is not None else None
 
 
-_CHECKPOINTERS: weakref.WeakSet[WalCheckpointer] = weakref.WeakSet()
+_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, WalCheckpointer] = weakref.WeakKeyDictionary()
+
+
+def wal_checkpointer(engine: Engine) -> WalCheckpointer | None:
+    """The WAL checkpointer installed on `engine` (SQLite), or None."""
+    return _CHECKPOINTERS.get(engine)
 
 
 def _after_fork_in_child() -> None:
     """A forked child has none of its parent's threads: each checkpointer starts anew."""
-    for checkpointer in list(_CHECKPOINTERS):
+    for checkpointer in list(_CHECKPOINTERS.values()):
         checkpointer._reset()
 
 

@@ -161,9 +161,9 @@ class WriterQueue:
             return
         with self._locating:
             if not self._located:
-                row = dbapi_connection.execute("PRAGMA database_list").fetchone()
-                if row is not None and row[2]:
-                    self.file = FileLock(f"{os.path.realpath(row[2])}-writers")
+                path = database_file(dbapi_connection)
+                if path is not None:
+                    self.file = FileLock(f"{path}-writers")
                 self._located = True
 
     def pin(self) -> bool:
@@ -276,6 +276,14 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 def writer_queue(engine: Engine) -> WriterQueue | None:
     """The queue installed on `engine` (SQLite), or None."""
     return _QUEUES.get(engine)
+
+
+def database_file(dbapi_connection: Any) -> str | None:
+    """The file SQLite opened for `dbapi_connection` (`PRAGMA database_list`, symbolic links
+    resolved: every spelling of one database's path gives one path), or None for an
+    in-memory or temporary database."""
+    row = dbapi_connection.execute("PRAGMA database_list").fetchone()
+    return os.path.realpath(row[2]) if row is not None and row[2] else None
 
 
 def _raw(connection: Any) -> Any:

@@ -44,7 +44,8 @@ from audit.models import AuditEntry
 from audit.proofs import verify_inclusion
 from audit.record import Pending, record, record_many
 from core.canonical import canonical_json
-from core.db import utcnow, wal_checkpointer
+from core.db import utcnow
+from core.sqlite_checkpoints import wal_checkpointer
 from service import migrate
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,8 +16,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from core import sqlite_checkpoints
-from core.db import Database, make_engine, wal_checkpointer
-from core.sqlite_checkpoints import BACKSTOP_PAGES, WalCheckpointer
+from core.db import Database, make_engine
+from core.sqlite_checkpoints import BACKSTOP_PAGES, WalCheckpointer, wal_checkpointer
 from tests.support.forking import in_forked_child
 
 
@@ -57,7 +59,7 @@ def test_the_commit_leaves_the_checkpoint_to_the_thread_which_copies_it_a_moment
     path = tmp_path / "c.sqlite3"
     engine = _engine_with_rows(path, 20)
     checkpointer = wal_checkpointer(engine)
-    assert checkpointer is not None and checkpointer.path == str(path)
+    assert checkpointer is not None and checkpointer.path == os.path.realpath(path)
     # 21 commits and none copied anything into the database file: no commit checkpoints
     assert _rows_in_database_file(path) == 0
     with engine.connect() as conn:  # each connection checkpoints itself only past this
@@ -65,6 +67,17 @@ def test_the_commit_leaves_the_checkpoint_to_the_thread_which_copies_it_a_moment
     found = checkpointer.checkpoint()
     assert found is not None and found[0] == 0 and found[1] == found[2] > 0
     assert _rows_in_database_file(path) == 20
+
+
+def _running(path: Path, rows: int) -> tuple[Engine, WalCheckpointer, threading.Thread]:
+    """An engine that has just committed `rows` rows, its checkpointer and the thread those
+    commits started."""
+    engine = _engine_with_rows(path, rows)
+    checkpointer = wal_checkpointer(engine)
+    assert checkpointer is not None
+    thread = checkpointer._thread
+    assert thread is not None
+    return engine, checkpointer, thread
 
 
 def test_a_commit_is_on_disk_before_it_returns(tmp_path: Path) -> None:
@@ -80,11 +93,8 @@ def test_the_thread_checkpoints_after_commits_ends_when_idle_and_starts_again(
     monkeypatch.setattr(sqlite_checkpoints, "AFTER_S", 0.01)
     monkeypatch.setattr(sqlite_checkpoints, "IDLE_S", 1.0)
     path = tmp_path / "c.sqlite3"
-    engine = _engine_with_rows(path, 5)
-    checkpointer = wal_checkpointer(engine)
-    assert checkpointer is not None
-    first = checkpointer._thread
-    assert first is not None and first.name == "kluis-wal-checkpoints"
+    engine, checkpointer, first = _running(path, 5)
+    assert first.name == "kluis-wal-checkpoints"
     assert _until(lambda: _rows_in_database_file(path) == 5)
     assert _until(lambda: checkpointer._thread is None)  # idle: ended
     first.join(5)
@@ -145,11 +155,7 @@ def test_a_failed_checkpoint_is_logged_and_the_commits_go_on(
 
 
 def test_the_thread_ends_with_its_engine(tmp_path: Path) -> None:
-    engine = _engine_with_rows(tmp_path / "c.sqlite3", 1)
-    checkpointer = wal_checkpointer(engine)
-    assert checkpointer is not None
-    thread = checkpointer._thread
-    assert thread is not None
+    engine, checkpointer, thread = _running(tmp_path / "c.sqlite3", 1)
     engine.dispose()
     del engine
     gc.collect()
@@ -191,11 +197,8 @@ def test_a_forked_child_starts_its_own_thread(
 ) -> None:
     monkeypatch.setattr(sqlite_checkpoints, "IDLE_S", 60.0)
     path = tmp_path / "c.sqlite3"
-    engine = _engine_with_rows(path, 1)
-    checkpointer = wal_checkpointer(engine)
-    assert checkpointer is not None
-    parents = checkpointer._thread
-    assert parents is not None and parents.is_alive()
+    engine, checkpointer, parents = _running(path, 1)
+    assert parents.is_alive()
 
     def in_child() -> bool:
         if checkpointer._thread is not None:  # the parent's thread is not in the child

@@ -75,10 +75,13 @@ _INSERT_SQL = {
 # one `audit_append`.
 PIPELINE_MIN_ROWS = 64
 _CHUNK = 50  # entries spelled before they are sent (PostgreSQL)
+# A chunk's entries have consecutive indices and one moment (`_chained`): the first index and
+# the moment are sent once, the index counted on by ORDINALITY, the other columns as arrays
+# (about 9 % less of the client's CPU per entry than an array of each, `audit` round 9).
 _INSERT_ROWS = (
     "INSERT INTO audit_entries (idx, created_at, event, actor, subject_ref, entry, leaf_hash) "
-    "SELECT * FROM unnest(%b::int8[], %b::timestamptz[], %b::text[], %b::text[], %b::text[], "
-    "%b::text[], %b::bytea[])"
+    "SELECT %b::int8 + o - 1, %b::timestamptz, e, a, s, t, h FROM unnest(%b::text[], "
+    "%b::text[], %b::text[], %b::text[], %b::bytea[]) WITH ORDINALITY AS u(e, a, s, t, h, o)"
 )
 
 
@@ -314,8 +317,9 @@ def _writer(session: Session, appended: list[Appended], ts: str) -> Iterator[Cal
 
             def send(added: int) -> None:
                 rows = appended[len(appended) - added :]
-                columns = [list(column) for column in zip(*rows, strict=True)]
-                cursor.execute(_INSERT_ROWS, columns)
+                _, _, *columns = zip(*rows, strict=True)  # idx and moment: the first row's
+                values = [rows[0].idx, rows[0].created_at, *(list(c) for c in columns)]
+                cursor.execute(_INSERT_ROWS, values)
 
             yield send
         return

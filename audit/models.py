@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import (
     BigInteger,
+    Index,
     LargeBinary,
     String,
     Text,
@@ -24,9 +25,13 @@ class AuditEntry(Base):
     """
 
     __tablename__ = "audit_entries"
+    # Entries are appended in time order, so on PostgreSQL the stewards' time filter uses a
+    # BRIN index (the least and greatest moment per range of table pages): a fraction of a
+    # b-tree's size and of its work per append (migration 0026). SQLite has a b-tree.
+    __table_args__ = (Index("ix_audit_entries_created_at", "created_at", postgresql_using="brin"),)
 
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     event: Mapped[str] = mapped_column(String(64), index=True)
     actor: Mapped[str] = mapped_column(String(160))
     subject_ref: Mapped[str | None] = mapped_column(String(64), index=True)

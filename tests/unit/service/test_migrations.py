@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy import create_engine, inspect
+import pytest
+from sqlalchemy import Engine, create_engine, inspect, text
 
 from service import migrate
 from service.models import Base
+from tests.support.databases import backend
 
 
 def test_upgrade_creates_every_table_and_downgrade_removes_them(fresh_database: str) -> None:
@@ -37,3 +39,29 @@ def test_migration_history_is_linear() -> None:
 
     heads = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_heads()
     assert len(heads) == 1, f"several heads {heads}: chain the newest revision to the last one"
+
+
+def _index_method(engine: Engine, name: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam "
+                "WHERE c.relname = :name AND c.relnamespace = current_schema()::regnamespace"
+            ),
+            {"name": name},
+        ).scalar()
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="BRIN is PostgreSQL's; SQLite keeps a b-tree")
+def test_the_audit_time_index_is_brin_on_postgresql_and_a_btree_again_downgraded(
+    fresh_database: str,
+) -> None:
+    engine = create_engine(fresh_database)
+    try:
+        assert _index_method(engine, "ix_audit_entries_created_at") == "brin"
+        migrate.downgrade(fresh_database, "0025")
+        assert _index_method(engine, "ix_audit_entries_created_at") == "btree"
+        migrate.upgrade(fresh_database)
+        assert _index_method(engine, "ix_audit_entries_created_at") == "brin"
+    finally:
+        engine.dispose()

@@ -48,7 +48,7 @@ from core.errors import (
 from core.files import fsync_path
 from core.i18n import register, translate, when
 from core.logging import configure_logging, request_id_var
-from core.offload import Load, on_event_loop, released
+from core.offload import Load, begun, on_event_loop, released
 from core.params import AnyJsonBody, FormDep, FormPairsDep, JsonBody, Params, ParamsDep
 from core.personal import PERSONAL_FIELDS, personal_data_in
 from core.prepared import Prepared, driver_errors, execute_on_driver, no_rows
@@ -92,6 +92,7 @@ __all__ = [
     "UnsupportedResponseType",
     "autocommit_on_server",
     "b64url",
+    "begun",
     "canonical_json",
     "check_csrf",
     "configure_logging",

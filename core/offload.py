@@ -5,7 +5,9 @@ One app process runs its Python on one core at a time. An RSA-3072 signature (~1
 largest single cost of a token response) releases the GIL while OpenSSL computes, so with
 several requests in flight it is worth a thread: the loop's thread serves the others
 meanwhile. A lone request signs right here, since the hop to a thread and back costs more
-than the overlap gains when nothing else waits (~0.1 ms of CPU on a virtual machine).
+than the overlap gains when nothing else waits (~0.1 ms of CPU on a virtual machine) —
+unless it has something of its own to wait for meanwhile: a token request's RSA signature
+is `begun` before its COMMIT, and the fsync or the round trip and the signature overlap.
 """
 
 from __future__ import annotations
@@ -44,6 +46,20 @@ def on_event_loop() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def begun(work: Callable[[], T]) -> Callable[[], T] | None:
+    """`work()` begun now in a thread of its own, when this is the process's only request
+    in flight: the callable returned waits for its result (and raises its error). For work
+    whose result is needed only after this thread has waited on something that releases
+    the GIL as well (a COMMIT's fsync or round trip): the two then overlap on two cores.
+    None when other requests are in flight: the cores have other work then, and the hop
+    would only add to it (`released` decides again, after the wait). `work` must not touch
+    a database session or anything of the request's but its own arguments; should the
+    caller not ask for the result (its wait failed), the work still runs to its end."""
+    if Load.active > 1:
+        return None
+    return _pool().submit(work).result
 
 
 async def released(work: Callable[[], T]) -> T:

@@ -21,5 +21,11 @@ class PendingJwt:
     alg: str
     headers: dict[str, Any]
 
+    @property
+    def slow(self) -> bool:
+        """An RSA signature (~1 ms of OpenSSL): worth a thread of its own beside other work
+        (`core.offload.begun`); an ECDSA one (~30 µs) costs less than the hop."""
+        return isinstance(self.key, rsa.RSAPrivateKey)
+
     def sign(self) -> str:
         return jwt.encode(self.payload, self.key, algorithm=self.alg, headers=self.headers)

@@ -19,6 +19,7 @@ from core import (
     ParamsDep,
     UnsupportedGrantType,
     autocommit_on_server,
+    begun,
     in_session,
     on_event_loop,
     openapi,
@@ -80,9 +81,17 @@ def _token(request: Request, params: Params, session: Session) -> dict[str, Any]
     if grant is None:
         raise UnsupportedGrantType(f"grant_type {grant_type} is not supported")
     body = grant.handle(session, provider, client, form)
+    # A lone request signs its RSA ID token in a thread while this one waits for the
+    # COMMIT (the fsync, or the round trip): both release the GIL. The token is sent only
+    # after the commit, as before; a failed commit leaves it unsent.
+    pending = body.get("id_token")
+    signed = begun(pending.sign) if isinstance(pending, PendingJwt) and pending.slow else None
     session.commit()
-    # The ID token is signed after the commit (`_sign_pending`): in a worker thread right
-    # here, on the event loop's thread by the endpoint.
+    if signed is not None:
+        body["id_token"] = signed()
+        return body
+    # Else the ID token is signed after the commit (`_sign_pending`): in a worker thread
+    # right here, on the event loop's thread by the endpoint.
     return body if on_event_loop() else _sign_now(body)
 
 

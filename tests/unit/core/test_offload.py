@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core import Load, on_event_loop, released
+from core import Load, begun, on_event_loop, released
 
 
 @pytest.fixture(autouse=True)
@@ -54,3 +54,38 @@ def test_errors_of_the_work_reach_the_caller_in_both_places() -> None:
 
         with pytest.raises(ValueError, match="no key"):
             asyncio.run(main())
+
+
+def test_begun_runs_a_lone_requests_work_in_another_thread_and_waits_for_it() -> None:
+    started = threading.Event()
+    go_on = threading.Event()
+
+    def work() -> int:
+        started.set()
+        go_on.wait(5)
+        return threading.get_ident()
+
+    Load.active = 1
+    result = begun(work)
+    assert result is not None
+    assert started.wait(5)  # begun before anyone asked for the result
+    go_on.set()
+    assert result() != threading.get_ident()
+
+
+def test_begun_leaves_the_work_to_the_caller_while_other_requests_are_in_flight() -> None:
+    ran: list[bool] = []
+    Load.active = 2
+    assert begun(lambda: ran.append(True)) is None
+    assert ran == []
+
+
+def test_begun_work_raises_its_error_when_its_result_is_asked_for() -> None:
+    def fail() -> None:
+        raise ValueError("no key")
+
+    Load.active = 0
+    result = begun(fail)
+    assert result is not None
+    with pytest.raises(ValueError, match="no key"):
+        result()

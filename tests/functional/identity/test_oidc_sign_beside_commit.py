@@ -1,0 +1,153 @@
+"""The token endpoint signs a lone request's RSA ID token in a thread while the COMMIT waits
+(`core.offload.begun`): the two overlap, and the token still leaves only after the commit.
+With other requests in flight, and for an ECDSA ID token (cheaper than the hop), it signs
+after the commit, as before."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+
+from core import Load
+from core.db import Database
+from keys import Keyring, PendingJwt
+from service.runtime import Runtime
+from tests.support.databases import committing_database
+from tests.support.oidc import RP, code_flow, exchange, make_resident, make_rp
+
+ALLOW = ["email", "name"]
+
+
+@pytest.fixture
+def db(fresh_database: str, keyring: Keyring) -> Iterator[Database]:
+    """The app on an engine of its own, committing for real."""
+    with committing_database(fresh_database, keyring) as database:
+        yield database
+
+
+class Watch:
+    """What the token request's signature and its COMMIT did, and in which order."""
+
+    def __init__(self) -> None:
+        self.signing = threading.Event()
+        self.sign_threads: list[int] = []
+        self.commit_threads: list[int] = []
+        self.signed_before_commit_ended: list[bool] = []
+        self.fail_commit = False
+
+
+@contextlib.contextmanager
+def watching(db: Database, monkeypatch: pytest.MonkeyPatch, wait_s: float) -> Iterator[Watch]:
+    """Each COMMIT waits up to `wait_s` for a signature to begin, and records whether one
+    did; `Watch.fail_commit` makes the COMMIT fail instead of happening."""
+    watch = Watch()
+    sign = PendingJwt.sign
+
+    def watched_sign(self: PendingJwt) -> str:
+        watch.sign_threads.append(threading.get_ident())
+        watch.signing.set()
+        return sign(self)
+
+    def on_commit(conn: Any) -> None:
+        watch.commit_threads.append(threading.get_ident())
+        watch.signed_before_commit_ended.append(watch.signing.wait(wait_s))
+
+    dialect = db.engine.dialect
+    commit = dialect.do_commit
+
+    def failing_commit(dbapi_connection: Any) -> None:
+        if not watch.fail_commit:
+            return commit(dbapi_connection)
+        # as a server that refuses a COMMIT (a full disk): the transaction is gone
+        dbapi_connection.rollback()
+        raise dialect.loaded_dbapi.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(PendingJwt, "sign", watched_sign)
+    monkeypatch.setattr(dialect, "do_commit", failing_commit)
+    event.listen(db.engine, "commit", on_commit)
+    try:
+        yield watch
+    finally:
+        event.remove(db.engine, "commit", on_commit)
+
+
+def _setup(
+    client: TestClient, runtime: Runtime, db: Database, alg: str = "RS256"
+) -> tuple[RP, str, str]:
+    with db.session() as session:
+        rp: RP = make_rp(session, id_token_alg=alg)
+        make_resident(runtime, session, client)
+    query, verifier, _ = code_flow(client, rp, allow=ALLOW)
+    return rp, query["code"], verifier
+
+
+def _id_token_claims(client: TestClient, rp: RP, token: str) -> dict[str, Any]:
+    jwks = client.get("/jwks.json").json()
+    header = jwt.get_unverified_header(token)
+    key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
+    public = jwt.PyJWK(key).key
+    return jwt.decode(token, public, algorithms=[header["alg"]], audience=rp.client_id)
+
+
+def test_a_lone_token_request_signs_while_its_commit_waits_and_answers_after_it(
+    client: TestClient, runtime: Runtime, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rp, code, verifier = _setup(client, runtime, db)
+    with watching(db, monkeypatch, wait_s=5.0) as watch:
+        response = exchange(client, rp, code, verifier)
+    assert response.status_code == 200, response.text
+    # the signature had begun, in another thread, while the COMMIT was under way
+    assert watch.signed_before_commit_ended == [True]
+    assert len(watch.sign_threads) == 1
+    assert watch.sign_threads[0] != watch.commit_threads[0]
+    claims = _id_token_claims(client, rp, response.json()["id_token"])
+    assert claims["aud"] == rp.client_id and claims["sub"]
+
+
+def test_a_failed_commit_sends_no_id_token_and_leaves_the_code_unused(
+    client: TestClient, runtime: Runtime, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rp, code, verifier = _setup(client, runtime, db)
+    with watching(db, monkeypatch, wait_s=5.0) as watch:
+        watch.fail_commit = True
+        failed = exchange(client, rp, code, verifier)
+        assert watch.sign_threads  # signed beside the COMMIT, and never sent
+        assert failed.status_code >= 500, failed.text
+        assert "id_token" not in failed.text and "access_token" not in failed.text
+        watch.fail_commit = False
+        again = exchange(client, rp, code, verifier)  # nothing was committed: not consumed
+    assert again.status_code == 200, again.text
+    assert _id_token_claims(client, rp, again.json()["id_token"])["aud"] == rp.client_id
+
+
+def test_with_other_requests_in_flight_the_id_token_is_signed_after_the_commit(
+    client: TestClient, runtime: Runtime, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rp, code, verifier = _setup(client, runtime, db)
+    monkeypatch.setattr(Load, "active", Load.active + 3)  # three others, counted as begun
+    with watching(db, monkeypatch, wait_s=0.2) as watch:
+        response = exchange(client, rp, code, verifier)
+    assert response.status_code == 200, response.text
+    assert watch.signed_before_commit_ended == [False]  # nothing signed until it ended
+    assert len(watch.sign_threads) == 1
+    assert _id_token_claims(client, rp, response.json()["id_token"])["aud"] == rp.client_id
+
+
+def test_an_ecdsa_id_token_is_signed_after_the_commit_even_alone(
+    client: TestClient, runtime: Runtime, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rp, code, verifier = _setup(client, runtime, db, alg="ES256")
+    with watching(db, monkeypatch, wait_s=0.2) as watch:
+        response = exchange(client, rp, code, verifier)
+    assert response.status_code == 200, response.text
+    assert watch.signed_before_commit_ended == [False]
+    token = response.json()["id_token"]
+    assert jwt.get_unverified_header(token)["alg"] == "ES256"
+    assert _id_token_claims(client, rp, token)["aud"] == rp.client_id

@@ -55,6 +55,7 @@ class KluisDriver(OPDriver):
     name = "kluis"
     workers = 1  # `kluis serve --workers N`
     id_token_alg = "RS256"  # the client's id_token_signed_response_alg
+    env: ClassVar[dict[str, str]] = {}  # more environment for `kluis serve` (oidc_flow/ab.py)
 
     def __init__(self) -> None:
         self.database_url = os.environ.get(BENCH_DB_ENV) or None
@@ -62,11 +63,10 @@ class KluisDriver(OPDriver):
     @contextlib.contextmanager
     def running(self, work_dir: Path) -> Iterator[Target]:
         # Request logging off (WARNING): oidc-provider logs no requests either.
+        env: dict[str, Any] = {"KLUIS_LOG_LEVEL": "WARNING", **self.env}
         with (
             fresh_database(work_dir, self.database_url) as url,
-            run_server(
-                work_dir / "kluis", url, workers=self.workers, KLUIS_LOG_LEVEL="WARNING"
-            ) as server,
+            run_server(work_dir / "kluis", url, workers=self.workers, **env) as server,
         ):
             add_resident(server, EMAIL, PASSWORD, name="Bench Resident")
             client = self._add_client(server)

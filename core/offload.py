@@ -7,15 +7,16 @@ several requests in flight it is worth a thread: the loop's thread serves the ot
 meanwhile. A lone request signs right here, since the hop to a thread and back costs more
 than the overlap gains when nothing else waits (~0.1 ms of CPU on a virtual machine) —
 unless it has something of its own to wait for meanwhile: a token request's RSA signature
-is `begun` before its COMMIT, and the fsync or the round trip and the signature overlap.
+is `begun` before its COMMIT, so that the fsync or the round trip and the signature overlap.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -29,12 +30,17 @@ class Load:
 
 
 _executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
 
 
 def _pool() -> ThreadPoolExecutor:
     global _executor
     if _executor is None:
-        _executor = ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix="kluis-offload")
+        with _executor_lock:  # `begun` is called from worker threads too
+            if _executor is None:
+                _executor = ThreadPoolExecutor(
+                    os.cpu_count() or 2, thread_name_prefix="kluis-offload"
+                )
     return _executor
 
 
@@ -48,18 +54,18 @@ def on_event_loop() -> bool:
     return True
 
 
-def begun(work: Callable[[], T]) -> Callable[[], T] | None:
-    """`work()` begun now in a thread of its own, when this is the process's only request
-    in flight: the callable returned waits for its result (and raises its error). For work
-    whose result is needed only after this thread has waited on something that releases
-    the GIL as well (a COMMIT's fsync or round trip): the two then overlap on two cores.
-    None when other requests are in flight: the cores have other work then, and the hop
-    would only add to it (`released` decides again, after the wait). `work` must not touch
-    a database session or anything of the request's but its own arguments; should the
-    caller not ask for the result (its wait failed), the work still runs to its end."""
+def begun(work: Callable[[], T]) -> Future[T] | None:
+    """`work()` begun now in the offload pool, when this is the process's only request in
+    flight; its future is then awaited where the request no longer holds anything (no
+    transaction, no write turn). For work whose result is needed only after this thread has
+    waited on something that releases the GIL (a COMMIT's fsync or round trip): the two
+    overlap when a second core is free. None when other requests are in flight: the cores
+    have other work then, and the hop would only add to it. `work` must not touch a
+    database session or anything of the request's but its own arguments; should nobody
+    await the future (the request failed meanwhile), the work still runs to its end."""
     if Load.active > 1:
         return None
-    return _pool().submit(work).result
+    return _pool().submit(work)
 
 
 async def released(work: Callable[[], T]) -> T:

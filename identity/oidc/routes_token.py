@@ -4,7 +4,9 @@ introspection (RFC 7662) and revocation (RFC 7009)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
+from concurrent.futures import Future
 from functools import partial
 from typing import Any
 
@@ -81,15 +83,15 @@ def _token(request: Request, params: Params, session: Session) -> dict[str, Any]
     if grant is None:
         raise UnsupportedGrantType(f"grant_type {grant_type} is not supported")
     body = grant.handle(session, provider, client, form)
-    # A lone request signs its RSA ID token in a thread while this one waits for the
-    # COMMIT (the fsync, or the round trip): both release the GIL. The token is sent only
-    # after the commit, as before; a failed commit leaves it unsent.
+    # A lone request begins its RSA signature in the offload pool before the COMMIT, so
+    # that it runs while the COMMIT waits for its fsync or round trip; the endpoint awaits
+    # it after the transaction, as below. A failed commit leaves it unsent.
     pending = body.get("id_token")
-    signed = begun(pending.sign) if isinstance(pending, PendingJwt) and pending.slow else None
+    if isinstance(pending, PendingJwt) and pending.slow:
+        signing = begun(pending.sign)
+        if signing is not None:
+            body["id_token"] = signing
     session.commit()
-    if signed is not None:
-        body["id_token"] = signed()
-        return body
     # Else the ID token is signed after the commit (`_sign_pending`): in a worker thread
     # right here, on the event loop's thread by the endpoint.
     return body if on_event_loop() else _sign_now(body)
@@ -102,7 +104,9 @@ async def _sign_pending(body: dict[str, Any]) -> dict[str, Any]:
     token response promises is durable before it is sent, as before; should the signature
     fail, the tokens stay issued unseen (as when a response is lost on its way)."""
     pending = body.get("id_token")
-    if isinstance(pending, PendingJwt):
+    if isinstance(pending, Future):  # begun before the commit (`_token`)
+        body["id_token"] = await asyncio.wrap_future(pending)
+    elif isinstance(pending, PendingJwt):
         body["id_token"] = await released(pending.sign)
     return body
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,9 +18,10 @@ from sqlalchemy import event
 
 from core import Load
 from core.db import Database
+from core.sqlite_writers import writer_queue
 from keys import Keyring, PendingJwt
 from service.runtime import Runtime
-from tests.support.databases import committing_database
+from tests.support.databases import backend, committing_database
 from tests.support.oidc import RP, code_flow, exchange, make_resident, make_rp
 
 ALLOW = ["email", "name"]
@@ -32,6 +34,20 @@ def db(fresh_database: str, keyring: Keyring) -> Iterator[Database]:
         yield database
 
 
+@pytest.fixture(params=["loop", "worker"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Where the token request's transaction runs: on the event loop's thread where it can
+    (SQLite), or in a worker thread (as on PostgreSQL, or when SQLite's write turn is taken)."""
+    if request.param == "worker":
+
+        @contextlib.contextmanager
+        def never_now(self: Database) -> Iterator[None]:
+            yield None
+
+        monkeypatch.setattr(Database, "session_now", never_now)
+    return str(request.param)
+
+
 class Watch:
     """What the token request's signature and its COMMIT did, and in which order."""
 
@@ -39,35 +55,58 @@ class Watch:
         self.signing = threading.Event()
         self.sign_threads: list[int] = []
         self.commit_threads: list[int] = []
-        self.signed_before_commit_ended: list[bool] = []
+        self.signing_before_commit: list[bool] = []
         self.fail_commit = False
+        self.committed = threading.Event()
+        self.probe_write_turn = False
+        self.write_turn_free_while_signing: list[bool] = []
 
 
 @contextlib.contextmanager
 def watching(db: Database, monkeypatch: pytest.MonkeyPatch, wait_s: float) -> Iterator[Watch]:
-    """Each COMMIT waits up to `wait_s` for a signature to begin, and records whether one
-    did; `Watch.fail_commit` makes the COMMIT fail instead of happening."""
+    """Each COMMIT, before it is sent, waits up to `wait_s` for a signature to begin and
+    records whether one did; `Watch.fail_commit` makes the driver refuse the COMMIT."""
     watch = Watch()
     sign = PendingJwt.sign
+    queue = writer_queue(db.engine)  # SQLite's write turn (None on PostgreSQL)
 
     def watched_sign(self: PendingJwt) -> str:
         watch.sign_threads.append(threading.get_ident())
         watch.signing.set()
+        if watch.probe_write_turn and queue is not None and watch.committed.wait(5):
+            # committed, not yet signed: the request must hold no write turn meanwhile
+            deadline = time.monotonic() + 2
+            while not (free := queue.pin()) and time.monotonic() < deadline:
+                time.sleep(0.005)
+            if free:
+                queue.unpin()
+            watch.write_turn_free_while_signing.append(free)
         return sign(self)
 
     def on_commit(conn: Any) -> None:
         watch.commit_threads.append(threading.get_ident())
-        watch.signed_before_commit_ended.append(watch.signing.wait(wait_s))
+        watch.signing_before_commit.append(watch.signing.wait(wait_s))
 
     dialect = db.engine.dialect
     commit = dialect.do_commit
 
     def failing_commit(dbapi_connection: Any) -> None:
-        if not watch.fail_commit:
-            return commit(dbapi_connection)
-        # as a server that refuses a COMMIT (a full disk): the transaction is gone
-        dbapi_connection.rollback()
-        raise dialect.loaded_dbapi.OperationalError("disk I/O error")
+        # through the engine's own wrappers (SQLite's write turn is given back after it)
+        commit(Refusing(dbapi_connection) if watch.fail_commit else dbapi_connection)
+        watch.committed.set()
+
+    class Refusing:
+        """The driver's connection, refusing its COMMIT as a server does (a full disk):
+        the transaction is gone, the error a driver error."""
+
+        def __init__(self, pooled: Any) -> None:
+            # the pool's proxy holds the driver's connection there, which the write turn
+            # knows its holder by (`core.sqlite_writers._raw`)
+            self.dbapi_connection = pooled.dbapi_connection
+
+        def commit(self) -> None:
+            self.dbapi_connection.rollback()
+            raise dialect.loaded_dbapi.OperationalError("disk I/O error")
 
     monkeypatch.setattr(PendingJwt, "sign", watched_sign)
     monkeypatch.setattr(dialect, "do_commit", failing_commit)
@@ -97,14 +136,21 @@ def _id_token_claims(client: TestClient, rp: RP, token: str) -> dict[str, Any]:
 
 
 def test_a_lone_token_request_signs_while_its_commit_waits_and_answers_after_it(
-    client: TestClient, runtime: Runtime, db: Database, monkeypatch: pytest.MonkeyPatch
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
 ) -> None:
     rp, code, verifier = _setup(client, runtime, db)
     with watching(db, monkeypatch, wait_s=5.0) as watch:
+        watch.probe_write_turn = True
         response = exchange(client, rp, code, verifier)
     assert response.status_code == 200, response.text
-    # the signature had begun, in another thread, while the COMMIT was under way
-    assert watch.signed_before_commit_ended == [True]
+    # after the COMMIT, the signature is awaited without SQLite's write turn
+    assert watch.write_turn_free_while_signing == ([True] if backend() == "sqlite" else [])
+    # the signature had begun, in another thread, before the COMMIT was sent
+    assert watch.signing_before_commit == [True]
     assert len(watch.sign_threads) == 1
     assert watch.sign_threads[0] != watch.commit_threads[0]
     claims = _id_token_claims(client, rp, response.json()["id_token"])
@@ -112,7 +158,11 @@ def test_a_lone_token_request_signs_while_its_commit_waits_and_answers_after_it(
 
 
 def test_a_failed_commit_sends_no_id_token_and_leaves_the_code_unused(
-    client: TestClient, runtime: Runtime, db: Database, monkeypatch: pytest.MonkeyPatch
+    client: TestClient,
+    runtime: Runtime,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
 ) -> None:
     rp, code, verifier = _setup(client, runtime, db)
     with watching(db, monkeypatch, wait_s=5.0) as watch:
@@ -122,7 +172,8 @@ def test_a_failed_commit_sends_no_id_token_and_leaves_the_code_unused(
         assert failed.status_code >= 500, failed.text
         assert "id_token" not in failed.text and "access_token" not in failed.text
         watch.fail_commit = False
-        again = exchange(client, rp, code, verifier)  # nothing was committed: not consumed
+        # nothing was committed (the code unused), and SQLite's write turn was given back
+        again = exchange(client, rp, code, verifier)
     assert again.status_code == 200, again.text
     assert _id_token_claims(client, rp, again.json()["id_token"])["aud"] == rp.client_id
 
@@ -135,7 +186,7 @@ def test_with_other_requests_in_flight_the_id_token_is_signed_after_the_commit(
     with watching(db, monkeypatch, wait_s=0.2) as watch:
         response = exchange(client, rp, code, verifier)
     assert response.status_code == 200, response.text
-    assert watch.signed_before_commit_ended == [False]  # nothing signed until it ended
+    assert watch.signing_before_commit == [False]  # nothing signed until it ended
     assert len(watch.sign_threads) == 1
     assert _id_token_claims(client, rp, response.json()["id_token"])["aud"] == rp.client_id
 
@@ -147,7 +198,7 @@ def test_an_ecdsa_id_token_is_signed_after_the_commit_even_alone(
     with watching(db, monkeypatch, wait_s=0.2) as watch:
         response = exchange(client, rp, code, verifier)
     assert response.status_code == 200, response.text
-    assert watch.signed_before_commit_ended == [False]
+    assert watch.signing_before_commit == [False]
     token = response.json()["id_token"]
     assert jwt.get_unverified_header(token)["alg"] == "ES256"
     assert _id_token_claims(client, rp, token)["aud"] == rp.client_id

@@ -56,7 +56,7 @@ def test_errors_of_the_work_reach_the_caller_in_both_places() -> None:
             asyncio.run(main())
 
 
-def test_begun_runs_a_lone_requests_work_in_another_thread_and_waits_for_it() -> None:
+def test_begun_starts_a_lone_requests_work_in_the_pool_before_anyone_waits() -> None:
     started = threading.Event()
     go_on = threading.Event()
 
@@ -66,11 +66,22 @@ def test_begun_runs_a_lone_requests_work_in_another_thread_and_waits_for_it() ->
         return threading.get_ident()
 
     Load.active = 1
-    result = begun(work)
-    assert result is not None
+    future = begun(work)
+    assert future is not None
     assert started.wait(5)  # begun before anyone asked for the result
     go_on.set()
-    assert result() != threading.get_ident()
+    assert future.result(5) != threading.get_ident()
+
+
+def test_begun_work_is_awaitable_on_the_loop() -> None:
+    async def main() -> tuple[int, int]:
+        Load.active = 1
+        future = begun(threading.get_ident)
+        assert future is not None
+        return await asyncio.wrap_future(future), threading.get_ident()
+
+    worker, loop_thread = asyncio.run(main())
+    assert worker != loop_thread
 
 
 def test_begun_leaves_the_work_to_the_caller_while_other_requests_are_in_flight() -> None:
@@ -85,7 +96,7 @@ def test_begun_work_raises_its_error_when_its_result_is_asked_for() -> None:
         raise ValueError("no key")
 
     Load.active = 0
-    result = begun(fail)
-    assert result is not None
+    future = begun(fail)
+    assert future is not None
     with pytest.raises(ValueError, match="no key"):
-        result()
+        future.result(5)

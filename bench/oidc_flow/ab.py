@@ -10,8 +10,9 @@ with; its `kluis serve` runs on this checkout's `.venv` with that tree first on
 databases as `run.py` makes them (`KLUIS_BENCH_DATABASE_URL` for PostgreSQL), and measures
 them in `--rounds` turns each, the order reversed every other turn: a burst of other work on
 the machine falls on both alike, which runs one after the other do not give on a shared
-machine. `--peer` adds oidc-provider. The other options are `run.py`'s. The migrations of
-both sides must be the same (the schema is made by this checkout's).
+machine. `--peer` adds oidc-provider. The other options are `run.py`'s but `--providers`.
+Only `kluis serve` runs the other checkout's code: the schema, the resident and the client
+are made by this checkout's commands, so the migrations of both sides must be the same.
 """
 
 # ruff: noqa: E402  (the imports follow the sys.path fix below)
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alg", default="RS256", choices=["RS256", "ES256"])
     parser.add_argument("--peer", action="store_true", help="also run oidc-provider")
     args, rest = parser.parse_known_args(argv)
+    if any(arg.split("=")[0] == "--providers" for arg in rest):
+        parser.error("--providers is this script's: kluis-before, kluis-after (and --peer)")
     before = args.before.resolve()
     if not (before / "service").is_dir():
         parser.error(f"{before} is not a Kluis checkout")

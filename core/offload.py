@@ -62,7 +62,8 @@ def begun(work: Callable[[], T]) -> Future[T] | None:
     overlap when a second core is free. None when other requests are in flight: the cores
     have other work then, and the hop would only add to it. `work` must not touch a
     database session or anything of the request's but its own arguments; should nobody
-    await the future (the request failed meanwhile), the work still runs to its end."""
+    await the future (the request failed meanwhile), the work still runs to its end (or,
+    when its awaiter is cancelled before a thread has taken it up, never begins)."""
     if Load.active > 1:
         return None
     return _pool().submit(work)

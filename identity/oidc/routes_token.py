@@ -93,7 +93,8 @@ def _token(request: Request, params: Params, session: Session) -> dict[str, Any]
             body["id_token"] = signing
     session.commit()
     # Else the ID token is signed after the commit (`_sign_pending`): in a worker thread
-    # right here, on the event loop's thread by the endpoint.
+    # right here, on the event loop's thread by the endpoint. A signature begun above is
+    # awaited by the endpoint either way.
     return body if on_event_loop() else _sign_now(body)
 
 
@@ -112,7 +113,8 @@ async def _sign_pending(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sign_now(body: dict[str, Any]) -> dict[str, Any]:
-    """`_sign_pending` for a worker thread (the event loop runs meanwhile), after the commit."""
+    """`_sign_pending` for a worker thread (the event loop runs meanwhile), after the commit;
+    a signature begun before the commit (a future) is left to the endpoint to await."""
     pending = body.get("id_token")
     if isinstance(pending, PendingJwt):
         body["id_token"] = pending.sign()

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from core import Load
+from core import Load, on_event_loop
 from core.db import Database
 from core.sqlite_writers import writer_queue
 from keys import Keyring, PendingJwt
@@ -38,6 +38,8 @@ def db(fresh_database: str, keyring: Keyring) -> Iterator[Database]:
 def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Where the token request's transaction runs: on the event loop's thread where it can
     (SQLite), or in a worker thread (as on PostgreSQL, or when SQLite's write turn is taken)."""
+    if request.param == "loop" and backend() != "sqlite":
+        pytest.skip("PostgreSQL's transactions run in worker threads")
     if request.param == "worker":
 
         @contextlib.contextmanager
@@ -55,6 +57,7 @@ class Watch:
         self.signing = threading.Event()
         self.sign_threads: list[int] = []
         self.commit_threads: list[int] = []
+        self.commit_on_loop: list[bool] = []
         self.signing_before_commit: list[bool] = []
         self.fail_commit = False
         self.committed = threading.Event()
@@ -85,10 +88,11 @@ def watching(db: Database, monkeypatch: pytest.MonkeyPatch, wait_s: float) -> It
 
     def on_commit(conn: Any) -> None:
         watch.commit_threads.append(threading.get_ident())
+        watch.commit_on_loop.append(on_event_loop())
         watch.signing_before_commit.append(watch.signing.wait(wait_s))
 
     dialect = db.engine.dialect
-    commit = dialect.do_commit
+    commit: Any = dialect.do_commit
 
     def failing_commit(dbapi_connection: Any) -> None:
         # through the engine's own wrappers (SQLite's write turn is given back after it)
@@ -135,18 +139,24 @@ def _id_token_claims(client: TestClient, rp: RP, token: str) -> dict[str, Any]:
     return jwt.decode(token, public, algorithms=[header["alg"]], audience=rp.client_id)
 
 
-def test_a_lone_token_request_signs_while_its_commit_waits_and_answers_after_it(
-    client: TestClient,
-    runtime: Runtime,
-    db: Database,
-    monkeypatch: pytest.MonkeyPatch,
-    path: str,
-) -> None:
+@pytest.fixture
+def lone(
+    client: TestClient, runtime: Runtime, db: Database, monkeypatch: pytest.MonkeyPatch, path: str
+) -> Iterator[tuple[Watch, RP, str, str]]:
+    """A code to exchange, by a lone request (on the `path` given), with its watch."""
     rp, code, verifier = _setup(client, runtime, db)
     with watching(db, monkeypatch, wait_s=5.0) as watch:
-        watch.probe_write_turn = True
-        response = exchange(client, rp, code, verifier)
+        yield watch, rp, code, verifier
+
+
+def test_a_lone_token_request_signs_while_its_commit_waits_and_answers_after_it(
+    client: TestClient, lone: tuple[Watch, RP, str, str], path: str
+) -> None:
+    watch, rp, code, verifier = lone
+    watch.probe_write_turn = True
+    response = exchange(client, rp, code, verifier)
     assert response.status_code == 200, response.text
+    assert watch.commit_on_loop == [path == "loop"]  # the path the test meant
     # after the COMMIT, the signature is awaited without SQLite's write turn
     assert watch.write_turn_free_while_signing == ([True] if backend() == "sqlite" else [])
     # the signature had begun, in another thread, before the COMMIT was sent
@@ -158,22 +168,21 @@ def test_a_lone_token_request_signs_while_its_commit_waits_and_answers_after_it(
 
 
 def test_a_failed_commit_sends_no_id_token_and_leaves_the_code_unused(
-    client: TestClient,
-    runtime: Runtime,
-    db: Database,
-    monkeypatch: pytest.MonkeyPatch,
-    path: str,
+    client: TestClient, db: Database, lone: tuple[Watch, RP, str, str], path: str
 ) -> None:
-    rp, code, verifier = _setup(client, runtime, db)
-    with watching(db, monkeypatch, wait_s=5.0) as watch:
-        watch.fail_commit = True
-        failed = exchange(client, rp, code, verifier)
-        assert watch.sign_threads  # signed beside the COMMIT, and never sent
-        assert failed.status_code >= 500, failed.text
-        assert "id_token" not in failed.text and "access_token" not in failed.text
-        watch.fail_commit = False
-        # nothing was committed (the code unused), and SQLite's write turn was given back
-        again = exchange(client, rp, code, verifier)
+    watch, rp, code, verifier = lone
+    watch.fail_commit = True
+    failed = exchange(client, rp, code, verifier)
+    assert watch.sign_threads  # signed beside the COMMIT, and never sent
+    assert failed.status_code >= 500, failed.text
+    assert "id_token" not in failed.text and "access_token" not in failed.text
+    assert watch.commit_on_loop == [path == "loop"]
+    queue = writer_queue(db.engine)
+    if queue is not None:  # SQLite's write turn was given back
+        assert queue.pin()
+        queue.unpin()
+    watch.fail_commit = False
+    again = exchange(client, rp, code, verifier)  # nothing was committed: the code unused
     assert again.status_code == 200, again.text
     assert _id_token_claims(client, rp, again.json()["id_token"])["aud"] == rp.client_id
 

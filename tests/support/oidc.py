@@ -8,6 +8,7 @@ import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import jwt
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -159,3 +160,20 @@ def exchange(browser: TestClient, rp: RP, code: str, verifier: str) -> Any:
         },
         auth=rp.basic(),
     )
+
+
+def verify_id_token(browser: TestClient, token: str, audience: str) -> dict[str, Any]:
+    """The claims of an ID token from the app `browser` talks to, after checking its
+    signature with the key its header names in the app's `/jwks.json`, its audience and
+    its issuer (the app's address)."""
+    jwks = jwt.PyJWKSet.from_dict(browser.get("/jwks.json").json())
+    kid = jwt.get_unverified_header(token)["kid"]
+    key = next(k for k in jwks.keys if k.key_id == kid)
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key.key,
+        algorithms=["RS256", "ES256"],
+        audience=audience,
+        issuer=str(browser.base_url),
+    )
+    return claims

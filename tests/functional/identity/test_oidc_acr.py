@@ -8,7 +8,6 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-import jwt
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -26,6 +25,7 @@ from tests.support.oidc import (
     make_rp,
     pkce_pair,
     query_of,
+    verify_id_token,
 )
 from tests.support.wallet import Wallet
 from tests.support.wallet_login import complete, phone_for, start
@@ -54,14 +54,7 @@ def phone(app: FastAPI, session: Session, subject_keys: SubjectKeys, resident: R
 def id_token_claims(client: TestClient, rp: RP, code: str, verifier: str) -> dict[str, Any]:
     response = exchange(client, rp, code, verifier)
     assert response.status_code == 200, response.text
-    token = response.json()["id_token"]
-    jwks = jwt.PyJWKSet.from_dict(client.get("/jwks.json").json())
-    kid = jwt.get_unverified_header(token)["kid"]
-    key = next(k for k in jwks.keys if k.key_id == kid)
-    claims: dict[str, Any] = jwt.decode(
-        token, key.key, algorithms=["RS256", "ES256"], audience=rp.client_id, issuer=ISSUER
-    )
-    return claims
+    return verify_id_token(client, response.json()["id_token"], rp.client_id)
 
 
 def authorize(client: TestClient, rp: RP, **extra: str) -> tuple[str, str]:

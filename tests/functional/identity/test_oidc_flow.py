@@ -22,6 +22,7 @@ from tests.support.oidc import (
     make_rp,
     pkce_pair,
     query_of,
+    verify_id_token,
 )
 
 ISSUER = "http://testserver"
@@ -36,15 +37,6 @@ def rp(session: Session) -> RP:
 def browser(client: TestClient, runtime: Runtime, session: Session) -> TestClient:
     make_resident(runtime, session, client)
     return client
-
-
-def verify_id_token(client: TestClient, token: str, audience: str) -> dict[str, object]:
-    jwks = jwt.PyJWKSet.from_dict(client.get("/jwks.json").json())
-    kid = jwt.get_unverified_header(token)["kid"]
-    key = next(k for k in jwks.keys if k.key_id == kid)
-    return jwt.decode(
-        token, key.key, algorithms=["RS256", "ES256"], audience=audience, issuer=ISSUER
-    )
 
 
 def test_discovery_document_describes_the_provider(client: TestClient) -> None:

@@ -22,7 +22,7 @@ from core.sqlite_writers import writer_queue
 from keys import Keyring, PendingJwt
 from service.runtime import Runtime
 from tests.support.databases import backend, committing_database
-from tests.support.oidc import RP, code_flow, exchange, make_resident, make_rp
+from tests.support.oidc import RP, code_flow, exchange, make_resident, make_rp, verify_id_token
 
 ALLOW = ["email", "name"]
 
@@ -131,14 +131,6 @@ def _setup(
     return rp, query["code"], verifier
 
 
-def _id_token_claims(client: TestClient, rp: RP, token: str) -> dict[str, Any]:
-    jwks = client.get("/jwks.json").json()
-    header = jwt.get_unverified_header(token)
-    key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
-    public = jwt.PyJWK(key).key
-    return jwt.decode(token, public, algorithms=[header["alg"]], audience=rp.client_id)
-
-
 @pytest.fixture
 def lone(
     client: TestClient, runtime: Runtime, db: Database, monkeypatch: pytest.MonkeyPatch, path: str
@@ -163,7 +155,7 @@ def test_a_lone_token_request_signs_while_its_commit_waits_and_answers_after_it(
     assert watch.signing_before_commit == [True]
     assert len(watch.sign_threads) == 1
     assert watch.sign_threads[0] != watch.commit_threads[0]
-    claims = _id_token_claims(client, rp, response.json()["id_token"])
+    claims = verify_id_token(client, response.json()["id_token"], rp.client_id)
     assert claims["aud"] == rp.client_id and claims["sub"]
 
 
@@ -184,7 +176,7 @@ def test_a_failed_commit_sends_no_id_token_and_leaves_the_code_unused(
     watch.fail_commit = False
     again = exchange(client, rp, code, verifier)  # nothing was committed: the code unused
     assert again.status_code == 200, again.text
-    assert _id_token_claims(client, rp, again.json()["id_token"])["aud"] == rp.client_id
+    assert verify_id_token(client, again.json()["id_token"], rp.client_id)["aud"] == rp.client_id
 
 
 def test_with_other_requests_in_flight_the_id_token_is_signed_after_the_commit(
@@ -197,7 +189,7 @@ def test_with_other_requests_in_flight_the_id_token_is_signed_after_the_commit(
     assert response.status_code == 200, response.text
     assert watch.signing_before_commit == [False]  # nothing signed until it ended
     assert len(watch.sign_threads) == 1
-    assert _id_token_claims(client, rp, response.json()["id_token"])["aud"] == rp.client_id
+    assert verify_id_token(client, response.json()["id_token"], rp.client_id)["aud"] == rp.client_id
 
 
 def test_an_ecdsa_id_token_is_signed_after_the_commit_even_alone(
@@ -210,4 +202,4 @@ def test_an_ecdsa_id_token_is_signed_after_the_commit_even_alone(
     assert watch.signing_before_commit == [False]
     token = response.json()["id_token"]
     assert jwt.get_unverified_header(token)["alg"] == "ES256"
-    assert _id_token_claims(client, rp, token)["aud"] == rp.client_id
+    assert verify_id_token(client, token, rp.client_id)["aud"] == rp.client_id

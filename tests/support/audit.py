@@ -8,8 +8,10 @@ from typing import Any
 
 # Hex digests, base64url hashes or ids and timestamps: a personal value can appear inside one only
 # by chance (``"1087"`` inside a SHA-256 hex string or in microseconds), which says nothing about
-# what the record discloses.
-_OPAQUE = re.compile(r"[0-9a-f]{16,}|[A-Za-z0-9_-]{32,}|\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-][\d:]+)?")
+# what the record discloses. An actor such as ``"desk:<reference>"`` is opaque after its role.
+_OPAQUE = re.compile(
+    r"(?:[a-z_]+:)?(?:[0-9a-f]{16,}|[A-Za-z0-9_-]{32,})|\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-][\d:]+)?"
+)
 
 
 def readable_values(record: str | Any) -> list[str]:

@@ -22,3 +22,10 @@ def test_digests_ids_and_timestamps_that_contain_the_digits_by_chance_are_ignore
     )
 
     assert not discloses(entry, "1087")
+
+
+def test_an_actor_is_opaque_after_its_role_but_a_plain_value_after_a_colon_is_not() -> None:
+    actor = {"actor": "desk:3f48613a9c0d1e2b4a5f6e7d8c9b0a1f2e3d4c5b6a798081726354453627180a"}
+
+    assert not discloses(actor, "48613")
+    assert discloses({"note": "huisnummer:48613"}, "48613")

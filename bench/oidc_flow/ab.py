@@ -2,7 +2,7 @@
 
     git worktree add /tmp/before HEAD~1
     .venv/bin/python bench/oidc_flow/ab.py --before /tmp/before --rounds 15 --seconds 30 \\
-        --concurrency 1 [--alg ES256] [--peer]
+        --concurrency 1 [--alg ES256] [--workers 2] [--peer]
 
 Serves the code of another checkout (`--before`, a git worktree of the commit to compare
 with; its `kluis serve` runs on this checkout's `.venv` with that tree first on
@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", type=Path, required=True, help="the other checkout")
     parser.add_argument("--alg", default="RS256", choices=["RS256", "ES256"])
+    parser.add_argument("--workers", type=int, default=1, help="kluis serve --workers N")
     parser.add_argument("--peer", action="store_true", help="also run oidc-provider")
     args, rest = parser.parse_known_args(argv)
     if any(arg.split("=")[0] == "--providers" for arg in rest):
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     for cls, tree in ((KluisBefore, before), (KluisAfter, REPO)):
         cls.env = {"PYTHONPATH": str(tree)}
         cls.id_token_alg = args.alg
+        cls.workers = args.workers
         drivers.DRIVERS[cls.name] = cls
     providers = [KluisBefore.name, KluisAfter.name] + ([drivers.PEER] if args.peer else [])
     return run.main(["--providers", ",".join(providers), *rest])

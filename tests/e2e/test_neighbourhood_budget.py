@@ -17,6 +17,7 @@ import contextlib
 import csv
 import datetime as dt
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -234,7 +235,8 @@ def redeem_from_the_letter(
         browser, forms.Submission("POST", form.action, [*form.hidden(), ("code", typed)])
     )
     assert offer.status_code == 200, offer.text
-    assert "1087" in offer.text and 'id="keep-form"' in offer.text
+    assert re.search("(postcodegebied|postcode area) 1087 ", offer.text), offer.text
+    assert 'id="keep-form"' in offer.text
     return offer
 
 

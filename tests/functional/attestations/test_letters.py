@@ -121,7 +121,7 @@ def test_a_resident_redeems_a_code_and_keeps_the_proof_in_the_kluis_wallet(
     letter = batch.letters[0]
     response = submit(client, grouped(letter.code).lower())
     assert response.status_code == 200, response.text
-    assert "Je bewijs staat klaar" in response.text and "1087" in response.text
+    assert "Je bewijs staat klaar" in response.text and "postcodegebied 1087 " in response.text
     offer_id, tx_code, link = offer_of(response.text)
     assert link.startswith("openid-credential-offer://") and tx_code in response.text
     assert re.search(r'src="/credential-offer/[^"/]+/qr\.svg"', response.text)

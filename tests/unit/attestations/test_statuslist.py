@@ -5,7 +5,7 @@ import zlib
 
 import jwt
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,6 +61,7 @@ def test_the_drafts_encoded_list_decodes_to_its_statuses() -> None:
     assert [status_at(array, i) for i in range(16)] == DRAFT_STATUSES
 
 
+@settings(deadline=None)  # a loaded CI machine, not the code, decides the time per example
 @given(st.sets(st.integers(min_value=0, max_value=4095)), st.sampled_from([1, 2, 4, 8]))
 def test_encode_decode_round_trip(revoked: set[int], bits: int) -> None:
     array = pack(((i, 1) for i in revoked), 4096, bits)

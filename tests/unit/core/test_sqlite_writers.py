@@ -35,7 +35,7 @@ def test_transactions_of_one_engine_take_turns_and_the_next_starts_at_once(
             conn.execute(text("INSERT INTO t VALUES (1)"))
             order.append("first begun")
             holding.set()
-            time.sleep(0.2)
+            time.sleep(0.34)
             order.append("first ends")
 
     def second() -> None:
@@ -53,8 +53,9 @@ def test_transactions_of_one_engine_take_turns_and_the_next_starts_at_once(
     for thread in threads:
         thread.join(timeout=10)
     assert order == ["first begun", "first ends", "second begun"]
-    # SQLite's busy handler would have slept in steps of up to 100 ms after the first ended
-    assert waited[0] < 0.2 + 0.08, waited
+    # SQLite's busy handler, sleeping 1, 2, 5, … up to 100 ms a step, would look again only at
+    # 428 ms, 88 ms after the first ended
+    assert waited[0] < 0.34 + 0.07, waited
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 2
     engine.dispose()
@@ -80,16 +81,16 @@ def test_a_rolled_back_or_failed_transaction_frees_the_queue(tmp_path: Path) -> 
 
 
 def test_a_lost_release_only_delays_the_next_transaction_by_the_timeout() -> None:
-    queue = WriterQueue(timeout=0.05)
+    queue = WriterQueue(timeout=1.0)
     queue.acquire("a connection that never ends its transaction")
     started = time.perf_counter()
     queue.acquire("another")  # goes on to SQLite's own lock after the timeout
-    assert 0.04 < time.perf_counter() - started < 1.0
+    assert 0.9 < time.perf_counter() - started < 5.0
     queue.release("another")  # it never held the queue: nothing is released
     queue.release("a connection that never ends its transaction")
     started = time.perf_counter()
     queue.acquire("another")
-    assert time.perf_counter() - started < 0.04
+    assert time.perf_counter() - started < 0.5  # not the timeout: the queue was free
     queue.release("another")
 
 
@@ -129,7 +130,7 @@ def test_another_processs_transaction_holds_the_file_and_the_next_begins_when_it
     queue = writer_queue(engine)
     assert queue is not None and queue.file is not None
     assert queue.file.path == f"{os.path.realpath(tmp_path / 'q.sqlite3')}-writers"
-    other = _holder(url, 0.25)
+    other = _holder(url, 0.34)
     assert not queue.pin()  # the loop's thread would not wait: the file is taken
     with engine.begin() as conn:  # waits for the other process, in short looks
         began = time.monotonic()
@@ -138,8 +139,8 @@ def test_another_processs_transaction_holds_the_file_and_the_next_begins_when_it
     with other.stdout:
         other_ending = float(other.stdout.readline())
     assert other.wait(timeout=10) == 0
-    # SQLite's busy handler, after 250 ms of waiting, would look again only at 328 ms
-    assert 0 < began - other_ending < 0.06, began - other_ending
+    # SQLite's busy handler, after 340 ms of waiting, would look again only at 428 ms
+    assert 0 < began - other_ending < 0.08, began - other_ending
     assert queue.pin()  # free again, here and in the file
     queue.unpin()
     with engine.connect() as conn:

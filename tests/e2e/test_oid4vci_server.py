@@ -183,8 +183,9 @@ def test_wallet_collects_a_batch_over_http_and_sees_a_revocation(
 
 # Random or clock-derived log fields: a 16-hex request id contains "1087" now and then.
 _NOISE_FIELDS = ("ts", "request_id", "ms")
-# uvicorn's lines name the process id ("[41087]") and the server's free port ("…:51087")
-_PID_OR_PORT = re.compile(r"(?<=\[)\d+(?=\])|(?<=127\.0\.0\.1:)\d+")
+# uvicorn's lines name the process id ("Started server process [41087]") and the server's free
+# port ("…127.0.0.1:51087"); the access log, which would name other ports, is off
+_PID_OR_PORT = re.compile(r"(?<=process \[)\d+(?=\])|(?<=127\.0\.0\.1:)\d+")
 
 
 def _log_content(raw: str) -> str:

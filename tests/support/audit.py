@@ -6,19 +6,20 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-# Hex digests, base64url hashes or ids and timestamps: a personal value can appear inside one only
-# by chance (``"1087"`` inside a SHA-256 hex string or in microseconds), which says nothing about
-# what the record discloses. An actor such as ``"desk:<reference>"`` is opaque after its role.
-_OPAQUE = re.compile(
-    r"(?:[a-z_]+:)?(?:[0-9a-f]{16,}|[A-Za-z0-9_-]{32,})|\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-][\d:]+)?"
-)
+# Hex digests and base64url hashes or ids: a personal value can appear inside one only by chance
+# (``"1087"`` inside a SHA-256 hex string), which says nothing about what the record discloses.
+# An actor such as ``"desk:<reference>"`` is a role and a 64-hex reference.
+_OPAQUE = re.compile(r"[a-z_]+:[0-9a-f]{64}|[0-9a-f]{16,}|[A-Za-z0-9_-]{32,}")
+# A moment's fraction of a second, the only run of digits in it that chance fills (``.108712``);
+# the date and time themselves stay readable (a birth date written as a moment is found).
+_FRACTION = re.compile(r"(?<=\d\d:\d\d:\d\d)\.\d+")
 
 
 def readable_values(record: str | Any) -> list[str]:
-    """Every key and value of the record (JSON text or parsed), as text, except digests,
-    identifiers and timestamps."""
+    """Every key and value of the record (JSON text or parsed), as text, except digests and
+    identifiers, and without the fractions of a second of its moments."""
     parsed = json.loads(record) if isinstance(record, str) else record
-    return [value for value in _leaves(parsed) if not _OPAQUE.fullmatch(value)]
+    return [_FRACTION.sub("", value) for value in _leaves(parsed) if not _OPAQUE.fullmatch(value)]
 
 
 def discloses(record: str | Any, needle: str) -> bool:

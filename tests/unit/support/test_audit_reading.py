@@ -29,3 +29,9 @@ def test_an_actor_is_opaque_after_its_role_but_a_plain_value_after_a_colon_is_no
 
     assert not discloses(actor, "48613")
     assert discloses({"note": "huisnummer:48613"}, "48613")
+    assert discloses({"phone": "tel:0031610874861300"}, "48613")
+
+
+def test_a_birth_date_written_as_a_moment_is_still_found() -> None:
+    assert discloses({"birth_date": "1990-05-17T00:00:00Z"}, "1990-05-17")
+    assert discloses({"at": "1990-05-17T00:00:00.000000+00:00"}, "1990")

@@ -15,3 +15,9 @@ def test_ids_tokens_and_moments_that_hold_the_digits_by_chance_are_ignored() -> 
     )
 
     assert not shows(page, "1087")
+
+
+def test_a_birth_date_written_as_a_moment_is_still_found() -> None:
+    assert shows("<td>1990-05-17 00:00:00</td>", "1990")
+    assert shows('{"birth_date": "1990-05-17T00:00:00Z"}', "1990")
+    assert shows("uitgegeven 2026-12-03 1087", "1087")

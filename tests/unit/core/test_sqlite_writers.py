@@ -120,6 +120,53 @@ def _holder(url: str, seconds: float) -> subprocess.Popen[str]:
     return process
 
 
+class _Clock:
+    """`time` for `core.sqlite_writers`: sleeping only moves the clock on, and says by how
+    much."""
+
+    def __init__(self) -> None:
+        self.now, self.sleeps = 100.0, []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_taken_file_is_looked_at_again_after_50_us_doubling_up_to_1_ms(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clock = _Clock()
+    monkeypatch.setattr("core.sqlite_writers.time", clock)
+    lock = FileLock(str(tmp_path / "db-writers"))
+    free_at = clock.now + 0.02  # when the other process's writes end
+
+    monkeypatch.setattr(lock, "try_acquire", lambda: clock.now >= free_at)
+
+    assert lock.acquire(deadline=clock.now + 1.0)
+    assert clock.sleeps[:3] == [
+        FileLock.FIRST_WAIT,
+        2 * FileLock.FIRST_WAIT,
+        4 * FileLock.FIRST_WAIT,
+    ]
+    assert max(clock.sleeps) == FileLock.LONGEST_WAIT and clock.sleeps == sorted(clock.sleeps)
+    assert clock.now - free_at < FileLock.LONGEST_WAIT  # seen within one look of its end
+
+
+def test_a_file_taken_until_the_deadline_is_given_up_at_the_deadline(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clock = _Clock()
+    monkeypatch.setattr("core.sqlite_writers.time", clock)
+    lock = FileLock(str(tmp_path / "db-writers"))
+    monkeypatch.setattr(lock, "try_acquire", lambda: False)
+
+    assert not lock.acquire(deadline=clock.now + 0.05)
+    assert abs(clock.now - 100.05) < 1e-9  # slept exactly up to it, not past
+
+
 def test_another_processs_transaction_holds_the_file_and_the_next_begins_when_it_ends(
     tmp_path: Path,
 ) -> None:

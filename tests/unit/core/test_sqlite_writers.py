@@ -135,33 +135,34 @@ class _Clock:
         self.now += seconds
 
 
-def test_a_taken_file_is_looked_at_again_after_50_us_doubling_up_to_1_ms(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def _lock_on_a_clock(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, free_in: float
+) -> tuple[FileLock, _Clock]:
+    """A file lock on `_Clock`, whose file another process frees `free_in` seconds from now."""
     clock = _Clock()
     monkeypatch.setattr("core.sqlite_writers.time", clock)
     lock = FileLock(str(tmp_path / "db-writers"))
-    free_at = clock.now + 0.02  # when the other process's writes end
-
+    free_at = clock.now + free_in
     monkeypatch.setattr(lock, "try_acquire", lambda: clock.now >= free_at)
+    return lock, clock
+
+
+def test_a_taken_file_is_looked_at_again_after_50_us_doubling_up_to_1_ms(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    lock, clock = _lock_on_a_clock(monkeypatch, tmp_path, free_in=0.02)
 
     assert lock.acquire(deadline=clock.now + 1.0)
-    assert clock.sleeps[:3] == [
-        FileLock.FIRST_WAIT,
-        2 * FileLock.FIRST_WAIT,
-        4 * FileLock.FIRST_WAIT,
-    ]
+    first = FileLock.FIRST_WAIT
+    assert clock.sleeps[:3] == [first, 2 * first, 4 * first]
     assert max(clock.sleeps) == FileLock.LONGEST_WAIT and clock.sleeps == sorted(clock.sleeps)
-    assert clock.now - free_at < FileLock.LONGEST_WAIT  # seen within one look of its end
+    assert clock.now - 100.02 < FileLock.LONGEST_WAIT  # seen within one look of its end
 
 
 def test_a_file_taken_until_the_deadline_is_given_up_at_the_deadline(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    clock = _Clock()
-    monkeypatch.setattr("core.sqlite_writers.time", clock)
-    lock = FileLock(str(tmp_path / "db-writers"))
-    monkeypatch.setattr(lock, "try_acquire", lambda: False)
+    lock, clock = _lock_on_a_clock(monkeypatch, tmp_path, free_in=60.0)
 
     assert not lock.acquire(deadline=clock.now + 0.05)
     assert abs(clock.now - 100.05) < 1e-9  # slept exactly up to it, not past

@@ -56,7 +56,6 @@ _CONSUME_REFRESH = (
     .values(used_at=bindparam("now"))
     .returning(_TOKENS.c.grant_id, _TOKENS.c.expires_at)
 )
-GRANT = select(Grant).where(Grant.id == bindparam("grant"))
 GRANT_AND_LIVE = select(Grant, live_session_clause(Grant.sid, bindparam("now"))).where(
     Grant.id == bindparam("grant")
 )
@@ -73,7 +72,9 @@ def _consumed_with(consume: Any, *grant_columns: Any) -> Select[Any]:
     )
 
 
-_CODE_WITH_GRANT = _consumed_with(CONSUME_CODE, Grant)
+_CODE_WITH_GRANT = _consumed_with(
+    CONSUME_CODE, Grant, live_session_clause(Grant.sid, bindparam("now"))
+)
 _REFRESH_WITH_GRANT = _consumed_with(
     _CONSUME_REFRESH, Grant, live_session_clause(Grant.sid, bindparam("now"))
 )
@@ -85,7 +86,8 @@ _REFRESH_COLUMNS = len(_CONSUME_REFRESH.returning_column_descriptions)
 
 
 def read_grant(session: Session, statement: Select[Any], params: dict[str, Any], alg: str) -> Any:
-    """`GRANT` or `GRANT_AND_LIVE` with the keys (`with_keys`): the grant row, or None."""
+    """`GRANT_AND_LIVE` with the keys (`with_keys`): the grant row, the browser session's
+    liveness and the keys, or None."""
     return with_keys(statement, alg).first(session, params)
 
 
@@ -97,8 +99,8 @@ def consume_code(
     session: Session, params: dict[str, Any], alg: str
 ) -> tuple[Any, tuple[Any, ...] | None] | None:
     """Consume this client's unused code (`params`: hash, client, now). Returns the code's
-    columns and, on PostgreSQL, its grant row with the keys (else None: `read_grant` it);
-    None if nothing was consumed."""
+    columns and, on PostgreSQL, its grant row with the browser session's liveness and the
+    keys (else None: `read_grant` it with `GRANT_AND_LIVE`); None if nothing was consumed."""
     if not _one_statement(session):
         row = _CONSUME_CODE.first(session, params)
         return None if row is None else (row, None)

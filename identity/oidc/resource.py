@@ -12,7 +12,7 @@ from consent import adopt_decisions, latest_decisions_column
 from core import InvalidToken, token_hash
 from identity.accounts.models import Account
 from identity.accounts.service import adopt_account
-from identity.oidc import tokens
+from identity.oidc import release, tokens
 from identity.oidc.models import Client, Grant, Token
 from identity.oidc.prefetch import adopt_keys, with_keys
 from identity.oidc.provider import Provider
@@ -24,17 +24,17 @@ def userinfo_response(session: Session, provider: Provider, bearer: str) -> dict
     access, grant, client = _access_token_with_client(session, provider, bearer)
     if "openid" not in access.scope.split():
         raise InvalidToken("the access token was not issued for OpenID Connect")
-    names = tokens.released_claims(session, grant, "userinfo")
+    names = release.released_claims(session, grant, "userinfo")
     if access.scope != grant.scope:
         # A refresh narrowed this token's scope (RFC 6749 §6): scope-derived claims follow
         # the token; claims asked for by name (claims parameter) stay as granted.
         registry = provider.claims
         by_name = names - registry.claims_for_scopes(set(grant.scope.split()))
         names = (names & registry.claims_for_scopes(set(access.scope.split()))) | by_name
-    values = tokens.resolve_claims(session, provider, client, grant, names)
+    values = release.resolve_claims(session, provider, client, grant, names)
     body: dict[str, Any] = {"sub": provider.subject_ids.for_client(client, grant.account_id)}
     body.update(values)
-    tokens.record_release(session, provider, grant, values, "userinfo")
+    release.record_release(session, provider, grant, values, "userinfo")
     return body
 
 

@@ -4,7 +4,8 @@
   every token already issued from it (RFC 6749 §4.1.2, RFC 9700 §4.5).
 - Refresh tokens rotate on every use; presenting a rotated one revokes the grant (RFC 9700
   §4.14.2).
-- Without `offline_access`, refresh tokens die with the browser session (see `logout.py`).
+- Without `offline_access`, codes and refresh tokens die with the browser session (see
+  `logout.py`).
 """
 
 from __future__ import annotations
@@ -28,14 +29,13 @@ from core import (
     token_hash,
     utcnow,
 )
-from identity.oidc.claims import RequestedClaims, fields_of, under_consent
-from identity.oidc.consume import GRANT, consume_code, consume_refresh, read_grant
+from identity.oidc.consume import GRANT_AND_LIVE, consume_code, consume_refresh, read_grant
 from identity.oidc.grants import GrantType
 from identity.oidc.models import AuthorizationCode, Client, Grant, Token
 from identity.oidc.pkce import check_code_verifier
-from identity.oidc.poll import consented_claims, poll_claims
 from identity.oidc.prefetch import adopt_keys
 from identity.oidc.provider import Provider
+from identity.oidc.release import record_release, released_claims, resolve_claims
 from keys import PendingJwt
 
 
@@ -60,27 +60,6 @@ def at_hash(access_token: str) -> str:
     """OIDC Core §3.1.3.6: left half of SHA-256 (RS256 and ES256 both use SHA-256)."""
     digest = hashlib.sha256(access_token.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
-
-
-def released_claims(session: Session, grant: Grant, which: str) -> set[str]:
-    """Requested claims of one kind (userinfo / id_token) whose field is under active consent
-    now (`poll_pseudonym`: consent for the requested poll, see `identity.oidc.poll`)."""
-    requested = RequestedClaims.from_json(grant.claims)
-    wanted = requested.userinfo if which == "userinfo" else requested.id_token
-    if not wanted:
-        return set()
-    return under_consent(
-        wanted, consented_claims(session, grant.account_id, grant.client_id, requested.poll_id)
-    )
-
-
-def resolve_claims(
-    session: Session, provider: Provider, client: Client, grant: Grant, names: set[str]
-) -> dict[str, Any]:
-    """Values of the released `names`: from the claim sources, and the poll pseudonym."""
-    values = provider.claims.resolve(session, grant.account_id, names)
-    values.update(poll_claims(provider, client, grant, names))
-    return values
 
 
 def build_id_token(
@@ -116,26 +95,6 @@ def build_id_token(
     )
     record_release(session, provider, grant, values, "id_token")
     return pending
-
-
-def record_release(
-    session: Session, provider: Provider, grant: Grant, values: Mapping[str, Any], channel: str
-) -> None:
-    """The `claims.released` entry of one ID token or UserInfo response: the claims and the
-    consented fields they came from (names only, never values)."""
-    if values:
-        record(
-            session,
-            "claims.released",
-            f"client:{grant.client_id}",
-            provider.subject_keys.reference(session, grant.account_id),
-            {
-                "client": grant.client_id,
-                "claims": sorted(values),
-                "fields": sorted(fields_of(values)),
-                "channel": channel,
-            },
-        )
 
 
 _TOKENS = cast(Table, Token.__table__)
@@ -269,14 +228,28 @@ def exchange_code(
         raise InvalidGrant("redirect_uri does not match the authorization request")
     check_code_verifier(verifier, row.code_challenge)
     if found is None:  # SQLite, or the code was read first: the grant's own read
-        found = read_grant(session, GRANT, {"grant": row.grant_id, "now": utcnow()}, alg)
+        params = {"grant": row.grant_id, "now": utcnow()}
+        found = read_grant(session, GRANT_AND_LIVE, params, alg)
     grant = found[0] if found is not None else None
     if found is None or grant is None or grant.revoked_at is not None:
         raise InvalidGrant("the grant was revoked")
+    # A logout revokes the session's grants, but one whose code authorize wrote just after
+    # the logout's commit (PostgreSQL: its read and its write are two statements) is not
+    # among them: the session itself is checked here, as for a refresh.
+    _require_live_session(session, grant, live=found[1])
     adopt_keys(session, provider, grant, found, alg)
     return issue_tokens(
         session, provider, client, grant, grant_type="authorization_code", nonce=grant.nonce
     )
+
+
+def _require_live_session(session: Session, grant: Grant, *, live: bool) -> None:
+    """Without offline access a grant lives only as long as the browser session: one whose
+    session has ended or expired is revoked (committed) and the request refused."""
+    if "offline_access" not in grant.scope.split() and not live:
+        revoke_grant(session, grant.id, "session_ended")
+        session.commit()
+        raise InvalidGrant("the resident's session has ended")
 
 
 def _refuse_refresh_token(session: Session, client: Client, hashed: str) -> NoReturn:
@@ -319,11 +292,7 @@ def refresh(
     adopt_keys(session, provider, grant, found, alg)
     if row.expires_at <= utcnow():
         raise InvalidGrant("the refresh token has expired")
-    if "offline_access" not in grant.scope.split() and not found[1]:
-        # Without offline access a grant lives only as long as the browser session.
-        revoke_grant(session, grant.id, "session_ended")
-        session.commit()
-        raise InvalidGrant("the resident's session has ended")
+    _require_live_session(session, grant, live=found[1])
     requested_scope = form.get("scope")
     scope = None
     if requested_scope:

@@ -1,16 +1,19 @@
 """How far a grant reaches and how long it lives: offline access only with prompt=consent and
-a tick, refresh tokens that die with the browser session (or a new login in it), scopes a
-refresh may narrow but a claims request cannot widen, `sid` per sector, `max_age=0` without a
-login loop, a non-ASCII PKCE verifier refused as invalid_grant, and a login hint never kept."""
+a tick, codes and refresh tokens that die with the browser session (or a new login in it),
+scopes a refresh may narrow but a claims request cannot widen, `sid` per sector, `max_age=0`
+without a login loop, a non-ASCII PKCE verifier refused as invalid_grant, and a login hint
+never kept."""
 
 from __future__ import annotations
 
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from identity.accounts.sessions import end_account_sessions
+from identity.oidc.models import Grant
 from service.runtime import Runtime
 from tests.support.oidc import (
     RP,
@@ -67,6 +70,35 @@ def test_refresh_dies_with_the_session_without_offline_access(
     session.commit()
     result = _refresh(client, rp, tokens["refresh_token"])
     assert result["status"] == 400 and result["error"] == "invalid_grant"
+
+
+def test_a_code_dies_with_the_session_without_offline_access(
+    client: TestClient, rp: RP, resident_id: str, session: Session
+) -> None:
+    query, verifier, _ = code_flow(client, rp, allow=[])
+    # the session ended, its grant not revoked: what a logout leaves on PostgreSQL when it
+    # commits between authorize's read of the session and its write of the grant and code
+    end_account_sessions(session, resident_id)
+    session.commit()
+    refused = exchange(client, rp, query["code"], verifier)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    [grant] = session.scalars(select(Grant).where(Grant.account_id == resident_id)).all()
+    session.refresh(grant)
+    assert grant.revoked_at is not None  # and the code is spent with it
+    again = exchange(client, rp, query["code"], verifier)
+    assert again.status_code == 400 and "already used" in again.json()["error_description"]
+
+
+def test_an_offline_access_code_outlives_the_session(
+    client: TestClient, rp: RP, resident_id: str, session: Session
+) -> None:
+    query, verifier, _ = code_flow(
+        client, rp, allow=["offline_access"], scope="openid offline_access", prompt="consent"
+    )
+    end_account_sessions(session, resident_id)
+    session.commit()
+    tokens = exchange(client, rp, query["code"], verifier)
+    assert tokens.status_code == 200 and "offline_access" in tokens.json()["scope"]
 
 
 def test_sid_differs_per_sector(client: TestClient, resident_id: str, session: Session) -> None:

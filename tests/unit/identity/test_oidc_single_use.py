@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from core.db import Database, utcnow
 from core.errors import InvalidGrant
+from identity.accounts.models import Account, AccountStatus
+from identity.accounts.sessions import public_sid, start_browser_session
 from identity.oidc import tokens
 from identity.oidc.authorize import AuthParams, issue_code
 from identity.oidc.claims import RequestedClaims
@@ -54,12 +56,22 @@ def _code_for_new_client(rt: object, scopes: set[str]) -> tuple[str, str, str]:
             code_challenge=challenge,
             claims=RequestedClaims(frozenset(), frozenset(), frozenset()),
         )
+        session.add(
+            Account(
+                id="acct-1",
+                handle="bewoner-race1",
+                email_verified=True,
+                status=AccountStatus.ACTIVE.value,
+                created_at=utcnow(),
+            )
+        )
+        browser = start_browser_session(session, "acct-1", ttl=dt.timedelta(hours=1))
         location = issue_code(
             session,
             provider,
             params,
             account_id="acct-1",
-            sid="sid-1",
+            sid=public_sid(browser.sid),  # live: a code without offline_access needs it
             auth_time=utcnow() - dt.timedelta(seconds=5),
             acr="urn:kluis:acr:password",
             amr=["pwd"],

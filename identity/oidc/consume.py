@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, select, update
+from sqlalchemy import Select, Table, bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from core import Prepared
+from identity.accounts.models import Account, AccountStatus
 from identity.accounts.sessions import live_session_clause
 from identity.oidc.models import AuthorizationCode, Grant, Token
 from identity.oidc.prefetch import with_keys
@@ -56,9 +57,13 @@ _CONSUME_REFRESH = (
     .values(used_at=bindparam("now"))
     .returning(_TOKENS.c.grant_id, _TOKENS.c.expires_at)
 )
-GRANT_AND_LIVE = select(Grant, live_session_clause(Grant.sid, bindparam("now"))).where(
-    Grant.id == bindparam("grant")
+# Read with every grant a token request uses: whether its browser session is live and whether
+# its account is active (not disabled, not erased), two columns after the grant's.
+_LIVE = live_session_clause(Grant.sid, bindparam("now"))
+_ACTIVE = exists().where(
+    Account.id == Grant.account_id, Account.status == AccountStatus.ACTIVE.value
 )
+GRANT_AND_LIVE = select(Grant, _LIVE, _ACTIVE).where(Grant.id == bindparam("grant"))
 
 
 def _consumed_with(consume: Any, *grant_columns: Any) -> Select[Any]:
@@ -72,12 +77,8 @@ def _consumed_with(consume: Any, *grant_columns: Any) -> Select[Any]:
     )
 
 
-_CODE_WITH_GRANT = _consumed_with(
-    CONSUME_CODE, Grant, live_session_clause(Grant.sid, bindparam("now"))
-)
-_REFRESH_WITH_GRANT = _consumed_with(
-    _CONSUME_REFRESH, Grant, live_session_clause(Grant.sid, bindparam("now"))
-)
+_CODE_WITH_GRANT = _consumed_with(CONSUME_CODE, Grant, _LIVE, _ACTIVE)
+_REFRESH_WITH_GRANT = _consumed_with(_CONSUME_REFRESH, Grant, _LIVE, _ACTIVE)
 _CONSUME_CODE = Prepared(CONSUME_CODE)  # SQLite: the UPDATE alone, then `read_grant`
 _CONSUME_REFRESH_ROW = Prepared(_CONSUME_REFRESH)
 # where the grant row starts in a row of each (after the consumed code's or token's columns)
@@ -86,8 +87,8 @@ _REFRESH_COLUMNS = len(_CONSUME_REFRESH.returning_column_descriptions)
 
 
 def read_grant(session: Session, statement: Select[Any], params: dict[str, Any], alg: str) -> Any:
-    """`GRANT_AND_LIVE` with the keys (`with_keys`): the grant row, the browser session's
-    liveness and the keys, or None."""
+    """`GRANT_AND_LIVE` with the keys (`with_keys`): the grant row, whether its browser
+    session is live and its account active, and the keys, or None."""
     return with_keys(statement, alg).first(session, params)
 
 
@@ -99,8 +100,9 @@ def consume_code(
     session: Session, params: dict[str, Any], alg: str
 ) -> tuple[Any, tuple[Any, ...] | None] | None:
     """Consume this client's unused code (`params`: hash, client, now). Returns the code's
-    columns and, on PostgreSQL, its grant row with the browser session's liveness and the
-    keys (else None: `read_grant` it with `GRANT_AND_LIVE`); None if nothing was consumed."""
+    columns and, on PostgreSQL, its grant row with the browser session's liveness, the
+    account's and the keys (else None: `read_grant` it with `GRANT_AND_LIVE`); None if
+    nothing was consumed."""
     if not _one_statement(session):
         row = _CONSUME_CODE.first(session, params)
         return None if row is None else (row, None)

@@ -233,21 +233,24 @@ def exchange_code(
     grant = found[0] if found is not None else None
     if found is None or grant is None or grant.revoked_at is not None:
         raise InvalidGrant("the grant was revoked")
-    # A logout revokes the session's grants, but one whose code authorize wrote just after
-    # the logout's commit (PostgreSQL: its read and its write are two statements) is not
-    # among them: the session itself is checked here, as for a refresh.
-    _require_live_session(session, grant, live=found[1])
+    # A logout or a disabling revokes the grants it finds, but not one whose code authorize
+    # wrote just after it committed (on PostgreSQL authorize reads and writes in two
+    # statements): the session and the account are checked here, as for a refresh.
+    _require_live(session, grant, found)
     adopt_keys(session, provider, grant, found, alg)
     return issue_tokens(
         session, provider, client, grant, grant_type="authorization_code", nonce=grant.nonce
     )
 
 
-def _require_live_session(session: Session, grant: Grant, *, live: bool) -> None:
-    """Without offline access a grant lives only as long as the browser session: one whose
-    session has ended or expired is revoked (committed) and the request refused."""
-    if "offline_access" not in grant.scope.split() and not live:
-        revoke_grant(session, grant.id, "session_ended")
+def _require_live(session: Session, grant: Grant, found: tuple[Any, ...]) -> None:
+    """A grant lives only as long as its account is active and, without offline access, as
+    long as its browser session (`found`: the grant, the session's and the account's
+    liveness, as `consume` reads them): one that outlived either is revoked (committed) and
+    the request refused."""
+    live, active = found[1], found[2]
+    if not active or ("offline_access" not in grant.scope.split() and not live):
+        revoke_grant(session, grant.id, "session_ended" if active else "account_disabled")
         session.commit()
         raise InvalidGrant("the resident's session has ended")
 
@@ -292,7 +295,7 @@ def refresh(
     adopt_keys(session, provider, grant, found, alg)
     if row.expires_at <= utcnow():
         raise InvalidGrant("the refresh token has expired")
-    _require_live_session(session, grant, live=found[1])
+    _require_live(session, grant, found)
     requested_scope = form.get("scope")
     scope = None
     if requested_scope:

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from identity.accounts.models import Account, AccountStatus
 from identity.accounts.sessions import end_account_sessions
 from identity.oidc.models import Grant
 from service.runtime import Runtime
@@ -99,6 +100,33 @@ def test_an_offline_access_code_outlives_the_session(
     session.commit()
     tokens = exchange(client, rp, query["code"], verifier)
     assert tokens.status_code == 200 and "offline_access" in tokens.json()["scope"]
+
+
+def test_no_code_or_refresh_token_outlives_its_account_even_with_offline_access(
+    client: TestClient, rp: RP, resident_id: str, session: Session
+) -> None:
+    def offline_code() -> tuple[str, str]:
+        query, verifier, _ = code_flow(
+            client, rp, allow=["offline_access"], scope="openid offline_access", prompt="consent"
+        )
+        return query["code"], verifier
+
+    tokens = exchange(client, rp, *offline_code()).json()
+    code, verifier = offline_code()
+    # disabled, its grants not revoked: what a disabling leaves when it commits between
+    # authorize's read of the session and its write of the grant and code
+    account = session.get(Account, resident_id)
+    assert account is not None
+    account.status = AccountStatus.DISABLED.value
+    session.commit()
+    refused = exchange(client, rp, code, verifier)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    result = _refresh(client, rp, str(tokens["refresh_token"]))
+    assert result["status"] == 400 and result["error"] == "invalid_grant"
+    grants = session.scalars(select(Grant).where(Grant.account_id == resident_id)).all()
+    for grant in grants:
+        session.refresh(grant)
+    assert len(grants) == 2 and all(grant.revoked_at is not None for grant in grants)
 
 
 def test_sid_differs_per_sector(client: TestClient, resident_id: str, session: Session) -> None:

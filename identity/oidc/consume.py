@@ -8,8 +8,8 @@ grant): one round trip less per token request. SQLite cannot put an `UPDATE` in 
 there the grant is read with a second statement of the same transaction. Either way nothing
 is consumed unless the request's transaction commits.
 
-On PostgreSQL the grant (and the browser session's liveness, the kid, the data key) is read
-as of the statement's start: if the `UPDATE` first waits for another transaction's lock on
+On PostgreSQL the grant (and the browser session's liveness, the account's status, the kid,
+the data key) is read as of the statement's start: if the `UPDATE` first waits for another transaction's lock on
 the code or token row, a change that transaction made to the grant is not seen. This holds
 because whatever revokes a grant or destroys a resident's key also changes or deletes that
 grant's live tokens (`revoke_grant`, logout, consent withdrawal) or the grant with its codes

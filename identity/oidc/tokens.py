@@ -250,9 +250,9 @@ def _require_live(session: Session, grant: Grant, found: tuple[Any, ...]) -> Non
     the request refused."""
     live, active = found[1], found[2]
     if not active or ("offline_access" not in grant.scope.split() and not live):
-        revoke_grant(session, grant.id, "session_ended" if active else "account_disabled")
+        revoke_grant(session, grant.id, "session_ended" if active else "account_inactive")
         session.commit()
-        raise InvalidGrant("the resident's session has ended")
+        raise InvalidGrant("the grant has ended")  # neither which nor why, to the platform
 
 
 def _refuse_refresh_token(session: Session, client: Client, hashed: str) -> NoReturn:

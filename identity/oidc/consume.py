@@ -11,10 +11,10 @@ is consumed unless the request's transaction commits.
 On PostgreSQL the grant (and the browser session's liveness, the account's status, the kid,
 the data key) is read as of the statement's start: if the `UPDATE` first waits for another
 transaction's lock on the code or token row, a change that transaction made to the grant is
-not seen. This holds
-because whatever revokes a grant or destroys a resident's key also changes or deletes that
-grant's live tokens (`revoke_grant`, logout, consent withdrawal) or the grant with its codes
-and tokens (erasure): the waiting `UPDATE` then matches no row and the request is refused.
+not seen. This holds because whatever revokes a grant or destroys a resident's key also
+changes or deletes that grant's live tokens (`revoke_grant`, logout, consent withdrawal) or
+the grant with its codes and tokens (erasure): the waiting `UPDATE` then matches no row and
+the request is refused.
 Keep it so: a new way to revoke a grant must also revoke its tokens.
 """
 

@@ -102,8 +102,8 @@ def consume_code(
 ) -> tuple[Any, tuple[Any, ...] | None] | None:
     """Consume this client's unused code (`params`: hash, client, now). Returns the code's
     columns and, on PostgreSQL, its grant row with the browser session's liveness, the
-    account's and the keys (else None: `read_grant` it with `GRANT_AND_LIVE`); None if
-    nothing was consumed."""
+    account's status and the keys (else None: `read_grant` it with `GRANT_AND_LIVE`); None
+    if nothing was consumed."""
     if not _one_statement(session):
         row = _CONSUME_CODE.first(session, params)
         return None if row is None else (row, None)

@@ -5,7 +5,7 @@
 - Refresh tokens rotate on every use; presenting a rotated one revokes the grant (RFC 9700
   §4.14.2).
 - Without `offline_access`, codes and refresh tokens die with the browser session (see
-  `logout.py`).
+  `logout.py`); with it, they still die with the account (disabled or erased).
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ _LIVE = live_session_clause(Grant.sid, bindparam("now"))
 _ACTIVE = exists().where(
     Account.id == Grant.account_id, Account.status == AccountStatus.ACTIVE.value
 )
-GRANT_AND_LIVE = select(Grant, _LIVE, _ACTIVE).where(Grant.id == bindparam("grant"))
+_GRANT_AND_LIVE = select(Grant, _LIVE, _ACTIVE).where(Grant.id == bindparam("grant"))
 
 
 def _consumed_with(consume: Any, *grant_columns: Any) -> Select[Any]:
@@ -87,10 +87,10 @@ _CODE_COLUMNS = len(CONSUME_CODE.returning_column_descriptions)
 _REFRESH_COLUMNS = len(_CONSUME_REFRESH.returning_column_descriptions)
 
 
-def read_grant(session: Session, statement: Select[Any], params: dict[str, Any], alg: str) -> Any:
-    """`GRANT_AND_LIVE` with the keys (`with_keys`): the grant row, whether its browser
-    session is live and its account active, and the keys, or None."""
-    return with_keys(statement, alg).first(session, params)
+def read_grant(session: Session, params: dict[str, Any], alg: str) -> Any:
+    """The grant (`params`: grant, now), whether its browser session is live and its account
+    active, and the keys (`with_keys`), or None."""
+    return with_keys(_GRANT_AND_LIVE, alg).first(session, params)
 
 
 def _one_statement(session: Session) -> bool:
@@ -102,8 +102,8 @@ def consume_code(
 ) -> tuple[Any, tuple[Any, ...] | None] | None:
     """Consume this client's unused code (`params`: hash, client, now). Returns the code's
     columns and, on PostgreSQL, its grant row with the browser session's liveness, the
-    account's status and the keys (else None: `read_grant` it with `GRANT_AND_LIVE`); None
-    if nothing was consumed."""
+    account's status and the keys (else None: `read_grant` it); None if nothing was
+    consumed."""
     if not _one_statement(session):
         row = _CONSUME_CODE.first(session, params)
         return None if row is None else (row, None)
@@ -123,7 +123,7 @@ def consume_refresh(
         if row is None:
             return None
         grant_params = {"grant": row.grant_id, "now": params["now"]}
-        found = read_grant(session, GRANT_AND_LIVE, grant_params, alg)
+        found = read_grant(session, grant_params, alg)
         return row, None if found is None else tuple(found)
     both = with_keys(_REFRESH_WITH_GRANT, alg).first(session, params)
     return None if both is None else (both, tuple(both)[_REFRESH_COLUMNS:])

@@ -29,7 +29,7 @@ from core import (
     token_hash,
     utcnow,
 )
-from identity.oidc.consume import GRANT_AND_LIVE, consume_code, consume_refresh, read_grant
+from identity.oidc.consume import consume_code, consume_refresh, read_grant
 from identity.oidc.grants import GrantType
 from identity.oidc.models import AuthorizationCode, Client, Grant, Token
 from identity.oidc.pkce import check_code_verifier
@@ -228,8 +228,7 @@ def exchange_code(
         raise InvalidGrant("redirect_uri does not match the authorization request")
     check_code_verifier(verifier, row.code_challenge)
     if found is None:  # SQLite, or the code was read first: the grant's own read
-        params = {"grant": row.grant_id, "now": utcnow()}
-        found = read_grant(session, GRANT_AND_LIVE, params, alg)
+        found = read_grant(session, {"grant": row.grant_id, "now": utcnow()}, alg)
     grant = found[0] if found is not None else None
     if found is None or grant is None or grant.revoked_at is not None:
         raise InvalidGrant("the grant was revoked")

@@ -12,14 +12,18 @@ from typing import Any
 _OPAQUE = re.compile(r"[a-z_]+:[0-9a-f]{64}|[0-9a-f]{16,}|[A-Za-z0-9_-]{32,}")
 # A moment's fraction of a second, the only run of digits in it that chance fills (``.108712``);
 # the date and time themselves stay readable (a birth date written as a moment is found).
-_FRACTION = re.compile(r"(?<=\d\d:\d\d:\d\d)\.\d+")
+FRACTION_OF_A_SECOND = re.compile(r"(?<=\d\d:\d\d:\d\d)\.\d+")
 
 
 def readable_values(record: str | Any) -> list[str]:
     """Every key and value of the record (JSON text or parsed), as text, except digests and
     identifiers, and without the fractions of a second of its moments."""
     parsed = json.loads(record) if isinstance(record, str) else record
-    return [_FRACTION.sub("", value) for value in _leaves(parsed) if not _OPAQUE.fullmatch(value)]
+    return [
+        FRACTION_OF_A_SECOND.sub("", value)
+        for value in _leaves(parsed)
+        if not _OPAQUE.fullmatch(value)
+    ]
 
 
 def discloses(record: str | Any, needle: str) -> bool:

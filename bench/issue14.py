@@ -55,28 +55,39 @@ def run_bench(name: str, args: list[str], work: Path, pg: bool) -> dict[str, Any
     return figures
 
 
+# The peer, oidc-provider with its in-memory store, and beside it the same provider
+# with a durable SQL store where Kluis keeps its data: its rows are not the goal,
+# they inform the decision on it (bench/README.md, "What the short rows need").
+OIDC_PEERS = (
+    ("oidc-provider", "node oidc-provider (in-memory store)", ""),
+    ("oidc-provider-sql", "node oidc-provider (durable SQL store)", ", vs the durable peer"),
+)
+
+
 def oidc_rows(figures: dict[str, Any], database: str) -> list[Row]:
     results = {(r["provider"], r["scenario"], r["workers"]): r for r in figures["results"]}
     rows = []
-    for scenario, label in (("sso", "OIDC SSO code flow"), ("refresh", "OIDC refresh grant")):
-        for clients in (1, 4):
-            peer = results.get(("oidc-provider", scenario, clients))
-            for provider in ("kluis", "kluis-2w", "kluis-es256"):
-                ours = results.get((provider, scenario, clients))
-                if not ours or not peer or not peer["per_second"]:
-                    continue
-                ratio = ours["per_second"] / peer["per_second"]
-                rows.append(
-                    Row(
-                        f"{label}, {database}, {clients} client(s), {provider}",
-                        "node oidc-provider (in-memory store)",
-                        f"{ours['per_second']:.1f} vs {peer['per_second']:.1f} /s"
-                        + _cpu(ours, peer),
-                        ratio,
-                        ">= 1.0",
-                        ratio >= 1.0,
+    for peer_name, peer_label, suffix in OIDC_PEERS:
+        goal_held = peer_name == OIDC_PEERS[0][0]
+        for scenario, label in (("sso", "OIDC SSO code flow"), ("refresh", "OIDC refresh grant")):
+            for clients in (1, 4):
+                peer = results.get((peer_name, scenario, clients))
+                for provider in ("kluis", "kluis-2w", "kluis-es256"):
+                    ours = results.get((provider, scenario, clients))
+                    if not ours or not peer or not peer["per_second"]:
+                        continue
+                    ratio = ours["per_second"] / peer["per_second"]
+                    rows.append(
+                        Row(
+                            f"{label}, {database}, {clients} client(s), {provider}{suffix}",
+                            peer_label,
+                            f"{ours['per_second']:.1f} vs {peer['per_second']:.1f} /s"
+                            + _cpu(ours, peer),
+                            ratio,
+                            ">= 1.0" if goal_held else "— (not the issue's goal)",
+                            (ratio >= 1.0) if goal_held else None,
+                        )
                     )
-                )
     return rows
 
 
@@ -261,7 +272,7 @@ def compare(works: list[Path]) -> bool:
             else:
                 ratio = "" if row.ratio is None else f" (**{row.ratio:.2f}**)"
                 cells.append(f"{row.figure}{ratio}")
-        met = all(row is not None and row.met for row in found)
+        met = None if first.met is None else all(row is not None and row.met for row in found)
         print(f"| {workload} | {first.goal} | {' | '.join(cells)} | {_met(met)} |")
     return failed
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from bench.oidc_flow.flows import Target
 from tests.support import forms
 from tests.support.live_kluis import add_client, add_resident
+from tests.support.node import ensure_node_modules
 from tests.support.oidc_provider import SERVER_DIR, run_oidc_provider
 from tests.support.server import LiveServer, run_server
 
@@ -29,6 +30,8 @@ EMAIL = "bench-resident@example.org"
 PASSWORD = "bench: een lang en sterk wachtwoord"
 CLAIMS = ("email", "email_verified", "name", "given_name", "family_name")
 BENCH_DB_ENV = "KLUIS_BENCH_DATABASE_URL"
+SQL_STORE_DIR = Path(__file__).resolve().parent / "node-sql"
+NODE_HEADERS = Path("/usr/include/node")
 
 
 class OPDriver(ABC):
@@ -137,6 +140,11 @@ class OidcProviderDriver(OPDriver):
     client_secret = "bench-client-secret-0123456789abcdefghijklmnop"
 
     @contextlib.contextmanager
+    def store(self, work_dir: Path) -> Iterator[dict[str, str] | None]:
+        """server.mjs's "store" setting: none, oidc-provider's in-memory default."""
+        yield None
+
+    @contextlib.contextmanager
     def running(self, work_dir: Path) -> Iterator[Target]:
         client = {
             "client_id": "bench",
@@ -149,9 +157,12 @@ class OidcProviderDriver(OPDriver):
             "password": PASSWORD,
             "claims": {"name": "Bench Resident", "given_name": "Bench", "family_name": "Resident"},
         }
-        with run_oidc_provider(
-            work_dir / "oidc-provider", clients=[client], accounts=[account]
-        ) as op:
+        with (
+            self.store(work_dir) as store,
+            run_oidc_provider(
+                work_dir / self.name, clients=[client], accounts=[account], store=store
+            ) as op,
+        ):
             yield Target(
                 self.name,
                 op.issuer,
@@ -177,16 +188,68 @@ class OidcProviderDriver(OPDriver):
         ).callback_url
 
     def describe(self) -> str:
-        lock = json.loads((SERVER_DIR / "package-lock.json").read_text())
-        version = lock["packages"]["node_modules/oidc-provider"]["version"]
-        return f"node oidc-provider {version} (one node process, in-memory adapter)"
+        return f"node oidc-provider {_locked_version()} (one node process, in-memory adapter)"
+
+
+class OidcProviderSqlDriver(OidcProviderDriver):
+    """The same oidc-provider with a durable SQL store (bench/oidc_flow/node-sql/store.mjs)
+    where Kluis keeps its data: a SQLite file in WAL mode with synchronous=FULL, or a fresh
+    schema in the PostgreSQL database named by KLUIS_BENCH_DATABASE_URL, each write committed
+    before the provider goes on. What the peer costs when it writes what a deployment must."""
+
+    name = "oidc-provider-sql"
+
+    def __init__(self) -> None:
+        self.database_url = os.environ.get(BENCH_DB_ENV) or None
+
+    @contextlib.contextmanager
+    def store(self, work_dir: Path) -> Iterator[dict[str, str] | None]:
+        # better-sqlite3 compiles its addon at install; node-gyp takes the headers of the
+        # distribution's Node.js instead of downloading them (nothing is downloaded here).
+        env = {"npm_config_nodedir": "/usr"} if NODE_HEADERS.is_dir() else None
+        ensure_node_modules(SQL_STORE_DIR, env)
+        module = str(SQL_STORE_DIR / "store.mjs")
+        if self.database_url is None:
+            work_dir.mkdir(parents=True, exist_ok=True)
+            path = work_dir / "oidc-provider-store.sqlite3"
+            yield {"module": module, "kind": "sqlite", "path": str(path)}
+            return
+        url = make_url(self.database_url).set(drivername="postgresql")
+        with fresh_schema(self.database_url) as schema:
+            yield {
+                "module": module,
+                "kind": "postgres",
+                "url": url.render_as_string(hide_password=False),
+                "schema": schema,
+            }
+
+    def describe(self) -> str:
+        backend = make_url(self.database_url).get_backend_name() if self.database_url else "sqlite"
+        return (
+            f"node oidc-provider {_locked_version()} (one node process, durable SQL store on "
+            f"{backend}: bench/oidc_flow/node-sql)"
+        )
+
+
+def _locked_version() -> str:
+    lock = json.loads((SERVER_DIR / "package-lock.json").read_text())
+    return str(lock["packages"]["node_modules/oidc-provider"]["version"])
 
 
 DRIVERS: dict[str, type[OPDriver]] = {
-    d.name: d for d in (KluisDriver, KluisTwoWorkersDriver, KluisES256Driver, OidcProviderDriver)
+    d.name: d
+    for d in (
+        KluisDriver,
+        KluisTwoWorkersDriver,
+        KluisES256Driver,
+        OidcProviderDriver,
+        OidcProviderSqlDriver,
+    )
 }
 PEER = OidcProviderDriver.name
 PEER_SETUP = "in-memory store, RS256 from RSA-3072, pairwise subjects, PKCE, refresh rotation"
+SQL_PEER = OidcProviderSqlDriver.name
+SQL_PEER_SETUP = "every write committed durably where Kluis keeps its data (node-sql/store.mjs)"
 
 
 @contextlib.contextmanager
@@ -195,13 +258,20 @@ def fresh_database(work_dir: Path, server_url: str | None) -> Iterator[str]:
     if server_url is None:
         yield f"sqlite:///{work_dir / 'kluis-bench.sqlite3'}"
         return
+    with fresh_schema(server_url) as schema:
+        url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+
+
+@contextlib.contextmanager
+def fresh_schema(server_url: str) -> Iterator[str]:
+    """A new schema on the PostgreSQL server, dropped afterwards; yields its name."""
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     engine = create_engine(server_url)
     try:
         with engine.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
+        yield schema
     finally:
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

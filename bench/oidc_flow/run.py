@@ -44,7 +44,14 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.oidc_flow.drivers import DRIVERS, PEER, PEER_SETUP, OPDriver  # noqa: E402
+from bench.oidc_flow.drivers import (  # noqa: E402
+    DRIVERS,
+    PEER,
+    PEER_SETUP,
+    SQL_PEER,
+    SQL_PEER_SETUP,
+    OPDriver,
+)
 from bench.oidc_flow.flows import BenchRP, Target  # noqa: E402
 from bench.procstat import cpu_seconds  # noqa: E402
 
@@ -347,33 +354,39 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 def report(results: list[Measurement], env: dict[str, Any], args: argparse.Namespace) -> str:
     """One row per scenario, number of concurrent clients and provider, with each Kluis
-    variant's ratio to the peer measured in the same run."""
+    variant's ratio to each peer measured in the same run."""
     names = list(env["providers"])
+    peers = [name for name in (PEER, SQL_PEER) if name in names]
     lines = [
         f"OIDC flow benchmark: {args.seconds:g} s per measurement after {args.warmup:g} s "
         f"warm-up, loopback, {env['cpus']} CPUs, client: Python {env['python']} + httpx "
         f"(one process per concurrent client), node {env['node']}, Kluis {env['kluis_commit']}",
-        *(f"  {name:<14} {desc}" for name, desc in env["providers"].items()),
+        *(f"  {name:<17} {desc}" for name, desc in env["providers"].items()),
         "",
-        f"{'scenario':<44} {'clients':>7} {'provider':<14} {'ops/s':>8} {'p50 ms':>7} "
-        f"{'p95 ms':>7} {'CPU ms/op':>9} {'/' + PEER:>15}",
+        f"{'scenario':<44} {'clients':>7} {'provider':<17} {'ops/s':>8} {'p50 ms':>7} "
+        f"{'p95 ms':>7} {'CPU ms/op':>9}" + "".join(f" {'/' + p:>18}" for p in peers),
     ]
     by_key = {(m.provider, m.scenario, m.workers): m for m in results}
     for scenario, label in SCENARIOS.items():
         for workers in args.concurrency:
-            peer = by_key.get((PEER, scenario, workers))
             for name in names:
                 m = by_key[(name, scenario, workers)]
-                ratio = None
-                if name != PEER and peer is not None and peer.per_second and m.per_second:
-                    ratio = m.per_second / peer.per_second
+                ratios = ""
+                for p in peers:
+                    peer = by_key.get((p, scenario, workers))
+                    ratio = None
+                    if name not in peers and peer and peer.per_second and m.per_second:
+                        ratio = m.per_second / peer.per_second
+                    ratios += f" {_fmt(ratio, 2):>18}"
                 lines.append(
-                    f"{label:<44} {workers:>7} {name:<14} {_fmt(m.per_second):>8} "
-                    f"{_fmt(m.p50_ms, 2):>7} {_fmt(m.p95_ms, 2):>7} {_fmt(m.server_cpu_ms, 2):>9} "
-                    f"{_fmt(ratio, 2):>15}"
+                    f"{label:<44} {workers:>7} {name:<17} {_fmt(m.per_second):>8} "
+                    f"{_fmt(m.p50_ms, 2):>7} {_fmt(m.p95_ms, 2):>7} {_fmt(m.server_cpu_ms, 2):>9}"
+                    + ratios
                 )
     if PEER in names:
         lines.append(f"  (the peer, {PEER}, runs with its {PEER_SETUP})")
+    if SQL_PEER in names:
+        lines.append(f"  ({SQL_PEER}: the same, with {SQL_PEER_SETUP})")
     lines.append(
         "  CPU ms/op: the server's processes' CPU time per operation (warm-up included; "
         "not the database server's)"

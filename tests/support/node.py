@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -55,9 +56,9 @@ def _install_lock(package_dir: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def ensure_node_modules(package_dir: Path) -> Path:
+def ensure_node_modules(package_dir: Path, env: Mapping[str, str] | None = None) -> Path:
     """``npm ci --no-audit --no-fund`` in ``package_dir`` unless already installed from this
-    lockfile. Returns the node_modules directory."""
+    lockfile, with ``env`` added to npm's environment. Returns the node_modules directory."""
     if not (package_dir / "package-lock.json").is_file():
         raise NodeUnavailable(f"{package_dir} has no package-lock.json")
     modules = package_dir / "node_modules"
@@ -75,6 +76,7 @@ def ensure_node_modules(package_dir: Path) -> Path:
             text=True,
             timeout=INSTALL_TIMEOUT_S,
             check=False,
+            env={**os.environ, **env} if env else None,
         )
         if done.returncode != 0:
             raise NodeUnavailable(f"npm ci failed in {package_dir}:\n{done.stdout}\n{done.stderr}")

@@ -38,10 +38,12 @@ def run_oidc_provider(
     clients: Sequence[dict[str, Any]],
     accounts: Sequence[dict[str, Any]],
     tls: Mapping[str, str] | None = None,
+    store: Mapping[str, str] | None = None,
 ) -> Iterator[ReferenceOP]:
     """Start server.mjs with these clients (oidc-provider client metadata; defaults: code flow
     + refresh_token, client_secret_basic, pairwise) and accounts ({email, password, claims});
-    with `tls` ({cert, key, ca}: PEM paths) over HTTPS, with RFC 8705 `tls_client_auth`."""
+    with `tls` ({cert, key, ca}: PEM paths) over HTTPS, with RFC 8705 `tls_client_auth`; with
+    `store` (server.mjs's "store": module, kind, ...) in that durable store, not in memory."""
     ensure_node_modules(SERVER_DIR)
     work_dir.mkdir(parents=True, exist_ok=True)
     ready = work_dir / "oidc-provider-ready.json"
@@ -54,6 +56,8 @@ def run_oidc_provider(
     }
     if tls is not None:
         settings["tls"] = dict(tls)
+    if store is not None:
+        settings["store"] = dict(store)
     config.write_text(json.dumps(settings))
     log_path = work_dir / "oidc-provider.log"
     with log_path.open("wb") as log_file:

@@ -25,6 +25,12 @@
 // remembered as a Grant, RP-initiated logout. Storage is oidc-provider's default in-memory
 // adapter (an LRU in this process): nothing is persisted, unlike Kluis's SQL database.
 //
+// With "store": { "module": "/path/to/node-sql/store.mjs", "kind": "sqlite" | "postgres", ... }
+// it keeps everything in that durable SQL store instead (bench/oidc_flow/node-sql/store.mjs,
+// a package of its own, so that this one installs without compiling anything), and at
+// shutdown prints the store's statements by name and model to stderr as one JSON line
+// ("store statements: {...}").
+//
 // The interaction pages are our own and follow Kluis's form contract (a `login-form` with
 // email/password/csrf_token/return_to, a `consent-form` with one `claims` checkbox per claim
 // and a decision=allow|deny button), so the same client code can drive both providers.
@@ -35,6 +41,7 @@ import {
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
+import { pathToFileURL } from 'node:url';
 
 import Provider from 'oidc-provider';
 
@@ -106,7 +113,12 @@ const mTLS = tls
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'rs256-1', alg: 'RS256', use: 'sig' };
 
+const storeModule = config.store && await import(pathToFileURL(config.store.module).href);
+const store = storeModule && await storeModule.openStore(config.store);
+const storeAdapter = store && storeModule.adapterFor(store);
+
 const provider = new Provider(issuer, {
+  ...(storeAdapter ? { adapter: storeAdapter } : {}),
   clients: config.clients,
   clientDefaults: {
     grant_types: ['authorization_code', 'refresh_token'],
@@ -270,7 +282,10 @@ server.on('request', async (req, res) => {
   }
 });
 
-const shutdown = () => server.close(() => process.exit(0));
+const shutdown = () => {
+  if (store) console.error(`store statements: ${JSON.stringify(store.counts())}`);
+  server.close(() => process.exit(0));
+};
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
 

@@ -13,9 +13,10 @@ Providers run one after the other (or, with `--rounds R`, all at once, measured 
 `--seconds`/R each, so that a burst of other work on the machine falls on all of them alike),
 on loopback only: Kluis as one process with RS256 ID tokens
 (`kluis`), as two (`kluis-2w`, `kluis serve --workers 2`), as one with ES256 ID tokens
-(`kluis-es256`), and node oidc-provider with its in-memory store. Prints flows/s, refreshes/s,
-latencies and each Kluis row's ratio to oidc-provider. A benchmark, not a test: it never fails
-on time.
+(`kluis-es256`), node oidc-provider with its in-memory store (`oidc-provider`, the peer), and
+the same with a durable SQL store where Kluis keeps its data (`oidc-provider-sql`). Prints
+flows/s, refreshes/s, latencies and each Kluis row's ratio to each peer. A benchmark, not a
+test: it never fails on time.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ def _logged_in(driver: OidcProviderSqlDriver, work_dir: Path) -> Iterator[tuple[
 
 
 def test_the_durable_peer_redeems_a_code_once(
-    driver: OidcProviderSqlDriver, tmp_path: Path
+    driver: OidcProviderSqlDriver, store: dict[str, str], tmp_path: Path
 ) -> None:
     with _logged_in(driver, tmp_path) as (rp, _):
         url, checks = rp.authorization_request()
@@ -89,7 +89,8 @@ def test_the_durable_peer_redeems_a_code_once(
         tokens = rp.exchange(back.callback_url, checks)
         with pytest.raises(forms.FlowError, match="400"):
             rp.exchange(back.callback_url, checks)
-        # the reuse revoked what the code had given
+        # the reuse revoked what the code had given: its tokens are deleted from the store
+        assert not {"AccessToken", "RefreshToken"} & {model for model, _ in _stored(store)}
         assert _refresh(rp, tokens["refresh_token"]).json()["error"] == "invalid_grant"
 
 

@@ -233,6 +233,7 @@ class _Entity:
     start: int
     keys: tuple[str, ...]  # attribute names of the entity's columns, in order
     new: Callable[[], Any]  # a fresh instance that no session knows
+    identity: tuple[int, ...]  # where its primary key's columns are among them
 
 
 def _flatten(
@@ -252,11 +253,15 @@ def _flatten(
         if _is_entity(description):
             mapper = inspect(description["entity"])
             attributes = list(mapper.column_attrs)
+            key_columns = set(mapper.primary_key)
             shape.append(
                 _Entity(
                     start=len(flat),
                     keys=tuple(a.key for a in attributes),
                     new=mapper.class_manager.new_instance,
+                    identity=tuple(
+                        i for i, a in enumerate(attributes) if a.columns[0] in key_columns
+                    ),
                 )
             )
             flat.extend(a.columns[0] for a in attributes)
@@ -279,6 +284,10 @@ def _with_snapshots(shape: tuple[_Entity | int, ...], row: Sequence[Any]) -> lis
             items.append(row[part])
             continue
         values = row[part.start : part.start + len(part.keys)]
+        if all(values[i] is None for i in part.identity):
+            # an outer join that found nothing: None, as SQLAlchemy's ORM hands it back
+            items.append(None)
+            continue
         obj = part.new()
         obj.__dict__.update(zip(part.keys, values, strict=True))
         items.append(obj)

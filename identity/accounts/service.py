@@ -174,14 +174,13 @@ def read_account(session: Session, account_id: str) -> Account | None:
 
 
 def adopt_account(session: Session, account_id: str, account: Account | None) -> None:
-    """A snapshot of the account (`core.Prepared`; None, or an outer join's empty one: there
-    is none) that the caller read with another statement of the current transaction, before
-    it wrote anything (one round trip less): `read_account` returns it for the rest of the
-    transaction. Only for transactions that do not change the account afterwards. Another
-    account's snapshot is not held."""
-    found = None if account is None or account.id is None else account
-    if found is None or found.id == account_id:
-        transaction_scoped(session, _ADOPTED)[account_id] = found
+    """A snapshot of the account (`core.Prepared`; None, as an outer join that found none
+    gives it: there is none) that the caller read with another statement of the current
+    transaction, before it wrote anything (one round trip less): `read_account` returns it
+    for the rest of the transaction. Only for transactions that do not change the account
+    afterwards. Another account's snapshot is not held."""
+    if account is None or account.id == account_id:
+        transaction_scoped(session, _ADOPTED)[account_id] = account
 
 
 def find_by_email(accounts: Accounts, session: Session, email: str) -> Account | None:

@@ -69,7 +69,7 @@ _GRANT_AND_LIVE = select(Grant, _LIVE, _ACTIVE).where(Grant.id == bindparam("gra
 
 def _consumed_with(consume: Any, *grant_columns: Any) -> Select[Any]:
     """PostgreSQL: `consume`'s returned columns, then `grant_columns` of the grant they name
-    (outer-joined: a missing grant reads as NULL)."""
+    (outer-joined: a missing grant reads as None)."""
     consumed = consume.cte("consumed")
     return (
         select(*consumed.c, *grant_columns)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from core import Prepared, UTCDateTime
 from identity.oidc.clients import ClientSpec, create_client, get_client, read_client
-from identity.oidc.models import Client
+from identity.oidc.models import Client, Grant
 
 _META = MetaData()
 _THINGS = Table(
@@ -165,3 +165,20 @@ def test_an_entity_comes_back_as_a_snapshot_no_session_knows(session: Session) -
     session.expire_all()
     reread = get_client(session, client.client_id)
     assert reread is not None and reread.name == "S"
+
+
+def test_an_outer_joined_entity_that_is_not_there_is_none(session: Session) -> None:
+    spec = ClientSpec(name="O", redirect_uris=["https://o.example/cb"], purpose="p")
+    client, _ = create_client(session, spec)
+    session.flush()
+    statement = (
+        select(Client, Grant)
+        .outerjoin(Grant, Grant.client_id == Client.client_id)
+        .where(Client.client_id == bindparam("client_id"))
+    )
+    params = {"client_id": client.client_id}
+    expected = session.execute(statement, params).one()
+    found = Prepared(statement).first(session, params)
+    assert expected[1] is None  # what SQLAlchemy's ORM hands back for a grant not found
+    assert found[1] is None
+    assert found[0] is not None and found[0].client_id == client.client_id

@@ -17,6 +17,8 @@ of ORM entities (`select(Grant, Client.name)`) is run as a SELECT of their colum
 row comes back as a named tuple with a **snapshot** of each entity: an instance filled with
 the row's values that no session knows, so reading it costs nothing and changing it saves
 nothing (for reads on hot paths; write with UPDATE statements, as the token endpoint does).
+An outer-joined entity that found no row (its primary key all NULL) is None, as the ORM
+gives it.
 """
 
 from __future__ import annotations
@@ -253,15 +255,16 @@ def _flatten(
         if _is_entity(description):
             mapper = inspect(description["entity"])
             attributes = list(mapper.column_attrs)
-            key_columns = set(mapper.primary_key)
+            key_names = {mapper.get_property_by_column(c).key for c in mapper.primary_key}
+            identity = tuple(i for i, a in enumerate(attributes) if a.key in key_names)
+            if len(identity) != len(key_names):  # (never: a mapper's key is among its columns)
+                raise ValueError(f"{mapper.class_.__name__}: its primary key is not selected")
             shape.append(
                 _Entity(
                     start=len(flat),
                     keys=tuple(a.key for a in attributes),
                     new=mapper.class_manager.new_instance,
-                    identity=tuple(
-                        i for i, a in enumerate(attributes) if a.columns[0] in key_columns
-                    ),
+                    identity=identity,
                 )
             )
             flat.extend(a.columns[0] for a in attributes)

@@ -263,7 +263,13 @@ def compare(works: list[Path]) -> bool:
     header = " | ".join(f"run {k}: measured (Kluis / peer)" for k in range(1, len(works) + 1))
     print(f"| workload | goal | {header} | met in all |")
     print("|---|---|" + "---|" * len(works) + "---|")
-    for workload, first in runs[0].items():
+    # every row of any run, in the order the runs first give them (an older run may lack
+    # rows a newer one has, such as the durable peer's)
+    workloads: dict[str, Row] = {}
+    for run in runs:
+        for workload, row in run.items():
+            workloads.setdefault(workload, row)
+    for workload, first in workloads.items():
         found = [run.get(workload) for run in runs]
         cells = []
         for row in found:

@@ -31,7 +31,7 @@ PASSWORD = "bench: een lang en sterk wachtwoord"
 CLAIMS = ("email", "email_verified", "name", "given_name", "family_name")
 BENCH_DB_ENV = "KLUIS_BENCH_DATABASE_URL"
 SQL_STORE_DIR = Path(__file__).resolve().parent / "node-sql"
-NODE_HEADERS = Path("/usr/include/node")
+NODE_PREFIX = Path("/usr")  # the distribution's Node.js: its headers under include/node
 
 
 class OPDriver(ABC):
@@ -61,7 +61,7 @@ class KluisDriver(OPDriver):
     env: ClassVar[dict[str, str]] = {}  # more environment for `kluis serve` (oidc_flow/ab.py)
 
     def __init__(self) -> None:
-        self.database_url = os.environ.get(BENCH_DB_ENV) or None
+        self.database_url = bench_database_url()
 
     @contextlib.contextmanager
     def running(self, work_dir: Path) -> Iterator[Target]:
@@ -109,7 +109,7 @@ class KluisDriver(OPDriver):
         ).callback_url
 
     def describe(self) -> str:
-        backend = make_url(self.database_url).get_backend_name() if self.database_url else "sqlite"
+        backend = backend_of(self.database_url)
         processes = "one uvicorn process" if self.workers == 1 else f"{self.workers} processes"
         return (
             f"Kluis ({processes}: kluis serve --workers {self.workers}, {backend}, "
@@ -200,13 +200,14 @@ class OidcProviderSqlDriver(OidcProviderDriver):
     name = "oidc-provider-sql"
 
     def __init__(self) -> None:
-        self.database_url = os.environ.get(BENCH_DB_ENV) or None
+        self.database_url = bench_database_url()
 
     @contextlib.contextmanager
     def store(self, work_dir: Path) -> Iterator[dict[str, str] | None]:
         # better-sqlite3 compiles its addon at install; node-gyp takes the headers of the
         # distribution's Node.js instead of downloading them (nothing is downloaded here).
-        env = {"npm_config_nodedir": "/usr"} if NODE_HEADERS.is_dir() else None
+        headers = NODE_PREFIX / "include" / "node"
+        env = {"npm_config_nodedir": str(NODE_PREFIX)} if headers.is_dir() else None
         ensure_node_modules(SQL_STORE_DIR, env)
         module = str(SQL_STORE_DIR / "store.mjs")
         if self.database_url is None:
@@ -224,7 +225,7 @@ class OidcProviderSqlDriver(OidcProviderDriver):
             }
 
     def describe(self) -> str:
-        backend = make_url(self.database_url).get_backend_name() if self.database_url else "sqlite"
+        backend = backend_of(self.database_url)
         return (
             f"node oidc-provider {_locked_version()} (one node process, durable SQL store on "
             f"{backend}: bench/oidc_flow/node-sql)"
@@ -250,6 +251,15 @@ PEER = OidcProviderDriver.name
 PEER_SETUP = "in-memory store, RS256 from RSA-3072, pairwise subjects, PKCE, refresh rotation"
 SQL_PEER = OidcProviderSqlDriver.name
 SQL_PEER_SETUP = "every write committed durably where Kluis keeps its data (node-sql/store.mjs)"
+
+
+def bench_database_url() -> str | None:
+    """The PostgreSQL database KLUIS_BENCH_DATABASE_URL names, or None: SQLite."""
+    return os.environ.get(BENCH_DB_ENV) or None
+
+
+def backend_of(database_url: str | None) -> str:
+    return make_url(database_url).get_backend_name() if database_url else "sqlite"
 
 
 @contextlib.contextmanager

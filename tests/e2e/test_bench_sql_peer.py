@@ -9,7 +9,6 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -70,12 +69,12 @@ def _refresh(rp: BenchRP, token: str) -> httpx.Response:
 
 
 @contextlib.contextmanager
-def _logged_in(driver: OidcProviderSqlDriver, work_dir: Path) -> Iterator[tuple[BenchRP, Any]]:
+def _logged_in(driver: OidcProviderSqlDriver, work_dir: Path) -> Iterator[BenchRP]:
     with driver.running(work_dir) as target:
         rp = BenchRP(target)
         try:
             rp.login(driver.first_login)
-            yield rp, target
+            yield rp
         finally:
             rp.close()
 
@@ -83,7 +82,7 @@ def _logged_in(driver: OidcProviderSqlDriver, work_dir: Path) -> Iterator[tuple[
 def test_the_durable_peer_redeems_a_code_once(
     driver: OidcProviderSqlDriver, store: dict[str, str], tmp_path: Path
 ) -> None:
-    with _logged_in(driver, tmp_path) as (rp, _):
+    with _logged_in(driver, tmp_path) as rp:
         url, checks = rp.authorization_request()
         back = forms.authorize(rp.http, url, redirect_uri=rp.target.redirect_uri, interactive=False)
         tokens = rp.exchange(back.callback_url, checks)
@@ -97,7 +96,7 @@ def test_the_durable_peer_redeems_a_code_once(
 def test_the_durable_peer_revokes_the_grant_when_a_rotated_refresh_token_is_reused(
     driver: OidcProviderSqlDriver, store: dict[str, str], tmp_path: Path
 ) -> None:
-    with _logged_in(driver, tmp_path) as (rp, _):
+    with _logged_in(driver, tmp_path) as rp:
         rp.sso_flow()
         first = rp.refresh_token
         assert first is not None
@@ -116,7 +115,7 @@ def test_the_durable_peer_revokes_the_grant_when_a_rotated_refresh_token_is_reus
 def test_what_the_durable_peer_acknowledges_is_in_its_database(
     driver: OidcProviderSqlDriver, store: dict[str, str], tmp_path: Path
 ) -> None:
-    with _logged_in(driver, tmp_path) as (rp, _):
+    with _logged_in(driver, tmp_path) as rp:
         rp.sso_flow()
         rp.refresh()
     # the provider has stopped: what it answered for is in the database

@@ -89,6 +89,15 @@ def register_client(
             )
         except InvalidClientMetadata as exc:
             raise InvalidClientMetadataError(exc.detail) from exc
+    # DESIGN.md invariant 4: a public `sub` (the account id) is the same at every platform,
+    # so only an operator gives it (`kluis clients add --subject-type public`), never the
+    # holder of a registration token
+    subject_type = _optional_str(metadata, "subject_type") or "pairwise"
+    if subject_type != "pairwise":
+        raise InvalidClientMetadataError(
+            "subject_type: dynamic registration gives pairwise subject identifiers only; "
+            "ask the operator for a public one"
+        )
     jwks = metadata.get("jwks")
     if jwks is not None and not isinstance(jwks, dict):
         raise InvalidClientMetadataError("jwks must be a JSON Web Key Set object")
@@ -99,7 +108,7 @@ def register_client(
         backchannel_logout_uri=_optional_str(metadata, "backchannel_logout_uri"),
         public=method == "none",
         token_endpoint_auth_method=method,
-        subject_type=_optional_str(metadata, "subject_type") or "pairwise",
+        subject_type=subject_type,
         sector_identifier_uri=sector_uri,
         sector_redirect_uris=fetch_sector(sector_uri) if sector_uri else None,
         id_token_alg=_optional_str(metadata, "id_token_signed_response_alg") or "RS256",

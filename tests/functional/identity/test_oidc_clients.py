@@ -114,6 +114,29 @@ def test_dynamic_registration_needs_a_single_use_initial_access_token(
     assert again.status_code == 401  # single use
 
 
+def test_dynamic_registration_gives_pairwise_subjects_only(
+    client: TestClient, runtime: Runtime
+) -> None:
+    """A public `sub` is the account id, the same at every platform: an operator's decision
+    (`--subject-type public`), not a registrant's."""
+    code, out = run(runtime, "registration-token", "--json")
+    assert code == 0, out
+    auth = {"Authorization": f"Bearer {json.loads(out)['initial_access_token']}"}
+    metadata = {"client_name": "Forum", "redirect_uris": ["https://forum.example.nl/cb"]}
+    refused = client.post(
+        "/connect/register", json={**metadata, "subject_type": "public"}, headers=auth
+    )
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"] == "invalid_client_metadata"
+    assert "pairwise" in refused.json()["error_description"]
+    # nothing changed: the token is still unused, and a pairwise registration goes through
+    created = client.post(
+        "/connect/register", json={**metadata, "subject_type": "pairwise"}, headers=auth
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["subject_type"] == "pairwise"
+
+
 def test_production_refuses_loopback_targets_that_kluis_would_call(
     client: TestClient, runtime: Runtime, app: object
 ) -> None:

@@ -220,7 +220,8 @@ def account_claims(
     if name:
         claims["name"] = name
     # the Kluis user name, never the real name: each claim comes from one consented field
-    # (identity.oidc.claims.field_of), and the name is the field `name`
+    # (identity.oidc.claims.field_of), and the name is the field `name`; a platform gets a
+    # user name of its sector in its place (`identity.oidc.pairwise.SubjectIds.username_for`)
     claims["preferred_username"] = account.handle
     return claims
 

@@ -8,8 +8,9 @@ claim is ever resolved unless the resident consented to it (the caller filters f
 
 Consent is given per *field*, the piece of the resident's data a claim is derived from, and
 every claim maps to exactly one field (`field_of`): `email_verified` says something about the
-e-mail address, so it leaves only under consent for `email`; `preferred_username` is the
-account's Kluis user name (never the real name, which is the field `name`). The ledger records
+e-mail address, so it leaves only under consent for `email`; `preferred_username` is a user
+name of the platform's sector, made when it is released (`SubjectIds.username_for`): never the
+real name, which is the field `name`, nor the resident's Kluis user name. The ledger records
 fields; releases name both the claims and the fields they came from.
 """
 
@@ -55,8 +56,10 @@ _LABELS: dict[str, dict[str, str]] = {
     },
     "name": {"nl": "Je naam", "en": "Your name"},
     "preferred_username": {
-        "nl": "Je gebruikersnaam bij Kluis (niet je echte naam)",
-        "en": "Your Kluis user name (not your real name)",
+        "nl": "Een gebruikersnaam voor dit platform (niet je echte naam; elk platform krijgt "
+        "een andere)",
+        "en": "A user name for this platform (not your real name; each platform gets a "
+        "different one)",
     },
     "postcode_area": {"nl": "Je postcodegebied (4 cijfers)", "en": "Your postcode area (4 digits)"},
     "municipality": {"nl": "Je gemeente", "en": "Your municipality"},

@@ -32,6 +32,8 @@ def resolve_claims(
 ) -> dict[str, Any]:
     """Values of the released `names`: from the claim sources, and the poll pseudonym."""
     values = provider.claims.resolve(session, grant.account_id, names)
+    if "preferred_username" in values:  # the platform's own, never the Kluis user name
+        values["preferred_username"] = provider.subject_ids.username_for(client, grant.account_id)
     values.update(poll_claims(provider, client, grant, names))
     return values
 

@@ -89,7 +89,8 @@ def test_the_real_name_stops_in_every_claim_once_its_consent_is_withdrawn(
     assert "name" not in after
     assert all("Klaas" not in str(value) for value in after.values()), after
     account = session.get(Account, resident.account_id)
-    assert account is not None and after["preferred_username"] == account.handle
+    assert account is not None  # the user name stays, the platform's own (never the handle)
+    assert after["preferred_username"] == before["preferred_username"] != account.handle
 
 
 def test_the_consent_page_asks_once_per_field_and_a_derived_claim_follows_its_field(

@@ -4,6 +4,7 @@ client authentication, pairwise subjects, token introspection and revocation."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 import uuid
 
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from audit.models import AuditEntry
 from core.db import utcnow
+from identity.accounts.models import Account
+from identity.accounts.service import HANDLE_ALPHABET
 from identity.accounts.sessions import ACR_PASSWORD
 from identity.oidc.interaction import AUTH_TIME_LEEWAY
 from service.runtime import Runtime
@@ -256,6 +259,40 @@ def test_pairwise_subjects_differ_per_sector_and_match_within_one(
     assert subs["a"] == subs["a2"]
     assert subs["a"] != subs["b"]
     assert len(subs["pub"]) == 32 and subs["pub"] not in (subs["a"], subs["b"])
+
+
+ID_TOKEN_USERNAME = '{"id_token": {"preferred_username": null}}'
+
+
+def test_the_user_name_a_platform_sees_is_its_sectors_and_never_the_kluis_one(
+    client: TestClient, runtime: Runtime, session: Session
+) -> None:
+    """`preferred_username` is pairwise like `sub` (DESIGN.md invariant 4): the Kluis user
+    name is one global identifier, and half of a login, so it never leaves; a public client
+    (whose `sub` is global by the operator's choice) gets a name of its sector too."""
+    resident = make_resident(runtime, session, client)
+    account = session.get(Account, resident.account_id)
+    assert account is not None
+    a = make_rp(session, "A", redirect_uris=["https://a.example/cb"])
+    a2 = make_rp(session, "A2", redirect_uris=["https://a.example/other"])
+    b = make_rp(session, "B", redirect_uris=["https://b.example/cb"])
+    pub = make_rp(session, "P", redirect_uris=["https://p.example/cb"], subject_type="public")
+    names = {}
+    for label, rp in (("a", a), ("a2", a2), ("b", b), ("pub", pub)):
+        query, verifier, _ = code_flow(
+            client, rp, allow=["preferred_username"], claims=ID_TOKEN_USERNAME
+        )
+        tokens = exchange(client, rp, query["code"], verifier).json()
+        in_token = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+        auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+        userinfo = client.get("/userinfo", headers=auth).json()
+        assert in_token["preferred_username"] == userinfo["preferred_username"]
+        names[label] = userinfo["preferred_username"]
+    assert names["a"] == names["a2"]  # one sector, one name
+    assert len({names["a"], names["b"], names["pub"]}) == 3
+    for name in names.values():
+        assert re.fullmatch(rf"bewoner-[{HANDLE_ALPHABET}]{{10}}", name), name
+        assert name != account.handle
 
 
 def test_client_authentication_methods(browser: TestClient, session: Session) -> None:

@@ -20,7 +20,7 @@ from attestations.issuance import (
     exchange_pre_authorized_code,
     purge_expired,
 )
-from attestations.letters import LettersConfig, letters_cli, letters_config
+from attestations.letters import LettersConfig, forget_letters, letters_cli, letters_config
 from attestations.letters import models as letters_models
 from attestations.models import CredentialOffer, IssuedCredential
 from attestations.municipality import MunicipalitySource
@@ -87,6 +87,7 @@ __all__ = [
     "credentials_for_account",
     "discard_held",
     "exchange_pre_authorized_code",
+    "forget_letters",
     "held_credentials",
     "issue_vc",
     "issued_credentials",

@@ -32,6 +32,7 @@ from attestations import (
     IssuedCredential,
     credential_type,
     discard_held,
+    forget_letters,
     revoke_credential,
     vouching,
 )
@@ -164,8 +165,11 @@ def execute_field_erasure(
     now = request.received_at
     request.status = EXECUTING
     revoked, discarded = _delete_field_data(session, account, field, actor)
+    letters = 0
     if field == "postcode":  # the shared-address rule's keyed address goes with it
         vouching.forget_address(session, provider.subject_keys, account_id=account_id, actor=actor)
+        # and the address data of the letters they redeemed (the audit log names the letters)
+        letters = forget_letters(session, provider.subject_keys, account_id)
     got = received(session, account_id, field)
     if replay is not None:  # the platforms told before, whether or not the backup knew
         got = merge_platforms(got, replay.platforms)
@@ -189,6 +193,7 @@ def execute_field_erasure(
         "field": field,
         "credentials": revoked,
         "wallet_credentials": discarded,
+        **({"letters": letters} if letters else {}),
         "platforms": platforms,
         "deliveries": queued,
     }

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 
 from attestations.letters.config import LettersConfig
 from attestations.letters.errors import UnknownLetterCode
-from attestations.letters.lookup import find_letter, letter_reference
+from attestations.letters.lookup import REFERENCE_PURPOSE, find_letter, letter_reference
 from attestations.letters.models import LetterBatch, LetterCode, LetterVote
 from attestations.models import IssuedCredential
 from attestations.statuslist import revoke_credential
 from audit import record
 from core import NotFound, rowcount, utcnow
+from keys import SubjectKeys
 
 REVOCATION_REASON = "letter_revoked"
 CHUNK = 500
@@ -145,7 +146,7 @@ def letters_status(session: Session, now: dt.datetime | None = None) -> dict[str
     ).all()
     areas = [
         {
-            "postcode_area": area,
+            "postcode_area": area or None,  # None: erased (`forget_letters`)
             "issued": int(issued),
             "redeemed": int(redeemed or 0),
             "voted_on_paper": int(paper or 0),
@@ -155,3 +156,27 @@ def letters_status(session: Session, now: dt.datetime | None = None) -> dict[str
         for area, issued, redeemed, paper, revoked, expired in rows
     ]
     return {"batches": batches, "areas": areas}
+
+
+def forget_letters(session: Session, subject_keys: SubjectKeys, account_id: str) -> int:
+    """The erasure of a resident's `postcode` field, for the letters they redeemed: their
+    postcode, its area, the CBS code and the keyed address are erased from the letter rows,
+    and the letters revoked, as the credentials they gave are (a paper vote with one would
+    answer an area that is no longer known). The audit log's `letter.redeemed` entries name
+    those letters under the resident's reference, so the rows would otherwise still say
+    where the resident lives. The letters stay the resident's (one letter per poll); the
+    status overview counts them without an area. Returns how many; the caller commits."""
+    letter_ref = subject_keys.reference(session, account_id, REFERENCE_PURPOSE)
+    erased = session.execute(
+        update(LetterCode)
+        .where(LetterCode.account_ref == letter_ref)
+        .values(
+            postcode="",
+            postcode_area="",
+            wijk_buurt=None,
+            address_ref=None,
+            revoked_at=func.coalesce(LetterCode.revoked_at, utcnow()),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(erased)

@@ -164,7 +164,7 @@ def status(runtime: LettersRuntime, as_json: bool) -> None:
     click.echo("area   issued  redeemed  voted_on_paper  revoked  expired_unused")
     for a in overview["areas"]:
         click.echo(
-            f"{a['postcode_area']:<6} {a['issued']:>6} {a['redeemed']:>9} "
+            f"{a['postcode_area'] or 'erased':<6} {a['issued']:>6} {a['redeemed']:>9} "
             f"{a['voted_on_paper']:>15} {a['revoked']:>8} {a['expired_unused']:>15}"
         )
 

@@ -25,6 +25,7 @@ def letter_reference(letter_id: str) -> str:
 
 
 LETTER_PREFIX = "letter:"
+REFERENCE_PURPOSE = "letters"  # the account's reference on a redeemed letter (`account_ref`)
 
 
 def letter_poll(session: Session, holder: str) -> str | None:

@@ -41,7 +41,12 @@ from attestations.letters.errors import (
     OneLetterPerPoll,
     UnknownLetterCode,
 )
-from attestations.letters.lookup import find_letter, letter_reference, unusable
+from attestations.letters.lookup import (
+    REFERENCE_PURPOSE,
+    find_letter,
+    letter_reference,
+    unusable,
+)
 from attestations.letters.models import LetterBatch, LetterCode
 from attestations.models import CredentialOffer, IssuedCredential
 from attestations.types import MAX_NAME_LENGTH, MUNICIPALITY_CODE, TIMEZONE
@@ -53,7 +58,6 @@ from keys import SubjectKeys
 
 MAX_PER_ADDRESS = 10
 INSERT_CHUNK = 1000
-REFERENCE_PURPOSE = "letters"  # the account's reference on a redeemed letter
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from attestations import AttestationConfig, create_offer
+from attestations.letters.admin import letters_status
 from attestations.letters.codes import grouped, new_code
 from attestations.letters.config import ATTEMPTS_PER_ACCOUNT, LettersConfig
 from attestations.letters.models import LetterCode
@@ -24,6 +25,7 @@ from attestations.models import IssuedCredential
 from attestations.sdjwt import HeldSdJwt
 from attestations.wallet import usable_credentials
 from core.db import utcnow
+from rights.field_erasure import execute_field_erasure
 from service.runtime import Runtime
 from tests.conftest import TEST_ISSUER
 from tests.support.attestations import INPUTS
@@ -309,3 +311,50 @@ def test_a_poll_counted_per_letter_takes_only_credentials_from_letters(
 
     assert vote(from_registry).status_code == 400  # not from a letter: no vote
     assert vote(from_letter).status_code == 200
+
+
+def test_erasing_the_postcode_erases_it_from_the_letters_the_resident_redeemed(
+    client: TestClient,
+    runtime: Runtime,
+    session: Session,
+    config: LettersConfig,
+    batch: GeneratedBatch,
+    resident: Resident,
+    rp: RP,
+) -> None:
+    """The audit log's `letter.redeemed` entry names the letter under the resident's
+    reference: after the field `postcode` is erased, the letter row holds no address data,
+    and the letter (like its credentials) is revoked."""
+    mine, other = batch.letters[0], batch.letters[1]
+    assert submit(client, mine.code).status_code == 200
+    execute_field_erasure(
+        session,
+        runtime.oidc,
+        account_id=resident.account_id,
+        field="postcode",
+        requested_by="resident",
+        actor="resident",
+    )
+    session.commit()
+
+    def row(code: str) -> LetterCode:
+        found = session.scalar(
+            select(LetterCode)
+            .where(LetterCode.code_hash == config.hasher(code))
+            .execution_options(populate_existing=True)
+        )
+        assert found is not None
+        return found
+
+    erased = row(mine.code)
+    assert (erased.postcode, erased.postcode_area) == ("", "")
+    assert erased.wijk_buurt is None and erased.address_ref is None
+    assert erased.revoked_at is not None and erased.account_ref is not None
+    kept = row(other.code)  # another resident's letter keeps its address
+    assert (kept.postcode, kept.postcode_area) == ("1087AB", "1087") and kept.revoked_at is None
+    # a paper vote with the erased letter, or redeeming it again, is refused
+    vote = paper(client, rp, mine.code)
+    assert vote.status_code == 410 and vote.json()["type"].endswith("letter-code-revoked")
+    assert submit(client, mine.code).status_code == 410
+    areas = {a["postcode_area"]: a for a in letters_status(session)["areas"]}
+    assert areas[None]["issued"] == 1 and areas[None]["revoked"] == 1

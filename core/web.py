@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -38,6 +39,17 @@ def page_language(request: Request) -> str:
     )
 
 
+def language_switch(request: Request, lang: str) -> str | None:
+    """The header's link to this page in `lang`: this address with every query parameter
+    kept and `lang` set (a `return_to`, an erasure's reference, a status message go along),
+    as a relative reference. None for the answer to a form (POST): a GET of that address
+    would lose what the answer showed, at times only once (a client secret, a code)."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return "?" + urlencode([*query, ("lang", lang)])
+
+
 def render(
     request: Request,
     template: str,
@@ -54,13 +66,16 @@ def render(
         cookie_value = csrf.new_cookie_value()
         request.state.new_csrf_cookie = cookie_value
 
+    other_lang = "en" if lang == "nl" else "nl"
+
     def t(key: str, **params: object) -> str:
         return i18n.translate(lang, key, **params)
 
     html = templates.env.get_template(template).render(
         request=request,
         lang=lang,
-        other_lang="en" if lang == "nl" else "nl",
+        other_lang=other_lang,
+        switch_language=language_switch(request, other_lang),
         t=t,
         csrf_field=csrf.CSRF_FIELD,
         csrf_token=csrf.token_for(templates.csrf_key, cookie_value),

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import html
 import json
 import logging
+import re
 
 import pytest
 from fastapi import FastAPI
@@ -96,6 +98,25 @@ def test_pages_speak_dutch_by_default_and_english_on_request(
 def test_language_choice_is_remembered(client: TestClient) -> None:
     client.get("/?lang=en")
     assert "Welcome to Kluis" in client.get("/").text
+
+
+def test_the_language_switch_keeps_the_pages_query(client: TestClient) -> None:
+    """A resident who switches language on the way to a platform's login gets back to the
+    platform: the switch keeps `return_to` (and every other parameter) and replaces `lang`."""
+    page = client.get("/login?return_to=/authorize/continue/abc&lang=nl")
+    switch = re.search(r'<a href="([^"]+)" hreflang="en"', page.text)
+    assert switch is not None
+    assert html.unescape(switch[1]) == "?return_to=%2Fauthorize%2Fcontinue%2Fabc&lang=en"
+    english = client.get("/login" + html.unescape(switch[1]))
+    assert english.headers["content-language"] == "en"
+    assert 'value="/authorize/continue/abc"' in english.text  # still on its way back
+    # the answer to a form has no switch: a GET of its address would lose what it showed
+    token = re.search(r'name="csrf_token" value="([^"]+)"', english.text)
+    assert token is not None
+    form = {"csrf_token": token[1], "email": "x@example.org", "password": "wrong password 1"}
+    answered = client.post("/login?lang=en", data=form)
+    assert answered.status_code == 400 and "<form" in answered.text  # re-rendered with its error
+    assert 'hreflang="' not in answered.text
 
 
 def test_page_is_accessible_markup(client: TestClient) -> None:

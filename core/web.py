@@ -39,13 +39,17 @@ def page_language(request: Request) -> str:
     )
 
 
-def language_switch(request: Request, lang: str) -> str | None:
-    """The header's link to this page in `lang`: this address with every query parameter
-    kept and `lang` set (a `return_to`, an erasure's reference, a status message go along),
-    as a relative reference. None for the answer to a form (POST): a GET of that address
-    would lose what the answer showed, at times only once (a client secret, a code)."""
+def language_switch(request: Request, lang: str, status_code: int) -> str | None:
+    """The header's link to this page in `lang`, as a relative reference: this address with
+    every query parameter kept and `lang` set (a `return_to`, an erasure's reference, a
+    status message go along). An error page's link has `lang` alone: it repeats nothing of
+    a request that was refused (an unregistered redirect URI, say). None for the answer to
+    a form (POST): a GET of that address would lose what the answer showed, at times only
+    once (a client secret, a code)."""
     if request.method not in ("GET", "HEAD"):
         return None
+    if status_code >= 400:
+        return "?" + urlencode([("lang", lang)])
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
     return "?" + urlencode([*query, ("lang", lang)])
 
@@ -75,7 +79,7 @@ def render(
         request=request,
         lang=lang,
         other_lang=other_lang,
-        switch_language=language_switch(request, other_lang),
+        switch_language=language_switch(request, other_lang, status_code),
         t=t,
         csrf_field=csrf.CSRF_FIELD,
         csrf_token=csrf.token_for(templates.csrf_key, cookie_value),

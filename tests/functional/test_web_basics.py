@@ -110,6 +110,11 @@ def test_the_language_switch_keeps_the_pages_query(client: TestClient) -> None:
     english = client.get("/login" + html.unescape(switch[1]))
     assert english.headers["content-language"] == "en"
     assert 'value="/authorize/continue/abc"' in english.text  # still on its way back
+    # an error page's switch repeats nothing of the refused request
+    missing = client.get(
+        "/no-such-page?next=https://elsewhere.example&lang=nl", headers={"Accept": "text/html"}
+    )
+    assert missing.status_code == 404 and 'href="?lang=en" hreflang="en"' in missing.text
     # the answer to a form has no switch: a GET of its address would lose what it showed
     token = re.search(r'name="csrf_token" value="([^"]+)"', english.text)
     assert token is not None

@@ -55,6 +55,13 @@ class WrongPassword(AccountError):
     field = "password"
 
 
+class PasswordMissing(AccountError):
+    """No password was typed to confirm an irreversible action: asked for, not counted."""
+
+    message_key = "accounts.error.reconfirm_missing"
+    field = "password"
+
+
 class FreshLoginRequired(AccountError):
     """An account without a password confirms an irreversible action by a recent login."""
 

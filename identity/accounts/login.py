@@ -24,6 +24,7 @@ from identity.accounts.errors import (
     EmailNotVerified,
     FreshLoginRequired,
     InvalidCredentials,
+    PasswordMissing,
     WrongPassword,
 )
 from identity.accounts.models import Account, AccountStatus, TokenPurpose
@@ -135,6 +136,8 @@ def reconfirm(
         if utcnow() - browser.auth_time > RECONFIRM_WINDOW:
             raise FreshLoginRequired()
         return
+    if not password:  # nothing typed: no attempt to count
+        raise PasswordMissing()
     reservation = accounts.limiter.reserve(session, account.handle, ip)  # or LoginThrottled
     session.commit()
     if not accounts.passwords.verify(account.password_hash, password):

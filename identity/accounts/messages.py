@@ -96,6 +96,10 @@ register(
             "en": "We have sent an e-mail to the address you gave. Click the link in it to "
             "confirm your account. Nothing arrived? Then also look in your spam folder.",
         },
+        "accounts.error.reconfirm_missing": {
+            "nl": "Vul je wachtwoord in. Er is niets gewist.",
+            "en": "Type your password. Nothing has been erased.",
+        },
         "accounts.error.reconfirm_password": {
             "nl": "Dat wachtwoord klopt niet. Er is niets gewist.",
             "en": "That password is not right. Nothing has been erased.",

@@ -88,6 +88,22 @@ def test_wrong_passwords_for_an_irreversible_action_count_towards_the_login_limi
     assert account is not None and account.name_enc  # the name is still there
 
 
+def test_an_empty_password_is_asked_for_and_not_counted(
+    client: TestClient, session: Session, runtime: Runtime, accounts: Accounts
+) -> None:
+    resident = make_resident(runtime, session, client)
+    with_password(session, accounts, resident)
+    statuses = []
+    for _ in range(accounts.limiter.limits.per_account + 1):
+        refused = submit(client, "/account/delete", confirm="yes", password="")
+        statuses.append(refused.status_code)  # type: ignore[attr-defined]
+        assert "Vul je wachtwoord in" in refused.text  # type: ignore[attr-defined]
+        assert "klopt niet" not in refused.text  # type: ignore[attr-defined]
+    assert statuses == [400] * (accounts.limiter.limits.per_account + 1)  # never throttled
+    done = submit(client, "/account/delete", confirm="yes", password=STRONG_PASSWORD)
+    assert done.status_code == 303  # type: ignore[attr-defined]
+
+
 def test_an_account_without_a_password_needs_a_recent_login(
     client: TestClient, session: Session, runtime: Runtime, accounts: Accounts
 ) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from audit import record
 from identity.accounts import mails, tokens
-from identity.accounts.errors import InvalidEmail, InvalidToken
+from identity.accounts.errors import InvalidToken
 from identity.accounts.models import AccountStatus, TokenPurpose
 from identity.accounts.passwords import check_policy
 from identity.accounts.service import (
@@ -23,11 +23,9 @@ from identity.accounts.sessions import end_account_sessions
 
 def request_password_reset(accounts: Accounts, session: Session, *, email: str, lang: str) -> None:
     """Mail a reset link if the address belongs to a usable account; otherwise do nothing.
-    The caller shows the same answer either way."""
-    try:
-        email = normalize_email(email)
-    except InvalidEmail:
-        return
+    The caller shows the same answer either way. Raises `InvalidEmail` for what is no e-mail
+    address at all (which says nothing about any account)."""
+    email = normalize_email(email)
     account = find_by_email(accounts, session, email)
     if account is None or account.status == AccountStatus.DISABLED.value:
         return

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from core import check_csrf, page_language, render
 from identity.accounts import messages  # noqa: F401 (registers the page texts)
 from identity.accounts.desk import activate_account
-from identity.accounts.errors import AccountError, InvalidToken, LoginThrottled
+from identity.accounts.errors import AccountError, InvalidEmail, InvalidToken, LoginThrottled
 from identity.accounts.recovery import (
     request_password_reset,
     reset_password,
@@ -46,7 +46,11 @@ def forgot_submit(
     csrf_token: FormStr = "",
 ) -> Response:
     check_csrf(request, {"csrf_token": csrf_token})
-    request_password_reset(accounts, session, email=email, lang=page_language(request))
+    try:
+        request_password_reset(accounts, session, email=email, lang=page_language(request))
+    except InvalidEmail as exc:  # a typo, said as such: it tells nothing about any account
+        context = {"errors": errors_of(exc), "email": email}
+        return render(request, "accounts/forgot.html", context, status_code=400)
     session.commit()
     return see_other("/password/forgot?status=sent")
 

@@ -124,6 +124,17 @@ def test_the_language_switch_keeps_the_pages_query(client: TestClient) -> None:
     assert 'hreflang="' not in answered.text
 
 
+def test_pages_name_their_icon_and_the_browsers_default_address_leads_to_it(
+    client: TestClient,
+) -> None:
+    assert '<link rel="icon" href="/static/favicon.svg"' in client.get("/").text
+    old_default = client.get("/favicon.ico", follow_redirects=False)
+    assert old_default.status_code == 301
+    assert old_default.headers["location"] == "/static/favicon.svg"
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+
+
 def test_page_is_accessible_markup(client: TestClient) -> None:
     html = client.get("/").text
     assert 'href="#main"' in html and 'id="main"' in html

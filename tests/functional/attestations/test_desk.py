@@ -10,6 +10,7 @@ import html
 
 import httpx
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from attestations.models import CredentialOffer
 from attestations.sdjwt import HeldSdJwt
 from attestations.wallet.store import usable_credentials
 from audit.models import AuditEntry
+from core.db import utcnow
 from identity import DESK, SESSION_COOKIE, grant_role, revoke_role, start_browser_session
 from identity.accounts.models import Account
 from service.runtime import Runtime
@@ -92,8 +94,10 @@ def test_an_operator_offers_a_postcode_proof_the_resident_keeps(
 
     tx_code = page.text.split('class="code">')[1].split("<")[0]
     client.cookies.clear()
-    make_resident_session(client, runtime, session, resident)
-    kept = post(client, "/account/wallet/keep", {"offer_id": offer.id, "tx_code": tx_code})
+    # at home, hours later: a proof made at the desk waits a day
+    with time_machine.travel(utcnow() + dt.timedelta(hours=20)):
+        make_resident_session(client, runtime, session, resident)
+        kept = post(client, "/account/wallet/keep", {"offer_id": offer.id, "tx_code": tx_code})
     assert kept.status_code == 303 and kept.headers["location"] == "/account?wallet=kept#wallet"
     [held] = usable_credentials(session, runtime.subject_keys, resident.account_id)
     assert held.claims["residence_source"] == "desk"

@@ -71,9 +71,33 @@ register(
         "steward.consents.none": {"nl": "Nog geen toestemmingen.", "en": "No consents yet."},
         "steward.filter": {"nl": "Filteren", "en": "Filter"},
         "steward.filter.event": {"nl": "Gebeurtenis", "en": "Event type"},
-        "steward.filter.subject": {"nl": "Referentie (64 hex)", "en": "Reference (64 hex)"},
+        "steward.filter.event.hint": {
+            "nl": "Kleine letters, cijfers, punten en liggende streepjes (_), beginnend met een "
+            "letter. Bijvoorbeeld: consent.given",
+            "en": "Lower-case letters, digits, dots and underscores (_), starting with a letter. "
+            "For example: consent.given",
+        },
+        "steward.filter.event.error": {
+            "nl": "Een gebeurtenis bestaat uit kleine letters, cijfers, punten en liggende "
+            "streepjes (_), hoogstens 64, en begint met een letter. Bijvoorbeeld: consent.given",
+            "en": "An event type consists of lower-case letters, digits, dots and underscores "
+            "(_), at most 64, and starts with a letter. For example: consent.given",
+        },
+        "steward.filter.subject": {"nl": "Referentie", "en": "Reference"},
+        "steward.filter.subject.hint": {
+            "nl": "Precies 64 tekens: cijfers 0-9 en letters a-f, zoals in de kolom Referentie.",
+            "en": "Exactly 64 characters: digits 0-9 and letters a-f, as in the Reference column.",
+        },
+        "steward.filter.subject.error": {
+            "nl": "Een referentie is precies 64 tekens: cijfers 0-9 en letters a-f.",
+            "en": "A reference is exactly 64 characters: digits 0-9 and letters a-f.",
+        },
         "steward.filter.since": {"nl": "Vanaf (UTC)", "en": "From (UTC)"},
         "steward.filter.until": {"nl": "Tot (UTC)", "en": "Until (UTC)"},
+        "steward.filter.time.error": {
+            "nl": "Vul een datum en tijd in UTC in, bijvoorbeeld 2026-11-30T08:00.",
+            "en": "Enter a date and time in UTC, for example 2026-11-30T08:00.",
+        },
         "steward.audit.none": {"nl": "Geen regels gevonden.", "en": "No entries found."},
         "steward.audit.next": {"nl": "Volgende", "en": "Next"},
         "field_erasure.link": {"nl": "Eén gegeven wissen", "en": "Erase one detail"},

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from core import InvalidInput, db_session, page_language, render, utcnow, when
+from core import db_session, page_language, render, utcnow, when
 from identity import current_session, get_client, provider_of
 from keys import subject_keys_of
 from rights import messages_steward  # noqa: F401 (registers the page texts)
@@ -34,8 +34,10 @@ def _steward(request: Request, session: Session, path: str) -> Steward | Respons
     return page_steward(request, session)
 
 
-def _page(request: Request, template: str, context: dict[str, Any]) -> Response:
-    response = render(request, template, context)
+def _page(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    response = render(request, template, context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -80,14 +82,28 @@ def consents_page(request: Request, session: SessionDep) -> Response:
 
 
 def _moment(value: str) -> dt.datetime | None:
-    """A form time (`datetime-local`, read as UTC) or an ISO time with zone."""
+    """A form time (`datetime-local`, read as UTC) or an ISO time with zone; ValueError if
+    `value` is neither."""
     if not value:
         return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInput("times must look like 2026-11-30T08:00") from exc
+    moment = dt.datetime.fromisoformat(value)
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _filter_errors(form: dict[str, str]) -> dict[str, str]:
+    """The message key of each filter that is not well-formed, by field. The messages say what
+    is expected and never repeat the value given."""
+    errors = {}
+    if form["event"] and not _EVENT.match(form["event"]):
+        errors["event"] = "steward.filter.event.error"
+    if form["subject"] and not _HEX64.match(form["subject"]):
+        errors["subject"] = "steward.filter.subject.error"
+    for name in ("since", "until"):
+        try:
+            _moment(form[name])
+        except ValueError:
+            errors[name] = "steward.filter.time.error"
+    return errors
 
 
 @router.get("/audit")
@@ -100,17 +116,21 @@ def audit_page(
     until: str = "",
     after: int | None = None,
 ) -> Response:
+    """The filtered audit log. A malformed filter shows the form again, the filters kept and
+    an error beside each wrong one (400), and reads nothing."""
     steward = _steward(request, session, "/steward/audit")
     if isinstance(steward, Response):
         return steward
-    if (event and not _EVENT.match(event)) or (subject and not _HEX64.match(subject)):
-        raise InvalidInput("event must be a dotted name and the reference 64 hex characters")
+    form = {"event": event, "subject": subject, "since": since, "until": until}
+    errors = _filter_errors(form)
+    if errors:
+        context: dict[str, Any] = {"entries": [], "form": form, "errors": errors}
+        return _page(request, "rights/steward_audit.html", context, status_code=400)
     flt = EntryFilter(
         event or None, subject or None, _moment(since), _moment(until), after, PAGE_SIZE
     )
     entries = list_entries(session, flt)
     _read(request, session, steward, "audit.entries", filters=flt.used(), count=len(entries))
-    form = {"event": event, "subject": subject, "since": since, "until": until}
     next_query = None
     if len(entries) == PAGE_SIZE:
         kept = {k: v for k, v in form.items() if v}
@@ -118,5 +138,5 @@ def audit_page(
     return _page(
         request,
         "rights/steward_audit.html",
-        {"entries": entries, "form": form, "next_query": next_query},
+        {"entries": entries, "form": form, "errors": {}, "next_query": next_query},
     )

@@ -240,10 +240,24 @@ def test_register_login_consent_redirect_in_chromium(
         for view in ("erasure", "consents", "vouching", "vouching/graph", "audit"):
             page.goto(f"{live_server.url}/steward/{view}")
             assert page.locator("h1").inner_text() == "Gegevensbeheer"
+            title = page.title()  # the page's own name first (WCAG 2.4.2)
+            assert title.endswith(" · Gegevensbeheer · Kluis") and title.count("·") == 2
+            current = page.locator("nav [aria-current=page]")
+            assert current.count() == 1 and current.get_attribute("href") == f"/steward/{view}"
             name = "steward-" + view.replace("/", "-")
             audits[name] = axe_violations(page, axe_script)
             overflow[name] = sideways_scroll(page, name)
         assert page.locator("tr[data-event]").count() > 0
+        page.fill("#event", "account.created")
+        # as in a browser without a date picker, where a steward types the time
+        page.evaluate("document.querySelector('#since').type = 'text'")
+        page.fill("#since", "gisteren")
+        page.click("#audit-filter button[type=submit]")
+        page.wait_for_selector("#since-error")
+        assert page.locator("#event").input_value() == "account.created"  # the other filter kept
+        assert page.locator("#since").get_attribute("aria-invalid") == "true"
+        audits["steward-audit-refused"] = axe_violations(page, axe_script)
+        overflow["steward-audit-refused"] = sideways_scroll(page, "steward-audit-refused")
 
         # the same pages in English, with the same data
         for path in ENGLISH_PAGES:

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import re
 
+import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -177,7 +178,78 @@ def test_audit_page_filters_and_audits(
     assert page.status_code == 200 and 'data-event="consent.given"' in page.text
     assert 'data-event="account.created"' not in page.text
     assert steward_reads(session)[-1]["details"]["filters"] == ["event"]  # type: ignore[index]
-    assert client.get("/steward/audit", params={"since": "yesterday"}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("nl", "Vul een datum en tijd in UTC in, bijvoorbeeld 2026-11-30T08:00."),
+        ("en", "Enter a date and time in UTC, for example 2026-11-30T08:00."),
+    ],
+)
+def test_audit_page_with_a_malformed_time_shows_the_form_again_with_the_other_filters_kept(
+    client: TestClient,
+    session: Session,
+    resident_with_consent: Resident,
+    steward: Resident,
+    lang: str,
+    message: str,
+) -> None:
+    reads = len(steward_reads(session))
+    page = client.get(
+        "/steward/audit",
+        params={"event": "consent.given", "since": "yesterday", "until": "2099-01-01T00:00"},
+        headers={"Accept-Language": lang},
+    )
+    assert page.status_code == 400 and f'<html lang="{lang}">' in page.text
+    assert f'<p id="since-error" class="error">{message}</p>' in page.text
+    since = re.search(r"<input id=\"since\"[^>]*>", page.text)
+    assert since and 'aria-invalid="true"' in since[0] and "since-error" in since[0]
+    assert 'href="#since"' in page.text  # the error summary leads to the field
+    assert 'value="consent.given"' in page.text and 'value="2099-01-01T00:00"' in page.text
+    assert "until-error" not in page.text and "event-error" not in page.text
+    assert "data-event=" not in page.text  # nothing was read, so nothing audited
+    assert len(steward_reads(session)) == reads
+
+
+def test_audit_page_names_each_malformed_filter_without_repeating_it_in_the_message(
+    client: TestClient, steward: Resident
+) -> None:
+    page = client.get("/steward/audit", params={"event": "DROP TABLE", "subject": "x" * 64})
+    assert page.status_code == 400
+    errors = re.findall(r'<p id="(\w+)-error" class="error">([^<]*)</p>', page.text)
+    assert [name for name, _ in errors] == ["event", "subject"]
+    assert all("DROP" not in text and "xxx" not in text for _, text in errors)
+
+
+def test_audit_filters_say_what_they_expect(client: TestClient, steward: Resident) -> None:
+    page = client.get("/steward/audit").text
+    for name in ("event", "subject"):
+        field = re.search(rf'<input id="{name}"[^>]*>', page)
+        assert field and "pattern=" in field[0] and f'aria-describedby="{name}-hint"' in field[0]
+        hint = re.search(rf'<p id="{name}-hint" class="hint muted">([^<]*)</p>', page)
+        assert hint and f'title="{hint[1]}"' in field[0]
+
+
+STEWARD_PAGES = {  # each page and its name in Dutch and English
+    "/steward/erasure": ("Verwijderverzoeken", "Erasure requests"),
+    "/steward/consents": ("Toestemmingen", "Consents"),
+    "/steward/audit": ("Auditlogboek", "Audit log"),
+    "/steward/vouching": ("Meldingen nepprofiel", "Fake-profile reports"),
+    "/steward/vouching/graph": ("Bevestigingen: waarschuwingen", "Confirmations: warning signs"),
+}
+
+
+@pytest.mark.parametrize("path", STEWARD_PAGES)
+def test_each_steward_page_has_its_own_title_and_marks_its_menu_item(
+    client: TestClient, steward: Resident, path: str
+) -> None:
+    dutch, english = STEWARD_PAGES[path]
+    for lang, name, area in (("nl", dutch, "Gegevensbeheer"), ("en", english, "Data stewardship")):
+        page = client.get(path, headers={"Accept-Language": lang}).text
+        assert f"<title>{name} · {area} · Kluis</title>" in page
+        current = re.findall(r'<a href="([^"]*)" aria-current="page">', page)
+        assert current == [path]
 
 
 # --- CLI ---------------------------------------------------------------------------------------

@@ -213,16 +213,26 @@ register(
         "console.offer.error.required": {"nl": "Vul dit in.", "en": "Fill this in."},
         "console.offer.error.choose": {"nl": "Kies een van de mogelijkheden.", "en": "Choose one."},
         "console.offer.error.postcode": {
-            "nl": "Deze postcode of gemeentecode klopt niet. Kijk ze na.",
-            "en": "This postcode or municipality code is not right. Check them.",
+            "nl": "Dit is geen postcode: vier cijfers (niet beginnend met 0) en twee letters, "
+            "bijvoorbeeld 1087 AB.",
+            "en": "This is not a postcode: four digits (not starting with 0) and two letters, "
+            "for example 1087 AB.",
+        },
+        "console.offer.error.municipality_code": {
+            "nl": "Dit is geen gemeentecode: GM en vier cijfers, bijvoorbeeld GM0363.",
+            "en": "This is not a municipality code: GM and four digits, for example GM0363.",
+        },
+        "console.offer.error.municipality_name": {
+            "nl": "Een gemeentenaam heeft hoogstens 100 tekens.",
+            "en": "A municipality name has at most 100 characters.",
         },
         "console.offer.error.age": {
             "nl": "Deze geboortedatum klopt niet (JJJJ-MM-DD, niet in de toekomst).",
             "en": "This date of birth is not right (YYYY-MM-DD, not in the future).",
         },
-        "console.offer.error.real_person": {
-            "nl": "Dit bewijs kan zo niet worden uitgegeven.",
-            "en": "This attestation cannot be issued like this.",
+        "console.offer.error.claims": {
+            "nl": "Dit bewijs kan met deze gegevens niet worden uitgegeven. Kijk ze na.",
+            "en": "This attestation cannot be issued with these details. Check them.",
         },
         "console.offer.error.disabled": {
             "nl": "Dit account is uitgeschakeld en krijgt geen bewijzen.",

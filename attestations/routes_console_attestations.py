@@ -8,6 +8,7 @@ never claim values). The list itself is on the account's page (routes_console_ac
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -20,11 +21,20 @@ from attestations.errors import AccountNotEligible, InvalidClaims
 from attestations.issuance import create_offer
 from attestations.models import IssuedCredential
 from attestations.statuslist import revoke_credential
-from attestations.types import RESIDENCE_SOURCES, TYPES, VERIFICATIONS
+from attestations.types import (
+    MAX_NAME_LENGTH,
+    MUNICIPALITY_CODE,
+    RESIDENCE_SOURCES,
+    TYPES,
+    VERIFICATIONS,
+    issuance_date,
+    normalize_postcode,
+)
 from attestations.web import attestation_config
-from core import FormDep, check_csrf, db_session, page_language, when
+from core import FormDep, check_csrf, db_session, page_language, utcnow, when
 from identity import (
     AccountError,
+    AccountStatus,
     NotAnOperator,
     confirm_again,
     operator_actor,
@@ -47,11 +57,37 @@ FIELDS: dict[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {
     "age": (("birth_date", None),),
     "real_person": (("verification", VERIFICATIONS),),
 }
-FIRST_FIELD = {"postcode": "postcode", "age": "birth_date", "real_person": "verification"}
+FIELD_ERRORS = {  # a field's own check, beyond being filled in; its message when it fails
+    "postcode": "console.offer.error.postcode",
+    "municipality_code": "console.offer.error.municipality_code",
+    "municipality_name": "console.offer.error.municipality_name",
+    "birth_date": "console.offer.error.age",
+}
 
 
-def offer_claims(form: Mapping[str, str]) -> tuple[str, dict[str, Any], dict[str, str]]:
-    """The type, its `--claims` object from the form, and the form's errors by field."""
+def _field_is_valid(name: str, value: str, today: dt.date) -> bool:
+    """The type's own rule for one field (attestations.types), so that every field's error
+    can be named at once and beside that field."""
+    try:
+        if name == "postcode":
+            normalize_postcode(value)
+        elif name == "municipality_code":
+            return MUNICIPALITY_CODE.match(value.upper()) is not None
+        elif name == "municipality_name":
+            return len(value) <= MAX_NAME_LENGTH
+        elif name == "birth_date":
+            TYPES["age"].claims_from({"birth_date": value}, today)
+    except InvalidClaims:
+        return False
+    return True
+
+
+def offer_claims(
+    form: Mapping[str, str], today: dt.date
+) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """The type, its `--claims` object from the form, and the form's errors by field: every
+    field's at once, each checked by the type's own rules, so that the password is asked
+    only for claims that will be accepted (a typo costs no login attempt)."""
     type_id = form.get("type", "")
     if type_id not in OFFER_TYPES:
         return type_id, {}, {"type": "console.offer.error.type"}
@@ -62,6 +98,8 @@ def offer_claims(form: Mapping[str, str]) -> tuple[str, dict[str, Any], dict[str
             errors[name] = "console.offer.error.choose"
         elif not values[name]:
             errors[name] = "console.offer.error.required"
+        elif name in FIELD_ERRORS and not _field_is_valid(name, values[name], today):
+            errors[name] = FIELD_ERRORS[name]
     if type_id == "postcode":
         municipality = {
             "code": values["municipality_code"].upper(),
@@ -76,6 +114,11 @@ def offer_claims(form: Mapping[str, str]) -> tuple[str, dict[str, Any], dict[str
         claims = {"birth_date": values["birth_date"]}
     else:
         claims = {"verification": values["verification"]}
+    if not errors:
+        try:  # the whole object too, as create_offer will check it
+            TYPES[type_id].claims_from(claims, today)
+        except InvalidClaims:
+            errors["form"] = "console.offer.error.claims"
     return type_id, claims, errors
 
 
@@ -119,8 +162,10 @@ def offer(request: Request, session: SessionDep, account_id: str, body: FormDep)
     if isinstance(operator, Response):
         return operator
     account = the_account(session, account_id)
-    type_id, claims, errors = offer_claims(form)
-    if errors:
+    type_id, claims, errors = offer_claims(form, issuance_date(utcnow()))
+    if account.status == AccountStatus.DISABLED.value:
+        errors["form"] = "console.offer.error.disabled"
+    if errors:  # before the password: a typo costs no login attempt
         return _offer_page(request, session, operator, account_id, form=form, errors=errors)
     error = confirm_again(request, session, form.get("password", ""))
     if error is not None:
@@ -137,12 +182,9 @@ def offer(request: Request, session: SessionDep, account_id: str, body: FormDep)
             actor=operator_actor(session, subject_keys, operator),
         )
     except (InvalidClaims, AccountNotEligible) as exc:
-        session.rollback()
-        errors = (
-            {"form": "console.offer.error.disabled"}
-            if isinstance(exc, AccountNotEligible)
-            else {FIRST_FIELD[type_id]: f"console.offer.error.{type_id}"}
-        )
+        session.rollback()  # the offer only: the password's check was committed by then
+        key = "disabled" if isinstance(exc, AccountNotEligible) else "claims"
+        errors = {"form": f"console.offer.error.{key}"}
         return _offer_page(request, session, operator, account_id, form=form, errors=errors)
     session.commit()
     lang = page_language(request)

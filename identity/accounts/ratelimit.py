@@ -13,10 +13,10 @@ failures, but the same sliding-window count).
 
 The limits hold exactly under concurrency, across processes: an attempt is *reserved* (counted
 as a failure) under a per-key lock before the password is checked, and the reservation is
-given back only when the attempt turns out not to be a wrong guess. The caller commits the
-reservation before it checks anything (`log_in`), so the lock is held for milliseconds, never
-across a password hash. Checking first and counting afterwards let 50 concurrent guesses
-through 11-19 at a limit of 5 on PostgreSQL.
+given back (and committed at once) only when the attempt turns out not to be a wrong guess.
+The caller commits the reservation before it checks anything (`log_in`), so the lock is held
+for milliseconds, never across a password hash. Checking first and counting afterwards let 50
+concurrent guesses through 11-19 at a limit of 5 on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -130,8 +130,13 @@ class LoginLimiter:
         return counted
 
     def release(self, session: Session, reservation: Reservation) -> None:
-        """The attempt was not a wrong guess: it counts for nothing."""
+        """The attempt was not a wrong guess: it counts for nothing. COMMITTED at once, like
+        the reservation, so that nothing the caller does afterwards (a form error that rolls
+        its work back, a crash) can bring the counted failure back: a right password must
+        never move anyone towards the limit. The session holds nothing else to commit here,
+        since the reservation was committed just before the secret was checked."""
         session.execute(delete(LoginFailure).where(LoginFailure.id.in_(reservation.rows)))
+        session.commit()
 
     def _reserve(self, session: Session, keys: list[tuple[str, str, int]]) -> Reservation | Blocked:
         now = utcnow()

@@ -9,13 +9,17 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from attestations import routes_console_attestations
 from attestations.config import AttestationConfig
+from attestations.errors import InvalidClaims
 from attestations.models import IssuedCredential
 from attestations.wallet.store import issue_to_wallet
-from identity.accounts.models import Account
+from identity.accounts.models import Account, LoginFailure
 from service.runtime import Runtime
 from tests.conftest import TEST_ISSUER
 from tests.functional.attestations.test_console_accounts import (
@@ -84,6 +88,78 @@ def test_an_offer_is_validated_field_by_field_keeps_the_input_and_needs_the_pass
         client, path, {"type": "real_person", "verification": "desk", "password": STRONG_PASSWORD}
     )
     assert person.status_code == 201
+
+
+def failed_logins(session: Session) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(LoginFailure)) or 0
+
+
+def test_every_field_error_of_an_offer_is_named_at_once_beside_its_field_in_both_languages(
+    client: TestClient, session: Session, operator: str, resident: Account
+) -> None:
+    path = f"{ACCOUNTS}/{resident.id}/attestations/offer"
+    typos = {
+        **POSTCODE,
+        "postcode": "12AB",
+        "municipality_code": "0599",
+        "residence_source": "",
+        "password": STRONG_PASSWORD,
+    }
+    for lang, postcode_error, code_error in [
+        ("nl", "Dit is geen postcode", "Dit is geen gemeentecode"),
+        ("en", "This is not a postcode", "This is not a municipality code"),
+    ]:
+        page = post(client, f"{path}?lang={lang}", typos, token_from=path)
+        assert page.status_code == 400
+        text = html.unescape(page.text)
+        fields = re.findall(r'<p id="([a-z_]+)-error" class="error">([^<]+)</p>', text)
+        assert [name for name, _ in fields] == [
+            "postcode",
+            "municipality_code",
+            "residence_source",
+        ]  # all three in one round, each beside its own field
+        assert fields[0][1].startswith(postcode_error) and fields[1][1].startswith(code_error)
+        assert "12AB" not in fields[0][1] and "0599" not in fields[1][1]  # no input echoed
+        assert 'value="12AB"' in text and 'value="0599"' in text  # what was typed is kept
+        assert 'value="Amsterdam"' in text
+
+
+def test_a_typo_in_an_offer_with_the_right_password_costs_no_login_attempt(
+    client: TestClient, session: Session, operator: str, resident: Account
+) -> None:
+    path = f"{ACCOUNTS}/{resident.id}/attestations/offer"
+    typo = {**POSTCODE, "municipality_code": "0363", "password": STRONG_PASSWORD}
+    before = failed_logins(session)
+    limits = client.app.state.accounts.limiter.limits  # type: ignore[attr-defined]
+    for _ in range(limits.per_account + 1):
+        refused = post(client, path, typo)
+        assert refused.status_code == 400 and 'id="municipality_code-error"' in refused.text
+    assert failed_logins(session) == before
+    assert post(client, path, {**POSTCODE, "password": STRONG_PASSWORD}).status_code == 201
+
+
+def test_a_right_password_leaves_no_failed_login_when_the_offer_fails_afterwards(
+    client: TestClient,
+    session: Session,
+    operator: str,
+    resident: Account,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The password's check is committed before the offer is made: the offer's rollback
+    must not bring back the attempt that was counted while the password was checked."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise InvalidClaims("refused after the password was checked")
+
+    monkeypatch.setattr(routes_console_attestations, "create_offer", refuse)
+    path = f"{ACCOUNTS}/{resident.id}/attestations/offer"
+    before = failed_logins(session)
+    refused = post(client, path, {**POSTCODE, "password": STRONG_PASSWORD})
+    assert refused.status_code == 400 and 'id="form-error"' in refused.text
+    assert failed_logins(session) == before
+    wrong = post(client, path, {**POSTCODE, "password": "fout"})
+    assert wrong.status_code == 400 and failed_logins(session) == before + 2  # account and IP
 
 
 def test_revoking_an_attestation_needs_the_password_again_and_is_audited(

@@ -136,3 +136,15 @@ def test_a_throttled_login_names_the_address_limit_when_the_address_is_at_it(
     (throttled,) = [r for r in caplog.records if "throttled" in r.getMessage()]
     assert throttled.getMessage() == "login attempts throttled (per_ip limit)"
     assert IP not in f"{throttled.__dict__}" and "fresh@" not in f"{throttled.__dict__}"
+
+
+def test_a_released_attempt_stays_released_when_the_caller_rolls_back_afterwards(
+    limiter: LoginLimiter, session: Session
+) -> None:
+    """A right password gives its attempt back at once: a form error that rolls back the
+    caller's work afterwards must not bring the counted failure back."""
+    reservation = limiter.reserve(session, EMAIL, IP)
+    session.commit()
+    limiter.release(session, reservation)
+    session.rollback()
+    assert session.scalars(select(LoginFailure)).all() == []

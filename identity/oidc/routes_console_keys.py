@@ -38,12 +38,14 @@ def _keys_page(
     *,
     error: AccountError | None = None,
     done: bool = False,
+    alg: str = SUPPORTED_ALGS[0],
 ) -> Response:
     reconfirming, status = reconfirm_context(session, operator, error)
     context: dict[str, Any] = {
         "section": "keys",
         "keys": keyring_of(request).statuses(session),
         "algs": SUPPORTED_ALGS,
+        "chosen_alg": alg,  # kept when the form comes back, so a retry rotates the same key
         "delay_minutes": int(PUBLISH_DELAY.total_seconds() // 60),
         "done": done,
         **reconfirming,
@@ -79,7 +81,7 @@ def rotate(
         raise InvalidInput(f"alg must be one of {', '.join(SUPPORTED_ALGS)}")
     error = confirm_again(request, session, password)
     if error is not None:
-        return _keys_page(request, session, operator, error=error)
+        return _keys_page(request, session, operator, error=error, alg=alg)
     actor = operator_actor(session, subject_keys_of(request), operator)
     rotate_signing_key(session, keyring_of(request), alg, actor)
     session.commit()

@@ -109,7 +109,11 @@ register(
         "console.added.mapping": {"nl": "Gegevens koppelen", "en": "Claim mapping"},
         "console.added.instructions": {"nl": "Stappen op het platform", "en": "On the platform"},
         "console.added.erasure": {"nl": "Verwijderverzoeken", "en": "Erasure requests"},
-        "console.added.unsure": {"nl": "Kanttekening:", "en": "Note:"},
+        "console.added.note": {"nl": "Let op:", "en": "Note:"},
+        "console.added.code": {
+            "nl": "Om over te nemen op het platform",
+            "en": "To copy to the platform",
+        },
         "console.added.manage": {"nl": "Dit platform beheren", "en": "Manage this platform"},
         "console.confirm.platform": {"nl": "Platform {name}:", "en": "Platform {name}:"},
         "console.edit.title": {"nl": "Platform wijzigen", "en": "Edit the platform"},

@@ -10,57 +10,49 @@ from identity.oidc.presets import PRESETS
 
 PREFIX = "platform_settings."
 
-# What --base-url means and what was not verified, per preset: Dutch here, English in presets.py.
+# What --base-url means and the notes for the operator, per preset: Dutch here, English in
+# presets.py. The notes say what depends on the platform's version or set-up, in plain words.
 PRESET_NL: dict[str, tuple[str, tuple[str, ...]]] = {
-    "nextcloud": (
-        "het adres van Nextcloud, bijvoorbeeld https://cloud.example.nl",
-        (
-            "Nagegaan aan de broncode van user_oidc (routes, tokenverzoek, occ-opties), hier "
-            "niet uitgevoerd.",
-        ),
-    ),
+    "nextcloud": ("het adres van Nextcloud, bijvoorbeeld https://cloud.example.nl", ()),
     "discourse": (
         "het adres van het forum, bijvoorbeeld https://forum.example.nl",
         (
-            "Nagegaan aan de broncode van discourse-openid-connect (naam van de strategie, "
-            "authenticatie, site-instellingen), hier niet uitgevoerd.",
-            "openid_connect_use_pkce bestaat alleen in nieuwere versies van de plug-in; "
-            "zonder die instelling bindt de nonce van de plug-in de code.",
+            "De instelling openid_connect_use_pkce bestaat alleen in nieuwere versies van de "
+            "plug-in. Heeft jouw versie haar niet, laat haar dan weg: het inloggen blijft "
+            "beschermd door de nonce van de plug-in.",
         ),
     ),
     "decidim": (
         "het adres van Decidim, bijvoorbeeld https://decidim.example.nl",
         (
-            "Decidim heeft geen eigen OpenID Connect-strategie: waar jouw versie de opties van "
-            "de strategie bewaart (een initializer, secrets.yml of ENV) bepaalt de beheerder; "
-            "de opties zelf zijn die waarmee de test draait.",
+            "Waar deze opties komen te staan (een initializer, secrets.yml of "
+            "omgevingsvariabelen) hangt af van hoe jouw Decidim is ingericht.",
         ),
     ),
     "consul": (
         "het adres van Consul Democracy, bijvoorbeeld https://consul.example.nl",
         (
-            "Inloggen met OIDC zit in nieuwere versies van Consul Democracy "
-            "(docs/en/features/oauth.md); de namen in secrets behalve oidc_issuer zijn hier "
-            "niet bevestigd.",
+            "Alleen nieuwere versies van Consul Democracy kunnen inloggen met OpenID Connect. "
+            "Controleer de namen van de instellingen in config/secrets.yml in de documentatie "
+            "van jouw versie (docs/en/features/oauth.md); alleen oidc_issuer staat vast.",
         ),
     ),
     "openstad": (
         "het adres van de API-server van OpenStad (zijn API_URL)",
         (
-            "Vraagt een OpenStad waarvan de oidc-adapter PKCE heeft (pkceEnabled; de branch "
-            "feat/yivi-https-local van openstad-headless, maart 2026). Uitgebrachte versies tot "
-            "en met v2.6 sturen geen PKCE of nonce en een redirect_uri die per login verandert; "
-            "die weigert Kluis.",
-            "Nagegaan aan de broncode van de adapter, hier niet uitgevoerd; waar de "
-            "authenticatie-instellingen van het project staan, hangt af van de versie.",
+            "Dit vraagt een OpenStad waarvan de oidc-adapter PKCE ondersteunt (de instelling "
+            "pkceEnabled, in de branch feat/yivi-https-local van openstad-headless, maart "
+            "2026). Uitgebrachte versies tot en met v2.6 kunnen niet inloggen met Kluis: ze "
+            "sturen geen PKCE of nonce, en een terugkeeradres dat bij elke login verandert.",
+            "Waar je de authenticatie-instellingen van het project aanpast, hangt af van de "
+            "versie van OpenStad.",
         ),
     ),
     "mastodon": (
         "het adres van de instance, bijvoorbeeld https://social.example.nl",
         (
-            "Mastodon zelf draait hier niet (de strategie wel). OIDC_USE_PKCE en "
-            "OIDC_IDP_LOGOUT_REDIRECT_URI staan in config/omniauth.yml van Mastodon 4; oudere "
-            "versies negeren ze, en dan bindt de nonce van de strategie de code.",
+            "OIDC_USE_PKCE en OIDC_IDP_LOGOUT_REDIRECT_URI werken vanaf Mastodon 4. Oudere "
+            "versies negeren ze; het inloggen blijft dan beschermd door de nonce.",
         ),
     ),
     "apache": ("de beschermde locatie, bijvoorbeeld https://site.example.nl/app/", ()),
@@ -72,19 +64,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "(shown only when the client is created or its secret rotated)",
     },
     "by_hand": {
-        "nl": "Verwijderen: de plug-in kan de verwijderberichten van Kluis niet ontvangen. "
-        "Kluis zet het platform bij een verwijderverzoek op 'zelf inlichten'; leg met `kluis "
-        "erasure handled` (of in de beheeromgeving bij Verwijderverzoeken) vast dat de beheerder "
-        "van het platform de gebruiker heeft verwijderd wiens id de `sub` van de bewoner is.",
-        "en": "Erasure: the plug-in has no receiver for Kluis's erasure events; `kluis accounts "
-        "delete` lists the platform as told by hand, and `kluis erasure handled` records it once "
-        "the platform's administrator has removed the user whose id is the resident's `sub`.",
+        "nl": "Deze plug-in kan de verwijderverzoeken van Kluis niet ontvangen. Vraagt een "
+        "bewoner om verwijdering, dan staat dit platform in het verzoek bij 'Zelf inlichten'. "
+        "Vraag dan de beheerder van het platform de gebruiker te verwijderen wiens gebruikers-id "
+        "de sub van de bewoner is, en leg daarna vast dat het gebeurd is: in de "
+        "beheeromgeving bij Verwijderverzoeken, of met de opdracht kluis erasure handled.",
+        "en": "This plug-in cannot receive Kluis's erasure requests. When a resident asks to be "
+        "erased, the request lists this platform under 'Tell by hand'. Then ask the platform's "
+        "administrator to remove the user whose user ID is the resident's sub, and afterwards "
+        "record that this was done: in the operators' console under Erasure requests, or "
+        "with the command kluis erasure handled.",
     },
     "back_channel": {
         "nl": " Bij verwijderen stuurt Kluis ook een back-channel-uitlogbericht, dat de sessies "
-        "van de bewoner beëindigt.",
-        "en": " The erasure also sends a back-channel logout token, which ends the resident's "
-        "sessions.",
+        "van de bewoner op het platform beëindigt.",
+        "en": " On erasure Kluis also sends a back-channel logout message, which ends the "
+        "resident's sessions on the platform.",
     },
     "nextcloud.install": {
         "nl": "Installeer de app 'OpenID Connect user backend' (user_oidc) en voer dan uit:",
@@ -110,8 +105,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "(filter 'openid_connect') set:",
     },
     "discourse.rails": {
-        "nl": "(of in `rails c`: SiteSetting.openid_connect_enabled = true, enzovoort).",
-        "en": "(or in `rails c`: SiteSetting.openid_connect_enabled = true, and so on).",
+        "nl": "(of in de Rails-console, rails c: SiteSetting.openid_connect_enabled = true, "
+        "enzovoort).",
+        "en": "(or in the Rails console, rails c: SiteSetting.openid_connect_enabled = true, and "
+        "so on).",
     },
     "decidim.where": {
         "nl": "Decidim heeft geen eigen OpenID Connect-strategie: registreer "
@@ -151,10 +148,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "In the project's authentication settings, an auth provider with the oidc adapter:",
     },
     "openstad.pkce": {
-        "nl": "pkceEnabled en het form-contenttype zijn nodig: de adapter stuurt geen nonce, en "
-        "het token-endpoint van Kluis neemt form-encoded verzoeken (RFC 6749 §4.1.3).",
-        "en": "pkceEnabled and the form content type are required: the adapter sends no nonce, "
-        "and Kluis's token endpoint takes form-encoded requests (RFC 6749 §4.1.3).",
+        "nl": "Laat pkceEnabled en serverExchangeContentType staan zoals hierboven: de adapter "
+        "stuurt geen nonce, dus PKCE beschermt het inloggen, en Kluis neemt de code alleen "
+        "form-encoded aan.",
+        "en": "Keep pkceEnabled and serverExchangeContentType as above: the adapter sends no "
+        "nonce, so PKCE protects the login, and Kluis takes the code only form-encoded.",
     },
     "apache.vhost": {
         "nl": "In de <VirtualHost> van de site (a2enmod auth_openidc):",
@@ -177,10 +175,10 @@ MESSAGES: dict[str, dict[str, str]] = {
 def _preset_messages() -> dict[str, dict[str, str]]:
     found: dict[str, dict[str, str]] = {}
     for name, preset in PRESETS.items():
-        base_url_is, unsure = PRESET_NL[name]
+        base_url_is, notes = PRESET_NL[name]
         found[f"preset.{name}.base_url_is"] = {"nl": base_url_is, "en": preset.base_url_is}
-        for i, note in enumerate(preset.unsure):
-            found[f"preset.{name}.unsure.{i}"] = {"nl": unsure[i], "en": note}
+        for i, note in enumerate(preset.notes):
+            found[f"preset.{name}.notes.{i}"] = {"nl": notes[i], "en": note}
     return found
 
 

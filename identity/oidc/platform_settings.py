@@ -248,10 +248,22 @@ def platform_settings(
         **settings,
         "instructions": lines,
         "erasure": erasure,
-        "unsure": [
-            _text(lang, f"preset.{preset.name}.unsure.{i}") for i in range(len(preset.unsure))
-        ],
+        "notes": [_text(lang, f"preset.{preset.name}.notes.{i}") for i in range(len(preset.notes))],
     }
+
+
+def instruction_steps(lines: list[str]) -> list[dict[str, str]]:
+    """The instructions as a page shows them: each line of prose a paragraph, each run of
+    indented lines (the commands, settings and directives) one block of code, dedented."""
+    steps: list[dict[str, str]] = []
+    for line in lines:
+        code = line.startswith("  ")
+        text = line[2:] if code else line
+        if code and steps and steps[-1]["kind"] == "code":
+            steps[-1]["text"] += "\n" + text
+        else:
+            steps.append({"kind": "code" if code else "text", "text": text})
+    return steps
 
 
 def render_text(settings: Mapping[str, Any]) -> str:
@@ -268,6 +280,6 @@ def render_text(settings: Mapping[str, Any]) -> str:
         *settings["instructions"],
         "",
         settings["erasure"],
-        *(f"Not verified: {note}" for note in settings["unsure"]),
+        *(f"Note: {note}" for note in settings["notes"]),
     ]
     return "\n".join(lines)

@@ -4,8 +4,10 @@ that each platform's stock OpenID Connect plug-in expects, as data. A preset onl
 values given beside the preset win (`preset_spec(..., overrides)`).
 
 URI templates are filled with `{base}` (the base URL without a trailing slash) and `{origin}`
-(its scheme and host). Where each value comes from is noted beside it; what the plug-in's
-documentation or source did not settle is in `unsure`, which is printed with the settings.
+(its scheme and host). Where each value comes from, and how far it was verified, is noted beside
+it, for the maintainers. `notes` is for the operator: what depends on the platform's version
+or set-up, in plain words, printed and shown with the settings (Dutch in
+`identity/oidc/messages_platform_settings.py`).
 The settings to type on the platform's side are in `identity/oidc/platform_settings.py`.
 """
 
@@ -39,7 +41,7 @@ class Preset:
     id_token_alg: str = "RS256"  # noqa: S105 (an algorithm name)
     scope: str = LOGIN_SCOPE  # what the platform asks for (and all the client may ask for)
     extra_scope: str = ""  # what the client may ask for beyond that
-    unsure: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # for the operator: what depends on the platform's version
 
 
 PRESETS: dict[str, Preset] = {
@@ -59,10 +61,7 @@ PRESETS: dict[str, Preset] = {
             # lib/Controller/LoginController.php (code): client_id and client_secret in the body.
             auth_method="client_secret_post",
             # lib/Command/UpsertProvider.php: --scope defaults to "openid email profile".
-            unsure=(
-                "Checked against user_oidc's source (routes, token request, occ options), "
-                "not run here.",
-            ),
+            # All of the above checked against user_oidc's source, not run end to end.
         ),
         Preset(
             name="discourse",
@@ -75,12 +74,14 @@ PRESETS: dict[str, Preset] = {
             # plugin.rb: RP-initiated logout sends id_token_hint and
             # openid_connect_rp_initiated_logout_redirect as post_logout_redirect_uri.
             # lib/omniauth_open_id_connect.rb: client_options auth_scheme :basic_auth.
+            # Checked against discourse-openid-connect's source (strategy name, auth scheme,
+            # site settings), not run end to end. Without openid_connect_use_pkce (older
+            # versions) the plug-in's nonce binds the code.
             auth_method="client_secret_basic",
-            unsure=(
-                "Checked against discourse-openid-connect's source (strategy name, "
-                "auth scheme, site settings), not run here.",
-                "openid_connect_use_pkce exists only in newer versions of the plug-in; "
-                "without it the plug-in's nonce binds the code.",
+            notes=(
+                "The setting openid_connect_use_pkce exists only in newer versions of the "
+                "plug-in. If yours does not have it, leave it out: login stays protected by "
+                "the plug-in's nonce.",
             ),
         ),
         Preset(
@@ -93,11 +94,12 @@ PRESETS: dict[str, Preset] = {
             redirect_uris=("{base}/users/auth/openid_connect/callback",),
             # omniauth_openid_connect: client_auth_method :basic (verified end to end by
             # tests/e2e/platforms/test_omniauth.py with Debian's gem).
+            # The options are the ones tests/e2e/platforms/test_omniauth.py runs; Decidim has no
+            # OIDC strategy of its own, so where they are kept is its administrator's choice.
             extra_scope=PROOF_SCOPE,
-            unsure=(
-                "Decidim has no OpenID Connect strategy of its own: where your version keeps "
-                "the strategy's options (an initializer, secrets.yml or ENV) is for its "
-                "administrator; the options themselves are the ones the test runs.",
+            notes=(
+                "Where these options go (an initializer, secrets.yml or environment variables) "
+                "depends on how your Decidim is set up.",
             ),
         ),
         Preset(
@@ -108,10 +110,12 @@ PRESETS: dict[str, Preset] = {
             # Consul Democracy docs/en/features/oauth.md (OIDC): strategy name :oidc, Devise
             # prefix /users/auth, client_auth_method :basic, scope openid email profile.
             redirect_uris=("{base}/users/auth/oidc/callback",),
+            # The secrets names other than oidc_issuer are not confirmed by its source.
             extra_scope=PROOF_SCOPE,
-            unsure=(
-                "OIDC login is in Consul Democracy's newer releases (docs/en/features/oauth.md);"
-                " the secrets names other than oidc_issuer are not confirmed here.",
+            notes=(
+                "Only newer versions of Consul Democracy can log in with OpenID Connect. Check "
+                "the names of the settings in config/secrets.yml in your version's "
+                "documentation (docs/en/features/oauth.md); only oidc_issuer is certain.",
             ),
         ),
         Preset(
@@ -130,14 +134,15 @@ PRESETS: dict[str, Preset] = {
             # the adapter's logout does not call the provider's end-session endpoint
             post_logout_redirect_uris=(),
             auth_method="client_secret_post",
+            # Checked against the adapter's source, not run end to end.
             extra_scope=PROOF_SCOPE,
-            unsure=(
-                "Needs an OpenStad whose oidc adapter has PKCE (pkceEnabled; the branch "
-                "feat/yivi-https-local of openstad-headless, March 2026). Released versions up "
-                "to v2.6 send no PKCE or nonce and a redirect_uri that changes per login, "
-                "which Kluis refuses.",
-                "Checked against the adapter's source, not run here; where the project's auth "
-                "settings are edited depends on the version.",
+            notes=(
+                "This needs an OpenStad whose oidc adapter supports PKCE (the setting "
+                "pkceEnabled, in the branch feat/yivi-https-local of openstad-headless, March "
+                "2026). Released versions up to v2.6 cannot log in with Kluis: they send no "
+                "PKCE or nonce, and a return address that changes with every login.",
+                "Where the project's authentication settings are edited depends on the "
+                "version of OpenStad.",
             ),
         ),
         Preset(
@@ -150,10 +155,10 @@ PRESETS: dict[str, Preset] = {
             redirect_uris=("{base}/auth/auth/openid_connect/callback",),
             # config/omniauth.yml: OIDC_CLIENT_AUTH_METHOD (default basic), OIDC_USE_PKCE,
             # OIDC_IDP_LOGOUT_REDIRECT_URI; User::Omniauthable makes the user name from the uid.
-            unsure=(
-                "Mastodon itself is not run here (the strategy is). OIDC_USE_PKCE and "
-                "OIDC_IDP_LOGOUT_REDIRECT_URI are in config/omniauth.yml of Mastodon 4; older "
-                "versions ignore them, and then the strategy's nonce binds the code.",
+            # Mastodon itself is not run end to end (its omniauth strategy is).
+            notes=(
+                "OIDC_USE_PKCE and OIDC_IDP_LOGOUT_REDIRECT_URI work from Mastodon 4 on. Older "
+                "versions ignore them; login then stays protected by the nonce.",
             ),
         ),
         Preset(

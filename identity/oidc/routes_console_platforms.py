@@ -31,7 +31,7 @@ from identity.accounts.operator import (
 from identity.oidc import messages_console  # noqa: F401 (registers the texts)
 from identity.oidc.clients import describe, get_client, list_clients
 from identity.oidc.models import Client
-from identity.oidc.platform_settings import platform_settings
+from identity.oidc.platform_settings import instruction_steps, platform_settings
 from identity.oidc.platforms import (
     add_platform,
     outbox_by_platform,
@@ -137,9 +137,9 @@ def add(
         lang=page_language(request),
     )
     session.commit()
-    return page(
-        request, "console/platform_added.html", {"platform": data, "settings": settings}, 201
-    )
+    steps = instruction_steps(settings["instructions"])
+    context = {"platform": data, "settings": settings, "steps": steps}
+    return page(request, "console/platform_added.html", context, 201)
 
 
 def _platform(session: Session, client_id: str) -> Client:

@@ -242,8 +242,8 @@ def test_the_platform_side_settings_speak_the_page_language_and_keep_the_command
 
     dutch = html.unescape(add_nextcloud(client, "https://wolk.example.org"))
     assert "Installeer de app 'OpenID Connect user backend'" in dutch
-    assert "het adres van Nextcloud" in dutch and "Verwijderen: de plug-in" in dutch
-    assert "Install the app" not in dutch and "Erasure: the plug-in" not in dutch
+    assert "het adres van Nextcloud" in dutch and "Deze plug-in kan de verwijder" in dutch
+    assert "Install the app" not in dutch and "This plug-in cannot" not in dutch
     token = csrf(client, PLATFORMS)
     english = client.post(
         f"{PLATFORMS}?lang=en",
@@ -256,10 +256,37 @@ def test_the_platform_side_settings_speak_the_page_language_and_keep_the_command
     for page in (dutch, shown):
         assert "sudo -u www-data php occ user_oidc:provider kluis" in page
     for name, preset in PRESETS.items():
-        assert len(PRESET_NL[name][1]) == len(preset.unsure), name
+        assert len(PRESET_NL[name][1]) == len(preset.notes), name
     from core.i18n import languages_of
 
     keys = [PREFIX + key for key in MESSAGES] + [
         f"{PREFIX}preset.{name}.base_url_is" for name in PRESETS
     ]
     assert keys and all(languages_of(key) == {"nl", "en"} for key in keys)
+
+
+def test_the_platform_side_prose_is_for_operators_and_commands_stay_whole(
+    client: TestClient, session: Session, operator: str
+) -> None:
+    """What an operator reads after adding a platform: no remarks about how the preset was
+    tested, no Markdown, and each command in a block of its own (it scrolls there at 375 px
+    rather than breaking inside a token)."""
+    from identity.oidc.messages_platform_settings import MESSAGES, PRESET_NL
+    from identity.oidc.presets import PRESETS
+
+    prose = [text for texts in MESSAGES.values() for text in texts.values()]
+    prose += [note for name, preset in PRESETS.items() for note in preset.notes]
+    prose += [note for _, notes in PRESET_NL.values() for note in notes]
+    for text in prose:
+        assert "`" not in text, text
+        for remark in ("not run", "niet uitgevoerd", "the test", "Nagegaan", "Checked against"):
+            assert remark not in text, text
+    page = html.unescape(add_nextcloud(client, "https://wolk.example.org"))
+    [instructions] = re.findall(r'<div id="instructions">(.*?)</div>', page, re.S)
+    blocks = re.findall(r"<pre class=\"settings\"[^>]*>(.*?)</pre>", instructions, re.S)
+    assert [block.splitlines()[0] for block in blocks] == [
+        "sudo -u www-data php occ user_oidc:provider kluis \\"
+    ]
+    assert "<p>Installeer de app" in instructions
+    assert "<p>Of in Beheerdersinstellingen" in instructions
+    assert "Let op:" not in page and "Kanttekening" not in page  # Nextcloud needs no note

@@ -19,6 +19,10 @@ register(
             "en": "This platform cannot do without the items marked 'required'. Do you not want "
             "to share them? Then choose Deny.",
         },
+        "consent.not_held": {
+            "nl": "heb je nog niet bij Kluis: het platform krijgt het pas als je het hebt",
+            "en": "not at Kluis yet: the platform gets it only once you have it",
+        },
         "consent.none": {
             "nl": "Dit platform vraagt alleen een schuilnaam, geen andere gegevens.",
             "en": "This platform only asks for a pseudonym, no other information.",

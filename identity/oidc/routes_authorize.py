@@ -133,9 +133,17 @@ def _pending_params(
 
 
 def _consent_page(
-    request: Request, provider: Provider, p: AuthParams, row: AuthorizationRequest
+    request: Request,
+    session: Session,
+    provider: Provider,
+    p: AuthParams,
+    row: AuthorizationRequest,
+    account_id: str,
 ) -> Response:
     lang = page_language(request)
+    # what Kluis holds nothing of for the resident yet (no proof of that kind, no name) is
+    # said beside it: ticking it shares nothing now, only once the resident has it
+    held = provider.claims.resolve(session, account_id, p.claims.fields - {POLL_PSEUDONYM})
     # one line per consented field (identity.oidc.claims.field_of)
     claims = [
         {
@@ -143,6 +151,7 @@ def _consent_page(
             "label": provider.claims.label(name, lang),
             "detail": p.claims.poll_id if name == POLL_PSEUDONYM else None,
             "essential": name in p.claims.essential_fields,
+            "not_held": name != POLL_PSEUDONYM and name not in held,
         }
         for name in sorted(p.claims.fields)
     ]
@@ -166,7 +175,8 @@ def authorize_continue(request: Request, request_id: str, session: DbSession) ->
     outcome = proceed(session, provider, p, browser, row, lambda: browser_binding(request))
     session.commit()
     if outcome.step is Step.CONSENT:
-        return _consent_page(request, provider, p, row)
+        assert browser is not None  # consent is asked of a logged-in resident only
+        return _consent_page(request, session, provider, p, row, browser.account_id)
     return _redirect(request, p, outcome)
 
 

@@ -52,6 +52,22 @@ def boxes_of_page(client: TestClient, rp: RP) -> list[str]:
     return boxes
 
 
+def test_the_consent_page_says_what_the_resident_has_nothing_of_yet(
+    client: TestClient, rp: RP, resident: Resident
+) -> None:
+    """A resident with a name but no proof of age: ticking the age shares nothing now, and
+    the page says so beside it (and beside nothing else)."""
+    _, challenge = pkce_pair()
+    params = auth_params(rp, challenge, scope="openid profile age")
+    for lang, note in (("nl", "heb je nog niet bij Kluis"), ("en", "not at Kluis yet")):
+        response = client.get("/authorize", params=params, follow_redirects=False)
+        page = client.get(response.headers["location"] + f"?lang={lang}").text
+        labels = dict(re.findall(r'<label for="claim-([^"]+)"[^>]*>(.*?)</label>', page, re.S))
+        assert set(labels) == {"age_over_18", "name", "preferred_username"}, labels
+        assert note in labels["age_over_18"]
+        assert note not in labels["name"] and note not in labels["preferred_username"]
+
+
 def everything_ticked(client: TestClient, rp: RP) -> dict[str, Any]:
     """A code flow for `openid email profile` that ticks every box the consent page shows."""
     query, verifier, _ = code_flow(client, rp, allow=boxes_of_page(client, rp))

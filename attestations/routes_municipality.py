@@ -114,6 +114,7 @@ def callback(request: Request, session: SessionDep) -> Response:
             for type_id, offer in sorted(result.offers.items())
         ],
         "not_offered": [TYPES[t].name.get(lang) or t for t in result.not_offered],
+        "shown_once": True,  # the transaction codes; the callback's code is spent
     }
     response = render(request, "municipality/offers.html", context)
     response.headers["Cache-Control"] = "no-store"  # transaction codes: not for any cache

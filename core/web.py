@@ -79,7 +79,11 @@ def render(
         request=request,
         lang=lang,
         other_lang=other_lang,
-        switch_language=language_switch(request, other_lang, status_code),
+        # a page that shows something once (`shown_once`) has no switch: reloading its
+        # address would show it no more (a callback's one-time code, say)
+        switch_language=None
+        if (context or {}).get("shown_once")
+        else language_switch(request, other_lang, status_code),
         t=t,
         csrf_field=csrf.CSRF_FIELD,
         csrf_token=csrf.token_for(templates.csrf_key, cookie_value),

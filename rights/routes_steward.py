@@ -74,6 +74,10 @@ def entries(
     for moment in (since, until):
         if moment is not None and moment.tzinfo is None:
             raise InvalidInput("since and until need a time zone (for example 'Z')")
+    try:  # year 1 at +01:00 is a valid ISO time that UTC cannot hold
+        since, until = (m.astimezone(dt.UTC) if m else None for m in (since, until))
+    except OverflowError:
+        raise InvalidInput("since and until must lie between the years 1 and 9999 in UTC") from None
     flt = EntryFilter(event, subject, since, until, after, limit)
     rows = list_entries(session, flt)
     _read(request, session, steward, "audit.entries", filters=flt.used(), count=len(rows))

@@ -82,12 +82,17 @@ def consents_page(request: Request, session: SessionDep) -> Response:
 
 
 def _moment(value: str) -> dt.datetime | None:
-    """A form time (`datetime-local`, read as UTC) or an ISO time with zone; ValueError if
-    `value` is neither."""
+    """A form time (`datetime-local`, read as UTC) or an ISO time with zone, in UTC;
+    ValueError if `value` is neither, or lies outside what UTC can hold (year 1 at +01:00)."""
     if not value:
         return None
     moment = dt.datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    if not moment.tzinfo:
+        return moment.replace(tzinfo=dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise ValueError("outside the years UTC can hold") from exc
 
 
 def _filter_errors(form: dict[str, str]) -> dict[str, str]:

@@ -20,6 +20,7 @@ from core import InvalidInput, check_csrf, db_session, render, utcnow, when
 from identity import (
     AccountError,
     LoginThrottled,
+    PasswordMissing,
     current_session,
     get_account,
     get_accounts,
@@ -82,6 +83,8 @@ def _report_page(
     errors: dict[str, str] = {}
     if isinstance(error, LoginThrottled):
         errors = {"form": error.message_key}
+    elif isinstance(error, PasswordMissing):
+        errors = {"password": "accounts.error.password_missing"}
     elif error is not None and error.field == "password":
         errors = {"password": "steward.vouching.error.password"}
     elif error is not None:

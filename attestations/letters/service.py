@@ -312,6 +312,9 @@ def _redeem_again(
         update(LetterCode)
         .where(LetterCode.id == letter.id, LetterCode.account_ref == letter_ref)
         .where(previous)
+        # not revoked meanwhile (an operator, or the erasure of the resident's postcode,
+        # committing between the read above and this UPDATE): its row may be emptied
+        .where(LetterCode.revoked_at.is_(None))
         .values(offer_id=None, redeemed_at=moment)
     )
     if rowcount(claimed) != 1:  # a concurrent redemption of this account replaced it

@@ -96,6 +96,10 @@ register(
             "en": "We have sent an e-mail to the address you gave. Click the link in it to "
             "confirm your account. Nothing arrived? Then also look in your spam folder.",
         },
+        "accounts.error.password_missing": {
+            "nl": "Vul je wachtwoord in.",
+            "en": "Type your password.",
+        },
         "accounts.error.reconfirm_missing": {
             "nl": "Vul je wachtwoord in. Er is niets gewist.",
             "en": "Type your password. Nothing has been erased.",

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from core import NotFound, render, when
-from identity.accounts.errors import AccountError, LoginThrottled
+from identity.accounts.errors import AccountError, LoginThrottled, PasswordMissing
 from identity.accounts.models import Account
 from identity.accounts.roles import OPERATOR_ROLE, has_role
 from identity.accounts.sessions import current_session
@@ -74,6 +74,8 @@ def reconfirm_context(
     errors: dict[str, str] = {}
     if isinstance(error, LoginThrottled):
         errors = {"form": error.message_key}
+    elif isinstance(error, PasswordMissing):
+        errors = {"password": "accounts.error.password_missing"}
     elif error is not None and error.field == "password":
         errors = {"password": "console.error.password"}
     elif error is not None:

@@ -29,7 +29,7 @@ REGISTRATION_FIELDS = {
     "jwks_uri": None,
     "jwks": {"type": "object"},
     "sector_identifier_uri": None,
-    "subject_type": openapi.enum("pairwise", "public"),
+    "subject_type": openapi.enum("pairwise"),
     "backchannel_logout_uri": None,
     "events_uri": None,
 }

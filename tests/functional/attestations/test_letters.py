@@ -5,27 +5,34 @@ and a QR vote with the letter's credential give the same poll pseudonym."""
 from __future__ import annotations
 
 import html
+import json
 import re
+import uuid
 from typing import Any
 from urllib.parse import quote
 
 import jwt
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from attestations import AttestationConfig, create_offer
 from attestations.letters.admin import letters_status
 from attestations.letters.codes import grouped, new_code
 from attestations.letters.config import ATTEMPTS_PER_ACCOUNT, LettersConfig
+from attestations.letters.errors import LetterTaken
+from attestations.letters.lookup import REFERENCE_PURPOSE
 from attestations.letters.models import LetterCode
-from attestations.letters.service import GeneratedBatch
-from attestations.models import IssuedCredential
+from attestations.letters.service import GeneratedBatch, _redeem_again
+from attestations.models import CredentialOffer, IssuedCredential
 from attestations.sdjwt import HeldSdJwt
 from attestations.wallet import usable_credentials
 from core.db import utcnow
+from rights.erasure_cli import erasure_cli
 from rights.field_erasure import execute_field_erasure
+from rights.tombstones import Tombstone
 from service.runtime import Runtime
 from tests.conftest import TEST_ISSUER
 from tests.support.attestations import INPUTS
@@ -358,3 +365,72 @@ def test_erasing_the_postcode_erases_it_from_the_letters_the_resident_redeemed(
     assert submit(client, mine.code).status_code == 410
     areas = {a["postcode_area"]: a for a in letters_status(session)["areas"]}
     assert areas[None]["issued"] == 1 and areas[None]["revoked"] == 1
+
+
+def test_a_letter_revoked_while_its_resident_redeems_it_again_gives_no_offer(
+    client: TestClient,
+    runtime: Runtime,
+    session: Session,
+    config: LettersConfig,
+    batch: GeneratedBatch,
+    resident: Resident,
+) -> None:
+    """The race `_redeem_again` closes: the letter was read unrevoked, then revoked (by an
+    operator, or by the erasure of the resident's postcode, which empties the row) before
+    the UPDATE that takes it again: nothing is offered from what was read."""
+    code = batch.letters[0].code
+    assert submit(client, code).status_code == 200
+    session.execute(delete(CredentialOffer))  # the first offer died uncollected
+    session.commit()
+    stale = session.scalar(select(LetterCode).where(LetterCode.code_hash == config.hasher(code)))
+    assert stale is not None and stale.revoked_at is None
+    session.execute(
+        update(LetterCode)
+        .where(LetterCode.id == stale.id)
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    refs = (
+        runtime.subject_keys.reference(session, resident.account_id),
+        runtime.subject_keys.reference(session, resident.account_id, REFERENCE_PURPOSE),
+    )
+    with pytest.raises(LetterTaken):
+        _redeem_again(
+            session, config, runtime.subject_keys, stale, resident.account_id, refs, utcnow()
+        )
+    assert session.scalars(select(CredentialOffer)).all() == []
+
+
+def test_a_reapplied_postcode_erasure_empties_and_revokes_the_redeemed_letter(
+    client: TestClient,
+    runtime: Runtime,
+    session: Session,
+    config: LettersConfig,
+    batch: GeneratedBatch,
+    resident: Resident,
+) -> None:
+    """After a restore from a backup older than the erasure, `kluis erasure reapply` (as
+    `kluis restore` does) erases the letter's address data again."""
+    code = batch.letters[0].code
+    assert submit(client, code).status_code == 200
+    runtime.tombstones.append(
+        [
+            Tombstone(
+                request_id=uuid.uuid4().hex,
+                account_id=resident.account_id,
+                subject_ref=runtime.subject_keys.reference(session, resident.account_id),
+                field="postcode",
+                requested_by="resident",
+                actor="resident",
+                received_at=utcnow(),
+                platforms={},
+            )
+        ]
+    )
+    result = CliRunner().invoke(erasure_cli, ["reapply", "--json"], obj=runtime)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["reapplied_fields"] == 1
+    session.expire_all()
+    row = session.scalar(select(LetterCode).where(LetterCode.code_hash == config.hasher(code)))
+    assert row is not None and (row.postcode, row.postcode_area) == ("", "")
+    assert row.revoked_at is not None

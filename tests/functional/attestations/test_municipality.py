@@ -97,6 +97,8 @@ def test_the_registry_s_answer_becomes_postcode_and_age_offers_kept_in_the_walle
 
     assert page.status_code == 200, page.text
     assert page.headers["cache-control"] == "no-store"
+    # no language switch: it would repeat the callback's spent code and lose the tx codes
+    assert 'hreflang="' not in page.text and "state=" not in page.text
     assert registry.calls.call_count == 1  # one look-up, as the contract allows it
     offers = session.scalars(select(CredentialOffer)).all()
     assert sorted(o.type for o in offers) == ["age", "postcode"]

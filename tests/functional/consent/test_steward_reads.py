@@ -212,6 +212,18 @@ def test_audit_page_with_a_malformed_time_shows_the_form_again_with_the_other_fi
     assert len(steward_reads(session)) == reads
 
 
+@pytest.mark.parametrize(
+    ("name", "value"), [("since", "0001-01-01T00:00+01:00"), ("until", "9999-12-31T23:59-01:00")]
+)
+def test_audit_page_refuses_a_time_beyond_what_utc_holds_like_a_malformed_one(
+    client: TestClient, steward: Resident, name: str, value: str
+) -> None:
+    page = client.get("/steward/audit", params={name: value})
+    assert page.status_code == 400 and f'<p id="{name}-error" class="error">' in page.text
+    api = client.get(f"{API}/audit/entries", params={name: value})
+    assert api.status_code in (400, 422), api.text
+
+
 def test_audit_page_names_each_malformed_filter_without_repeating_it_in_the_message(
     client: TestClient, steward: Resident
 ) -> None:

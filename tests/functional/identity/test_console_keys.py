@@ -56,6 +56,9 @@ def test_an_operator_sees_the_keys_and_rotates_one_with_the_password_again(
     assert wrong.status_code == 400 and 'id="password-error"' in wrong.text
     # the operator's choice is kept: a retry rotates the key they chose, not the first one
     assert re.findall(r'id="alg-(\w+)" name="alg" value="\w+" checked', wrong.text) == ["ES256"]
+    empty = client.post(path, data={"alg": "ES256", "password": "", "csrf_token": token})
+    assert empty.status_code == 400 and "Vul je wachtwoord in." in empty.text
+    assert "klopt niet" not in empty.text  # nothing was typed, so nothing was wrong
     odd = client.post(path, data={"alg": "HS256", "password": STRONG_PASSWORD, "csrf_token": token})
     assert odd.status_code == 422 and rotations(session) == []
     done = client.post(

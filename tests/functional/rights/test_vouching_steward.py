@@ -159,6 +159,9 @@ def test_a_decision_needs_a_choice_csrf_and_the_password_again(
     wrong = post_decision(client, jan_report, decision="fake", password="niet het wachtwoord")
     assert wrong.status_code == 400  # type: ignore[attr-defined]
     assert "Er is niets besloten" in wrong.text  # type: ignore[attr-defined]
+    empty = post_decision(client, jan_report, decision="fake", password="")
+    assert empty.status_code == 400  # type: ignore[attr-defined]
+    assert "Vul je wachtwoord in." in empty.text  # type: ignore[attr-defined]
     session.expire_all()
     assert session.scalars(select(FakeReport.state)).one() == "open"
     done = post_decision(client, jan_report, decision="fake", password=STRONG_PASSWORD)

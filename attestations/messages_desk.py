@@ -85,8 +85,8 @@ register(
         "desk.account.submit": {"nl": "Account maken", "en": "Create the account"},
         "desk.offered.title": {"nl": "Bewijs klaargezet", "en": "Proof ready"},
         "desk.offered.body": {
-            "nl": "Er staat een {type} klaar voor {handle}.",
-            "en": "A {type} is ready for {handle}.",
+            "nl": "Het bewijs '{type}' staat klaar voor {handle}.",
+            "en": "The proof '{type}' is ready for {handle}.",
         },
         "desk.offered.app": {"nl": "Met een wallet-app", "en": "With a wallet app"},
         "desk.offered.scan": {

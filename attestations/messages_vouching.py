@@ -95,9 +95,9 @@ register(
             "nl": "Wacht op je buur…",
             "en": "Waiting for your neighbour…",
         },
-        "vouching.state.confirmed": {
-            "nl": "Je buur heeft je bevestigd.",
-            "en": "Your neighbour confirmed you.",
+        "vouching.state.confirmed": {  # shown to the resident and at the desk alike
+            "nl": "Bevestigd door een buur.",
+            "en": "Confirmed by a neighbour.",
         },
         "vouching.state.declined": {
             "nl": "Je buur heeft je niet bevestigd.",
@@ -244,8 +244,10 @@ register(
         },
         "vouching.done.title": {"nl": "Bedankt", "en": "Thank you"},
         "vouching.done.confirmed": {
-            "nl": "Je hebt {name} bevestigd. De telefoon van {name} laat het nu ook zien.",
-            "en": "You confirmed {name}. The phone of {name} now shows it too.",
+            "nl": "Je hebt {name} bevestigd. Het scherm dat om je bevestiging vroeg, laat het "
+            "nu ook zien.",
+            "en": "You confirmed {name}. The screen that asked for your confirmation now shows "
+            "it too.",
         },
         "vouching.done.declined": {
             "nl": "Je hebt {name} niet bevestigd. De telefoon van {name} laat zien dat het "

@@ -15,6 +15,7 @@ desk role) and CSRF, call one domain function, commit, render."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from attestations import (
     messages_vouching,  # noqa: F401 (registers the page texts)
     vouching,
 )
-from attestations.desk import desk_actor, desk_operator
+from attestations.desk import DESK_OFFER_TTL, desk_actor, desk_operator
 from attestations.qr import qr_svg
 from attestations.types import TYPES
 from attestations.web import attestation_config
@@ -350,6 +351,13 @@ def desk_state(request: Request, session: SessionDep) -> JSONResponse:
     return _state_json(session, request, resident.id)
 
 
+def _waiting_a_day(config: vouching.VouchingConfig) -> vouching.VouchingConfig:
+    """The desk's offers wait a day (`DESK_OFFER_TTL`): a resident without a smartphone
+    collects the proof at home."""
+    waiting = dataclasses.replace(config.attestations, offer_ttl=DESK_OFFER_TTL)
+    return dataclasses.replace(config, attestations=waiting)
+
+
 @router.post(DESK_PATH + "/claim")
 def desk_claim(request: Request, session: SessionDep, csrf_token: FormStr = "") -> Response:
     check_csrf(request, {"csrf_token": csrf_token})
@@ -362,7 +370,7 @@ def desk_claim(request: Request, session: SessionDep, csrf_token: FormStr = "") 
         made = vouching.issue_peer_attestation(
             session,
             keys,
-            vouching_config(request),
+            _waiting_a_day(vouching_config(request)),
             account_id=resident.id,
             actor=desk_actor(session, keys, operator_id),
             language=page_language(request),

@@ -265,7 +265,9 @@ TYPES: dict[str, CredentialType] = {
                     ("municipality", "code"),
                     {"nl": "Gemeentecode (CBS)", "en": "Municipality code (CBS)"},
                 ),
-                ClaimSpec(("municipality", "name"), {"nl": "Gemeentenaam", "en": "Name"}),
+                ClaimSpec(
+                    ("municipality", "name"), {"nl": "Gemeentenaam", "en": "Municipality name"}
+                ),
                 ClaimSpec(
                     ("residence_source",),
                     {"nl": "Vastgesteld via", "en": "Established through"},

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attestations import vouching
+from attestations.models import CredentialOffer
 from attestations.sdjwt import HeldSdJwt
 from attestations.vouching.models import Confirmation, FakeReport
 from attestations.wallet.store import usable_credentials
@@ -489,6 +490,10 @@ def test_the_desk_shows_a_request_for_a_desk_account_and_makes_the_peer_offer(
     assert 'action="/desk/vouching/claim"' in ready.text
     offer = desk.post("/desk/vouching/claim", {}, "/desk/vouching")
     assert offer.status_code == 200 and 'class="qr"' in offer.text
+    [waiting] = session.scalars(
+        select(CredentialOffer).where(CredentialOffer.type == "real_person")
+    ).all()
+    assert waiting.expires_at - utcnow() > dt.timedelta(hours=23)  # collected at home
     operator_ref = runtime.subject_keys.reference(session, operator.account_id)
     for event in ("vouching.request_opened", "vouching.peer_granted"):
         actors = session.scalars(select(AuditEntry.actor).where(AuditEntry.event == event))

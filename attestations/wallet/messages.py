@@ -72,13 +72,29 @@ register(
             "nl": "{platform} vraagt je om het volgende te laten zien:",
             "en": "{platform} asks you to show the following:",
         },
+        "wallet.approve.login_title": {
+            "nl": "Inloggen op een ander scherm",
+            "en": "Log in on another screen",
+        },
         "wallet.approve.login": {
-            "nl": "Met dit account log je in bij Kluis, op het scherm waar je de QR-code hebt "
+            "nl": "Je logt in bij Kluis als {handle}, op het scherm waar je de QR-code hebt "
             "gescand. Je deelt hiermee geen gegevens. Heb je dat inloggen niet zelf gestart? Kies "
-            "dan Niet delen.",
-            "en": "You log in to Kluis with this account, on the screen where you scanned the QR "
+            "dan Niet inloggen.",
+            "en": "You log in to Kluis as {handle}, on the screen where you scanned the QR "
             "code. You share no information with this. Did you not start that login yourself? "
-            "Then choose Do not share.",
+            "Then choose Do not log in.",
+        },
+        "wallet.approve.login_allow": {"nl": "Inloggen", "en": "Log in"},
+        "wallet.approve.login_refuse": {"nl": "Niet inloggen", "en": "Do not log in"},
+        "wallet.logged_in.title": {"nl": "Ingelogd", "en": "Logged in"},
+        "wallet.logged_in.body": {
+            "nl": "Klaar. Ga terug naar het scherm waar je de QR-code hebt gescand.",
+            "en": "Done. Go back to the screen where you scanned the QR code.",
+        },
+        "wallet.login_refused.title": {"nl": "Niet ingelogd", "en": "Not logged in"},
+        "wallet.login_refused.body": {
+            "nl": "Er is niet ingelogd, en je hebt niets gedeeld.",
+            "en": "Nobody was logged in, and you shared nothing.",
         },
         "wallet.approve.purpose": {"nl": "Waarvoor", "en": "What for"},
         "wallet.approve.only": {

@@ -33,7 +33,7 @@ from attestations.wallet.pairing import MAX_ATTEMPTS, check_pairing_code, open_s
 from attestations.wallet.store import keep_offer
 from attestations.web import attestation_config, verifier_config
 from core import InvalidGrant, NotFound, check_csrf, page_language, render
-from identity import FormStr, SessionDep, current_session, message_page, see_other
+from identity import FormStr, SessionDep, current_session, get_account, message_page, see_other
 from keys import keyring_of, subject_keys_of
 
 router = APIRouter(tags=["wallet"], include_in_schema=False)
@@ -194,6 +194,9 @@ def wallet_page(request: Request, session: SessionDep, session_id: str) -> Respo
         "login": row.kind == LOGIN_KIND,
         "shown": lambda values: ", ".join(shown_value(v, lang) for v in values),
     }
+    if row.kind == LOGIN_KIND:  # who will be logged in on the other screen
+        account = get_account(session, account_id)
+        context["handle"] = account.handle if account is not None else ""
     response = render(request, template, context)
     response.headers.update(NO_STORE)
     return response
@@ -248,7 +251,9 @@ def decide(
         except NoMatchingCredential:
             return see_other(_page_path(session_id))
         session.commit()
-        return message_page(request, "wallet.shared.title", "wallet.shared.body", platform=platform)
+        done = "wallet.logged_in" if row.kind == LOGIN_KIND else "wallet.shared"
+        return message_page(request, f"{done}.title", f"{done}.body", platform=platform)
     refuse(session, keyring, subject_keys, config, row, account_id, lang)
     session.commit()
-    return message_page(request, "wallet.refused.title", "wallet.refused.body", platform=platform)
+    refused = "wallet.login_refused" if row.kind == LOGIN_KIND else "wallet.refused"
+    return message_page(request, f"{refused}.title", f"{refused}.body", platform=platform)

@@ -24,7 +24,7 @@ from attestations.verifier.models import WalletLogin
 from attestations.verifier.qr_login import WALLET_LOGIN_COOKIE
 from attestations.verifier.routes_login import _events
 from attestations.wallet import issue_to_wallet
-from identity.accounts.models import BrowserSessionRecord
+from identity.accounts.models import Account, BrowserSessionRecord
 from identity.accounts.sessions import SESSION_COOKIE
 from service.runtime import Runtime
 from tests.conftest import TEST_ISSUER
@@ -121,8 +121,13 @@ def test_the_kluis_wallet_on_the_phone_logs_the_desktop_in_with_the_code_the_des
     assert post(phone, page, "pair", code=code).status_code == 303
     approve_page = phone.get(page)
     assert 'id="login-notice"' in approve_page.text and "asked-claims" not in approve_page.text
+    # a login, said as one: who logs in, and no "sharing" words on its buttons
+    handle = session.get(Account, resident.account_id).handle  # type: ignore[union-attr]
+    assert "<h1>Inloggen op een ander scherm</h1>" in approve_page.text
+    assert f"als {handle}," in approve_page.text and 'id="purpose"' not in approve_page.text
+    assert ">Inloggen</button>" in approve_page.text and "Delen</button>" not in approve_page.text
     shared = post(phone, page, "decision", decision="allow")
-    assert shared.status_code == 200
+    assert shared.status_code == 200 and "<h1>Ingelogd</h1>" in shared.text
 
     assert events(client, started)[-1] == {"status": "done"}
     done = complete(client, started)

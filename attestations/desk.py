@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 from attestations.config import OFFER_TTL_BOUNDS, AttestationConfig
 from attestations.errors import InvalidClaims
 from attestations.issuance import CreatedOffer, create_offer
+from attestations.types import credential_type, issuance_date
 from attestations.vouching.addresses import record_address_ref
 from attestations.vouching.config import AddressHasher
-from core import InvalidInput, NotFound
+from core import InvalidInput, NotFound, utcnow
 from identity import (
     DESK,
     Account,
@@ -54,12 +55,13 @@ class NotADeskOperator(NotFound):
 
 
 class DeskRefused(Exception):
-    """The desk form cannot be carried out as filled in; `message_key` says why (a page text)."""
+    """The desk form cannot be carried out as filled in: `errors` maps each field that is
+    wrong (or `form`) to the page text that says why, all of them at once, so the operator
+    corrects the form in one round."""
 
-    def __init__(self, message_key: str, field: str | None = None) -> None:
-        super().__init__(message_key)
-        self.message_key = message_key
-        self.field = field
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = dict(errors)
 
 
 def desk_operator(session: Session, account_id: str | None) -> str:
@@ -90,7 +92,7 @@ def desk_claims(type_id: str, form: Mapping[str, str]) -> dict[str, object]:
         return {"birth_date": form.get("birth_date", "").strip()}
     if type_id == "real_person":
         return {"verification": SOURCE}
-    raise DeskRefused("desk.error.type", "type")
+    raise DeskRefused({"form": "desk.error.type"})
 
 
 def desk_address_ref(
@@ -105,9 +107,37 @@ def desk_address_ref(
     try:
         return hasher(form.get("postcode", ""), number, form.get("house_addition", ""))
     except InvalidClaims:
-        raise DeskRefused("desk.error.claims.postcode", "postcode") from None
+        raise DeskRefused({"postcode": "desk.error.claims.postcode"}) from None
     except InvalidInput:
-        raise DeskRefused("desk.error.house_number", "house_number") from None
+        raise DeskRefused({"house_number": "desk.error.house_number"}) from None
+
+
+# where a type's refused input is shown: beside the field that holds it
+CLAIMS_FIELD = {"postcode": "postcode", "age": "birth_date", "real_person": "form"}
+
+
+def desk_resident(accounts: Accounts, session: Session, resident: str) -> Account:
+    """The account the operator names by e-mail address or username; `DeskRefused` (on the
+    `resident` field) when the field is empty or names no account."""
+    who = resident.strip()
+    if not who:
+        raise DeskRefused({"resident": "desk.error.resident_empty"})
+    try:
+        account = find_by_identifier(accounts, session, normalize_email(who) if "@" in who else who)
+    except AccountError:  # not an e-mail address after all
+        account = None
+    if account is None:
+        raise DeskRefused({"resident": "desk.error.resident"})
+    return account
+
+
+def _check_claims(type_id: str, claims: Mapping[str, object]) -> None:
+    """The type's own check of the input, before anything is stored (`create_offer` checks
+    again), so that its refusal is reported together with the form's other errors."""
+    try:
+        credential_type(type_id).claims_from(claims, issuance_date(utcnow()))
+    except InvalidClaims:
+        raise DeskRefused({CLAIMS_FIELD[type_id]: "desk.error.claims." + type_id}) from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,20 +162,31 @@ def issue_at_desk(
     """Offer an attestation of `type_id` to the resident (their e-mail address or username)
     after the operator checked an ID document in person. With `address_hasher` and a house
     number in a `postcode` form, the address's keyed hash is recorded for the resident (peer
-    vouching). The caller commits."""
-    if not document_checked:
-        raise DeskRefused("desk.error.document", "document_checked")
+    vouching). Every refusal of the form is reported at once (`DeskRefused.errors`); a refused
+    form changes nothing. The caller commits."""
     if type_id not in DESK_TYPES:
-        raise DeskRefused("desk.error.type", "type")
-    who = resident.strip()
+        raise DeskRefused({"form": "desk.error.type"})
+    errors: dict[str, str] = {}  # in the order of the form's fields
+    account: Account | None = None
     try:
-        account = find_by_identifier(accounts, session, normalize_email(who) if "@" in who else who)
-    except AccountError:  # not an e-mail address after all
-        account = None
-    if account is None:
-        raise DeskRefused("desk.error.resident", "resident")
+        account = desk_resident(accounts, session, resident)
+    except DeskRefused as exc:
+        errors |= exc.errors
     claims = desk_claims(type_id, form)
-    address_ref = desk_address_ref(type_id, form, address_hasher)
+    try:
+        _check_claims(type_id, claims)
+    except DeskRefused as exc:
+        errors |= exc.errors
+    address_ref = None
+    try:
+        address_ref = desk_address_ref(type_id, form, address_hasher)
+    except DeskRefused as exc:
+        for field, key in exc.errors.items():  # the type's own postcode error goes first
+            errors.setdefault(field, key)
+    if not document_checked:
+        errors["document_checked"] = "desk.error.document"
+    if errors or account is None:
+        raise DeskRefused(errors)
     actor = desk_actor(session, accounts.subject_keys, operator_id)
     if address_ref is not None:
         # first: it takes the vouching graph lock, which is always taken before the audit
@@ -170,5 +211,5 @@ def issue_at_desk(
             actor=actor,
         )
     except InvalidClaims as exc:
-        raise DeskRefused("desk.error.claims." + type_id, type_id) from exc
+        raise DeskRefused({CLAIMS_FIELD[type_id]: "desk.error.claims." + type_id}) from exc
     return DeskOffer(account, type_id, offer)

@@ -131,6 +131,14 @@ register(
             "en": "Enter a house number from 1 to 99999, with a house letter or addition of at "
             "most 6 letters and digits. Or leave both empty.",
         },
+        "desk.title_error": {
+            "nl": "Balie: controleer het formulier",
+            "en": "Desk: check the form",
+        },
+        "desk.error.resident_empty": {
+            "nl": "Vul het e-mailadres of de gebruikersnaam van de bewoner in.",
+            "en": "Enter the resident's e-mail address or username.",
+        },
         "desk.error.resident": {
             "nl": "Er is geen account met dit e-mailadres of deze gebruikersnaam. Kijk het na.",
             "en": "There is no account with this e-mail address or username. Check it.",

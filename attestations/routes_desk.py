@@ -13,6 +13,7 @@ from attestations import (
     vouching,
 )
 from attestations.desk import DeskRefused, desk_actor, desk_operator, issue_at_desk
+from attestations.desk_page import NO_STORE, render_desk
 from attestations.types import TYPES
 from attestations.web import attestation_config
 from core import FormDep, check_csrf, i18n, page_language, render
@@ -26,7 +27,6 @@ from identity import (
 )
 
 router = APIRouter(tags=["desk"], include_in_schema=False)
-NO_STORE = {"Cache-Control": "no-store"}  # codes for residents: not for any cache
 
 
 def _address_hasher(request: Request) -> vouching.AddressHasher:
@@ -39,23 +39,10 @@ def _operator(request: Request, session: SessionDep) -> str:
     return desk_operator(session, browser.account_id if browser is not None else None)
 
 
-def _page(
-    request: Request,
-    form_type: str | None = None,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    context = {"form_type": form_type, "errors": errors or {}, "values": values or {}}
-    response = render(request, "desk/index.html", context, status_code=status_code)
-    response.headers.update(NO_STORE)
-    return response
-
-
 @router.get("/desk")
 def desk(request: Request, session: SessionDep) -> Response:
     _operator(request, session)
-    return _page(request)
+    return render_desk(request)
 
 
 @router.post("/desk/offers")
@@ -78,8 +65,7 @@ def offer(request: Request, session: SessionDep, body: FormDep) -> Response:
             address_hasher=_address_hasher(request),
         )
     except DeskRefused as exc:
-        errors = {exc.field or "form": exc.message_key}
-        return _page(request, type_id, errors, values, status_code=400)
+        return render_desk(request, type_id, exc.errors, values, status_code=400)
     session.commit()
     lang = page_language(request)
     context = {
@@ -110,7 +96,7 @@ def account(request: Request, session: SessionDep, body: FormDep) -> Response:
             actor=desk_actor(session, accounts.subject_keys, operator_id),
         )
     except (DeskInputError, AccountError):
-        return _page(request, "account", {"name": "desk.error.name"}, form, status_code=400)
+        return render_desk(request, "account", {"name": "desk.error.name"}, form, status_code=400)
     session.commit()
     lang = page_language(request)
     expires = created.activation_expires_at

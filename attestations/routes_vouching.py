@@ -28,22 +28,26 @@ from attestations import (
     messages_vouching,  # noqa: F401 (registers the page texts)
     vouching,
 )
-from attestations.desk import DESK_OFFER_TTL, desk_actor, desk_operator
+from attestations.desk import (
+    DESK_OFFER_TTL,
+    DeskRefused,
+    desk_actor,
+    desk_operator,
+    desk_resident,
+)
+from attestations.desk_page import render_desk
 from attestations.qr import qr_svg
 from attestations.types import TYPES
 from attestations.web import attestation_config
 from core import FormDep, Problem, check_csrf, page_language, render, utcnow, when
 from identity import (
     Account,
-    AccountError,
     FormStr,
     SessionDep,
     current_session,
-    find_by_identifier,
     get_account,
     get_accounts,
     message_page,
-    normalize_email,
     see_other,
 )
 from keys import subject_keys_of
@@ -150,11 +154,19 @@ def _state(
     }
 
 
+def _verified(request: Request, session: SessionDep, vouchee: str) -> bool:
+    """Whether the resident already has a 'real person' proof that stays valid long enough:
+    then no request is opened or shown, so no neighbour spends a confirmation on it."""
+    return vouching.progress(session, vouching_config(request), vouchee).verified
+
+
 def _ask_page(
     request: Request, session: SessionDep, vouchee: str, base: str, handle: str | None = None
 ) -> Response:
     config = vouching_config(request)
     shown = _shown(request)
+    if shown is not None and shown.vouchee_id and shown.vouchee_id != vouchee:
+        shown = None  # the desk screen's earlier request was another resident's
     state = _state(session, config, vouchee, shown)
     vouch_url = attestation_config(request).issuer + VOUCH_PATH
     context: dict[str, object] = {
@@ -172,7 +184,8 @@ def _ask_page(
             "reason": reason,
             "date": when(lapsed.at, day_only=True, lang=page_language(request)).text,
         }
-    if shown is not None and state["state"] == "open":  # the codes, shown again
+    # the codes, shown again; not once a long-valid proof makes a confirmation pointless
+    if shown is not None and state["state"] == "open" and not state["verified"]:
         context |= {
             "qr": _qr_data_uri(f"{vouch_url}/{shown.token}"),
             "check_code": shown.check_code,
@@ -231,6 +244,8 @@ def ask(request: Request, session: SessionDep, csrf_token: FormStr = "") -> Resp
     account_id = _account_id(request, session)
     if account_id is None:
         return _login(RESIDENT_PATH)
+    if _verified(request, session, account_id):  # nothing to ask a neighbour for
+        return see_other(RESIDENT_PATH)
     opened = vouching.open_request(
         session, subject_keys_of(request), vouching_config(request), vouchee_id=account_id
     )
@@ -275,17 +290,6 @@ def _operator(request: Request, session: SessionDep) -> str:
     return desk_operator(session, _account_id(request, session))
 
 
-def _find_resident(request: Request, session: SessionDep, typed: str) -> Account | None:
-    """The account an operator names by e-mail address or username (as the desk's forms do)."""
-    who = typed.strip()
-    try:
-        return find_by_identifier(
-            get_accounts(request), session, normalize_email(who) if "@" in who else who
-        )
-    except AccountError:  # not an e-mail address after all
-        return None
-
-
 def _desk_vouchee(request: Request, session: SessionDep) -> Account | None:
     shown = _shown(request)
     return get_account(session, shown.vouchee_id) if shown and shown.vouchee_id else None
@@ -310,16 +314,15 @@ def desk_ask(request: Request, session: SessionDep, body: FormDep) -> Response:
     check_csrf(request, form)
     operator_id = _operator(request, session)
     typed = form.get("vouching-resident", "")
-    resident = _find_resident(request, session, typed)
-    if resident is None:
-        context = {
-            "form_type": "vouching",
-            "errors": {"resident": "desk.error.resident"},
-            "values": {"resident": typed},
-        }
-        response = render(request, "desk/index.html", context, status_code=400)
-        response.headers.update(NO_STORE)
-        return response
+    try:
+        resident = desk_resident(get_accounts(request), session, typed)
+    except DeskRefused as exc:
+        values = {"resident": typed}
+        return render_desk(request, "vouching", exc.errors, values, status_code=400)
+    if _verified(request, session, resident.id):
+        # as on the resident's own page: only the message, no request a neighbour could
+        # spend a confirmation on for nothing
+        return _ask_page(request, session, resident.id, DESK_PATH, handle=resident.handle)
     return _desk_open(request, session, operator_id, resident.id)
 
 
@@ -330,6 +333,8 @@ def desk_again(request: Request, session: SessionDep, csrf_token: FormStr = "") 
     resident = _desk_vouchee(request, session)
     if resident is None:
         return see_other("/desk")
+    if _verified(request, session, resident.id):
+        return see_other(DESK_PATH)
     return _desk_open(request, session, operator_id, resident.id)
 
 

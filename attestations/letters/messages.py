@@ -64,6 +64,10 @@ register(
             "minuten opnieuw.",
             "en": "You entered a wrong code too often. Try again in {minutes} minutes.",
         },
+        "letters.error.empty": {
+            "nl": "Vul de code uit de brief in.",
+            "en": "Enter the code from the letter.",
+        },
         "letters.error.malformed": {
             "nl": "Dit is geen code uit een brief. Een code heeft 15 letters en cijfers. De "
             "tekens 0, 1, I, L, O en U komen er niet in voor. Kijk goed en probeer het opnieuw.",

@@ -82,6 +82,8 @@ def redeem(
     browser = current_session(request, session)
     if browser is None:
         return _login(_prefill(code))
+    if not code.strip():  # nothing typed: ask for the code (and spend no attempt on it)
+        return _form(request, "", "letters.error.empty", 400)
     try:
         redeemed = redeem_letter(
             session,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from attestations.models import CredentialOffer
 from attestations.sdjwt import HeldSdJwt
+from attestations.vouching.models import ConfirmationRequest
 from attestations.wallet.store import usable_credentials
 from audit.models import AuditEntry
 from core.db import utcnow
@@ -127,6 +128,96 @@ def test_a_refused_offer_says_why_and_offers_nothing(
     assert text in page.text
     assert 'aria-invalid="true"' in page.text
     assert session.scalars(select(CredentialOffer)).all() == []
+
+
+def test_a_refused_offer_reports_every_error_at_once_first_on_the_page(
+    client: TestClient, session: Session, resident: Resident, operator: Resident
+) -> None:
+    form = {
+        **POSTCODE,
+        "postcode-resident": "niemand@example.org",
+        "postcode": "0000 AA",
+        "house_number": "nul",
+        "document_checked": "",
+    }
+    page = post(client, "/desk/offers", form)
+
+    assert page.status_code == 400
+    main = page.text.split('<main id="main" tabindex="-1">')[1]
+    summary = main.split('class="error-summary"')[1].split("</div>")[0]
+    assert main.index('class="error-summary"') < main.index("<p>")  # before the intro
+    assert 'role="alert"' in summary and 'tabindex="-1" autofocus' in summary
+    links = [
+        '<a href="#postcode-resident">Er is geen account',
+        '<a href="#postcode">Vul een Nederlandse postcode',
+        '<a href="#house_number">Vul een huisnummer',
+        '<a href="#postcode-document">Vink aan',
+    ]
+    assert all(link in summary for link in links), summary
+    assert [summary.index(link) for link in links] == sorted(summary.index(x) for x in links)
+    for field in ("postcode-resident-error", "postcode-error", "house_number-error"):
+        assert f'id="{field}"' in main  # and beside the field, too
+    assert 'id="postcode-document-error"' in main
+    assert "<title>Balie: controleer het formulier" in page.text
+    assert 'value="niemand@example.org"' in main and 'value="0000 AA"' in main
+    assert session.scalars(select(CredentialOffer)).all() == []
+
+
+def test_a_refused_offer_keeps_the_box_ticked_and_the_birth_date(
+    client: TestClient, session: Session, operator: Resident
+) -> None:
+    form = {
+        "type": "age",
+        "age-resident": "niemand@example.org",
+        "birth_date": "2999-01-01",
+        "document_checked": "yes",
+    }
+    page = post(client, "/desk/offers", form)
+
+    assert page.status_code == 400
+    assert '<a href="#age-resident">' in page.text and '<a href="#birth_date">' in page.text
+    assert 'id="birth_date" name="birth_date" type="date"' in page.text
+    assert 'value="2999-01-01"' in page.text
+    box = page.text.split('id="age-document"')[1].split(">")[0]
+    assert box.endswith(" checked") or " checked " in box
+    other = page.text.split('id="postcode-document"')[1].split(">")[0]
+    assert not other.endswith(" checked") and " checked " not in other  # this form only
+    assert session.scalars(select(CredentialOffer)).all() == []
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_an_empty_resident_field_asks_to_fill_it_in(
+    client: TestClient, session: Session, operator: Resident, lang: str
+) -> None:
+    client.cookies.set("kluis_lang", lang)
+    form = {"type": "real_person", "real_person-resident": " ", "document_checked": "yes"}
+    page = post(client, "/desk/offers", form)
+    assert page.status_code == 400
+    expected = {
+        "nl": "Vul het e-mailadres of de gebruikersnaam van de bewoner in.",
+        "en": "Enter the resident&#39;s e-mail address or username.",
+    }[lang]
+    assert expected in page.text, page.text
+    assert "geen account" not in page.text and "no account" not in page.text
+    assert session.scalars(select(CredentialOffer)).all() == []
+
+
+def test_the_desk_opens_no_neighbour_request_for_a_resident_with_a_long_valid_proof(
+    client: TestClient, session: Session, resident: Resident, operator: Resident
+) -> None:
+    form = {"type": "real_person", "real_person-resident": RESIDENT, "document_checked": "yes"}
+    page = post(client, "/desk/offers", form)
+    qr_svg = html.unescape(page.text.split('class="qr" src="')[1].split('"')[0])
+    [scanned] = qr_codes_in(client.get(qr_svg.replace("/qr.svg", "/qr.png")).content)
+    Wallet(client).accept(scanned.text, page.text.split('class="code">')[1].split("<")[0])
+
+    shown = post(client, "/desk/vouching", {"vouching-resident": RESIDENT})
+
+    assert shown.status_code == 200
+    assert "al een bewijs &#39;echt persoon&#39; dat nog lang geldig is" in shown.text
+    assert 'id="vouch-qr"' not in shown.text and 'id="vouch-short"' not in shown.text
+    assert "kluis_vouch" not in shown.headers.get("set-cookie", "")
+    assert session.scalars(select(ConfirmationRequest)).all() == []
 
 
 def test_a_wallet_written_from_the_spec_collects_the_desk_s_offer(

@@ -191,6 +191,16 @@ def test_wrong_malformed_and_expired_codes_are_refused_with_a_page_that_says_so(
     assert expired.status_code == 410 and "verlopen" in expired.text
 
 
+def test_an_empty_code_asks_for_the_code(client: TestClient, resident: Resident) -> None:
+    """Not "this is not a code from a letter": nothing was typed yet."""
+    empty = submit(client, "")
+    assert empty.status_code == 400 and "Vul de code uit de brief in." in empty.text
+    assert 'aria-invalid="true"' in empty.text and "geen code uit een brief" not in empty.text
+    client.cookies.set("kluis_lang", "en")
+    blank = submit(client, "  ")
+    assert blank.status_code == 400 and "Enter the code from the letter." in blank.text
+
+
 def test_a_second_account_cannot_redeem_the_same_letter(
     client: TestClient,
     runtime: Runtime,

@@ -515,3 +515,11 @@ def test_the_desk_names_an_unknown_resident(operator: Person, session: Session) 
     assert 'aria-invalid="true"' in page.text
     no_request = operator.browser.get("/desk/vouching", follow_redirects=False)
     assert no_request.status_code == 303 and no_request.headers["location"] == "/desk"
+
+
+def test_the_desk_asks_for_an_empty_resident_field(operator: Person, session: Session) -> None:
+    page = operator.post("/desk/vouching", {"vouching-resident": ""}, "/desk")
+    assert page.status_code == 400
+    assert "Vul het e-mailadres of de gebruikersnaam van de bewoner in." in page.text
+    assert "geen account" not in page.text
+    assert '<a href="#vouching-resident">' in page.text and 'aria-invalid="true"' in page.text

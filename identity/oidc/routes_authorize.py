@@ -5,10 +5,12 @@ or the consent page itself."""
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from core import (
@@ -52,6 +54,7 @@ from identity.oidc.web import (
     with_binding_cookie,
 )
 
+log = logging.getLogger("kluis.oidc")
 router = APIRouter(tags=["openid-connect"])
 
 AUTHORIZATION_FIELDS = {
@@ -143,7 +146,16 @@ def _consent_page(
     lang = page_language(request)
     # what Kluis holds nothing of for the resident yet (no proof of that kind, no name) is
     # said beside it: ticking it shares nothing now, only once the resident has it
-    held = provider.claims.resolve(session, account_id, p.claims.fields - {POLL_PSEUDONYM})
+    held: dict[str, object] | None
+    try:
+        held = provider.claims.resolve(session, account_id, p.claims.fields - {POLL_PSEUDONYM})
+    except DBAPIError:
+        raise  # the database's trouble is the request's (503 where it is gone)
+    except Exception as error:  # a failing source is for the token or UserInfo to report:
+        log.warning(  # the screen still asks, without the notes
+            "consent page: a claim source failed", extra={"error": type(error).__name__}
+        )
+        held = None
     # one line per consented field (identity.oidc.claims.field_of)
     claims = [
         {
@@ -151,7 +163,7 @@ def _consent_page(
             "label": provider.claims.label(name, lang),
             "detail": p.claims.poll_id if name == POLL_PSEUDONYM else None,
             "essential": name in p.claims.essential_fields,
-            "not_held": name != POLL_PSEUDONYM and name not in held,
+            "not_held": held is not None and name != POLL_PSEUDONYM and name not in held,
         }
         for name in sorted(p.claims.fields)
     ]

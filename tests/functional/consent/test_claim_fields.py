@@ -68,6 +68,21 @@ def test_the_consent_page_says_what_the_resident_has_nothing_of_yet(
         assert note not in labels["name"] and note not in labels["preferred_username"]
 
 
+def test_a_failing_claim_source_leaves_the_consent_page_asking_without_notes(
+    client: TestClient, runtime: Runtime, rp: RP, resident: Resident
+) -> None:
+    def broken(_session: Session, _account_id: str) -> dict[str, Any]:
+        raise ValueError("a stored credential that cannot be read")
+
+    runtime.oidc.claims.register_source(("age_over_18",), broken)
+    _, challenge = pkce_pair()
+    params = auth_params(rp, challenge, scope="openid profile age")
+    response = client.get("/authorize", params=params, follow_redirects=False)
+    page = client.get(response.headers["location"])
+    assert page.status_code == 200 and 'value="age_over_18"' in page.text
+    assert "heb je nog niet bij Kluis" not in page.text
+
+
 def everything_ticked(client: TestClient, rp: RP) -> dict[str, Any]:
     """A code flow for `openid email profile` that ticks every box the consent page shows."""
     query, verifier, _ = code_flow(client, rp, allow=boxes_of_page(client, rp))

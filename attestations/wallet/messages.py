@@ -138,6 +138,8 @@ register(
             "en": "Your Kluis wallet has no valid proof with what {platform} asks for. Nothing "
             "was shared. Ask the municipality or the desk for this proof.",
         },
+        # with nothing to share, the one answer left is to end the request
+        "wallet.no_credential.close": {"nl": "Verzoek afsluiten", "en": "Close the request"},
         "wallet.shared.title": {"nl": "Gedeeld", "en": "Shared"},
         "wallet.shared.body": {
             "nl": "Klaar. Ga terug naar het scherm van {platform}.",

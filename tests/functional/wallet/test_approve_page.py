@@ -183,6 +183,8 @@ def test_a_resident_without_a_matching_credential_is_told_so(
     shown = client.get(page)
 
     assert 'id="no-match"' in shown.text and 'data-claim="postcode_area"' in shown.text
+    # nothing to share: the one button ends the request, and says so
+    assert ">Verzoek afsluiten</button>" in shown.text and "Niet delen" not in shown.text
     assert post(client, page, "decision", decision="allow").headers["location"] == page
     assert status(client, rp, created)["status"] == "scanned"
 

@@ -7,7 +7,6 @@ from identity.accounts.errors import (
     AccountError,
     AccountOfAnotherPerson,
     LoginThrottled,
-    PasswordMissing,
     PersonHasAnotherAccount,
     WalletLoginGone,
     WalletLoginPending,
@@ -23,6 +22,7 @@ from identity.accounts.operator import (
     operator_actor,
     page_operator,
     reconfirm_context,
+    reconfirm_errors,
 )
 from identity.accounts.person import PERSON_KEY_PURPOSE, link_person
 from identity.accounts.profile import own_profile
@@ -141,7 +141,6 @@ __all__ = [
     "LoginThrottled",
     "NotAnOperator",
     "OidcConfig",
-    "PasswordMissing",
     "PersonHasAnotherAccount",
     "Preset",
     "Provider",
@@ -198,6 +197,7 @@ __all__ = [
     "read_account",
     "reconfirm",
     "reconfirm_context",
+    "reconfirm_errors",
     "reconfirmed",
     "render_logout_token",
     "resident_poll_pseudonym",

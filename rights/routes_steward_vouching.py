@@ -20,11 +20,11 @@ from core import InvalidInput, check_csrf, db_session, render, utcnow, when
 from identity import (
     AccountError,
     LoginThrottled,
-    PasswordMissing,
     current_session,
     get_account,
     get_accounts,
     provider_of,
+    reconfirm_errors,
     reconfirmed,
 )
 from keys import subject_keys_of
@@ -80,16 +80,12 @@ def _report_page(
     if view is None:
         raise NotAvailable()
     account = get_account(session, steward.account_id)
-    errors: dict[str, str] = {}
-    if isinstance(error, LoginThrottled):
-        errors = {"form": error.message_key}
-    elif isinstance(error, PasswordMissing):
-        errors = {"password": "accounts.error.password_missing"}
-    elif error is not None and error.field == "password":
-        errors = {"password": "steward.vouching.error.password"}
-    elif error is not None:
-        errors = {"form": "steward.vouching.error.fresh_login"}
-    elif decision == "missing":
+    errors = reconfirm_errors(
+        error,
+        wrong_message="steward.vouching.error.password",
+        stale_message="steward.vouching.error.fresh_login",
+    )
+    if not errors and decision == "missing":
         errors = {"decision": "steward.vouching.error.decision"}
     context = {
         "report": view,

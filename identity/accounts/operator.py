@@ -66,20 +66,31 @@ def confirm_again(request: Request, session: Session, password: str) -> AccountE
     return reconfirmed(request, session, browser, password)
 
 
+def reconfirm_errors(
+    error: AccountError | None, *, wrong_message: str, stale_message: str
+) -> dict[str, str]:
+    """The form errors of a refused `reconfirm` on a page of operators or stewards, by field:
+    too many attempts, no password typed, a wrong one (`wrong_message`, the page's own
+    words), or a login too old (`stale_message`); none when `error` is None."""
+    if isinstance(error, LoginThrottled):
+        return {"form": error.message_key}
+    if isinstance(error, PasswordMissing):
+        return {"password": "accounts.error.password_missing"}
+    if error is not None and error.field == "password":
+        return {"password": wrong_message}
+    if error is not None:
+        return {"form": stale_message}
+    return {}
+
+
 def reconfirm_context(
     session: Session, account_id: str, error: AccountError | None
 ) -> tuple[dict[str, Any], int]:
     """The reconfirm step's part of a page (`rights/_reconfirm.html`) and its HTTP status."""
     account = session.get(Account, account_id)
-    errors: dict[str, str] = {}
-    if isinstance(error, LoginThrottled):
-        errors = {"form": error.message_key}
-    elif isinstance(error, PasswordMissing):
-        errors = {"password": "accounts.error.password_missing"}
-    elif error is not None and error.field == "password":
-        errors = {"password": "console.error.password"}
-    elif error is not None:
-        errors = {"form": "console.error.fresh_login"}
+    errors = reconfirm_errors(
+        error, wrong_message="console.error.password", stale_message="console.error.fresh_login"
+    )
     status = 200 if not errors else 429 if isinstance(error, LoginThrottled) else 400
     needs_password = account is not None and account.password_hash is not None
     return {"errors": errors, "needs_password": needs_password}, status

@@ -47,6 +47,11 @@ SOURCE = "desk"
 DESK_OFFER_TTL = OFFER_TTL_BOUNDS[1]
 
 
+def waiting_a_day(config: AttestationConfig) -> AttestationConfig:
+    """`config` for the offers the desk makes (`DESK_OFFER_TTL`)."""
+    return dataclasses.replace(config, offer_ttl=DESK_OFFER_TTL)
+
+
 class NotADeskOperator(NotFound):
     """What someone without the desk role sees: indistinguishable from an unknown path."""
 
@@ -204,7 +209,7 @@ def issue_at_desk(
         offer = create_offer(
             session,
             accounts.subject_keys,
-            dataclasses.replace(config, offer_ttl=DESK_OFFER_TTL),
+            waiting_a_day(config),
             account_id=account.id,
             type_id=type_id,
             claims=claims,

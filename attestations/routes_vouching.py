@@ -29,11 +29,11 @@ from attestations import (
     vouching,
 )
 from attestations.desk import (
-    DESK_OFFER_TTL,
     DeskRefused,
     desk_actor,
     desk_operator,
     desk_resident,
+    waiting_a_day,
 )
 from attestations.desk_page import render_desk
 from attestations.qr import qr_svg
@@ -356,11 +356,9 @@ def desk_state(request: Request, session: SessionDep) -> JSONResponse:
     return _state_json(session, request, resident.id)
 
 
-def _waiting_a_day(config: vouching.VouchingConfig) -> vouching.VouchingConfig:
-    """The desk's offers wait a day (`DESK_OFFER_TTL`): a resident without a smartphone
-    collects the proof at home."""
-    waiting = dataclasses.replace(config.attestations, offer_ttl=DESK_OFFER_TTL)
-    return dataclasses.replace(config, attestations=waiting)
+def _at_the_desk(config: vouching.VouchingConfig) -> vouching.VouchingConfig:
+    """The peer offer made at the desk waits as the desk's other offers do."""
+    return dataclasses.replace(config, attestations=waiting_a_day(config.attestations))
 
 
 @router.post(DESK_PATH + "/claim")
@@ -375,7 +373,7 @@ def desk_claim(request: Request, session: SessionDep, csrf_token: FormStr = "") 
         made = vouching.issue_peer_attestation(
             session,
             keys,
-            _waiting_a_day(vouching_config(request)),
+            _at_the_desk(vouching_config(request)),
             account_id=resident.id,
             actor=desk_actor(session, keys, operator_id),
             language=page_language(request),

@@ -95,20 +95,24 @@ def _moment(value: str) -> dt.datetime | None:
         raise ValueError("outside the years UTC can hold") from exc
 
 
-def _filter_errors(form: dict[str, str]) -> dict[str, str]:
-    """The message key of each filter that is not well-formed, by field. The messages say what
-    is expected and never repeat the value given."""
+def _read_filters(
+    form: dict[str, str],
+) -> tuple[dict[str, dt.datetime | None], dict[str, str]]:
+    """The times of the filters (`since`, `until`, in UTC), and the message key of each filter
+    that is not well-formed, by field. The messages say what is expected and never repeat the
+    value given."""
     errors = {}
     if form["event"] and not _EVENT.match(form["event"]):
         errors["event"] = "steward.filter.event.error"
     if form["subject"] and not _HEX64.match(form["subject"]):
         errors["subject"] = "steward.filter.subject.error"
+    moments: dict[str, dt.datetime | None] = {}
     for name in ("since", "until"):
         try:
-            _moment(form[name])
+            moments[name] = _moment(form[name])
         except ValueError:
             errors[name] = "steward.filter.time.error"
-    return errors
+    return moments, errors
 
 
 @router.get("/audit")
@@ -127,12 +131,12 @@ def audit_page(
     if isinstance(steward, Response):
         return steward
     form = {"event": event, "subject": subject, "since": since, "until": until}
-    errors = _filter_errors(form)
+    moments, errors = _read_filters(form)
     if errors:
         context: dict[str, Any] = {"entries": [], "form": form, "errors": errors}
         return _page(request, "rights/steward_audit.html", context, status_code=400)
     flt = EntryFilter(
-        event or None, subject or None, _moment(since), _moment(until), after, PAGE_SIZE
+        event or None, subject or None, moments["since"], moments["until"], after, PAGE_SIZE
     )
     entries = list_entries(session, flt)
     _read(request, session, steward, "audit.entries", filters=flt.used(), count=len(entries))
